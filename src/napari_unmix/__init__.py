@@ -1,0 +1,54 @@
+"""napari-unmix: unmixing for microscopy, in napari and from scripts.
+
+The public script API is importable from here; the names are loaded on first use, so
+``import napari_unmix`` stays light (no napari, Qt, matplotlib or omio is imported).
+
+Examples
+--------
+>>> import napari_unmix
+>>> data, truth = napari_unmix.make_bleedthrough_stack(n_t=1, n_z=1, shape=(16, 16))
+>>> napari_unmix.to_tzcyx(data[0, 0]).shape
+(1, 1, 2, 16, 16)
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+try:
+    __version__ = version("napari-unmix")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+# public name -> module that defines it (one line per name; add new tools here)
+_EXPORTS: dict[str, str] = {
+    # foundation
+    "to_tzcyx": "napari_unmix.core.axes",
+    "from_tzcyx": "napari_unmix.core.axes",
+    "read_image": "napari_unmix.io.omio_io",
+    "write_image": "napari_unmix.io.omio_io",
+    "read_sidecar": "napari_unmix.io.sidecar",
+    "read_spectra_csv": "napari_unmix.io.spectra",
+    "write_spectra_csv": "napari_unmix.io.spectra",
+    "make_bleedthrough_stack": "napari_unmix.core.synthetic",
+    "make_picasso_mix": "napari_unmix.core.synthetic",
+    "make_bead_cube": "napari_unmix.core.synthetic",
+    "make_ste": "napari_unmix.core.synthetic",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'napari_unmix' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

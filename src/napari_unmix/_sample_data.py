@@ -1,0 +1,100 @@
+"""npe2 sample data: synthetic data sets with known ground truth (File > Open Sample).
+
+Ground truth travels in ``layer.metadata["ground_truth"]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .core import synthetic
+
+__all__ = ["bead_cube_sample", "bleedthrough_sample", "picasso_sample", "ste_sample"]
+
+LayerDataTuple = tuple[Any, dict[str, Any], str]
+
+
+def bleedthrough_sample() -> list[LayerDataTuple]:
+    """Two-channel TZCYX stack; channel 0 bleeds into channel 1 with alpha = 0.35."""
+    data, truth = synthetic.make_bleedthrough_stack()
+    meta = {
+        "axes": "TZYX",
+        "channel_axes": "TZCYX",
+        "ground_truth": truth,
+        "sample": "bleedthrough",
+    }
+    return [
+        (
+            data,
+            {
+                "channel_axis": 2,
+                "name": ["source (C0)", "target (C1)"],
+                "colormap": ["green", "magenta"],
+                "blending": "additive",
+                "metadata": meta,
+            },
+            "image",
+        )
+    ]
+
+
+def picasso_sample() -> list[LayerDataTuple]:
+    """Three fluorophores mixed by a known 3×3 matrix (off-diagonals 0.1–0.4)."""
+    data, truth = synthetic.make_picasso_mix(n_channels=3)
+    return [
+        (
+            data,
+            {
+                "channel_axis": 2,
+                "name": [f"mixed C{i}" for i in range(data.shape[2])],
+                "colormap": ["cyan", "magenta", "yellow"],
+                "blending": "additive",
+                "metadata": {"axes": "TZYX", "ground_truth": truth, "sample": "picasso"},
+            },
+            "image",
+        )
+    ]
+
+
+def bead_cube_sample() -> list[LayerDataTuple]:
+    """Hyperspectral bead cube (C×Y×X) with four known spectra and abundance maps."""
+    cube, truth = synthetic.make_bead_cube()
+    return [
+        (
+            cube,
+            {
+                "name": "bead cube",
+                "colormap": "gray",
+                "metadata": {
+                    "axes": "CYX",
+                    "spectral_axis": truth["spectral_axis"],
+                    "spectral_units": truth["spectral_units"],
+                    "ground_truth": truth,
+                    "sample": "bead_cube",
+                },
+            },
+            "image",
+        )
+    ]
+
+
+def ste_sample() -> list[LayerDataTuple]:
+    """Spike-triggered stimulus ensemble of a model cell with 7 Gaussian subunits.
+
+    The layer holds the ensemble as (m, x, y), one stimulus frame per spike, so napari
+    scrolls through spikes; ``metadata["ste_axes"]`` says so.
+    """
+    ste, truth = synthetic.make_ste(n_spikes=20000)
+    return [
+        (
+            np.moveaxis(ste, -1, 0),
+            {
+                "name": "spike-triggered ensemble",
+                "colormap": "gray",
+                "metadata": {"ste_axes": "mxy", "ground_truth": truth, "sample": "ste"},
+            },
+            "image",
+        )
+    ]

@@ -1,0 +1,1 @@
+"""File input/output: OMIO images, JSON sidecars, spectra CSV. No Qt, no napari."""

@@ -1,0 +1,283 @@
+"""Read and write microscopy images through OMIO, safely and quietly.
+
+OMIO (``omio-microscopy``) reads OME-TIFF, TIFF, LSM and CZI into TZCYX arrays and writes
+OME-TIFF. This module wraps it so that users get what they asked for:
+
+* OMIO prints to stdout; we capture that (and its warnings) instead of showing it.
+* ``omio.imwrite`` names the output after ``Annotations["original_filename"]`` and always
+  writes ``.ome.tif``; we write into a private temporary folder next to the destination and
+  rename the result to exactly the path asked for (an atomic rename on one file system), so
+  a failed write never leaves a half file in place of good data.
+* An existing file is never overwritten unless ``overwrite=True``.
+* Errors from deep inside a library become one clear message naming the file.
+
+omio imports napari at module level, so it is imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.axes import validate_tzcyx
+
+__all__ = [
+    "READ_EXTENSIONS",
+    "UnreadableImageError",
+    "check_output_path",
+    "is_supported_image",
+    "read_image",
+    "write_image",
+]
+
+#: File endings OMIO reads (lower case).
+READ_EXTENSIONS = (".ome.tif", ".ome.tiff", ".tif", ".tiff", ".lsm", ".czi")
+_ANNOTATION_KEY = "napari_unmix"
+
+
+class UnreadableImageError(OSError):
+    """A file exists but cannot be read as an image."""
+
+
+def is_supported_image(path: str | os.PathLike) -> bool:
+    """True when ``path`` ends with one of :data:`READ_EXTENSIONS`.
+
+    Examples
+    --------
+    >>> is_supported_image("cells.OME.TIF"), is_supported_image("spectra.csv")
+    (True, False)
+    """
+    return str(path).lower().endswith(READ_EXTENSIONS)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Capture stdout/stderr prints and warnings of a third-party call."""
+    sink = io.StringIO()
+    with (
+        contextlib.redirect_stdout(sink),
+        contextlib.redirect_stderr(sink),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        yield sink
+
+
+def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read an image file into a TZCYX array and a metadata dict.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``.ome.tif``, ``.ome.tiff``, ``.tif``, ``.tiff``, ``.lsm`` or ``.czi`` file.
+
+    Returns
+    -------
+    data : ndarray
+        Five-dimensional TZCYX array in the file's dtype. (A plain 3-D TIFF without axis
+        metadata comes back with its planes as channels; this is OMIO's rule.)
+    metadata : dict
+        ``axes`` ("TZCYX"), ``physical_size`` (z, y, x) in ``unit``, ``time_increment``,
+        ``channel_names`` (list, one per channel), ``spectral_axis`` / ``spectral_units``
+        when the file was written by this package with them, ``extra`` (what
+        napari-unmix stored in the file) and ``omio`` (OMIO's full metadata).
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        The extension is not one OMIO reads.
+    UnreadableImageError
+        The file exists but is not a readable image (truncated, corrupt, empty).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a folder; give an image file")
+    if not is_supported_image(path):
+        raise ValueError(
+            f"cannot read {path.name!r}: unsupported file type; "
+            f"supported are {', '.join(READ_EXTENSIONS)}"
+        )
+    import omio
+
+    try:
+        with _quiet():
+            data, meta = omio.imread(str(path), verbose=False)
+    except Exception as err:  # any library failure becomes one clear message
+        raise UnreadableImageError(
+            f"cannot read {path.name!r} as an image ({type(err).__name__}: {err}); "
+            "is the file complete and of the type its name says?"
+        ) from err
+    if isinstance(data, list):  # multi-series file: the first series
+        data, meta = data[0], meta[0]
+    data = np.asarray(data)
+    if data.ndim != 5 or data.size == 0:
+        raise UnreadableImageError(f"{path.name!r} holds no image data ({data.shape=})")
+    return data, _metadata_from_omio(meta, data.shape)
+
+
+def _metadata_from_omio(meta: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
+    ann = meta.get("Annotations") or {}
+    extra: dict[str, Any] = {}
+    raw = ann.get(_ANNOTATION_KEY) if isinstance(ann, dict) else None
+    if isinstance(raw, str):
+        with contextlib.suppress(ValueError):
+            extra = json.loads(raw)
+    n_c = shape[2]
+    names = extra.get("channel_names")
+    if not isinstance(names, list) or len(names) != n_c:
+        names = [f"C{i}" for i in range(n_c)]
+    out = {
+        "axes": "TZCYX",
+        "physical_size": tuple(
+            float(meta.get(k) or 1.0) for k in ("PhysicalSizeZ", "PhysicalSizeY", "PhysicalSizeX")
+        ),
+        "unit": str(meta.get("PhysicalSizeXUnit") or ann.get("unit", "micron")),
+        "time_increment": float(meta.get("TimeIncrement") or 1.0),
+        "channel_names": names,
+        "extra": extra,
+        "omio": meta,
+    }
+    for key in ("spectral_axis", "spectral_units"):
+        if key in extra:
+            out[key] = extra[key]
+    return out
+
+
+def check_output_path(
+    path: str | os.PathLike, *, overwrite: bool = False, inputs: tuple = ()
+) -> Path:
+    """Validate an output path before any work is done.
+
+    Refuses an existing file (unless ``overwrite``), a path equal to one of ``inputs``,
+    and a missing parent folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_path(d / "out.ome.tif").name
+    'out.ome.tif'
+    """
+    path = Path(path)
+    for inp in inputs:
+        if inp is not None and Path(inp).resolve() == path.resolve():
+            raise ValueError(
+                f"output path {str(path)!r} is the input file; choose another name "
+                "(the input is never overwritten)"
+            )
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
+    if path.is_dir():
+        raise ValueError(f"output path {str(path)!r} is a folder; give a file name")
+    if not path.parent.exists():
+        raise FileNotFoundError(f"the output folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def write_image(
+    path: str | os.PathLike,
+    data: np.ndarray,
+    *,
+    physical_size: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    unit: str = "micron",
+    time_increment: float = 1.0,
+    channel_names: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    compression_level: int = 0,
+) -> Path:
+    """Write a TZCYX array as OME-TIFF to exactly ``path``, atomically.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Destination file; written as OME-TIFF whatever its ending.
+    data : ndarray
+        TZCYX array (numpy; dask arrays are computed plane by plane by tifffile).
+    physical_size : (z, y, x)
+        Voxel size in ``unit``.
+    unit : str
+        Length unit of ``physical_size`` (default micron).
+    time_increment : float
+        Seconds between time points.
+    channel_names : list of str, optional
+        Stored in the file (OMIO's writer has no channel-name field, so they go into the
+        OME map annotation with ``extra``).
+    extra : dict, optional
+        JSON-serialisable values stored in the file's map annotation under
+        ``"napari_unmix"`` (e.g. ``spectral_axis``) and restored by :func:`read_image`.
+    overwrite : bool
+        Replace an existing file. Default False: an existing file is an error.
+    compression_level : int
+        zlib level 0–9. Default 0 (no compression): unmixed float32 data compress poorly,
+        and level 0 is several times faster to write than OMIO's default 3.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = check_output_path(path, overwrite=overwrite)
+    validate_tzcyx(data)
+    if not 0 <= int(compression_level) <= 9:
+        raise ValueError(f"compression_level must be in 0..9, got {compression_level=}")
+    n_c = data.shape[2]
+    payload = dict(extra or {})
+    if channel_names is not None:
+        if len(channel_names) != n_c:
+            raise ValueError(f"{len(channel_names)} channel names for {n_c} channels")
+        payload["channel_names"] = [str(c) for c in channel_names]
+    import omio
+
+    from ..core.report import to_jsonable
+
+    pz, py, px = (float(v) for v in physical_size)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".napari-unmix-", dir=path.parent))
+    try:
+        with _quiet():
+            meta = omio.create_empty_metadata(
+                physicalsize_xyz=(px, py, pz),
+                pixelunit=unit,
+                time_increment=float(time_increment),
+                time_increment_unit="s",
+                shape=tuple(int(s) for s in data.shape),
+                annotations={_ANNOTATION_KEY: json.dumps(to_jsonable(payload))},
+                verbose=False,
+            )
+            meta["Annotations"]["original_filename"] = "image.ome.tif"
+            written = omio.imwrite(
+                str(tmpdir / "image.ome.tif"),
+                data,
+                meta,
+                compression_level=int(compression_level),
+                overwrite=True,
+                return_fnames=True,
+                verbose=False,
+            )
+        if not written:
+            raise OSError("OMIO wrote no file")
+        if path.exists() and not overwrite:  # appeared while we were writing
+            raise FileExistsError(
+                f"{str(path)!r} exists; choose another name or pass overwrite=True"
+            )
+        os.replace(written[0], path)
+    except Exception as err:
+        if isinstance(err, OSError | ValueError):
+            raise
+        raise OSError(f"could not write {str(path)!r}: {type(err).__name__}: {err}") from err
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return path

@@ -1,0 +1,1 @@
+"""Headless matplotlib figures (Agg). Imported lazily, only when a figure is asked for."""

@@ -1,0 +1,39 @@
+"""Figure helpers shared by every tool's report figures (Agg backend, no pyplot state)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["new_figure", "save_figure"]
+
+
+def new_figure(width: float = 6.0, height: float = 4.0, **kwargs) -> Figure:
+    """A matplotlib Figure with an Agg canvas, independent of pyplot and of any GUI.
+
+    Examples
+    --------
+    >>> fig = new_figure(3, 2)
+    >>> ax = fig.add_subplot()
+    >>> fig.get_size_inches().tolist()
+    [3.0, 2.0]
+    """
+    fig = Figure(figsize=(width, height), layout="constrained", **kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(
+    fig: Figure, path: str | os.PathLike, *, dpi: int = 110, overwrite: bool = False
+) -> Path:
+    """Save ``fig`` as PNG to ``path`` via a temporary name; refuse to replace a file."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix or '.png'}")
+    fig.savefig(tmp, dpi=dpi)
+    os.replace(tmp, path)
+    return path
