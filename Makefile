@@ -43,7 +43,7 @@ test: system-deps install
 	QT_API=pyqt6 $(PY) -m pytest $(PYTEST_ARGS)
 
 napari: install
-	$(PY) -m napari --with napari-unmix
+	$(PY) -m napari
 
 bench: install
 	@test -x $(BENCH_VENV)/bin/python || $$(tools/find_python.sh) -m venv $(BENCH_VENV)

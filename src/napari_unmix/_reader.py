@@ -59,10 +59,18 @@ def layers_from_image(
         if data.shape[0] == 1 and data.shape[1] == 1:
             data, axes, scale = data[0, 0], "CYX", [1.0, py, px]
         md = {**common, "axes": axes, "channel_names": meta.get("channel_names")}
+        labels = tuple(a.lower() for a in axes)
         for key in ("spectral_axis", "spectral_units"):
             if key in meta:
                 md[key] = meta[key]
-        return [(data, {"name": name, "scale": scale, "metadata": md, "colormap": "gray"}, "image")]
+        kwargs = {
+            "name": name,
+            "scale": scale,
+            "metadata": md,
+            "colormap": "gray",
+            "axis_labels": labels,
+        }
+        return [(data, kwargs, "image")]
     names = meta.get("channel_names") or [f"C{i}" for i in range(n_c)]
     colormaps = ["green", "magenta", "cyan", "yellow", "red", "blue", "gray", "bop orange"]
     md = {**common, "axes": "TZYX", "channel_axes": "TZCYX", "channel_names": names}
@@ -70,6 +78,7 @@ def layers_from_image(
         "channel_axis": 2,
         "name": [f"{name} [{c}]" for c in names],
         "scale": [meta.get("time_increment", 1.0), pz, py, px],
+        "axis_labels": ("t", "z", "y", "x"),
         "metadata": md,
         "blending": "additive",
         "colormap": [colormaps[i % len(colormaps)] for i in range(n_c)],

@@ -31,6 +31,7 @@ def bleedthrough_sample() -> list[LayerDataTuple]:
             {
                 "channel_axis": 2,
                 "name": ["source (C0)", "target (C1)"],
+                "axis_labels": ("t", "z", "y", "x"),
                 "colormap": ["green", "magenta"],
                 "blending": "additive",
                 "metadata": meta,
@@ -49,6 +50,7 @@ def picasso_sample() -> list[LayerDataTuple]:
             {
                 "channel_axis": 2,
                 "name": [f"mixed C{i}" for i in range(data.shape[2])],
+                "axis_labels": ("t", "z", "y", "x"),
                 "colormap": ["cyan", "magenta", "yellow"],
                 "blending": "additive",
                 "metadata": {"axes": "TZYX", "ground_truth": truth, "sample": "picasso"},
@@ -66,6 +68,7 @@ def bead_cube_sample() -> list[LayerDataTuple]:
             cube,
             {
                 "name": "bead cube",
+                "axis_labels": ("c", "y", "x"),
                 "colormap": "gray",
                 "metadata": {
                     "axes": "CYX",
@@ -92,6 +95,7 @@ def ste_sample() -> list[LayerDataTuple]:
             np.moveaxis(ste, -1, 0),
             {
                 "name": "spike-triggered ensemble",
+                "axis_labels": ("spike", "x", "y"),
                 "colormap": "gray",
                 "metadata": {"ste_axes": "mxy", "ground_truth": truth, "sample": "ste"},
             },
