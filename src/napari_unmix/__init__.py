@@ -36,6 +36,10 @@ _EXPORTS: dict[str, str] = {
     "make_picasso_mix": "napari_unmix.core.synthetic",
     "make_bead_cube": "napari_unmix.core.synthetic",
     "make_ste": "napari_unmix.core.synthetic",
+    # ROI suggester
+    "make_similar_bead_cube": "napari_unmix.core.synthetic",
+    "suggest_rois": "napari_unmix.api.suggest",
+    "Suggestions": "napari_unmix.api.suggest",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

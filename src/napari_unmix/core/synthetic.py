@@ -22,6 +22,7 @@ __all__ = [
     "make_bead_cube",
     "make_bleedthrough_stack",
     "make_picasso_mix",
+    "make_similar_bead_cube",
     "make_ste",
     "resonance_spectrum",
 ]
@@ -475,4 +476,76 @@ def make_ste(
         "pixel_size": pixel_size,
         "diameters": np.full(n_subunits, 4 * subunit_sigma * pixel_size),
         "n_frames": n_frames,
+    }
+
+
+# ----------------------------------------------------------------------------- hyperspectral, harder
+def make_similar_bead_cube(
+    *,
+    shape: tuple[int, int] = (128, 128),
+    n_channels: int = 80,
+    spectral_range: tuple[float, float] = (2800.0, 3100.0),
+    n_beads: int = 5,
+    weak_factor: float = 0.25,
+    background_level: float = 0.1,
+    noise_sigma: float = 0.02,
+    random_state: int = 1,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Harder bead cube: five closely related spectra (pairwise cosine about 0.85–0.95).
+
+    Every spectrum is the same lipid/protein backbone (2850, 2885, 2935 cm⁻¹) plus one
+    extra 40 cm⁻¹ wide band at 2860, 2900, 2945, 2990 or 3030 cm⁻¹, so the components differ
+    only in a shoulder. The last component's beads are ``weak_factor`` as bright (4× dimmer
+    by default). Beads are soft disks placed at random (some overlap); the background is a
+    smooth gradient times a broad spectrum, as in :func:`make_bead_cube`.
+
+    Returns
+    -------
+    cube : ndarray, shape (C, Y, X), float32
+    truth : dict
+        ``spectra`` (5×C), ``abundances`` (5×Y×X), ``names``, ``spectral_axis``,
+        ``spectral_units`` ("cm-1"), ``background_spectrum``, ``background_map``,
+        ``noise_sigma``.
+
+    Examples
+    --------
+    >>> cube, truth = make_similar_bead_cube(shape=(48, 48), n_channels=40)
+    >>> u = truth["spectra"] / np.linalg.norm(truth["spectra"], axis=1, keepdims=True)
+    >>> cos = (u @ u.T)[np.triu_indices(5, 1)]
+    >>> cube.shape, bool(0.85 <= cos.min() and cos.max() <= 0.95)
+    ((40, 48, 48), True)
+    """
+    rng = np.random.default_rng(random_state)
+    axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
+    backbone = resonance_spectrum(axis, [2850.0, 2885.0, 2935.0], [30.0, 35.0, 60.0], [1.0, 0.7, 0.6])
+    extra = [2860.0, 2900.0, 2945.0, 2990.0, 3030.0]
+    spectra = np.stack([backbone + resonance_spectrum(axis, [c], [40.0], [0.7]) for c in extra])
+    k = spectra.shape[0]
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    r_lo, r_hi = max(shape) / 24, max(shape) / 12
+    maps = np.empty((k,) + tuple(shape), np.float32)
+    for i in range(k):
+        centers = _random_centers(rng, n_beads, shape, r_hi)
+        radii = rng.uniform(r_lo, r_hi, n_beads)
+        d = np.sqrt(
+            (yy[None] - centers[:, 0, None, None]) ** 2
+            + (xx[None] - centers[:, 1, None, None]) ** 2
+        )
+        beads = 1.0 / (1.0 + np.exp((d - radii[:, None, None]) / 1.0))
+        amp = rng.uniform(0.7, 1.0, n_beads) * (weak_factor if i == k - 1 else 1.0)
+        maps[i] = (beads * amp[:, None, None]).max(axis=0)
+    bg_spectrum = resonance_spectrum(axis, [2950.0], [400.0], [1.0])
+    bg_map = background_level * (0.5 + 0.5 * (yy / shape[0] + xx / shape[1]) / 2)
+    cube = np.einsum("kc,kyx->cyx", spectra, maps) + bg_spectrum[:, None, None] * bg_map[None]
+    if noise_sigma > 0:
+        cube = cube + rng.normal(0, noise_sigma, size=cube.shape)
+    return cube.astype(np.float32), {
+        "spectra": spectra.astype(np.float32),
+        "abundances": maps,
+        "names": [f"shoulder-{int(c)}" for c in extra[:-1]] + [f"weak-{int(extra[-1])}"],
+        "spectral_axis": axis,
+        "spectral_units": "cm-1",
+        "background_spectrum": bg_spectrum.astype(np.float32),
+        "background_map": bg_map.astype(np.float32),
+        "noise_sigma": noise_sigma,
     }

@@ -1,0 +1,552 @@
+"""ROI suggester: find seed regions in a C×Y×X cube and group them by spectral similarity.
+
+Three steps, each driven by keyword options whose defaults are the user-visible defaults:
+
+1. **Response map** — a projection of the cube (:data:`PROJECTIONS`), minus a
+   Gaussian-blurred copy (``local_background_sigma``) to remove illumination gradients,
+   negatives clipped, then normalised for local contrast.
+2. **Candidates** — block-mean binning, Gaussian peak smoothing, local maxima, and a
+   multi-threshold sweep (8 levels from ``peak_threshold`` down to ~8 % of the maximum,
+   with a percentile floor dropping from the 75th to the 15th percentile of the positive
+   values). At each level: connected components, per peak a core box (pixels above 72 % of
+   the peak), IoU de-duplication. The pool is capped and ranked by peak brightness.
+3. **Spectral grouping** — fingerprints of the box-mean spectra (optionally with their
+   first derivative), Ward linkage cut at exactly ``max_groups`` clusters, or greedy
+   cosine grouping.
+
+Nothing here imports napari, Qt or matplotlib; :func:`napari_unmix.suggest_rois` adds the
+provenance report and input validation for scripts.
+
+Examples
+--------
+>>> from napari_unmix.core.synthetic import make_bead_cube
+>>> cube, truth = make_bead_cube(shape=(64, 64), n_channels=32)
+>>> res = find_suggestions(cube, max_groups=4)
+>>> res.boxes.shape[1], len(set(res.groups.tolist()))
+(4, 4)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.cluster.hierarchy import cut_tree, linkage
+from skimage.measure import block_reduce
+
+__all__ = [
+    "CORE_FRACTION",
+    "GROUPINGS",
+    "PROJECTIONS",
+    "Suggestions",
+    "box_iou",
+    "box_spectra",
+    "candidate_boxes",
+    "fingerprints",
+    "find_suggestions",
+    "processed_cube",
+    "response_maps",
+    "score_against_truth",
+]
+
+#: Fraction of a peak's value that defines its core (the box is the core's bounding box).
+CORE_FRACTION = 0.72
+#: Box padding (binned pixels) around a peak's core.
+BOX_PAD = 2
+#: IoU at or above which a box is a duplicate of an accepted box of the same blob / any level.
+IOU_SAME_BLOB = 0.60
+IOU_ACROSS_SWEEP = 0.45
+#: Number of threshold levels in the sweep, lowest relative level, percentile floors.
+N_LEVELS = 8
+LOWEST_LEVEL = 0.08
+PERCENTILE_FLOORS = (75.0, 15.0)
+
+
+@dataclass
+class Suggestions:
+    """Suggested ROIs and their spectral groups.
+
+    Attributes
+    ----------
+    boxes : (n, 4) int array
+        ``(y0, x0, y1, x1)`` in full-resolution pixels, half-open (``y1``/``x1`` excluded).
+    groups : (n,) int array
+        Group label per box, ``0 .. n_groups-1``; group 0 holds the brightest box.
+    spectra : (n, C) float32 array
+        Mean spectrum of the (raw or processed) cube inside each box.
+    scores : (n,) float32 array
+        Peak brightness of each box on the response map (the ranking key).
+    response : (Y, X) float32 array
+        The response map (first band for ``projection="multiband"``), at full resolution.
+    parameters : dict
+        Every setting of the run.
+    notes : list of str
+        What the user should know (no candidates, fewer candidates than groups, ...).
+    report : dict
+        Provenance record (filled by :func:`napari_unmix.suggest_rois`).
+    """
+
+    boxes: np.ndarray
+    groups: np.ndarray
+    spectra: np.ndarray
+    scores: np.ndarray
+    response: np.ndarray
+    parameters: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of distinct groups."""
+        return len(np.unique(self.groups))
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+
+# ----------------------------------------------------------------------------- projections
+def _average(cube: np.ndarray, *, frame: int, n_bands: int) -> np.ndarray:
+    return cube.mean(axis=0, dtype=np.float32)[None]
+
+
+def _balanced(cube: np.ndarray, *, frame: int, n_bands: int) -> np.ndarray:
+    flat = cube.reshape(cube.shape[0], -1)
+    lo, hi = np.percentile(flat, [1, 99], axis=1)
+    span = np.maximum(hi - lo, np.finfo(np.float32).tiny)
+    norm = (flat - lo[:, None]) / span[:, None]  # each channel contrast-normalised
+    weights = norm.var(axis=1)
+    if weights.sum() <= 0:
+        weights = np.ones_like(weights)
+    out = (weights[:, None] * norm).sum(axis=0) / weights.sum()
+    return out.reshape(1, *cube.shape[1:]).astype(np.float32)
+
+
+def _multiband(cube: np.ndarray, *, frame: int, n_bands: int) -> np.ndarray:
+    bands = np.array_split(np.arange(cube.shape[0]), min(n_bands, cube.shape[0]))
+    return np.stack([cube[b].mean(axis=0, dtype=np.float32) for b in bands])
+
+
+def _max(cube: np.ndarray, *, frame: int, n_bands: int) -> np.ndarray:
+    return cube.max(axis=0)[None].astype(np.float32)
+
+
+def _current_frame(cube: np.ndarray, *, frame: int, n_bands: int) -> np.ndarray:
+    if not 0 <= frame < cube.shape[0]:
+        raise ValueError(f"frame must be in 0..{cube.shape[0] - 1}, got {frame=}")
+    return cube[frame][None].astype(np.float32)
+
+
+#: projection name -> (function(cube, frame=, n_bands=) -> (bands, Y, X), label, doc)
+PROJECTIONS: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
+    "average": (_average, "Average", "mean over all channels"),
+    "balanced": (
+        _balanced,
+        "Balanced",
+        "each channel contrast-normalised (1st-99th percentile), averaged with weights "
+        "proportional to its spatial variance",
+    ),
+    "multiband": (
+        _multiband,
+        "Multi-band",
+        "channel axis split into `n_bands` bands, candidates found per band and merged",
+    ),
+    "max": (_max, "Maximum", "maximum over channels"),
+    "current_frame": (_current_frame, "Current frame", "the channel given by `frame`"),
+}
+
+
+def _local_background(img: np.ndarray, sigma: float) -> np.ndarray:
+    return ndi.gaussian_filter(img, sigma, mode="nearest") if sigma > 0 else np.zeros_like(img)
+
+
+def processed_cube(cube: np.ndarray, *, local_background_sigma: float = 8.0) -> np.ndarray:
+    """Per-channel local-background-subtracted cube (negatives clipped), float32.
+
+    Examples
+    --------
+    >>> processed_cube(np.ones((2, 8, 8), np.float32)).max()
+    np.float32(0.0)
+    """
+    sigma = (0, local_background_sigma, local_background_sigma)
+    bg = ndi.gaussian_filter(cube, sigma, mode="nearest") if local_background_sigma > 0 else 0
+    return np.clip(cube - bg, 0, None).astype(np.float32)
+
+
+def response_maps(
+    cube: np.ndarray,
+    /,
+    *,
+    projection: str = "average",
+    local_background_sigma: float = 8.0,
+    frame: int = 0,
+    n_bands: int = 3,
+) -> np.ndarray:
+    """Response maps (bands × Y × X) of a C×Y×X cube: projection, background, contrast.
+
+    Each map is the projection minus its Gaussian blur (``local_background_sigma`` px),
+    clipped at zero, divided by the local RMS of the result (sigma ``2 ×
+    local_background_sigma``, floored at 10 % of its maximum so flat noise stays low),
+    and scaled to a maximum of 1.
+
+    Examples
+    --------
+    >>> cube = np.zeros((3, 32, 32), np.float32); cube[:, 10:14, 10:14] = 1
+    >>> m = response_maps(cube)
+    >>> m.shape, float(m.max()), bool(m[0, 12, 12] > 0.5 > m[0, 25, 25])
+    ((1, 32, 32), 1.0, True)
+    """
+    if projection not in PROJECTIONS:
+        raise ValueError(f"projection must be one of {sorted(PROJECTIONS)}, got {projection=}")
+    maps = PROJECTIONS[projection][0](cube, frame=frame, n_bands=n_bands)
+    out = np.empty_like(maps, dtype=np.float32)
+    for i, m in enumerate(maps):  # a few bands at most
+        r = np.clip(m - _local_background(m, local_background_sigma), 0, None)
+        if local_background_sigma > 0:
+            rms = np.sqrt(ndi.gaussian_filter(r * r, 2 * local_background_sigma, mode="nearest"))
+            r = r / np.maximum(rms, 0.1 * float(rms.max()) + np.finfo(np.float32).tiny)
+        top = float(r.max())
+        out[i] = r / top if top > 0 else r
+    return out
+
+
+# ----------------------------------------------------------------------------- candidates
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection over union of one box with many (``(y0, x0, y1, x1)``, half-open).
+
+    Examples
+    --------
+    >>> box_iou(np.array([0, 0, 2, 2]), np.array([[0, 0, 2, 2], [1, 1, 3, 3], [5, 5, 6, 6]]))
+    array([1.        , 0.14285714, 0.        ])
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if boxes.size == 0:
+        return np.zeros(0)
+    ih = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    iw = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = ih * iw
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-12)
+
+
+def _sweep_levels(smooth: np.ndarray, peak_threshold: float) -> np.ndarray:
+    top = float(smooth.max())
+    pos = smooth[smooth > 0]
+    rel = np.linspace(peak_threshold, LOWEST_LEVEL, N_LEVELS) * top
+    floors = np.percentile(pos, np.linspace(*PERCENTILE_FLOORS, N_LEVELS)) if pos.size else rel
+    return np.maximum(rel, floors)
+
+
+def candidate_boxes(
+    response: np.ndarray,
+    /,
+    *,
+    binning: int = 1,
+    peak_sigma: float = 1.0,
+    peak_threshold: float = 0.65,
+    min_area: int = 3,
+    min_diagonal: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate boxes on one response map by the multi-threshold sweep.
+
+    Returns
+    -------
+    boxes : (n, 4) int array
+        ``(y0, x0, y1, x1)`` at full resolution, brightest first.
+    scores : (n,) float32 array
+        Peak value of each box on the smoothed, binned response map.
+
+    Examples
+    --------
+    >>> img = np.zeros((40, 40), np.float32); img[8:14, 8:14] = 1; img[25:30, 25:30] = 0.25
+    >>> boxes, scores = candidate_boxes(img)
+    >>> boxes.tolist(), [round(float(v), 2) for v in scores]
+    ([[6, 6, 16, 16], [23, 23, 32, 32]], [0.99, 0.25])
+    """
+    b = max(int(binning), 1)
+    small = block_reduce(response, (b, b), np.mean) if b > 1 else response
+    smooth = ndi.gaussian_filter(small, peak_sigma) if peak_sigma > 0 else small
+    if not np.any(smooth > 0):
+        return np.zeros((0, 4), int), np.zeros(0, np.float32)
+    is_peak = (smooth == ndi.maximum_filter(smooth, size=3)) & (smooth > 0)
+    shape = np.array(smooth.shape * 2)
+    accepted: list[np.ndarray] = []
+    scores: list[float] = []
+    for level in _sweep_levels(smooth, peak_threshold):
+        labels, n = ndi.label(smooth >= level)
+        if n == 0:
+            continue
+        areas = np.bincount(labels.ravel(), minlength=n + 1)
+        for lab, sl in enumerate(ndi.find_objects(labels), start=1):
+            if sl is None or areas[lab] < min_area:
+                continue
+            blob = labels[sl] == lab
+            patch = smooth[sl]
+            py, px = np.nonzero(blob & is_peak[sl])
+            order = np.argsort(-patch[py, px])
+            blob_boxes: list[np.ndarray] = []
+            for j in order:  # peaks of this blob, brightest first
+                value = patch[py[j], px[j]]
+                core_lab, _ = ndi.label(blob & (patch >= CORE_FRACTION * value))
+                ys, xs = np.nonzero(core_lab == core_lab[py[j], px[j]])
+                box = np.array(
+                    [
+                        ys.min() + sl[0].start - BOX_PAD,
+                        xs.min() + sl[1].start - BOX_PAD,
+                        ys.max() + sl[0].start + 1 + BOX_PAD,
+                        xs.max() + sl[1].start + 1 + BOX_PAD,
+                    ]
+                )
+                box = np.clip(box, 0, shape)
+                if np.any(box_iou(box, np.array(blob_boxes)) >= IOU_SAME_BLOB):
+                    continue
+                if np.any(box_iou(box, np.array(accepted)) >= IOU_ACROSS_SWEEP):
+                    continue
+                blob_boxes.append(box)
+                accepted.append(box)
+                scores.append(float(value))
+    if not accepted:
+        return np.zeros((0, 4), int), np.zeros(0, np.float32)
+    boxes = np.array(accepted) * b
+    boxes[:, 2:] = np.minimum(boxes[:, 2:], response.shape)
+    diag = np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    keep = diag >= min_diagonal
+    order = np.argsort(-np.asarray(scores)[keep], kind="stable")
+    return boxes[keep][order].astype(int), np.asarray(scores, np.float32)[keep][order]
+
+
+def _merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Union of the bands' candidates, brightest first, spatial duplicates suppressed."""
+    boxes = np.concatenate([bx for bx, _ in per_band]) if per_band else np.zeros((0, 4), int)
+    scores = np.concatenate([s for _, s in per_band]) if per_band else np.zeros(0, np.float32)
+    keep: list[int] = []
+    for i in np.argsort(-scores, kind="stable"):
+        if not keep or not np.any(box_iou(boxes[i], boxes[keep]) >= IOU_ACROSS_SWEEP):
+            keep.append(int(i))
+    return boxes[keep].reshape(-1, 4), scores[keep]
+
+
+# ----------------------------------------------------------------------------- grouping
+def box_spectra(cube: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Mean spectrum (C,) of the cube inside every box, float32, shape (n, C).
+
+    Examples
+    --------
+    >>> box_spectra(np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4), np.array([[0, 0, 2, 2]]))
+    array([[ 2.5, 18.5]], dtype=float32)
+    """
+    out = np.empty((len(boxes), cube.shape[0]), np.float32)
+    for i, (y0, x0, y1, x1) in enumerate(boxes):  # one slice per box, not per pixel
+        out[i] = np.asarray(cube[:, y0:y1, x0:x1], np.float32).mean(axis=(1, 2))
+    return out
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, np.finfo(np.float32).tiny)
+
+
+def fingerprints(spectra: np.ndarray, /, *, gradient: bool = True) -> np.ndarray:
+    """Unit-norm spectral fingerprints; with ``gradient`` the unit-norm first derivative is appended.
+
+    The result has unit norm, so Euclidean distances (Ward) and cosines order pairs alike.
+
+    Examples
+    --------
+    >>> fp = fingerprints(np.array([[1.0, 2.0, 1.0]]), gradient=True)
+    >>> fp.shape, round(float(np.linalg.norm(fp)), 6)
+    ((1, 6), 1.0)
+    """
+    spectra = np.asarray(spectra, np.float64)
+    fp = _unit(spectra)
+    if gradient and spectra.shape[1] > 1:
+        fp = np.concatenate([fp, _unit(np.gradient(spectra, axis=1))], axis=1) / np.sqrt(2)
+    return fp
+
+
+def _ward(fp: np.ndarray, n_groups: int, threshold: float) -> np.ndarray:
+    if len(fp) == 1:
+        return np.zeros(1, int)
+    return cut_tree(linkage(fp, method="ward"), n_clusters=n_groups).ravel().astype(int)
+
+
+def _greedy(fp: np.ndarray, n_groups: int, threshold: float) -> np.ndarray:
+    labels = np.empty(len(fp), int)
+    sums: list[np.ndarray] = []
+    for i, f in enumerate(fp):  # candidates brightest first
+        cos = [float(_unit(s) @ f) for s in sums]
+        best = int(np.argmax(cos)) if cos else -1
+        if best >= 0 and cos[best] >= threshold:
+            labels[i] = best
+            sums[best] = sums[best] + f
+        else:
+            labels[i] = len(sums)
+            sums.append(f.copy())
+    return labels
+
+
+#: grouping name -> (function(fingerprints, n_groups, threshold) -> labels, label, doc)
+GROUPINGS: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
+    "hierarchical": (_ward, "Ward (hierarchical)", "Ward linkage cut at exactly max_groups"),
+    "greedy": (
+        _greedy,
+        "Greedy cosine",
+        "brightest first, join the most similar group if cosine >= similarity_threshold",
+    ),
+}
+
+
+def _dedupe_groups(boxes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Keep-mask dropping boxes that overlap a brighter box of the same group."""
+    keep = np.ones(len(boxes), bool)
+    for i in range(len(boxes)):
+        prev = np.nonzero(keep[:i] & (labels[:i] == labels[i]))[0]
+        if prev.size and np.any(box_iou(boxes[i], boxes[prev]) > 0):
+            keep[i] = False
+    return keep
+
+
+def find_suggestions(
+    cube: np.ndarray,
+    /,
+    *,
+    projection: str = "average",
+    processed: bool = False,
+    local_background_sigma: float = 8.0,
+    binning: int = 1,
+    peak_sigma: float = 1.0,
+    peak_threshold: float = 0.65,
+    min_area: int = 3,
+    min_diagonal: float = 0.0,
+    max_groups: int = 3,
+    max_rois_per_group: int = 1,
+    pool_factor: int = 8,
+    gradient_fingerprint: bool = True,
+    hierarchical: bool = True,
+    similarity_threshold: float = 0.82,
+    merge_duplicates: bool = True,
+    frame: int = 0,
+    n_bands: int = 3,
+) -> Suggestions:
+    """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
+
+    See :func:`napari_unmix.suggest_rois` for the parameters (this is its validated core,
+    without the provenance report and warnings).
+    """
+    params = {k: v for k, v in locals().items() if k != "cube"}
+    data = processed_cube(cube, local_background_sigma=local_background_sigma) if processed else cube
+    maps = response_maps(
+        data,
+        projection=projection,
+        local_background_sigma=local_background_sigma,
+        frame=frame,
+        n_bands=n_bands,
+    )
+    kw = {
+        "binning": binning,
+        "peak_sigma": peak_sigma,
+        "peak_threshold": peak_threshold,
+        "min_area": min_area,
+        "min_diagonal": min_diagonal,
+    }
+    boxes, scores = _merge_bands([candidate_boxes(m, **kw) for m in maps])
+    pool = max_groups * max_rois_per_group * pool_factor
+    boxes, scores = boxes[:pool], scores[:pool]
+    notes: list[str] = []
+    n_c = cube.shape[0]
+    if len(boxes) == 0:
+        notes.append(
+            "no candidates: the response map has no structure above the thresholds; "
+            "lower peak_threshold or min_area, or use another projection"
+        )
+        empty = np.zeros((0, 4), int), np.zeros(0, int), np.zeros((0, n_c), np.float32)
+        return Suggestions(*empty, np.zeros(0, np.float32), maps[0], params, notes)
+    spectra = box_spectra(data, boxes)
+    fp = fingerprints(spectra, gradient=gradient_fingerprint)
+    n_groups = min(max_groups, len(boxes))
+    if n_groups < max_groups:
+        notes.append(
+            f"only {len(boxes)} candidates for {max_groups=}: made {n_groups} groups; "
+            "lower peak_threshold/min_area or ask for fewer groups"
+        )
+    method = "hierarchical" if hierarchical else "greedy"
+    labels = GROUPINGS[method][0](fp, n_groups, similarity_threshold)
+    keep = _dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
+    # groups ordered by size (most candidates first; ties: brightest box), at most max_groups;
+    # per group the max_rois_per_group most typical boxes (highest cosine to the group's mean
+    # fingerprint), so a bright box straddling two structures does not represent a group
+    kept = np.nonzero(keep)[0]
+    first_seen = list(dict.fromkeys(labels[kept].tolist()))  # brightest first
+    sizes = np.bincount(labels[kept])
+    first_seen = sorted(first_seen, key=lambda g: -sizes[g])[:max_groups]  # stable
+    idx_parts, group_parts, typ_parts = [], [], []
+    for new, old in enumerate(first_seen):
+        members = kept[labels[kept] == old]
+        typical = fp[members] @ _unit(fp[members].mean(axis=0))
+        best = members[np.argsort(-typical, kind="stable")[:max_rois_per_group]]
+        idx_parts.append(best)
+        group_parts.append(np.full(len(best), new))
+        typ_parts.append(np.sort(typical)[::-1][: len(best)])
+    idx = np.concatenate(idx_parts).astype(int)
+    groups = np.concatenate(group_parts).astype(int)
+    return Suggestions(
+        boxes[idx].astype(int),
+        groups,
+        spectra[idx],
+        scores[idx].astype(np.float32),
+        maps[0],
+        params,
+        notes,
+    )
+
+
+# ----------------------------------------------------------------------------- scoring
+def score_against_truth(
+    boxes: np.ndarray,
+    groups: np.ndarray,
+    abundances: np.ndarray,
+    /,
+    *,
+    dominance: float = 0.6,
+) -> dict[str, Any]:
+    """Compare suggestions with ground-truth abundance maps (k × Y × X).
+
+    A box is *dominated* by component ``j`` when ``j`` holds at least ``dominance`` of the
+    summed true abundance inside it. A component is *found* when some box is dominated by
+    it; a group is *pure* when all its boxes are dominated by the same component.
+
+    Returns
+    -------
+    dict
+        ``dominant`` (per box, -1 if none), ``components_found`` (sorted list),
+        ``n_found``, ``n_groups``, ``n_pure_groups``.
+
+    Examples
+    --------
+    >>> ab = np.zeros((2, 10, 10)); ab[0, :5] = 1; ab[1, 5:] = 1
+    >>> s = score_against_truth(np.array([[0, 0, 4, 4], [6, 0, 9, 9]]), np.array([0, 0]), ab)
+    >>> s["components_found"], s["n_pure_groups"]
+    ([0, 1], 0)
+    """
+    boxes = np.asarray(boxes, int).reshape(-1, 4)
+    groups = np.asarray(groups, int).reshape(-1)
+    dominant = np.full(len(boxes), -1, int)
+    for i, (y0, x0, y1, x1) in enumerate(boxes):
+        mass = np.asarray(abundances[:, y0:y1, x0:x1], np.float64).sum(axis=(1, 2))
+        if mass.sum() > 0 and mass.max() >= dominance * mass.sum():
+            dominant[i] = int(np.argmax(mass))
+    found = sorted({int(d) for d in dominant if d >= 0})
+    pure = 0
+    for g in np.unique(groups):
+        members = dominant[groups == g]
+        pure += int(members[0] >= 0 and np.all(members == members[0]))
+    return {
+        "dominant": dominant.tolist(),
+        "components_found": found,
+        "n_found": len(found),
+        "n_groups": len(np.unique(groups)),
+        "n_pure_groups": pure,
+    }
