@@ -75,6 +75,7 @@ def suggest_rois(
     frame: int = 0,
     n_bands: int = 3,
     name: str | None = None,
+    warn: bool = True,
 ) -> Suggestions:
     """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
 
@@ -121,6 +122,9 @@ def suggest_rois(
         Bands of ``projection="multiband"``.
     name : str, optional
         Input name for the report.
+    warn : bool
+        Issue the notes (no candidates, too few candidates) as ``UserWarning``; the widget
+        passes False and shows them as notifications.
 
     Returns
     -------
@@ -142,7 +146,7 @@ def suggest_rois(
     >>> sorted(set(res.groups.tolist())), res.spectra.shape[1]
     ([0, 1], 32)
     """
-    params = {k: v for k, v in locals().items() if k not in ("cube", "name")}
+    params = {k: v for k, v in locals().items() if k not in ("cube", "name", "warn")}
     data = _check(cube, params)
     t0 = time.perf_counter()
     res = find_suggestions(data, **params)
@@ -164,6 +168,6 @@ def suggest_rois(
     report["notes"] = list(res.notes)
     report["seconds"] = round(seconds, 4)
     res.report = report
-    for note in res.notes:
+    for note in res.notes if warn else []:
         warnings.warn(note, UserWarning, stacklevel=2)
     return res

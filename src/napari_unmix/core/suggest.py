@@ -264,7 +264,7 @@ def candidate_boxes(
     >>> img = np.zeros((40, 40), np.float32); img[8:14, 8:14] = 1; img[25:30, 25:30] = 0.25
     >>> boxes, scores = candidate_boxes(img)
     >>> boxes.tolist(), [round(float(v), 2) for v in scores]
-    ([[6, 6, 16, 16], [23, 23, 32, 32]], [0.99, 0.25])
+    ([[7, 7, 15, 15], [24, 24, 31, 31]], [0.99, 0.25])
     """
     b = max(int(binning), 1)
     small = block_reduce(response, (b, b), np.mean) if b > 1 else response

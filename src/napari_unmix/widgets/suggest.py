@@ -1,0 +1,200 @@
+"""ROI suggester dock widget: propose seed ROIs in a C×Y×X image and write them as rectangles.
+
+The widget reads an image layer and the settings, runs :func:`napari_unmix.suggest_rois`
+in a ``thread_worker`` and writes the boxes into the "ROIs" Shapes layer (see
+:mod:`napari_unmix.widgets._roi_schema`), tagged ``auto=True``, one component per group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FloatSpinBox,
+    Label,
+    PushButton,
+    SpinBox,
+)
+from napari.layers import Image
+from napari.utils.notifications import show_error, show_info, show_warning
+
+from ..core.suggest import PROJECTIONS
+from ._roi_schema import add_rois, box_to_rectangle, get_or_create_roi_layer, remove_rois
+
+__all__ = ["SuggestWidget", "make_suggest_widget"]
+
+
+def _run(data: np.ndarray, name: str, params: dict[str, Any]):
+    """Worker body: returns the result, or the message of a bad-input ValueError."""
+    from ..api.suggest import suggest_rois
+
+    try:
+        return suggest_rois(data, name=name, warn=False, **params)
+    except ValueError as exc:
+        return str(exc)
+
+
+class SuggestWidget(Container):
+    """Dock widget of the ROI suggester (a thin driver around ``suggest_rois``)."""
+
+    def __init__(self, viewer) -> None:
+        super().__init__(labels=True)
+        self.viewer = viewer
+        self.worker = None
+        self.image = ComboBox(label="image (C×Y×X)", choices=self._image_choices)
+        self.projection = ComboBox(
+            label="projection",
+            choices=[(label, key) for key, (_, label, _) in PROJECTIONS.items()],
+            value="average",
+        )
+        self.processed = CheckBox(text="use background-subtracted data", value=False)
+        self.local_background_sigma = FloatSpinBox(
+            label="local background σ (px)", value=8.0, min=0.0, max=500.0
+        )
+        self.binning = SpinBox(label="binning", value=1, min=1, max=16)
+        self.peak_sigma = FloatSpinBox(label="peak smoothing σ", value=1.0, min=0.0, max=20.0)
+        self.peak_threshold = FloatSpinBox(
+            label="peak threshold", value=0.65, min=0.01, max=1.0, step=0.05
+        )
+        self.min_area = SpinBox(label="min area (px²)", value=3, min=1, max=100000)
+        self.min_diagonal = FloatSpinBox(label="min diagonal (px)", value=0.0, min=0.0, max=1e5)
+        self.max_groups = SpinBox(label="groups", value=3, min=1, max=100)
+        self.max_rois_per_group = SpinBox(label="ROIs per group", value=1, min=1, max=100)
+        self.gradient_fingerprint = CheckBox(text="gradient fingerprint", value=True)
+        self.hierarchical = CheckBox(text="hierarchical (Ward)", value=True)
+        self.similarity_threshold = FloatSpinBox(
+            label="similarity (greedy)", value=0.82, min=-1.0, max=1.0, step=0.01
+        )
+        self.merge_duplicates = CheckBox(text="merge duplicates", value=True)
+        self.replace_previous = CheckBox(text="replace previous suggestions", value=True)
+        self.run_button = PushButton(text="Suggest ROIs")
+        self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.status = Label(value="")
+        self.extend(
+            [
+                self.image,
+                self.projection,
+                self.processed,
+                self.local_background_sigma,
+                self.binning,
+                self.peak_sigma,
+                self.peak_threshold,
+                self.min_area,
+                self.min_diagonal,
+                self.max_groups,
+                self.max_rois_per_group,
+                self.gradient_fingerprint,
+                self.hierarchical,
+                self.similarity_threshold,
+                self.merge_duplicates,
+                self.replace_previous,
+                self.run_button,
+                self.cancel_button,
+                self.status,
+            ]
+        )
+        self.run_button.changed.connect(self.run)
+        self.cancel_button.changed.connect(self.cancel)
+        viewer.layers.events.inserted.connect(self.reset_choices)
+        viewer.layers.events.removed.connect(self.reset_choices)
+
+    def _image_choices(self, _widget=None) -> list[tuple[str, Image]]:
+        return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Image)]
+
+    def parameters(self) -> dict[str, Any]:
+        """The core settings currently set in the dialog."""
+        names = (
+            "projection processed local_background_sigma binning peak_sigma peak_threshold "
+            "min_area min_diagonal max_groups max_rois_per_group gradient_fingerprint "
+            "hierarchical similarity_threshold merge_duplicates"
+        ).split()
+        params = {n: getattr(self, n).value for n in names}
+        params["frame"] = int(self.viewer.dims.current_step[0]) if self.viewer.dims.ndim else 0
+        return params
+
+    def _cube(self, layer: Image) -> np.ndarray | None:
+        if layer.ndim < 3 or layer.rgb:
+            show_error(
+                f"{layer.name!r} has {layer.ndim} dimensions: the ROI suggester needs a "
+                "C×Y×X image (channels as one layer); open the file as a hyperspectral cube"
+            )
+            return None
+        # leading Z/T axes: the slice on display; the channel axis is the third from the end
+        lead = tuple(int(s) for s in self.viewer.dims.current_step[: layer.ndim - 3])
+        return layer.data[lead] if lead else layer.data
+
+    def run(self) -> None:
+        """Start the suggester in a worker thread (bound to the Run button)."""
+        from napari.qt.threading import create_worker
+
+        layer = self.image.value
+        if layer is None:
+            show_error("add or choose a C×Y×X image layer first")
+            return
+        cube = self._cube(layer)
+        if cube is None:
+            return
+        params = self.parameters()
+        if params["projection"] == "current_frame" and layer.ndim >= 3:
+            params["frame"] = int(self.viewer.dims.current_step[layer.ndim - 3])
+        self.worker = create_worker(
+            _run, cube, layer.name, params, _progress={"desc": "Suggesting ROIs"}
+        )
+        self.worker.returned.connect(lambda res, lay=layer: self._done(res, lay))
+        self.worker.finished.connect(self._finished)
+        self.run_button.enabled, self.cancel_button.enabled = False, True
+        self.status.value = "running…"
+        self.worker.start()
+
+    def cancel(self) -> None:
+        """Stop waiting for the running job; its result is discarded."""
+        if self.worker is not None:
+            self.worker.returned.disconnect()
+            self.worker.quit()
+            self.status.value = "cancelled"
+
+    def _finished(self) -> None:
+        self.run_button.enabled, self.cancel_button.enabled = True, False
+
+    def _done(self, res, layer: Image) -> None:
+        if isinstance(res, str):
+            show_error(res)
+            self.status.value = "bad input"
+            return
+        if len(res) == 0:  # nothing found: say so, leave the layers alone
+            show_info("; ".join(res.notes) or "no candidates")
+            self.status.value = "no candidates"
+            return
+        rois = get_or_create_roi_layer(
+            self.viewer, scale=layer.scale[-2:], translate=layer.translate[-2:]
+        )
+        feats = rois.features
+        if self.replace_previous.value and len(rois.data) and "auto" in feats:
+            remove_rois(rois, feats["auto"].to_numpy(bool))
+            feats = rois.features
+        manual = feats[~feats["auto"].astype(bool)] if len(feats) and "auto" in feats else feats
+        base = int(manual["component"].max()) + 1 if len(manual) else 0
+        rows = [
+            {
+                "name": f"auto g{g} #{i}",
+                "component": base + int(g),
+                "background": False,
+                "auto": True,
+                "group": int(g),
+            }
+            for i, g in enumerate(res.groups)
+        ]
+        add_rois(rois, [box_to_rectangle(b) for b in res.boxes], rows)
+        rois.metadata["suggest_report"] = res.report
+        for note in res.notes:
+            show_warning(note)
+        self.status.value = f"{len(res)} ROIs in {res.n_groups if len(res) else 0} groups"
+
+
+def make_suggest_widget(napari_viewer) -> SuggestWidget:
+    """npe2 widget factory."""
+    return SuggestWidget(napari_viewer)

@@ -1,0 +1,113 @@
+"""ROI suggester dock widget under Xvfb: rectangles in the ROI layer, replace_previous, params."""
+
+import numpy as np
+import pytest
+
+from napari_unmix.core.synthetic import make_bead_cube
+from napari_unmix.widgets._roi_schema import (
+    ROI_COLUMNS,
+    add_rois,
+    box_to_rectangle,
+    get_or_create_roi_layer,
+)
+from napari_unmix.widgets.suggest import SuggestWidget
+
+
+@pytest.fixture
+def cube():
+    return make_bead_cube(shape=(64, 64), n_channels=24)[0]
+
+
+def _go(widget, qtbot):
+    widget.run()
+    assert widget.worker is not None
+    with qtbot.waitSignal(widget.worker.finished, timeout=60000):
+        pass
+
+
+def test_rectangles_written_and_replace_previous_keeps_manual(make_napari_viewer, qtbot, cube):
+    viewer = make_napari_viewer()
+    img = viewer.add_image(cube, name="beads", scale=(1.0, 0.5, 0.25))
+    widget = SuggestWidget(viewer)
+    widget.image.value = img
+    widget.max_groups.value = 4
+    _go(widget, qtbot)
+    rois = viewer.layers["ROIs"]
+    assert len(rois.data) == 4 and set(rois.shape_type) == {"rectangle"}
+    assert list(rois.features.columns) == list(ROI_COLUMNS)
+    assert rois.features["auto"].all()
+    assert sorted(rois.features["group"]) == [0, 1, 2, 3]
+    np.testing.assert_allclose(rois.scale, (0.5, 0.25))
+    report = rois.metadata["suggest_report"]
+    assert report["parameters"]["max_groups"] == 4
+    # a hand-drawn ROI survives a second run; the earlier auto ROIs are replaced
+    add_rois(rois, [box_to_rectangle((0, 0, 5, 5))], [{"name": "mine", "component": 0}])
+    widget.max_groups.value = 2
+    widget.max_rois_per_group.value = 2
+    _go(widget, qtbot)
+    feats = rois.features
+    assert (~feats["auto"]).sum() == 1 and feats.loc[~feats["auto"], "name"].item() == "mine"
+    assert feats["auto"].sum() == len(rois.data) - 1 >= 2
+    assert set(feats.loc[feats["auto"], "component"]) <= {1, 2}  # after the manual component 0
+    # without replace_previous the auto ROIs accumulate
+    widget.replace_previous.value = False
+    n_before = len(rois.data)
+    _go(widget, qtbot)
+    assert len(rois.data) > n_before
+
+
+def test_dialog_parameters_reach_core(make_napari_viewer, qtbot, cube):
+    viewer = make_napari_viewer()
+    img = viewer.add_image(cube, name="beads")
+    widget = SuggestWidget(viewer)
+    widget.image.value = img
+    widget.projection.value = "max"
+    widget.hierarchical.value = False
+    widget.gradient_fingerprint.value = False
+    widget.peak_threshold.value = 0.5
+    widget.binning.value = 2
+    widget.similarity_threshold.value = 0.9
+    _go(widget, qtbot)
+    params = viewer.layers["ROIs"].metadata["suggest_report"]["parameters"]
+    assert params["projection"] == "max"
+    assert params["hierarchical"] is False and params["gradient_fingerprint"] is False
+    assert params["peak_threshold"] == pytest.approx(0.5) and params["binning"] == 2
+    assert params["similarity_threshold"] == pytest.approx(0.9)
+
+
+def test_flat_image_is_a_notification_not_an_error(make_napari_viewer, qtbot, monkeypatch):
+    import napari_unmix.widgets.suggest as mod
+
+    shown = []
+    monkeypatch.setattr(mod, "show_info", shown.append)
+    viewer = make_napari_viewer()
+    img = viewer.add_image(np.ones((8, 32, 32), np.float32), name="flat")
+    widget = SuggestWidget(viewer)
+    widget.image.value = img
+    _go(widget, qtbot)
+    assert any("no candidates" in m for m in shown)
+    assert "ROIs" not in viewer.layers
+
+
+def test_2d_image_gives_error_message(make_napari_viewer, monkeypatch):
+    import napari_unmix.widgets.suggest as mod
+
+    shown = []
+    monkeypatch.setattr(mod, "show_error", shown.append)
+    viewer = make_napari_viewer()
+    img = viewer.add_image(np.ones((32, 32), np.float32), name="plane")
+    widget = SuggestWidget(viewer)
+    widget.image.value = img
+    widget.run()
+    assert widget.worker is None and "C×Y×X" in shown[0]
+
+
+def test_roi_layer_helpers(make_napari_viewer):
+    viewer = make_napari_viewer()
+    layer = get_or_create_roi_layer(viewer, scale=(2.0, 3.0))
+    assert get_or_create_roi_layer(viewer) is layer
+    add_rois(layer, [box_to_rectangle((1, 1, 4, 4))], [{"name": "a", "auto": True, "group": 2}])
+    row = layer.features.iloc[0].to_dict()
+    assert row == {"name": "a", "component": 0, "background": False, "auto": True, "group": 2}
+    with pytest.raises(ValueError, match="1 rectangles but 0"):
+        add_rois(layer, [box_to_rectangle((1, 1, 4, 4))], [])
