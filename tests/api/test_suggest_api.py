@@ -33,7 +33,9 @@ def test_uint16_and_dask_input(small):
 
 
 def test_2d_image_is_rejected():
-    with pytest.raises(ValueError, match=r"expected a C×Y×X cube \(3 dimensions\), got shape=\(32, 32\)"):
+    with pytest.raises(
+        ValueError, match=r"expected a C×Y×X cube \(3 dimensions\), got shape=\(32, 32\)"
+    ):
         napari_unmix.suggest_rois(np.zeros((32, 32)))
 
 

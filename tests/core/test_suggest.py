@@ -59,7 +59,7 @@ def test_similar_cube_hierarchical(similar):
     cube, truth = similar
     u = truth["spectra"] / np.linalg.norm(truth["spectra"], axis=1, keepdims=True)
     cos = (u @ u.T)[np.triu_indices(5, 1)]
-    assert 0.85 <= cos.min() and cos.max() <= 0.95
+    assert cos.min() >= 0.85 and cos.max() <= 0.95
     s = _score(find_suggestions(cube, max_groups=5), truth)
     assert s["n_found"] == 3 and s["n_pure_groups"] == 3
     s = _score(find_suggestions(cube, max_groups=5, max_rois_per_group=3), truth)
@@ -74,7 +74,7 @@ def test_similar_cube_greedy_merges_everything_at_default_threshold(similar):
 
 @pytest.mark.parametrize("projection", sorted(PROJECTIONS))
 def test_every_projection_runs(bead, projection):
-    cube, truth = bead
+    cube, _truth = bead
     res = find_suggestions(cube[:, :64, :64], projection=projection, frame=20, max_groups=2)
     assert res.response.shape == (64, 64) and len(res) >= 1
     assert np.all((res.boxes[:, :2] >= 0) & (res.boxes[:, 2:] <= 64))
@@ -110,7 +110,7 @@ def test_invariants(bead):
 
 
 def test_response_map_removes_gradient():
-    yy, xx = np.mgrid[0:64, 0:64].astype(np.float32)
+    _yy, xx = np.mgrid[0:64, 0:64].astype(np.float32)
     ramp = np.broadcast_to(xx / 64, (4, 64, 64))
     m = response_maps(ramp)
     assert float(m[0, 16:48, 16:48].max()) < 0.05  # only the image border keeps a response

@@ -58,7 +58,9 @@ def test_rectangles_written_and_replace_previous_keeps_manual(make_napari_viewer
 
 def test_dialog_parameters_reach_core(make_napari_viewer, qtbot, cube):
     viewer = make_napari_viewer()
-    img = viewer.add_image(cube, name="beads")
+    img = viewer.add_image(np.stack([cube, cube[::-1]]), name="beads (Z, C, Y, X)")
+    viewer.dims.set_current_step(0, 1)  # z = 1
+    viewer.dims.set_current_step(1, 5)  # channel 5 on display
     widget = SuggestWidget(viewer)
     widget.image.value = img
     widget.projection.value = "max"
@@ -73,33 +75,35 @@ def test_dialog_parameters_reach_core(make_napari_viewer, qtbot, cube):
     assert params["hierarchical"] is False and params["gradient_fingerprint"] is False
     assert params["peak_threshold"] == pytest.approx(0.5) and params["binning"] == 2
     assert params["similarity_threshold"] == pytest.approx(0.9)
+    assert params["frame"] == 5
+    rep = viewer.layers["ROIs"].metadata["suggest_report"]
+    assert rep["inputs"]["cube"]["shape"] == list(cube.shape)
 
 
-def test_flat_image_is_a_notification_not_an_error(make_napari_viewer, qtbot, monkeypatch):
+def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
     import napari_unmix.widgets.suggest as mod
 
-    shown = []
-    monkeypatch.setattr(mod, "show_info", shown.append)
+    infos, errors = [], []
+    monkeypatch.setattr(mod, "show_info", infos.append)
+    monkeypatch.setattr(mod, "show_error", errors.append)
     viewer = make_napari_viewer()
-    img = viewer.add_image(np.ones((8, 32, 32), np.float32), name="flat")
     widget = SuggestWidget(viewer)
-    widget.image.value = img
+    # a flat image: a "no candidates" notification, no layer written
+    widget.image.value = viewer.add_image(np.ones((8, 32, 32), np.float32), name="flat")
     _go(widget, qtbot)
-    assert any("no candidates" in m for m in shown)
+    assert any("no candidates" in m for m in infos) and not errors
     assert "ROIs" not in viewer.layers
-
-
-def test_2d_image_gives_error_message(make_napari_viewer, monkeypatch):
-    import napari_unmix.widgets.suggest as mod
-
-    shown = []
-    monkeypatch.setattr(mod, "show_error", shown.append)
-    viewer = make_napari_viewer()
-    img = viewer.add_image(np.ones((32, 32), np.float32), name="plane")
-    widget = SuggestWidget(viewer)
-    widget.image.value = img
+    # a 2-D image: an error message saying what is needed, no worker started
+    widget.worker = None
+    widget.image.value = viewer.add_image(np.ones((32, 32), np.float32), name="plane")
     widget.run()
-    assert widget.worker is None and "C×Y×X" in shown[0]
+    assert widget.worker is None and "C×Y×X" in errors[0]
+    # bad settings reported by the core reach the user as a message, not a traceback
+    widget.image.value = viewer.layers["flat"]
+    widget.peak_threshold.min = 0.0
+    widget.peak_threshold.value = 0.0
+    _go(widget, qtbot)
+    assert "peak_threshold must be in (0, 1]" in errors[1]
 
 
 def test_roi_layer_helpers(make_napari_viewer):

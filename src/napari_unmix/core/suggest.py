@@ -45,8 +45,8 @@ __all__ = [
     "box_iou",
     "box_spectra",
     "candidate_boxes",
-    "fingerprints",
     "find_suggestions",
+    "fingerprints",
     "processed_cube",
     "response_maps",
     "score_against_truth",
@@ -437,7 +437,9 @@ def find_suggestions(
     without the provenance report and warnings).
     """
     params = {k: v for k, v in locals().items() if k != "cube"}
-    data = processed_cube(cube, local_background_sigma=local_background_sigma) if processed else cube
+    data = (
+        processed_cube(cube, local_background_sigma=local_background_sigma) if processed else cube
+    )
     maps = response_maps(
         data,
         projection=projection,

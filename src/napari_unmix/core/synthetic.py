@@ -517,7 +517,9 @@ def make_similar_bead_cube(
     """
     rng = np.random.default_rng(random_state)
     axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
-    backbone = resonance_spectrum(axis, [2850.0, 2885.0, 2935.0], [30.0, 35.0, 60.0], [1.0, 0.7, 0.6])
+    backbone = resonance_spectrum(
+        axis, [2850.0, 2885.0, 2935.0], [30.0, 35.0, 60.0], [1.0, 0.7, 0.6]
+    )
     extra = [2860.0, 2900.0, 2945.0, 2990.0, 3030.0]
     spectra = np.stack([backbone + resonance_spectrum(axis, [c], [40.0], [0.7]) for c in extra])
     k = spectra.shape[0]

@@ -107,14 +107,29 @@ class SuggestWidget(Container):
 
     def parameters(self) -> dict[str, Any]:
         """The core settings currently set in the dialog."""
-        names = (
-            "projection processed local_background_sigma binning peak_sigma peak_threshold "
-            "min_area min_diagonal max_groups max_rois_per_group gradient_fingerprint "
-            "hierarchical similarity_threshold merge_duplicates"
-        ).split()
-        params = {n: getattr(self, n).value for n in names}
-        params["frame"] = int(self.viewer.dims.current_step[0]) if self.viewer.dims.ndim else 0
-        return params
+        names = [
+            "projection",
+            "processed",
+            "local_background_sigma",
+            "binning",
+            "peak_sigma",
+            "peak_threshold",
+            "min_area",
+            "min_diagonal",
+            "max_groups",
+            "max_rois_per_group",
+            "gradient_fingerprint",
+            "hierarchical",
+            "similarity_threshold",
+            "merge_duplicates",
+        ]
+        return {n: getattr(self, n).value for n in names}
+
+    def _displayed_index(self, layer: Image) -> tuple[int, ...]:
+        """Data indices of the slice on display, for every axis of ``layer``."""
+        point = np.asarray(layer.world_to_data(self.viewer.dims.point[-layer.ndim :]))
+        idx = np.clip(np.rint(point).astype(int), 0, np.array(layer.data.shape) - 1)
+        return tuple(int(i) for i in idx)
 
     def _cube(self, layer: Image) -> np.ndarray | None:
         if layer.ndim < 3 or layer.rgb:
@@ -124,8 +139,8 @@ class SuggestWidget(Container):
             )
             return None
         # leading Z/T axes: the slice on display; the channel axis is the third from the end
-        lead = tuple(int(s) for s in self.viewer.dims.current_step[: layer.ndim - 3])
-        return layer.data[lead] if lead else layer.data
+        lead = self._displayed_index(layer)[: layer.ndim - 3]
+        return np.asarray(layer.data[lead] if lead else layer.data)
 
     def run(self) -> None:
         """Start the suggester in a worker thread (bound to the Run button)."""
@@ -139,8 +154,7 @@ class SuggestWidget(Container):
         if cube is None:
             return
         params = self.parameters()
-        if params["projection"] == "current_frame" and layer.ndim >= 3:
-            params["frame"] = int(self.viewer.dims.current_step[layer.ndim - 3])
+        params["frame"] = self._displayed_index(layer)[layer.ndim - 3]  # "current_frame"
         self.worker = create_worker(
             _run, cube, layer.name, params, _progress={"desc": "Suggesting ROIs"}
         )
