@@ -249,8 +249,14 @@ def candidate_boxes(
     peak_threshold: float = 0.65,
     min_area: int = 3,
     min_diagonal: float = 0.0,
+    max_candidates: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate boxes on one response map by the multi-threshold sweep.
+
+    With ``max_candidates`` the sweep stops after the first level that brings the count
+    to at least that many: a lower level can only add peaks dimmer than every box found
+    so far (and re-cut boxes of peaks already found), which the brightness-ranked pool
+    cap would drop anyway. This keeps large noisy images fast.
 
     Returns
     -------
@@ -272,45 +278,60 @@ def candidate_boxes(
     if not np.any(smooth > 0):
         return np.zeros((0, 4), int), np.zeros(0, np.float32)
     is_peak = (smooth == ndi.maximum_filter(smooth, size=3)) & (smooth > 0)
+    peak_y, peak_x = np.nonzero(is_peak)
+    peak_v = smooth[peak_y, peak_x]
+    order = np.argsort(-peak_v, kind="stable")  # brightest first
+    peak_y, peak_x, peak_v = peak_y[order], peak_x[order], peak_v[order]
+    # level at which each peak's core was last computed; its core cannot change while
+    # CORE_FRACTION * value stays above that level, so it is not recomputed (same boxes)
+    done_at = np.full(len(peak_v), np.inf)  # inf: not computed yet
     shape = np.array(smooth.shape * 2)
-    accepted: list[np.ndarray] = []
+    accepted = np.zeros((0, 4), int)
     scores: list[float] = []
     for level in _sweep_levels(smooth, peak_threshold):
         labels, n = ndi.label(smooth >= level)
         if n == 0:
             continue
         areas = np.bincount(labels.ravel(), minlength=n + 1)
-        for lab, sl in enumerate(ndi.find_objects(labels), start=1):
-            if sl is None or areas[lab] < min_area:
-                continue
+        objects = ndi.find_objects(labels)
+        peak_lab = labels[peak_y, peak_x]
+        todo = (peak_lab > 0) & (areas[peak_lab] >= min_area)
+        todo &= ~(CORE_FRACTION * peak_v >= done_at)  # False while done_at is inf
+        done_at[todo] = level
+        blob_of = np.full(len(accepted), -1)  # blob (at this level) of every accepted box
+        for j in np.nonzero(todo)[0]:  # brightest first
+            lab = int(peak_lab[j])
+            sl = objects[lab - 1]
             blob = labels[sl] == lab
-            patch = smooth[sl]
-            py, px = np.nonzero(blob & is_peak[sl])
-            order = np.argsort(-patch[py, px])
-            blob_boxes: list[np.ndarray] = []
-            for j in order:  # peaks of this blob, brightest first
-                value = patch[py[j], px[j]]
-                core_lab, _ = ndi.label(blob & (patch >= CORE_FRACTION * value))
-                ys, xs = np.nonzero(core_lab == core_lab[py[j], px[j]])
-                box = np.array(
+            core_lab, _ = ndi.label(blob & (smooth[sl] >= CORE_FRACTION * peak_v[j]))
+            ys, xs = np.nonzero(
+                core_lab == core_lab[peak_y[j] - sl[0].start, peak_x[j] - sl[1].start]
+            )
+            box = np.clip(
+                np.array(
                     [
                         ys.min() + sl[0].start - BOX_PAD,
                         xs.min() + sl[1].start - BOX_PAD,
                         ys.max() + sl[0].start + 1 + BOX_PAD,
                         xs.max() + sl[1].start + 1 + BOX_PAD,
                     ]
-                )
-                box = np.clip(box, 0, shape)
-                if np.any(box_iou(box, np.array(blob_boxes)) >= IOU_SAME_BLOB):
-                    continue
-                if np.any(box_iou(box, np.array(accepted)) >= IOU_ACROSS_SWEEP):
-                    continue
-                blob_boxes.append(box)
-                accepted.append(box)
-                scores.append(float(value))
-    if not accepted:
+                ),
+                0,
+                shape,
+            )
+            # duplicates: IoU >= 0.60 with a box of the same blob (this level) or >= 0.45
+            # with any other accepted box (other blobs, earlier levels)
+            limit = np.where(blob_of == lab, IOU_SAME_BLOB, IOU_ACROSS_SWEEP)
+            if np.any(box_iou(box, accepted) >= limit):
+                continue
+            accepted = np.vstack([accepted, box[None]])
+            blob_of = np.append(blob_of, lab)
+            scores.append(float(peak_v[j]))
+        if max_candidates is not None and len(accepted) >= max_candidates:
+            break
+    if not len(accepted):
         return np.zeros((0, 4), int), np.zeros(0, np.float32)
-    boxes = np.array(accepted) * b
+    boxes = accepted * b
     boxes[:, 2:] = np.minimum(boxes[:, 2:], response.shape)
     diag = np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     keep = diag >= min_diagonal
@@ -454,8 +475,8 @@ def find_suggestions(
         "min_area": min_area,
         "min_diagonal": min_diagonal,
     }
-    boxes, scores = _merge_bands([candidate_boxes(m, **kw) for m in maps])
     pool = max_groups * max_rois_per_group * pool_factor
+    boxes, scores = _merge_bands([candidate_boxes(m, max_candidates=pool, **kw) for m in maps])
     boxes, scores = boxes[:pool], scores[:pool]
     notes: list[str] = []
     n_c = cube.shape[0]
