@@ -14,11 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, peak_rss_mb, print_table, save_rows, timed  # noqa: E402
-
-from napari_unmix.api.suggest import suggest_rois  # noqa: E402
-from napari_unmix.core.suggest import score_against_truth  # noqa: E402
-from napari_unmix.core.synthetic import make_bead_cube  # noqa: E402
+from _common import machine, peak_rss_mb, print_table, save_rows, timed
+from napari_unmix.api.suggest import suggest_rois
+from napari_unmix.core.suggest import score_against_truth
+from napari_unmix.core.synthetic import make_bead_cube
 
 SETTINGS = (
     {"max_groups": 3},
@@ -37,7 +36,9 @@ def main() -> int:
     for n in sizes:
         cube, truth = make_bead_cube(shape=(n, n), n_channels=80)
         for settings in SETTINGS:
-            seconds, res = timed(lambda s=settings: suggest_rois(cube, warn=False, **s), repeat=3)
+            seconds, res = timed(
+                lambda c=cube, s=settings: suggest_rois(c, warn=False, **s), repeat=3
+            )
             score = score_against_truth(res.boxes, res.groups, truth["abundances"])
             rows.append(
                 {

@@ -69,13 +69,14 @@ def test_dialog_parameters_reach_core(make_napari_viewer, qtbot, cube):
     widget.peak_threshold.value = 0.5
     widget.binning.value = 2
     widget.similarity_threshold.value = 0.9
+    widget.representative.value = "typical"
     _go(widget, qtbot)
     params = viewer.layers["ROIs"].metadata["suggest_report"]["parameters"]
     assert params["projection"] == "max"
     assert params["hierarchical"] is False and params["gradient_fingerprint"] is False
     assert params["peak_threshold"] == pytest.approx(0.5) and params["binning"] == 2
     assert params["similarity_threshold"] == pytest.approx(0.9)
-    assert params["frame"] == 5
+    assert params["frame"] == 5 and params["representative"] == "typical"
     rep = viewer.layers["ROIs"].metadata["suggest_report"]
     assert rep["inputs"]["cube"]["shape"] == list(cube.shape)
 

@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from ..core.report import describe_array, start_report
-from ..core.suggest import GROUPINGS, PROJECTIONS, Suggestions, find_suggestions
+from ..core.suggest import (
+    GROUPINGS,
+    PROJECTIONS,
+    REPRESENTATIVES,
+    Suggestions,
+    find_suggestions,
+)
 
 __all__ = ["Suggestions", "suggest_rois"]
 
@@ -32,6 +38,11 @@ def _check(cube: Any, params: dict[str, Any]) -> np.ndarray:
         )
     if cube.shape[1] < 4 or cube.shape[2] < 4:
         raise ValueError(f"the image is too small for ROIs: {cube.shape=} (need Y, X >= 4)")
+    if params["representative"] not in REPRESENTATIVES:
+        raise ValueError(
+            f"representative must be one of {sorted(REPRESENTATIVES)}, "
+            f"got {params['representative']!r}"
+        )
     if params["projection"] not in PROJECTIONS:
         raise ValueError(
             f"projection must be one of {sorted(PROJECTIONS)}, got {params['projection']!r}"
@@ -72,6 +83,7 @@ def suggest_rois(
     hierarchical: bool = True,
     similarity_threshold: float = 0.82,
     merge_duplicates: bool = True,
+    representative: str = "distinctive",
     frame: int = 0,
     n_bands: int = 3,
     name: str | None = None,
@@ -104,7 +116,7 @@ def suggest_rois(
         Number of spectral groups (hierarchical: exactly this many when there are enough
         candidates; greedy: at most this many, largest groups first).
     max_rois_per_group : int
-        ROIs returned per group (the most typical ones of the group).
+        ROIs returned per group (chosen by ``representative``).
     pool_factor : int
         The candidate pool is capped at ``max_groups × max_rois_per_group × pool_factor``
         boxes, brightest first.
@@ -116,6 +128,10 @@ def suggest_rois(
         Greedy grouping: join the most similar group if the cosine is at least this.
     merge_duplicates : bool
         Drop a box that overlaps a brighter box of the same group.
+    representative : {"distinctive", "typical"}
+        Which boxes of a group are returned: the most distinctive (largest margin between
+        the cosine to the own group's centre and to the nearest other centre; avoids boxes
+        on the overlap of two structures) or the most typical (closest to the centre).
     frame : int
         Channel used by ``projection="current_frame"``.
     n_bands : int
@@ -155,6 +171,7 @@ def suggest_rois(
     report["method"] = {
         "projection": PROJECTIONS[projection][2],
         "grouping": GROUPINGS["hierarchical" if hierarchical else "greedy"][2],
+        "representative": REPRESENTATIVES[representative][2],
     }
     report["result"] = {
         "n_rois": len(res),

@@ -41,6 +41,7 @@ __all__ = [
     "CORE_FRACTION",
     "GROUPINGS",
     "PROJECTIONS",
+    "REPRESENTATIVES",
     "Suggestions",
     "box_iou",
     "box_spectra",
@@ -198,18 +199,33 @@ def response_maps(
     >>> m.shape, float(m.max()), bool(m[0, 12, 12] > 0.5 > m[0, 25, 25])
     ((1, 32, 32), 1.0, True)
     """
+    return _response_and_brightness(
+        cube,
+        projection=projection,
+        local_background_sigma=local_background_sigma,
+        frame=frame,
+        n_bands=n_bands,
+    )[0]
+
+
+def _response_and_brightness(
+    cube: np.ndarray, *, projection: str, local_background_sigma: float, frame: int, n_bands: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Response maps and brightness maps (background-subtracted projection, no contrast step)."""
     if projection not in PROJECTIONS:
         raise ValueError(f"projection must be one of {sorted(PROJECTIONS)}, got {projection=}")
     maps = PROJECTIONS[projection][0](cube, frame=frame, n_bands=n_bands)
     out = np.empty_like(maps, dtype=np.float32)
+    bright = np.empty_like(maps, dtype=np.float32)
     for i, m in enumerate(maps):  # a few bands at most
         r = np.clip(m - _local_background(m, local_background_sigma), 0, None)
+        bright[i] = r / max(float(r.max()), np.finfo(np.float32).tiny)
         if local_background_sigma > 0:
             rms = np.sqrt(ndi.gaussian_filter(r * r, 2 * local_background_sigma, mode="nearest"))
             r = r / np.maximum(rms, 0.1 * float(rms.max()) + np.finfo(np.float32).tiny)
         top = float(r.max())
         out[i] = r / top if top > 0 else r
-    return out
+    return out, bright
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -250,6 +266,7 @@ def candidate_boxes(
     min_area: int = 3,
     min_diagonal: float = 0.0,
     max_candidates: int | None = None,
+    brightness: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate boxes on one response map by the multi-threshold sweep.
 
@@ -263,7 +280,7 @@ def candidate_boxes(
     boxes : (n, 4) int array
         ``(y0, x0, y1, x1)`` at full resolution, brightest first.
     scores : (n,) float32 array
-        Peak value of each box on the smoothed, binned response map.
+        Peak value of each box on the smoothed, binned brightness (or response) map.
 
     Examples
     --------
@@ -277,6 +294,11 @@ def candidate_boxes(
     smooth = ndi.gaussian_filter(small, peak_sigma) if peak_sigma > 0 else small
     if not np.any(smooth > 0):
         return np.zeros((0, 4), int), np.zeros(0, np.float32)
+    if brightness is None:
+        bright = smooth
+    else:
+        bright = block_reduce(brightness, (b, b), np.mean) if b > 1 else brightness
+        bright = ndi.gaussian_filter(bright, peak_sigma) if peak_sigma > 0 else bright
     is_peak = (smooth == ndi.maximum_filter(smooth, size=3)) & (smooth > 0)
     peak_y, peak_x = np.nonzero(is_peak)
     peak_v = smooth[peak_y, peak_x]
@@ -326,7 +348,7 @@ def candidate_boxes(
                 continue
             accepted = np.vstack([accepted, box[None]])
             blob_of = np.append(blob_of, lab)
-            scores.append(float(peak_v[j]))
+            scores.append(float(bright[peak_y[j], peak_x[j]]))
         if max_candidates is not None and len(accepted) >= max_candidates:
             break
     if not len(accepted):
@@ -420,6 +442,39 @@ GROUPINGS: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
 }
 
 
+def _trimmed_centre(fp: np.ndarray) -> np.ndarray:
+    """Unit centre of a group's fingerprints, trimmed: the mean of the members at or above
+    the median cosine to the current centre (3 rounds), so that boxes on mixtures (usually a
+    minority) pull it less."""
+    c = _unit(fp.mean(axis=0))
+    for _ in range(3):
+        sim = fp @ c
+        c = _unit(fp[sim >= np.median(sim)].mean(axis=0))
+    return c
+
+
+def _distinctive(fp: np.ndarray, centres: np.ndarray, own: int) -> np.ndarray:
+    sim = fp @ centres.T
+    others = np.delete(sim, own, axis=1)
+    return sim[:, own] - (others.max(axis=1) if others.size else 0.0)
+
+
+def _typical(fp: np.ndarray, centres: np.ndarray, own: int) -> np.ndarray:
+    return fp @ centres[own]
+
+
+#: representative rule -> (function(fingerprints, group centres, own group) -> rank, label, doc)
+REPRESENTATIVES: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
+    "distinctive": (
+        _distinctive,
+        "Most distinctive",
+        "largest margin between the cosine to the own group's (trimmed) centre and to the "
+        "nearest other centre: a box straddling two structures lies between centres",
+    ),
+    "typical": (_typical, "Most typical", "highest cosine to the own group's (trimmed) centre"),
+}
+
+
 def _dedupe_groups(boxes: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Keep-mask dropping boxes that overlap a brighter box of the same group."""
     keep = np.ones(len(boxes), bool)
@@ -449,6 +504,7 @@ def find_suggestions(
     hierarchical: bool = True,
     similarity_threshold: float = 0.82,
     merge_duplicates: bool = True,
+    representative: str = "distinctive",
     frame: int = 0,
     n_bands: int = 3,
 ) -> Suggestions:
@@ -461,7 +517,7 @@ def find_suggestions(
     data = (
         processed_cube(cube, local_background_sigma=local_background_sigma) if processed else cube
     )
-    maps = response_maps(
+    maps, bright = _response_and_brightness(
         data,
         projection=projection,
         local_background_sigma=local_background_sigma,
@@ -476,7 +532,12 @@ def find_suggestions(
         "min_diagonal": min_diagonal,
     }
     pool = max_groups * max_rois_per_group * pool_factor
-    boxes, scores = _merge_bands([candidate_boxes(m, max_candidates=pool, **kw) for m in maps])
+    boxes, scores = _merge_bands(
+        [
+            candidate_boxes(m, max_candidates=pool, brightness=bm, **kw)
+            for m, bm in zip(maps, bright, strict=True)
+        ]
+    )
     boxes, scores = boxes[:pool], scores[:pool]
     notes: list[str] = []
     n_c = cube.shape[0]
@@ -499,20 +560,19 @@ def find_suggestions(
     labels = GROUPINGS[method][0](fp, n_groups, similarity_threshold)
     keep = _dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
     # groups ordered by size (most candidates first; ties: brightest box), at most max_groups;
-    # per group the max_rois_per_group most typical boxes (highest cosine to the group's mean
-    # fingerprint), so a bright box straddling two structures does not represent a group
+    # per group the max_rois_per_group best boxes by the `representative` rule
     kept = np.nonzero(keep)[0]
     first_seen = list(dict.fromkeys(labels[kept].tolist()))  # brightest first
     sizes = np.bincount(labels[kept])
     first_seen = sorted(first_seen, key=lambda g: -sizes[g])[:max_groups]  # stable
-    idx_parts, group_parts, typ_parts = [], [], []
+    centroids = np.stack([_trimmed_centre(fp[kept[labels[kept] == g]]) for g in first_seen])
+    idx_parts, group_parts = [], []
     for new, old in enumerate(first_seen):
         members = kept[labels[kept] == old]
-        typical = fp[members] @ _unit(fp[members].mean(axis=0))
-        best = members[np.argsort(-typical, kind="stable")[:max_rois_per_group]]
+        rank = REPRESENTATIVES[representative][0](fp[members], centroids, new)
+        best = members[np.argsort(-rank, kind="stable")[:max_rois_per_group]]
         idx_parts.append(best)
         group_parts.append(np.full(len(best), new))
-        typ_parts.append(np.sort(typical)[::-1][: len(best)])
     idx = np.concatenate(idx_parts).astype(int)
     groups = np.concatenate(group_parts).astype(int)
     return Suggestions(
@@ -534,12 +594,15 @@ def score_against_truth(
     /,
     *,
     dominance: float = 0.6,
+    min_abundance: float = 0.1,
 ) -> dict[str, Any]:
     """Compare suggestions with ground-truth abundance maps (k × Y × X).
 
     A box is *dominated* by component ``j`` when ``j`` holds at least ``dominance`` of the
     summed true abundance inside it. A component is *found* when some box is dominated by
-    it; a group is *pure* when all its boxes are dominated by the same component.
+    it; a group is *pure* when all its boxes are dominated by the same component. A box
+    on empty background is dominated by nothing: the dominating component's mean
+    abundance inside the box must be at least ``min_abundance`` × its maximum.
 
     Returns
     -------
@@ -557,10 +620,13 @@ def score_against_truth(
     boxes = np.asarray(boxes, int).reshape(-1, 4)
     groups = np.asarray(groups, int).reshape(-1)
     dominant = np.full(len(boxes), -1, int)
+    peak = np.asarray(abundances, np.float64).reshape(len(abundances), -1).max(axis=1)
     for i, (y0, x0, y1, x1) in enumerate(boxes):
         mass = np.asarray(abundances[:, y0:y1, x0:x1], np.float64).sum(axis=(1, 2))
-        if mass.sum() > 0 and mass.max() >= dominance * mass.sum():
-            dominant[i] = int(np.argmax(mass))
+        j = int(np.argmax(mass))
+        mean_j = mass[j] / max((y1 - y0) * (x1 - x0), 1)
+        if mass[j] > 0 and mass[j] >= dominance * mass.sum() and mean_j >= min_abundance * peak[j]:
+            dominant[i] = j
     found = sorted({int(d) for d in dominant if d >= 0})
     pure = 0
     for g in np.unique(groups):

@@ -22,7 +22,7 @@ from magicgui.widgets import (
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 
-from ..core.suggest import PROJECTIONS
+from ..core.suggest import PROJECTIONS, REPRESENTATIVES
 from ._roi_schema import add_rois, box_to_rectangle, get_or_create_roi_layer, remove_rois
 
 __all__ = ["SuggestWidget", "make_suggest_widget"]
@@ -70,6 +70,11 @@ class SuggestWidget(Container):
             label="similarity (greedy)", value=0.82, min=-1.0, max=1.0, step=0.01
         )
         self.merge_duplicates = CheckBox(text="merge duplicates", value=True)
+        self.representative = ComboBox(
+            label="ROIs per group are the",
+            choices=[(label, key) for key, (_, label, _) in REPRESENTATIVES.items()],
+            value="distinctive",
+        )
         self.replace_previous = CheckBox(text="replace previous suggestions", value=True)
         self.run_button = PushButton(text="Suggest ROIs")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
@@ -91,6 +96,7 @@ class SuggestWidget(Container):
                 self.hierarchical,
                 self.similarity_threshold,
                 self.merge_duplicates,
+                self.representative,
                 self.replace_previous,
                 self.run_button,
                 self.cancel_button,
@@ -122,6 +128,7 @@ class SuggestWidget(Container):
             "hierarchical",
             "similarity_threshold",
             "merge_duplicates",
+            "representative",
         ]
         return {n: getattr(self, n).value for n in names}
 
