@@ -19,10 +19,10 @@ def cube():
 
 
 def _go(widget, qtbot):
-    widget.run()
-    assert widget.worker is not None
-    with qtbot.waitSignal(widget.worker.finished, timeout=60000):
-        pass
+    worker = widget.run(start=False)
+    assert worker is not None
+    with qtbot.waitSignal(worker.finished, timeout=60000):
+        worker.start()
 
 
 def test_rectangles_written_and_replace_previous_keeps_manual(make_napari_viewer, qtbot, cube):
@@ -95,10 +95,8 @@ def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
     assert any("no candidates" in m for m in infos) and not errors
     assert "ROIs" not in viewer.layers
     # a 2-D image: an error message saying what is needed, no worker started
-    widget.worker = None
     widget.image.value = viewer.add_image(np.ones((32, 32), np.float32), name="plane")
-    widget.run()
-    assert widget.worker is None and "C×Y×X" in errors[0]
+    assert widget.run() is None and "C×Y×X" in errors[0]
     # bad settings reported by the core reach the user as a message, not a traceback
     widget.image.value = viewer.layers["flat"]
     widget.peak_threshold.min = 0.0

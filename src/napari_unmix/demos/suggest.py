@@ -14,7 +14,7 @@ from ..io.sidecar import write_sidecar
 RUNS = (
     ("bead_cube", synthetic.make_bead_cube, {"max_groups": 4}),
     ("bead_cube", synthetic.make_bead_cube, {"max_groups": 3}),
-    ("similar_cube", synthetic.make_similar_bead_cube, {"max_groups": 5, "max_rois_per_group": 3}),
+    ("similar_cube", synthetic.make_similar_bead_cube, {"max_groups": 5}),
     ("similar_cube", synthetic.make_similar_bead_cube, {"max_groups": 5, "hierarchical": False}),
 )
 

@@ -149,17 +149,21 @@ class SuggestWidget(Container):
         lead = self._displayed_index(layer)[: layer.ndim - 3]
         return np.asarray(layer.data[lead] if lead else layer.data)
 
-    def run(self) -> None:
-        """Start the suggester in a worker thread (bound to the Run button)."""
+    def run(self, *, start: bool = True):
+        """Start the suggester in a worker thread (bound to the Run button).
+
+        Returns the worker (None on bad input); with ``start=False`` the caller starts it
+        (tests connect to its signals first).
+        """
         from napari.qt.threading import create_worker
 
         layer = self.image.value
         if layer is None:
             show_error("add or choose a C×Y×X image layer first")
-            return
+            return None
         cube = self._cube(layer)
         if cube is None:
-            return
+            return None
         params = self.parameters()
         params["frame"] = self._displayed_index(layer)[layer.ndim - 3]  # "current_frame"
         self.worker = create_worker(
@@ -169,7 +173,9 @@ class SuggestWidget(Container):
         self.worker.finished.connect(self._finished)
         self.run_button.enabled, self.cancel_button.enabled = False, True
         self.status.value = "running…"
-        self.worker.start()
+        if start:
+            self.worker.start()
+        return self.worker
 
     def cancel(self) -> None:
         """Stop waiting for the running job; its result is discarded."""
