@@ -114,3 +114,21 @@ def test_roi_layer_helpers(make_napari_viewer):
     assert row == {"name": "a", "component": 0, "background": False, "auto": True, "group": 2}
     with pytest.raises(ValueError, match="1 rectangles but 0"):
         add_rois(layer, [box_to_rectangle((1, 1, 4, 4))], [])
+
+
+def test_sample_cube_rectangles_match_ground_truth(make_napari_viewer, qtbot):
+    from napari_unmix.core.suggest import score_against_truth
+
+    viewer = make_napari_viewer()
+    (img,) = viewer.open_sample("napari-unmix", "bead_cube")
+    widget = SuggestWidget(viewer)
+    widget.image.value = img
+    widget.max_groups.value = 4
+    _go(widget, qtbot)
+    rois = viewer.layers["ROIs"]
+    corners = np.stack(rois.data)  # n × 4 × (y, x), data units of the ROI layer
+    boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1).astype(int)
+    truth = img.metadata["ground_truth"]
+    s = score_against_truth(boxes, rois.features["group"].to_numpy(), truth["abundances"])
+    assert s["n_found"] == 4 and s["n_pure_groups"] == 4
+    assert len(rois.features) == 4 and rois.features["component"].tolist() == [0, 1, 2, 3]

@@ -34,8 +34,18 @@ from typing import Any
 
 import numpy as np
 from scipy import ndimage as ndi
-from scipy.cluster.hierarchy import cut_tree, linkage
 from skimage.measure import block_reduce
+
+from .suggest_groups import (
+    GROUPINGS,
+    REPRESENTATIVES,
+    box_iou,
+    box_spectra,
+    dedupe_groups,
+    fingerprints,
+    pick_representatives,
+    score_against_truth,
+)
 
 __all__ = [
     "CORE_FRACTION",
@@ -229,25 +239,6 @@ def _response_and_brightness(
 
 
 # ----------------------------------------------------------------------------- candidates
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Intersection over union of one box with many (``(y0, x0, y1, x1)``, half-open).
-
-    Examples
-    --------
-    >>> box_iou(np.array([0, 0, 2, 2]), np.array([[0, 0, 2, 2], [1, 1, 3, 3], [5, 5, 6, 6]]))
-    array([1.        , 0.14285714, 0.        ])
-    """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    if boxes.size == 0:
-        return np.zeros(0)
-    ih = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
-    iw = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
-    inter = ih * iw
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-12)
-
-
 def _sweep_levels(smooth: np.ndarray, peak_threshold: float) -> np.ndarray:
     top = float(smooth.max())
     pos = smooth[smooth > 0]
@@ -372,119 +363,6 @@ def _merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndar
     return boxes[keep].reshape(-1, 4), scores[keep]
 
 
-# ----------------------------------------------------------------------------- grouping
-def box_spectra(cube: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Mean spectrum (C,) of the cube inside every box, float32, shape (n, C).
-
-    Examples
-    --------
-    >>> box_spectra(np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4), np.array([[0, 0, 2, 2]]))
-    array([[ 2.5, 18.5]], dtype=float32)
-    """
-    out = np.empty((len(boxes), cube.shape[0]), np.float32)
-    for i, (y0, x0, y1, x1) in enumerate(boxes):  # one slice per box, not per pixel
-        out[i] = np.asarray(cube[:, y0:y1, x0:x1], np.float32).mean(axis=(1, 2))
-    return out
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.maximum(n, np.finfo(np.float32).tiny)
-
-
-def fingerprints(spectra: np.ndarray, /, *, gradient: bool = True) -> np.ndarray:
-    """Unit-norm spectral fingerprints; with ``gradient`` the unit-norm first derivative is appended.
-
-    The result has unit norm, so Euclidean distances (Ward) and cosines order pairs alike.
-
-    Examples
-    --------
-    >>> fp = fingerprints(np.array([[1.0, 2.0, 1.0]]), gradient=True)
-    >>> fp.shape, round(float(np.linalg.norm(fp)), 6)
-    ((1, 6), 1.0)
-    """
-    spectra = np.asarray(spectra, np.float64)
-    fp = _unit(spectra)
-    if gradient and spectra.shape[1] > 1:
-        fp = np.concatenate([fp, _unit(np.gradient(spectra, axis=1))], axis=1) / np.sqrt(2)
-    return fp
-
-
-def _ward(fp: np.ndarray, n_groups: int, threshold: float) -> np.ndarray:
-    if len(fp) == 1:
-        return np.zeros(1, int)
-    return cut_tree(linkage(fp, method="ward"), n_clusters=n_groups).ravel().astype(int)
-
-
-def _greedy(fp: np.ndarray, n_groups: int, threshold: float) -> np.ndarray:
-    labels = np.empty(len(fp), int)
-    sums: list[np.ndarray] = []
-    for i, f in enumerate(fp):  # candidates brightest first
-        cos = [float(_unit(s) @ f) for s in sums]
-        best = int(np.argmax(cos)) if cos else -1
-        if best >= 0 and cos[best] >= threshold:
-            labels[i] = best
-            sums[best] = sums[best] + f
-        else:
-            labels[i] = len(sums)
-            sums.append(f.copy())
-    return labels
-
-
-#: grouping name -> (function(fingerprints, n_groups, threshold) -> labels, label, doc)
-GROUPINGS: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
-    "hierarchical": (_ward, "Ward (hierarchical)", "Ward linkage cut at exactly max_groups"),
-    "greedy": (
-        _greedy,
-        "Greedy cosine",
-        "brightest first, join the most similar group if cosine >= similarity_threshold",
-    ),
-}
-
-
-def _trimmed_centre(fp: np.ndarray) -> np.ndarray:
-    """Unit centre of a group's fingerprints, trimmed: the mean of the members at or above
-    the median cosine to the current centre (3 rounds), so that boxes on mixtures (usually a
-    minority) pull it less."""
-    c = _unit(fp.mean(axis=0))
-    for _ in range(3):
-        sim = fp @ c
-        c = _unit(fp[sim >= np.median(sim)].mean(axis=0))
-    return c
-
-
-def _distinctive(fp: np.ndarray, centres: np.ndarray, own: int) -> np.ndarray:
-    sim = fp @ centres.T
-    others = np.delete(sim, own, axis=1)
-    return sim[:, own] - (others.max(axis=1) if others.size else 0.0)
-
-
-def _typical(fp: np.ndarray, centres: np.ndarray, own: int) -> np.ndarray:
-    return fp @ centres[own]
-
-
-#: representative rule -> (function(fingerprints, group centres, own group) -> rank, label, doc)
-REPRESENTATIVES: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
-    "distinctive": (
-        _distinctive,
-        "Most distinctive",
-        "largest margin between the cosine to the own group's (trimmed) centre and to the "
-        "nearest other centre: a box straddling two structures lies between centres",
-    ),
-    "typical": (_typical, "Most typical", "highest cosine to the own group's (trimmed) centre"),
-}
-
-
-def _dedupe_groups(boxes: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Keep-mask dropping boxes that overlap a brighter box of the same group."""
-    keep = np.ones(len(boxes), bool)
-    for i in range(len(boxes)):
-        prev = np.nonzero(keep[:i] & (labels[:i] == labels[i]))[0]
-        if prev.size and np.any(box_iou(boxes[i], boxes[prev]) > 0):
-            keep[i] = False
-    return keep
-
-
 def find_suggestions(
     cube: np.ndarray,
     /,
@@ -558,23 +436,15 @@ def find_suggestions(
         )
     method = "hierarchical" if hierarchical else "greedy"
     labels = GROUPINGS[method][0](fp, n_groups, similarity_threshold)
-    keep = _dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
-    # groups ordered by size (most candidates first; ties: brightest box), at most max_groups;
-    # per group the max_rois_per_group best boxes by the `representative` rule
-    kept = np.nonzero(keep)[0]
-    first_seen = list(dict.fromkeys(labels[kept].tolist()))  # brightest first
-    sizes = np.bincount(labels[kept])
-    first_seen = sorted(first_seen, key=lambda g: -sizes[g])[:max_groups]  # stable
-    centroids = np.stack([_trimmed_centre(fp[kept[labels[kept] == g]]) for g in first_seen])
-    idx_parts, group_parts = [], []
-    for new, old in enumerate(first_seen):
-        members = kept[labels[kept] == old]
-        rank = REPRESENTATIVES[representative][0](fp[members], centroids, new)
-        best = members[np.argsort(-rank, kind="stable")[:max_rois_per_group]]
-        idx_parts.append(best)
-        group_parts.append(np.full(len(best), new))
-    idx = np.concatenate(idx_parts).astype(int)
-    groups = np.concatenate(group_parts).astype(int)
+    keep = dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
+    idx, groups = pick_representatives(
+        fp,
+        labels,
+        np.nonzero(keep)[0],
+        max_groups=max_groups,
+        max_rois_per_group=max_rois_per_group,
+        representative=representative,
+    )
     return Suggestions(
         boxes[idx].astype(int),
         groups,
@@ -584,58 +454,3 @@ def find_suggestions(
         params,
         notes,
     )
-
-
-# ----------------------------------------------------------------------------- scoring
-def score_against_truth(
-    boxes: np.ndarray,
-    groups: np.ndarray,
-    abundances: np.ndarray,
-    /,
-    *,
-    dominance: float = 0.6,
-    min_abundance: float = 0.1,
-) -> dict[str, Any]:
-    """Compare suggestions with ground-truth abundance maps (k × Y × X).
-
-    A box is *dominated* by component ``j`` when ``j`` holds at least ``dominance`` of the
-    summed true abundance inside it. A component is *found* when some box is dominated by
-    it; a group is *pure* when all its boxes are dominated by the same component. A box
-    on empty background is dominated by nothing: the dominating component's mean
-    abundance inside the box must be at least ``min_abundance`` × its maximum.
-
-    Returns
-    -------
-    dict
-        ``dominant`` (per box, -1 if none), ``components_found`` (sorted list),
-        ``n_found``, ``n_groups``, ``n_pure_groups``.
-
-    Examples
-    --------
-    >>> ab = np.zeros((2, 10, 10)); ab[0, :5] = 1; ab[1, 5:] = 1
-    >>> s = score_against_truth(np.array([[0, 0, 4, 4], [6, 0, 9, 9]]), np.array([0, 0]), ab)
-    >>> s["components_found"], s["n_pure_groups"]
-    ([0, 1], 0)
-    """
-    boxes = np.asarray(boxes, int).reshape(-1, 4)
-    groups = np.asarray(groups, int).reshape(-1)
-    dominant = np.full(len(boxes), -1, int)
-    peak = np.asarray(abundances, np.float64).reshape(len(abundances), -1).max(axis=1)
-    for i, (y0, x0, y1, x1) in enumerate(boxes):
-        mass = np.asarray(abundances[:, y0:y1, x0:x1], np.float64).sum(axis=(1, 2))
-        j = int(np.argmax(mass))
-        mean_j = mass[j] / max((y1 - y0) * (x1 - x0), 1)
-        if mass[j] > 0 and mass[j] >= dominance * mass.sum() and mean_j >= min_abundance * peak[j]:
-            dominant[i] = j
-    found = sorted({int(d) for d in dominant if d >= 0})
-    pure = 0
-    for g in np.unique(groups):
-        members = dominant[groups == g]
-        pure += int(members[0] >= 0 and np.all(members == members[0]))
-    return {
-        "dominant": dominant.tolist(),
-        "components_found": found,
-        "n_found": len(found),
-        "n_groups": len(np.unique(groups)),
-        "n_pure_groups": pure,
-    }
