@@ -40,6 +40,11 @@ _EXPORTS: dict[str, str] = {
     "make_similar_bead_cube": "napari_unmix.core.synthetic",
     "suggest_rois": "napari_unmix.api.suggest",
     "Suggestions": "napari_unmix.api.suggest",
+    # STNMF
+    "make_ste_sparse": "napari_unmix.core.synthetic",
+    "STNMF": "napari_unmix.api.stnmf",
+    "spike_triggered_ensemble": "napari_unmix.api.stnmf",
+    "load_ste": "napari_unmix.api.stnmf",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,0 +1,628 @@
+"""``STNMF``: spike-triggered non-negative matrix factorization with the ``stnmf`` names.
+
+Users of the ``stnmf`` package switch by changing the import::
+
+    from napari_unmix import STNMF          # instead of: from stnmf import STNMF
+    s = STNMF(ste, r=20, pixel_size=30)     # ste: x × y × spikes
+    s.subunits, s.diameters, s.plot()
+
+The factorisation is :mod:`napari_unmix.core.stnmf` (the same sparse semi-NMF with
+AF-HALS, computed through the stixel Gram matrix so an iteration does not read the whole
+ensemble); the spatial properties are :mod:`napari_unmix.core.stnmf_props`.
+
+Examples
+--------
+>>> from napari_unmix.core.synthetic import make_ste_sparse
+>>> ste, truth = make_ste_sparse(n_spikes=2000, grid=12)
+>>> s = STNMF(ste, r=8, num_iter=30, pixel_size=30)
+>>> s.modules.shape, s.weights.shape
+((8, 12, 12), (8, 2000))
+>>> s.num_subunits == len(s.localized) == len(s.outlines)
+True
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core import stnmf as core
+from ..core import stnmf_props as props
+from ..core.report import describe_array, start_report
+
+__all__ = ["STNMF", "PixelSizeWarning", "load_ste", "spike_triggered_ensemble"]
+
+
+class PixelSizeWarning(UserWarning):
+    """A size in µm was asked for but ``pixel_size`` is not set (results in stixels)."""
+
+
+def _nan_norm(a: np.ndarray, axis) -> np.ndarray:
+    return np.sqrt(np.nansum(np.asarray(a, np.float64) ** 2, axis=axis, keepdims=True))
+
+
+class STNMF:
+    """Spike-triggered non-negative matrix factorization of an ensemble ``ste`` (x, y, m).
+
+    Parameters
+    ----------
+    ste : (x, y, m) array_like
+        One stimulus frame per spike. NaN stixels (or a masked array) are left out of the
+        factorisation and are NaN in the modules.
+    r : int
+        Number of modules.
+    init : {"nnsvdlrc", "random"} or (r, x, y) array
+        Initial modules.
+    flipsign, sort : bool
+        After factorising, give modules the sign of their mean weight / order them
+        (localized first, by absolute mean weight).
+    factorize : bool
+        Factorise at construction.
+    method : str
+        ``"SparseSemiNMF"`` (the only method).
+    sparsity : float
+        L1 weight on the modules (larger: smaller, sparser modules).
+    seed : int or None
+        Random seed (random init only).
+    dtype : str
+        Compute precision.
+    pixel_size : float
+        Stixel size in µm (0: unknown; sizes then come in stixels with a warning).
+    moransi_threshold : float
+        Modules with Moran's I above this are localized (subunits).
+    num_iter : int
+        Iterations of :meth:`factorize` at construction.
+    callbacks : callable or list, optional
+        ``callback(self, i, callback_data=..., **callback_kwargs)``; returning ``False``
+        stops (the ``stnmf`` convention).
+    formulation : {"gram", "direct"}
+        How iterations form their products (see :mod:`napari_unmix.core.stnmf`).
+    """
+
+    def __init__(
+        self,
+        ste: Any,
+        r: int = 20,
+        init: str | np.ndarray | None = "nnsvdlrc",
+        flipsign: bool = True,
+        sort: bool = True,
+        factorize: bool = True,
+        *,
+        method: str = "SparseSemiNMF",
+        sparsity: float = 1.7,
+        seed: int | None = 0,
+        dtype: str = "float32",
+        pixel_size: float = 0,
+        moransi_threshold: float = 0.25,
+        num_iter: int = 1000,
+        callbacks: Callable | list[Callable] | None = None,
+        formulation: str = "gram",
+    ):
+        if method != "SparseSemiNMF":
+            raise ValueError(f"unknown method {method!r}; only 'SparseSemiNMF' is available")
+        if np.ndim(ste) != 3:
+            raise ValueError(
+                f"expected an ensemble of shape (x, y, spikes), got {np.shape(ste)=}; "
+                "stack the spike-triggered frames along the last axis"
+            )
+        if formulation not in core.FORMULATIONS:
+            raise ValueError(f"unknown formulation {formulation!r}")
+        self.x, self.y, self.m = (int(s) for s in np.shape(ste))
+        self.r, self.sparsity, self.dtype = int(r), float(sparsity), dtype
+        self.method, self.formulation = method, formulation
+        self.autoflip, self.autosort = flipsign, sort
+        self.num_iter, self.callbacks = num_iter, callbacks
+        if np.ma.isMaskedArray(ste):
+            data = np.ma.filled(ste.astype(dtype), np.nan)
+        else:
+            data = np.asarray(ste, dtype=dtype)
+        flat = data.reshape(self.x * self.y, self.m)
+        self.mask = np.isfinite(flat).all(axis=1)
+        self.masked = not self.mask.all()
+        if not self.mask.any():
+            raise ValueError("every stixel contains NaN or inf; nothing to factorise")
+        self.v = flat[self.mask] if self.masked else flat
+        n = self.v.shape[0]
+        if self.r < 2 or self.m < self.r or n < self.r:
+            raise ValueError(
+                f"need 2 <= r <= spikes and stixels, got r={self.r}, {self.m} spikes, "
+                f"{n} valid stixels; lower r or record more spikes"
+            )
+        with np.errstate(invalid="ignore"):
+            sta = np.full(self.x * self.y, np.nan, dtype=np.float64)
+            sta[self.mask] = self.v.mean(axis=1, dtype=np.float64)
+        self._sta = sta.reshape(self.x, self.y)
+        self._sta.setflags(write=False)
+        self.pixel_size = pixel_size
+        self.moransi_threshold = moransi_threshold
+        self._g: np.ndarray | None = None
+        self._w = np.zeros((n, self.r), dtype=dtype)
+        self._signs = np.ones(self.r)
+        self._h: np.ndarray | None = None
+        self._res: float | None = None
+        self.history: list[float] = []
+        self.n_iter = 0
+        self._cache: dict[str, Any] = {}
+        self.reseed(seed)
+        self.is_initialized = False
+        self.init_method = None
+        self.seconds = 0.0
+        if init is not None:
+            self.init(init)
+        if factorize:
+            self.factorize(num_iter)
+
+    # ------------------------------------------------------------------ factorisation
+    @property
+    def gram(self) -> np.ndarray:
+        """Gram matrix ``V Vᵀ`` of the valid stixels (computed once, on first use)."""
+        if self._g is None:
+            self._g = core.gram(self.v)
+        return self._g
+
+    def reseed(self, seed: int | None = None) -> None:
+        """Re-seed the random generator used by ``init="random"``."""
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    def init(self, w0: str | np.ndarray = "nnsvdlrc") -> None:
+        """Initialise the modules (``"nnsvdlrc"``, ``"random"`` or an (r, x, y) array)."""
+        self.init_method = w0 if isinstance(w0, str) else "given"
+        if not isinstance(w0, str):
+            w0 = np.asarray(w0, dtype=self.dtype)
+            if w0.shape != (self.r, self.x, self.y):
+                raise ValueError(
+                    f"expected initial modules of shape {(self.r, self.x, self.y)}, got {w0.shape=}"
+                )
+            w0 = w0.reshape(self.r, -1)[:, self.mask].T
+        self._w = core.init_modules(
+            self.gram, self.r, init=w0, m=self.m, sparsity=self.sparsity,
+            random_state=self.rng, dtype=self.dtype,
+        )  # fmt: skip
+        self._signs = np.ones(self.r)
+        self._changed()
+        self.is_initialized = True
+
+    def iter_factorize(
+        self,
+        num_iter: int | None = None,
+        callback: Callable | list[Callable] | None = None,
+        callback_data: dict | None = None,
+        callback_kwargs: dict | None = None,
+    ) -> Generator[tuple[int, float], None, None]:
+        """Generator form of :meth:`factorize`: yields ``(iteration, residual)``."""
+        num_iter = self.num_iter if num_iter is None else int(num_iter)
+        if not self.is_initialized:
+            self.init()
+        callback = self.callbacks if callback is None else callback
+        user = [callback] if callable(callback) else list(callback or [])
+        data = callback_data if isinstance(callback_data, dict) else {}
+        kwargs = dict(callback_kwargs or {})
+
+        def bridge(i: int, res: float, w: np.ndarray) -> bool:
+            self._w, self._res = w, res
+            self._changed(keep_res=True)
+            return all(cb(self, i, callback_data=data, **kwargs) is not False for cb in user)
+
+        gen = core.iter_sparse_seminmf(
+            self.v, self.r, init=self._w * 1, sparsity=self.sparsity, num_iter=num_iter,
+            dtype=self.dtype, formulation=self.formulation, g=self.gram,
+            callbacks=[bridge] if user else None,
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        while True:
+            try:
+                yield next(gen)
+            except StopIteration as stop:
+                result: core.SemiNMFResult = stop.value
+                break
+        self._w, self._h, self._res = result.modules, result.weights, result.residual
+        self._signs = np.ones(self.r)
+        self.history, self.n_iter = result.history, result.n_iter
+        self._cache.clear()
+        self.seconds = time.perf_counter() - t0
+        if self.autoflip:
+            self.flipsign()
+        if self.autosort:
+            self.sort()
+
+    def factorize(self, num_iter: int | None = None, **kwargs: Any) -> None:
+        """Run ``num_iter`` AF-HALS iterations (then flip signs and sort if enabled).
+
+        Keywords: ``callback``, ``callback_data``, ``callback_kwargs`` as in ``stnmf``;
+        ``disp`` and ``tqdm_args`` are accepted and ignored (use :meth:`iter_factorize`
+        for progress).
+        """
+        kwargs.pop("disp", None)
+        kwargs.pop("tqdm_args", None)
+        for _ in self.iter_factorize(num_iter, **kwargs):
+            pass
+
+    def _changed(self, keep_res: bool = False) -> None:
+        self._h = None
+        self._cache.clear()
+        if not keep_res:
+            self._res = None
+
+    def flipsign(self) -> None:
+        """Give every module the sign of its mean weight (weights become mostly positive)."""
+        self._signs = self._signs * np.where(self.weights.mean(axis=1) < 0, -1.0, 1.0)
+        self._h = None
+        self._cache.clear()
+
+    def sort(self) -> None:
+        """Order modules: localized first, each group by decreasing absolute mean weight."""
+        mean = np.abs(self.weights.mean(axis=1))
+        loc = np.isin(np.arange(self.r), self.localized)
+        order = np.lexsort((-mean, ~loc))
+        h = self._h[order]
+        self._w, self._signs = self._w[:, order], self._signs[order]
+        self._cache.clear()
+        self._h = h
+
+    # ------------------------------------------------------------------ factors
+    @property
+    def modules(self) -> np.ndarray:
+        """Spatial modules (r, x, y); NaN at masked stixels."""
+        if "modules" not in self._cache:
+            out = np.full((self.r, self.x * self.y), np.nan, dtype=self.dtype)
+            out[:, self.mask] = (self._w * self._signs.astype(self.dtype)).T
+            out = out.reshape(self.r, self.x, self.y)
+            out.setflags(write=False)
+            self._cache["modules"] = out
+        return self._cache["modules"]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Per-spike weights (r, m), least squares with unit-norm rows (times the signs)."""
+        if self._h is None:
+            self._h = core.solve_weights(self.v, self._w)
+        return self._h * self._signs.astype(self.dtype)[:, None]
+
+    @property
+    def w(self) -> np.ndarray:
+        """Modules as an (stixels, r) matrix (``stnmf`` name)."""
+        return self._w * self._signs.astype(self.dtype)
+
+    @property
+    def h(self) -> np.ndarray:
+        """Weights (``stnmf`` name)."""
+        return self.weights
+
+    @property
+    def res(self) -> float:
+        """Frobenius reconstruction error ``‖V − W H‖``."""
+        if self._res is None:
+            self._res = self.residual()
+        return self._res
+
+    def residual(self) -> float:
+        """Recompute ``‖V − W H‖`` directly from the ensemble (in chunks of spikes)."""
+        w, h = self.w.astype(np.float64), self.weights
+        total = 0.0
+        for start in range(0, self.m, 8192):
+            sl = slice(start, start + 8192)
+            total += float(np.sum((self.v[:, sl] - w @ h[:, sl]) ** 2))
+        self._res = float(np.sqrt(total))
+        return self._res
+
+    # ------------------------------------------------------------------ properties
+    def _cached(self, key: str, fn: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    @property
+    def moransi(self) -> np.ndarray:
+        """Moran's I of every module (8-connected, row-standardised weights)."""
+        return self._cached("moransi", lambda: props.moransi(self.modules))
+
+    @property
+    def localized(self) -> np.ndarray:
+        """Indices of modules with Moran's I above ``moransi_threshold``."""
+        return np.nonzero(self.moransi > self.moransi_threshold)[0]
+
+    @property
+    def num_subunits(self) -> int:
+        return int(self.localized.size)
+
+    @property
+    def subunits(self) -> np.ndarray:
+        """Localized modules, each scaled to unit norm (s, x, y)."""
+        su = np.array(self.modules[self.localized], dtype=self.dtype)
+        return su / _nan_norm(su, (1, 2)).astype(self.dtype)
+
+    @property
+    def ratios(self) -> np.ndarray:
+        """Mean weights of the subunits, normalised to unit norm."""
+        mean = self.weights[self.localized].mean(axis=1)
+        norm = np.linalg.norm(mean)
+        return mean / norm if norm > 0 else mean
+
+    @property
+    def outlines(self) -> np.ndarray:
+        """Subunit outlines at the 1.22-SD level: object array of (k, 2) [x, y] arrays."""
+
+        def make():
+            out = np.empty(self.num_subunits, dtype=object)
+            out[:] = [props.contour(s) for s in self.subunits] or []
+            return out
+
+        return self._cached("outlines", make)
+
+    def _fits(self) -> list[dict[str, float]]:
+        return self._cached("fits", lambda: [props.gaussian_fit(s) for s in self.subunits])
+
+    def _pixel_size_warning(self) -> float:
+        if not self.pixel_size:
+            warnings.warn(
+                "pixel_size is not set; sizes and distances are in stixels "
+                "(pass pixel_size=<µm per stixel>)",
+                PixelSizeWarning,
+                stacklevel=3,
+            )
+            return 1.0
+        return float(self.pixel_size)
+
+    @property
+    def diameters(self) -> np.ndarray:
+        """Effective diameters 2·sqrt(ab) of the 2-sigma Gaussian-fit ellipses (µm)."""
+        scale = self._pixel_size_warning()
+        return np.array([f["diameter"] for f in self._fits()]) * scale
+
+    @property
+    def distances(self) -> np.ndarray:
+        """Distance of every subunit outline's centroid to the STA outline's centroid (µm)."""
+        scale = self._pixel_size_warning()
+        c0 = props.polygon_centroid(self.sta_outline)
+        cs = [props.polygon_centroid(o) for o in self.outlines]
+        return np.array([np.hypot(*(c - c0)) for c in cs]).reshape(-1) * scale
+
+    @property
+    def polarities(self) -> np.ndarray:
+        """+1 (ON) / −1 (OFF): sign at the maximum |value| times the sign of the ratio."""
+        peak = np.array([props.polarity(s) for s in self.subunits], dtype=np.int8)
+        return (peak * np.where(self.ratios < 0, -1, 1)).astype(np.int8)
+
+    @property
+    def sta(self) -> np.ndarray:
+        """Spike-triggered average (x, y)."""
+        return self._sta
+
+    @property
+    def sta_outline(self) -> np.ndarray:
+        return self._cached("sta_outline", lambda: props.contour(self._sta))
+
+    @property
+    def sta_diameter(self) -> float:
+        scale = self._pixel_size_warning()
+        fit = self._cached("sta_fit", lambda: props.gaussian_fit(self._sta))
+        return float(fit["diameter"] * scale)
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of the STA outline area covered by non-overlapping subunit outlines."""
+        return props.coverage(self.sta_outline, list(self.outlines), (self.x, self.y))
+
+    @property
+    def modules_info(self) -> np.recarray:
+        """All per-module properties as a record array (NaN / 0 for non-localized)."""
+        dtype = [
+            ("index", "uint16"), ("module", self.dtype, (self.x, self.y)),
+            ("weight", self.dtype), ("moransi", self.dtype), ("localized", "bool"),
+            ("polarity", "int8"), ("contour", "object"), ("diameter", "float32"),
+            ("distance", "float32"),
+        ]  # fmt: skip
+        info = np.zeros(self.r, dtype=dtype).view(np.recarray)
+        loc = self.localized
+        info.index = np.arange(self.r)
+        info.module = self.modules
+        info.weight = self.weights.mean(axis=1)
+        info.moransi = self.moransi
+        info.localized[loc] = True
+        info.diameter[:] = np.nan
+        info.distance[:] = np.nan
+        if loc.size:
+            info.polarity[loc] = self.polarities
+            for k, o in zip(loc, self.outlines, strict=True):
+                info.contour[k] = o
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PixelSizeWarning)
+                info.diameter[loc] = self.diameters
+                info.distance[loc] = self.distances
+        return info
+
+    @property
+    def pixel_size(self) -> float:
+        return self._pixel_size
+
+    @pixel_size.setter
+    def pixel_size(self, um: float) -> None:
+        if um is None or um < 0:
+            raise ValueError(f"pixel_size must be >= 0 µm (0: unknown), got {um!r}")
+        self._pixel_size = float(um)
+
+    @property
+    def moransi_threshold(self) -> float:
+        return self._moransi_threshold
+
+    @moransi_threshold.setter
+    def moransi_threshold(self, value: float) -> None:
+        if not -1 < value < 1:
+            raise ValueError(f"moransi_threshold must be in (-1, 1), got {value!r}")
+        self._moransi_threshold = float(value)
+        if hasattr(self, "_cache"):
+            self._cache.clear()
+
+    # ------------------------------------------------------------------ outputs
+    @property
+    def report(self) -> dict[str, Any]:
+        """Provenance: parameters, iterations, residual, subunit summary, versions."""
+        params = {
+            "r": self.r, "init": self.init_method,
+            "sparsity": self.sparsity, "seed": self.seed, "dtype": self.dtype,
+            "pixel_size": self.pixel_size, "moransi_threshold": self.moransi_threshold,
+            "num_iter": self.n_iter, "formulation": self.formulation,
+            "flipsign": self.autoflip, "sort": self.autosort,
+        }  # fmt: skip
+        rep = start_report("stnmf", params, ste=describe_array(self.v, axes="stixels×spikes"))
+        rep["ste_shape_xym"] = [self.x, self.y, self.m]
+        rep["masked_stixels"] = int((~self.mask).sum())
+        rep["residual"] = self.res
+        rep["residual_history"] = self.history
+        rep["moransi"] = self.moransi
+        rep["localized"] = self.localized
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PixelSizeWarning)
+            rep["diameters"] = self.diameters
+            rep["distances"] = self.distances
+        rep["size_units"] = "µm" if self.pixel_size else "stixels"
+        rep["polarities"] = self.polarities
+        rep["coverage"] = self.coverage
+        return rep
+
+    def plot(self, full: bool = True, colors: str = "hsv", cmap: str | None = None, **kwargs):
+        """Figure: STA with outlines, modules, weights (if ``full``), Moran's I."""
+        from ..plot.stnmf import plot_stnmf
+
+        return plot_stnmf(self, full=full, colors=colors, cmap=cmap, **kwargs)
+
+
+# ----------------------------------------------------------------------------- helpers
+def spike_triggered_ensemble(
+    stimulus: Any,
+    spikes: Any,
+    /,
+    *,
+    frame_times: Any = None,
+    temporal_filter: Any = None,
+    lag: int = 0,
+    dtype: str = "float32",
+) -> np.ndarray:
+    """Build the ensemble (x, y, m) from a stimulus movie (t, x, y) and spikes.
+
+    Parameters
+    ----------
+    stimulus : (t, x, y) array
+        Stimulus frames.
+    spikes : (t,) int array or 1-D float array
+        Spike counts per frame; or, with ``frame_times``, spike times (same unit).
+    frame_times : (t,) array, optional
+        Onset time of every frame; spike times are binned into the frames.
+    temporal_filter : (tau,) array, optional
+        Weights of the ``tau`` frames preceding (and including) the spike frame, most
+        recent first: every ensemble frame is ``Σₖ f[k]·stimulus[t − lag − k]``. Default:
+        the single frame ``t − lag``.
+    lag : int
+        Frames between the stimulus and the spikes it drives.
+
+    Returns
+    -------
+    ndarray (x, y, m): a frame with n spikes appears n times; frames whose filter window
+    starts before the movie are skipped.
+
+    Examples
+    --------
+    >>> stim = np.arange(4 * 2 * 2, dtype=float).reshape(4, 2, 2)
+    >>> spike_triggered_ensemble(stim, [0, 2, 0, 1], lag=1)[0, 0]
+    array([0., 0., 8.], dtype=float32)
+    """
+    stim = np.asarray(stimulus)
+    if stim.ndim != 3:
+        raise ValueError(f"expected a stimulus movie (t, x, y), got {stim.shape=}")
+    t = stim.shape[0]
+    if frame_times is not None:
+        edges = np.append(np.asarray(frame_times, np.float64), np.inf)
+        if edges.shape[0] != t + 1:
+            raise ValueError(f"expected {t} frame times, got {edges.shape[0] - 1}")
+        counts = np.histogram(np.asarray(spikes, np.float64), bins=edges)[0]
+    else:
+        counts = np.asarray(spikes)
+        if counts.shape != (t,):
+            raise ValueError(f"expected spike counts of shape ({t},), got {counts.shape=}")
+        if np.any(counts < 0) or not np.all(np.equal(np.mod(counts, 1), 0)):
+            raise ValueError("spike counts must be non-negative integers")
+        counts = counts.astype(np.int64)
+    filt = np.ones(1) if temporal_filter is None else np.asarray(temporal_filter, np.float64)
+    if filt.ndim != 1 or filt.size == 0:
+        raise ValueError(f"temporal_filter must be 1-D, got {filt.shape=}")
+    first = lag + filt.size - 1
+    bins = np.nonzero(counts[first:])[0] + first
+    frames = np.zeros((bins.size, *stim.shape[1:]), dtype=np.float64)
+    for k, fk in enumerate(filt):
+        frames += fk * stim[bins - lag - k]
+    ens = np.repeat(frames.astype(dtype), counts[bins], axis=0)
+    return np.moveaxis(ens, 0, -1)
+
+
+_LOADERS: dict[str, Callable[[Path, str | None], Any]] = {}
+
+
+def _pick(arrays: dict[str, Any], key: str | None, path: Path) -> np.ndarray:
+    if key is not None:
+        if key not in arrays:
+            raise ValueError(f"{path.name} has no array {key!r}; it has {sorted(arrays)}")
+        return np.asarray(arrays[key])
+    three = {k: a for k, a in arrays.items() if np.ndim(a) == 3}
+    if len(three) != 1:
+        raise ValueError(
+            f"{path.name}: pass key= (one of {sorted(arrays)}); "
+            f"found {len(three)} three-dimensional arrays"
+        )
+    return np.asarray(next(iter(three.values())))
+
+
+def _load_npz(path, key):
+    with np.load(path) as z:
+        return _pick({k: z[k] for k in z.files}, key, path)
+
+
+def _load_mat(path, key):
+    import scipy.io
+
+    d = scipy.io.loadmat(path)
+    return _pick({k: v for k, v in d.items() if not k.startswith("__")}, key, path)
+
+
+def _load_h5(path, key):
+    try:
+        import h5py
+    except ImportError as err:
+        raise ImportError("reading .h5 / MATLAB v7.3 files needs h5py (pip install h5py)") from err
+    with h5py.File(path, "r") as f:
+        arrays = {}
+        f.visititems(lambda n, o: arrays.__setitem__(n, o[()]) if hasattr(o, "shape") else None)
+    return _pick(arrays, key, path)
+
+
+_LOADERS.update(
+    {
+        ".npy": lambda p, k: np.load(p),
+        ".npz": _load_npz,
+        ".mat": _load_mat,
+        ".h5": _load_h5,
+        ".hdf5": _load_h5,
+    }
+)
+
+
+def load_ste(path: str | os.PathLike, /, *, key: str | None = None) -> np.ndarray:
+    """Read an ensemble (x, y, m) from ``.npy``, ``.npz``, ``.mat`` or ``.h5``.
+
+    ``key`` names the array inside ``.npz`` / ``.mat`` / ``.h5`` files (default: the one
+    three-dimensional array).
+    """
+    path = Path(path)
+    loader = _LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise ValueError(f"cannot read {path.suffix!r}; use one of {sorted(_LOADERS)}")
+    ste = loader(path, key)
+    if ste.ndim != 3:
+        raise ValueError(f"{path.name}: expected a 3-D ensemble (x, y, m), got {ste.shape=}")
+    return ste
