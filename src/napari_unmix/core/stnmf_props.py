@@ -144,22 +144,21 @@ def contour(
     img = np.nan_to_num(np.asarray(image, dtype=np.float64))
     if img.ndim != 2:
         raise ValueError(f"expected a 2-D image, got {img.shape=}")
-    peak_idx = np.unravel_index(np.abs(img).argmax(), img.shape)
-    peak = img[peak_idx]
     empty = np.empty((0, 2), dtype=np.float64)
-    if peak == 0:
+    if not np.any(img):
         return empty
-    img = img / peak
     if upsample > 1:
         fine = [np.arange((s - 1) * upsample + 1) / upsample for s in img.shape]
         coords = np.meshgrid(*fine, indexing="ij")
         img = ndimage.map_coordinates(img, coords, order=3, mode="nearest")
+    peak_idx = np.unravel_index(np.abs(img).argmax(), img.shape)
+    img = img / img[peak_idx]
     padded = np.pad(img, 1, constant_values=img.min(initial=0.0))
     found = [c - 1 for c in measure.find_contours(padded, np.exp(-(sd**2) / 2))]
     found = [c for c in found if len(c) >= 4]
     if not found:
         return empty
-    center = np.asarray(peak_idx, dtype=np.float64) * upsample
+    center = np.asarray(peak_idx, dtype=np.float64)
     around = [c for c in found if measure.points_in_poly(center[None], c)[0]]
     best = max(around or found, key=polygon_area)
     return best / upsample
