@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "STNMF": "napari_unmix.api.stnmf",
     "spike_triggered_ensemble": "napari_unmix.api.stnmf",
     "load_ste": "napari_unmix.api.stnmf",
+    "select_sparsity": "napari_unmix.api.stnmf",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,0 +1,247 @@
+"""STNMF: napari-unmix (Gram-matrix AF-HALS) vs the ``stnmf`` package, same data, same run.
+
+Every case runs in its own subprocess (ours with this python, the reference with
+``$STNMF_PYTHON``, default ``.venv-stnmf/bin/python``), exchanging the ensemble and the
+modules through ``.npy`` files, so peak memory (ru_maxrss) is per case.
+
+* speed: same STE, r = 20, sparsity 1.7, nnsvdlrc init, same iteration count: setup
+  (Gram + init), time per iteration, final residual, peak memory; ours also at growing m.
+* recovery: ``make_ste_sparse`` with m = 20,000 and 50,000 spikes; Hungarian matching of
+  the modules to the 7 true subunits (correlation >= 0.8 / 0.9), diameters vs truth
+  (4·sigma·pixel_size = 144 µm); reference at its defaults, ours at the same settings and
+  with a sparsity scan selected without ground truth (``select_sparsity``).
+
+Usage: ``python benchmarks/bench_stnmf.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import machine, print_table, save_rows  # noqa: E402
+
+REFERENCE_WORKER = r"""
+import json, resource, sys, time, warnings
+import numpy as np
+import stnmf
+def peak_mb():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+ste = np.load(sys.argv[1]); num_iter = int(sys.argv[2]); sparsity = float(sys.argv[4])
+t0 = time.perf_counter()
+s = stnmf.STNMF(ste, r=20, sparsity=sparsity, factorize=False, pixel_size=float(sys.argv[5]))
+t1 = time.perf_counter()
+s.factorize(num_iter=num_iter, disp=False)
+t2 = time.perf_counter()
+np.save(sys.argv[3], np.asarray(s.modules))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    loc = [int(i) for i in s.localized]
+    try:
+        diam = [float(d) for d in s.diameters]
+    except ValueError:  # stnmf 1.1.0 fails on zero subunits
+        diam = []
+print(json.dumps({"setup_s": t1 - t0, "iter_s": (t2 - t1) / max(num_iter, 1), "res": float(s.res),
+                  "localized": loc, "diameters": diam,
+                  "peak_mb": peak_mb()}))
+"""
+
+OUR_WORKER = r"""
+import json, resource, sys, time, warnings
+import numpy as np
+from napari_unmix.api.stnmf import STNMF, select_sparsity
+def peak_mb():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+ste = np.load(sys.argv[1]); num_iter = int(sys.argv[2]); sparsity = float(sys.argv[4])
+mode = sys.argv[6]
+t0 = time.perf_counter()
+finish_s = 0.0
+if mode == "scan":
+    s, rows = select_sparsity(ste, r=20, num_iter=num_iter, pixel_size=float(sys.argv[5]))
+    t1 = t2 = time.perf_counter()
+else:
+    s = STNMF(ste, r=20, sparsity=sparsity, factorize=False, pixel_size=float(sys.argv[5]))
+    # setup: Gram matrix V Vᵀ and the nnsvdlrc init (done by the constructor)
+    stamps = [time.perf_counter()]
+    for _ in s.iter_factorize(num_iter):
+        stamps.append(time.perf_counter())
+    t2 = time.perf_counter()
+    # per iteration: from the initial state (first yield) to the last iteration
+    t1 = stamps[1]
+    finish_s = t2 - stamps[-1]
+    t2 = stamps[-1]
+np.save(sys.argv[3], np.asarray(s.modules))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    loc = [int(i) for i in s.localized]
+    try:
+        diam = [float(d) for d in s.diameters]
+    except ValueError:  # stnmf 1.1.0 fails on zero subunits
+        diam = []
+print(json.dumps({"setup_s": t1 - t0, "iter_s": (t2 - t1) / max(num_iter, 1), "res": float(s.res),
+                  "localized": loc, "diameters": diam, "sparsity": s.sparsity,
+                  "total_s": t2 - t0 + finish_s, "finish_s": finish_s,
+                  "peak_mb": peak_mb()}))
+"""
+
+
+def reference_python() -> str | None:
+    py = os.environ.get("STNMF_PYTHON") or str(HERE.parent / ".venv-stnmf" / "bin" / "python")
+    if not Path(py).exists():
+        return None
+    ok = subprocess.run([py, "-c", "import stnmf"], capture_output=True)
+    return py if ok.returncode == 0 else None
+
+
+def run_worker(python, code, ste_path, num_iter, out, *, sparsity=1.7, pixel=30.0, mode="fit"):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(HERE.parent / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    args = [python, "-c", code, str(ste_path), str(num_iter), str(out), str(sparsity)]
+    proc = subprocess.run(args + [str(pixel), mode], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def match(modules: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlations of the Hungarian-matched (module, true subunit) pairs."""
+    t = truth.reshape(len(truth), -1)
+    w = np.nan_to_num(modules.reshape(len(modules), -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.nan_to_num(np.corrcoef(t, w)[: len(t), len(t) :])
+    i, j = linear_sum_assignment(-c)
+    return c[i, j], j
+
+
+def speed_rows(tmp, ref_py, quick):
+    from napari_unmix.core.synthetic import make_ste
+
+    num_iter = 10 if quick else 30
+    cases = [(20, 20000), (40, 20000)]
+    growth = [10000, 50000] if quick else [10000, 50000, 100000]
+    rows = []
+    for grid, m in cases + [(20, mm) for mm in growth]:
+        ste, _ = make_ste(n_spikes=m, grid=grid)
+        path = tmp / f"ste_{grid}_{m}.npy"
+        np.save(path, ste)
+        del ste
+        ours = run_worker(sys.executable, OUR_WORKER, path, num_iter, tmp / "o.npy")
+        is_growth = (grid, m) not in cases
+        ref = None
+        if ref_py and not is_growth:
+            ref = run_worker(ref_py, REFERENCE_WORKER, path, num_iter, tmp / "r.npy")
+        row = {
+            "benchmark": "stnmf speed",
+            "case": f"{grid}x{grid}x{m}",
+            "iters": num_iter,
+            "ours ms/iter": f"{ours['iter_s'] * 1e3:.2f}",
+            "ours setup s": f"{ours['setup_s']:.2f}",
+            "ours finish s": f"{ours['finish_s']:.2f}",
+            "ours peak MB": f"{ours['peak_mb']:.0f}",
+        }
+        if ref is not None:
+            row.update(
+                {
+                    "ref ms/iter": f"{ref['iter_s'] * 1e3:.1f}",
+                    "ref setup s": f"{ref['setup_s']:.2f}",
+                    "ref peak MB": f"{ref['peak_mb']:.0f}",
+                    "speed-up/iter": f"{ref['iter_s'] / ours['iter_s']:.1f}x",
+                    "residual ours/ref": f"{ours['res'] / ref['res']:.5f}",
+                }
+            )
+        elif not is_growth:
+            row["ref ms/iter"] = "not available"
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def recovery_rows(tmp, ref_py, quick):
+    from napari_unmix.core.synthetic import make_ste_sparse
+
+    num_iter = 300 if quick else 1000
+    rows = []
+    for m in (20000, 50000):
+        ste, truth = make_ste_sparse(n_spikes=m)
+        path = tmp / f"sparse_{m}.npy"
+        np.save(path, ste)
+        runs = [("ours (same settings)", sys.executable, OUR_WORKER, "fit")]
+        runs.append(("ours (sparsity scan)", sys.executable, OUR_WORKER, "scan"))
+        if ref_py:
+            runs.insert(0, ("stnmf reference", ref_py, REFERENCE_WORKER, "fit"))
+        for label, py, code, mode in runs:
+            out = tmp / "mod.npy"
+            res = run_worker(py, code, path, num_iter, out, mode=mode)
+            if res is None:
+                rows.append({"benchmark": "stnmf recovery", "case": f"m={m}", "method": label,
+                             "matched>=0.8": "failed"})  # fmt: skip
+                continue
+            modules = np.load(out)
+            corr, j = match(modules, truth["subunits"])
+            loc = res["localized"]
+            diam = [res["diameters"][loc.index(k)] for k in j[corr >= 0.8] if k in loc]
+            total = res.get("total_s", res["setup_s"] + res["iter_s"] * num_iter)
+            rows.append(
+                {
+                    "benchmark": "stnmf recovery",
+                    "case": f"20x20x{m}",
+                    "method": label,
+                    "iters": num_iter,
+                    "sparsity": res.get("sparsity", 1.7),
+                    "matched>=0.8": f"{int((corr >= 0.8).sum())}/7",
+                    "matched>=0.9": f"{int((corr >= 0.9).sum())}/7",
+                    "localized": len(loc),
+                    "diam µm (truth 144)": (
+                        f"{np.median(diam):.0f} [{min(diam):.0f}-{max(diam):.0f}]" if diam else "-"
+                    ),
+                    "total s": f"{total:.1f}",
+                }
+            )
+            print(rows[-1], flush=True)
+        if not ref_py:
+            rows.append({"benchmark": "stnmf recovery", "case": f"20x20x{m}",
+                         "method": "stnmf reference", "matched>=0.8": "not available"})  # fmt: skip
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations and sizes")
+    args = parser.parse_args()
+    ref_py = reference_python()
+    print(f"machine: {machine()}; reference python: {ref_py or 'not available'}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        rows = speed_rows(tmp, ref_py, args.quick) + recovery_rows(tmp, ref_py, args.quick)
+    print_table(rows)
+    save_rows("bench_stnmf", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
