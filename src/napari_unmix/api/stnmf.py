@@ -40,6 +40,8 @@ __all__ = [
     "STNMF",
     "PixelSizeWarning",
     "load_ste",
+    "export_stnmf",
+    "modules_table",
     "select_sparsity",
     "spike_triggered_ensemble",
 ]
@@ -109,6 +111,7 @@ class STNMF:
         num_iter: int = 1000,
         callbacks: Callable | list[Callable] | None = None,
         formulation: str = "gram",
+        blas_threads: int | None = 1,
     ):
         if method != "SparseSemiNMF":
             raise ValueError(f"unknown method {method!r}; only 'SparseSemiNMF' is available")
@@ -122,6 +125,7 @@ class STNMF:
         self.x, self.y, self.m = (int(s) for s in np.shape(ste))
         self.r, self.sparsity, self.dtype = int(r), float(sparsity), dtype
         self.method, self.formulation = method, formulation
+        self.blas_threads = blas_threads
         self.autoflip, self.autosort = flipsign, sort
         self.num_iter, self.callbacks = num_iter, callbacks
         if np.ma.isMaskedArray(ste):
@@ -169,7 +173,7 @@ class STNMF:
     def gram(self) -> np.ndarray:
         """Gram matrix ``V Vᵀ`` of the valid stixels (computed once, on first use)."""
         if self._g is None:
-            self._g = core.gram(self.v)
+            self._g = core.gram(self.v, blas_threads=self.blas_threads)
         return self._g
 
     def reseed(self, seed: int | None = None) -> None:
@@ -189,7 +193,7 @@ class STNMF:
             w0 = w0.reshape(self.r, -1)[:, self.mask].T
         self._w = core.init_modules(
             self.gram, self.r, init=w0, m=self.m, sparsity=self.sparsity,
-            random_state=self.rng, dtype=self.dtype,
+            random_state=self.rng, dtype=self.dtype, blas_threads=self.blas_threads,
         )  # fmt: skip
         self._signs = np.ones(self.r)
         self._changed()
@@ -219,6 +223,7 @@ class STNMF:
         gen = core.iter_sparse_seminmf(
             self.v, self.r, init=self._w * 1, sparsity=self.sparsity, num_iter=num_iter,
             dtype=self.dtype, formulation=self.formulation, g=self.gram,
+            blas_threads=self.blas_threads,
             callbacks=[bridge] if user else None,
         )  # fmt: skip
         t0 = time.perf_counter()
@@ -611,6 +616,70 @@ def spike_triggered_ensemble(
         frames += fk * stim[bins - lag - k]
     ens = np.repeat(frames.astype(dtype), counts[bins], axis=0)
     return np.moveaxis(ens, 0, -1)
+
+
+def modules_table(s: STNMF, /) -> list[dict[str, Any]]:
+    """One row per module: index, Moran's I, localized, polarity, diameter, distance, weight.
+
+    Sizes are in µm when ``pixel_size`` is set, else in stixels.
+    """
+    info = s.modules_info
+    rows = []
+    for k in range(s.r):
+        loc = bool(info.localized[k])
+        rows.append(
+            {
+                "index": k,
+                "moransi": round(float(info.moransi[k]), 4),
+                "localized": loc,
+                "polarity": int(info.polarity[k]) if loc else "",
+                "diameter": round(float(info.diameter[k]), 2) if loc else "",
+                "distance": round(float(info.distance[k]), 2) if loc else "",
+                "mean_weight": float(info.weight[k]),
+            }
+        )
+    return rows
+
+
+def export_stnmf(
+    s: STNMF, folder: str | os.PathLike, /, *, name: str = "stnmf", figure: bool = True
+) -> dict[str, Path]:
+    """Write the modules (OME-TIFF, r as channels), the module table (CSV), the figure
+    (PNG) and the report (JSON sidecar of the OME-TIFF) into ``folder``; never overwrites.
+
+    Returns the written paths by kind (``modules``, ``sidecar``, ``table``, ``figure``).
+    """
+    import csv
+
+    from ..io.omio_io import check_output_path, write_image
+    from ..io.sidecar import write_sidecar
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    px = s.pixel_size or 1.0
+    # modules (r, x, y) -> TZCYX with the module index as channel, x as Y and y as X
+    data = np.nan_to_num(s.modules)[None, None].astype(np.float32)
+    out = {"modules": folder / f"{name}_modules.ome.tif"}
+    write_image(
+        out["modules"], data, physical_size=(1.0, px, px),
+        channel_names=[f"module {k}" for k in range(s.r)],
+        extra={"stnmf_localized": [int(k) for k in s.localized]},
+    )  # fmt: skip
+    rep = s.report
+    out["sidecar"] = write_sidecar(out["modules"], rep)
+    rows = modules_table(s)
+    out["table"] = check_output_path(folder / f"{name}_modules.csv")
+    with open(out["table"], "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if figure:
+        from ..plot.figure import save_figure
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PixelSizeWarning)
+            out["figure"] = save_figure(s.plot(), folder / f"{name}.png")
+    return out
 
 
 _LOADERS: dict[str, Callable[[Path, str | None], Any]] = {}

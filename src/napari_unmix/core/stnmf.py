@@ -87,8 +87,11 @@ class SemiNMFResult:
 
 
 # ----------------------------------------------------------------------------- products
-def gram(v: np.ndarray, /) -> np.ndarray:
+def gram(v: np.ndarray, /, *, blas_threads: int | None = 1) -> np.ndarray:
     """Gram matrix ``V Vᵀ`` (n × n) of an n × m matrix, in the dtype of ``v``.
+
+    ``blas_threads`` caps the BLAS threads (one is fastest on a shared, busy machine;
+    ``None`` keeps the BLAS default).
 
     Examples
     --------
@@ -97,7 +100,8 @@ def gram(v: np.ndarray, /) -> np.ndarray:
            [3., 3.]], dtype=float32)
     """
     v = np.asarray(v)
-    return v @ v.T  # numpy uses a symmetric rank-k update (syrk) for A @ A.T
+    with _THREADPOOLS.limit(limits=blas_threads, user_api="blas"):
+        return v @ v.T  # numpy uses a symmetric rank-k update (syrk) for A @ A.T
 
 
 def _gram_pinv(w: np.ndarray) -> np.ndarray:
@@ -289,8 +293,14 @@ def init_modules(
     dtype: str = "float32",
     alpha: float = 0.5,
     eps: float = 0.1,
+    blas_threads: int | None = 1,
 ) -> np.ndarray:
     """Initial non-negative modules (n × r) from the Gram matrix ``g`` of the ensemble."""
+    with _THREADPOOLS.limit(limits=blas_threads, user_api="blas"):
+        return _init_modules(g, r, init, m, sparsity, random_state, dtype, alpha, eps)
+
+
+def _init_modules(g, r, init, m, sparsity, random_state, dtype, alpha, eps):
     n = g.shape[0]
     if isinstance(init, str):
         if init not in INITS:
@@ -369,9 +379,8 @@ def iter_sparse_seminmf(
     :class:`SemiNMFResult` (``StopIteration.value``; :func:`sparse_seminmf` unwraps it).
     A callback ``cb(iteration, residual, modules)`` returning ``False`` stops the run.
     ``g`` may pass a precomputed Gram matrix ``V Vᵀ``. ``blas_threads`` caps BLAS threads
-    inside every iteration (the products are small: on a shared machine one thread is
-    fastest); ``None`` leaves the BLAS setting alone. The Gram matrix itself is computed
-    with the BLAS default.
+    (the per-iteration products are small: on a shared machine one thread is fastest);
+    ``None`` leaves the BLAS setting alone.
     """
     v = _check_v(v, r)
     if formulation not in FORMULATIONS:
@@ -381,13 +390,12 @@ def iter_sparse_seminmf(
     v = v.astype(dtype, copy=False)
     n, m = v.shape
     if g is None:
-        g = gram(v)
+        g = gram(v, blas_threads=blas_threads)
     trace_g = float(np.trace(g.astype(np.float64)))
-    with _THREADPOOLS.limit(limits=blas_threads, user_api="blas"):
-        w = init_modules(
-            g, r, init=init, m=m, sparsity=sparsity, random_state=random_state, dtype=dtype,
-            alpha=alpha, eps=eps,
-        )  # fmt: skip
+    w = init_modules(
+        g, r, init=init, m=m, sparsity=sparsity, random_state=random_state, dtype=dtype,
+        alpha=alpha, eps=eps, blas_threads=blas_threads,
+    )  # fmt: skip
     products = FORMULATIONS[formulation]["products"]
     operand = g if formulation == "gram" else v
     if callable(callbacks):
@@ -411,7 +419,8 @@ def iter_sparse_seminmf(
         with _THREADPOOLS.limit(limits=blas_threads, user_api="blas"):
             afhals(vht, hht, w, rho=rho, alpha=alpha, eps=eps, sparsity=sparsity)
         it += 1
-    weights = solve_weights(v, w)
+    with _THREADPOOLS.limit(limits=blas_threads, user_api="blas"):
+        weights = solve_weights(v, w)
     return SemiNMFResult(w, weights, history[-1], it, history, stopped_by)
 
 
