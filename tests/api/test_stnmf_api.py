@@ -19,7 +19,7 @@ def fitted():
 
 
 def test_attributes_and_truth(fitted):
-    s, ste, truth = fitted
+    s, _ste, truth = fitted
     assert s.modules.shape == (10, 12, 12) and s.weights.shape == (10, 15000)
     assert s.num_subunits == len(s.localized) == len(s.outlines) == len(s.diameters)
     assert s.num_subunits >= 5

@@ -11,7 +11,7 @@ from napari_unmix.core.synthetic import make_ste_sparse
 @pytest.fixture
 def ste_layer(make_napari_viewer):
     viewer = make_napari_viewer()
-    ste, truth = make_ste_sparse(n_spikes=4000, grid=12, random_state=4)
+    ste, _truth = make_ste_sparse(n_spikes=4000, grid=12, random_state=4)
     layer = viewer.add_image(
         np.moveaxis(ste, -1, 0), name="ste", metadata={"ste_axes": "mxy"}, scale=(1, 30, 30)
     )
@@ -53,7 +53,10 @@ def test_run_select_export(ste_layer, qtbot, tmp_path):
         assert outlines.selected_data == {int(np.nonzero(outlines.properties["module"] == 1)[0][0])}
     paths = w.export(tmp_path)
     assert {p.name for p in paths.values()} == {
-        "stnmf_modules.ome.tif", "stnmf_modules.ome.tif.json", "stnmf_modules.csv", "stnmf.png"
+        "stnmf_modules.ome.tif",
+        "stnmf_modules.ome.tif.json",
+        "stnmf_modules.csv",
+        "stnmf.png",
     }
     np.testing.assert_array_equal(layer.data, before)  # input untouched
 

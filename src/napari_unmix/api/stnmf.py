@@ -39,8 +39,8 @@ from ..core.report import describe_array, start_report
 __all__ = [
     "STNMF",
     "PixelSizeWarning",
-    "load_ste",
     "export_stnmf",
+    "load_ste",
     "modules_table",
     "select_sparsity",
     "spike_triggered_ensemble",
@@ -642,10 +642,17 @@ def modules_table(s: STNMF, /) -> list[dict[str, Any]]:
 
 
 def export_stnmf(
-    s: STNMF, folder: str | os.PathLike, /, *, name: str = "stnmf", figure: bool = True
+    s: STNMF,
+    folder: str | os.PathLike,
+    /,
+    *,
+    name: str = "stnmf",
+    figure: bool = True,
+    overwrite: bool = False,
 ) -> dict[str, Path]:
     """Write the modules (OME-TIFF, r as channels), the module table (CSV), the figure
-    (PNG) and the report (JSON sidecar of the OME-TIFF) into ``folder``; never overwrites.
+    (PNG) and the report (JSON sidecar of the OME-TIFF) into ``folder``; existing files
+    are an error unless ``overwrite``.
 
     Returns the written paths by kind (``modules``, ``sidecar``, ``table``, ``figure``).
     """
@@ -663,12 +670,12 @@ def export_stnmf(
     write_image(
         out["modules"], data, physical_size=(1.0, px, px),
         channel_names=[f"module {k}" for k in range(s.r)],
-        extra={"stnmf_localized": [int(k) for k in s.localized]},
+        extra={"stnmf_localized": [int(k) for k in s.localized]}, overwrite=overwrite,
     )  # fmt: skip
     rep = s.report
-    out["sidecar"] = write_sidecar(out["modules"], rep)
+    out["sidecar"] = write_sidecar(out["modules"], rep, overwrite=overwrite)
     rows = modules_table(s)
-    out["table"] = check_output_path(folder / f"{name}_modules.csv")
+    out["table"] = check_output_path(folder / f"{name}_modules.csv", overwrite=overwrite)
     with open(out["table"], "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -678,7 +685,7 @@ def export_stnmf(
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PixelSizeWarning)
-            out["figure"] = save_figure(s.plot(), folder / f"{name}.png")
+            out["figure"] = save_figure(s.plot(), folder / f"{name}.png", overwrite=overwrite)
     return out
 
 

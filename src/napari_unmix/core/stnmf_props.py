@@ -119,9 +119,7 @@ def polygon_centroid(points: np.ndarray, /) -> np.ndarray:
     return np.array([((x + xn) * cross).sum(), ((y + yn) * cross).sum()]) / (6 * a)
 
 
-def contour(
-    image: np.ndarray, /, *, sd: float = CONTOUR_SD, upsample: int = 4
-) -> np.ndarray:
+def contour(image: np.ndarray, /, *, sd: float = CONTOUR_SD, upsample: int = 4) -> np.ndarray:
     """Outline of the dominant lobe of ``image`` at the level of ``sd`` Gaussian SDs.
 
     The image is normalised by its value of largest magnitude (so OFF lobes work too),

@@ -96,7 +96,5 @@ def plot_stnmf(
         axw.tick_params(labelsize=6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fig.suptitle(
-            f"STNMF: {len(loc)} subunits of {r} modules, residual {s.res:.4g}", fontsize=8
-        )
+        fig.suptitle(f"STNMF: {len(loc)} subunits of {r} modules, residual {s.res:.4g}", fontsize=8)
     return fig

@@ -148,7 +148,9 @@ class STNMFWidget(QWidget):
     def _refresh_layers(self, event=None):
         current = self.layer_combo.currentText()
         self.layer_combo.clear()
-        names = [ly.name for ly in self.viewer.layers if ly._type_string == "image" and ly.ndim == 3]
+        names = [
+            ly.name for ly in self.viewer.layers if ly._type_string == "image" and ly.ndim == 3
+        ]
         if self._file_ste is not None:
             names.append("(opened file)")
         self.layer_combo.addItems(names)
@@ -317,7 +319,7 @@ class STNMFWidget(QWidget):
         widths[hit] = 0.25
         if len(widths):
             layer.edge_width = list(widths)
-        layer.selected_data = set(int(h) for h in hit)
+        layer.selected_data = {int(h) for h in hit}
 
     def _plot_weights(self, s: STNMF):
         self.figure.clear()
