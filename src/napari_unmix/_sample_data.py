@@ -11,7 +11,13 @@ import numpy as np
 
 from .core import synthetic
 
-__all__ = ["bead_cube_sample", "bleedthrough_sample", "picasso_sample", "ste_sample"]
+__all__ = [
+    "bead_cube_sample",
+    "bleedthrough_sample",
+    "picasso_sample",
+    "ste_sample",
+    "ste_sparse_sample",
+]
 
 LayerDataTuple = tuple[Any, dict[str, Any], str]
 
@@ -98,6 +104,28 @@ def ste_sample() -> list[LayerDataTuple]:
                 "axis_labels": ("spike", "x", "y"),
                 "colormap": "gray",
                 "metadata": {"ste_axes": "mxy", "ground_truth": truth, "sample": "ste"},
+            },
+            "image",
+        )
+    ]
+
+
+def ste_sparse_sample() -> list[LayerDataTuple]:
+    """Ensemble of a sparsely firing model cell (thresholded output) with 7 subunits.
+
+    Same layout as :func:`ste_sample` (spikes first, ``metadata["ste_axes"] == "mxy"``);
+    here STNMF separates the subunits (see ``docs/stnmf.md``).
+    """
+    ste, truth = synthetic.make_ste_sparse(n_spikes=20000)
+    return [
+        (
+            np.moveaxis(ste, -1, 0),
+            {
+                "name": "spike-triggered ensemble (sparse cell)",
+                "axis_labels": ("spike", "x", "y"),
+                "colormap": "gray",
+                "scale": (1.0, truth["pixel_size"], truth["pixel_size"]),
+                "metadata": {"ste_axes": "mxy", "ground_truth": truth, "sample": "ste_sparse"},
             },
             "image",
         )

@@ -76,3 +76,17 @@ def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
     w.open_file("/nonexistent/file.xyz")
     assert "cannot read" in errors[-1]
     assert w.export("/tmp") is None and "run STNMF first" in errors[-1]
+
+
+def test_sparse_sample_in_viewer(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-unmix", "ste_sparse")
+    w = _widget(viewer)
+    qtbot.addWidget(w)
+    w.r.setValue(20)
+    w.num_iter.setValue(150)
+    worker = w.run()
+    with qtbot.waitSignal(worker.finished, timeout=120000):
+        pass
+    assert w.result.num_subunits >= 3
+    assert viewer.layers["STNMF modules"].scale[-1] == 30.0  # the sample's stixel size
