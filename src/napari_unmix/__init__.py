@@ -40,6 +40,12 @@ _EXPORTS: dict[str, str] = {
     "make_similar_bead_cube": "napari_unmix.core.synthetic",
     "suggest_rois": "napari_unmix.api.suggest",
     "Suggestions": "napari_unmix.api.suggest",
+    # bleed-through correction
+    "unmix": "napari_unmix.api.bleedthrough",
+    "unmix_array": "napari_unmix.api.bleedthrough",
+    "estimate_alpha": "napari_unmix.api.bleedthrough",
+    "report_path_from_output_path": "napari_unmix.api.bleedthrough",
+    "apply_correction": "napari_unmix.core.bleedthrough",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -40,6 +40,7 @@ __all__ = [
     "ALPHA_MODES",
     "estimate_alpha",
     "estimate_bleedthrough",
+    "estimate_bleedthrough_steps",
     "make_alpha_mask",
     "prepare_source_target_for_alpha",
     "report_path_from_output_path",
@@ -203,7 +204,7 @@ def estimate_bleedthrough(data: Any, /, **kwargs: Any) -> dict:
     >>> len(rep["forward"]["alpha_by_t"])
     1
     """
-    gen = _estimate_steps(data, **kwargs)
+    gen = estimate_bleedthrough_steps(data, **kwargs)
     while True:
         try:
             next(gen)
@@ -211,8 +212,9 @@ def estimate_bleedthrough(data: Any, /, **kwargs: Any) -> dict:
             return stop.value
 
 
-def _estimate_steps(
+def estimate_bleedthrough_steps(
     data: Any,
+    /,
     *,
     alpha: Any = None,
     alpha_mode: str | None = None,
@@ -239,6 +241,10 @@ def _estimate_steps(
     min_mask_voxels: int = 16,
     n_bootstrap: int = 100,
 ) -> Generator[dict, None, dict]:
+    """Generator form of :func:`estimate_bleedthrough`: yields progress, returns the report.
+
+    Keywords as in :func:`unmix_array` (without ``clip_negative``/``output_dtype``).
+    """
     s, t = _check_data(data, source_channel, target_channel)
     method = str(method).strip().lower()
     if method not in ALPHA_METHODS:
@@ -353,7 +359,7 @@ def unmix_array_steps(
     report = start_report("bleedthrough", params, data=describe_array(data, axes="TZCYX"))
     if not hasattr(data, "ndim"):
         data = np.asarray(data)
-    est = yield from _estimate_steps(data, **kwargs)
+    est = yield from estimate_bleedthrough_steps(data, **kwargs)
     est.pop("estimates")
     if isinstance(data, np.ndarray) and data.dtype.kind == "f":
         for name, ch in (
