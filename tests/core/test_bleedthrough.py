@@ -84,6 +84,11 @@ def test_subsample_is_seeded():
     (x2,), _ = sample_voxels(a, max_voxels=100, random_state=1)
     (x3,), _ = sample_voxels(a, max_voxels=100, random_state=2)
     assert np.array_equal(x1, x2) and not np.array_equal(x1, x3)
+    stack = np.arange(2 * 3 * 4 * 5.0).reshape(2, 3, 4, 5).transpose(1, 0, 2, 3)  # strided
+    (v,), flat = sample_voxels(stack, max_voxels=17, random_state=0)
+    np.testing.assert_array_equal(v, stack[np.unravel_index(flat, stack.shape)])
+    (w,), _ = sample_voxels(da.from_array(stack, chunks=(1, 2, 4, 5)), max_voxels=17)
+    np.testing.assert_array_equal(v, w)
 
 
 def test_apply_inverts_known_bidirectional_mixing():

@@ -588,6 +588,7 @@ def unmix(
         print(f"reading {input_path}", flush=True)
     data, meta = read_image(input_path)
     corrected, report = unmix_array(data, **kwargs)
+    del data  # free the input before the writer makes its own buffers (peak memory)
     if verbose:
         print(f"writing {output_path} (zlib level {compression_level})", flush=True)
     out = write_image(

@@ -234,13 +234,39 @@ def sample_voxels(
             raise ValueError(f"max_alpha_voxels must be >= 1, got {max_voxels=}")
         rng = np.random.default_rng(random_state)
         flat = np.sort(rng.choice(n, size=int(max_voxels), replace=False))
-        where = np.unravel_index(flat, shape)
-        picked = [v.vindex[where] if _is_dask(v) else np.asarray(v)[where] for v in volumes]
+        picked = [_gather(v, flat) for v in volumes]
     if dask_in:
         import dask
 
         picked = list(dask.compute(*picked))
     return [np.asarray(p).reshape(-1) for p in picked], flat
+
+
+def _gather(volume: Any, flat: np.ndarray) -> Any:
+    """Values at sorted C-order indices: dask through ``vindex``, numpy plane by plane.
+
+    Gathering from each contiguous last-two-axes plane with ``np.take`` avoids the slow
+    multi-array fancy indexing of a (possibly transposed) stack.
+    """
+    shape = tuple(volume.shape)
+    if _is_dask(volume):
+        return volume.vindex[np.unravel_index(flat, shape)]
+    volume = np.asarray(volume)
+    if volume.ndim < 3:
+        return (
+            volume.reshape(-1)[flat]
+            if volume.flags.c_contiguous
+            else volume[np.unravel_index(flat, shape)]
+        )
+    plane = shape[-2] * shape[-1]
+    planes = volume.reshape((-1, *shape[-2:])) if volume.ndim > 3 else volume
+    out = np.empty(flat.size, volume.dtype)
+    pid, offset = np.divmod(flat, plane)
+    bounds = np.searchsorted(pid, np.arange(planes.shape[0] + 1))
+    for p in np.flatnonzero(np.diff(bounds)):  # a loop over planes, not pixels
+        a, b = bounds[p], bounds[p + 1]
+        out[a:b] = np.take(planes[p].reshape(-1), offset[a:b])
+    return out
 
 
 def prepare_source_target_for_alpha(
@@ -651,14 +677,19 @@ def apply_correction(
     out = np.empty(data.shape, dtype)
     for t in range(n_t):  # one time point at a time bounds the float32 temporaries
         plane = data[t]
-        new_s, new_t = _correct(
-            plane[:, s_ch].astype(f32),
-            plane[:, t_ch].astype(f32),
-            f32(a[t]),
-            None if ar is None else f32(ar[t]),
-            None if det is None else f32(det[t]),
-            clip_negative,
-        )
+        src = np.asarray(plane[:, s_ch], dtype=f32)  # no copy when already float32
+        tgt = np.asarray(plane[:, t_ch], dtype=f32)
+        new_t = src * f32(-a[t])
+        new_t += tgt
+        new_s = None
+        if ar is not None:
+            new_t /= f32(det[t])
+            new_s = tgt * f32(-ar[t])
+            new_s += src
+            new_s /= f32(det[t])
+        for arr in (new_t, new_s):
+            if clip_negative and arr is not None:
+                np.maximum(arr, 0, out=arr)
         for c in range(n_c):
             if c == t_ch:
                 out[t, :, c] = _cast(new_t, dtype)
