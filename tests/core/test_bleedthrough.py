@@ -84,6 +84,9 @@ def test_subsample_is_seeded():
     (x2,), _ = sample_voxels(a, max_voxels=100, random_state=1)
     (x3,), _ = sample_voxels(a, max_voxels=100, random_state=2)
     assert np.array_equal(x1, x2) and not np.array_equal(x1, x3)
+    (x4,), flat = sample_voxels(a.reshape(100, 100), max_voxels=3000, random_state=0)
+    assert flat.size == 3000 and np.all(np.diff(flat) > 0)  # sorted, no repeats
+    assert abs(x4.mean() - a.mean()) < 100  # spread over the whole volume
     stack = np.arange(2 * 3 * 4 * 5.0).reshape(2, 3, 4, 5).transpose(1, 0, 2, 3)  # strided
     (v,), flat = sample_voxels(stack, max_voxels=17, random_state=0)
     np.testing.assert_array_equal(v, stack[np.unravel_index(flat, stack.shape)])

@@ -197,8 +197,10 @@ def sample_voxels(
     *volumes : array-like
         Arrays of one shape (e.g. the source and target ``ZYX`` volume of one time point).
     max_voxels : int or None
-        At most this many voxels (without replacement, in C order); ``None`` or a volume
-        no larger than this: every voxel, no randomness.
+        At most this many voxels: one drawn uniformly in each of ``max_voxels``
+        consecutive strata of the C-order volume (strata differ in size by at most one
+        voxel; no repeats; spread over the whole volume). ``None`` or a volume no larger than this: every voxel, no
+        randomness.
     random_state : int, numpy Generator or None
         Seed of the subsample.
 
@@ -232,8 +234,14 @@ def sample_voxels(
     else:
         if int(max_voxels) < 1:
             raise ValueError(f"max_alpha_voxels must be >= 1, got {max_voxels=}")
+        # jittered stratified sample: cut the C-order volume into k strata of floor(n/k)
+        # or ceil(n/k) voxels and draw one voxel uniformly in each. Every voxel's chance
+        # is ~k/n, the sample covers the whole volume, comes out sorted without repeats,
+        # and costs O(k) instead of O(n).
+        k = int(max_voxels)
         rng = np.random.default_rng(random_state)
-        flat = np.sort(rng.choice(n, size=int(max_voxels), replace=False))
+        edges = (np.arange(k + 1, dtype=np.int64) * n) // k
+        flat = edges[:-1] + (rng.random(k) * np.diff(edges)).astype(np.int64)
         picked = [_gather(v, flat) for v in volumes]
     if dask_in:
         import dask
@@ -674,7 +682,7 @@ def apply_correction(
             chans[s_ch] = _cast(new_s, dtype)
         return da.stack(chans, axis=2)
 
-    out = np.empty(data.shape, dtype)
+    out = np.empty_like(data, dtype=dtype)  # same memory layout as the input (order K)
     for t in range(n_t):  # one time point at a time bounds the float32 temporaries
         plane = data[t]
         src = np.asarray(plane[:, s_ch], dtype=f32)  # no copy when already float32
