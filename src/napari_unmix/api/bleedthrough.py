@@ -366,7 +366,7 @@ def unmix_array_steps(
             ("source", est["forward"]["source_channel"]),
             ("target", est["forward"]["target_channel"]),
         ):
-            if not np.all(np.isfinite(data[:, :, ch])):
+            if not all(np.isfinite(data[t, :, ch]).all() for t in range(data.shape[0])):
                 raise ValueError(
                     f"the {name} channel contains NaN or infinite values; replace them "
                     "(e.g. with 0) before correcting"

@@ -266,14 +266,15 @@ def _gather(volume: Any, flat: np.ndarray) -> Any:
             if volume.flags.c_contiguous
             else volume[np.unravel_index(flat, shape)]
         )
+    lead = shape[:-2]
     plane = shape[-2] * shape[-1]
-    planes = volume.reshape((-1, *shape[-2:])) if volume.ndim > 3 else volume
     out = np.empty(flat.size, volume.dtype)
     pid, offset = np.divmod(flat, plane)
-    bounds = np.searchsorted(pid, np.arange(planes.shape[0] + 1))
+    bounds = np.searchsorted(pid, np.arange(int(np.prod(lead)) + 1))
     for p in np.flatnonzero(np.diff(bounds)):  # a loop over planes, not pixels
         a, b = bounds[p], bounds[p + 1]
-        out[a:b] = np.take(planes[p].reshape(-1), offset[a:b])
+        view = volume[np.unravel_index(p, lead)]  # one Y×X plane, never the whole stack
+        out[a:b] = np.take(view.reshape(-1), offset[a:b])
     return out
 
 
