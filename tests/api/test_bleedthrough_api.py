@@ -154,3 +154,18 @@ def test_nan_and_all_zero_source():
     zero[:, :, 0] = 0
     with pytest.raises(ValueError, match="no source signal"):
         unmix_array(zero)
+
+
+def test_unmix_file_in_place_path_equals_the_array_path(tmp_path):
+    """float32 in, float32 out: unmix() corrects its own read buffer; same numbers."""
+    from napari_unmix.io.omio_io import read_image, write_image
+
+    data, _ = make_bleedthrough_stack(n_t=2, n_z=2, shape=(48, 48))
+    src = write_image(tmp_path / "in.ome.tif", data)
+    out = unmix(src, tmp_path / "out.ome.tif", bidirectional=True, verbose=False, n_bootstrap=0)
+    expected, rep = unmix_array(data, bidirectional=True, n_bootstrap=0)
+    back, _ = read_image(out)
+    np.testing.assert_array_equal(back, expected)
+    side = json.loads(report_path_from_output_path(out).read_text())
+    assert side["diagnostics"] == rep["diagnostics"]  # sampled before the buffer changed
+    np.testing.assert_array_equal(read_image(src)[0], data)  # input file untouched

@@ -175,3 +175,19 @@ def test_estimate_bad_input(source, kwargs, match):
     target = np.random.default_rng(0).random((4, 16, 16))
     with pytest.raises(ValueError, match=match):
         estimate_alpha(source, target, **kwargs)
+
+
+@pytest.mark.parametrize("reverse", [None, 0.2])
+def test_apply_into_out_including_the_input_itself(reverse):
+    data, _ = make_bleedthrough_stack(n_t=2, n_z=2, shape=(32, 32))
+    expected = apply_correction(data, [0.3, 0.4], alpha_reverse=reverse)
+    buf = np.empty_like(data)
+    assert apply_correction(data, [0.3, 0.4], alpha_reverse=reverse, out=buf) is buf
+    np.testing.assert_array_equal(buf, expected)
+    mine = data.copy()  # a caller that owns its stack may correct it in place
+    apply_correction(mine, [0.3, 0.4], alpha_reverse=reverse, out=mine)
+    np.testing.assert_array_equal(mine, expected)
+    with pytest.raises(ValueError, match="out must be"):
+        apply_correction(data, 0.3, out=np.empty(data.shape, np.float64))
+    with pytest.raises(ValueError, match="numpy input"):
+        apply_correction(da.from_array(data), 0.3, out=buf)

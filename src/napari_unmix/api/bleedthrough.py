@@ -347,6 +347,7 @@ def unmix_array_steps(
     *,
     clip_negative: bool = True,
     output_dtype: Any = "float32",
+    out: np.ndarray | None = None,
     **kwargs: Any,
 ) -> Generator[dict, None, tuple[Any, dict]]:
     """Generator form of :func:`unmix_array`: yields progress dicts, returns the result.
@@ -371,18 +372,7 @@ def unmix_array_steps(
                     f"the {name} channel contains NaN or infinite values; replace them "
                     "(e.g. with 0) before correcting"
                 )
-    yield {"message": "applying the correction"}
-    corrected = apply_correction(
-        data,
-        est["alpha_by_t"],
-        source_channel=est["forward"]["source_channel"],
-        target_channel=est["forward"]["target_channel"],
-        alpha_reverse=est["alpha_reverse_by_t"],
-        clip_negative=clip_negative,
-        output_dtype=output_dtype,
-    )
-    report.update(to_jsonable(est))
-    report["diagnostics"] = to_jsonable(
+    diagnostics = to_jsonable(
         _diagnostics(
             data,
             est,
@@ -392,6 +382,19 @@ def unmix_array_steps(
             seed=kwargs.get("random_state", 0),
         )
     )
+    yield {"message": "applying the correction"}
+    corrected = apply_correction(
+        data,
+        est["alpha_by_t"],
+        source_channel=est["forward"]["source_channel"],
+        target_channel=est["forward"]["target_channel"],
+        alpha_reverse=est["alpha_reverse_by_t"],
+        clip_negative=clip_negative,
+        output_dtype=output_dtype,
+        out=out,
+    )
+    report.update(to_jsonable(est))
+    report["diagnostics"] = diagnostics
     report.update(
         axis_order="TZCYX",
         output_dtype=str(corrected.dtype),
@@ -433,11 +436,13 @@ def unmix_array(
     random_state: Any = 0,
     min_mask_voxels: int = 16,
     n_bootstrap: int = 100,
+    out: np.ndarray | None = None,
 ) -> tuple[Any, dict]:
     """Correct bleed-through in a TZCYX array; return ``(corrected, report)``.
 
     Parameters are those of :func:`unmix` (without the paths), plus ``n_bootstrap``
-    (bootstrap resamples for the 95% interval of every estimated alpha; 0 to skip).
+    (bootstrap resamples for the 95% interval of every estimated alpha; 0 to skip) and
+    ``out`` (see :func:`~napari_unmix.core.bleedthrough.apply_correction`).
     ``alpha`` and ``alpha_reverse`` may be one value per time point in ``fixed`` mode.
     A dask array stays lazy (only the seeded estimation sample is computed).
 
@@ -451,9 +456,11 @@ def unmix_array(
     kwargs = {
         k: v
         for k, v in locals().items()
-        if k not in {"data", "verbose", "clip_negative", "output_dtype"}
+        if k not in {"data", "verbose", "clip_negative", "output_dtype", "out"}
     }
-    gen = unmix_array_steps(data, clip_negative=clip_negative, output_dtype=output_dtype, **kwargs)
+    gen = unmix_array_steps(
+        data, clip_negative=clip_negative, output_dtype=output_dtype, out=out, **kwargs
+    )
     while True:
         try:
             step = next(gen)
@@ -587,8 +594,15 @@ def unmix(
     if verbose:
         print(f"reading {input_path}", flush=True)
     data, meta = read_image(input_path)
-    corrected, report = unmix_array(data, **kwargs)
-    del data  # free the input before the writer makes its own buffers (peak memory)
+    # the stack just read is ours, not the caller's: correct it in place when the output
+    # dtype allows (one stack-sized buffer instead of two: faster and half the memory)
+    same = str(output_dtype).lower() in {"same", "input"}
+    try:
+        in_place = same or np.dtype(output_dtype) == data.dtype
+    except TypeError:
+        in_place = False  # an invalid dtype: unmix_array says what is wrong
+    corrected, report = unmix_array(data, out=data if in_place else None, **kwargs)
+    del data
     if verbose:
         print(f"writing {output_path} (zlib level {compression_level})", flush=True)
     out = write_image(

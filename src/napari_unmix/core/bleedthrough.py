@@ -605,6 +605,7 @@ def apply_correction(
     alpha_reverse: float | Sequence[float] | np.ndarray | None = None,
     clip_negative: bool = True,
     output_dtype: Any = "float32",
+    out: np.ndarray | None = None,
 ) -> Any:
     """Remove the bleed-through of one channel into another from a TZCYX stack.
 
@@ -625,6 +626,11 @@ def apply_correction(
     output_dtype : str or dtype
         ``"float32"`` (default), any numeric dtype (integers: rounded and clipped to the
         type's range), or ``"same"`` for the input dtype.
+    out : ndarray, optional
+        numpy only: write the result into this array (shape of ``data``, dtype
+        ``output_dtype``) instead of a new one. It may be ``data`` itself, for a caller
+        that owns ``data`` (e.g. a stack it has just read from a file): this saves one
+        stack-sized allocation.
 
     Returns
     -------
@@ -666,6 +672,9 @@ def apply_correction(
     if _is_dask(data):
         import dask.array as da
 
+        if out is not None:
+            raise ValueError("out= is for numpy input; a dask result stays lazy")
+
         x = data
         if x.chunksize[3] != x.shape[3] or x.chunksize[4] != x.shape[4]:
             x = x.rechunk({3: -1, 4: -1})
@@ -683,7 +692,13 @@ def apply_correction(
             chans[s_ch] = _cast(new_s, dtype)
         return da.stack(chans, axis=2)
 
-    out = np.empty_like(data, dtype=dtype)  # same memory layout as the input (order K)
+    if out is None:
+        out = np.empty_like(data, dtype=dtype)  # same memory layout as the input (order K)
+    elif not isinstance(out, np.ndarray) or out.shape != data.shape or out.dtype != dtype:
+        raise ValueError(
+            f"out must be a numpy array of shape {data.shape} and dtype {dtype}, got "
+            f"{type(out).__name__} {getattr(out, 'shape', None)} {getattr(out, 'dtype', None)}"
+        )
     for t in range(n_t):  # one time point at a time bounds the float32 temporaries
         plane = data[t]
         src = np.asarray(plane[:, s_ch], dtype=f32)  # no copy when already float32
