@@ -253,8 +253,8 @@ def sample_voxels(
 def _gather(volume: Any, flat: np.ndarray) -> Any:
     """Values at sorted C-order indices: dask through ``vindex``, numpy plane by plane.
 
-    Gathering from each contiguous last-two-axes plane with ``np.take`` avoids the slow
-    multi-array fancy indexing of a (possibly transposed) stack.
+    Gathering from each Y×X plane view with ``np.take`` avoids both the slow multi-array
+    fancy indexing and any stack-sized copy of a (possibly transposed) stack.
     """
     shape = tuple(volume.shape)
     if _is_dask(volume):
@@ -269,12 +269,12 @@ def _gather(volume: Any, flat: np.ndarray) -> Any:
     lead = shape[:-2]
     plane = shape[-2] * shape[-1]
     out = np.empty(flat.size, volume.dtype)
-    pid, offset = np.divmod(flat, plane)
-    bounds = np.searchsorted(pid, np.arange(int(np.prod(lead)) + 1))
+    # where each plane's indices start in the sorted flat list: a few binary searches
+    bounds = np.searchsorted(flat, np.arange(int(np.prod(lead)) + 1, dtype=np.int64) * plane)
     for p in np.flatnonzero(np.diff(bounds)):  # a loop over planes, not pixels
         a, b = bounds[p], bounds[p + 1]
         view = volume[np.unravel_index(p, lead)]  # one Y×X plane, never the whole stack
-        out[a:b] = np.take(view.reshape(-1), offset[a:b])
+        np.take(view.reshape(-1), flat[a:b] - p * plane, out=out[a:b])
     return out
 
 
