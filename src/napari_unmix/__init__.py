@@ -46,6 +46,12 @@ _EXPORTS: dict[str, str] = {
     "spike_triggered_ensemble": "napari_unmix.api.stnmf",
     "load_ste": "napari_unmix.api.stnmf",
     "select_sparsity": "napari_unmix.api.stnmf",
+    # bleed-through correction
+    "unmix": "napari_unmix.api.bleedthrough",
+    "unmix_array": "napari_unmix.api.bleedthrough",
+    "estimate_alpha": "napari_unmix.api.bleedthrough",
+    "report_path_from_output_path": "napari_unmix.api.bleedthrough",
+    "apply_correction": "napari_unmix.core.bleedthrough",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

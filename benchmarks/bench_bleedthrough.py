@@ -1,0 +1,198 @@
+"""Bleed-through correction: napari-unmix vs the ``spectral-unmixing`` package.
+
+On one synthetic TZCYX stack (``make_bleedthrough_stack``, alpha = 0.35; full size
+5x20x2x512x512 float32 = 210 MB, ``--quick``: 2x5x2x256x256):
+
+* alpha per method (ours with the default 500,000-voxel subsample, ours on every voxel,
+  the reference) against the truth and against each other;
+* estimation time per method (reference t = 0, all z; ours without and with the
+  bootstrap interval);
+* end-to-end ``unmix(input, output, method="mean_ratio")`` time, peak memory and output
+  size, each run in a fresh process (``ru_maxrss`` is per process). Output compression:
+  ours writes uncompressed OME-TIFF (zlib level 0, our default: corrected float32 data
+  barely compress); the reference writes with OMIO's default zlib level 3.
+
+Usage: ``python benchmarks/bench_bleedthrough.py [--quick]`` (run with the bench venv,
+which has ``spectral-unmixing``; without it the reference rows say "not available").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _common import machine, peak_rss_mb, print_table, save_rows, timed  # noqa: E402
+
+METHODS = ("mean_ratio", "linear_fit", "corr_min", "mi_min")
+
+
+def _reference():
+    try:
+        from spectral_unmixing import estimate_alpha_from_volume, unmix
+
+        return estimate_alpha_from_volume, unmix
+    except Exception as err:  # not installed / broken: say so, never fake it
+        print(f"reference spectral-unmixing not available: {type(err).__name__}: {err}")
+        return None, None
+
+
+def _e2e_child(which: str, src: str, dst: str) -> None:
+    """Run one end-to-end unmix in this (fresh) process and print JSON."""
+    import omio  # noqa: F401  both tools import it (and napari with it): the baseline
+
+    base = peak_rss_mb()
+    t0 = time.perf_counter()
+    if which == "make":  # write the input file (in a child, so the parent stays small)
+        from napari_unmix.core.synthetic import make_bleedthrough_stack
+        from napari_unmix.io.omio_io import write_image
+
+        n_t, n_z, yx = (int(v) for v in dst.split("x"))
+        data, _ = make_bleedthrough_stack(n_t=n_t, n_z=n_z, shape=(yx, yx))
+        write_image(src, data)
+        print(json.dumps({"seconds": time.perf_counter() - t0}))
+        return
+    if which == "read":
+        from napari_unmix.io.omio_io import read_image
+
+        read_image(src)
+    elif which == "ours":
+        from napari_unmix.api.bleedthrough import unmix
+
+        unmix(src, dst, method="mean_ratio", verbose=False)
+    else:
+        from spectral_unmixing import unmix
+
+        unmix(src, dst, method="mean_ratio", verbose=False)
+    dt = time.perf_counter() - t0
+    size = _size_mb(dst) if which != "read" else 0.0
+    print(json.dumps({"seconds": dt, "peak_mb": peak_rss_mb(), "base_mb": base, "size_mb": size}))
+
+
+def _size_mb(path: str) -> float:
+    p = Path(path)
+    if not p.exists():  # the reference may rename; take what it wrote next to it
+        cands = sorted(p.parent.glob(p.name.split(".")[0] + "*.tif"))
+        p = cands[0] if cands else p
+    return p.stat().st_size / 2**20 if p.exists() else float("nan")
+
+
+def _run_child(which: str, src: Path, dst: Path | str) -> dict | None:
+    env = dict(os.environ)
+    cmd = [sys.executable, __file__, "--e2e", which, str(src), str(dst)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        print(f"{which} end-to-end failed:\n{proc.stderr[-2000:]}")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small stack (2x5x2x256x256)")
+    parser.add_argument("--e2e", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.e2e:
+        _e2e_child(*args.e2e)
+        return 0
+
+    from napari_unmix.core.bleedthrough import estimate_alpha
+    from napari_unmix.core.synthetic import make_bleedthrough_stack
+
+    n_t, n_z, yx = (2, 5, 256) if args.quick else (5, 20, 512)
+    size_mb = n_t * n_z * 2 * yx * yx * 4 / 2**20
+    label = f"{n_t}x{n_z}x2x{yx}x{yx} float32 ({size_mb:.0f} MB)"
+    print(f"bench_bleedthrough on {label}; {machine()}")
+    ref_estimate, ref_unmix = _reference()
+    rows = []
+    # end to end first, every run in a fresh child of this still small process:
+    # ru_maxrss survives fork+exec, so children of a big parent would inherit its peak
+    with tempfile.TemporaryDirectory(prefix="bench_bleed_") as tmp:
+        tmp = Path(tmp)
+        inp = tmp / "input.ome.tif"
+        _run_child("make", inp, f"{n_t}x{n_z}x{yx}")
+        read = _run_child("read", inp, "")
+        ours = _run_child("ours", inp, tmp / "ours.ome.tif")
+        ref = _run_child("ref", inp, tmp / "ref.ome.tif") if ref_unmix is not None else None
+    row = {"benchmark": "bleedthrough", "case": "unmix() end to end, mean_ratio", "data": label}
+    if read:
+        row["OMIO read alone s"] = round(read["seconds"], 2)
+    if ours:
+        extra = ours["peak_mb"] - ours["base_mb"]
+        row.update(
+            {
+                "ours s": round(ours["seconds"], 2),
+                "ours peak MB": round(ours["peak_mb"]),
+                "ours peak-baseline / input": f"{extra / size_mb:.2f}x",
+                "ours file MB (zlib 0)": round(ours["size_mb"]),
+            }
+        )
+    if ref:
+        row.update(
+            {
+                "reference s": round(ref["seconds"], 2),
+                "reference peak MB": round(ref["peak_mb"]),
+                "reference peak-baseline / input": f"{(ref['peak_mb'] - ref['base_mb']) / size_mb:.2f}x",
+                "reference file MB (zlib 3)": round(ref["size_mb"]),
+            }
+        )
+        if ours:
+            row["speed-up"] = f"{ref['seconds'] / ours['seconds']:.1f}x"
+            if read:
+                row["speed-up without the shared read"] = (
+                    f"{(ref['seconds'] - read['seconds']) / (ours['seconds'] - read['seconds']):.1f}x"
+                )
+    elif ref_unmix is None:
+        row["reference s"] = "not available"
+    e2e_row = row
+
+    data, truth = make_bleedthrough_stack(n_t=n_t, n_z=n_z, shape=(yx, yx))
+    src, tgt = data[0, :, 0], data[0, :, 1]
+    repeat = 3
+    for method in METHODS:
+        t_ours, ours = timed(
+            lambda m=method: estimate_alpha(src, tgt, method=m, n_bootstrap=0), repeat=repeat
+        )
+        t_boot, boot = timed(lambda m=method: estimate_alpha(src, tgt, method=m), repeat=1)
+        full = estimate_alpha(src, tgt, method=method, n_bootstrap=0, max_alpha_voxels=None)
+        row = {
+            "benchmark": "bleedthrough",
+            "case": f"alpha {method}",
+            "data": label,
+            "truth": truth["alpha"],
+            "ours": round(ours.alpha, 5),
+            "ours 95% CI": f"{boot.ci[0]:.4f}-{boot.ci[1]:.4f}",
+            "ours all voxels": round(full.alpha, 5),
+            "ours s": round(t_ours, 4),
+            "ours+bootstrap s": round(t_boot, 3),
+        }
+        if ref_estimate is not None:
+            t_ref, ref = timed(lambda m=method: ref_estimate(src, tgt, method=m), repeat=repeat)
+            row.update(
+                {
+                    "reference": round(ref, 5),
+                    "|ours-ref|": f"{abs(ours.alpha - ref):.1e}",
+                    "|all voxels-ref|": f"{abs(full.alpha - ref):.1e}",
+                    "reference s": round(t_ref, 4),
+                    "speed-up": f"{t_ref / t_ours:.1f}x",
+                }
+            )
+        else:
+            row["reference"] = "not available"
+        rows.append(row)
+    rows.append(e2e_row)
+    print_table(rows)
+    save_rows("bench_bleedthrough", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

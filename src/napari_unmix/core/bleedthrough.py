@@ -1,0 +1,755 @@
+"""Two-channel bleed-through correction: estimate alpha, apply the correction.
+
+Model: the source channel measures ``S``, the target channel measures ``T + alpha*S``.
+The correction is ``I_target - alpha*I_source`` (then optionally clipped at 0); only the
+target changes. The bidirectional model ``I_s = S + a_r*T``, ``I_t = T + a*S`` is solved by
+inverting the 2x2 mixing matrix.
+
+Estimation never touches the whole stack: it draws at most ``max_alpha_voxels`` voxels
+(seeded by ``random_state``, the same voxels for numpy and dask input, computed exactly),
+optionally subtracts a low percentile as background, selects bright-source voxels (the
+mask) and runs one estimator from :data:`ALPHA_METHODS` on them. When the volume has at
+most ``max_alpha_voxels`` voxels, every voxel is used and no randomness is involved.
+
+Examples
+--------
+>>> from napari_unmix.core.synthetic import make_bleedthrough_stack
+>>> data, truth = make_bleedthrough_stack(n_t=1, n_z=2, shape=(64, 64), n_cells=4,
+...                                       random_state=2, noise_sigma=0)
+>>> est = estimate_alpha(data[0, :, 0], data[0, :, 1], method="linear_fit", n_bootstrap=0)
+>>> round(est.alpha, 2), truth["alpha"]
+(0.35, 0.35)
+>>> corrected = apply_correction(data, est.alpha)
+>>> corrected.shape, corrected.dtype
+((1, 2, 2, 64, 64), dtype('float32'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from .axes import validate_tzcyx
+from .mi import FixedBinnedMI, mutual_information
+
+__all__ = [
+    "ALPHA_METHODS",
+    "AlphaEstimate",
+    "AlphaMethod",
+    "apply_correction",
+    "correction_diagnostics",
+    "estimate_alpha",
+    "make_alpha_mask",
+    "prepare_source_target_for_alpha",
+    "sample_voxels",
+]
+
+_EPS = 1e-12
+
+
+# ----------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class AlphaMethod:
+    """One alpha estimator: ``func(x, y, alpha_max=..., mi_bins=...) -> (alpha, details)``.
+
+    ``x`` and ``y`` are the prepared source and target values inside the mask (float64).
+    ``func`` is None for ``manual`` (the user gives alpha).
+    """
+
+    name: str
+    label: str
+    doc: str
+    func: Callable[..., tuple[float, dict]] | None
+
+
+def _mean_ratio(x: np.ndarray, y: np.ndarray, **_: Any) -> tuple[float, dict]:
+    den = float(np.mean(x))
+    if den <= _EPS:
+        raise ValueError(
+            "the mean source intensity in the mask is 0: the source channel has no signal "
+            "above background; check source_channel or lower background_percentile"
+        )
+    num = float(np.mean(y))
+    return max(num / den, 0.0), {"mean_target": num, "mean_source": den}
+
+
+def _linear_fit(x: np.ndarray, y: np.ndarray, **_: Any) -> tuple[float, dict]:
+    den = float(np.dot(x, x))
+    if den <= _EPS:
+        raise ValueError(
+            "the source channel is zero everywhere in the mask (sum of squares 0); "
+            "check source_channel or lower background_percentile"
+        )
+    num = float(np.dot(x, y))
+    return max(num / den, 0.0), {"sum_xy": num, "sum_x2": den}
+
+
+def _corr_min(x: np.ndarray, y: np.ndarray, *, alpha_max: float, **_: Any) -> tuple[float, dict]:
+    # corr(x, y - a x) falls monotonically in a and is 0 at a* = cov(x, y) / var(x), so the
+    # argmin of corr² over [0, alpha_max] is a* clipped to the interval: exact, no iterations.
+    xc = x - x.mean()
+    var = float(np.dot(xc, xc))
+    if var <= _EPS:
+        raise ValueError(
+            "the source values in the mask are constant; corr_min needs variation in the "
+            "source (lower signal_percentile or use mean_ratio)"
+        )
+    a_star = float(np.dot(xc, y - y.mean())) / var
+    alpha = min(max(a_star, 0.0), float(alpha_max))
+    return alpha, {"unbounded_argmin": a_star, "post_correlation": _pearson(x, y - alpha * x)}
+
+
+def _mi_min(
+    x: np.ndarray, y: np.ndarray, *, alpha_max: float, mi_bins: int, **_: Any
+) -> tuple[float, dict]:
+    mi = FixedBinnedMI(x, bins=mi_bins)
+
+    def objective(a: float) -> float:
+        return mi(y - a * x)
+
+    # coarse grid first (the histogram MI is not convex), then a bounded Brent refinement
+    grid = np.linspace(0.0, float(alpha_max), 33)
+    values = np.array([objective(a) for a in grid])
+    i = int(np.argmin(values))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = minimize_scalar(
+        objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-5 * alpha_max}
+    )
+    alpha, fun = (float(res.x), float(res.fun)) if res.fun <= values[i] else (grid[i], values[i])
+    return max(alpha, 0.0), {"post_mutual_information": fun, "n_evaluations": 33 + res.nfev}
+
+
+#: The alpha estimators, name -> :class:`AlphaMethod` (drives the widget's dropdown).
+ALPHA_METHODS: dict[str, AlphaMethod] = {
+    m.name: m
+    for m in (
+        AlphaMethod("manual", "Manual", "Use the alpha you give (alpha >= 0).", None),
+        AlphaMethod(
+            "mean_ratio",
+            "Mean ratio",
+            "mean(target) / mean(source) over the bright-source mask. Fast, robust default.",
+            _mean_ratio,
+        ),
+        AlphaMethod(
+            "linear_fit",
+            "Linear fit",
+            "Least squares through the origin, Σxy / Σx², over the mask.",
+            _linear_fit,
+        ),
+        AlphaMethod(
+            "corr_min",
+            "Correlation minimisation",
+            "Alpha in [0, alpha_max] that makes the corrected target uncorrelated with the "
+            "source in the mask.",
+            _corr_min,
+        ),
+        AlphaMethod(
+            "mi_min",
+            "Mutual-information minimisation",
+            "Alpha in [0, alpha_max] that minimises the histogram mutual information between "
+            "source and corrected target (mi_bins bins).",
+            _mi_min,
+        ),
+    )
+}
+
+
+def _method(name: str) -> AlphaMethod:
+    key = str(name).strip().lower()
+    if key not in ALPHA_METHODS:
+        raise ValueError(f"unknown method {name!r}; choose one of {sorted(ALPHA_METHODS)}")
+    return ALPHA_METHODS[key]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    if x.size < 2 or np.std(x) <= _EPS or np.std(y) <= _EPS:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def _check_percentile(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    if not 0.0 <= value <= 100.0:
+        raise ValueError(f"{name} must be between 0 and 100, got {value!r}")
+    return value
+
+
+def _is_dask(data: Any) -> bool:
+    return type(data).__module__.split(".")[0] == "dask"
+
+
+def sample_voxels(
+    *volumes: Any, max_voxels: int | None = 500_000, random_state: Any = 0
+) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """The same seeded voxels from equally shaped numpy or dask arrays, as 1-D numpy.
+
+    Parameters
+    ----------
+    *volumes : array-like
+        Arrays of one shape (e.g. the source and target ``ZYX`` volume of one time point).
+    max_voxels : int or None
+        At most this many voxels: one drawn uniformly in each of ``max_voxels``
+        consecutive strata of the C-order volume (strata differ in size by at most one
+        voxel; no repeats; spread over the whole volume). ``None`` or a volume no larger than this: every voxel, no
+        randomness.
+    random_state : int, numpy Generator or None
+        Seed of the subsample.
+
+    Returns
+    -------
+    values : list of ndarray
+        One 1-D array per volume, in the volume's dtype.
+    flat_index : ndarray or None
+        C-order indices of the sampled voxels (None when every voxel was taken).
+
+    Examples
+    --------
+    >>> a = np.arange(100.0).reshape(10, 10)
+    >>> (va, vb), idx = sample_voxels(a, 2 * a, max_voxels=5, random_state=0)
+    >>> va.size, bool(np.all(vb == 2 * va)), bool(np.all(va == idx))
+    (5, True, True)
+    """
+    if not volumes:
+        raise ValueError("give at least one array to sample from")
+    shape = tuple(volumes[0].shape)
+    for v in volumes[1:]:
+        if tuple(v.shape) != shape:
+            raise ValueError(f"arrays to sample must have one shape, got {shape} and {v.shape}")
+    n = int(np.prod(shape))
+    if n == 0:
+        raise ValueError(f"nothing to sample from an empty array ({shape=})")
+    dask_in = any(_is_dask(v) for v in volumes)
+    if max_voxels is None or n <= int(max_voxels):
+        flat = None
+        picked = [v.reshape(-1) for v in volumes]
+    else:
+        if int(max_voxels) < 1:
+            raise ValueError(f"max_alpha_voxels must be >= 1, got {max_voxels=}")
+        # jittered stratified sample: cut the C-order volume into k strata of floor(n/k)
+        # or ceil(n/k) voxels and draw one voxel uniformly in each. Every voxel's chance
+        # is ~k/n, the sample covers the whole volume, comes out sorted without repeats,
+        # and costs O(k) instead of O(n).
+        k = int(max_voxels)
+        rng = np.random.default_rng(random_state)
+        edges = (np.arange(k + 1, dtype=np.int64) * n) // k
+        flat = edges[:-1] + (rng.random(k) * np.diff(edges)).astype(np.int64)
+        picked = [_gather(v, flat) for v in volumes]
+    if dask_in:
+        import dask
+
+        picked = list(dask.compute(*picked))
+    return [np.asarray(p).reshape(-1) for p in picked], flat
+
+
+def _gather(volume: Any, flat: np.ndarray) -> Any:
+    """Values at sorted C-order indices: dask through ``vindex``, numpy plane by plane.
+
+    Gathering from each Y×X plane view with ``np.take`` avoids both the slow multi-array
+    fancy indexing and any stack-sized copy of a (possibly transposed) stack.
+    """
+    shape = tuple(volume.shape)
+    if _is_dask(volume):
+        return volume.vindex[np.unravel_index(flat, shape)]
+    volume = np.asarray(volume)
+    if volume.ndim < 3:
+        return (
+            volume.reshape(-1)[flat]
+            if volume.flags.c_contiguous
+            else volume[np.unravel_index(flat, shape)]
+        )
+    lead = shape[:-2]
+    plane = shape[-2] * shape[-1]
+    out = np.empty(flat.size, volume.dtype)
+    # where each plane's indices start in the sorted flat list: a few binary searches
+    bounds = np.searchsorted(flat, np.arange(int(np.prod(lead)) + 1, dtype=np.int64) * plane)
+    for p in np.flatnonzero(np.diff(bounds)):  # a loop over planes, not pixels
+        a, b = bounds[p], bounds[p + 1]
+        view = volume[np.unravel_index(p, lead)]  # one Y×X plane, never the whole stack
+        np.take(view.reshape(-1), flat[a:b] - p * plane, out=out[a:b])
+    return out
+
+
+def prepare_source_target_for_alpha(
+    source_volume: Any,
+    target_volume: Any,
+    *,
+    background_percentile: float = 1.0,
+    preprocess_alpha_inputs: bool = True,
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """float32 copies of source and target, minus a low percentile each, clipped at 0.
+
+    Used only for estimating alpha; the correction is applied to the measured data.
+    Signature as in the ``spectral-unmixing`` package.
+
+    Returns
+    -------
+    (source_prepared, target_prepared, source_background, target_background)
+
+    Examples
+    --------
+    >>> s, t, bs, bt = prepare_source_target_for_alpha(
+    ...     np.array([1.0, 2.0, 5.0]), np.array([3.0, 3.0, 4.0]), background_percentile=0)
+    >>> s.tolist(), t.tolist(), bs, bt
+    ([0.0, 1.0, 4.0], [0.0, 0.0, 1.0], 1.0, 3.0)
+    """
+    bg_pct = _check_percentile("background_percentile", background_percentile)
+    s = np.array(source_volume, dtype=np.float32)  # a copy: inputs are never modified
+    t = np.array(target_volume, dtype=np.float32)
+    if s.shape != t.shape:
+        raise ValueError(f"source and target must have one shape, got {s.shape} and {t.shape}")
+    if s.size == 0:
+        raise ValueError("source and target are empty; nothing to estimate alpha from")
+    if not preprocess_alpha_inputs:
+        return s, t, 0.0, 0.0
+    out = []
+    for v in (s, t):
+        bg = float(np.percentile(v, bg_pct))
+        np.subtract(v, np.float32(bg), out=v)
+        np.maximum(v, 0.0, out=v)
+        out.append(bg)
+    return s, t, out[0], out[1]
+
+
+def make_alpha_mask(
+    source: Any,
+    target: Any = None,
+    *,
+    signal_percentile: float = 99.0,
+    target_low_percentile: float | None = None,
+    min_voxels: int = 16,
+) -> tuple[np.ndarray, dict]:
+    """Bright-source voxels (optionally with a low target) for estimating alpha.
+
+    The mask is ``source >= percentile(source, signal_percentile)``, intersected with
+    ``target <= percentile(target, target_low_percentile)`` when that is given. If the
+    stricter mask has fewer than ``min_voxels`` voxels, the source-only mask is used and
+    ``details["mask_fallback_used"]`` is True. Signature as in ``spectral-unmixing``.
+
+    Examples
+    --------
+    >>> mask, info = make_alpha_mask(np.arange(100.0), signal_percentile=90, min_voxels=5)
+    >>> int(mask.sum()), info["mask_strategy"]
+    (10, 'source_only')
+    """
+    sp = _check_percentile("signal_percentile", signal_percentile)
+    tp = _check_percentile("target_low_percentile", target_low_percentile)
+    min_voxels = int(min_voxels)
+    if min_voxels < 1:
+        raise ValueError(f"min_mask_voxels must be >= 1, got {min_voxels}")
+    source = np.asarray(source)
+    s_thr = float(np.percentile(source, sp))
+    mask = source >= s_thr
+    n_src = int(np.count_nonzero(mask))
+    strategy, fallback, t_thr, n_strict = "source_only", False, None, None
+    if target is not None and tp is not None:
+        target = np.asarray(target)
+        if target.shape != source.shape:
+            raise ValueError(f"source and target shapes differ: {source.shape} vs {target.shape}")
+        t_thr = float(np.percentile(target, tp))
+        strict = mask & (target <= t_thr)
+        n_strict = int(np.count_nonzero(strict))
+        if n_strict >= min_voxels:
+            mask, strategy = strict, "source_and_low_target"
+        else:
+            fallback = True
+    n = int(np.count_nonzero(mask))
+    if n < min_voxels:
+        raise ValueError(
+            f"the alpha mask has {n} voxel(s), fewer than min_mask_voxels={min_voxels}; "
+            "lower signal_percentile, give more data, or lower min_mask_voxels"
+        )
+    return mask, {
+        "signal_percentile": sp,
+        "target_low_percentile": tp,
+        "source_threshold": s_thr,
+        "target_threshold": t_thr,
+        "mask_strategy": strategy,
+        "mask_fallback_used": fallback,
+        "mask_voxel_count": n,
+        "source_only_mask_voxel_count": n_src,
+        "strict_mask_voxel_count": n_strict,
+        "min_mask_voxels": min_voxels,
+    }
+
+
+# ----------------------------------------------------------------------------- estimation
+@dataclass(frozen=True)
+class AlphaEstimate:
+    """One estimated alpha with its bootstrap interval and how it was obtained.
+
+    ``mask_source`` / ``mask_target`` are the prepared values the estimator saw (for the
+    scatter plot); ``sample_source`` / ``sample_target`` all prepared sampled voxels.
+    """
+
+    alpha: float
+    method: str
+    ci: tuple[float, float] | None
+    details: dict
+    mask_source: np.ndarray = field(repr=False)
+    mask_target: np.ndarray = field(repr=False)
+    sample_source: np.ndarray = field(repr=False)
+    sample_target: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (no arrays)."""
+        return {
+            "alpha": self.alpha,
+            "method": self.method,
+            "ci95": None if self.ci is None else list(self.ci),
+            **self.details,
+        }
+
+
+def _bootstrap(
+    func: Callable, x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, **kw: Any
+) -> tuple[float, float] | None:
+    if n <= 0:
+        return None
+    alphas = np.empty(n)
+    for b in range(n):  # one resample of the mask voxels per iteration (not a pixel loop)
+        i = rng.integers(0, x.size, x.size)
+        alphas[b] = func(x[i], y[i], **kw)[0]
+    lo, hi = np.percentile(alphas, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def estimate_alpha(
+    source: Any,
+    target: Any,
+    *,
+    method: str = "mean_ratio",
+    signal_percentile: float = 99.0,
+    target_low_percentile: float | None = None,
+    background_percentile: float = 1.0,
+    preprocess_alpha_inputs: bool = True,
+    alpha_max: float = 1.0,
+    mi_bins: int = 64,
+    max_alpha_voxels: int | None = 500_000,
+    random_state: Any = 0,
+    min_mask_voxels: int = 16,
+    n_bootstrap: int = 100,
+) -> AlphaEstimate:
+    """Estimate the bleed-through ``alpha`` of ``source`` into ``target``.
+
+    Parameters
+    ----------
+    source, target : array-like
+        Matching volumes (any shape, e.g. ZYX of one time point), numpy or dask.
+    method : {"mean_ratio", "linear_fit", "corr_min", "mi_min"}
+        Estimator, see :data:`ALPHA_METHODS`.
+    signal_percentile : float
+        Mask = source voxels at or above this percentile (bright source).
+    target_low_percentile : float, optional
+        Also require target at or below this percentile (falls back to the source-only
+        mask when fewer than ``min_mask_voxels`` remain).
+    background_percentile : float
+        Percentile subtracted from each channel before estimation.
+    preprocess_alpha_inputs : bool
+        Subtract the background and clip at 0 (default) or estimate on raw values.
+    alpha_max : float
+        Upper bound of the search for ``corr_min`` and ``mi_min``.
+    mi_bins : int
+        Histogram bins per variable for ``mi_min``.
+    max_alpha_voxels : int or None
+        At most this many voxels are drawn (seeded) from the volumes before anything else;
+        numpy and dask inputs give the same alpha.
+    random_state : int or None
+        Seed of the subsample and of the bootstrap.
+    min_mask_voxels : int
+        Minimum mask size.
+    n_bootstrap : int
+        Bootstrap resamples of the mask voxels for a 95% interval (0: no interval).
+
+    Returns
+    -------
+    AlphaEstimate
+
+    Examples
+    --------
+    >>> from napari_unmix.core.synthetic import make_bleedthrough_stack
+    >>> data, _ = make_bleedthrough_stack(n_t=1, n_z=2, n_cells=4, random_state=2)
+    >>> est = estimate_alpha(data[0, :, 0], data[0, :, 1], method="corr_min", n_bootstrap=50)
+    >>> round(est.alpha, 2), est.ci[0] < est.alpha < est.ci[1]
+    (0.35, True)
+    """
+    m = _method(method)
+    if m.func is None:
+        raise ValueError("method='manual' does not estimate alpha; give alpha instead")
+    alpha_max = float(alpha_max)
+    if not alpha_max > 0:
+        raise ValueError(f"alpha_max must be > 0, got {alpha_max=}")
+    mi_bins = int(mi_bins)
+    if mi_bins < 2:
+        raise ValueError(f"mi_bins must be >= 2, got {mi_bins=}")
+    ss = np.random.SeedSequence(random_state)
+    sample_seed, boot_seed = ss.spawn(2)
+    (s_raw, t_raw), flat = sample_voxels(
+        source, target, max_voxels=max_alpha_voxels, random_state=np.random.default_rng(sample_seed)
+    )
+    for name, v in (("source", s_raw), ("target", t_raw)):
+        if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
+            raise ValueError(
+                f"the {name} channel contains NaN or infinite values; replace them "
+                "(e.g. with 0) before estimating alpha"
+            )
+    s, t, bg_s, bg_t = prepare_source_target_for_alpha(
+        s_raw,
+        t_raw,
+        background_percentile=background_percentile,
+        preprocess_alpha_inputs=preprocess_alpha_inputs,
+    )
+    if not float(s.max()) > float(s.min()):
+        raise ValueError(
+            "the source channel is constant (e.g. all zero) after background subtraction; "
+            "there is no source signal to estimate bleed-through from; check source_channel"
+        )
+    mask, mask_info = make_alpha_mask(
+        s,
+        t,
+        signal_percentile=signal_percentile,
+        target_low_percentile=target_low_percentile,
+        min_voxels=min_mask_voxels,
+    )
+    x = s[mask].astype(np.float64)
+    y = t[mask].astype(np.float64)
+    kw = {"alpha_max": alpha_max, "mi_bins": mi_bins}
+    alpha, method_details = m.func(x, y, **kw)
+    if not np.isfinite(alpha):
+        raise ValueError(f"the estimated alpha is not finite ({alpha}); check the input data")
+    ci = _bootstrap(m.func, x, y, int(n_bootstrap), np.random.default_rng(boot_seed), **kw)
+    details = {
+        "background_percentile": background_percentile,
+        "preprocess_alpha_inputs": bool(preprocess_alpha_inputs),
+        "source_background": bg_s,
+        "target_background": bg_t,
+        "alpha_max": alpha_max,
+        "mi_bins": mi_bins,
+        **mask_info,
+        "sampled_voxels": int(s.size),
+        "subsampled": flat is not None,
+        "max_alpha_voxels": max_alpha_voxels,
+        "random_state": random_state if isinstance(random_state, int | None) else "generator",
+        "n_bootstrap": int(n_bootstrap),
+        "method_details": method_details,
+    }
+    return AlphaEstimate(float(alpha), m.name, ci, details, x, y, s, t)
+
+
+# ----------------------------------------------------------------------------- apply
+def _per_t(value: Any, n_t: int, name: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    if arr.size == 1:
+        arr = np.full(n_t, arr[0])
+    if arr.size != n_t:
+        raise ValueError(
+            f"{name} must be a scalar or one value per time point ({n_t}), got {arr.size}"
+        )
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {arr.tolist()}")
+    return arr
+
+
+def _resolve_dtype(output_dtype: Any, input_dtype: np.dtype) -> np.dtype:
+    if isinstance(output_dtype, str) and output_dtype.lower() in {"same", "input"}:
+        return np.dtype(input_dtype)
+    try:
+        dtype = np.dtype(output_dtype)
+    except TypeError as err:
+        raise ValueError(
+            f"unknown output_dtype {output_dtype!r}; e.g. 'float32', 'uint16'"
+        ) from err
+    if dtype.kind not in "uif":
+        raise ValueError(f"output_dtype must be a numeric dtype, got {output_dtype!r}")
+    return dtype
+
+
+def _cast(arr: Any, dtype: np.dtype) -> Any:
+    """Cast to ``dtype``; integers are rounded and clipped to the type's range (no wrap)."""
+    if arr.dtype == dtype:
+        return arr
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        arr = np.rint(arr).clip(info.min, info.max)
+    return arr.astype(dtype)
+
+
+def _correct(src: Any, tgt: Any, a: Any, ar: Any, det: Any, clip: bool) -> tuple[Any, Any]:
+    """Corrected (source, target) from float32 measured ones; works on numpy and dask."""
+    new_t = tgt - a * src
+    new_s = None
+    if ar is not None:
+        new_s = (src - ar * tgt) / det
+        new_t = new_t / det
+    if clip:
+        new_t = new_t.clip(0, None)
+        new_s = None if new_s is None else new_s.clip(0, None)
+    return new_s, new_t
+
+
+def apply_correction(
+    data: Any,
+    alpha: float | Sequence[float] | np.ndarray,
+    /,
+    *,
+    source_channel: int = 0,
+    target_channel: int = 1,
+    alpha_reverse: float | Sequence[float] | np.ndarray | None = None,
+    clip_negative: bool = True,
+    output_dtype: Any = "float32",
+    out: np.ndarray | None = None,
+) -> Any:
+    """Remove the bleed-through of one channel into another from a TZCYX stack.
+
+    Parameters
+    ----------
+    data : ndarray or dask array, shape (T, Z, C, Y, X)
+        Measured stack (any numeric dtype; integers are converted before subtracting).
+    alpha : float or sequence of float
+        Bleed-through of the source into the target, one value or one per time point.
+    source_channel, target_channel : int
+        Channel indices.
+    alpha_reverse : float or sequence of float, optional
+        Bleed-through of the target into the source. When given, both channels are
+        corrected by inverting ``[[1, alpha_reverse], [alpha, 1]]``; ``alpha *
+        alpha_reverse`` must be < 1.
+    clip_negative : bool
+        Clip corrected channels at 0.
+    output_dtype : str or dtype
+        ``"float32"`` (default), any numeric dtype (integers: rounded and clipped to the
+        type's range), or ``"same"`` for the input dtype.
+    out : ndarray, optional
+        numpy only: write the result into this array (shape of ``data``, dtype
+        ``output_dtype``) instead of a new one. It may be ``data`` itself, for a caller
+        that owns ``data`` (e.g. a stack it has just read from a file): this saves one
+        stack-sized allocation.
+
+    Returns
+    -------
+    array of the input's type
+        A new stack; all other channels are copied (cast to ``output_dtype``). A dask
+        input stays lazy, chunked by whole Y×X planes.
+
+    Examples
+    --------
+    >>> d = np.zeros((2, 1, 2, 2, 2), np.uint16)
+    >>> d[:, :, 0], d[:, :, 1] = 100, 50
+    >>> apply_correction(d, [0.3, 0.6], output_dtype="uint16")[:, 0, 1, 0, 0].tolist()
+    [20, 0]
+    """
+    validate_tzcyx(data, min_channels=2)
+    n_t, _, n_c = data.shape[:3]
+    s_ch, t_ch = int(source_channel), int(target_channel)
+    for name, ch in (("source_channel", s_ch), ("target_channel", t_ch)):
+        if not 0 <= ch < n_c:
+            raise ValueError(f"{name}={ch} is out of range for {n_c} channels ({data.shape=})")
+    if s_ch == t_ch:
+        raise ValueError(f"source_channel and target_channel must differ, both are {s_ch}")
+    a = _per_t(alpha, n_t, "alpha")
+    ar = None if alpha_reverse is None else _per_t(alpha_reverse, n_t, "alpha_reverse")
+    det = None
+    if ar is not None:
+        det = 1.0 - a * ar
+        if np.any(det <= 0):
+            raise ValueError(
+                "alpha * alpha_reverse must be < 1 for the 2x2 mixing matrix to be invertible, "
+                f"got {(a * ar).tolist()}; check both coefficients"
+            )
+    dtype = _resolve_dtype(output_dtype, data.dtype)
+    f32 = np.float32
+
+    def col(v: np.ndarray | None) -> np.ndarray | None:
+        return None if v is None else v.astype(f32)[:, None, None, None]
+
+    if _is_dask(data):
+        import dask.array as da
+
+        if out is not None:
+            raise ValueError("out= is for numpy input; a dask result stays lazy")
+
+        x = data
+        if x.chunksize[3] != x.shape[3] or x.chunksize[4] != x.shape[4]:
+            x = x.rechunk({3: -1, 4: -1})
+        new_s, new_t = _correct(
+            x[:, :, s_ch].astype(f32),
+            x[:, :, t_ch].astype(f32),
+            col(a),
+            col(ar),
+            col(det),
+            clip_negative,
+        )
+        chans = [_cast(x[:, :, c], dtype) for c in range(n_c)]
+        chans[t_ch] = _cast(new_t, dtype)
+        if new_s is not None:
+            chans[s_ch] = _cast(new_s, dtype)
+        return da.stack(chans, axis=2)
+
+    if out is None:
+        out = np.empty_like(data, dtype=dtype)  # same memory layout as the input (order K)
+    elif not isinstance(out, np.ndarray) or out.shape != data.shape or out.dtype != dtype:
+        raise ValueError(
+            f"out must be a numpy array of shape {data.shape} and dtype {dtype}, got "
+            f"{type(out).__name__} {getattr(out, 'shape', None)} {getattr(out, 'dtype', None)}"
+        )
+    for t in range(n_t):  # one time point at a time bounds the float32 temporaries
+        plane = data[t]
+        src = np.asarray(plane[:, s_ch], dtype=f32)  # no copy when already float32
+        tgt = np.asarray(plane[:, t_ch], dtype=f32)
+        new_t = src * f32(-a[t])
+        new_t += tgt
+        new_s = None
+        if ar is not None:
+            new_t /= f32(det[t])
+            new_s = tgt * f32(-ar[t])
+            new_s += src
+            new_s /= f32(det[t])
+        for arr in (new_t, new_s):
+            if clip_negative and arr is not None:
+                np.maximum(arr, 0, out=arr)
+        for c in range(n_c):
+            if c == t_ch:
+                out[t, :, c] = _cast(new_t, dtype)
+            elif c == s_ch and new_s is not None:
+                out[t, :, c] = _cast(new_s, dtype)
+            else:
+                out[t, :, c] = _cast(plane[:, c], dtype)
+    return out
+
+
+def correction_diagnostics(
+    source: np.ndarray,
+    target: np.ndarray,
+    corrected_target: np.ndarray,
+    *,
+    mi_bins: int = 64,
+) -> dict[str, float]:
+    """Pearson correlation and MI of source vs target before and after correction.
+
+    Arguments are matching 1-D samples (e.g. from :func:`sample_voxels`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> s, t = rng.random(4000), rng.random(4000)
+    >>> d = correction_diagnostics(s, t + 0.5 * s, t, mi_bins=16)
+    >>> d["pearson_before"] > 0.3 > abs(d["pearson_after"])
+    True
+    """
+    s = np.asarray(source, np.float64).ravel()
+    t0 = np.asarray(target, np.float64).ravel()
+    t1 = np.asarray(corrected_target, np.float64).ravel()
+    return {
+        "pearson_before": _pearson(s, t0),
+        "pearson_after": _pearson(s, t1),
+        "mi_before": mutual_information(s, t0, bins=mi_bins),
+        "mi_after": mutual_information(s, t1, bins=mi_bins),
+        "n_voxels": int(s.size),
+    }
