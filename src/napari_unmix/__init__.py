@@ -52,6 +52,18 @@ _EXPORTS: dict[str, str] = {
     "estimate_alpha": "napari_unmix.api.bleedthrough",
     "report_path_from_output_path": "napari_unmix.api.bleedthrough",
     "apply_correction": "napari_unmix.core.bleedthrough",
+    # seeded NNMF / fixed-H NNLS (issue 10)
+    "nnls_unmix": "napari_unmix.api.nmf",
+    "seeded_nnmf": "napari_unmix.api.nmf",
+    "iter_seeded_nnmf": "napari_unmix.api.nmf",
+    "random_nnmf": "napari_unmix.api.nmf",
+    "iter_random_nnmf": "napari_unmix.api.nmf",
+    "pca": "napari_unmix.api.nmf",
+    "save_result": "napari_unmix.api.nmf",
+    "UnmixResult": "napari_unmix.api.nmf",
+    "ComponentSeed": "napari_unmix.core.seeds",
+    "SeedSet": "napari_unmix.core.seeds",
+    "prepare_seeds": "napari_unmix.core.seeds",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,0 +1,120 @@
+"""NNMF solvers: monotone objective, locks, stopping, generator form, initialisations."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from napari_unmix.core.nmf import (
+    SOLVERS,
+    fit_nmf,
+    iter_nmf,
+    nndsvd_init,
+    objective,
+    random_init,
+    run_to_end,
+)
+
+
+def _problem(seed=0, n=300, c=25, k=4, noise=0.05):
+    rng = np.random.default_rng(seed)
+    W, H = rng.random((n, k)), rng.random((k, c))
+    X = W @ H + rng.normal(0, noise, (n, c))
+    return X, rng.random((n, k)), rng.random((k, c))
+
+
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+@pytest.mark.parametrize("l1", [0.0, 0.05])
+def test_objective_never_increases(solver, l1):
+    X, W0, H0 = _problem()
+    X = np.abs(X) if solver == "mu" else X
+    locks = {"lock_H": [True, False, False, False], "lock_W": [False, False, True, False]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = fit_nmf(X, W0, H0, solver=solver, l1_W=l1, max_iter=80, tol=0, **locks)
+    h = np.array(fit.history)
+    assert np.all(np.diff(h) <= 1e-10 * h[0])
+    assert fit.objective == pytest.approx(objective(X, fit.W, fit.H, l1_W=l1), rel=1e-8)
+
+
+def test_locks_keep_seeds_and_inputs_untouched():
+    X, W0, H0 = _problem(1)
+    W0c, H0c = W0.copy(), H0.copy()
+    fit = fit_nmf(X, W0, H0, lock_H=[True, False, True, False], lock_W=[False, True, False, False])
+    assert np.array_equal(fit.H[[0, 2]], H0[[0, 2]])
+    assert np.array_equal(fit.W[:, 1], W0[:, 1])
+    assert not np.array_equal(fit.H[1], H0[1])
+    assert np.array_equal(W0, W0c) and np.array_equal(H0, H0c)
+
+
+def test_converges_and_stops_relative_to_first_iteration():
+    X, W0, H0 = _problem(2, noise=0.0)
+    fit = fit_nmf(X, W0, H0, tol=1e-3)
+    assert fit.converged and 1 <= fit.n_iter < 500
+    loose = fit_nmf(X, W0, H0, tol=1e-1)
+    assert loose.n_iter < fit.n_iter
+    assert fit.relative_error < 0.05
+
+
+def test_warning_at_max_iter():
+    X, W0, H0 = _problem(3)
+    with pytest.warns(RuntimeWarning, match="max_iter=3"):
+        fit = fit_nmf(X, W0, H0, max_iter=3, tol=0)
+    assert fit.n_iter == 3 and not fit.converged
+
+
+def test_generator_yields_progress_and_returns_fit():
+    X, W0, H0 = _problem(4)
+    gen = iter_nmf(X, W0, H0, tol=1e-2)
+    steps = [next(gen) for _ in range(3)]
+    assert [s[0] for s in steps] == [1, 2, 3]
+    assert steps[0][1] >= steps[1][1] >= steps[2][1]
+    fit = run_to_end(gen)
+    assert fit.n_iter >= 3 and fit.history[1:4] == [s[1] for s in steps]
+
+
+def test_hals_recovers_exact_factorisation_with_known_spectra():
+    rng = np.random.default_rng(5)
+    W, H = rng.random((200, 3)), rng.random((3, 20))
+    fit = fit_nmf(W @ H, np.full((200, 3), 0.3), H, lock_H=[True] * 3, tol=1e-10, max_iter=3000)
+    np.testing.assert_allclose(fit.W, W, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"solver": "als"}, "unknown solver"),
+        ({"max_iter": 0}, "max_iter >= 1"),
+        ({"lock_H": [True]}, "one flag per component"),
+    ],
+)
+def test_bad_options(kwargs, match):
+    X, W0, H0 = _problem(6)
+    with pytest.raises(ValueError, match=match):
+        fit_nmf(X, W0, H0, **kwargs)
+
+
+def test_bad_data():
+    X, W0, H0 = _problem(7)
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf"):
+        fit_nmf(Xn, W0, H0)
+    with pytest.raises(ValueError, match="non-negative"):
+        fit_nmf(X, -W0, H0)
+    with pytest.raises(ValueError, match="H0 must be k x 25"):
+        fit_nmf(X, W0, H0[:, :5])
+
+
+def test_initialisations():
+    X = np.abs(_problem(8)[0])
+    W, H = nndsvd_init(X, 4)
+    assert W.shape == (300, 4) and H.shape == (4, 25) and (W >= 0).all() and (H >= 0).all()
+    W2, _H2 = nndsvd_init(X, 4, variant="nndsvd")
+    assert (W2 == 0).any()
+    a, b = random_init(X, 3, random_state=2), random_init(X, 3, random_state=2)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(ValueError, match="variant"):
+        nndsvd_init(X, 2, variant="svd")

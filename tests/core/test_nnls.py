@@ -1,0 +1,84 @@
+"""Exact fixed-H NNLS: agreement with scipy.optimize.nnls, KKT, dask laziness, errors."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+from scipy.optimize import nnls as scipy_nnls
+
+from napari_unmix.core.nnls import kkt_violation, nnls, nnls_gram, nnls_maps
+from napari_unmix.core.synthetic import make_bead_cube
+
+
+@pytest.mark.parametrize(("k", "seed"), [(1, 0), (2, 1), (3, 2), (5, 3), (7, 4), (10, 5)])
+def test_matches_scipy_per_pixel(k, seed):
+    rng = np.random.default_rng(seed)
+    H = rng.random((k, 30))
+    X = rng.random((300, k)) @ H + rng.normal(0, 0.3, (300, 30))  # many active bounds
+    W, info = nnls(X, H)
+    ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
+    assert info["unconverged"] == 0
+    assert np.abs(W - ref).max() <= 1e-8 * max(1.0, np.abs(ref).max())
+    assert info["kkt_violation"] < 1e-10
+    assert kkt_violation(X, H, W) < 1e-10
+
+
+def test_kkt_detects_a_wrong_solution():
+    rng = np.random.default_rng(0)
+    H = rng.random((3, 20))
+    X = rng.random((50, 3)) @ H
+    W, _ = nnls(X, H)
+    assert kkt_violation(X, H, W) < 1e-10
+    assert kkt_violation(X, H, W * 0.9) > 1e-3
+
+
+def test_rank_deficient_spectra_still_optimal():
+    rng = np.random.default_rng(1)
+    h = rng.random(15)
+    H = np.stack([h, h, rng.random(15)])  # duplicate spectrum: W not unique, objective is
+    X = rng.random((40, 3)) @ H
+    W, _info = nnls(X, H)
+    ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
+    obj = ((X - W @ H) ** 2).sum(axis=1)
+    obj_ref = ((X - ref @ H) ** 2).sum(axis=1)
+    assert (W >= 0).all()
+    assert np.allclose(obj, obj_ref, atol=1e-10)
+
+
+def test_gram_form_small_example():
+    W, _info = nnls_gram(np.eye(2), np.array([[1.0], [-2.0]]))
+    assert W.ravel().tolist() == [1.0, 0.0]
+    with pytest.raises(ValueError, match="G must be 2x2"):
+        nnls_gram(np.eye(3), np.ones((2, 4)))
+
+
+def test_bad_shapes():
+    with pytest.raises(ValueError, match="same number of channels"):
+        nnls(np.ones((4, 5)), np.ones((2, 6)))
+    with pytest.raises(ValueError, match="C = 6 channels"):
+        nnls_maps(np.ones((5, 4, 4)), np.ones((2, 6)))
+
+
+def test_bead_cube_true_spectra_pearson():
+    cube, truth = make_bead_cube(shape=(64, 64))
+    H = np.vstack([truth["spectra"], truth["background_spectrum"]])
+    W, res = nnls_maps(cube, H)
+    for j in range(4):
+        r = np.corrcoef(W[j].ravel(), truth["abundances"][j].ravel())[0, 1]
+        assert r >= 0.98, (j, r)
+    assert res.shape == (64, 64)
+
+
+def test_dask_is_lazy_and_equal_to_numpy():
+    cube, truth = make_bead_cube(shape=(40, 40), n_channels=24)
+    cube = cube.copy()
+    cube[:, 3, 5] = np.nan
+    W_np, r_np = nnls_maps(cube, truth["spectra"])
+    lazy = da.from_array(cube, chunks=(8, 16, 16))
+    W_da, r_da = nnls_maps(lazy, truth["spectra"])
+    assert isinstance(W_da, da.Array) and isinstance(r_da, da.Array)
+    assert W_da.chunks[1:] == lazy.chunks[1:]
+    np.testing.assert_allclose(W_da.compute(), W_np, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(r_da.compute(), r_np, rtol=1e-5, atol=1e-6)
+    assert np.isnan(W_np[:, 3, 5]).all() and np.isnan(r_np[3, 5])
