@@ -30,21 +30,26 @@ __all__ = ["kkt_violation", "nnls", "nnls_gram", "nnls_maps"]
 
 
 def _groups(passive: np.ndarray):
-    """Yield ``(passive set indices, member columns)`` for every distinct passive set."""
+    """Yield ``(key, passive indices, member columns)`` for every distinct passive set."""
     k = passive.shape[0]
     if k <= 12:  # few possible sets: one pass per set present, no sort
         codes = (np.int64(1) << np.arange(k, dtype=np.int64)) @ passive.astype(np.int64)
-        for code in np.flatnonzero(np.bincount(codes, minlength=1 << k)):
+        present = np.flatnonzero(np.bincount(codes, minlength=1 << k))
+        if present.size == 1:
+            yield int(present[0]), np.flatnonzero(passive[:, 0]), slice(None)
+            return
+        for code in present:
             idx = np.flatnonzero((code >> np.arange(k)) & 1)
-            yield idx, np.flatnonzero(codes == code)
+            yield int(code), idx, np.flatnonzero(codes == code)
         return
     packed = np.packbits(passive, axis=0, bitorder="little")
     codes = np.ascontiguousarray(packed.T).view(np.dtype((np.void, packed.shape[0]))).ravel()
-    _, first, inv = np.unique(codes, return_index=True, return_inverse=True)
+    uniq, first, inv = np.unique(codes, return_index=True, return_inverse=True)
     order = np.argsort(inv, kind="stable")
     bounds = np.searchsorted(inv[order], np.arange(len(first) + 1))
     for g in range(len(first)):
-        yield np.flatnonzero(passive[:, first[g]]), order[bounds[g] : bounds[g + 1]]
+        members = order[bounds[g] : bounds[g + 1]]
+        yield uniq[g].tobytes(), np.flatnonzero(passive[:, first[g]]), members
 
 
 def _inverse(Gff: np.ndarray) -> np.ndarray:
@@ -59,12 +64,19 @@ def _inverse(Gff: np.ndarray) -> np.ndarray:
     return (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
 
 
-def _solve(G: np.ndarray, B: np.ndarray, passive: np.ndarray):
+def _solve(G: np.ndarray, B: np.ndarray, passive: np.ndarray, cache: dict) -> np.ndarray:
     """Unconstrained solutions on every column's passive set (zeros elsewhere)."""
     W = np.zeros(B.shape)
-    for idx, members in _groups(passive):
-        if idx.size:
-            W[np.ix_(idx, members)] = _inverse(G[np.ix_(idx, idx)]) @ B[np.ix_(idx, members)]
+    for key, idx, members in _groups(passive):
+        if idx.size == 0:
+            continue
+        inv = cache.get(key)
+        if inv is None:
+            inv = cache[key] = _inverse(G[np.ix_(idx, idx)])
+        if isinstance(members, slice):
+            W[idx] = inv @ B[idx]
+        else:
+            W[np.ix_(idx, members)] = inv @ B[np.ix_(idx, members)]
     return W
 
 
@@ -106,47 +118,56 @@ def nnls_gram(
     tol_y = 1e-11 * np.maximum(np.abs(B).max(axis=0, initial=0.0), tiny)
     tol_w = tol_y / max(float(np.diag(G).max(initial=0.0)), tiny)
     # start from the unconstrained solution (all components passive): most pixels of a
-    # well-posed problem need only a few exchanges from there
-    passive = np.ones((k, n), dtype=bool)
-    W = _solve(G, B, passive)
-    Y = np.zeros((k, n))
+    # well-posed problem need only a few exchanges from there. The working arrays hold
+    # only the columns still infeasible; finished columns are written to W once.
+    cache: dict = {}
+    W = np.zeros((k, n))
+    cols = np.arange(n)
+    Bc = B
+    Pc = np.ones((k, n), dtype=bool)
+    Wc = _solve(G, Bc, Pc, cache)
+    Yc = np.zeros((k, n))
     # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
     # three more without progress, then single exchanges (guarantees termination)
     best = np.full(n, k + 1)
     budget = np.full(n, 3)
-    check = np.arange(n)
     rounds = 0
     while True:
-        P = passive[:, check]
-        inf = (P & (W[:, check] < -tol_w[check])) | (~P & (Y[:, check] < -tol_y[check]))
+        inf = (Pc & (Wc < -tol_w)) | (~Pc & (Yc < -tol_y))
         n_inf = inf.sum(axis=0)
-        sel = n_inf > 0
-        bad, inf, n_inf = check[sel], inf[:, sel], n_inf[sel]
-        if bad.size == 0 or rounds >= max_rounds:
-            break
+        open_ = n_inf > 0
+        if rounds >= max_rounds:
+            open_[:] = False
+        if not open_.all():
+            done = ~open_
+            W[:, cols[done]] = np.where(Pc[:, done], np.maximum(Wc[:, done], 0.0), 0.0)
+            if not open_.any():
+                break
+            cols, Bc, Pc, inf, n_inf = (
+                cols[open_],
+                Bc[:, open_],
+                Pc[:, open_],
+                inf[:, open_],
+                n_inf[open_],
+            )
+            tol_w, tol_y, best, budget = tol_w[open_], tol_y[open_], best[open_], budget[open_]
         rounds += 1
-        improved = n_inf < best[bad]
-        best[bad[improved]] = n_inf[improved]
-        budget[bad[improved]] = 3
-        spend = ~improved & (budget[bad] >= 1)
-        budget[bad[spend]] -= 1
+        improved = n_inf < best
+        best = np.where(improved, n_inf, best)
+        budget = np.where(improved, 3, budget)
+        spend = ~improved & (budget >= 1)
+        budget = budget - spend
         full = improved | spend
-        P = passive[:, bad]
-        P[:, full] ^= inf[:, full]
+        Pc = Pc.copy()
+        Pc[:, full] ^= inf[:, full]
         one = np.flatnonzero(~full)
         if one.size:
             last = k - 1 - np.argmax(inf[::-1, one], axis=0)
-            P[last, one] ^= True
-        passive[:, bad] = P
-        Wb = _solve(G, B[:, bad], P)
-        Yb = G @ Wb - B[:, bad]
-        Yb[P] = 0.0
-        W[:, bad] = Wb
-        Y[:, bad] = Yb
-        check = bad
-    W[~passive] = 0.0
-    np.maximum(W, 0.0, out=W)
-    return W, {"rounds": rounds, "unconverged": int(bad.size)}
+            Pc[last, one] ^= True
+        Wc = _solve(G, Bc, Pc, cache)
+        Yc = G @ Wc - Bc
+        Yc[Pc] = 0.0
+    return W, {"rounds": rounds, "unconverged": int(n_inf.sum() > 0 and rounds >= max_rounds)}
 
 
 def kkt_violation(X: np.ndarray, H: np.ndarray, W: np.ndarray) -> float:

@@ -1,0 +1,180 @@
+"""Benchmark: fixed-H NNLS and seeded NNMF against scipy and scikit-learn, side by side.
+
+On bead cubes (``make_bead_cube``, 80 channels, k = 5: four spectra + background):
+
+* fixed-H NNLS (``napari_unmix.core.nnls.nnls``) vs per-pixel ``scipy.optimize.nnls`` (same
+  solution to 1e-5 relative?) and vs ``sklearn.decomposition.non_negative_factorization(
+  update_H=False, solver="cd")`` (objective gap at its default tol);
+* seeded NNMF (HALS, ``core.nmf.fit_nmf``) vs ``non_negative_factorization(init="custom",
+  solver="cd" / "mu")`` from the same seeds on the same (clipped at 0) data: time to reach
+  our converged relative error (within 0.1 %).
+
+Usage: ``python benchmarks/bench_nnmf.py [--quick]`` (quick: 128×128 and 256×256 cubes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, peak_rss_mb, print_table, save_rows, timed
+from napari_unmix.core.nmf import fit_nmf, iter_nmf
+from napari_unmix.core.nnls import nnls
+from napari_unmix.core.seeds import ComponentSeed, prepare_seeds
+from napari_unmix.core.synthetic import make_bead_cube
+
+
+def _objective(X, W, H):
+    R = X - W @ H
+    return 0.5 * float(np.vdot(R, R))
+
+
+def bench_nnls(cube, H, label):
+    from scipy.optimize import nnls as scipy_nnls
+    from sklearn.decomposition import non_negative_factorization
+
+    X = cube.reshape(cube.shape[0], -1).T.astype(np.float64)
+    t_ours, (W, info) = timed(lambda: nnls(X, H), repeat=3)
+    t0 = time.perf_counter()
+    ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
+    t_scipy = time.perf_counter() - t0
+    rel_diff = float(np.abs(W - ref).max() / np.abs(ref).max())
+    Xc = np.maximum(X, 0)  # scikit-learn refuses negative data
+    Wc, _ = nnls(Xc, H)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_sk, (Ws, _, n_sk) = timed(
+            lambda: non_negative_factorization(
+                Xc, H=H, n_components=H.shape[0], update_H=False, solver="cd"
+            ),
+            repeat=1,
+        )
+    o_ours, o_sk = _objective(Xc, Wc, H), _objective(Xc, Ws, H)
+    return [
+        {
+            "bench": "nnmf",
+            "case": f"fixed-H NNLS {label}",
+            "ours_s": round(t_ours, 4),
+            "reference": "scipy.optimize.nnls per pixel",
+            "ref_s": round(t_scipy, 3),
+            "speedup": round(t_scipy / t_ours, 1),
+            "check": f"max rel diff {rel_diff:.1e}; KKT {info['kkt_violation']:.1e}",
+        },
+        {
+            "bench": "nnmf",
+            "case": f"fixed-H NNLS {label}",
+            "ours_s": round(t_ours, 4),
+            "reference": "sklearn NMF update_H=False cd",
+            "ref_s": round(t_sk, 3),
+            "speedup": round(t_sk / t_ours, 1),
+            "check": f"sklearn objective +{(o_sk - o_ours) / o_ours:.1e} rel ({n_sk} it)",
+        },
+    ]
+
+
+def _seeds(cube, truth):
+    A = truth["abundances"]
+    masks = [(A[j] > 0.5 * A[j].max()) & (np.delete(A, j, 0).max(0) < 0.05) for j in range(4)]
+    comps = [ComponentSeed(name=n, masks=[m]) for n, m in zip(truth["names"], masks, strict=True)]
+    comps.append(ComponentSeed(name="bg", masks=[A.max(0) < 0.01], background=True))
+    return prepare_seeds(cube, comps, background_projection=None)
+
+
+def _time_to_reach(run, target, grid):
+    """Smallest iteration count in ``grid`` whose run reaches ``target``; its time."""
+    t = err = None
+    for m in grid:
+        t0 = time.perf_counter()
+        err = run(m)
+        t = time.perf_counter() - t0
+        if err <= target:
+            return t, m, err, True
+    return t, grid[-1], err, False
+
+
+def _ours_to_reach(X, W0, H0, target, nx):
+    """Time for our HALS to reach ``target`` relative error (generator stopped there)."""
+    t0 = time.perf_counter()
+    gen = iter_nmf(X, W0, H0, tol=0.0, max_iter=5000)
+    for it, obj in gen:
+        if np.sqrt(2.0 * obj) / nx <= target:
+            gen.close()
+            return time.perf_counter() - t0, it
+    raise RuntimeError("our solver did not reach its own converged error")
+
+
+def bench_seeded(cube, truth, label, grid):
+    from sklearn.decomposition import non_negative_factorization
+
+    clipped = np.maximum(cube, 0)  # the same data for all three solvers
+    seeds = _seeds(clipped, truth)
+    k = seeds.k
+    X = clipped.reshape(cube.shape[0], -1).T.astype(np.float64)
+    W0 = seeds.W0.reshape(k, -1).T.copy()
+    nx = float(np.linalg.norm(X))
+    t_conv, fit = timed(lambda: fit_nmf(X, W0, seeds.H0, tol=1e-5, max_iter=2000), repeat=1)
+    # the common target: our converged relative error + 0.1 %
+    target = fit.relative_error * (1 + 1e-3)
+    t_ours, it_ours = _ours_to_reach(X, W0, seeds.H0, target, nx)
+    rows = []
+    for solver in ("cd", "mu"):
+
+        def run(m, solver=solver):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                W, H, _ = non_negative_factorization(
+                    X, W=W0.copy(), H=seeds.H0.copy(), n_components=k, init="custom",
+                    solver=solver, max_iter=m, tol=0.0,
+                )  # fmt: skip
+            return float(np.linalg.norm(X - W @ H)) / nx
+
+        t_sk, m, err, ok = _time_to_reach(run, target, grid)
+        rows.append(
+            {
+                "bench": "nnmf",
+                "case": f"seeded NNMF {label}",
+                "ours_s": round(t_ours, 3),
+                "reference": f"sklearn NMF custom init {solver}",
+                "ref_s": round(t_sk, 3) if ok else f">{t_sk:.2f}",
+                "speedup": round(t_sk / t_ours, 1) if ok else f">{t_sk / t_ours:.1f}",
+                "check": (
+                    f"target rel err {target:.5f}: ours {it_ours} it (converged "
+                    f"{fit.n_iter} it, {t_conv:.2f} s); sklearn {err:.5f} at {m} it"
+                    + ("" if ok else " (not reached)")
+                ),
+            }
+        )
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller cubes (128², 256²)")
+    args = parser.parse_args(argv)
+    sizes = [(128, 128), (256, 256)] if args.quick else [(256, 256), (512, 512)]
+    grid = [2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 90, 128, 180, 256, 360]
+    print(f"machine: {machine()}")
+    rows = []
+    for shape in sizes:
+        cube, truth = make_bead_cube(shape=shape, n_channels=80, random_state=1)
+        H = np.vstack([truth["spectra"], truth["background_spectrum"]]).astype(np.float64)
+        label = f"{shape[0]}x{shape[1]}x80 k=5"
+        rows += bench_nnls(cube, H, label)
+        rows += bench_seeded(cube, truth, label, grid)
+        print(f"done {label}; peak RSS {peak_rss_mb():.0f} MB", flush=True)
+    for r in rows:
+        r["peak_rss_mb"] = round(peak_rss_mb())
+    print_table(rows)
+    save_rows("bench_nnmf", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
