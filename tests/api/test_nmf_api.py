@@ -120,14 +120,22 @@ def test_seeded_nnmf_locks_generator_and_seedset(beads):
     assert res.seeds is seeds
 
 
-def test_seeded_nnmf_subsample_and_dask(beads):
+def test_seeded_nnmf_subsample_numpy_equals_dask(beads):
     cube, truth, _, _ = beads
     full = seeded_nnmf(cube, truth["spectra"], max_pixels=1500, random_state=1)
     assert full.W.shape == (4, 64, 64) and np.isfinite(full.W).all()
-    lazy = seeded_nnmf(da.from_array(cube), truth["spectra"], max_pixels=1500, random_state=1)
-    np.testing.assert_allclose(lazy.H, full.H)
+    lazy = seeded_nnmf(
+        da.from_array(cube, chunks=(-1, 32, 32)), truth["spectra"], max_pixels=1500, random_state=1
+    )
+    assert isinstance(lazy.W, da.Array) and lazy.relative_error is None
+    np.testing.assert_array_equal(lazy.H, full.H)  # the same estimate
+    done = lazy.compute()
+    np.testing.assert_allclose(done.W, full.W, rtol=1e-5, atol=1e-6)
+    assert done.relative_error == pytest.approx(full.relative_error, rel=1e-5)
     with pytest.raises(ValueError, match="max_pixels"):
         seeded_nnmf(da.from_array(cube), truth["spectra"])
+    with pytest.raises(ValueError, match="for a dask cube give the seeds"):
+        seeded_nnmf(da.from_array(cube), [{"masks": [np.ones((64, 64), bool)]}], max_pixels=10)
 
 
 def test_four_d_per_slice_and_reference(beads):

@@ -287,8 +287,6 @@ def _fit_slice(
     ex: np.ndarray | None,
     lock_H: Any,
     lock_W: Any,
-    max_pixels: int | None,
-    rng: np.random.Generator,
     nmf_opts: dict,
 ) -> Generator[tuple[int, float], None, dict[str, Any]]:
     """Seeded NNMF of one slice (a generator; returns the slice's arrays and numbers)."""
@@ -300,17 +298,8 @@ def _fit_slice(
     lock_H = seeds.lock_H if lock_H is None else np.asarray(lock_H, bool)
     lock_W = seeds.lock_W if lock_W is None else np.asarray(lock_W, bool)
     W0 = seeds.W0.reshape(k, -1).T
-    rows = np.flatnonzero(good)
-    if max_pixels is not None and rows.size > max_pixels:
-        rows = np.sort(rng.choice(rows, size=int(max_pixels), replace=False))
-    fit = yield from iter_nmf(X[rows], W0[rows], seeds.H0, lock_H=lock_H, lock_W=lock_W, **nmf_opts)
-    if rows.size == good.sum():
-        Wg = fit.W
-    else:  # a subsample was fitted: every pixel by exact NNLS on the free components
-        Wg = W0[good].copy()  # locked columns stay at their seed
-        free = ~lock_W
-        Xr = X[good] - Wg[:, lock_W] @ fit.H[lock_W]
-        Wg[:, free] = nnls(Xr, fit.H[free])[0]
+    fit = yield from iter_nmf(X[good], W0[good], seeds.H0, lock_H=lock_H, lock_W=lock_W, **nmf_opts)
+    Wg = fit.W
     r, num, den = _residual(X[good], Wg, fit.H)
     return {
         "W": _unflatten(Wg, good, (ny, nx)),
@@ -409,6 +398,8 @@ def iter_seeded_nnmf(
     """
     _check_nmf_options(solver, max_iter, tol, l1_W, slice_mode)
     cube, is4d = _check_cube(cube)
+    if max_pixels is not None and int(max_pixels) < 1:
+        raise ValueError(f"max_pixels must be >= 1, got {max_pixels=}")
     if _is_dask(cube) and max_pixels is None:
         raise ValueError(
             "a dask cube needs max_pixels (the NNMF is fitted on that many sampled pixels, "
@@ -424,10 +415,31 @@ def iter_seeded_nnmf(
         raise ValueError(f"reference_slice {reference_slice} outside 0..{len(slices) - 1}")
     opts = {"random_state": random_state, **(seed_options or {})}
     parts: list[dict] = []
-    if slice_mode == "reference" and is4d:
+    lazy = out = None
+    per_slice_H = False
+    if max_pixels is not None:  # numpy and dask take the same sampled path: same estimate
+        reference = reference_slice if (slice_mode == "reference" and is4d) else None
+        if not _is_dask(cube):
+            import dask.array as da
+
+            if not isinstance(seeds, np.ndarray | SeedSet):
+                first = np.asarray(slices[reference or 0], dtype=np.float64)
+                seeds = _seedset_for(first, seeds, axis, ex, opts)
+            slices = [da.from_array(np.asarray(d), chunks=-1) for d in slices]
+        seedset, out, lazy = yield from _iter_dask(
+            slices, seeds, lock_H, lock_W, ex, int(max_pixels), rng, nmf_opts, reference
+        )
+        parts = [{}]
+        if not _is_dask(cube):
+            import dask
+
+            out["W"], out["residual"], num, den = dask.compute(out["W"], out["residual"], *lazy)
+            out["relative_error"] = float(np.sqrt(num / den)) if den > 0 else 0.0
+            lazy = None
+    elif slice_mode == "reference" and is4d:
         ref = np.asarray(slices[reference_slice], dtype=np.float64)
         seedset = _seedset_for(ref, seeds, axis, ex, opts)
-        fitted = yield from _fit_slice(ref, seedset, ex, lock_H, lock_W, max_pixels, rng, nmf_opts)
+        fitted = yield from _fit_slice(ref, seedset, ex, lock_H, lock_W, nmf_opts)
         for s, data in enumerate(slices):
             parts.append(
                 fitted
@@ -440,14 +452,13 @@ def iter_seeded_nnmf(
         for data in slices:
             data = np.asarray(data, dtype=np.float64)
             seedset = _seedset_for(data, seeds, axis, ex, opts)
-            part = yield from _fit_slice(
-                data, seedset, ex, lock_H, lock_W, max_pixels, rng, nmf_opts
-            )
+            part = yield from _fit_slice(data, seedset, ex, lock_H, lock_W, nmf_opts)
             parts.append(part)
         per_slice_H = is4d
     k = seedset.k
     names = _names(names, k, seedset.names if not isinstance(seeds, np.ndarray) else None)
-    out = _assemble(parts, is4d, per_slice_H)
+    if out is None:
+        out = _assemble(parts, is4d, per_slice_H)
     params = {
         "method": "seeded_nnmf",
         **nmf_opts,
@@ -475,7 +486,80 @@ def iter_seeded_nnmf(
     return UnmixResult(
         out["W"], out["H"], out["residual"], out["relative_error"], out["n_iter"],
         out["converged"], seedset, params, report, names, axis, spectral_units, out["history"],
+        lazy_terms=lazy,
     )  # fmt: skip
+
+
+def _iter_dask(slices, seeds, lock_H, lock_W, ex, max_pixels, rng, nmf_opts, reference):
+    """Seeded NNMF of dask slices: fit on sampled pixels, then lazy NNLS of every pixel."""
+    import dask.array as da
+
+    C, ny, nx = slices[0].shape
+    if isinstance(seeds, SeedSet):
+        seedset = _seedset_for(np.empty((C, ny, nx), np.float32), seeds, None, None, {})
+    else:
+        try:
+            H0 = np.asarray(seeds, dtype=np.float64)
+        except (TypeError, ValueError):
+            H0 = np.empty(0)
+        if H0.ndim != 2 or H0.shape[1] != C:
+            raise ValueError(
+                f"for a dask cube give the seeds as a k x {C} array or a SeedSet (prepare it "
+                f"on a computed slice), got {type(seeds).__name__} {np.shape(seeds)}"
+            )
+        k = H0.shape[0]
+        seedset = SeedSet(
+            H0, np.zeros((k, 0, 0)), np.zeros(k, bool), np.zeros(k, bool),
+            [f"component_{j}" for j in range(k)], np.zeros(k, bool),
+            provenance=[{"H": "given spectrum", "W": "NNLS of the sampled pixels"}] * k,
+        )  # fmt: skip
+    k = seedset.k
+    lock_H = seedset.lock_H if lock_H is None else np.asarray(lock_H, bool)
+    lock_W = seedset.lock_W if lock_W is None else np.asarray(lock_W, bool)
+    if lock_W.any():
+        raise ValueError("locked W columns need a numpy cube; compute it or unlock lock_W")
+    sub = seedset.subtract_spectrum
+    fits = {}
+    for s in [reference] if reference is not None else range(len(slices)):
+        rows = np.sort(rng.choice(ny * nx, size=min(max_pixels, ny * nx), replace=False))
+        Xs = np.asarray(slices[s].reshape(C, -1)[:, rows].compute(), dtype=np.float64).T
+        good = np.isfinite(Xs).all(axis=1)
+        if ex is not None:
+            good &= ~ex.ravel()[rows]
+        if not good.any():
+            raise ValueError("every sampled pixel is NaN or excluded; nothing to fit")
+        rows, Xs = rows[good], Xs[good] - (0.0 if sub is None else sub)
+        if seedset.W0.size:
+            W0 = seedset.W0.reshape(k, -1).T[rows]
+        else:
+            W0 = nnls(Xs, seedset.H0)[0]
+            W0 /= np.where(W0.max(axis=0) > 0, W0.max(axis=0), 1.0)
+        fits[s] = yield from iter_nmf(Xs, W0, seedset.H0, lock_H=lock_H, **nmf_opts)
+    Ws, Rs, num, den = [], [], 0, 0
+    for s, data in enumerate(slices):
+        d = data.astype(np.float32)
+        if ex is not None:
+            d = da.where(da.asarray(ex), np.float32(np.nan), d)
+        if sub is not None:
+            d = d - sub.astype(np.float32)[:, None, None]
+        W, res = nnls_maps(d, fits[reference if reference is not None else s].H)
+        Ws.append(W)
+        Rs.append(res)
+        num = num + da.nansum(res.astype(np.float64) ** 2)
+        den = den + da.where(da.isfinite(res)[None], d.astype(np.float64) ** 2, 0).sum()
+    many = len(slices) > 1
+    out = {
+        "W": da.stack(Ws) if many else Ws[0],
+        "residual": da.stack(Rs) if many else Rs[0],
+        "H": np.stack([f.H for f in fits.values()])
+        if len(fits) > 1
+        else next(iter(fits.values())).H,
+        "relative_error": None,
+        "n_iter": int(sum(f.n_iter for f in fits.values())),
+        "converged": all(f.converged for f in fits.values()),
+        "history": next(iter(fits.values())).history,
+    }
+    return seedset, out, (num, den)
 
 
 def seeded_nnmf(cube: Any, seeds: Any, /, **kwargs: Any) -> UnmixResult:
