@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "iter_random_nnmf": "napari_unmix.api.nmf",
     "pca": "napari_unmix.api.nmf",
     "save_result": "napari_unmix.api.nmf",
+    "load_spectra": "napari_unmix.api.nmf",
     "UnmixResult": "napari_unmix.api.nmf",
     "ComponentSeed": "napari_unmix.core.seeds",
     "SeedSet": "napari_unmix.core.seeds",

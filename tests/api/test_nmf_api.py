@@ -207,3 +207,19 @@ def test_save_result_round_trip(beads, tmp_path):
 def test_bad_input_messages(beads, call, match):
     with pytest.raises(ValueError, match=match):
         call(beads[0])
+
+
+def test_load_spectra_for_seeds(beads, tmp_path):
+    from napari_unmix.api.nmf import load_spectra
+    from napari_unmix.io.spectra import write_spectra_csv
+
+    cube, truth, _, _ = beads
+    ax = truth["spectral_axis"]
+    p = write_spectra_csv(tmp_path / "lib.csv", ax[::3], truth["spectra"][:, ::3], truth["names"])
+    H, names = load_spectra(p, spectral_axis=ax)
+    assert H.shape == (4, ax.size) and names == truth["names"]
+    seeds = [ComponentSeed(name=n, spectrum=h, lock_h=True) for n, h in zip(names, H, strict=True)]
+    res = seeded_nnmf(cube, seeds, tol=1e-3)
+    assert np.array_equal(res.H, H) and res.names == names
+    with pytest.raises(ValueError, match="pass spectral_axis"):
+        load_spectra(p, n_channels=ax.size)

@@ -34,6 +34,7 @@ __all__ = [
     "UnmixResult",
     "iter_random_nnmf",
     "iter_seeded_nnmf",
+    "load_spectra",
     "nnls_unmix",
     "pca",
     "random_nnmf",
@@ -168,6 +169,31 @@ def _axis(spectral_axis: Any, n_channels: int) -> np.ndarray | None:
     if ax.size != n_channels:
         raise ValueError(f"spectral_axis has {ax.size} values for {n_channels} channels")
     return ax
+
+
+def load_spectra(
+    path: str | os.PathLike, /, *, n_channels: int | None = None, spectral_axis: Any = None
+) -> tuple[np.ndarray, list[str]]:
+    """Spectra (k × C) and their names from a CSV file, resampled onto ``spectral_axis``.
+
+    Use the rows as H seeds (``ComponentSeed(spectrum=H[j])``) or as library spectra for
+    :func:`nnls_unmix`. Without ``spectral_axis`` the file must have ``n_channels`` rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "lib.csv"
+    >>> _ = p.write_text("wavenumber,a\\n2800,0\\n3000,2\\n")
+    >>> H, names = load_spectra(p, spectral_axis=[2850, 2900])
+    >>> H.tolist(), names
+    ([[0.5, 1.0]], ['a'])
+    """
+    axis = None if spectral_axis is None else np.asarray(spectral_axis, dtype=np.float64)
+    if axis is None and n_channels is None:
+        raise ValueError("give spectral_axis (to resample) or n_channels (to check the length)")
+    C = axis.size if axis is not None else int(n_channels)
+    H, names = _load_spectra(path, C, axis)
+    return H, list(names or [])
 
 
 # ----------------------------------------------------------------------------- NNLS
