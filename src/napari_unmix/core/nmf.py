@@ -222,10 +222,11 @@ def iter_nmf(
     it = 0
     n, c = X.shape
     k = H.shape[0]
-    # inner sweeps per update: about ¼ of (cost of the products / cost of one sweep),
-    # measured on 2-core machines; the H sweeps are tiny (k × C) but not free in Python
-    sweeps_W = 1 + int(0.25 * (1 + c / k))
-    sweeps_H = min(1 + int(0.25 * (1 + n / k)), 10)
+    # inner sweeps per update: 1 + 0.1 × (cost of the products / cost of one sweep); the
+    # H sweeps are tiny (k × C) but not free in Python. Tuned on the bead cube (C/k = 16:
+    # 2 W sweeps, 5 H sweeps reach a given error in ~25 % fewer iterations than 1 + 1).
+    sweeps_W = 1 + int(0.1 * (1 + c / k))
+    sweeps_H = min(1 + int(0.1 * (1 + n / k)), 5)
     for it in range(1, max_iter + 1):
         update(W, X @ H.T, H @ H.T, free_W, l1_W, eps, sweeps_W)
         WtX, WtW = W.T @ X, W.T @ W
