@@ -41,6 +41,7 @@ __all__ = [
     "cluster_map",
     "cube_from_rows",
     "intensity_map",
+    "iter_cluster_map",
     "map_metrics",
     "ratio_map",
     "read_pixel_spectra",
@@ -176,7 +177,7 @@ def ratio_map(
     return ratio, report
 
 
-def cluster_map(
+def iter_cluster_map(
     cube,
     n_clusters: int,
     /,
@@ -189,13 +190,10 @@ def cluster_map(
     preprocessing=None,
     random_state: int = 0,
     **method_options: Any,
-) -> ClusterResult:
-    """Cluster the pixel spectra of a cube into ``n_clusters`` regions.
+):
+    """Generator form of :func:`cluster_map`: yields ``(stage, fraction)``, returns the result.
 
-    See :func:`napari_unmix.core.hsmap.iter_cluster_map` for the options. The returned
-    :class:`ClusterResult` holds ``labels`` (Y×X, 1..k), ``mean_spectra`` ± ``sd_spectra``
-    (on the preprocessed axis, in ``report["spectral_axis"]``), ``counts``, ``embedding``
-    and ``report``.
+    Widgets run it in a worker thread (progress, cancel); scripts use :func:`cluster_map`.
     """
     params = {
         "n_clusters": n_clusters,
@@ -207,8 +205,9 @@ def cluster_map(
         **method_options,
     }
     report = start_report("cluster_map", params, cube=describe_array(cube, axes="CYX"))
+    yield "preprocessing", 0.0
     cube, axis, pipe = _prepare(cube, spectral_axis, preprocessing)
-    result = core.cluster_pixels(
+    result = yield from core.iter_cluster_map(
         np.asarray(cube),
         n_clusters=n_clusters,
         method=method,
@@ -223,6 +222,29 @@ def cluster_map(
     report["spectral_axis"] = axis.tolist()
     result.report = report
     return result
+
+
+def cluster_map(cube, n_clusters: int, /, **kwargs: Any) -> ClusterResult:
+    """Cluster the pixel spectra of a (C, Y, X) cube into ``n_clusters`` regions.
+
+    Keyword options (see :func:`napari_unmix.core.hsmap.iter_cluster_map`): ``method``
+    ("kmeans", "ward", "gmm"), ``n_components`` (cluster PCA scores), ``cleanup``
+    ("majority", "components") with ``cleanup_options``, ``spectral_axis``,
+    ``preprocessing``, ``random_state`` and method options (``max_samples``,
+    ``connectivity="grid"`` for Ward, ``covariance_type`` for GMM).
+
+    Returns
+    -------
+    ClusterResult
+        ``labels`` (Y×X, 1..k), ``mean_spectra`` ± ``sd_spectra`` (on the preprocessed
+        axis, in ``report["spectral_axis"]``), ``counts``, ``embedding``, ``report``.
+    """
+    gen = iter_cluster_map(cube, n_clusters, **kwargs)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
 
 
 def map_metrics(
