@@ -227,8 +227,10 @@ class HyperspectralMapsWidget(QWidget):
         if got is None:
             return None
         layer, axis, pre = got
-        num, den, window = float(self.numerator.value), float(self.denominator.value), float(
-            self.window.value
+        num, den, window = (
+            float(self.numerator.value),
+            float(self.denominator.value),
+            float(self.window.value),
         )
 
         def done(out):
