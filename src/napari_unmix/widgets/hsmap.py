@@ -25,7 +25,7 @@ from ..api import hsmap as api
 from ..core.hsmap import CLEANUPS, CLUSTER_METHODS, cluster_colors
 from ..core.preprocess import BASELINES, NORMALISATIONS
 
-__all__ = ["HyperspectralMapsWidget", "make_hsmap_widget"]
+__all__ = ["HyperspectralMapsWidget"]
 
 _NONE = "none"
 
@@ -170,10 +170,16 @@ class HyperspectralMapsWidget(QWidget):
         if self.worker is not None:
             show_warning("a map is still being computed; wait or press Cancel")
             return None
-        worker = create_worker(fn, _progress={"total": total, "desc": desc})
-        worker.returned.connect(on_done)
-        worker.errored.connect(lambda err: show_error(f"{desc} failed: {err}"))
-        worker.finished.connect(self._finished)
+        worker = create_worker(
+            fn,
+            _progress={"total": total, "desc": desc},
+            _connect={
+                "returned": on_done,
+                "errored": lambda err: show_error(f"{desc} failed: {err}"),
+                "finished": self._finished,
+            },
+            _start_thread=False,
+        )
         self.worker = worker
         self.btn_cancel.enabled = True
         self.status.value = f"{desc} ..."
@@ -338,8 +344,3 @@ class HyperspectralMapsWidget(QWidget):
             self.table.setItem(i, 0, QTableWidgetItem(name))
             self.table.setItem(i, 1, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
-
-
-def make_hsmap_widget(napari_viewer) -> HyperspectralMapsWidget:
-    """npe2 widget command: the "Hyperspectral maps" dock widget."""
-    return HyperspectralMapsWidget(napari_viewer)
