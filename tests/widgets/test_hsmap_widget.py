@@ -84,3 +84,24 @@ def test_manifest_widget_opens(make_napari_viewer):
         "napari-unmix", "Hyperspectral maps"
     )
     assert isinstance(widget, HyperspectralMapsWidget)
+
+
+def test_dask_cube_gives_lazy_maps(qtbot, make_napari_viewer):
+    import dask.array as da
+
+    from napari_unmix.core.synthetic import make_two_region_cube
+
+    cube, truth = make_two_region_cube()
+    viewer = make_napari_viewer()
+    viewer.add_image(
+        da.from_array(cube, chunks=(200, 15, 15)),
+        name="lazy cube",
+        metadata={"spectral_axis": truth["spectral_axis"], "spectral_units": "cm-1"},
+    )
+    w = HyperspectralMapsWidget(viewer)
+    w.cube.value = viewer.layers["lazy cube"]
+    w.numerator.value, w.denominator.value = 1742, 1655
+    _run(qtbot, w.run_ratio())
+    ratio = viewer.layers[-1]
+    assert isinstance(ratio.data, da.Array)
+    assert float(ratio.data[0, 20].compute()) > 0.8

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy import ndimage, sparse
+from scipy import ndimage
 
 __all__ = [
     "CLEANUPS",
@@ -336,7 +336,7 @@ def cluster_colors(k: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- clustering
 def cluster_spectra(rows: np.ndarray, labels: np.ndarray, k: int, /):
-    """Mean, sd and pixel count of the spectra of clusters 1..k (one sparse product).
+    """Mean, sd and pixel count of the spectra of clusters 1..k.
 
     Examples
     --------
@@ -345,16 +345,18 @@ def cluster_spectra(rows: np.ndarray, labels: np.ndarray, k: int, /):
     ([2.0, 5.0], [1.0, 0.0], [2, 1])
     """
     lab = np.asarray(labels).ravel()
-    keep = lab > 0
-    rows = np.asarray(rows, dtype=np.float64)[keep]
-    onehot = sparse.csr_matrix(
-        (np.ones(keep.sum()), (lab[keep] - 1, np.arange(keep.sum()))), shape=(k, keep.sum())
-    )
-    counts = np.asarray(onehot.sum(axis=1)).ravel()
-    denom = np.maximum(counts, 1)[:, None]
-    mean = (onehot @ rows) / denom
-    var = np.maximum((onehot @ rows**2) / denom - mean**2, 0)
-    return mean.astype(np.float32), np.sqrt(var).astype(np.float32), counts.astype(int)
+    rows = np.asarray(rows)
+    c = rows.shape[1]
+    mean = np.zeros((k, c))
+    sd = np.zeros((k, c))
+    counts = np.zeros(k, int)
+    for j in range(k):  # one vectorised pass per cluster (k is small), no pixel loop
+        sub = rows[lab == j + 1]
+        counts[j] = sub.shape[0]
+        if counts[j]:
+            mean[j] = sub.mean(axis=0, dtype=np.float64)
+            sd[j] = sub.std(axis=0, dtype=np.float64)
+    return mean.astype(np.float32), sd.astype(np.float32), counts
 
 
 def _first_appearance_order(labels: np.ndarray, k: int) -> np.ndarray:
@@ -464,8 +466,11 @@ def iter_cluster_map(
         labels = CLEANUPS[cleanup].fn(labels, n_clusters, **(cleanup_options or {}))
     yield "spectra", 0.9
     mean, sd, counts = cluster_spectra(rows, labels, n_clusters)
-    embedding = np.zeros((feats.shape[1], rows.shape[0]), np.float32)
-    embedding[:, finite] = feats.T
+    if n_valid == rows.shape[0]:
+        embedding = np.ascontiguousarray(feats.T, dtype=np.float32)
+    else:
+        embedding = np.zeros((feats.shape[1], rows.shape[0]), np.float32)
+        embedding[:, finite] = feats.T
     report = {
         "method": method,
         "method_label": CLUSTER_METHODS[method].label,

@@ -19,6 +19,7 @@ from napari.layers import Image, Labels
 from napari.qt.threading import create_worker
 from napari.utils.colormaps import DirectLabelColormap
 from napari.utils.notifications import show_error, show_warning
+from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from ..api import hsmap as api
@@ -183,7 +184,8 @@ class HyperspectralMapsWidget(QWidget):
         self.worker = worker
         self.btn_cancel.enabled = True
         self.status.value = f"{desc} ..."
-        worker.start()
+        # started from the event loop, so callers can connect to its signals first
+        QTimer.singleShot(0, worker.start)
         return worker
 
     def _finished(self):
@@ -241,12 +243,15 @@ class HyperspectralMapsWidget(QWidget):
 
         def done(out):
             ratio, report = out
-            finite = np.asarray(ratio)[np.isfinite(ratio)]
-            limits = np.percentile(finite, [1, 99]) if finite.size else (0, 1)
+            extra = {}
+            if isinstance(ratio, np.ndarray):  # robust limits; a lazy (dask) map is not computed
+                finite = ratio[np.isfinite(ratio)]
+                if finite.size:
+                    lo, hi = (float(v) for v in np.percentile(finite, [1, 99]))
+                    extra["contrast_limits"] = [lo, max(hi, lo + 1e-6)]
             self.viewer.add_image(
                 ratio, name=f"{layer.name} {num:g}/{den:g}", colormap="magma",
-                contrast_limits=[float(limits[0]), float(max(limits[1], limits[0] + 1e-6))],
-                metadata={"report": report}, **self._map_kwargs(layer),
+                metadata={"report": report}, **extra, **self._map_kwargs(layer),
             )  # fmt: skip
             self.status.value = f"ratio map added ({report['n_masked']} masked pixels)"
 
