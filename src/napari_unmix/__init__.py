@@ -65,6 +65,17 @@ _EXPORTS: dict[str, str] = {
     "ComponentSeed": "napari_unmix.core.seeds",
     "SeedSet": "napari_unmix.core.seeds",
     "prepare_seeds": "napari_unmix.core.seeds",
+    # hyperspectral maps
+    "make_two_region_cube": "napari_unmix.core.synthetic",
+    "intensity_map": "napari_unmix.api.hsmap",
+    "ratio_map": "napari_unmix.api.hsmap",
+    "cluster_map": "napari_unmix.api.hsmap",
+    "map_metrics": "napari_unmix.api.hsmap",
+    "choose_k": "napari_unmix.api.hsmap",
+    "cube_from_rows": "napari_unmix.api.hsmap",
+    "read_pixel_spectra": "napari_unmix.api.hsmap",
+    "write_map_report": "napari_unmix.api.hsmap",
+    "Preprocessing": "napari_unmix.core.preprocess",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

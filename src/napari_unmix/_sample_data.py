@@ -17,6 +17,7 @@ __all__ = [
     "picasso_sample",
     "ste_sample",
     "ste_sparse_sample",
+    "two_region_sample",
 ]
 
 LayerDataTuple = tuple[Any, dict[str, Any], str]
@@ -129,4 +130,36 @@ def ste_sparse_sample() -> list[LayerDataTuple]:
             },
             "image",
         )
+    ]
+
+
+def two_region_sample() -> list[LayerDataTuple]:
+    """Raman-like two-region cube (200 wavenumbers, 600–1800 cm⁻¹) and its truth labels."""
+    cube, truth = synthetic.make_two_region_cube()
+    meta = {
+        "axes": "CYX",
+        "spectral_axis": truth["spectral_axis"],
+        "spectral_units": truth["spectral_units"],
+        "ground_truth": truth,
+        "sample": "two_region",
+    }
+    return [
+        (
+            cube,
+            {
+                "name": "two-region cube",
+                "colormap": "gray",
+                "axis_labels": ("c", "y", "x"),
+                "metadata": meta,
+            },
+            "image",
+        ),
+        (
+            truth["labels"],
+            {
+                "name": "two-region truth",
+                "metadata": {"ground_truth": truth, "sample": "two_region"},
+            },
+            "labels",
+        ),
     ]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-SAMPLES = ["bleedthrough", "picasso", "bead_cube", "ste"]
+SAMPLES = ["bleedthrough", "picasso", "bead_cube", "ste", "two_region"]
 
 
 @pytest.mark.parametrize("key", SAMPLES)

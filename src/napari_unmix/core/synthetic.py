@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "bead_cube_labels",
     "gaussian_blobs",
     "make_bead_cube",
     "make_bleedthrough_stack",
@@ -25,6 +26,7 @@ __all__ = [
     "make_similar_bead_cube",
     "make_ste",
     "make_ste_sparse",
+    "make_two_region_cube",
     "resonance_spectrum",
 ]
 
@@ -595,3 +597,92 @@ def make_ste_sparse(
     truth["threshold"] = threshold
     truth["rate_gain"] = rate_gain
     return ste, truth
+
+
+# ----------------------------------------------------------------------------- hyperspectral maps
+def make_two_region_cube(
+    *,
+    shape: tuple[int, int] = (30, 30),
+    n_channels: int = 200,
+    spectral_range: tuple[float, float] = (600.0, 1800.0),
+    noise_sigma: float = 0.05,
+    random_state: int = 0,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Raman-like cube (C×Y×X) of two regions with known spectra: left half A, right half B.
+
+    Region A (amide I 1655 + CH₂ bend 1450 cm⁻¹) fills the columns ``x < X // 2``,
+    region B (amide I 1655 + ester C=O 1742 cm⁻¹) the rest. Both share the 1655 band, so
+    the 1655/1742 ratio map separates the halves; Gaussian noise of ``noise_sigma``.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Y, X size; ``(256, 256)`` for the large version.
+    n_channels : int
+        Number of wavenumbers, evenly spaced over ``spectral_range`` (cm⁻¹).
+    noise_sigma : float
+        Standard deviation of the additive Gaussian noise (peak heights are 1).
+    random_state : int
+        Seed.
+
+    Returns
+    -------
+    cube : ndarray, shape (C, Y, X), float32
+    truth : dict
+        ``labels`` (Y×X, int32: 1 = A, 2 = B), ``spectra`` (2×C, noise-free), ``names``,
+        ``peaks`` (cm⁻¹ per region), ``spectral_axis`` (C,), ``spectral_units`` ("cm-1"),
+        ``noise_sigma``.
+
+    Examples
+    --------
+    >>> cube, truth = make_two_region_cube()
+    >>> cube.shape, truth["labels"].shape, np.bincount(truth["labels"].ravel()).tolist()
+    ((200, 30, 30), (30, 30), [0, 450, 450])
+    """
+    if len(shape) != 2 or min(shape) < 2:
+        raise ValueError(f"shape must be (Y, X) with both >= 2, got {shape=}")
+    rng = np.random.default_rng(random_state)
+    axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
+    peaks = {"A": [1655.0, 1450.0], "B": [1655.0, 1742.0]}
+    spectra = np.stack(
+        [resonance_spectrum(axis, peaks[n], [40.0, 40.0], [1.0, 1.0]) for n in ("A", "B")]
+    )
+    labels = np.ones(tuple(shape), np.int32)
+    labels[:, shape[1] // 2 :] = 2
+    cube = spectra[labels - 1].transpose(2, 0, 1)
+    if noise_sigma > 0:
+        cube = cube + rng.normal(0, noise_sigma, size=cube.shape)
+    return cube.astype(np.float32), {
+        "labels": labels,
+        "spectra": spectra.astype(np.float32),
+        "names": ["A", "B"],
+        "peaks": peaks,
+        "spectral_axis": axis,
+        "spectral_units": "cm-1",
+        "noise_sigma": noise_sigma,
+    }
+
+
+def bead_cube_labels(
+    truth: dict[str, Any], *, core: float = 0.7, background: float = 0.1
+) -> np.ndarray:
+    """Ground-truth label image of :func:`make_bead_cube` for cluster-map metrics.
+
+    Label i + 1 where only component i exceeds ``core`` × its maximum abundance, label
+    k + 1 (background) where every component is below ``background`` × its maximum, and 0
+    (ignored by the metrics) at bead edges and overlaps.
+
+    Examples
+    --------
+    >>> cube, truth = make_bead_cube(shape=(48, 48), n_channels=16)
+    >>> sorted(np.unique(bead_cube_labels(truth)).tolist())
+    [0, 1, 2, 3, 4, 5]
+    """
+    maps = np.asarray(truth["abundances"], dtype=np.float64)
+    rel = maps / np.maximum(maps.max(axis=(1, 2), keepdims=True), 1e-12)
+    inside = rel > core
+    single = inside.sum(axis=0) == 1
+    labels = np.zeros(maps.shape[1:], np.int32)
+    labels[single] = np.argmax(inside, axis=0)[single] + 1
+    labels[(rel < background).all(axis=0)] = maps.shape[0] + 1
+    return labels
