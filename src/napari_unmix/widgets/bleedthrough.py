@@ -25,7 +25,7 @@ from ..core.bleedthrough import ALPHA_METHODS
 if TYPE_CHECKING:
     import napari
 
-__all__ = ["BleedthroughWidget", "make_bleedthrough_widget"]
+__all__ = ["BleedthroughWidget"]
 
 _SINGLE_AXES = {2: "YX", 3: "ZYX", 4: "TZYX"}
 
@@ -364,8 +364,3 @@ class BleedthroughWidget(QWidget):
                 title=("forward " if i == 0 else "reverse ") + e.method,
             )
         self.canvas.draw_idle()
-
-
-def make_bleedthrough_widget(viewer: napari.viewer.Viewer) -> BleedthroughWidget:
-    """npe2 widget command: the bleed-through correction dock widget."""
-    return BleedthroughWidget(viewer)

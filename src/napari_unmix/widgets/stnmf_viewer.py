@@ -37,7 +37,7 @@ from qtpy.QtWidgets import (
 from ..api.stnmf import STNMF, PixelSizeWarning, export_stnmf, load_ste, modules_table
 from ..plot.stnmf import subunit_colors
 
-__all__ = ["STNMFWidget", "make_stnmf_widget"]
+__all__ = ["STNMFWidget"]
 
 _AXES = {
     "auto": "from layer metadata (ste_axes), else spikes first",
@@ -352,8 +352,3 @@ class STNMFWidget(QWidget):
             return None
         show_info(f"STNMF: wrote {', '.join(p.name for p in paths.values())}")
         return paths
-
-
-def make_stnmf_widget(napari_viewer) -> STNMFWidget:
-    """npe2 widget command: the STNMF dock."""
-    return STNMFWidget(napari_viewer)

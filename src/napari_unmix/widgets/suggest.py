@@ -25,7 +25,7 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from ..core.suggest import PROJECTIONS, REPRESENTATIVES
 from ._roi_schema import add_rois, box_to_rectangle, get_or_create_roi_layer, remove_rois
 
-__all__ = ["SuggestWidget", "make_suggest_widget"]
+__all__ = ["SuggestWidget"]
 
 
 def _run(data: np.ndarray, name: str, params: dict[str, Any]):
@@ -41,9 +41,9 @@ def _run(data: np.ndarray, name: str, params: dict[str, Any]):
 class SuggestWidget(Container):
     """Dock widget of the ROI suggester (a thin driver around ``suggest_rois``)."""
 
-    def __init__(self, viewer) -> None:
+    def __init__(self, napari_viewer) -> None:
         super().__init__(labels=True)
-        self.viewer = viewer
+        self.viewer = napari_viewer
         self.worker = None
         self.image = ComboBox(label="image (C×Y×X)", choices=self._image_choices)
         self.projection = ComboBox(
@@ -105,8 +105,8 @@ class SuggestWidget(Container):
         )
         self.run_button.changed.connect(self.run)
         self.cancel_button.changed.connect(self.cancel)
-        viewer.layers.events.inserted.connect(self.reset_choices)
-        viewer.layers.events.removed.connect(self.reset_choices)
+        self.viewer.layers.events.inserted.connect(self.reset_choices)
+        self.viewer.layers.events.removed.connect(self.reset_choices)
 
     def _image_choices(self, _widget=None) -> list[tuple[str, Image]]:
         return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Image)]
@@ -220,8 +220,3 @@ class SuggestWidget(Container):
         for note in res.notes:
             show_warning(note)
         self.status.value = f"{len(res)} ROIs in {res.n_groups if len(res) else 0} groups"
-
-
-def make_suggest_widget(napari_viewer) -> SuggestWidget:
-    """npe2 widget factory."""
-    return SuggestWidget(napari_viewer)
