@@ -6,7 +6,9 @@ import pytest
 import yaml
 
 MANIFEST = Path(__file__).resolve().parents[2] / "src" / "napari_unmix" / "napari.yaml"
-WIDGETS = [w["display_name"] for w in yaml.safe_load(MANIFEST.read_text())["contributions"]["widgets"]]
+WIDGETS = [
+    w["display_name"] for w in yaml.safe_load(MANIFEST.read_text())["contributions"]["widgets"]
+]
 
 
 @pytest.mark.parametrize("name", WIDGETS)
