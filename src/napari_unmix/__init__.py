@@ -52,6 +52,9 @@ _EXPORTS: dict[str, str] = {
     "estimate_alpha": "napari_unmix.api.bleedthrough",
     "report_path_from_output_path": "napari_unmix.api.bleedthrough",
     "apply_correction": "napari_unmix.core.bleedthrough",
+    # PICASSO blind unmixing
+    "unmix_picasso": "napari_unmix.api.picasso",
+    "unmix_picasso_array": "napari_unmix.api.picasso",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
