@@ -46,7 +46,7 @@ def unmix_picasso_array(
     negativity_threshold: float = 0.0009,
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
-    output_units: str = "input",
+    output_units: str = "own_channel",
     clip_negative: bool = True,
     output_dtype: Any = "float32",
     detail: bool = False,
@@ -83,8 +83,10 @@ def unmix_picasso_array(
     reference_compatible : bool
         Run the MATLAB scheme exactly as the ``spectral-unmixing`` package (sequential
         updates, no early stop, max-normalised output).
-    output_units : {"input", "normalized"}
-        MATLAB scheme output in input intensity units (default) or max-normalised.
+    output_units : {"own_channel", "input", "normalized"}
+        MATLAB scheme output scale: each fluorophore at the intensity it has in its own
+        channel (default), the loop's rows times the channel maxima, or max-normalised
+        as the reference.
     preprocess_alpha_inputs : bool
         Accepted for compatibility; recorded only (the preprocessing is fixed).
     detail : bool

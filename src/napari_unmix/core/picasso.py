@@ -67,7 +67,7 @@ IMPLEMENTATIONS: dict[str, dict[str, Any]] = {
 }
 
 ALPHA_MODES = ("reference_t", "per_t", "fixed")
-OUTPUT_UNITS = ("input", "normalized")
+OUTPUT_UNITS = ("own_channel", "input", "normalized")
 
 
 # ----------------------------------------------------------------------------- validation
@@ -185,6 +185,13 @@ class PicassoResult:
         Per-channel offsets (input units) subtracted before unmixing.
     scale : ndarray, shape (T, N)
         Per-channel normalisation (channel maximum; MATLAB scheme) or ones.
+    out_scale : ndarray, shape (T, N)
+        MATLAB scheme: factor from the loop's normalised output to the output units
+        (``own_channel``: least-squares fit of each measured channel on the unmixed ones,
+        so a fluorophore keeps the intensity it has in its own channel; ``input``: the
+        channel maximum; ``normalized``: 1).
+    mixing : ndarray, shape (T, N, N)
+        Estimated mixing matrix with unit diagonal (``I ≈ mixing @ F``).
     """
 
     implementation: str
@@ -193,7 +200,8 @@ class PicassoResult:
     background: np.ndarray
     scale: np.ndarray
     mode: str = "linear"
-    output_units: str = "input"
+    output_units: str = "own_channel"
+    out_scale: np.ndarray | None = None
     estimated_t: list[int] = field(default_factory=list)
     iterations: list[int] = field(default_factory=list)
     converged: list[bool] = field(default_factory=list)
@@ -211,6 +219,7 @@ class PicassoResult:
             "unmixing_matrix_by_t": self.matrix,
             "background_by_t": self.background,
             "normalization_by_t": self.scale,
+            "output_scale_by_t": self.out_scale,
             "estimated_t": self.estimated_t,
             "iterations_run": self.iterations,
             "converged": self.converged,
@@ -261,7 +270,7 @@ def iter_estimate_picasso(
     negativity_threshold: float = 0.0009,
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
-    output_units: str = "input",
+    output_units: str = "own_channel",
 ) -> Generator[dict, None, PicassoResult]:
     """Estimate PICASSO unmixing, yielding progress dicts; returns a :class:`PicassoResult`.
 
@@ -343,6 +352,10 @@ def iter_estimate_picasso(
         result.matrix = _matrix_per_t(unmixing_matrix, n, n_t)
         return result
     ts = [int(alpha_reference_t)] if alpha_mode == "reference_t" else list(range(n_t))
+    if reference_compatible:
+        result.output_units = "normalized"
+    out_scale = np.ones((n_t, n))
+    result.mixing = np.tile(np.eye(n), (n_t, 1, 1))
     rng = np.random.default_rng(random_state)
     fits = {}
     for t in ts:
@@ -393,21 +406,47 @@ def iter_estimate_picasso(
         result.background[t], result.scale[t] = bg, scale
         if is_ss:
             result.matrix[t] = fit.matrix
+            result.mixing[t] = fit.mixing
         else:  # input units: D U D⁻¹ acting on (I - b)
             result.matrix[t] = np.diag(scale) @ fit.matrix @ np.diag(1 / scale)
+            out_scale[t], result.mixing[t] = _own_channel_fit(planes, bg, prepared, fit)
+            if result.output_units == "input":
+                out_scale[t] = scale
+            elif result.output_units == "normalized":
+                out_scale[t] = 1.0
     if alpha_mode == "reference_t":
         t0 = ts[0]
-        result.matrix[:] = result.matrix[t0]
-        result.background[:] = result.background[t0]
-        result.scale[:] = result.scale[t0]
-    if is_ss:
-        result.mixing = np.linalg.inv(result.matrix)
-    else:
+        for arr in (result.matrix, result.background, result.scale, out_scale, result.mixing):
+            arr[:] = arr[t0]
+    if not is_ss:
         result.mode = "replay"
+        result.out_scale = out_scale
         result.fits = [fits[t] if t in fits else fits[ts[0]] for t in range(n_t)]
-        if reference_compatible:
-            result.output_units = "normalized"
     return result
+
+
+def _own_channel_fit(
+    planes: np.ndarray, bg: np.ndarray, prepared: np.ndarray, fit: MatlabFit
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blind scale of the MATLAB output: regress every measured channel on the unmixed ones.
+
+    Under ``I = M F`` with unit-diagonal ``M`` and outputs ``o_k = d_k F_k``, the
+    coefficient of ``o_k`` in the fit of ``I_k`` is ``1 / d_k``: multiplying ``o_k`` by it
+    gives ``F_k`` in the units of its own channel. Returns those factors and the fitted
+    mixing matrix (columns scaled to unit diagonal).
+    """
+    n = planes.shape[0]
+    out = replay(prepared, fit).reshape(n, -1).astype(np.float64)
+    meas = np.maximum(planes.reshape(n, -1) - bg[:, None], 0).astype(np.float64)
+    design = np.vstack([out, np.ones(out.shape[1])]).T
+    coef = np.linalg.lstsq(design, meas.T, rcond=None)[0][:n].T  # meas_j ≈ Σ_k coef_jk o_k
+    factors = np.diag(coef).copy()
+    if not np.all(factors > 0):
+        raise ValueError(
+            "the unmixed channels do not explain the measured ones (an own-channel scale "
+            f"came out <= 0: {factors.tolist()}); try output_units='input'"
+        )
+    return factors, coef / factors[None, :]
 
 
 def _relabel(gen: Generator, t: int, max_iter: int) -> Generator[dict, None, Any]:
@@ -579,9 +618,9 @@ def apply_picasso(
     Linear results go through :func:`apply_unmixing`. MATLAB-scheme results replay the
     loop (its transforms and clipping) on every time point, normalised with the
     estimation time point's maxima and backgrounds (``alpha_mode="reference_t"``) so all
-    time points are treated alike; ``output_units="input"`` scales back to input units.
+    time points are treated alike, then scales by ``result.out_scale``.
     """
-    if result.mode == "linear":
+    if result.mode == "linear" or result.out_scale is None:
         return apply_unmixing(
             data,
             result.matrix,
@@ -595,13 +634,12 @@ def apply_picasso(
         raise ValueError(f"result was estimated for {len(result.fits)} time points, data has {data.shape[0]}")
     scale = result.scale.astype(np.float32)
     bg = result.background.astype(np.float32)
-    rescale = result.output_units == "input"
+    out_scale = result.out_scale.astype(np.float32)
 
     def fn(sel: np.ndarray, t: int) -> np.ndarray:
         s = scale[t][:, None, None, None]
         prepared = np.maximum(sel / s - bg[t][:, None, None, None] / s, 0)
-        out = replay(prepared, result.fits[t])
-        return out * s if rescale else out
+        return replay(prepared, result.fits[t]) * out_scale[t][:, None, None, None]
 
     return _map_selected(
         data, result.channels, fn, clip_negative=clip_negative, output_dtype=output_dtype

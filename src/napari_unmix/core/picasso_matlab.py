@@ -26,9 +26,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 
-__all__ = ["MatlabFit", "bin_planes", "iter_matlab_picasso", "quantised_mi_bits", "replay"]
+__all__ = ["MatlabFit", "bin_planes", "iter_matlab_picasso", "nelder_mead_1d", "quantised_mi_bits", "replay"]
 
 _LN2 = float(np.log(2.0))
 
@@ -62,18 +61,35 @@ def bin_planes(planes: np.ndarray, factor: int) -> np.ndarray:
 
 def _quantise(values: np.ndarray, qn: int) -> np.ndarray:
     """Symmetric quantisation to integers in [0, 2qn]: trunc(qn * v / max|v|) + qn."""
-    scale = float(np.max(np.abs(values)))
+    scale = np.abs(values).max()
     if not scale > 1e-12:
         return np.full(values.shape, qn, dtype=np.intp)
-    return (values * (qn / scale)).astype(np.intp) + qn
+    out = (qn * values / scale).astype(np.intp)
+    out += qn
+    return out
+
+
+_CLOGC = np.zeros(1)
+
+
+def _clogc_table(n: int) -> np.ndarray:
+    """Lookup table c·log(c) for c = 0..n (grown on demand, shared)."""
+    global _CLOGC
+    if _CLOGC.size <= n:
+        c = np.arange(max(n + 1, 2 * _CLOGC.size), dtype=np.float64)
+        c[0] = 1.0
+        _CLOGC = c * np.log(c)
+    return _CLOGC
 
 
 def _sum_c_log_c(codes: np.ndarray) -> float:
-    """Σ c·log(c) over the counts c of the distinct values of ``codes``."""
+    """Σ c·log(c) over the counts c of the distinct values of ``codes`` (sort-based)."""
+    n = codes.size
     s = np.sort(codes)
-    edges = np.flatnonzero(s[1:] != s[:-1]) + 1
-    counts = np.diff(np.concatenate(([0], edges, [s.size]))).astype(np.float64)
-    return float(np.sum(counts * np.log(counts)))
+    flags = np.ones(n + 1, dtype=bool)
+    np.not_equal(s[1:], s[:-1], out=flags[1:n])
+    idx = np.flatnonzero(flags)
+    return float(_clogc_table(n)[idx[1:] - idx[:-1]].sum())
 
 
 def quantised_mi_bits(a: np.ndarray, b: np.ndarray, qn: int) -> float:
@@ -85,29 +101,86 @@ def quantised_mi_bits(a: np.ndarray, b: np.ndarray, qn: int) -> float:
     >>> quantised_mi_bits(x, x, 100)  # 4 distinct values: 2 bits
     2.0
     """
-    ia, ib = _quantise(a, qn), _quantise(b, qn)
-    n = ia.size
-    # MI = H(a) + H(b) - H(a, b), each H = log n - Σ c log c / n
-    ha = _sum_c_log_c(ia)
-    hb = _sum_c_log_c(ib)
-    hab = _sum_c_log_c(ia * (2 * qn + 1) + ib)
-    return float((np.log(n) - (ha + hb - hab) / n) / _LN2)
+    return _PairMI(a, b, qn)(0.0)
 
 
 class _PairMI:
-    """MI(sink - a·source, source) with the source quantised once."""
+    """MI(sink - a·source, source) in bits, with the source quantised once."""
 
     def __init__(self, sink: np.ndarray, source: np.ndarray, qn: int) -> None:
         self.sink, self.source, self.qn = sink, source, qn
         self.isrc = _quantise(source, qn)
         self.n = self.isrc.size
-        self.h_src = _sum_c_log_c(self.isrc)
         self.width = 2 * qn + 1
+        self.table = _clogc_table(self.n)
+        self.h_src = float(self.table[np.bincount(self.isrc, minlength=self.width)].sum())
+        self.log_n = float(np.log(self.n))
+        self.flags = np.ones(self.n + 1, dtype=bool)
 
     def __call__(self, a: float) -> float:
         isnk = _quantise(self.sink - a * self.source, self.qn)
-        joint = _sum_c_log_c(isnk * self.width + self.isrc)
-        return (np.log(self.n) - (_sum_c_log_c(isnk) + self.h_src - joint) / self.n) / _LN2
+        h_snk = self.table[np.bincount(isnk, minlength=self.width)].sum()
+        codes = isnk * self.width
+        codes += self.isrc
+        codes.sort()
+        np.not_equal(codes[1:], codes[:-1], out=self.flags[1 : self.n])
+        idx = self.flags.nonzero()[0]
+        joint = self.table[idx[1:] - idx[:-1]].sum()
+        return float((self.log_n - (h_snk + self.h_src - joint) / self.n) / _LN2)
+
+
+def nelder_mead_1d(
+    f, x0: float, *, maxiter: int = 200, xatol: float = 1e-4, fatol: float = 1e-4
+) -> float:
+    """Scalar Nelder–Mead, step for step as ``scipy.optimize.minimize(method="Nelder-Mead")``
+    in one dimension (same initial simplex, coefficients and stopping rule), without its
+    per-call overhead.
+
+    Examples
+    --------
+    >>> round(nelder_mead_1d(lambda x: (x - 0.3) ** 2, 0.1, xatol=1e-8, fatol=1e-12), 4)
+    0.3
+    """
+    x = [x0, x0 * 1.05 if x0 != 0 else 0.00025]
+    fx = [f(x[0]), f(x[1])]
+    if fx[1] < fx[0]:
+        x.reverse()
+        fx.reverse()
+    it = 1
+    while it < maxiter:
+        if abs(x[1] - x[0]) <= xatol and abs(fx[0] - fx[1]) <= fatol:
+            break
+        best, worst = x[0], x[1]
+        xr = 2.0 * best - worst
+        fr = f(xr)
+        if fr < fx[0]:
+            xe = 3.0 * best - 2.0 * worst
+            fe = f(xe)
+            x[1], fx[1] = (xe, fe) if fe < fr else (xr, fr)
+        else:
+            shrink = False
+            if fr < fx[1]:
+                xc = 1.5 * best - 0.5 * worst
+                fc = f(xc)
+                if fc <= fr:
+                    x[1], fx[1] = xc, fc
+                else:
+                    shrink = True
+            else:
+                xcc = 0.5 * best + 0.5 * worst
+                fcc = f(xcc)
+                if fcc < fx[1]:
+                    x[1], fx[1] = xcc, fcc
+                else:
+                    shrink = True
+            if shrink:
+                x[1] = best + 0.5 * (x[1] - best)
+                fx[1] = f(x[1])
+        it += 1
+        if fx[1] < fx[0]:
+            x.reverse()
+            fx.reverse()
+    return x[0]
 
 
 def _negativity(values: np.ndarray) -> float:
@@ -136,14 +209,8 @@ def estimate_pair_alpha(
     """
     norm = float(np.sqrt(np.dot(sink, sink) * np.dot(source, source)))
     alpha0 = float(np.dot(sink, source)) / norm if norm > 1e-12 else 0.0
-    objective = _PairMI(sink, source, qn)
-    res = minimize(
-        lambda a: objective(float(a[0])),
-        np.array([0.1 * alpha0]),
-        method="Nelder-Mead",
-        options={"maxiter": 200, "xatol": 1e-4, "fatol": 1e-4},
-    )
-    alpha = float(res.x[0]) if np.isfinite(res.x[0]) else 0.0
+    alpha = nelder_mead_1d(_PairMI(sink, source, qn), 0.1 * alpha0)
+    alpha = alpha if np.isfinite(alpha) else 0.0
     alpha = min(max(alpha, -alpha_clip), alpha_clip)
     if _negativity(sink - alpha * source) > negativity_threshold:
         alpha /= 10.0
