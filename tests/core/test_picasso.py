@@ -62,7 +62,7 @@ def test_four_channels_source_sink_and_matlab_n():
 
 def test_sink_only_relations_leave_sources_untouched():
     mix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.3, 0.2, 1.0]])
-    data, truth = make_picasso_mix(n_channels=3, mixing=mix, random_state=4)
+    data, _ = make_picasso_mix(n_channels=3, mixing=mix, random_state=4)
     res = estimate_picasso(data, implementation="source_sink_n", sink_channels=[2])
     np.testing.assert_allclose(res.mixing[0], mix, atol=0.01)
     out = apply_picasso(data, res, clip_negative=False)
@@ -133,8 +133,11 @@ def test_apply_unmixing_numpy_and_dask_agree_and_stay_lazy():
 def test_dask_and_numpy_give_the_same_estimate():
     data, _ = make_picasso_mix(n_channels=3, shape=(64, 64), n_z=2, random_state=1)
     a = estimate_picasso(data, implementation="source_sink_n", max_alpha_voxels=5000)
-    b = estimate_picasso(da.from_array(data, chunks=(1, 1, 1, 32, 32)),
-                         implementation="source_sink_n", max_alpha_voxels=5000)
+    b = estimate_picasso(
+        da.from_array(data, chunks=(1, 1, 1, 32, 32)),
+        implementation="source_sink_n",
+        max_alpha_voxels=5000,
+    )
     np.testing.assert_array_equal(a.matrix, b.matrix)
     out = apply_picasso(da.from_array(data, chunks=(1, 1, 3, 64, 64)), a)
     np.testing.assert_allclose(out.compute(), apply_picasso(data, a), rtol=1e-6)
@@ -163,8 +166,11 @@ def test_build_source_sink_matrix_roles():
         ({"channels": [0, 1, 1]}, "lists a channel twice"),
         ({"channels": [0, 1, 5]}, r"channel\(s\) \[5\] do not exist"),
         (
-            {"implementation": "source_sink_n", "source_sink_matrix": [[2, -1], [0, 1]],
-             "channels": [0, 1]},
+            {
+                "implementation": "source_sink_n",
+                "source_sink_matrix": [[2, -1], [0, 1]],
+                "channels": [0, 1],
+            },
             "1 on the diagonal",
         ),
         ({"qn": 1}, "qn must be an integer"),

@@ -113,7 +113,7 @@ def build_source_sink_matrix(
     >>> build_source_sink_matrix(3, sink_channels=[2]).tolist()
     [[1, 0, -1], [0, 1, -1], [0, 0, 1]]
     """
-    neutral = set(int(c) for c in neutral_channels or [])
+    neutral = {int(c) for c in neutral_channels or []}
     sinks = (
         [c for c in range(n_channels) if c not in neutral]
         if sink_channels is None
@@ -481,7 +481,9 @@ def _check_numbers(**v: Any) -> None:
         if not v[name] > 0:
             raise ValueError(f"{name} must be > 0, got {name}={v[name]!r}")
     if not 0 <= v["background_percentile"] < 100:
-        raise ValueError(f"background_percentile must be in [0, 100), got {v['background_percentile']}")
+        raise ValueError(
+            f"background_percentile must be in [0, 100), got {v['background_percentile']}"
+        )
     if not v["tolerance"] >= 0:
         raise ValueError(f"tolerance must be >= 0, got {v['tolerance']!r}")
 
@@ -631,7 +633,9 @@ def apply_picasso(
         )
     validate_tzcyx(data)
     if data.shape[0] != len(result.fits):
-        raise ValueError(f"result was estimated for {len(result.fits)} time points, data has {data.shape[0]}")
+        raise ValueError(
+            f"result was estimated for {len(result.fits)} time points, data has {data.shape[0]}"
+        )
     scale = result.scale.astype(np.float32)
     bg = result.background.astype(np.float32)
     out_scale = result.out_scale.astype(np.float32)

@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["MatlabFit", "bin_planes", "iter_matlab_picasso", "nelder_mead_1d", "quantised_mi_bits", "replay"]
+__all__ = [
+    "MatlabFit",
+    "bin_planes",
+    "iter_matlab_picasso",
+    "nelder_mead_1d",
+    "quantised_mi_bits",
+    "replay",
+]
 
 _LN2 = float(np.log(2.0))
 
