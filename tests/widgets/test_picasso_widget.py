@@ -47,6 +47,10 @@ def test_only_sink_relations_from_the_grid(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     viewer.open_sample("napari-unmix", "picasso")
     widget = PicassoWidget(viewer)
+    widget.sinks_edit.setText("2")
+    widget.neutral_edit.setText("1")
+    widget.roles_button.click()
+    assert widget.source_sink_matrix().tolist() == [[1, 0, -1], [0, 1, 0], [0, 0, 1]]
     widget.none_button.click()
     widget.checks[(0, 2)].setChecked(True)
     assert widget.source_sink_matrix().tolist() == [[1, 0, -1], [0, 1, 0], [0, 0, 1]]

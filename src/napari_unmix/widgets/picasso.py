@@ -24,6 +24,7 @@ from qtpy.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
@@ -40,6 +41,7 @@ from ..core.picasso import (
     PicassoResult,
     apply_picasso,
     apply_unmixing,
+    build_source_sink_matrix,
     iter_estimate_picasso,
 )
 from ..core.picasso_sourcesink import SourceSinkFit
@@ -118,6 +120,9 @@ class PicassoWidget(QWidget):
         self.grid = QGridLayout(self.grid_box)
         self.all_button = QPushButton("All → all")
         self.none_button = QPushButton("None")
+        self.sinks_edit = QLineEdit(placeholderText="sinks, e.g. 2 (empty: all)")
+        self.neutral_edit = QLineEdit(placeholderText="neutral, e.g. 3")
+        self.roles_button = QPushButton("Apply roles")
         self.run_button = QPushButton("Run")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -142,6 +147,10 @@ class PicassoWidget(QWidget):
         shortcuts = QHBoxLayout()
         shortcuts.addWidget(self.all_button)
         shortcuts.addWidget(self.none_button)
+        roles = QHBoxLayout()
+        roles.addWidget(self.sinks_edit)
+        roles.addWidget(self.neutral_edit)
+        roles.addWidget(self.roles_button)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Channels (tick one layer per channel, or one multichannel layer)"))
         layout.addWidget(self.layer_list)
@@ -149,6 +158,7 @@ class PicassoWidget(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.grid_box)
         layout.addLayout(shortcuts)
+        layout.addLayout(roles)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.matrix_label)
@@ -159,6 +169,7 @@ class PicassoWidget(QWidget):
         self.layer_list.itemChanged.connect(lambda _item: self._rebuild_grid())
         self.all_button.clicked.connect(lambda: self._set_all(True))
         self.none_button.clicked.connect(lambda: self._set_all(False))
+        self.roles_button.clicked.connect(self.apply_roles)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.manual.toggled.connect(self._toggle_manual)
@@ -215,6 +226,20 @@ class PicassoWidget(QWidget):
     def _set_all(self, on: bool) -> None:
         for box in self.checks.values():
             box.setChecked(on)
+
+    def apply_roles(self) -> None:
+        """Tick the grid from sink / neutral channel numbers (every other channel a source)."""
+        try:
+            sinks = [int(v) for v in self.sinks_edit.text().replace(",", " ").split()]
+            neutral = [int(v) for v in self.neutral_edit.text().replace(",", " ").split()]
+            m = build_source_sink_matrix(
+                len(self._channel_names()), sink_channels=sinks or None, neutral_channels=neutral
+            )
+        except ValueError as err:
+            show_error(f"roles: {err} (give channel numbers of the grid, e.g. '0 2')")
+            return
+        for (i, j), box in self.checks.items():
+            box.setChecked(bool(m[i, j] == -1))
 
     def source_sink_matrix(self) -> np.ndarray:
         n = len(self._channel_names())
