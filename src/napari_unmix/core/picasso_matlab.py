@@ -112,22 +112,36 @@ def quantised_mi_bits(a: np.ndarray, b: np.ndarray, qn: int) -> float:
 
 
 class _PairMI:
-    """MI(sink - a·source, source) in bits, with the source quantised once."""
+    """MI(sink - a·source, source) in bits, with the source quantised once.
+
+    For ``qn <= 127`` the joint codes fit 16 bits, which halves the cost of the sort
+    that counts them (the hot loop of the MATLAB scheme).
+    """
 
     def __init__(self, sink: np.ndarray, source: np.ndarray, qn: int) -> None:
         self.sink, self.source, self.qn = sink, source, qn
-        self.isrc = _quantise(source, qn)
-        self.n = self.isrc.size
         self.width = 2 * qn + 1
+        self.small = self.width**2 <= 65535
+        self.dtype = np.uint16 if self.small else np.intp
+        self.isrc = _quantise(source, qn).astype(self.dtype)
+        self.n = self.isrc.size
         self.table = _clogc_table(self.n)
         self.h_src = float(self.table[np.bincount(self.isrc, minlength=self.width)].sum())
         self.log_n = float(np.log(self.n))
         self.flags = np.ones(self.n + 1, dtype=bool)
+        self.w = self.dtype(self.width)
 
     def __call__(self, a: float) -> float:
-        isnk = _quantise(self.sink - a * self.source, self.qn)
+        v = self.sink - a * self.source
+        scale = np.abs(v).max()
+        if scale > 1e-12:
+            q = (self.qn * v / scale).astype(np.int16 if self.small else np.intp)
+            q += self.qn
+            isnk = q.view(np.uint16) if self.small else q
+        else:
+            isnk = np.full(self.n, self.qn, dtype=self.dtype)
         h_snk = self.table[np.bincount(isnk, minlength=self.width)].sum()
-        codes = isnk * self.width
+        codes = isnk * self.w
         codes += self.isrc
         codes.sort()
         np.not_equal(codes[1:], codes[:-1], out=self.flags[1 : self.n])
