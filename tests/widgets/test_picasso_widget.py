@@ -18,6 +18,7 @@ def test_run_on_sample_adds_unmixed_layers(make_napari_viewer, qtbot):
     viewer.open_sample("napari-unmix", "picasso")
     widget = PicassoWidget(viewer)
     assert widget.layer_list.count() == 3 and len(widget.checks) == 6
+    assert widget.pixel_bin_size.value() == 4  # 128² sample: ~1000 blocks
     truth = viewer.layers[0].metadata["ground_truth"]
     inputs = [layer.data.copy() for layer in viewer.layers]
     _run(widget, qtbot)
@@ -68,3 +69,17 @@ def test_bad_input_shows_an_error_and_adds_nothing(make_napari_viewer, monkeypat
     widget.run()
     assert errors and "one channel" in errors[0]
     assert [layer.name for layer in viewer.layers] == ["single"]
+
+
+def test_one_multichannel_cyx_layer(make_napari_viewer, qtbot):
+    from napari_unmix.core.synthetic import make_picasso_mix
+
+    data, truth = make_picasso_mix(n_channels=3, shape=(64, 64), random_state=1)
+    viewer = make_napari_viewer()
+    viewer.add_image(data[0, 0], name="cyx", metadata={"axes": "CYX"})
+    widget = PicassoWidget(viewer)
+    assert len(widget.checks) == 6
+    _run(widget, qtbot)
+    out = viewer.layers["unmixed_cyx"].data
+    assert out.shape == (3, 64, 64)
+    assert crosstalk_metrics(out, truth["fluorophores"][0, 0])["crosstalk"] < 0.02

@@ -41,7 +41,7 @@ def unmix_picasso_array(
     random_state: int = 0,
     step_size: float = 0.2,
     qn: int = 100,
-    pixel_bin_size: int = 16,
+    pixel_bin_size: int | None = 16,
     alpha_clip: float = 0.5,
     negativity_threshold: float = 0.0009,
     clip_every_n_iterations: int = 50,
@@ -72,7 +72,7 @@ def unmix_picasso_array(
         source→sink), or channel roles (indices of ``data``'s channels).
     pixel_bin_size, qn, step_size, alpha_clip, negativity_threshold, clip_every_n_iterations
         MATLAB scheme settings. Choose ``pixel_bin_size`` so that a plane has about
-        1000 blocks (16 for 512², 4 for 128²).
+        1000 blocks (16 for 512², 4 for 128²); ``None`` does that for you.
     mi_bins, alpha_max
         Source–sink MI histogram bins and alpha upper bound.
     max_iter, tolerance
@@ -179,7 +179,7 @@ def unmix_picasso(
     random_state: int = 0,
     step_size: float = 0.2,
     qn: int = 100,
-    pixel_bin_size: int = 16,
+    pixel_bin_size: int | None = 16,
     alpha_clip: float = 0.5,
     negativity_threshold: float = 0.0009,
     clip_every_n_iterations: int = 50,

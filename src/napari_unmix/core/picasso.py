@@ -39,6 +39,7 @@ __all__ = [
     "PicassoResult",
     "apply_picasso",
     "apply_unmixing",
+    "auto_pixel_bin_size",
     "build_source_sink_matrix",
     "crosstalk_metrics",
     "estimate_picasso",
@@ -68,6 +69,21 @@ IMPLEMENTATIONS: dict[str, dict[str, Any]] = {
 
 ALPHA_MODES = ("reference_t", "per_t", "fixed")
 OUTPUT_UNITS = ("own_channel", "input", "normalized")
+
+
+def auto_pixel_bin_size(shape_yx: Sequence[int], *, blocks: int = 1000) -> int:
+    """Power-of-two block size giving about ``blocks`` blocks per Y–X plane.
+
+    The MATLAB code bins its 512² images by 16 (1024 blocks); smaller images need smaller
+    blocks, or the MI is computed from too few values.
+
+    Examples
+    --------
+    >>> auto_pixel_bin_size((512, 512)), auto_pixel_bin_size((128, 128))
+    (16, 4)
+    """
+    side = np.sqrt(float(shape_yx[0]) * float(shape_yx[1]) / blocks)
+    return int(2 ** max(0, round(np.log2(max(side, 1.0)))))
 
 
 # ----------------------------------------------------------------------------- validation
@@ -265,7 +281,7 @@ def iter_estimate_picasso(
     random_state: int = 0,
     step_size: float = 0.2,
     qn: int = 100,
-    pixel_bin_size: int = 16,
+    pixel_bin_size: int | None = 16,
     alpha_clip: float = 0.5,
     negativity_threshold: float = 0.0009,
     clip_every_n_iterations: int = 50,
@@ -281,7 +297,8 @@ def iter_estimate_picasso(
     ``channels``, ``sink_channels`` and ``neutral_channels`` are channel indices of
     ``data``. ``reference_compatible=True`` runs the MATLAB scheme as the
     ``spectral-unmixing`` package does (sequential row updates, always ``max_iter``
-    iterations, max-normalised output).
+    iterations, max-normalised output). ``pixel_bin_size=None`` picks the block size
+    with :func:`auto_pixel_bin_size`.
     """
     validate_tzcyx(data, min_channels=2)
     if implementation not in IMPLEMENTATIONS:
@@ -299,6 +316,8 @@ def iter_estimate_picasso(
             f"({chans=}); select {need} channels or use 'matlab_n'"
         )
     n_t = data.shape[0]
+    if pixel_bin_size is None:
+        pixel_bin_size = auto_pixel_bin_size(data.shape[3:])
     if not 0 <= int(alpha_reference_t) < n_t:
         raise ValueError(f"{alpha_reference_t=} is outside the {n_t} time point(s)")
     _check_numbers(

@@ -41,6 +41,7 @@ from ..core.picasso import (
     PicassoResult,
     apply_picasso,
     apply_unmixing,
+    auto_pixel_bin_size,
     build_source_sink_matrix,
     iter_estimate_picasso,
 )
@@ -212,6 +213,9 @@ class PicassoWidget(QWidget):
             self.grid.takeAt(0).widget().deleteLater()
         self.checks = {}
         names = self._channel_names()
+        layers = self.selected_layers()
+        if layers:  # about 1000 blocks per plane for the MATLAB scheme
+            self.pixel_bin_size.setValue(auto_pixel_bin_size(layers[0].data.shape[-2:]))
         for k, name in enumerate(names):
             self.grid.addWidget(QLabel(f"{k}"), 0, k + 1)
             self.grid.addWidget(QLabel(f"{k}: {name}"), k + 1, 0)
