@@ -428,7 +428,7 @@ def iter_estimate_picasso(
             result.mixing[t] = fit.mixing
         else:  # input units: D U D⁻¹ acting on (I - b)
             result.matrix[t] = np.diag(scale) @ fit.matrix @ np.diag(1 / scale)
-            out_scale[t], result.mixing[t] = _own_channel_fit(planes, bg, prepared, fit)
+            out_scale[t], result.mixing[t] = _own_channel_fit(planes, bg, prepared, fit, rng)
             if result.output_units == "input":
                 out_scale[t] = scale
             elif result.output_units == "normalized":
@@ -445,18 +445,28 @@ def iter_estimate_picasso(
 
 
 def _own_channel_fit(
-    planes: np.ndarray, bg: np.ndarray, prepared: np.ndarray, fit: MatlabFit
+    planes: np.ndarray,
+    bg: np.ndarray,
+    prepared: np.ndarray,
+    fit: MatlabFit,
+    rng: np.random.Generator,
+    max_pixels: int = 100_000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Blind scale of the MATLAB output: regress every measured channel on the unmixed ones.
 
     Under ``I = M F`` with unit-diagonal ``M`` and outputs ``o_k = d_k F_k``, the
     coefficient of ``o_k`` in the fit of ``I_k`` is ``1 / d_k``: multiplying ``o_k`` by it
     gives ``F_k`` in the units of its own channel. Returns those factors and the fitted
-    mixing matrix (columns scaled to unit diagonal).
+    mixing matrix (columns scaled to unit diagonal). Uses at most ``max_pixels`` seeded
+    pixels (the replay is pixel-wise).
     """
     n = planes.shape[0]
-    out = replay(prepared, fit).reshape(n, -1).astype(np.float64)
-    meas = np.maximum(planes.reshape(n, -1) - bg[:, None], 0).astype(np.float64)
+    flat_prep, flat_meas = prepared.reshape(n, -1), planes.reshape(n, -1)
+    if flat_prep.shape[1] > max_pixels:
+        pick = np.sort(rng.choice(flat_prep.shape[1], max_pixels, replace=False))
+        flat_prep, flat_meas = flat_prep[:, pick], flat_meas[:, pick]
+    out = replay(flat_prep, fit).astype(np.float64)
+    meas = np.maximum(flat_meas - bg[:, None], 0).astype(np.float64)
     design = np.vstack([out, np.ones(out.shape[1])]).T
     coef = np.linalg.lstsq(design, meas.T, rcond=None)[0][:n].T  # meas_j ≈ Σ_k coef_jk o_k
     factors = np.diag(coef).copy()
