@@ -152,6 +152,10 @@ def test_reference_t_is_applied_consistently_and_per_t_estimates_each():
     assert per.estimated_t == [0, 1]
     fixed = estimate_picasso(data, alpha_mode="fixed", unmixing_matrix=ref.matrix[1])
     np.testing.assert_array_equal(fixed.matrix, ref.matrix)
+    two = estimate_picasso(data, channels=[0, 1], alpha_mode="fixed", unmixing_matrix=np.eye(2))
+    assert two.matrix.shape == (2, 2, 2)
+    with pytest.raises(ValueError, match="must be 2x2 or 2x2x2"):
+        estimate_picasso(data, channels=[0, 1], alpha_mode="fixed", unmixing_matrix=np.eye(3))
 
 
 def test_build_source_sink_matrix_roles():

@@ -310,7 +310,7 @@ def iter_estimate_picasso(
     chans = validate_channels(channels, data.shape[2])
     n = len(chans)
     need = IMPLEMENTATIONS[implementation]["n_channels"]
-    if need is not None and n != need:
+    if need is not None and n != need and alpha_mode != "fixed":
         raise ValueError(
             f"implementation={implementation!r} needs exactly {need} channels, got {n} "
             f"({chans=}); select {need} channels or use 'matlab_n'"
