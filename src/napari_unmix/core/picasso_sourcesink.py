@@ -149,11 +149,12 @@ def iter_source_sink(
                 return mi(base - a * src)  # unclipped: over-subtraction raises the MI
 
             if sweep == 0:
-                alpha[source, sink] = _search(objective, 0.0, span, grid=grid, xatol=xatol)
+                first = max(xatol, window[source, sink] / 10)  # later sweeps refine
+                alpha[source, sink] = _search(objective, 0.0, span, grid=grid, xatol=first)
                 continue
             w, a0 = window[source, sink], alpha[source, sink]
             lo, hi = max(0.0, a0 - w), min(span, a0 + w)
-            new = _search(objective, lo, hi, grid=5, xatol=min(xatol, w / 8))
+            new = _search(objective, lo, hi, grid=5, xatol=max(xatol, w / 10))
             at_edge = (new - lo < w / 4 and lo > 0) or (hi - new < w / 4 and hi < span)
             window[source, sink] = w if at_edge else w / 2
             alpha[source, sink] = new
