@@ -139,7 +139,7 @@ def iter_source_sink(
     for sweep in range(max_iter):
         before = alpha.copy()
         for source, sink in relations:
-            pure = np.linalg.solve(np.eye(n_ch) + alpha.T, x)  # progressively unmixed
+            pure = np.linalg.inv(np.eye(n_ch) + alpha.T) @ x  # progressively unmixed
             src = np.maximum(pure[source], 0)
             others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
             base = x[sink] - sum(alpha[k, sink] * np.maximum(pure[k], 0) for k in others)
