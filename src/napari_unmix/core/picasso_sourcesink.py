@@ -16,9 +16,11 @@ implementation (alphas driven to the bound, most sink pixels clipped to zero):
    spike of zeros;
 2. sources are the **progressively unmixed** channels ``F`` (not the raw, mixed ones), so
    a source that itself contains the sink's fluorophore does not eat the sink's signal;
-3. sweeps over all sinks repeat (Gauss–Seidel): a coarse grid over ``[0, alpha_max]``
-   first, then a search in a trust window around each alpha that halves whenever the
-   optimum falls inside it, until no alpha moves by more than ``tolerance``.
+3. sweeps over all sinks repeat (Gauss–Seidel): a coarse grid plus Brent over
+   ``[0, alpha_max]`` first, then a 5-point pattern search in a window around each alpha
+   that halves whenever the best point is inside it (and moves when it is on an edge),
+   until no alpha moves by more than ``tolerance`` and every window is below
+   ``2 * tolerance``.
 """
 
 from __future__ import annotations
@@ -152,17 +154,20 @@ def iter_source_sink(
                 first = max(xatol, window[source, sink] / 10)  # later sweeps refine
                 alpha[source, sink] = _search(objective, 0.0, span, grid=grid, xatol=first)
                 continue
+            # pattern search: 5 points over [a - w, a + w]; the window halves when the
+            # best point is inside, and moves (same size) when it is on an edge
             w, a0 = window[source, sink], alpha[source, sink]
-            lo, hi = max(0.0, a0 - w), min(span, a0 + w)
-            new = _search(objective, lo, hi, grid=5, xatol=max(xatol, w / 10))
-            at_edge = (new - lo < w / 4 and lo > 0) or (hi - new < w / 4 and hi < span)
-            window[source, sink] = w if at_edge else w / 2
-            alpha[source, sink] = new
+            xs = np.clip(a0 + w * np.array([-1.0, -0.5, 0.0, 0.5, 1.0]), 0.0, span)
+            k = int(np.argmin([objective(float(v)) for v in xs]))
+            on_edge = k in (0, 4) and 0.0 < xs[k] < span
+            window[source, sink] = w if on_edge else w / 2
+            alpha[source, sink] = float(xs[k])
         change = float(np.max(np.abs(alpha - before))) if relations else 0.0
         fit.max_change.append(change)
         fit.iterations = sweep + 1
         yield {"iteration": sweep + 1, "max_change": change}
-        if sweep > 0 and change <= tolerance:
+        settled = max((window[i, j] for i, j in relations), default=0.0) <= 2 * tolerance
+        if sweep > 0 and change <= tolerance and settled:
             fit.converged = True
             break
     return fit
