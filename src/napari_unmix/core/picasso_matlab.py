@@ -236,7 +236,7 @@ class _BatchPairMI:
         k, n = sources.shape
         self.n = n
         isrc = np.stack([_quantise(row, qn) for row in sources])
-        self.isrc = isrc
+        self.isrc = isrc.astype(np.int32 if k * self.width**2 < 2**31 else np.int64)
         self.table = _clogc_table(n)
         counts = np.bincount(
             (isrc + self.width * np.arange(k)[:, None]).ravel(), minlength=k * self.width
@@ -249,12 +249,20 @@ class _BatchPairMI:
         v = self.sinks[rows] - alphas[:, None] * self.sources[rows]
         scale = np.abs(v).max(axis=1)
         ok = scale > 1e-12
-        q = np.full(v.shape, self.qn, dtype=np.intp)
-        q[ok] = (self.qn * v[ok] / scale[ok, None]).astype(np.intp) + self.qn
-        slot = np.arange(m)[:, None]
-        h_snk = self.table[np.bincount((q + w * slot).ravel(), minlength=m * w)]
+        code_type = np.int32 if m * w * w < 2**31 else np.int64
+        if ok.all():
+            q = (self.qn * v / scale[:, None]).astype(code_type)
+            q += self.qn
+        else:  # a vanishing row quantises to the middle level
+            q = np.full(v.shape, self.qn, dtype=code_type)
+            q[ok] = (self.qn * v[ok] / scale[ok, None]).astype(code_type) + self.qn
+        slot = np.arange(m, dtype=code_type)[:, None] * w
+        q += slot  # row-offset sink levels: one bincount for all rows
+        h_snk = self.table[np.bincount(q.ravel(), minlength=m * w)]
         h_snk = h_snk.reshape(m, w).sum(axis=1)
-        codes = ((slot * w + q) * w + self.isrc[rows]).ravel()
+        q *= w
+        q += self.isrc[rows]
+        codes = q.ravel()
         codes.sort()
         flags = np.ones(codes.size + 1, dtype=bool)
         np.not_equal(codes[1:], codes[:-1], out=flags[1:-1])
