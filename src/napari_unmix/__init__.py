@@ -76,6 +76,9 @@ _EXPORTS: dict[str, str] = {
     "read_pixel_spectra": "napari_unmix.api.hsmap",
     "write_map_report": "napari_unmix.api.hsmap",
     "Preprocessing": "napari_unmix.core.preprocess",
+    # PICASSO blind unmixing
+    "unmix_picasso": "napari_unmix.api.picasso",
+    "unmix_picasso_array": "napari_unmix.api.picasso",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,0 +1,416 @@
+"""Dock widget "PICASSO unmixing": blind unmixing of N channel layers, automatic or manual.
+
+Thin driver: gathers layers and settings, runs
+:func:`napari_unmix.core.picasso.iter_estimate_picasso` in a ``thread_worker`` (progress
+bar, cancel), and adds ``unmixed_<name>`` layers. The manual mode shows one slider per
+source→sink relation and re-unmixes the displayed slice live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from napari.layers import Image
+from napari.qt.threading import thread_worker
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.axes import from_tzcyx, to_tzcyx
+from ..core.picasso import (
+    IMPLEMENTATIONS,
+    PicassoResult,
+    apply_picasso,
+    apply_unmixing,
+    auto_pixel_bin_size,
+    build_source_sink_matrix,
+    iter_estimate_picasso,
+)
+from ..core.picasso_sourcesink import SourceSinkFit
+from ..core.report import describe_array, start_report
+
+__all__ = ["PicassoWidget", "gather_channels", "make_picasso_widget"]
+
+_LAYER_AXES = {2: "YX", 3: "ZYX", 4: "TZYX"}
+_SLIDER_STEPS = 1000
+
+
+def gather_channels(layers: list[Image]) -> tuple[np.ndarray, list[str], str | None]:
+    """TZCYX array from several single-channel layers or one multichannel layer.
+
+    Returns the data, the channel names and the axes of the single multichannel layer
+    (None when the channels came from separate layers).
+    """
+    if not layers:
+        raise ValueError("tick the image layers to unmix (one per channel, or one multichannel)")
+    if len(layers) == 1:
+        layer = layers[0]
+        axes = layer.metadata.get("axes") if "C" in str(layer.metadata.get("axes", "")) else None
+        data = to_tzcyx(layer.data, axes)
+        if data.shape[2] < 2:
+            raise ValueError(
+                f"layer {layer.name!r} has one channel; tick one layer per channel instead"
+            )
+        return (
+            data,
+            [f"{layer.name} C{c}" for c in range(data.shape[2])],
+            axes or "TZCYX"[-layer.ndim :],
+        )
+    shapes = {tuple(layer.data.shape) for layer in layers}
+    if len(shapes) != 1:
+        raise ValueError(
+            f"the ticked layers differ in shape {sorted(shapes)}; tick equal-sized ones"
+        )
+    ndim = layers[0].ndim
+    if ndim not in _LAYER_AXES:
+        raise ValueError(f"layers with {ndim} dimensions are not supported (2-D to 4-D TZYX)")
+    planes = [to_tzcyx(np.asarray(layer.data), _LAYER_AXES[ndim]) for layer in layers]
+    return np.concatenate(planes, axis=2), [layer.name for layer in layers], None
+
+
+class PicassoWidget(QWidget):
+    """Dock widget; every control is a public attribute for scripts and tests."""
+
+    def __init__(self, viewer: Any) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.worker = None
+        self.result: PicassoResult | None = None
+        self._data: np.ndarray | None = None
+        self._names: list[str] = []
+        self._layers: list[Image] = []
+        self.sliders: dict[tuple[int, int], QSlider] = {}
+
+        self.layer_list = QListWidget()
+        self.refresh_button = QPushButton("Refresh layers")
+        self.implementation = QComboBox()
+        for key, spec in IMPLEMENTATIONS.items():
+            self.implementation.addItem(spec["label"], key)
+            self.implementation.setItemData(
+                self.implementation.count() - 1, spec["doc"], Qt.ToolTipRole
+            )
+        self.implementation.setCurrentIndex(list(IMPLEMENTATIONS).index("source_sink_n"))
+        self.max_iter = QSpinBox(minimum=1, maximum=10_000, value=200)
+        self.tolerance = QDoubleSpinBox(
+            decimals=5, minimum=0, maximum=1, value=1e-4, singleStep=1e-4
+        )
+        self.pixel_bin_size = QSpinBox(minimum=1, maximum=256, value=16)
+        self.alpha_max = QDoubleSpinBox(
+            decimals=2, minimum=0.01, maximum=10, value=1.0, singleStep=0.1
+        )
+        self.grid_box = QGroupBox("Source (row) → sink (column)")
+        self.grid = QGridLayout(self.grid_box)
+        self.all_button = QPushButton("All → all")
+        self.none_button = QPushButton("None")
+        self.sinks_edit = QLineEdit(placeholderText="sinks, e.g. 2 (empty: all)")
+        self.neutral_edit = QLineEdit(placeholderText="neutral, e.g. 3")
+        self.roles_button = QPushButton("Apply roles")
+        self.run_button = QPushButton("Run")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.matrix_label = QLabel("")
+        self.matrix_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.manual = QCheckBox("Manual mode (alpha sliders, current slice)")
+        self.slider_box = QGroupBox("Manual alphas")
+        self.slider_layout = QFormLayout(self.slider_box)
+        self.slider_box.setVisible(False)
+        self.checks: dict[tuple[int, int], QCheckBox] = {}
+
+        form = QFormLayout()
+        form.addRow("Implementation", self.implementation)
+        form.addRow("max_iter", self.max_iter)
+        form.addRow("tolerance", self.tolerance)
+        form.addRow("pixel_bin_size (MATLAB)", self.pixel_bin_size)
+        form.addRow("alpha_max (source-sink)", self.alpha_max)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        shortcuts = QHBoxLayout()
+        shortcuts.addWidget(self.all_button)
+        shortcuts.addWidget(self.none_button)
+        roles = QHBoxLayout()
+        roles.addWidget(self.sinks_edit)
+        roles.addWidget(self.neutral_edit)
+        roles.addWidget(self.roles_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Channels (tick one layer per channel, or one multichannel layer)"))
+        layout.addWidget(self.layer_list)
+        layout.addWidget(self.refresh_button)
+        layout.addLayout(form)
+        layout.addWidget(self.grid_box)
+        layout.addLayout(shortcuts)
+        layout.addLayout(roles)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.matrix_label)
+        layout.addWidget(self.manual)
+        layout.addWidget(self.slider_box)
+
+        self.refresh_button.clicked.connect(self.refresh_layers)
+        self.layer_list.itemChanged.connect(lambda _item: self._rebuild_grid())
+        self.all_button.clicked.connect(lambda: self._set_all(True))
+        self.none_button.clicked.connect(lambda: self._set_all(False))
+        self.roles_button.clicked.connect(self.apply_roles)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.manual.toggled.connect(self._toggle_manual)
+        self.viewer.layers.events.inserted.connect(lambda _e: self.refresh_layers())
+        self.viewer.layers.events.removed.connect(lambda _e: self.refresh_layers())
+        self.viewer.dims.events.current_step.connect(lambda _e: self.update_manual())
+        self.refresh_layers()
+
+    # ------------------------------------------------------------------ inputs
+    def refresh_layers(self) -> None:
+        ticked = {layer.name for layer in self.selected_layers()}
+        self.layer_list.blockSignals(True)
+        self.layer_list.clear()
+        for layer in self.viewer.layers:
+            if isinstance(layer, Image) and not layer.name.startswith(("unmixed_", "manual_")):
+                item = QListWidgetItem(layer.name)
+                item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+                fresh = not ticked and not layer.rgb
+                item.setCheckState(Qt.Checked if layer.name in ticked or fresh else Qt.Unchecked)
+                self.layer_list.addItem(item)
+        self.layer_list.blockSignals(False)
+        self._rebuild_grid()
+
+    def selected_layers(self) -> list[Image]:
+        names = [
+            self.layer_list.item(i).text()
+            for i in range(self.layer_list.count())
+            if self.layer_list.item(i).checkState() == Qt.Checked
+        ]
+        return [self.viewer.layers[n] for n in names if n in self.viewer.layers]
+
+    def _channel_names(self) -> list[str]:
+        try:
+            return gather_channels(self.selected_layers())[1]
+        except ValueError:
+            return []
+
+    def _rebuild_grid(self) -> None:
+        while self.grid.count():
+            self.grid.takeAt(0).widget().deleteLater()
+        self.checks = {}
+        names = self._channel_names()
+        layers = self.selected_layers()
+        if layers:  # about 1000 blocks per plane for the MATLAB scheme
+            self.pixel_bin_size.setValue(auto_pixel_bin_size(layers[0].data.shape[-2:]))
+        for k, name in enumerate(names):
+            self.grid.addWidget(QLabel(f"{k}"), 0, k + 1)
+            self.grid.addWidget(QLabel(f"{k}: {name}"), k + 1, 0)
+            for j in range(len(names)):
+                box = QCheckBox()
+                box.setChecked(k != j)
+                box.setEnabled(k != j)
+                self.grid.addWidget(box, k + 1, j + 1)
+                if k != j:
+                    self.checks[(k, j)] = box
+
+    def _set_all(self, on: bool) -> None:
+        for box in self.checks.values():
+            box.setChecked(on)
+
+    def apply_roles(self) -> None:
+        """Tick the grid from sink / neutral channel numbers (every other channel a source)."""
+        try:
+            sinks = [int(v) for v in self.sinks_edit.text().replace(",", " ").split()]
+            neutral = [int(v) for v in self.neutral_edit.text().replace(",", " ").split()]
+            m = build_source_sink_matrix(
+                len(self._channel_names()), sink_channels=sinks or None, neutral_channels=neutral
+            )
+        except ValueError as err:
+            show_error(f"roles: {err} (give channel numbers of the grid, e.g. '0 2')")
+            return
+        for (i, j), box in self.checks.items():
+            box.setChecked(bool(m[i, j] == -1))
+
+    def source_sink_matrix(self) -> np.ndarray:
+        n = len(self._channel_names())
+        m = np.eye(n, dtype=int)
+        for (i, j), box in self.checks.items():
+            if box.isChecked():
+                m[i, j] = -1
+        return m
+
+    # ------------------------------------------------------------------ run
+    def run(self, *, start: bool = True):
+        """Start the estimation in a worker (``start=False``: return it unstarted)."""
+        try:
+            data, names, axes = gather_channels(self.selected_layers())
+        except ValueError as err:
+            show_error(str(err))
+            return None
+        impl = self.implementation.currentData()
+        kwargs: dict[str, Any] = {
+            "implementation": impl,
+            "max_iter": self.max_iter.value(),
+            "tolerance": self.tolerance.value(),
+            "pixel_bin_size": self.pixel_bin_size.value(),
+            "alpha_max": self.alpha_max.value(),
+        }
+        if impl == "source_sink_n":
+            kwargs["source_sink_matrix"] = self.source_sink_matrix()
+        self._data, self._names, self._layers = data, names, self.selected_layers()
+        self._axes = axes
+        self.progress.setRange(0, kwargs["max_iter"])
+        self.progress.setValue(0)
+
+        @thread_worker
+        def work():
+            gen = iter_estimate_picasso(data, **kwargs)
+            while True:
+                try:
+                    item = next(gen)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                yield item
+            return result, apply_picasso(data, result), kwargs
+
+        self.worker = work()
+        self.worker.yielded.connect(lambda item: self.progress.setValue(item["iteration"]))
+        self.worker.returned.connect(self._on_done)
+        self.worker.errored.connect(lambda err: show_error(f"PICASSO failed: {err}"))
+        self.worker.finished.connect(self._on_finished)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        if start:
+            self.worker.start()
+        return self.worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.quit()
+            show_info("PICASSO cancelled; no layers were added")
+
+    def _on_finished(self) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_done(self, payload) -> None:
+        result, out, kwargs = payload
+        self.result = result
+        report = start_report("picasso", kwargs, data=describe_array(self._data, axes="TZCYX"))
+        report["result"] = result.summary()
+        self._add_layers(out, "unmixed_", {"report": report})
+        shown = result.mixing if result.mixing is not None else result.matrix
+        self.matrix_label.setText(
+            "estimated mixing (rows = channels, unit diagonal):\n"
+            + np.array2string(np.asarray(shown)[0], precision=3, suppress_small=True)
+        )
+        self._build_sliders()
+
+    def _add_layers(self, out: np.ndarray, prefix: str, metadata: dict) -> None:
+        if self._axes is None:  # one layer per channel
+            for k, layer in enumerate(self._layers):
+                data = from_tzcyx(out[:, :, k : k + 1], "TZCYX")[:, :, 0]
+                data = data.reshape(layer.data.shape)
+                self._put_layer(f"{prefix}{layer.name}", data, layer, metadata)
+        else:
+            layer = self._layers[0]
+            self._put_layer(f"{prefix}{layer.name}", from_tzcyx(out, self._axes), layer, metadata)
+
+    def _put_layer(self, name: str, data: np.ndarray, like: Image, metadata: dict) -> None:
+        if name in self.viewer.layers:
+            self.viewer.layers[name].data = data
+            self.viewer.layers[name].metadata.update(metadata)
+            return
+        self.viewer.add_image(
+            data,
+            name=name,
+            scale=like.scale,
+            translate=like.translate,
+            colormap=like.colormap,
+            blending="additive",
+            metadata=dict(metadata),
+        )
+
+    # ------------------------------------------------------------------ manual mode
+    def _build_sliders(self) -> None:
+        while self.slider_layout.rowCount():
+            self.slider_layout.removeRow(0)
+        self.sliders = {}
+        if self.result is None or self.result.mixing is None:
+            return
+        mixing = self.result.mixing[0]
+        for (i, j), box in self.checks.items():
+            if not box.isChecked():
+                continue
+            slider = QSlider(Qt.Horizontal)
+            slider.setRange(0, _SLIDER_STEPS)
+            value = float(np.clip(mixing[j, i], 0, self.alpha_max.value()))
+            slider.setValue(round(value / self.alpha_max.value() * _SLIDER_STEPS))
+            slider.valueChanged.connect(lambda _v: self.update_manual())
+            self.slider_layout.addRow(f"{i} → {j}", slider)
+            self.sliders[(i, j)] = slider
+
+    def manual_alphas(self) -> np.ndarray:
+        """Slider values as ``alpha[source, sink]``."""
+        n = len(self._names)
+        alpha = np.zeros((n, n))
+        for (i, j), slider in self.sliders.items():
+            alpha[i, j] = slider.value() / _SLIDER_STEPS * self.alpha_max.value()
+        return alpha
+
+    def _toggle_manual(self, on: bool) -> None:
+        self.slider_box.setVisible(on)
+        if on and not self.sliders:
+            show_info("run an estimation first: the sliders start from its values")
+        self.update_manual()
+
+    def update_manual(self) -> None:
+        """Re-unmix the displayed T/Z slice with the slider alphas (source-sink model)."""
+        if not self.manual.isChecked() or self._data is None or not self.sliders:
+            return
+        step = self.viewer.dims.current_step
+        n_t, n_z = self._data.shape[:2]
+        ndim = self.viewer.dims.ndim
+        t = step[0] if ndim >= 4 and n_t > 1 else 0
+        z = step[ndim - 3] if ndim >= 3 and n_z > 1 else 0
+        t, z = min(int(t), n_t - 1), min(int(z), n_z - 1)
+        plane = self._data[t : t + 1, z : z + 1]
+        matrix = SourceSinkFit(alpha=self.manual_alphas()).matrix
+        bg = self.result.background[t] if self.result is not None else None
+        out = apply_unmixing(plane, matrix, background=bg)
+        for k, name in enumerate(self._names):
+            layer = self._layers[k] if self._axes is None else self._layers[0]
+            lname = f"manual_{name}"
+            img = out[0, 0, k]
+            if lname in self.viewer.layers:
+                self.viewer.layers[lname].data = img
+            else:
+                self.viewer.add_image(
+                    img,
+                    name=lname,
+                    scale=layer.scale[-2:],
+                    translate=layer.translate[-2:],
+                    blending="additive",
+                    metadata={"manual_alpha": self.manual_alphas().tolist(), "t": t, "z": z},
+                )
+            self.viewer.layers[lname].metadata["manual_alpha"] = self.manual_alphas().tolist()
+
+
+def make_picasso_widget(viewer: Any) -> PicassoWidget:
+    """npe2 widget factory."""
+    return PicassoWidget(viewer)
