@@ -48,7 +48,7 @@ from ..core.picasso import (
 from ..core.picasso_sourcesink import SourceSinkFit
 from ..core.report import describe_array, start_report
 
-__all__ = ["PicassoWidget", "gather_channels", "make_picasso_widget"]
+__all__ = ["PicassoWidget", "gather_channels"]
 
 _LAYER_AXES = {2: "YX", 3: "ZYX", 4: "TZYX"}
 _SLIDER_STEPS = 1000
@@ -90,7 +90,8 @@ def gather_channels(layers: list[Image]) -> tuple[np.ndarray, list[str], str | N
 class PicassoWidget(QWidget):
     """Dock widget; every control is a public attribute for scripts and tests."""
 
-    def __init__(self, viewer: Any) -> None:
+    def __init__(self, napari_viewer: Any) -> None:
+        viewer = napari_viewer
         super().__init__()
         self.viewer = viewer
         self.worker = None
@@ -409,8 +410,3 @@ class PicassoWidget(QWidget):
                     metadata={"manual_alpha": self.manual_alphas().tolist(), "t": t, "z": z},
                 )
             self.viewer.layers[lname].metadata["manual_alpha"] = self.manual_alphas().tolist()
-
-
-def make_picasso_widget(viewer: Any) -> PicassoWidget:
-    """npe2 widget factory."""
-    return PicassoWidget(viewer)
