@@ -315,6 +315,36 @@ def _shift_for_cosine(axis, base_kwargs, target_cos):
     return (lo + hi) / 2
 
 
+def _soft_beads(yy, xx, centers, radii, amplitudes) -> np.ndarray:
+    """Soft disks (logistic edge, 1 px wide); overlapping beads take the brighter value."""
+    d = np.sqrt(
+        (yy[None] - centers[:, 0, None, None]) ** 2 + (xx[None] - centers[:, 1, None, None]) ** 2
+    )
+    beads = 1.0 / (1.0 + np.exp(d - radii[:, None, None]))
+    return (beads * amplitudes[:, None, None]).max(axis=0)
+
+
+def _assemble_bead_cube(rng, axis, spectra, maps, names, background_level, noise_sigma):
+    """Cube = spectra ⊗ maps + smooth background gradient ⊗ broad spectrum + noise, and truth."""
+    shape = maps.shape[1:]
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    bg_spectrum = resonance_spectrum(axis, [2950.0], [400.0], [1.0])
+    bg_map = background_level * (0.5 + 0.5 * (yy / shape[0] + xx / shape[1]) / 2)
+    cube = np.einsum("kc,kyx->cyx", spectra, maps) + bg_spectrum[:, None, None] * bg_map[None]
+    if noise_sigma > 0:
+        cube = cube + rng.normal(0, noise_sigma, size=cube.shape)
+    return cube.astype(np.float32), {
+        "spectra": spectra.astype(np.float32),
+        "abundances": maps,
+        "names": names,
+        "spectral_axis": axis,
+        "spectral_units": "cm-1",
+        "background_spectrum": bg_spectrum.astype(np.float32),
+        "background_map": bg_map.astype(np.float32),
+        "noise_sigma": noise_sigma,
+    }
+
+
 def make_bead_cube(
     *,
     shape: tuple[int, int] = (128, 128),
@@ -379,28 +409,9 @@ def make_bead_cube(
             centers[:2] = all_centers[0][:2] + rng.normal(0, radius_range[0], size=(2, 2))
         all_centers.append(centers)
         radii = rng.uniform(*radius_range, n_beads)
-        d = np.sqrt(
-            (yy[None] - centers[:, 0, None, None]) ** 2
-            + (xx[None] - centers[:, 1, None, None]) ** 2
-        )
-        beads = 1.0 / (1.0 + np.exp((d - radii[:, None, None]) / 1.0))  # soft disks
         amp = rng.uniform(0.7, 1.0, n_beads) * (weak_factor if i == 3 else 1.0)
-        maps[i] = (beads * amp[:, None, None]).max(axis=0)
-    bg_spectrum = resonance_spectrum(axis, [2950.0], [400.0], [1.0])
-    bg_map = background_level * (0.5 + 0.5 * (yy / shape[0] + xx / shape[1]) / 2)
-    cube = np.einsum("kc,kyx->cyx", spectra, maps) + bg_spectrum[:, None, None] * bg_map[None]
-    if noise_sigma > 0:
-        cube = cube + rng.normal(0, noise_sigma, size=cube.shape)
-    return cube.astype(np.float32), {
-        "spectra": spectra.astype(np.float32),
-        "abundances": maps,
-        "names": names,
-        "spectral_axis": axis,
-        "spectral_units": "cm-1",
-        "background_spectrum": bg_spectrum.astype(np.float32),
-        "background_map": bg_map.astype(np.float32),
-        "noise_sigma": noise_sigma,
-    }
+        maps[i] = _soft_beads(yy, xx, centers, radii, amp)
+    return _assemble_bead_cube(rng, axis, spectra, maps, names, background_level, noise_sigma)
 
 
 # ----------------------------------------------------------------------------- STNMF
@@ -543,28 +554,10 @@ def make_similar_bead_cube(
     for i in range(k):
         centers = _random_centers(rng, n_beads, shape, r_hi)
         radii = rng.uniform(r_lo, r_hi, n_beads)
-        d = np.sqrt(
-            (yy[None] - centers[:, 0, None, None]) ** 2
-            + (xx[None] - centers[:, 1, None, None]) ** 2
-        )
-        beads = 1.0 / (1.0 + np.exp((d - radii[:, None, None]) / 1.0))
         amp = rng.uniform(0.7, 1.0, n_beads) * (weak_factor if i == k - 1 else 1.0)
-        maps[i] = (beads * amp[:, None, None]).max(axis=0)
-    bg_spectrum = resonance_spectrum(axis, [2950.0], [400.0], [1.0])
-    bg_map = background_level * (0.5 + 0.5 * (yy / shape[0] + xx / shape[1]) / 2)
-    cube = np.einsum("kc,kyx->cyx", spectra, maps) + bg_spectrum[:, None, None] * bg_map[None]
-    if noise_sigma > 0:
-        cube = cube + rng.normal(0, noise_sigma, size=cube.shape)
-    return cube.astype(np.float32), {
-        "spectra": spectra.astype(np.float32),
-        "abundances": maps,
-        "names": [f"shoulder-{int(c)}" for c in extra[:-1]] + [f"weak-{int(extra[-1])}"],
-        "spectral_axis": axis,
-        "spectral_units": "cm-1",
-        "background_spectrum": bg_spectrum.astype(np.float32),
-        "background_map": bg_map.astype(np.float32),
-        "noise_sigma": noise_sigma,
-    }
+        maps[i] = _soft_beads(yy, xx, centers, radii, amp)
+    names = [f"shoulder-{int(c)}" for c in extra[:-1]] + [f"weak-{int(extra[-1])}"]
+    return _assemble_bead_cube(rng, axis, spectra, maps, names, background_level, noise_sigma)
 
 
 def make_ste_sparse(
