@@ -265,3 +265,35 @@ def test_four_d_stack_reference_slice(make_napari_viewer, qtbot):
     np.testing.assert_allclose(w.scale, (2.0, 0.5, 0.5))
     for j in range(4):  # slice 1 (NNLS with the reference H) shows the same structures
         assert np.corrcoef(res.W[0, j].ravel(), res.W[1, j].ravel())[0, 1] > 0.95
+
+
+def test_plugin_menu_widgets_share_one_manager(make_napari_viewer, monkeypatch):
+    from pathlib import Path
+
+    import napari_unmix
+    from napari_unmix.widgets.nnmf import NNMFWidget
+    from napari_unmix.widgets.roi_manager import RoiManagerWidget, roi_manager_for
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-unmix", "bead_cube")
+    _, nnmf = viewer.window.add_plugin_dock_widget("napari-unmix", "Unmix (NNMF / NNLS)")
+    manager = roi_manager_for(viewer)
+    assert isinstance(nnmf, NNMFWidget) and isinstance(manager, RoiManagerWidget)
+    assert nnmf.manager is manager and manager.analysis is nnmf
+    assert manager.model.cube.shape == (64, 128, 128)
+    assert viewer.window.add_plugin_dock_widget("napari-unmix", "ROI manager")[1] is manager
+    assert manager.open_analysis() is nnmf
+    # "Suggest ROIs" asks napari for the suggester's dock by its manifest name
+    import yaml
+
+    from napari_unmix.widgets.roi_manager import SUGGESTER_NAME
+
+    manifest = Path(napari_unmix.__file__).with_name("napari.yaml")
+    names = [
+        w["display_name"] for w in yaml.safe_load(manifest.read_text())["contributions"]["widgets"]
+    ]
+    assert SUGGESTER_NAME in names
+    calls = []
+    monkeypatch.setattr(viewer.window, "add_plugin_dock_widget", lambda *a: calls.append(a))
+    manager.open_suggester()
+    assert calls == [("napari-unmix", SUGGESTER_NAME)]

@@ -36,7 +36,7 @@ from ..core.nmf import SOLVERS
 from ..core.seeds import W_MODES, prepare_seeds
 from ._ui import guarded
 
-__all__ = ["METHODS", "NNMFWidget", "make_nnmf_widget", "run_method"]
+__all__ = ["METHODS", "NNMFWidget", "run_method"]
 
 
 # ----------------------------------------------------------------------------- methods
@@ -168,25 +168,20 @@ def run_method(
     return result
 
 
-def make_nnmf_widget(viewer: Any) -> NNMFWidget:
-    """npe2 widget factory: the analysis dock, linked to the viewer's ROI manager."""
-    from .roi_manager import make_roi_manager_widget
-
-    manager = make_roi_manager_widget(viewer)
-    if manager.parent() is None:
-        viewer.window.add_dock_widget(manager, name="ROI manager", area="right")
-    if manager.analysis is None:
-        manager.analysis = NNMFWidget(viewer, manager=manager)
-    return manager.analysis
-
-
 # ----------------------------------------------------------------------------- widget
 class NNMFWidget(QWidget):
     """Method, seeds, solver and 4-D settings; Test seeds, Run, Cancel."""
 
-    def __init__(self, viewer: Any, *, manager: Any) -> None:
+    def __init__(self, napari_viewer: Any, *, manager: Any = None) -> None:
         super().__init__()
+        viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)  # napari's proxy
         self.viewer = viewer
+        if manager is None:  # opened from the Plugins menu: find or open the ROI manager
+            from .roi_manager import MANAGER_NAME, roi_manager_for
+
+            manager = roi_manager_for(viewer)
+            if manager is None:
+                manager = viewer.window.add_plugin_dock_widget("napari-unmix", MANAGER_NAME)[1]
         self.manager = manager
         self.worker = None
         self.last_result = None
@@ -267,6 +262,13 @@ class NNMFWidget(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.info)
         self.apply_settings(DEFAULTS)
+        self.link(manager)
+
+    def link(self, manager: Any) -> None:
+        """Become the analysis dock of ``manager`` (one per ROI manager)."""
+        self.manager = manager
+        manager.analysis = self
+        self.model_changed()
 
     # ------------------------------------------------------------------ settings
     def settings(self) -> dict[str, Any]:

@@ -42,9 +42,12 @@ from ._ui import guarded, hyperspectral_layers, layer_cube, yx_scale
 from .resonance_table import ResonanceTable
 from .roi_model import RoiModel, component_color
 
-__all__ = ["RoiManagerWidget", "make_roi_manager_widget", "roi_manager_for"]
+__all__ = ["RoiManagerWidget", "roi_manager_for"]
 
 _MANAGERS: dict[int, weakref.ref] = {}
+#: display names in napari.yaml
+MANAGER_NAME, ANALYSIS_NAME = "ROI manager", "Unmix (NNMF / NNLS)"
+SUGGESTER_NAME = "ROI suggester"
 COLUMNS = ["name", "comp.", "colour", "show", "bg", "subtract", "scale", "offset", "source", ""]
 
 
@@ -54,16 +57,13 @@ def roi_manager_for(viewer) -> RoiManagerWidget | None:
     return ref() if ref is not None else None
 
 
-def make_roi_manager_widget(viewer: Any) -> RoiManagerWidget:
-    """npe2 widget factory: the ROI manager for ``viewer``."""
-    return roi_manager_for(viewer) or RoiManagerWidget(viewer)
-
-
 class RoiManagerWidget(QWidget):
-    """The ROI manager dock (see the module docstring)."""
+    """The ROI manager dock (see the module docstring); one per viewer."""
 
-    def __init__(self, viewer: Any) -> None:
+    def __init__(self, napari_viewer: Any) -> None:
         super().__init__()
+        # napari passes a public-only proxy from the Plugins menu: keep the viewer itself
+        viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)
         self.viewer = viewer
         self.model: RoiModel | None = None
         self.image_layer = None
@@ -463,9 +463,9 @@ class RoiManagerWidget(QWidget):
     def open_suggester(self) -> None:
         """Open the ROI suggester dock when it is installed (another napari-unmix tool)."""
         try:
-            self.viewer.window.add_plugin_dock_widget("napari-unmix", "ROI suggester")
-        except (KeyError, ValueError, AttributeError, RuntimeError):
-            notifications.show_info("the ROI suggester is not available in this installation")
+            self.viewer.window.add_plugin_dock_widget("napari-unmix", SUGGESTER_NAME)
+        except Exception as err:  # a missing or broken optional tool must not crash the manager
+            notifications.show_warning(f"could not open the ROI suggester: {err}")
 
     def open_analysis(self):
         """Open (or show) the seeded NNMF / NNLS analysis dock linked to this manager."""
