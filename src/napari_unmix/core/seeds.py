@@ -380,6 +380,7 @@ def _resonance_seed(
         raise ValueError(f"no free pixel left for the resonance seed at {pos:g}")
     taken[top] = True
     info["H"] = f"mean of top {top.size} pixels by {rank_by} in {pos:g} ± {width:g}"
+    info["seed_pixels"] = np.column_stack(np.unravel_index(top, cube.shape[1:]))
     return img, X[top].mean(axis=0), info
 
 
@@ -585,6 +586,8 @@ def prepare_seeds(
                 W_img[j], prov[j]["W"] = img, info["W"]
             if h is not None:
                 H[j], prov[j]["H"] = np.maximum(h, 0.0), info["H"]
+            if "seed_pixels" in info:  # (n, 2) Y, X of the pixels averaged for H
+                prov[j]["seed_pixels"] = info["seed_pixels"]
         if comp.background and W_img[j] is None and background_projection is not None:
             W_img[j] = _background_map(data, background_projection, background_smooth)
             lock_W[j] = True

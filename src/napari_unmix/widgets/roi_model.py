@@ -1,0 +1,579 @@
+"""The ROI manager's state without Qt: rows, components, masks from shapes, presets.
+
+A :class:`RoiModel` holds one C × Y × X slice of the cube, the drawn ROIs (shape vertices
+in data = pixel coordinates, their ``features`` rows of the "ROIs" schema and per-row
+display options), the dummy rows (spectra from files, Gaussian models, imported results,
+fixed W maps) and the resonance rows. It turns all of that into what the core takes
+(:class:`~napari_unmix.core.seeds.ComponentSeed` list + background masks) and into a
+JSON-safe preset state. The Qt widgets only mirror it; tests drive it without a viewer.
+
+Examples
+--------
+>>> from napari_unmix.core.synthetic import make_bead_cube
+>>> cube, truth = make_bead_cube(shape=(32, 32), n_channels=16)
+>>> model = RoiModel(cube, spectral_axis=truth["spectral_axis"], spectral_units="cm-1")
+>>> model.set_shapes([rectangle(2, 2, 6, 6)], ["rectangle"], [{"name": "a", "component": 0}])
+>>> [r["name"] for r in model.rows()], model.row_spectrum(0).shape
+(['a'], (16,))
+>>> comps, background = model.components()
+>>> comps[0].name, int(comps[0].masks[0].sum())
+('a', 25)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from skimage.draw import polygon2mask
+
+from ..core.seeds import ComponentSeed, gaussian_spectrum, mask_spectrum, resample_spectrum
+from ._roi_schema import ROI_COLUMNS, ROI_DEFAULTS, empty_features
+
+__all__ = [
+    "PALETTE",
+    "DummyRow",
+    "ResonanceRow",
+    "RoiModel",
+    "component_color",
+    "rectangle",
+    "shape_mask",
+]
+
+#: component index -> colour (cycled)
+PALETTE = (
+    "#ff4040", "#40c040", "#4080ff", "#ffbf00", "#ff40ff", "#00d0d0", "#ff8040", "#a060ff",
+)  # fmt: skip
+#: source of a dummy row -> label shown in the table
+SOURCES = {
+    "drawn": "drawn ROI",
+    "file": "spectrum file",
+    "gaussian": "Gaussian model",
+    "resonance": "resonance (Gaussian, locked)",
+    "imported": "imported result",
+    "w_only": "W map only",
+}
+
+
+def component_color(component: int) -> str:
+    """Colour of a component (hex), cycling through :data:`PALETTE`.
+
+    Examples
+    --------
+    >>> component_color(0), component_color(len(PALETTE))
+    ('#ff4040', '#ff4040')
+    """
+    return PALETTE[int(component) % len(PALETTE)]
+
+
+def rectangle(y0: float, x0: float, y1: float, x1: float) -> np.ndarray:
+    """4 × 2 corners (Y, X) of an axis-aligned rectangle, as napari stores it.
+
+    Examples
+    --------
+    >>> rectangle(0, 0, 2, 3).tolist()
+    [[0.0, 0.0], [0.0, 3.0], [2.0, 3.0], [2.0, 0.0]]
+    """
+    return np.array([[y0, x0], [y0, x1], [y1, x1], [y1, x0]], dtype=np.float64)
+
+
+def shape_mask(vertices: np.ndarray, shape_type: str, image_shape: tuple[int, int]) -> np.ndarray:
+    """Boolean Y × X mask of one napari shape (vertices in pixel coordinates).
+
+    Rectangles and polygons include the pixels whose centre lies inside or on the outline
+    (as napari's ``Shapes.to_masks``); an ellipse is given by the four corners of its
+    (possibly rotated) bounding box. Lines and paths have no area and give an empty mask.
+
+    Examples
+    --------
+    >>> int(shape_mask(rectangle(1, 1, 3, 3), "rectangle", (8, 8)).sum())
+    9
+    >>> int(shape_mask(rectangle(0, 0, 4, 4), "ellipse", (8, 8)).sum())
+    13
+    """
+    v = np.asarray(vertices, dtype=np.float64)[:, -2:]
+    if shape_type == "ellipse":
+        center = v.mean(axis=0)
+        a, b = (v[1] - v[0]) / 2.0, (v[2] - v[1]) / 2.0
+        t = np.linspace(0.0, 2.0 * np.pi, 97)[:-1, None]
+        v = center + np.cos(t) * a + np.sin(t) * b
+    elif shape_type in ("line", "path") or len(v) < 3:
+        return np.zeros(image_shape, bool)
+    return polygon2mask(image_shape, v)
+
+
+@dataclass
+class DummyRow:
+    """A row without a drawn region: a spectrum and/or a fixed W map."""
+
+    name: str
+    component: int
+    source: str  #: a key of :data:`SOURCES`
+    spectrum: np.ndarray | None = None  #: (C,) on the image's spectral axis
+    w_map: np.ndarray | None = None  #: (Y, X)
+    gaussian: dict[str, float] | None = None  #: center, fwhm, amplitude
+    background: bool = False
+    show: bool = True
+    scale: float = 1.0
+    offset: float = 0.0
+    lock_h: bool = False
+    lock_w: bool = False
+
+
+@dataclass
+class ResonanceRow:
+    """Spectral information about one component (see ``ComponentSeed.resonance``)."""
+
+    component: int
+    position: float
+    width: float
+    n_pixels: int = 150
+    use_subtracted: bool = True
+    gaussian: bool = False
+    amplitude: float = 1.0
+    rank_by: str = "max_intensity"
+
+
+@dataclass
+class RoiModel:
+    """State of the ROI manager for one C × Y × X slice (see the module docstring)."""
+
+    cube: np.ndarray
+    spectral_axis: np.ndarray | None = None
+    spectral_units: str | None = None
+    shapes: list[np.ndarray] = field(default_factory=list)
+    shape_types: list[str] = field(default_factory=list)
+    features: pd.DataFrame = field(default_factory=empty_features)
+    drawn_opts: list[dict[str, Any]] = field(default_factory=list)
+    dummies: list[DummyRow] = field(default_factory=list)
+    resonances: list[ResonanceRow] = field(default_factory=list)
+    subtract_background: bool = True
+    show_processed: bool = False
+
+    def __post_init__(self) -> None:
+        self.set_cube(self.cube, spectral_axis=self.spectral_axis)
+
+    # ------------------------------------------------------------------ data
+    def set_cube(self, cube: Any, *, spectral_axis: Any = None) -> None:
+        """Set the C × Y × X slice the ROIs apply to (a 2-D image is an error)."""
+        if getattr(cube, "ndim", 0) != 3:
+            raise ValueError(
+                f"the ROI manager needs a hyperspectral C x Y x X image, got shape "
+                f"{getattr(cube, 'shape', None)}; open a cube with a spectral axis"
+            )
+        if cube.shape[0] < 2:
+            raise ValueError(f"need at least 2 channels, got {cube.shape[0]} ({cube.shape=})")
+        self.cube = np.asarray(cube)
+        C = self.cube.shape[0]
+        if spectral_axis is not None:
+            ax = np.asarray(spectral_axis, dtype=np.float64).reshape(-1)
+            if ax.size != C:
+                raise ValueError(f"spectral axis has {ax.size} values for {C} channels")
+            self.spectral_axis = ax
+        elif self.spectral_axis is None or np.size(self.spectral_axis) != C:
+            self.spectral_axis, self.spectral_units = None, None
+
+    @property
+    def axis(self) -> np.ndarray:
+        """The spectral axis, or the channel index when none is known."""
+        C = self.cube.shape[0]
+        return np.arange(C, dtype=np.float64) if self.spectral_axis is None else self.spectral_axis
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """(Y, X) of the cube."""
+        return tuple(self.cube.shape[1:])
+
+    def set_shapes(
+        self,
+        shapes: Sequence[np.ndarray],
+        shape_types: Sequence[str],
+        features: pd.DataFrame | Sequence[dict[str, Any]] | None = None,
+        *,
+        removed: Sequence[int] | None = None,
+    ) -> None:
+        """Mirror the Shapes layer; ``removed`` are indices deleted since the last call."""
+        old = list(self.drawn_opts)
+        if removed:
+            gone = {int(i) for i in removed}
+            old = [o for i, o in enumerate(old) if i not in gone]
+        n = len(shapes)
+        self.shapes = [np.asarray(s, dtype=np.float64)[:, -2:] for s in shapes]
+        self.shape_types = list(shape_types)
+        feats = pd.DataFrame(list(features)) if isinstance(features, list | tuple) else features
+        if feats is None or len(feats) != n:
+            feats = pd.DataFrame([dict(ROI_DEFAULTS) for _ in range(n)])
+        feats = feats.reset_index(drop=True).copy()
+        for col, dtype in ROI_COLUMNS.items():
+            if col not in feats:
+                feats[col] = ROI_DEFAULTS[col]
+            feats[col] = feats[col].fillna(ROI_DEFAULTS[col]).astype(dtype)
+        for i in range(n):
+            if not str(feats.at[i, "name"]):
+                feats.at[i, "name"] = f"ROI {i + 1}"
+        self.features = feats[list(ROI_COLUMNS)]
+        default = {"show": True, "subtract": True}
+        self.drawn_opts = [dict(default, **o) for o in old[:n]] + [
+            dict(default) for _ in range(n - len(old))
+        ]
+
+    def mask(self, i: int) -> np.ndarray:
+        """Mask of drawn ROI ``i``; ``ValueError`` when it covers no pixel of the image."""
+        m = shape_mask(self.shapes[i], self.shape_types[i], self.image_shape)
+        if not m.any():
+            name = self.features.at[i, "name"]
+            raise ValueError(
+                f"ROI {name!r} lies outside the image {self.image_shape} (or has no area); "
+                "move it over the image or delete it"
+            )
+        return m
+
+    # ------------------------------------------------------------------ rows
+    def rows(self) -> list[dict[str, Any]]:
+        """Table rows: drawn ROIs first (``kind`` "drawn", ``index``), then dummy rows."""
+        out = []
+        for i in range(len(self.shapes)):
+            f = self.features.iloc[i]
+            out.append(
+                {
+                    "kind": "drawn",
+                    "index": i,
+                    "name": str(f["name"]),
+                    "component": int(f["component"]),
+                    "color": component_color(int(f["component"])),
+                    "show": self.drawn_opts[i]["show"],
+                    "background": bool(f["background"]),
+                    "subtract": self.drawn_opts[i]["subtract"],
+                    "source": "auto ROI" if bool(f["auto"]) else SOURCES["drawn"],
+                }
+            )
+        for i, d in enumerate(self.dummies):
+            out.append(
+                {
+                    "kind": "dummy",
+                    "index": i,
+                    "name": d.name,
+                    "component": d.component,
+                    "color": component_color(d.component),
+                    "show": d.show,
+                    "background": d.background,
+                    "subtract": False,
+                    "scale": d.scale,
+                    "offset": d.offset,
+                    "source": SOURCES.get(d.source, d.source),
+                    "locked": False,
+                }
+            )
+        for i, r in enumerate(self.resonances):
+            if r.gaussian:
+                out.append(
+                    {
+                        "kind": "resonance",
+                        "index": i,
+                        "name": f"band {r.position:g}",
+                        "component": r.component,
+                        "color": component_color(r.component),
+                        "show": True,
+                        "background": False,
+                        "subtract": False,
+                        "source": SOURCES["resonance"],
+                        "locked": True,
+                    }
+                )
+        return out
+
+    def set_drawn(self, i: int, **values: Any) -> None:
+        """Edit a drawn row: ``name``, ``component``, ``background`` (features) or options."""
+        for key, value in values.items():
+            if key in ROI_COLUMNS:
+                self.features.at[i, key] = value
+            elif key in ("show", "subtract"):
+                self.drawn_opts[i][key] = bool(value)
+            else:
+                raise ValueError(f"unknown drawn-row field {key!r}")
+
+    def background_masks(self) -> list[np.ndarray]:
+        """Masks of the drawn background ROIs flagged for subtraction."""
+        bg = self.features["background"].to_numpy(bool)
+        return [self.mask(i) for i in np.flatnonzero(bg) if self.drawn_opts[i]["subtract"]]
+
+    def background_spectrum(self) -> np.ndarray | None:
+        """Mean spectrum of the background ROIs (None without any)."""
+        masks = self.background_masks()
+        return mask_spectrum(self.cube, masks) if masks else None
+
+    def processed(self, data: Any, /) -> np.ndarray:
+        """float32 copy of ``data`` (channels at axis -3, e.g. all slices) minus the background."""
+        bg = self.background_spectrum()
+        if bg is None:
+            raise ValueError("no background ROI: mark a drawn ROI as background first")
+        return np.asarray(data, dtype=np.float32) - bg.astype(np.float32)[:, None, None]
+
+    def add_background_map(self, *, projection: str = "mean", component: int) -> None:
+        """Add a fixed background W map (mean / max / min over channels) as a W-only row."""
+        funcs = {"mean": np.nanmean, "max": np.nanmax, "min": np.nanmin}
+        if projection not in funcs:
+            raise ValueError(f"projection must be one of {sorted(funcs)}, got {projection!r}")
+        img = np.nan_to_num(funcs[projection](np.asarray(self.cube, np.float64), axis=0))
+        self.add_w_map(img, name=f"background ({projection})", component=component, background=True)
+
+    def row_spectrum(self, row: int | dict[str, Any]) -> np.ndarray | None:
+        """Spectrum shown for a table row (None for a W-only row)."""
+        r = self.rows()[row] if isinstance(row, int) else row
+        if r["kind"] == "drawn":
+            cube = self.cube
+            bg = self.background_spectrum() if self.show_processed else None
+            s = mask_spectrum(cube, [self.mask(r["index"])])
+            return s if bg is None or r["background"] else s - bg
+        if r["kind"] == "resonance":
+            res = self.resonances[r["index"]]
+            return gaussian_spectrum(
+                self.axis, center=res.position, fwhm=2.0 * res.width, amplitude=res.amplitude
+            )
+        d = self.dummies[r["index"]]
+        if d.spectrum is not None:
+            return d.spectrum * d.scale + d.offset
+        if d.gaussian is not None:
+            return gaussian_spectrum(self.axis, **d.gaussian) * d.scale + d.offset
+        return None
+
+    # ------------------------------------------------------------------ adding rows
+    def add_spectrum(
+        self, axis: np.ndarray, spectrum: np.ndarray, /, *, name: str, component: int
+    ) -> bool:
+        """Add a dummy row from a spectrum on its own axis; returns True when extrapolated."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            s, outside = resample_spectrum(axis, spectrum, self.axis)
+        self.dummies.append(
+            DummyRow(name=name, component=int(component), source="file", spectrum=s)
+        )
+        return outside
+
+    def add_gaussian(
+        self, *, center: float, fwhm: float, amplitude: float = 1.0, name: str, component: int
+    ) -> None:
+        """Add a Gaussian resonance model as a dummy row."""
+        g = {"center": float(center), "fwhm": float(fwhm), "amplitude": float(amplitude)}
+        gaussian_spectrum(self.axis, **g)  # validates fwhm
+        self.dummies.append(
+            DummyRow(name=name, component=int(component), source="gaussian", gaussian=g)
+        )
+
+    def add_w_map(
+        self, w_map: np.ndarray, /, *, name: str, component: int, background: bool = False
+    ) -> None:
+        """Add a fixed W map (e.g. a background projection) as a locked W-only dummy row."""
+        w = np.asarray(w_map, dtype=np.float64)
+        if w.shape != self.image_shape:
+            raise ValueError(f"W map is {w.shape}, the image is {self.image_shape}")
+        self.dummies.append(
+            DummyRow(name=name, component=int(component), source="w_only", w_map=w,
+                     background=background, lock_w=True)
+        )  # fmt: skip
+
+    def import_result(self, result: Any, /, *, mode: str = "H", first_component: int = 0) -> int:
+        """Add a result's components as dummy rows: ``mode`` "H", "W" or "H+W"; returns count."""
+        if mode not in ("H", "W", "H+W"):
+            raise ValueError(f"mode must be 'H', 'W' or 'H+W', got {mode!r}")
+        H = np.asarray(result.H)
+        W = np.asarray(result.W)
+        if H.ndim != 2 or W.ndim != 3:
+            raise ValueError("import a 3-D (single-slice) result or a reference-slice fit")
+        if W.shape[1:] != self.image_shape or H.shape[1] != self.cube.shape[0]:
+            raise ValueError(
+                f"the result ({H.shape[1]} channels, {W.shape[1:]}) does not fit the image "
+                f"({self.cube.shape[0]} channels, {self.image_shape})"
+            )
+        for j, name in enumerate(result.names):
+            w = np.nan_to_num(W[j], nan=0.0) if "W" in mode else None
+            self.dummies.append(
+                DummyRow(
+                    name=f"{name} ({mode})",
+                    component=first_component + j,
+                    source="imported" if "H" in mode else "w_only",
+                    spectrum=H[j].astype(np.float64) if "H" in mode else None,
+                    w_map=w,
+                )
+            )
+        return len(result.names)
+
+    def remove_dummy(self, i: int) -> None:
+        """Delete dummy row ``i``."""
+        del self.dummies[i]
+
+    # ------------------------------------------------------------------ seeds
+    def component_ids(self) -> list[int]:
+        """Sorted component indices used by non-background rows and resonance rows."""
+        ids = {
+            int(c)
+            for c, bg in zip(self.features["component"], self.features["background"], strict=True)
+            if not bg
+        }
+        ids |= {d.component for d in self.dummies}
+        ids |= {r.component for r in self.resonances}
+        bg = self.features["background"].to_numpy(bool)
+        for i in np.flatnonzero(bg):
+            if not self.drawn_opts[i]["subtract"]:
+                ids.add(int(self.features.at[i, "component"]))
+        return sorted(ids)
+
+    def components(self) -> tuple[list[ComponentSeed], list[np.ndarray]]:
+        """Component descriptions for :func:`~napari_unmix.core.seeds.prepare_seeds`.
+
+        Returns the components (in component-index order) and the background masks to
+        subtract. Raises ``ValueError`` when there is no row at all or a ROI is outside.
+        """
+        ids = self.component_ids()
+        if not ids:
+            raise ValueError(
+                "no ROI or seed row: draw ROIs on the 'ROIs' layer (or add a spectrum, a "
+                "Gaussian or a resonance row) first"
+            )
+        comps = []
+        for c in ids:
+            names, masks, spectra, gauss = [], [], [], None
+            w_map, background, lock_h, lock_w = None, False, False, False
+            for i in range(len(self.shapes)):
+                f = self.features.iloc[i]
+                if int(f["component"]) != c:
+                    continue
+                if bool(f["background"]) and self.drawn_opts[i]["subtract"]:
+                    continue
+                names.append(str(f["name"]))
+                masks.append(self.mask(i))
+                background |= bool(f["background"])
+            for d in self.dummies:
+                if d.component != c:
+                    continue
+                names.append(d.name)
+                if d.spectrum is not None:
+                    spectra.append(d.spectrum * d.scale + d.offset)
+                if d.gaussian is not None and gauss is None:
+                    gauss = dict(d.gaussian, amplitude=d.gaussian["amplitude"] * d.scale)
+                if d.w_map is not None:
+                    w_map = d.w_map
+                background |= d.background
+                lock_h |= d.lock_h
+                lock_w |= d.lock_w
+            res = next((r for r in self.resonances if r.component == c), None)
+            resonance = None
+            if res is not None:
+                resonance = asdict(res)
+                del resonance["component"]
+                names.append(f"band {res.position:g}")
+            comps.append(
+                ComponentSeed(
+                    name=names[0] if names else f"component {c}",
+                    masks=masks,
+                    spectrum=np.mean(spectra, axis=0) if spectra else None,
+                    gaussian=gauss,
+                    resonance=resonance,
+                    w_map=w_map,
+                    background=background,
+                    lock_h=lock_h,
+                    lock_w=lock_w,
+                )
+            )
+        return comps, self.background_masks()
+
+    def missing_seeds(self) -> list[str]:
+        """Names of components with no H source (they would use the residual fallback)."""
+        comps, _ = self.components()
+        return [
+            c.name
+            for c in comps
+            if c.spectrum is None
+            and not len(c.masks)
+            and c.gaussian is None
+            and c.resonance is None
+        ]
+
+    # ------------------------------------------------------------------ presets
+    def to_state(self) -> dict[str, Any]:
+        """State in the layout of :func:`napari_unmix.io.presets.save_preset`.
+
+        ``rois`` (geometry + features + display options), ``rows`` (dummy rows),
+        ``seeds`` (per component: name, flags, and the spectrum / Gaussian / resonance when
+        one is given without ROIs, for scripts), ``settings`` (image shape, resonance rows,
+        background subtraction) and the spectral axis.
+        """
+        seeds = []
+        try:
+            comps, _ = self.components()
+        except ValueError:
+            comps = []
+        for c in comps:
+            spectrum = None if c.spectrum is None else np.asarray(c.spectrum).tolist()
+            seeds.append(
+                {"name": c.name, "spectrum": spectrum, "gaussian": c.gaussian,
+                 "resonance": c.resonance, "background": bool(c.background),
+                 "lock_h": bool(c.lock_h), "lock_w": bool(c.lock_w)}
+            )  # fmt: skip
+        return {
+            "spectral_axis": None if self.spectral_axis is None else self.spectral_axis.tolist(),
+            "spectral_units": self.spectral_units,
+            "seeds": seeds,
+            "rois": [
+                {"type": t, "vertices": s.tolist(), **self._feature_record(i), **self.drawn_opts[i]}
+                for i, (s, t) in enumerate(zip(self.shapes, self.shape_types, strict=True))
+            ],
+            "rows": [
+                {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in asdict(d).items()}
+                for d in self.dummies
+            ],
+            "settings": {
+                "image_shape": list(self.cube.shape),
+                "resonances": [asdict(r) for r in self.resonances],
+                "subtract_background": self.subtract_background,
+            },
+        }
+
+    def _feature_record(self, i: int) -> dict[str, Any]:
+        f = self.features.iloc[i]
+        return {
+            "name": str(f["name"]),
+            "component": int(f["component"]),
+            "background": bool(f["background"]),
+            "auto": bool(f["auto"]),
+            "group": int(f["group"]),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore rows from :meth:`to_state` (the cube stays; its shape must match)."""
+        settings = state.get("settings") or {}
+        shape = tuple(settings.get("image_shape", self.cube.shape))
+        if shape[1:] != self.cube.shape[1:] or shape[0] != self.cube.shape[0]:
+            raise ValueError(
+                f"the preset was made on an image of shape {shape}, this one is "
+                f"{self.cube.shape}; open the matching image"
+            )
+        if state.get("spectral_axis") is not None:
+            ax = np.asarray(state["spectral_axis"], dtype=np.float64).reshape(-1)
+            if ax.size != self.cube.shape[0]:
+                raise ValueError(f"the preset's spectral axis has {ax.size} values, not {shape[0]}")
+            self.spectral_axis = ax
+            self.spectral_units = state.get("spectral_units")
+        rois = state.get("rois") or []
+        self.set_shapes(
+            [np.asarray(r["vertices"]) for r in rois],
+            [r["type"] for r in rois],
+            [{k: r[k] for k in ROI_COLUMNS if k in r} for r in rois],
+        )
+        self.drawn_opts = [
+            {"show": r.get("show", True), "subtract": r.get("subtract", True)} for r in rois
+        ]
+        self.dummies = []
+        for d in state.get("rows") or []:
+            d = dict(d)
+            for key in ("spectrum", "w_map"):
+                if d.get(key) is not None:
+                    d[key] = np.asarray(d[key], dtype=np.float64)
+            self.dummies.append(DummyRow(**d))
+        self.resonances = [ResonanceRow(**r) for r in settings.get("resonances", [])]
+        self.subtract_background = bool(settings.get("subtract_background", True))
