@@ -1,0 +1,264 @@
+"""Script API of the stack tools: array- and file-level, each result with a report.
+
+The plain array functions (:func:`~napari_unmix.core.stack_tools.apply_filters`,
+``register_stack``, ...) keep the names and call style of ``spectral-unmixing`` and
+return arrays; the functions here add the provenance record (and, for files, the JSON
+sidecar) around any tool of :data:`~napari_unmix.core.stack_tools.STACK_TOOLS`.
+
+Examples
+--------
+>>> import numpy as np
+>>> stack = np.ones((2, 3, 2, 8, 8), np.uint16)
+>>> out, report = apply_stack_tool("max-z", stack, zrange=(0, 2))
+>>> out.shape, report["tool"], report["parameters"]["zrange"]
+((2, 1, 2, 8, 8), 'stack_tools.max-z', [0, 2])
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.report import describe_array, start_report
+from ..core.stack_tools import STACK_TOOLS, run_steps
+
+__all__ = [
+    "apply_stack_tool",
+    "apply_stack_tool_file",
+    "convert_time_encoded_stack_to_channel_stack",
+    "iter_stack_tool",
+]
+
+_RETURNS_SHIFTS = ("z-drift", "register")
+
+
+def _tool(name: str):
+    if name not in STACK_TOOLS:
+        raise ValueError(f"unknown stack tool {name!r}; choose from {sorted(STACK_TOOLS)}")
+    return STACK_TOOLS[name]
+
+
+def iter_stack_tool(
+    tool: str, stack: Any, /, **options: Any
+) -> Generator[tuple[int, int], None, tuple[Any, dict[str, Any]]]:
+    """Generator form of :func:`apply_stack_tool`: yields ``(done, total)``, returns
+    ``(result, report)``. Widgets run it in a ``thread_worker`` (progress and cancel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_unmix.core.stack_tools import run_steps
+    >>> out, rep = run_steps(iter_stack_tool("filter", np.zeros((1, 1, 1, 8, 8)), filters="median"))
+    >>> rep["parameters"]["filters"]
+    'median'
+    """
+    spec = _tool(tool)
+    t0 = time.perf_counter()
+    report = start_report(
+        f"stack_tools.{tool}",
+        {"tool": tool, **options},
+        stack=describe_array(stack, axes="TZCYX"),
+    )
+    if tool in _RETURNS_SHIFTS:
+        options = {**options, "return_shifts": True}
+    result = yield from spec.steps(stack, **options)
+    results: dict[str, Any] = {}
+    if tool in _RETURNS_SHIFTS:
+        result, shifts = result
+        results["shifts_yx"] = np.round(shifts, 4)
+        results["max_abs_shift_px"] = float(np.abs(shifts).max())
+    results["output"] = describe_array(result, axes="TZCYX")
+    results["seconds"] = round(time.perf_counter() - t0, 3)
+    report["results"] = results
+    report["description"] = spec.doc
+    return result, report
+
+
+def apply_stack_tool(tool: str, stack: Any, /, **options: Any) -> tuple[Any, dict[str, Any]]:
+    """Run one stack tool on a TZCYX array and return ``(result, report)``.
+
+    Parameters
+    ----------
+    tool : str
+        A key of :data:`~napari_unmix.core.stack_tools.STACK_TOOLS`: ``"filter"``,
+        ``"match-histograms"``, ``"max-z"``, ``"z-drift"`` or ``"register"``.
+    stack : array, TZCYX
+        numpy or dask.
+    **options
+        Keywords of the tool's function (e.g. ``filters=["median"]``,
+        ``registration_channel=0``).
+
+    Returns
+    -------
+    result : array
+        TZCYX.
+    report : dict
+        Parameters, input description, versions and ``results`` (for ``"z-drift"`` and
+        ``"register"``: the shifts in pixels, ``shifts_yx``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stack = np.zeros((2, 1, 1, 16, 16), np.float32)
+    >>> stack[..., 4:9, 4:9] = 1
+    >>> out, rep = apply_stack_tool("register", stack, registration_channel=0)
+    >>> len(rep["results"]["shifts_yx"])
+    2
+    """
+    return run_steps(iter_stack_tool(tool, stack, **options))
+
+
+def apply_stack_tool_file(
+    tool: str,
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    /,
+    *,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> Path:
+    """Run one stack tool on an image file and write the result with its JSON sidecar.
+
+    The output keeps the input's voxel size, time increment, channel names and the
+    metadata napari-unmix stored in it; the report is written to ``<output>.json``.
+
+    Parameters
+    ----------
+    tool : str
+        See :func:`apply_stack_tool`.
+    input_path, output_path : path
+        Any file OMIO reads; the output is OME-TIFF. The output must not exist (unless
+        ``overwrite``) and must not be the input.
+    overwrite : bool
+        Replace an existing output and sidecar.
+    progress : callable, optional
+        ``progress(done, total)`` called while the tool runs.
+    **options
+        Keywords of the tool.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from napari_unmix.io.omio_io import write_image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> src = write_image(d / "in.ome.tif", np.ones((1, 3, 1, 8, 8), np.uint16))
+    >>> apply_stack_tool_file("max-z", src, d / "mip.ome.tif").name
+    'mip.ome.tif'
+    """
+    from ..io.omio_io import check_output_path, read_image, write_image
+    from ..io.sidecar import sidecar_path, write_sidecar
+
+    _tool(tool)
+    output_path = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
+    if sidecar_path(output_path).exists() and not overwrite:
+        raise FileExistsError(
+            f"{str(sidecar_path(output_path))!r} exists; choose another name or pass overwrite=True"
+        )
+    data, meta = read_image(input_path)
+    steps = iter_stack_tool(tool, data, **options)
+    while True:
+        try:
+            done, total = next(steps)
+        except StopIteration as stop:
+            result, report = stop.value
+            break
+        if progress is not None:
+            progress(done, total)
+    report["inputs"]["input_path"] = str(Path(input_path).resolve())
+    path = write_image(
+        output_path,
+        np.asarray(result),
+        physical_size=meta["physical_size"],
+        unit=meta["unit"],
+        time_increment=meta["time_increment"],
+        channel_names=meta["channel_names"],
+        extra=meta.get("extra") or None,
+        overwrite=overwrite,
+    )
+    report["output_path"] = str(path.resolve())
+    write_sidecar(path, report, overwrite=overwrite)
+    return path
+
+
+def convert_time_encoded_stack_to_channel_stack(
+    input_path: str | os.PathLike, output_path: str | os.PathLike, *, overwrite: bool = False
+) -> Path:
+    """Rewrite a file whose "time" axis really holds channels: ``C=1, T=n`` → ``T=1, C=n``.
+
+    Some acquisitions store successive channels as time points. The output has the
+    same voxel size; channel names ``C0..C{n-1}``; a JSON sidecar records the conversion.
+
+    Parameters
+    ----------
+    input_path, output_path : path
+        Input readable by OMIO with one channel and more than one time point; OME-TIFF
+        output (must not exist unless ``overwrite``).
+    overwrite : bool
+        Replace an existing output.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    ValueError
+        The input has more than one channel, or a single time point.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from napari_unmix.io.omio_io import read_image, write_image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> src = write_image(d / "t.ome.tif", np.zeros((3, 2, 1, 8, 8), np.uint16))
+    >>> out = convert_time_encoded_stack_to_channel_stack(src, d / "c.ome.tif")
+    >>> read_image(out)[0].shape
+    (1, 2, 3, 8, 8)
+    """
+    from ..io.omio_io import check_output_path, read_image, write_image
+    from ..io.sidecar import write_sidecar
+
+    output_path = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
+    data, meta = read_image(input_path)
+    n_t, _, n_c = data.shape[:3]
+    if n_c != 1:
+        raise ValueError(
+            f"expected a single-channel stack whose time axis holds the channels, got "
+            f"{n_c} channels (shape {data.shape}, axes TZCYX); it needs no conversion"
+        )
+    if n_t < 2:
+        raise ValueError(
+            f"the stack has a single time point (shape {data.shape}, axes TZCYX); "
+            "there is nothing to move to the channel axis"
+        )
+    converted = np.swapaxes(data, 0, 2)  # (T, Z, 1, Y, X) -> (1, Z, T, Y, X)
+    report = start_report(
+        "stack_tools.convert_time_to_channels",
+        {},
+        stack=describe_array(data, axes="TZCYX"),
+        input_path=str(Path(input_path).resolve()),
+    )
+    report["results"] = {"output": describe_array(converted, axes="TZCYX")}
+    path = write_image(
+        output_path,
+        converted,
+        physical_size=meta["physical_size"],
+        unit=meta["unit"],
+        channel_names=[f"C{i}" for i in range(n_t)],
+        overwrite=overwrite,
+    )
+    report["output_path"] = str(path.resolve())
+    write_sidecar(path, report, overwrite=overwrite)
+    return path

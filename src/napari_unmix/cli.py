@@ -1,0 +1,265 @@
+"""``napari-unmix``: the command line, one sub-command per script-API function.
+
+Every sub-command reads ``input_path``, writes ``output_path`` (OME-TIFF) and its JSON
+sidecar, prints progress on stderr, and exits non-zero with a one-line message when the
+input or an option is wrong (``--debug`` shows the traceback instead).
+
+Sub-commands come from :data:`REGISTRY`: adding a tool's command is one entry that maps
+command-line options to the keywords of its API function (imported only when the
+command runs, so ``napari-unmix --help`` is fast).
+
+Examples
+--------
+>>> main(["max-z", "--help"])  # doctest: +ELLIPSIS
+usage: napari-unmix max-z [-h] ...
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+__all__ = ["REGISTRY", "Command", "Option", "build_parser", "main"]
+
+PROG = "napari-unmix"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option: its flag, the API keyword it feeds, argparse settings."""
+
+    flag: str
+    help: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    keyword: str = ""
+
+    @property
+    def dest(self) -> str:
+        return self.keyword or self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: ``target(*prefix, input_path, output_path, **options)``."""
+
+    help: str
+    target: str  # "module:function", imported when the command runs
+    options: tuple[Option, ...] = ()
+    prefix: tuple[Any, ...] = ()
+    progress: bool = False  # the target accepts progress=callable(done, total)
+    overwrite: bool = True  # the target accepts overwrite=bool
+
+
+def opt(flag: str, help: str, **kwargs: Any) -> Option:
+    """Shorthand for :class:`Option`; the keyword is the flag in snake case."""
+    keyword = kwargs.pop("keyword", "")
+    return Option(flag, help, kwargs, keyword)
+
+
+_FILTER_NAMES = ["median", "gaussian"]
+_REG_METHODS = ["phase_cross_correlation", "pystackreg"]
+_REG_COMMON = (
+    opt(
+        "--registration-channel",
+        "channel used to estimate the shifts (default 0)",
+        type=int,
+        default=0,
+    ),
+    opt("--method", "shift estimator (default phase_cross_correlation)", choices=_REG_METHODS),
+    opt("--pre-median-filter", "median-filter the registration channel first", action="store_true"),
+    opt(
+        "--post-median-filter",
+        "median-filter both images before each estimate",
+        action="store_true",
+    ),
+    opt("--median-kernel-size", "size of those median filters (default 3)", type=int),
+    opt("--upsample-factor", "cross-correlation precision 1/N pixel (default 10)", type=int),
+    opt("--interpolation-order", "spline order of the shift, 0..5 (default 1)", type=int),
+)
+_STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
+
+#: Sub-command name -> :class:`Command`.
+REGISTRY: dict[str, Command] = {
+    "filter": Command(
+        "median / Gaussian filters per plane (or per volume with --3d)",
+        _STACK,
+        (
+            opt("--filters", "steps in order (default: median)", nargs="+", choices=_FILTER_NAMES),
+            opt("--median-size", "median window in pixels (default 3)", type=int),
+            opt("--gaussian-sigma", "Gaussian sigma in pixels (default 1.0)", type=float),
+            opt(
+                "--3d",
+                "filter ZYX volumes instead of YX planes",
+                action="store_true",
+                keyword="apply_3d",
+            ),
+            opt(
+                "--filters-channel2", "other steps for channel 1", nargs="+", choices=_FILTER_NAMES
+            ),
+            opt("--median-size-channel2", "median window for channel 1", type=int),
+            opt("--gaussian-sigma-channel2", "Gaussian sigma for channel 1", type=float),
+        ),
+        prefix=("filter",),
+        progress=True,
+    ),
+    "match-histograms": Command(
+        "match every time point's histogram to a reference time point, per channel",
+        _STACK,
+        (opt("--reference-t", "reference time point (default 0)", type=int),),
+        prefix=("match-histograms",),
+        progress=True,
+    ),
+    "max-z": Command(
+        "maximum projection over Z (Z kept as a length-1 axis)",
+        _STACK,
+        (
+            opt(
+                "--zrange",
+                "half-open z range START STOP",
+                nargs=2,
+                type=int,
+                metavar=("START", "STOP"),
+            ),
+        ),
+        prefix=("max-z",),
+        progress=True,
+    ),
+    "z-drift": Command(
+        "align the z-slices of every time point in Y and X",
+        _STACK,
+        (
+            *_REG_COMMON,
+            opt(
+                "--reference-mode",
+                "reference of each slice (default neighbor)",
+                choices=["neighbor", "first", "mean", "full_projection"],
+            ),
+            opt(
+                "--neighbor-window-size",
+                "odd window for --reference-mode neighbor (default 3)",
+                type=int,
+            ),
+        ),
+        prefix=("z-drift",),
+        progress=True,
+    ),
+    "register": Command(
+        "rigid translation over time onto a reference time point",
+        _STACK,
+        (
+            *_REG_COMMON,
+            opt(
+                "--zrange",
+                "z range of the projection START STOP",
+                nargs=2,
+                type=int,
+                metavar=("START", "STOP"),
+            ),
+            opt("--reference-t", "time point the others are aligned to (default 0)", type=int),
+        ),
+        prefix=("register",),
+        progress=True,
+    ),
+    "convert-time-to-channels": Command(
+        "a C=1 file whose time axis holds the channels -> T=1, C=T",
+        "napari_unmix.api.stack_tools:convert_time_encoded_stack_to_channel_stack",
+    ),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (and exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser(registry: dict[str, Command] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with one sub-parser per registry entry."""
+    registry = REGISTRY if registry is None else registry
+    parser = _Parser(
+        prog=PROG,
+        description="Unmixing and stack tools for microscopy files (OME-TIFF, TIFF, LSM, CZI).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, cmd in registry.items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help)
+        p.add_argument("input_path", help="input image file")
+        p.add_argument("output_path", help="output OME-TIFF (a JSON report is written next to it)")
+        for o in cmd.options:
+            p.add_argument(
+                o.flag, dest=o.dest, help=o.help, **{"default": argparse.SUPPRESS, **o.kwargs}
+            )
+        if cmd.overwrite:
+            p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+        p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+        p.add_argument("--debug", action="store_true", help="show the traceback on errors")
+    return parser
+
+
+def _progress_printer(name: str, quiet: bool) -> Callable[[int, int], None]:
+    last = [-1]
+
+    def show(done: int, total: int) -> None:
+        pct = int(100 * done / max(total, 1))
+        if not quiet and (pct // 10 > last[0] // 10 or done == total):
+            print(f"{PROG} {name}: {done}/{total} ({pct}%)", file=sys.stderr, flush=True)
+            last[0] = pct
+
+    return show
+
+
+def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None = None) -> int:
+    """Run the command line; returns the exit code (0 on success)."""
+    registry = REGISTRY if registry is None else registry
+    parser = build_parser(registry)
+    try:
+        args = vars(parser.parse_args(argv))
+    except SystemExit as stop:  # --help (0) or a usage error (2)
+        return int(stop.code or 0)
+    name = args.pop("command")
+    if name is None:
+        parser.print_help(sys.stderr)
+        return 2
+    cmd = registry[name]
+    quiet, debug = args.pop("quiet"), args.pop("debug")
+    inp, out = args.pop("input_path"), args.pop("output_path")
+    kwargs = {
+        k: (tuple(v) if isinstance(v, list) and k == "zrange" else v) for k, v in args.items()
+    }
+    if cmd.overwrite and not kwargs.get("overwrite"):
+        kwargs.pop("overwrite", None)
+    if cmd.progress:
+        kwargs["progress"] = _progress_printer(name, quiet)
+    t0 = time.perf_counter()
+    try:
+        module, _, attr = cmd.target.partition(":")
+        func = getattr(import_module(module), attr)
+        if not quiet:
+            print(f"{PROG} {name}: {inp} -> {out}", file=sys.stderr, flush=True)
+        written = func(*cmd.prefix, inp, out, **kwargs)
+    except KeyboardInterrupt:
+        print(f"{PROG} {name}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"{PROG} {name}: error: {msg}", file=sys.stderr)
+        return 1
+    if not quiet:
+        dt = time.perf_counter() - t0
+        print(f"{PROG} {name}: wrote {written} in {dt:.1f} s", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
