@@ -79,6 +79,18 @@ _EXPORTS: dict[str, str] = {
     # PICASSO blind unmixing
     "unmix_picasso": "napari_unmix.api.picasso",
     "unmix_picasso_array": "napari_unmix.api.picasso",
+    # stack tools
+    "apply_filters": "napari_unmix.core.stack_tools",
+    "match_histograms_across_time": "napari_unmix.core.stack_tools",
+    "max_z_project": "napari_unmix.core.stack_tools",
+    "correct_intra_stack_z_drift": "napari_unmix.core.stack_tools",
+    "register_stack": "napari_unmix.core.stack_tools",
+    "apply_shifts": "napari_unmix.core.stack_tools",
+    "apply_stack_tool": "napari_unmix.api.stack_tools",
+    "apply_stack_tool_file": "napari_unmix.api.stack_tools",
+    "convert_time_encoded_stack_to_channel_stack": "napari_unmix.api.stack_tools",
+    "show_all_channels_in_napari": "napari_unmix.viewer_helpers",
+    "show_unmixed_channels_in_napari": "napari_unmix.viewer_helpers",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

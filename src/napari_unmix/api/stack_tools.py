@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.report import describe_array, start_report
+from ..core.report import describe_array, start_report, to_jsonable
 from ..core.stack_tools import STACK_TOOLS, run_steps
 
 __all__ = [
@@ -74,7 +74,7 @@ def iter_stack_tool(
         results["max_abs_shift_px"] = float(np.abs(shifts).max())
     results["output"] = describe_array(result, axes="TZCYX")
     results["seconds"] = round(time.perf_counter() - t0, 3)
-    report["results"] = results
+    report["results"] = to_jsonable(results)
     report["description"] = spec.doc
     return result, report
 

@@ -386,14 +386,16 @@ def _refine_shift(
 ) -> np.ndarray:
     """Least-squares (Lucas-Kanade) refinement of a translation, on the overlap only.
 
-    Gauss-Newton on ``sum((shift(moving, s) - reference)**2)`` over the pixels that stay
-    inside both images; cubic-spline shifts, so the estimate is not limited to a grid.
-    Falls back to ``shift`` when it does not converge nearby (e.g. flat images).
+    Gauss-Newton on ``sum((gain * shift(moving, s) + offset - reference)**2)`` over the
+    pixels that stay inside both images, so a slice that is dimmer or brighter than its
+    reference (depth, bleaching) is still aligned exactly; cubic-spline shifts, so the
+    estimate is not limited to a grid. Falls back to ``shift`` when it does not converge
+    nearby (e.g. flat images).
     """
     ref = reference.astype(np.float64)
     mov = moving.astype(np.float64)
     start = np.asarray(shift, np.float64)
-    s = start.copy()
+    s, gain, offset = start.copy(), 1.0, 0.0
     for _ in range(max_iter):
         m = int(np.ceil(np.abs(s).max())) + 2
         if 2 * m + 4 > min(ref.shape):
@@ -401,12 +403,16 @@ def _refine_shift(
         inner = (slice(m, ref.shape[0] - m), slice(m, ref.shape[1] - m))
         warped = ndi.shift(mov, s, order=3, mode="nearest")
         gy, gx = np.gradient(warped)
-        jac = np.stack([gy[inner].ravel(), gx[inner].ravel()], axis=1)
-        step = np.linalg.lstsq(jac, (warped - ref)[inner].ravel(), rcond=None)[0]
-        s = s + step
+        w = warped[inner].ravel()
+        jac = np.stack(
+            [-gain * gy[inner].ravel(), -gain * gx[inner].ravel(), w, np.ones_like(w)], axis=1
+        )
+        rhs = ref[inner].ravel() - (gain * w + offset)
+        step = np.linalg.lstsq(jac, rhs, rcond=None)[0]
+        s, gain, offset = s + step[:2], gain + step[2], offset + step[3]
         if not np.all(np.isfinite(s)) or np.abs(s - start).max() > 2.0:
             return start
-        if np.abs(step).max() < 1e-4:
+        if np.abs(step[:2]).max() < 1e-4:
             break
     return s
 

@@ -1,0 +1,244 @@
+"""The "Stack tools" dock: filters, histogram matching, max-z, z-drift and time registration.
+
+A thin driver: it gathers the selected channel layers into one TZCYX stack, runs
+:func:`napari_unmix.api.stack_tools.iter_stack_tool` in a ``thread_worker`` (progress bar,
+cancel button), and adds the result as new layers with the inputs' scale, translate and
+the report in ``layer.metadata["report"]``. Input layers are never modified.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from magicgui import magicgui
+from magicgui.widgets import ComboBox, Container, FunctionGui, Label, PushButton, Select
+from qtpy.QtWidgets import QVBoxLayout, QWidget
+
+from ..api.stack_tools import iter_stack_tool
+from ..core.axes import from_tzcyx, to_tzcyx
+from ..core.stack_tools import REFERENCE_MODES, REGISTRATION_METHODS, STACK_TOOLS
+
+__all__ = ["StackToolsWidget", "layers_to_stack"]
+
+_STEPS = ["median", "gaussian", "median, gaussian", "gaussian, median"]
+_METHODS = list(REGISTRATION_METHODS)
+_MODES = list(REFERENCE_MODES)
+_AXES_BY_NDIM = {2: "YX", 3: "ZYX", 4: "TZYX"}
+
+
+# Parameter panels: one small function per tool; magicgui builds the widgets from the
+# signature and the function turns the values into the tool's keywords.
+def _filter_params(
+    steps: Annotated[str, {"choices": _STEPS}] = "median",
+    median_size: Annotated[int, {"min": 1, "max": 51}] = 3,
+    gaussian_sigma: Annotated[float, {"min": 0.0, "max": 50.0, "step": 0.1}] = 1.0,
+    apply_3d: bool = False,
+) -> dict:
+    return {
+        "filters": [s.strip() for s in steps.split(",")],
+        "median_size": median_size,
+        "gaussian_sigma": gaussian_sigma,
+        "apply_3d": apply_3d,
+    }
+
+
+def _histogram_params(reference_t: Annotated[int, {"min": 0, "max": 100000}] = 0) -> dict:
+    return {"reference_t": reference_t}
+
+
+def _zrange(use_zrange: bool, z_start: int, z_stop: int) -> dict:
+    return {"zrange": (z_start, z_stop)} if use_zrange else {}
+
+
+def _projection_params(
+    use_zrange: bool = False,
+    z_start: Annotated[int, {"min": 0, "max": 100000}] = 0,
+    z_stop: Annotated[int, {"min": 1, "max": 100000}] = 1,
+) -> dict:
+    return _zrange(use_zrange, z_start, z_stop)
+
+
+def _z_drift_params(
+    registration_channel: Annotated[int, {"min": 0, "max": 64}] = 0,
+    method: Annotated[str, {"choices": _METHODS}] = "phase_cross_correlation",
+    reference_mode: Annotated[str, {"choices": _MODES}] = "neighbor",
+    neighbor_window_size: Annotated[int, {"min": 3, "max": 21, "step": 2}] = 3,
+    pre_median_filter: bool = False,
+    post_median_filter: bool = False,
+    median_kernel_size: Annotated[int, {"min": 1, "max": 21}] = 3,
+    interpolation_order: Annotated[int, {"min": 0, "max": 5}] = 1,
+) -> dict:
+    return dict(locals())
+
+
+def _register_params(
+    registration_channel: Annotated[int, {"min": 0, "max": 64}] = 0,
+    method: Annotated[str, {"choices": _METHODS}] = "phase_cross_correlation",
+    reference_t: Annotated[int, {"min": 0, "max": 100000}] = 0,
+    use_zrange: bool = False,
+    z_start: Annotated[int, {"min": 0, "max": 100000}] = 0,
+    z_stop: Annotated[int, {"min": 1, "max": 100000}] = 1,
+    pre_median_filter: bool = False,
+    post_median_filter: bool = False,
+    median_kernel_size: Annotated[int, {"min": 1, "max": 21}] = 3,
+    interpolation_order: Annotated[int, {"min": 0, "max": 5}] = 1,
+) -> dict:
+    opts = dict(locals())
+    zr = _zrange(opts.pop("use_zrange"), opts.pop("z_start"), opts.pop("z_stop"))
+    return {**opts, **zr}
+
+
+_PANELS = {
+    "filter": _filter_params,
+    "match-histograms": _histogram_params,
+    "max-z": _projection_params,
+    "z-drift": _z_drift_params,
+    "register": _register_params,
+}
+
+
+def layers_to_stack(layers: list[Any]) -> tuple[Any, list[str]]:
+    """One TZCYX stack from channel layers (TZYX / ZYX / YX) or one layer with a C axis.
+
+    Returns the stack and the axes of every layer (to put results back in that form).
+    """
+    if not layers:
+        raise ValueError("select at least one image layer")
+    axes = [str(layer.metadata.get("axes", "")).upper() for layer in layers]
+    if len(layers) == 1 and "C" in axes[0] and len(axes[0]) == layers[0].ndim:
+        return to_tzcyx(layers[0].data, axes=axes[0]), axes
+    channels = []
+    for i, layer in enumerate(layers):
+        if "C" in axes[i] or len(axes[i]) != layer.ndim:
+            axes[i] = _AXES_BY_NDIM.get(layer.ndim, "")
+        if not axes[i]:
+            raise ValueError(
+                f"layer {layer.name!r} has {layer.ndim} dimensions; expected YX, ZYX or TZYX"
+            )
+        channels.append(to_tzcyx(layer.data, axes=axes[i])[:, :, 0])
+    shapes = {tuple(c.shape) for c in channels}
+    if len(shapes) > 1:
+        raise ValueError(
+            f"the selected layers differ in shape ({sorted(shapes)}); select channels of one stack"
+        )
+    if all(isinstance(c, np.ndarray) for c in channels):
+        return np.stack(channels, axis=2), axes
+    import dask.array as da
+
+    return da.stack(channels, axis=2), axes
+
+
+class StackToolsWidget(QWidget):
+    """Dock widget: pick channel layers and one stack tool, run it in the background."""
+
+    def __init__(self, napari_viewer: Any):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.worker = None
+        self.layers = Select(label="channel layers", choices=self._image_layers)
+        self.tool = ComboBox(
+            label="tool",
+            choices=[(t.label, name) for name, t in STACK_TOOLS.items()],
+            value="filter",
+        )
+        self.panels: dict[str, FunctionGui] = {
+            name: magicgui(fn, call_button=False) for name, fn in _PANELS.items()
+        }
+        self.run_button = PushButton(text="Run")
+        self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.status = Label(value="")
+        self.container = Container(
+            widgets=[
+                self.layers,
+                self.tool,
+                *self.panels.values(),
+                self.run_button,
+                self.cancel_button,
+                self.status,
+            ]
+        )
+        self.tool.changed.connect(self._show_panel)
+        self.run_button.changed.connect(self.run)
+        self.cancel_button.changed.connect(self.cancel)
+        for event in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed):
+            event.connect(lambda _e=None: self.layers.reset_choices())
+        self._show_panel()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.container.native)
+
+    def _image_layers(self, _widget: Any = None) -> list[tuple[str, Any]]:
+        from napari.layers import Image
+
+        return [(ly.name, ly) for ly in self.viewer.layers if isinstance(ly, Image)]
+
+    def _show_panel(self, _value: Any = None) -> None:
+        for name, panel in self.panels.items():
+            panel.visible = name == self.tool.value
+
+    def options(self) -> dict[str, Any]:
+        """The keywords of the chosen tool, from its parameter panel."""
+        panel = self.panels[self.tool.value]
+        return panel(**{w.name: w.value for w in panel})
+
+    def run(self, _value: Any = None):
+        """Start the chosen tool on the selected layers; returns the worker (or None)."""
+        from napari.qt.threading import create_worker
+        from napari.utils import progress
+        from napari.utils.notifications import show_error
+
+        layers = list(self.layers.value)
+        tool = self.tool.value
+        try:
+            stack, axes = layers_to_stack(layers)
+            options = self.options()
+        except ValueError as err:
+            show_error(f"Stack tools: {err}")
+            return None
+        self.worker = create_worker(iter_stack_tool, tool, stack, **options)
+        pbar = progress(total=0, desc=STACK_TOOLS[tool].label)
+
+        def on_yield(step: tuple[int, int]) -> None:
+            done, total = step
+            pbar.total = total
+            pbar.n = done
+            pbar.refresh()
+
+        def on_error(err: Exception) -> None:
+            show_error(f"Stack tools ({tool}): {err}")
+
+        def on_done() -> None:
+            pbar.close()
+            self.run_button.enabled, self.cancel_button.enabled = True, False
+
+        self.worker.yielded.connect(on_yield)
+        self.worker.returned.connect(lambda res: self._add_result(res, layers, tool, axes))
+        self.worker.errored.connect(on_error)
+        self.worker.finished.connect(on_done)
+        self.run_button.enabled, self.cancel_button.enabled = False, True
+        self.status.value = f"running {STACK_TOOLS[tool].label} ..."
+        self.worker.start()
+        return self.worker
+
+    def cancel(self, _value: Any = None) -> None:
+        if self.worker is not None:
+            self.worker.quit()
+            self.status.value = "cancelled"
+
+    def _add_result(self, result: tuple[Any, dict], layers: list, tool: str, axes: list) -> None:
+        out, report = result
+        multichannel = "C" in axes[0]
+        for c, (layer, ax) in enumerate(zip(layers, axes, strict=True)):
+            data = from_tzcyx(out if multichannel else out[:, :, c : c + 1], ax)
+            meta = {k: v for k, v in layer.metadata.items() if k != "report"}
+            meta["report"] = report
+            self.viewer.add_image(
+                data,
+                name=f"{layer.name} [{tool}]",
+                scale=list(layer.scale),
+                translate=list(layer.translate),
+                colormap=layer.colormap.name,
+                blending=layer.blending,
+                metadata=meta,
+            )
+        self.status.value = f"{STACK_TOOLS[tool].label}: added {len(layers)} layer(s)"

@@ -1,0 +1,84 @@
+"""Stack tools API: reports, files with sidecars, and the T -> C conversion."""
+
+import json
+
+import numpy as np
+import pytest
+
+from napari_unmix.api.stack_tools import (
+    apply_stack_tool,
+    apply_stack_tool_file,
+    convert_time_encoded_stack_to_channel_stack,
+)
+from napari_unmix.io.omio_io import read_image, write_image
+
+
+def test_array_report_has_parameters_shifts_and_input():
+    stack = np.zeros((2, 1, 2, 32, 32), np.float32)
+    stack[:, :, :, 10:20, 12:22] = 1.0
+    stack[1] = np.roll(stack[1], (2, -1), axis=(-2, -1))
+    out, rep = apply_stack_tool("register", stack, registration_channel=1)
+    assert rep["tool"] == "stack_tools.register"
+    assert rep["parameters"]["registration_channel"] == 1
+    assert rep["inputs"]["stack"]["shape"] == [2, 1, 2, 32, 32]
+    np.testing.assert_allclose(rep["results"]["shifts_yx"][1], [-2, 1], atol=0.1)
+    assert rep["results"]["output"]["dtype"] == "float32"
+    json.dumps(rep)  # JSON-ready
+    with pytest.raises(ValueError, match="unknown stack tool 'blur'"):
+        apply_stack_tool("blur", stack)
+
+
+def test_file_level_keeps_metadata_and_writes_sidecar(tmp_path):
+    data = np.random.default_rng(0).integers(0, 1000, (2, 3, 2, 16, 16)).astype(np.uint16)
+    src = write_image(
+        tmp_path / "in.ome.tif",
+        data,
+        physical_size=(2.0, 0.3, 0.3),
+        time_increment=5.0,
+        channel_names=["GFP", "RFP"],
+    )
+    calls = []
+    out = apply_stack_tool_file(
+        "filter",
+        src,
+        tmp_path / "f.ome.tif",
+        filters=["median"],
+        median_size=3,
+        progress=lambda d, t: calls.append((d, t)),
+    )
+    back, meta = read_image(out)
+    from scipy import ndimage as ndi
+
+    np.testing.assert_array_equal(
+        back[1, 2, 0], ndi.median_filter(data[1, 2, 0].astype(np.float32), 3)
+    )
+    assert meta["physical_size"] == pytest.approx((2.0, 0.3, 0.3))
+    assert meta["channel_names"] == ["GFP", "RFP"]
+    assert calls[-1] == (4, 4)
+    rep = json.loads((tmp_path / "f.ome.tif.json").read_text())
+    assert rep["parameters"]["filters"] == ["median"]
+    assert rep["inputs"]["input_path"].endswith("in.ome.tif")
+    with pytest.raises(FileExistsError, match="exists"):
+        apply_stack_tool_file("max-z", src, out)
+    with pytest.raises(ValueError, match="is the input file"):
+        apply_stack_tool_file("max-z", src, src, overwrite=True)
+    mip = apply_stack_tool_file("max-z", src, out, overwrite=True)
+    assert read_image(mip)[0].shape == (2, 1, 2, 16, 16)
+
+
+def test_convert_time_encoded_stack(tmp_path):
+    data = np.random.default_rng(1).integers(0, 100, (3, 2, 1, 8, 8)).astype(np.uint16)
+    src = write_image(tmp_path / "t.ome.tif", data, physical_size=(1.5, 0.2, 0.2))
+    out = convert_time_encoded_stack_to_channel_stack(src, tmp_path / "c.ome.tif")
+    back, meta = read_image(out)
+    assert back.shape == (1, 2, 3, 8, 8)
+    for t in range(3):  # time point t became channel t, z order kept
+        np.testing.assert_array_equal(back[0, :, t], data[t, :, 0])
+    assert meta["physical_size"] == pytest.approx((1.5, 0.2, 0.2))
+    assert (tmp_path / "c.ome.tif.json").exists()
+    two = write_image(tmp_path / "two.ome.tif", np.zeros((2, 1, 2, 8, 8), np.uint16))
+    with pytest.raises(ValueError, match=r"got 2 channels \(shape \(2, 1, 2, 8, 8\)"):
+        convert_time_encoded_stack_to_channel_stack(two, tmp_path / "x.ome.tif")
+    one = write_image(tmp_path / "one.ome.tif", np.zeros((1, 1, 1, 8, 8), np.uint16))
+    with pytest.raises(ValueError, match="single time point"):
+        convert_time_encoded_stack_to_channel_stack(one, tmp_path / "y.ome.tif")

@@ -1,0 +1,161 @@
+"""The napari-unmix command line: sub-commands from the registry, help, progress, errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_unmix import cli
+from napari_unmix.io.omio_io import read_image, write_image
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+@pytest.fixture
+def stack_file(tmp_path):
+    rng = np.random.default_rng(0)
+    data = (rng.random((2, 3, 2, 24, 24)) * 1000).astype(np.uint16)
+    return write_image(tmp_path / "in.ome.tif", data, physical_size=(2.0, 0.5, 0.5))
+
+
+@pytest.mark.parametrize("name", sorted(cli.REGISTRY))
+def test_help_on_every_subcommand(name, capsys):
+    assert cli.main([name, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"usage: napari-unmix {name}" in out and "input_path" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "shape"),
+    [
+        (["filter", "--filters", "median", "gaussian", "--median-size", "5"], (2, 3, 2, 24, 24)),
+        (["match-histograms", "--reference-t", "1"], (2, 3, 2, 24, 24)),
+        (["max-z", "--zrange", "1", "3"], (2, 1, 2, 24, 24)),
+        (
+            ["z-drift", "--reference-mode", "first", "--registration-channel", "1"],
+            (2, 3, 2, 24, 24),
+        ),
+        (["register", "--registration-channel", "1", "--zrange", "0", "2"], (2, 3, 2, 24, 24)),
+    ],
+)
+def test_stack_subcommands_write_file_and_report(argv, shape, stack_file, tmp_path, capsys):
+    out = tmp_path / "out.ome.tif"
+    assert cli.main([argv[0], str(stack_file), str(out), *argv[1:]]) == 0
+    assert read_image(out)[0].shape == shape
+    rep = json.loads(Path(str(out) + ".json").read_text())
+    assert rep["tool"] == f"stack_tools.{argv[0]}"
+    err = capsys.readouterr().err
+    assert "100%" in err and "wrote" in err  # progress on stderr
+
+
+def test_options_map_to_api_keywords(stack_file, tmp_path):
+    out = tmp_path / "f.ome.tif"
+    argv = [
+        "filter",
+        str(stack_file),
+        str(out),
+        "--3d",
+        "--gaussian-sigma",
+        "0.5",
+        "--filters",
+        "gaussian",
+    ]
+    assert cli.main([*argv, "--quiet"]) == 0
+    params = json.loads(Path(str(out) + ".json").read_text())["parameters"]
+    assert params == {
+        "tool": "filter",
+        "apply_3d": True,
+        "gaussian_sigma": 0.5,
+        "filters": ["gaussian"],
+    }
+
+
+def test_bad_input_is_one_line_and_nonzero(stack_file, tmp_path, capsys):
+    assert cli.main(["max-z", str(tmp_path / "missing.tif"), str(tmp_path / "o.ome.tif")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(
+        "napari-unmix max-z: error: no such file"
+    ) and "Traceback" not in "".join(err)
+    code = cli.main(
+        [
+            "register",
+            str(stack_file),
+            str(tmp_path / "o.ome.tif"),
+            "--registration-channel",
+            "7",
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "registration_channel=7 is out of range" in err[0]
+    assert cli.main(["max-z", str(stack_file), str(stack_file), "--quiet"]) == 1
+    assert "is the input file" in capsys.readouterr().err
+    assert cli.main(["max-z", str(stack_file)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "required" in err[0]
+    assert cli.main([]) == 2
+
+
+def test_registry_entry_is_all_a_new_command_needs(tmp_path, capsys):
+    registry = {
+        "echo": cli.Command(
+            "test command",
+            "napari_unmix.api.stack_tools:apply_stack_tool_file",
+            (cli.opt("--reference-t", "time point", type=int),),
+            prefix=("match-histograms",),
+        )
+    }
+    data = np.random.default_rng(0).random((2, 1, 1, 8, 8)).astype(np.float32)
+    src = write_image(tmp_path / "a.ome.tif", data)
+    assert (
+        cli.main(
+            ["echo", str(src), str(tmp_path / "b.ome.tif"), "--reference-t", "1"], registry=registry
+        )
+        == 0
+    )
+    rep = json.loads((tmp_path / "b.ome.tif.json").read_text())
+    assert rep["parameters"]["reference_t"] == 1
+
+
+def test_convert_and_python_m_subprocess(tmp_path):
+    data = np.arange(3 * 8 * 8, dtype=np.uint16).reshape(3, 1, 1, 8, 8)
+    src = write_image(tmp_path / "t.ome.tif", data)
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "napari_unmix.cli",
+            "convert-time-to-channels",
+            str(src),
+            str(tmp_path / "c.ome.tif"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    assert read_image(tmp_path / "c.ome.tif")[0].shape == (1, 1, 3, 8, 8)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "napari_unmix.cli",
+            "convert-time-to-channels",
+            str(tmp_path / "c.ome.tif"),
+            str(tmp_path / "d.ome.tif"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert (
+        bad.stderr.strip()
+        .splitlines()[-1]
+        .startswith("napari-unmix convert-time-to-channels: error: expected a single-channel")
+    )
