@@ -18,6 +18,7 @@ def test_array_report_has_parameters_shifts_and_input():
     stack[:, :, :, 10:20, 12:22] = 1.0
     stack[1] = np.roll(stack[1], (2, -1), axis=(-2, -1))
     out, rep = apply_stack_tool("register", stack, registration_channel=1)
+    assert out.shape == stack.shape
     assert rep["tool"] == "stack_tools.register"
     assert rep["parameters"]["registration_channel"] == 1
     assert rep["inputs"]["stack"]["shape"] == [2, 1, 2, 32, 32]

@@ -6,8 +6,6 @@ cancel button), and adds the result as new layers with the inputs' scale, transl
 the report in ``layer.metadata["report"]``. Input layers are never modified.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import numpy as np
@@ -129,6 +127,20 @@ def layers_to_stack(layers: list[Any]) -> tuple[Any, list[str]]:
     return da.stack(channels, axis=2), axes
 
 
+class _Failed(str):
+    """The message of a run that stopped on bad input (not an Exception: superqt would
+    re-raise a returned exception)."""
+
+
+def _guarded(steps: Any):
+    """Run a steps generator; bad input (ValueError) comes back as a :class:`_Failed`
+    message, so the dock shows one line instead of napari's traceback notification."""
+    try:
+        return (yield from steps)
+    except ValueError as err:
+        return _Failed(err)
+
+
 class StackToolsWidget(QWidget):
     """Dock widget: pick channel layers and one stack tool, run it in the background."""
 
@@ -195,7 +207,7 @@ class StackToolsWidget(QWidget):
         except ValueError as err:
             show_error(f"Stack tools: {err}")
             return None
-        self.worker = create_worker(iter_stack_tool, tool, stack, **options)
+        self.worker = create_worker(_guarded, iter_stack_tool(tool, stack, **options))
         pbar = progress(total=0, desc=STACK_TOOLS[tool].label)
 
         def on_yield(step: tuple[int, int]) -> None:
@@ -204,16 +216,19 @@ class StackToolsWidget(QWidget):
             pbar.n = done
             pbar.refresh()
 
-        def on_error(err: Exception) -> None:
-            show_error(f"Stack tools ({tool}): {err}")
+        def on_return(result: Any) -> None:
+            if isinstance(result, _Failed):
+                show_error(f"Stack tools ({tool}): {result}")
+                self.status.value = "failed: see the message"
+            else:
+                self._add_result(result, layers, tool, axes)
 
         def on_done() -> None:
             pbar.close()
             self.run_button.enabled, self.cancel_button.enabled = True, False
 
         self.worker.yielded.connect(on_yield)
-        self.worker.returned.connect(lambda res: self._add_result(res, layers, tool, axes))
-        self.worker.errored.connect(on_error)
+        self.worker.returned.connect(on_return)
         self.worker.finished.connect(on_done)
         self.run_button.enabled, self.cancel_button.enabled = False, True
         self.status.value = f"running {STACK_TOOLS[tool].label} ..."

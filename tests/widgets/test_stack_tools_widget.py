@@ -1,0 +1,121 @@
+"""The Stack tools dock and the viewer helpers, in a real viewer (under Xvfb)."""
+
+import numpy as np
+import pytest
+
+from napari_unmix.io.omio_io import write_image
+from napari_unmix.widgets.stack_tools import StackToolsWidget
+
+
+@pytest.fixture
+def viewer_with_sample(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-unmix", "bleedthrough")
+    return viewer
+
+
+def _start(qtbot, widget):
+    worker = widget.run()
+    assert worker is not None
+    with qtbot.waitSignal(worker.finished, timeout=60000):
+        pass
+    return worker
+
+
+def test_max_z_adds_new_layers_with_scale_and_report(viewer_with_sample, qtbot):
+    viewer = viewer_with_sample
+    inputs = list(viewer.layers)
+    before = [np.asarray(ly.data).copy() for ly in inputs]
+    widget = StackToolsWidget(viewer)
+    widget.layers.value = inputs
+    widget.tool.value = "max-z"
+    _start(qtbot, widget)
+    new = [ly for ly in viewer.layers if ly.name.endswith("[max-z]")]
+    assert len(new) == 2
+    for src, out, data in zip(inputs, new, before, strict=True):
+        assert out.data.shape == (data.shape[0], 1, *data.shape[2:])
+        np.testing.assert_array_equal(out.data[:, 0], data.max(axis=1))
+        np.testing.assert_allclose(out.scale, src.scale)
+        assert out.metadata["report"]["tool"] == "stack_tools.max-z"
+        np.testing.assert_array_equal(src.data, data)  # input untouched
+
+
+def test_filter_panel_options_reach_the_tool(viewer_with_sample, qtbot):
+    viewer = viewer_with_sample
+    widget = StackToolsWidget(viewer)
+    widget.layers.value = [viewer.layers[1]]
+    widget.tool.value = "filter"
+    panel = widget.panels["filter"]
+    panel.steps.value = "median, gaussian"
+    panel.median_size.value = 5
+    assert widget.options()["filters"] == ["median", "gaussian"]
+    _start(qtbot, widget)
+    out = viewer.layers[-1]
+    assert out.metadata["report"]["parameters"]["median_size"] == 5
+    assert out.data.dtype == np.float32 and out.data.shape == viewer.layers[1].data.shape
+
+
+def test_bad_selection_shows_error_not_traceback(make_napari_viewer, monkeypatch):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((2, 16, 16)), name="a")
+    viewer.add_image(np.zeros((3, 16, 16)), name="b")
+    messages = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", messages.append)
+    widget = StackToolsWidget(viewer)
+    widget.layers.value = list(viewer.layers)
+    assert widget.run() is None
+    assert "differ in shape" in messages[-1]
+    widget.layers.value = []
+    assert widget.run() is None and "select at least one" in messages[-1]
+
+
+def test_worker_error_is_reported(make_napari_viewer, qtbot, monkeypatch):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.random.default_rng(0).random((1, 2, 16, 16)), name="one t")
+    messages = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", messages.append)
+    widget = StackToolsWidget(viewer)
+    widget.layers.value = list(viewer.layers)
+    widget.tool.value = "match-histograms"
+    _start(qtbot, widget)
+    assert "at least 2 time points" in messages[-1]
+    assert len(viewer.layers) == 1
+
+
+def test_viewer_helpers_reuse_viewer_and_apply_scale(make_napari_viewer, tmp_path):
+    from napari_unmix.viewer_helpers import (
+        show_all_channels_in_napari,
+        show_unmixed_channels_in_napari,
+    )
+
+    viewer = make_napari_viewer()
+    data = np.random.default_rng(0).random((2, 3, 2, 16, 16)).astype(np.float32)
+    path = write_image(
+        tmp_path / "s.ome.tif", data, physical_size=(2.0, 0.4, 0.4), time_increment=3.0
+    )
+    assert show_all_channels_in_napari(path) is viewer
+    assert [ly.name for ly in viewer.layers] == ["Channels | C0", "Channels | C1"]
+    np.testing.assert_allclose(viewer.layers[0].scale, [3.0, 2.0, 0.4, 0.4])
+    np.testing.assert_array_equal(viewer.layers[1].data, data[:, :, 1])
+    show_all_channels_in_napari(path)  # re-run: layers updated, not duplicated
+    assert len(viewer.layers) == 2
+    show_unmixed_channels_in_napari(path, source_channel=1, target_channel=0)
+    assert viewer.layers[-1].name == "Unmixed | target C0"
+    with pytest.raises(ValueError, match="target_channel=5 is out of range"):
+        show_unmixed_channels_in_napari(path, target_channel=5)
+
+
+def test_cancel_stops_the_worker_without_adding_layers(viewer_with_sample, qtbot, monkeypatch):
+    def endless(*_args, **_kwargs):
+        while True:
+            yield 0, 1
+
+    monkeypatch.setattr("napari_unmix.widgets.stack_tools.iter_stack_tool", endless)
+    viewer = viewer_with_sample
+    widget = StackToolsWidget(viewer)
+    widget.layers.value = list(viewer.layers)
+    worker = widget.run()
+    assert widget.cancel_button.enabled and not widget.run_button.enabled
+    with qtbot.waitSignal(worker.finished, timeout=30000):
+        widget.cancel()
+    assert len(viewer.layers) == 2 and widget.run_button.enabled
