@@ -159,3 +159,10 @@ def test_convert_and_python_m_subprocess(tmp_path):
         .splitlines()[-1]
         .startswith("napari-unmix convert-time-to-channels: error: expected a single-channel")
     )
+
+
+def test_console_script_declared():
+    import tomllib
+
+    meta = tomllib.loads((Path(SRC).parent / "pyproject.toml").read_text())
+    assert meta["project"]["scripts"]["napari-unmix"] == "napari_unmix.cli:main"
