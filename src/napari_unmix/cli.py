@@ -81,7 +81,11 @@ _REG_COMMON = (
         action="store_true",
     ),
     opt("--median-kernel-size", "size of those median filters (default 3)", type=int),
-    opt("--upsample-factor", "cross-correlation precision 1/N pixel (default 10)", type=int),
+    opt(
+        "--upsample-factor",
+        "cross-correlation precision 1/N pixel before refinement (default 1)",
+        type=int,
+    ),
     opt("--interpolation-order", "spline order of the shift, 0..5 (default 1)", type=int),
 )
 _STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
