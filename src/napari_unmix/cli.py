@@ -65,7 +65,7 @@ def opt(flag: str, help: str, **kwargs: Any) -> Option:
 
 
 _FILTER_NAMES = ["median", "gaussian"]
-_REG_METHODS = ["phase_cross_correlation", "pystackreg"]
+_REG_METHODS = ["phase_cross_correlation", "phase_cross_correlation_only", "pystackreg"]
 _REG_COMMON = (
     opt(
         "--registration-channel",

@@ -264,3 +264,15 @@ def test_pystackreg_method_when_installed():
 def test_steps_report_progress():
     steps = list(iter(st.STACK_TOOLS["z-drift"].steps(_rand((2, 2, 1, 16, 16)))))
     assert steps[-1] == (2, 2) and all(total > 0 for _, total in steps)
+
+
+def test_pcc_only_method_is_limited_by_upsample_factor():
+    scene = _scene()
+    true = np.array([[0.0, 0.0], [1.3, -0.7]])
+    stack = np.stack([_view(scene, d) for d in true])[:, None]
+    shifts = st.run_steps(
+        st.estimate_time_shifts(
+            stack, registration_channel=0, method="phase_cross_correlation_only", upsample_factor=20
+        )
+    )
+    np.testing.assert_allclose(shifts, -true, atol=0.5)
