@@ -107,6 +107,7 @@ def test_registry_entry_is_all_a_new_command_needs(tmp_path, capsys):
             "napari_unmix.api.stack_tools:apply_stack_tool_file",
             (cli.opt("--reference-t", "time point", type=int),),
             prefix=("match-histograms",),
+            keywords={"reference_t": 0},
         )
     }
     data = np.random.default_rng(0).random((2, 1, 1, 8, 8)).astype(np.float32)

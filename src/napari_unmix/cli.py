@@ -56,6 +56,7 @@ class Command:
     prefix: tuple[Any, ...] = ()
     progress: bool = False  # the target accepts progress=callable(done, total)
     overwrite: bool = True  # the target accepts overwrite=bool
+    keywords: dict[str, Any] = field(default_factory=dict)  # fixed extra keywords
 
 
 def opt(flag: str, help: str, **kwargs: Any) -> Option:
@@ -90,7 +91,16 @@ _REG_COMMON = (
 )
 _STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
 
-#: Sub-command name -> :class:`Command`.
+#: Sub-command name -> :class:`Command`. A tool's file-level API function
+#: ``f(input_path, output_path, *, ...)`` becomes a sub-command with one entry, e.g.::
+#:
+#:     "unmix": Command(
+#:         "bleed-through correction of one channel by another",
+#:         "napari_unmix.api.bleedthrough:unmix",
+#:         (opt("--alpha", "fixed coefficient", type=float),
+#:          opt("--source-channel", "channel that bleeds", type=int)),
+#:         keywords={"verbose": False},  # fixed keywords, if any
+#:     ),
 REGISTRY: dict[str, Command] = {
     "filter": Command(
         "median / Gaussian filters per plane (or per volume with --3d)",
@@ -241,6 +251,7 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
     }
     if cmd.overwrite and not kwargs.get("overwrite"):
         kwargs.pop("overwrite", None)
+    kwargs = {**cmd.keywords, **kwargs}
     if cmd.progress:
         kwargs["progress"] = _progress_printer(name, quiet)
     t0 = time.perf_counter()

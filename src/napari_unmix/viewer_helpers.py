@@ -55,6 +55,7 @@ def _upsert(viewer: Any, name: str, data: np.ndarray, *, scale, colormap: str, m
         blending="additive",
         contrast_limits=limits,
         metadata=meta,
+        axis_labels=("t", "z", "y", "x"),
     )
 
 

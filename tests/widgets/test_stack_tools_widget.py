@@ -36,6 +36,7 @@ def test_max_z_adds_new_layers_with_scale_and_report(viewer_with_sample, qtbot):
         assert out.data.shape == (data.shape[0], 1, *data.shape[2:])
         np.testing.assert_array_equal(out.data[:, 0], data.max(axis=1))
         np.testing.assert_allclose(out.scale, src.scale)
+        assert tuple(out.axis_labels) == ("t", "z", "y", "x")
         assert out.metadata["report"]["tool"] == "stack_tools.max-z"
         np.testing.assert_array_equal(src.data, data)  # input untouched
 
@@ -96,6 +97,7 @@ def test_viewer_helpers_reuse_viewer_and_apply_scale(make_napari_viewer, tmp_pat
     assert show_all_channels_in_napari(path) is viewer
     assert [ly.name for ly in viewer.layers] == ["Channels | C0", "Channels | C1"]
     np.testing.assert_allclose(viewer.layers[0].scale, [3.0, 2.0, 0.4, 0.4])
+    assert tuple(viewer.layers[0].axis_labels) == ("t", "z", "y", "x")
     np.testing.assert_array_equal(viewer.layers[1].data, data[:, :, 1])
     show_all_channels_in_napari(path)  # re-run: layers updated, not duplicated
     assert len(viewer.layers) == 2

@@ -252,6 +252,7 @@ class StackToolsWidget(QWidget):
                 name=f"{layer.name} [{tool}]",
                 scale=list(layer.scale),
                 translate=list(layer.translate),
+                axis_labels=tuple(layer.axis_labels),
                 colormap=layer.colormap.name,
                 blending=layer.blending,
                 metadata=meta,
