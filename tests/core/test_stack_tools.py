@@ -5,6 +5,8 @@ import re
 import dask.array as da
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 from scipy import ndimage as ndi
 
 from napari_unmix.core import stack_tools as st
@@ -276,3 +278,29 @@ def test_pcc_only_method_is_limited_by_upsample_factor():
         )
     )
     np.testing.assert_allclose(shifts, -true, atol=0.5)
+
+
+@given(
+    shape=hs.tuples(
+        hs.integers(1, 2),
+        hs.integers(1, 3),
+        hs.integers(1, 2),
+        hs.integers(3, 9),
+        hs.integers(3, 9),
+    ),
+    size=hs.integers(1, 4),
+    sigma=hs.floats(0.0, 2.0),
+    apply_3d=hs.booleans(),
+)
+def test_filters_match_scipy_property(shape, size, sigma, apply_3d):
+    stack = np.random.default_rng(sum(shape)).random(shape).astype(np.float32)
+    out = st.apply_filters(
+        stack, ["median", "gaussian"], median_size=size, gaussian_sigma=sigma, apply_3d=apply_3d
+    )
+    zs, zg = (size, sigma) if apply_3d else (1, 0.0)
+    for t, c in np.ndindex(shape[0], shape[2]):
+        vol = stack[t, :, c]
+        expected = ndi.gaussian_filter(
+            ndi.median_filter(vol, size=(zs, size, size)), (zg, sigma, sigma)
+        )
+        np.testing.assert_allclose(out[t, :, c], expected, atol=1e-6)
