@@ -199,6 +199,15 @@ def test_register_stack_reference_t_zrange_and_dask():
         st.estimate_time_shifts(stack, registration_channel=1, reference_t=1, zrange=(0, 1))
     )
     np.testing.assert_allclose(shifts, -(true - true[1]), atol=0.02)
+    pre = st.run_steps(
+        st.estimate_time_shifts(
+            da.from_array(stack, chunks=(1, 1, 1, 32, 32)),
+            registration_channel=1,
+            reference_t=1,
+            pre_median_filter=True,
+        )
+    )
+    np.testing.assert_allclose(pre, -(true - true[1]), atol=0.05)
     lazy, lazy_shifts = st.register_stack(
         da.from_array(stack, chunks=(1, 1, 1, 64, 64)),
         registration_channel=1,

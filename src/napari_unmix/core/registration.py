@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._stacks import Steps, _check_index, _check_stack, _map_volumes, _out_dtype, _zrange, run_steps
+from ._stacks import (
+    Steps,
+    _check_index,
+    _check_stack,
+    _is_dask,
+    _map_volumes,
+    _out_dtype,
+    _zrange,
+    run_steps,
+)
 
 __all__ = [
     "REFERENCE_MODES",
@@ -116,11 +125,18 @@ def _method(method: str) -> Callable:
     return REGISTRATION_METHODS[method][0]
 
 
-def _prefilter(images: np.ndarray, on: bool, size: int) -> np.ndarray:
-    """Median over YX of every 2-D image in ``images`` (..., Y, X) when ``on``."""
+def _prefilter(images: Any, on: bool, size: int) -> Any:
+    """Median over YX of every 2-D image in ``images`` (..., Y, X) when ``on``.
+
+    A dask array stays lazy (chunks holding whole YX planes).
+    """
     if not on:
         return images
-    return ndi.median_filter(images, size=(1,) * (images.ndim - 2) + (size, size))
+    footprint = (1,) * (images.ndim - 2) + (size, size)
+    if _is_dask(images):
+        whole = images.rechunk({images.ndim - 2: -1, images.ndim - 1: -1})
+        return whole.map_blocks(ndi.median_filter, size=footprint, dtype=images.dtype)
+    return ndi.median_filter(images, size=footprint)
 
 
 def _estimator(method: str, upsample_factor: int, post_median: bool, size: int) -> Callable:
@@ -250,8 +266,9 @@ def estimate_time_shifts(
     reference_t = _check_index("reference_t", reference_t, n_t, "time points")
     start, stop = _zrange(zrange, n_z)
     estimate = _estimator(method, upsample_factor, post_median_filter, median_kernel_size)
-    volumes = np.asarray(stack[:, start:stop, channel]).astype(np.float32)  # one channel
-    projections = _prefilter(volumes, pre_median_filter, int(median_kernel_size)).max(axis=1)
+    volumes = stack[:, start:stop, channel].astype(np.float32)  # one channel, lazy for dask
+    filtered = _prefilter(volumes, pre_median_filter, int(median_kernel_size))
+    projections = np.asarray(filtered.max(axis=1))  # only (T, Y, X) is computed
     shifts = np.zeros((n_t, 2), np.float64)
     for t in range(n_t):
         if t != reference_t:
