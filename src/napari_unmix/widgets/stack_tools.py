@@ -33,6 +33,19 @@ def _filter_params(
     gaussian_sigma: Annotated[float, {"min": 0.0, "max": 50.0, "step": 0.1}] = 1.0,
     apply_3d: bool = False,
 ) -> dict:
+    """Filters.
+
+    Parameters
+    ----------
+    steps : str
+        Filters applied in this order.
+    median_size : int
+        Median window (pixels): 3 gentle, 5 strong; removes shot noise and hot pixels.
+    gaussian_sigma : float
+        Gaussian sigma (pixels); keep it below the smallest structure of interest.
+    apply_3d : bool
+        Filter each z-stack as a volume instead of plane by plane.
+    """
     return {
         "filters": [s.strip() for s in steps.split(",")],
         "median_size": median_size,
@@ -67,6 +80,28 @@ def _z_drift_params(
     median_kernel_size: Annotated[int, {"min": 1, "max": 21}] = 3,
     interpolation_order: Annotated[int, {"min": 0, "max": 5}] = 1,
 ) -> dict:
+    """Intra-stack z-drift.
+
+    Parameters
+    ----------
+    registration_channel : int
+        Index (in the selection) of the channel with structures visible in every slice.
+    method : str
+        Shift estimator; phase_cross_correlation is refined to a fraction of a pixel.
+    reference_mode : str
+        neighbor: against the slices just before; first: against slice 0; mean /
+        full_projection: against the mean / max over Z.
+    neighbor_window_size : int
+        Odd; 5 compares with two slices before each slice and averages.
+    pre_median_filter : bool
+        Median-filter the registration channel before estimating (noisy data).
+    post_median_filter : bool
+        Median-filter both images just before each estimate.
+    median_kernel_size : int
+        Size of those median filters.
+    interpolation_order : int
+        1 linear (no new extremes), 3 cubic (sharper).
+    """
     return dict(locals())
 
 
@@ -149,6 +184,8 @@ class StackToolsWidget(QWidget):
         self.viewer = napari_viewer
         self.worker = None
         self.layers = Select(label="channel layers", choices=self._image_layers)
+        self.layers.native.setMaximumHeight(110)
+        self.layers.tooltip = "the channels of one stack, in channel order"
         self.tool = ComboBox(
             label="tool",
             choices=[(t.label, name) for name, t in STACK_TOOLS.items()],
@@ -157,6 +194,8 @@ class StackToolsWidget(QWidget):
         self.panels: dict[str, FunctionGui] = {
             name: magicgui(fn, call_button=False) for name, fn in _PANELS.items()
         }
+        for panel in self.panels.values():
+            panel.label = "parameters"
         self.run_button = PushButton(text="Run")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.status = Label(value="")
@@ -178,6 +217,7 @@ class StackToolsWidget(QWidget):
         self._show_panel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.container.native)
+        layout.addStretch(1)
 
     def _image_layers(self, _widget: Any = None) -> list[tuple[str, Any]]:
         from napari.layers import Image
