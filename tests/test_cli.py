@@ -153,3 +153,23 @@ def test_console_script_declared():
 
     meta = tomllib.loads((Path(SRC).parent / "pyproject.toml").read_text())
     assert meta["project"]["scripts"]["napari-unmix"] == "napari_unmix.cli:main"
+
+
+def test_unmix_subcommand_maps_options_and_quiet(tmp_path, capsys):
+    from napari_unmix.core.synthetic import make_bleedthrough_stack
+
+    data, _ = make_bleedthrough_stack(n_t=1, n_z=2, shape=(32, 32))
+    src = write_image(tmp_path / "bt.ome.tif", data)
+    out = tmp_path / "bt_unmixed.ome.tif"
+    argv = ["unmix", str(src), str(out), "--alpha", "0.35", "--no-clip-negative", "--quiet"]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""  # --quiet: verbose=False
+    back, _ = read_image(out)
+    np.testing.assert_allclose(back[:, :, 1], data[:, :, 1] - 0.35 * data[:, :, 0], atol=1e-5)
+    params = json.loads(Path(str(out) + ".json").read_text())["parameters"]
+    assert params["alpha"] == 0.35 and params["clip_negative"] is False
+    assert cli.main(["unmix", str(src), str(tmp_path / "x.ome.tif"), "--method", "bogus"]) == 2
+    assert cli.main(["unmix", str(src), str(tmp_path / "y.ome.tif"), "--target-channel", "4"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("napari-unmix unmix: error:") and "Traceback" not in "".join(err)

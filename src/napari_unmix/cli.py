@@ -19,6 +19,7 @@ usage: napari-unmix max-z [-h] ...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import traceback
@@ -57,12 +58,23 @@ class Command:
     progress: bool = False  # the target accepts progress=callable(done, total)
     overwrite: bool = True  # the target accepts overwrite=bool
     keywords: dict[str, Any] = field(default_factory=dict)  # fixed extra keywords
+    verbose: str = ""  # name of the target's print-progress keyword (set to not --quiet)
 
 
 def opt(flag: str, help: str, **kwargs: Any) -> Option:
     """Shorthand for :class:`Option`; the keyword is the flag in snake case."""
     keyword = kwargs.pop("keyword", "")
     return Option(flag, help, kwargs, keyword)
+
+
+def _choices(where: str) -> list[str] | None:
+    """Keys of a registry ``"module:NAME"`` for ``choices=``; None (no check here, the API
+    validates) if it cannot be imported."""
+    module, _, attr = where.partition(":")
+    try:
+        return list(getattr(import_module(module), attr))
+    except (ImportError, AttributeError):
+        return None
 
 
 _FILTER_NAMES = ["median", "gaussian"]
@@ -90,6 +102,7 @@ _REG_COMMON = (
     opt("--interpolation-order", "spline order of the shift, 0..5 (default 1)", type=int),
 )
 _STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
+_ALPHA = "napari_unmix.core.bleedthrough:ALPHA_METHODS"
 
 #: Sub-command name -> :class:`Command`. A tool's file-level API function
 #: ``f(input_path, output_path, *, ...)`` becomes a sub-command with one entry, e.g.::
@@ -182,6 +195,57 @@ REGISTRY: dict[str, Command] = {
         prefix=("register",),
         progress=True,
     ),
+    "unmix": Command(
+        "bleed-through correction: target -= alpha * source (alpha estimated or given)",
+        "napari_unmix.api.bleedthrough:unmix",
+        (
+            opt("--alpha", "fixed coefficient (implies --alpha-mode fixed)", type=float),
+            opt(
+                "--alpha-mode",
+                "fixed, reference_t or per_t",
+                choices=["fixed", "reference_t", "per_t"],
+            ),
+            opt("--alpha-reference-t", "time point alpha is estimated on (default 0)", type=int),
+            opt("--method", "alpha estimator (default mean_ratio)", choices=_choices(_ALPHA)),
+            opt("--source-channel", "channel that bleeds (default 0)", type=int),
+            opt("--target-channel", "channel to correct (default 1)", type=int),
+            opt("--signal-percentile", "bright-source mask percentile (default 99)", type=float),
+            opt(
+                "--target-low-percentile", "keep voxels with a low target (percentile)", type=float
+            ),
+            opt("--background-percentile", "background percentile (default 1)", type=float),
+            opt("--bidirectional", "2 x 2 model: both channels bleed", action="store_true"),
+            opt("--alpha-reverse", "fixed reverse coefficient", type=float),
+            opt("--method-reverse", "reverse estimator", choices=_choices(_ALPHA)),
+            opt("--signal-percentile-reverse", "reverse source-mask percentile", type=float),
+            opt("--target-low-percentile-reverse", "reverse low-target percentile", type=float),
+            opt("--background-percentile-reverse", "reverse background percentile", type=float),
+            opt("--alpha-max", "upper bound of optimised alpha (default 1)", type=float),
+            opt("--alpha-max-reverse", "reverse upper bound", type=float),
+            opt("--mi-bins", "histogram bins of mutual information (default 64)", type=int),
+            opt("--mi-bins-reverse", "reverse histogram bins", type=int),
+            opt("--max-alpha-voxels", "voxels sampled for alpha (default 500000)", type=int),
+            opt("--random-state", "seed of the sampling (default 0)", type=int),
+            opt(
+                "--n-bootstrap", "bootstrap resamples of the 95%% interval (default 100)", type=int
+            ),
+            opt(
+                "--no-preprocess-alpha-inputs",
+                "no background subtraction / clipping before estimating",
+                action="store_false",
+                keyword="preprocess_alpha_inputs",
+            ),
+            opt(
+                "--no-clip-negative",
+                "keep negative corrected values",
+                action="store_false",
+                keyword="clip_negative",
+            ),
+            opt("--output-dtype", "output dtype, or 'same' (default float32)"),
+            opt("--compression-level", "zlib level 0-9 (default 0)", type=int),
+        ),
+        verbose="verbose",
+    ),
     "convert-time-to-channels": Command(
         "a C=1 file whose time axis holds the channels -> T=1, C=T",
         "napari_unmix.api.stack_tools:convert_time_encoded_stack_to_channel_stack",
@@ -254,13 +318,16 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
     kwargs = {**cmd.keywords, **kwargs}
     if cmd.progress:
         kwargs["progress"] = _progress_printer(name, quiet)
+    if cmd.verbose:
+        kwargs[cmd.verbose] = not quiet
     t0 = time.perf_counter()
     try:
         module, _, attr = cmd.target.partition(":")
         func = getattr(import_module(module), attr)
         if not quiet:
             print(f"{PROG} {name}: {inp} -> {out}", file=sys.stderr, flush=True)
-        written = func(*cmd.prefix, inp, out, **kwargs)
+        with contextlib.redirect_stdout(sys.stderr):  # API messages are progress: stderr
+            written = func(*cmd.prefix, inp, out, **kwargs)
     except KeyboardInterrupt:
         print(f"{PROG} {name}: interrupted", file=sys.stderr)
         return 130

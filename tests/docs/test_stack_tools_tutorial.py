@@ -18,5 +18,5 @@ def test_tutorial_code_runs_and_prints_true():
             exec(compile(block, str(DOC), "exec"), namespace)
     printed = out.getvalue().split()
     assert "False" not in printed and printed.count("True") >= 3
-    assert "(3, 5, 2, 96, 96) float32" in out.getvalue()
+    assert "(3, 5, 2, 128, 128) float32" in out.getvalue()
     assert namespace["code"] == 0
