@@ -173,3 +173,20 @@ def test_unmix_subcommand_maps_options_and_quiet(tmp_path, capsys):
     assert cli.main(["unmix", str(src), str(tmp_path / "y.ome.tif"), "--target-channel", "4"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("napari-unmix unmix: error:") and "Traceback" not in "".join(err)
+
+
+def test_picasso_subcommand_runs_on_the_sample(tmp_path, capsys):
+    from napari_unmix.core.synthetic import make_picasso_mix
+
+    data, _ = make_picasso_mix(n_channels=3, shape=(64, 64))
+    src = write_image(tmp_path / "mix.ome.tif", data)
+    out = tmp_path / "mix_unmixed.ome.tif"
+    argv = ["picasso", str(src), str(out), "--max-iter", "3", "--pixel-bin-size", "4"]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "[picasso] wrote" in captured.err  # API prints -> stderr
+    assert read_image(out)[0].shape == data.shape
+    params = json.loads(Path(str(out) + ".json").read_text())["parameters"]
+    assert params["max_iter"] == 3 and params["pixel_bin_size"] == 4
+    assert cli.main(["picasso", str(src), str(out), "--quiet"]) == 1  # never overwrites
+    assert "exists" in capsys.readouterr().err

@@ -103,6 +103,7 @@ _REG_COMMON = (
 )
 _STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
 _ALPHA = "napari_unmix.core.bleedthrough:ALPHA_METHODS"
+_PICASSO = "napari_unmix.core.picasso:IMPLEMENTATIONS"
 
 #: Sub-command name -> :class:`Command`. A tool's file-level API function
 #: ``f(input_path, output_path, *, ...)`` becomes a sub-command with one entry, e.g.::
@@ -244,6 +245,85 @@ REGISTRY: dict[str, Command] = {
             opt("--output-dtype", "output dtype, or 'same' (default float32)"),
             opt("--compression-level", "zlib level 0-9 (default 0)", type=int),
         ),
+        verbose="verbose",
+    ),
+    "picasso": Command(
+        "PICASSO blind unmixing of N channels (source-sink, mutual information)",
+        "napari_unmix.api.picasso:unmix_picasso",
+        (
+            opt("--channels", "channels to unmix, in order (default: all)", nargs="+", type=int),
+            opt(
+                "--implementation",
+                "PICASSO variant (default matlab_3c)",
+                choices=_choices(_PICASSO),
+            ),
+            opt(
+                "--alpha-mode",
+                "reference_t, per_t or fixed",
+                choices=["reference_t", "per_t", "fixed"],
+            ),
+            opt(
+                "--alpha-reference-t", "time point the matrix is estimated on (default 0)", type=int
+            ),
+            opt("--sink-channels", "source-sink: channels that only receive", nargs="+", type=int),
+            opt("--neutral-channels", "source-sink: channels left out", nargs="+", type=int),
+            opt("--background-percentile", "background percentile (default 1)", type=float),
+            opt(
+                "--no-preprocess-alpha-inputs",
+                "no background subtraction / clipping before estimating",
+                action="store_false",
+                keyword="preprocess_alpha_inputs",
+            ),
+            opt("--mi-bins", "histogram bins of mutual information (default 64)", type=int),
+            opt("--alpha-max", "upper bound of the coefficient search (default 1)", type=float),
+            opt("--max-iter", "iteration limit (default 200)", type=int),
+            opt(
+                "--tolerance",
+                "stop when a sweep's largest alpha (change) is at most this (default 1e-4)",
+                type=float,
+            ),
+            opt("--max-alpha-voxels", "voxels sampled for estimation (default 500000)", type=int),
+            opt("--random-state", "seed of the sampling (default 0)", type=int),
+            opt(
+                "--step-size",
+                "MATLAB-scheme step size (default 0.2; see unmix_picasso_array)",
+                type=float,
+            ),
+            opt("--qn", "MATLAB-scheme qn (default 100; see unmix_picasso_array)", type=int),
+            opt(
+                "--pixel-bin-size",
+                "block size: about 1000 blocks per plane (default 16; 4 for 128x128)",
+                type=int,
+            ),
+            opt(
+                "--alpha-clip",
+                "MATLAB-scheme alpha_clip (default 0.5; see unmix_picasso_array)",
+                type=float,
+            ),
+            opt(
+                "--negativity-threshold",
+                "MATLAB-scheme negativity threshold (default 0.0009)",
+                type=float,
+            ),
+            opt(
+                "--clip-every-n-iterations",
+                "MATLAB-scheme clipping interval in iterations (default 50)",
+                type=int,
+            ),
+            opt(
+                "--no-clip-negative",
+                "keep negative values",
+                action="store_false",
+                keyword="clip_negative",
+            ),
+            opt(
+                "--output-units",
+                "own_channel, input or normalized",
+                choices=["own_channel", "input", "normalized"],
+            ),
+            opt("--output-dtype", "output dtype (default float32)"),
+        ),
+        overwrite=False,
         verbose="verbose",
     ),
     "convert-time-to-channels": Command(
