@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "spike_triggered_ensemble": "napari_unmix.api.stnmf",
     "load_ste": "napari_unmix.api.stnmf",
     "select_sparsity": "napari_unmix.api.stnmf",
+    "stnmf_file": "napari_unmix.api.stnmf",
     # bleed-through correction
     "unmix": "napari_unmix.api.bleedthrough",
     "unmix_array": "napari_unmix.api.bleedthrough",
@@ -61,6 +62,10 @@ _EXPORTS: dict[str, str] = {
     "pca": "napari_unmix.api.nmf",
     "save_result": "napari_unmix.api.nmf",
     "load_spectra": "napari_unmix.api.nmf",
+    "nnls_unmix_file": "napari_unmix.api.nmf_files",
+    "seeded_nnmf_file": "napari_unmix.api.nmf_files",
+    "random_nnmf_file": "napari_unmix.api.nmf_files",
+    "nnmf_file": "napari_unmix.api.nmf_files",
     "UnmixResult": "napari_unmix.api.nmf",
     "ComponentSeed": "napari_unmix.core.seeds",
     "SeedSet": "napari_unmix.core.seeds",
@@ -75,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "cube_from_rows": "napari_unmix.api.hsmap",
     "read_pixel_spectra": "napari_unmix.api.hsmap",
     "write_map_report": "napari_unmix.api.hsmap",
+    "map_report_file": "napari_unmix.api.hsmap",
     "Preprocessing": "napari_unmix.core.preprocess",
     # PICASSO blind unmixing
     "unmix_picasso": "napari_unmix.api.picasso",

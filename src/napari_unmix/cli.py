@@ -59,6 +59,9 @@ class Command:
     overwrite: bool = True  # the target accepts overwrite=bool
     keywords: dict[str, Any] = field(default_factory=dict)  # fixed extra keywords
     verbose: str = ""  # name of the target's print-progress keyword (set to not --quiet)
+    args: tuple[tuple[str, str], ...] = ()  # extra positional (name, help) after output_path
+    output_help: str = "output OME-TIFF (a JSON report is written next to it)"
+    input_help: str = "input image file"
 
 
 def opt(flag: str, help: str, **kwargs: Any) -> Option:
@@ -104,6 +107,16 @@ _REG_COMMON = (
 _STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
 _ALPHA = "napari_unmix.core.bleedthrough:ALPHA_METHODS"
 _PICASSO = "napari_unmix.core.picasso:IMPLEMENTATIONS"
+_CLUSTER = "napari_unmix.core.hsmap:CLUSTER_METHODS"
+_CLEANUP = "napari_unmix.core.hsmap:CLEANUPS"
+_NMF_OUT = "output maps OME-TIFF (spectra -> <stem>_spectra.csv, report -> <output>.json)"
+_NMF_COMMON = (
+    opt("--solver", "hals or mu (default hals)", choices=["hals", "mu"]),
+    opt("--max-iter", "iteration limit (default 500)", type=int),
+    opt("--tol", "relative stopping tolerance (default 1e-5)", type=float),
+    opt("--l1-w", "L1 sparsity on the maps (default 0)", type=float, keyword="l1_W"),
+    opt("--random-state", "seed (default 0)", type=int),
+)
 
 #: Sub-command name -> :class:`Command`. A tool's file-level API function
 #: ``f(input_path, output_path, *, ...)`` becomes a sub-command with one entry, e.g.::
@@ -326,6 +339,87 @@ REGISTRY: dict[str, Command] = {
         overwrite=False,
         verbose="verbose",
     ),
+    "nnls": Command(
+        "fixed-H NNLS abundance maps of a hyperspectral file from known spectra (CSV)",
+        "napari_unmix.api.nmf_files:nnls_unmix_file",
+        (opt("--names", "component names (default: the CSV's column names)", nargs="+"),),
+        overwrite=True,
+        args=(("spectra_path", "spectra CSV: axis column, one column per component"),),
+        output_help=_NMF_OUT,
+        input_help="hyperspectral image (channels along C; spectral axis in its metadata)",
+    ),
+    "nnmf": Command(
+        "NNMF of a hyperspectral file: seeded from a spectra CSV (--seeds) or random (--k)",
+        "napari_unmix.api.nmf_files:nnmf_file",
+        (
+            opt("--seeds", "spectra CSV of H seeds (seeded NNMF)"),
+            opt("--k", "number of components (unseeded NNMF)", type=int),
+            opt("--lock", "seeds whose spectrum stays fixed (names or 0-based indices)", nargs="+"),
+            opt(
+                "--init",
+                "unseeded start (default nndsvda)",
+                choices=["nndsvda", "nndsvd", "random"],
+            ),
+            *_NMF_COMMON,
+            opt(
+                "--slice-mode",
+                "Z/T slices: per_slice fits or one reference fit (default per_slice)",
+                choices=["per_slice", "reference"],
+            ),
+            opt("--reference-slice", "slice fitted with --slice-mode reference", type=int),
+            opt("--max-pixels", "fit on a random subsample of this many pixels", type=int),
+        ),
+        progress=True,
+        output_help=_NMF_OUT,
+        input_help="hyperspectral image (channels along C; spectral axis in its metadata)",
+    ),
+    "stnmf": Command(
+        "STNMF of a spike-triggered ensemble -> modules, module table, figure, report",
+        "napari_unmix.api.stnmf:stnmf_file",
+        (
+            opt("--r", "number of modules (default 20)", type=int),
+            opt("--sparsity", "L1 weight on the modules (default 1.7)", type=float),
+            opt("--num-iter", "iterations (default 1000)", type=int),
+            opt("--seed", "random seed (default 0)", type=int),
+            opt("--pixel-size", "stixel size in micrometres (default: unknown)", type=float),
+            opt("--moransi-threshold", "Moran's I of a subunit (default 0.25)", type=float),
+            opt("--key", "array name inside .npz / .mat / .h5"),
+            opt("--no-figure", "skip the PNG figure", action="store_false", keyword="figure"),
+        ),
+        progress=True,
+        input_help="ensemble (x, y, spikes) as .npy, .npz, .mat or .h5",
+        output_help="modules OME-TIFF (table -> <stem>.csv, figure -> <stem>.png, "
+        "report -> <output>.json)",
+    ),
+    "maps": Command(
+        "intensity, ratio and cluster maps of a hyperspectral cube, with metrics and report",
+        "napari_unmix.api.hsmap:map_report_file",
+        (
+            opt("--target", "intensity band centre (axis units)", type=float, required=True),
+            opt("--numerator", "ratio numerator band centre", type=float, required=True),
+            opt("--denominator", "ratio denominator band centre", type=float, required=True),
+            opt("--n-clusters", "number of clusters", type=int, required=True),
+            opt("--window", "band half width in axis units (default 5)", type=float),
+            opt("--method", "clustering method (default kmeans)", choices=_choices(_CLUSTER)),
+            opt("--n-components", "cluster PCA scores of this many components", type=int),
+            opt("--cleanup", "spatial clean-up of the labels", choices=_choices(_CLEANUP)),
+            opt(
+                "--image-shape",
+                "HEIGHT WIDTH of per-pixel spectra rows (CSV / HDF5) without one",
+                nargs=2,
+                type=int,
+                metavar=("HEIGHT", "WIDTH"),
+            ),
+            opt("--spectral-units", "axis units for labels, e.g. cm-1 or nm"),
+            opt("--random-state", "seed (default 0)", type=int),
+            opt(
+                "--no-report", "no figures / report folder", action="store_false", keyword="report"
+            ),
+        ),
+        input_help="cube: OME-TIFF (T = Z = 1, channels along C) or per-pixel spectra CSV / HDF5",
+        output_help="maps OME-TIFF (intensity, ratio, cluster; report -> <output>.json, "
+        "figures -> <stem>_report/)",
+    ),
     "convert-time-to-channels": Command(
         "a C=1 file whose time axis holds the channels -> T=1, C=T",
         "napari_unmix.api.stack_tools:convert_time_encoded_stack_to_channel_stack",
@@ -350,8 +444,10 @@ def build_parser(registry: dict[str, Command] | None = None) -> argparse.Argumen
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, cmd in registry.items():
         p = sub.add_parser(name, help=cmd.help, description=cmd.help)
-        p.add_argument("input_path", help="input image file")
-        p.add_argument("output_path", help="output OME-TIFF (a JSON report is written next to it)")
+        p.add_argument("input_path", help=cmd.input_help)
+        p.add_argument("output_path", help=cmd.output_help)
+        for arg, arg_help in cmd.args:
+            p.add_argument(arg, help=arg_help)
         for o in cmd.options:
             p.add_argument(
                 o.flag, dest=o.dest, help=o.help, **{"default": argparse.SUPPRESS, **o.kwargs}
@@ -390,8 +486,10 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
     cmd = registry[name]
     quiet, debug = args.pop("quiet"), args.pop("debug")
     inp, out = args.pop("input_path"), args.pop("output_path")
+    extra = [args.pop(arg) for arg, _ in cmd.args]
     kwargs = {
-        k: (tuple(v) if isinstance(v, list) and k == "zrange" else v) for k, v in args.items()
+        k: (tuple(v) if isinstance(v, list) and k in ("zrange", "image_shape") else v)
+        for k, v in args.items()
     }
     if cmd.overwrite and not kwargs.get("overwrite"):
         kwargs.pop("overwrite", None)
@@ -407,7 +505,7 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
         if not quiet:
             print(f"{PROG} {name}: {inp} -> {out}", file=sys.stderr, flush=True)
         with contextlib.redirect_stdout(sys.stderr):  # API messages are progress: stderr
-            written = func(*cmd.prefix, inp, out, **kwargs)
+            written = func(*cmd.prefix, inp, out, *extra, **kwargs)
     except KeyboardInterrupt:
         print(f"{PROG} {name}: interrupted", file=sys.stderr)
         return 130
@@ -419,6 +517,8 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
         return 1
     if not quiet:
         dt = time.perf_counter() - t0
+        if isinstance(written, dict):  # several files: name them all
+            written = ", ".join(str(v) for v in written.values())
         print(f"{PROG} {name}: wrote {written} in {dt:.1f} s", file=sys.stderr, flush=True)
     return 0
 

@@ -43,6 +43,7 @@ __all__ = [
     "intensity_map",
     "iter_cluster_map",
     "map_metrics",
+    "map_report_file",
     "ratio_map",
     "read_pixel_spectra",
     "write_map_report",
@@ -500,10 +501,6 @@ def write_map_report(
     ``report.md``; returns the path of ``report.md``. Existing files are kept unless
     ``overwrite=True``.
     """
-    from ..io.sidecar import write_json
-    from ..plot import hsmap as plots
-    from ..plot.figure import save_figure
-
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = ["intensity_map.png", "ratio_map.png", "cluster_map.png", "pixel_spectra.png",
@@ -527,6 +524,23 @@ def write_map_report(
         random_state=random_state,
     )
     metrics = map_metrics(res.labels, truth, embedding=res.embedding, random_state=random_state)
+    return _write_report_files(
+        out, (imap, irep), (rmap, rrep), res, metrics, target=target, numerator=numerator,
+        denominator=denominator, window=window, method=method, n_clusters=n_clusters, units=units,
+        overwrite=overwrite,
+    )  # fmt: skip
+
+
+def _write_report_files(
+    out: Path, intensity, ratio, res: ClusterResult, metrics, *, target, numerator, denominator,
+    window, method, n_clusters, units, overwrite,
+) -> Path:  # fmt: skip
+    """Figures, ``metrics.json`` and ``report.md`` of computed maps into ``out``."""
+    from ..io.sidecar import write_json
+    from ..plot import hsmap as plots
+    from ..plot.figure import save_figure
+
+    (imap, irep), (rmap, rrep) = intensity, ratio
     u = {"cm-1": "cm⁻¹"}.get(units or "", units or "channel")
     imap, rmap = np.asarray(imap), np.asarray(rmap)
     figs = {
@@ -556,6 +570,155 @@ def write_map_report(
         raise FileExistsError(f"{str(path)!r} exists")
     path.write_text(md, encoding="utf-8")
     return path
+
+
+_ROW_FILES = (".csv", ".txt", ".h5", ".hdf5", ".he5")
+
+
+def _read_map_input(path: Path, image_shape, spectral_units):
+    """Cube (C, Y, X), spectral axis, units and an input description of a cube file."""
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    if path.suffix.lower() in _ROW_FILES:
+        cube, axis, info = read_pixel_spectra(path, image_shape=image_shape)
+        return cube, axis, spectral_units or "cm-1", {"source": str(path), **info}
+    if image_shape is not None:
+        raise ValueError("image_shape applies to per-pixel spectra files (CSV / HDF5) only")
+    from ..io.omio_io import read_image
+
+    data, meta = read_image(path)
+    if data.shape[0] != 1 or data.shape[1] != 1:
+        raise ValueError(
+            f"{path.name}: expected one hyperspectral cube (T = Z = 1, channels along C), got "
+            f"{data.shape=} (TZCYX); take one time point / z-slice first"
+        )
+    if data.shape[2] < 2:
+        raise ValueError(f"{path.name}: expected many spectral channels, got {data.shape=}")
+    axis = meta.get("spectral_axis")
+    units = spectral_units or meta.get("spectral_units")
+    if axis is None:
+        axis = np.arange(data.shape[2], dtype=np.float64)
+        units = None
+    info = {"source": str(path), "physical_size": meta["physical_size"]}
+    return data[0, 0], np.asarray(axis, dtype=np.float64), units, info
+
+
+def map_report_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    /,
+    *,
+    target: float,
+    numerator: float,
+    denominator: float,
+    n_clusters: int,
+    window: float = 5.0,
+    method: str = "kmeans",
+    n_components: int | None = None,
+    cleanup: str | None = None,
+    image_shape: tuple[int, int] | None = None,
+    spectral_units: str | None = None,
+    random_state: int = 0,
+    report: bool = True,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Intensity, ratio and cluster maps of a cube file, with metrics and a report folder.
+
+    Parameters
+    ----------
+    input_path : path
+        An image file holding one cube (T = Z = 1, the spectral channels along C; the
+        spectral axis is read from the file's metadata, else channel indices are the
+        axis), or per-pixel spectra as rows in CSV / HDF5 (see :func:`read_pixel_spectra`;
+        ``image_shape`` when the file lacks it).
+    output_path : path
+        OME-TIFF of the three maps as channels ``intensity``, ``ratio``, ``cluster``
+        (labels 1..k, 0 = left out, stored as float32); the report (every step's
+        parameters and the metrics) goes to ``<output>.json``, and with ``report`` the
+        figures, ``metrics.json`` and ``report.md`` to the folder ``<stem>_report``.
+    target, window, numerator, denominator
+        Band centres and half width in axis units (:func:`intensity_map`,
+        :func:`ratio_map`).
+    n_clusters, method, n_components, cleanup, random_state
+        As :func:`cluster_map`.
+    spectral_units : str, optional
+        Units of the axis for labels (default: the file's; "cm-1" for spectra rows).
+    overwrite : bool
+        Replace existing outputs (all are checked before any work).
+
+    Returns
+    -------
+    dict
+        ``{"maps": path, "sidecar": path}`` and ``"report"`` (the ``report.md``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from napari_unmix.core.synthetic import make_two_region_cube
+    >>> from napari_unmix.io.omio_io import write_image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> cube, truth = make_two_region_cube(shape=(12, 12), n_channels=60)
+    >>> extra = {"spectral_axis": truth["spectral_axis"].tolist(), "spectral_units": "cm-1"}
+    >>> src = write_image(d / "cube.ome.tif", cube[None, None], extra=extra)
+    >>> out = map_report_file(src, d / "maps.ome.tif", target=1655, numerator=1655,
+    ...                       denominator=1742, n_clusters=2, window=10, report=False)
+    >>> sorted(out)
+    ['maps', 'sidecar']
+    """
+    from ..io.omio_io import check_output_path, write_image
+    from ..io.sidecar import sidecar_path, write_sidecar
+
+    inp, out = Path(input_path), Path(output_path)
+    check_output_path(out, overwrite=overwrite, inputs=(inp,))
+    check_output_path(sidecar_path(out), overwrite=overwrite)
+    stem = out.name
+    for end in (".ome.tiff", ".ome.tif", ".tiff", ".tif"):
+        if stem.lower().endswith(end):
+            stem = stem[: -len(end)]
+            break
+    folder = out.with_name(f"{stem}_report")
+    names = ("intensity_map.png", "ratio_map.png", "cluster_map.png", "pixel_spectra.png",
+             "metrics.json", "report.md")  # fmt: skip
+    if report and not overwrite and (clash := [n for n in names if (folder / n).exists()]):
+        raise FileExistsError(f"{clash} exist in {str(folder)!r}; choose another output name")
+    cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units)
+    imap, irep = intensity_map(cube, axis, target, window=window)
+    rmap, rrep = ratio_map(cube, axis, numerator, denominator, window=window)
+    res = cluster_map(
+        cube, n_clusters, method=method, n_components=n_components, cleanup=cleanup,
+        spectral_axis=axis, random_state=random_state,
+    )  # fmt: skip
+    metrics = map_metrics(res.labels, None, embedding=res.embedding, random_state=random_state)
+    labels = np.asarray(res.labels, dtype=np.float32)
+    maps = np.stack([np.asarray(imap, np.float32), np.asarray(rmap, np.float32), labels])
+    px = info.get("physical_size", (1.0, 1.0, 1.0))
+    written = {
+        "maps": write_image(
+            out, maps[None, None], physical_size=px, overwrite=overwrite,
+            channel_names=["intensity", "ratio", "cluster"],
+            extra={"spectral_units": units, "n_clusters": int(n_clusters)},
+        )
+    }  # fmt: skip
+    rep = start_report(
+        "map_report_file",
+        {"target": target, "numerator": numerator, "denominator": denominator,
+         "n_clusters": n_clusters, "window": window, "method": method,
+         "n_components": n_components, "cleanup": cleanup, "random_state": random_state,
+         "spectral_units": units},
+        cube=describe_array(cube, axes="CYX"),
+    )  # fmt: skip
+    rep.update(input=info, metrics=metrics, intensity=irep, ratio=rrep, clusters=res.report)
+    rep["channels"] = ["intensity", "ratio", "cluster"]
+    if report:
+        folder.mkdir(exist_ok=True)
+        written["report"] = _write_report_files(
+            folder, (imap, irep), (rmap, rrep), res, metrics, target=target,
+            numerator=numerator, denominator=denominator, window=window, method=method,
+            n_clusters=n_clusters, units=units, overwrite=overwrite,
+        )  # fmt: skip
+        rep["outputs"] = {"report": str(written["report"])}
+    written["sidecar"] = write_sidecar(out, rep, overwrite=overwrite)
+    return written
 
 
 def _report_markdown(metrics, res: ClusterResult, irep, rrep, *, units: str) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "modules_table",
     "select_sparsity",
     "spike_triggered_ensemble",
+    "stnmf_file",
 ]
 
 
@@ -656,37 +657,141 @@ def export_stnmf(
 
     Returns the written paths by kind (``modules``, ``sidecar``, ``table``, ``figure``).
     """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "modules": folder / f"{name}_modules.ome.tif",
+        "table": folder / f"{name}_modules.csv",
+        "figure": folder / f"{name}.png" if figure else None,
+    }
+    return _write_outputs(s, paths, overwrite=overwrite)
+
+
+def _write_outputs(
+    s: STNMF, paths: dict[str, Any], *, overwrite: bool, extra: dict | None = None
+) -> dict[str, Path]:
+    """Modules OME-TIFF + sidecar, module table CSV and (if a path is given) the figure."""
     import csv
 
     from ..io.omio_io import check_output_path, write_image
     from ..io.sidecar import write_sidecar
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     px = s.pixel_size or 1.0
     # modules (r, x, y) -> TZCYX with the module index as channel, x as Y and y as X
     data = np.nan_to_num(s.modules)[None, None].astype(np.float32)
-    out = {"modules": folder / f"{name}_modules.ome.tif"}
+    out = {"modules": Path(paths["modules"])}
     write_image(
         out["modules"], data, physical_size=(1.0, px, px),
         channel_names=[f"module {k}" for k in range(s.r)],
         extra={"stnmf_localized": [int(k) for k in s.localized]}, overwrite=overwrite,
     )  # fmt: skip
     rep = s.report
+    rep.update(extra or {})
     out["sidecar"] = write_sidecar(out["modules"], rep, overwrite=overwrite)
     rows = modules_table(s)
-    out["table"] = check_output_path(folder / f"{name}_modules.csv", overwrite=overwrite)
+    out["table"] = check_output_path(paths["table"], overwrite=overwrite)
     with open(out["table"], "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    if figure:
+    if paths.get("figure") is not None:
         from ..plot.figure import save_figure
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PixelSizeWarning)
-            out["figure"] = save_figure(s.plot(), folder / f"{name}.png", overwrite=overwrite)
+            out["figure"] = save_figure(s.plot(), paths["figure"], overwrite=overwrite)
     return out
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for end in (".ome.tiff", ".ome.tif", ".tiff", ".tif"):
+        if name.lower().endswith(end):
+            return name[: -len(end)]
+    return path.stem
+
+
+def stnmf_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    /,
+    *,
+    r: int = 20,
+    sparsity: float = 1.7,
+    num_iter: int = 1000,
+    seed: int | None = 0,
+    pixel_size: float = 0,
+    moransi_threshold: float = 0.25,
+    key: str | None = None,
+    figure: bool = True,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Path]:
+    """STNMF of an ensemble file: modules, module table, figure and report on disk.
+
+    Parameters
+    ----------
+    input_path : path
+        Spike-triggered ensemble (x, y, spikes) in ``.npy``, ``.npz``, ``.mat`` or
+        ``.h5`` (see :func:`load_ste`; ``key`` names the array inside).
+    output_path : path
+        Modules OME-TIFF (modules as channels); the table goes to ``<stem>.csv``, the
+        figure to ``<stem>.png`` and the report to ``<output>.json``. All are checked
+        before the factorisation and never overwritten unless ``overwrite=True``.
+    r, sparsity, num_iter, seed, pixel_size, moransi_threshold
+        As :class:`STNMF`.
+    figure : bool
+        Write the summary figure.
+    progress : callable, optional
+        ``progress(iteration, num_iter)`` after every iteration.
+
+    Returns
+    -------
+    dict
+        Written paths by kind (``modules``, ``sidecar``, ``table``, ``figure``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from napari_unmix.core.synthetic import make_ste_sparse
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> ste, _ = make_ste_sparse(n_spikes=500, grid=8)
+    >>> np.save(d / "ste.npy", ste)
+    >>> out = stnmf_file(d / "ste.npy", d / "cell.ome.tif", r=4, num_iter=5, figure=False)
+    >>> sorted(p.name for p in out.values())
+    ['cell.csv', 'cell.ome.tif', 'cell.ome.tif.json']
+    """
+    from ..io.omio_io import check_output_path
+    from ..io.sidecar import sidecar_path
+
+    inp, out = Path(input_path), Path(output_path)
+    if not inp.exists():
+        raise FileNotFoundError(f"no such file: {str(inp)!r}")
+    stem = _stem(out)
+    paths: dict[str, Any] = {
+        "modules": out,
+        "table": out.with_name(f"{stem}.csv"),
+        "figure": out.with_name(f"{stem}.png") if figure else None,
+    }
+    for p in [*(v for v in paths.values() if v is not None), sidecar_path(out)]:
+        check_output_path(p, overwrite=overwrite, inputs=(inp,))
+    num_iter = int(num_iter)
+    if num_iter < 1:
+        raise ValueError(f"num_iter must be at least 1, got {num_iter=}")
+    ste = load_ste(inp, key=key)
+    s = STNMF(
+        ste, r=r, sparsity=sparsity, seed=seed, pixel_size=pixel_size,
+        moransi_threshold=moransi_threshold, num_iter=num_iter, factorize=False,
+    )  # fmt: skip
+    done = 0
+    for it, _ in s.iter_factorize(num_iter):
+        done = int(it)
+        if progress is not None:
+            progress(done, num_iter)
+    if progress is not None and done != num_iter:
+        progress(num_iter, num_iter)
+    extra = {"input": {"ste": str(inp), "key": key}}
+    return _write_outputs(s, paths, overwrite=overwrite, extra=extra)
 
 
 _LOADERS: dict[str, Callable[[Path, str | None], Any]] = {}

@@ -1,0 +1,259 @@
+"""File-level hyperspectral unmixing: image file in, abundance maps + spectra + report out.
+
+Built on :func:`~napari_unmix.api.nmf.nnls_unmix`, :func:`~napari_unmix.api.nmf.iter_seeded_nnmf`
+and :func:`~napari_unmix.api.nmf.iter_random_nnmf`. The input is an image file read with
+:func:`~napari_unmix.io.omio_io.read_image` (TZCYX, the spectral channels along C): with
+T = Z = 1 it is one cube C × Y × X, with Z > 1 (or T > 1) every slice is unmixed. Outputs
+(:meth:`UnmixResult.save`): the maps at ``output_path`` (float32 OME-TIFF, one channel per
+component), the spectra at ``<stem>_spectra.csv`` and the report at ``<output>.json``.
+All three are checked before any work, and never overwritten unless ``overwrite=True``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from napari_unmix.core.synthetic import make_bead_cube
+>>> from napari_unmix.io.omio_io import write_image
+>>> from napari_unmix.io.spectra import write_spectra_csv
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> cube, truth = make_bead_cube(shape=(24, 24), n_channels=16)
+>>> axis = truth["spectral_axis"]
+>>> src = write_image(d / "beads.ome.tif", cube[None, None], extra={"spectral_axis": axis.tolist()})
+>>> lib = write_spectra_csv(d / "lib.csv", axis, truth["spectra"], truth["names"])
+>>> paths = nnls_unmix_file(src, d / "maps.ome.tif", lib)
+>>> sorted(paths), paths["H"].name
+(['H', 'W', 'report'], 'maps_spectra.csv')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .nmf import iter_random_nnmf, iter_seeded_nnmf, load_spectra, nnls_unmix
+from .nmf_result import UnmixResult, _csv_path
+
+__all__ = ["nnls_unmix_file", "nnmf_file", "random_nnmf_file", "seeded_nnmf_file"]
+
+Progress = Callable[[int, int], None] | None
+
+
+def _check_outputs(input_path, output_path, overwrite: bool) -> Path:
+    from ..io.omio_io import check_output_path
+    from ..io.sidecar import sidecar_path
+
+    out = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
+    check_output_path(_csv_path(out), overwrite=overwrite, inputs=(input_path,))
+    check_output_path(sidecar_path(out), overwrite=overwrite)
+    return out
+
+
+def _read_cube(path) -> tuple[np.ndarray, dict[str, Any], str]:
+    """Cube (C, Y, X) or slices (S, C, Y, X), metadata, and the slice axis ("Z" or "T")."""
+    from ..io.omio_io import read_image
+
+    data, meta = read_image(path)
+    T, Z = data.shape[:2]
+    if T > 1 and Z > 1:
+        raise ValueError(
+            f"{Path(path).name}: expected one spectral cube per Z or per T, got T={T} and Z={Z} "
+            f"({data.shape=}, TZCYX); split the time points first"
+        )
+    if data.shape[2] < 2:
+        raise ValueError(
+            f"{Path(path).name}: expected the spectral channels along C, got one channel "
+            f"({data.shape=}, TZCYX); a file whose planes are the channels must be saved as CYX"
+        )
+    if T == Z == 1:
+        return data[0, 0], meta, "Z"
+    return (data[:, 0], meta, "T") if T > 1 else (data[0], meta, "Z")
+
+
+def _spectral(meta: dict[str, Any]) -> tuple[np.ndarray | None, str | None]:
+    axis = meta.get("spectral_axis")
+    return (None if axis is None else np.asarray(axis, dtype=np.float64)), meta.get(
+        "spectral_units"
+    )
+
+
+def _save(result: UnmixResult, out: Path, meta, slice_axis, inputs: dict, overwrite: bool):
+    from .nmf_result import save_result
+
+    result.report["input"] = {k: str(v) for k, v in inputs.items()}
+    return save_result(
+        result, out, overwrite=overwrite, physical_size=meta["physical_size"], slice_axis=slice_axis
+    )
+
+
+def _run(gen, progress: Progress, total: int) -> UnmixResult:
+    while True:
+        try:
+            it, _ = next(gen)
+        except StopIteration as stop:
+            if progress is not None:
+                progress(total, total)
+            return stop.value
+        if progress is not None:
+            progress(min(int(it), total), total)
+
+
+def nnls_unmix_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    spectra_path: str | os.PathLike,
+    /,
+    *,
+    names: Sequence[str] | None = None,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Fixed-H NNLS abundance maps of an image file from known spectra in a CSV file.
+
+    Parameters
+    ----------
+    input_path : path
+        Hyperspectral image (channels along C). A spectral axis stored in the file
+        (``write_image(..., extra={"spectral_axis": ...})``) is used to resample the
+        spectra; without one the CSV must have one row per channel.
+    output_path : path
+        Maps OME-TIFF; the spectra go to ``<stem>_spectra.csv``, the report to
+        ``<output>.json``.
+    spectra_path : path
+        Spectra CSV (first column the axis, one column per component).
+    names : list of str, optional
+        Component names (default: the CSV's column names).
+    overwrite : bool
+        Replace existing outputs.
+
+    Returns
+    -------
+    dict
+        ``{"W": path, "H": path, "report": path}``.
+    """
+    if not Path(spectra_path).exists():
+        raise FileNotFoundError(f"no such spectra file: {str(spectra_path)!r}")
+    out = _check_outputs(input_path, output_path, overwrite)
+    cube, meta, slice_axis = _read_cube(input_path)
+    axis, units = _spectral(meta)
+    res = nnls_unmix(cube, spectra_path, names=names, spectral_axis=axis, spectral_units=units)
+    inputs = {"image": input_path, "spectra": spectra_path}
+    return _save(res, out, meta, slice_axis, inputs, overwrite)
+
+
+def _lock_flags(lock: Sequence[str | int] | None, names: list[str]) -> list[bool] | None:
+    if not lock:
+        return None
+    flags = [False] * len(names)
+    for item in lock:
+        key = str(item)
+        if key in names:
+            flags[names.index(key)] = True
+        elif key.lstrip("-").isdigit() and 0 <= int(key) < len(names):
+            flags[int(key)] = True
+        else:
+            raise ValueError(
+                f"cannot lock {item!r}: the seeds are {names} (names or 0-based index)"
+            )
+    return flags
+
+
+def seeded_nnmf_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    seeds_path: str | os.PathLike,
+    /,
+    *,
+    lock: Sequence[str | int] | None = None,
+    solver: str = "hals",
+    max_iter: int = 500,
+    tol: float = 1e-5,
+    l1_W: float = 0.0,
+    slice_mode: str = "per_slice",
+    reference_slice: int = 0,
+    max_pixels: int | None = None,
+    random_state: int = 0,
+    overwrite: bool = False,
+    progress: Progress = None,
+) -> dict[str, Path]:
+    """Seeded NNMF of an image file, started from the H seeds (spectra) in a CSV file.
+
+    ``lock`` names the seeds (CSV column names or 0-based indices) whose spectra stay
+    fixed; the others are refined. The other keywords are those of
+    :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(iteration, max_iter)`` is
+    called every iteration. Outputs as :func:`nnls_unmix_file`.
+    """
+    if not Path(seeds_path).exists():
+        raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
+    out = _check_outputs(input_path, output_path, overwrite)
+    cube, meta, slice_axis = _read_cube(input_path)
+    axis, units = _spectral(meta)
+    H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
+    opts = {"solver": solver, "max_iter": max_iter, "tol": tol, "l1_W": l1_W,
+            "slice_mode": slice_mode, "reference_slice": reference_slice,
+            "max_pixels": max_pixels, "random_state": random_state}  # fmt: skip
+    gen = iter_seeded_nnmf(
+        cube, H, lock_H=_lock_flags(lock, names), names=names or None, spectral_axis=axis,
+        spectral_units=units, **opts,
+    )  # fmt: skip
+    res = _run(gen, progress, int(max_iter))
+    res.report["locked"] = [str(v) for v in lock or []]
+    inputs = {"image": input_path, "seeds": seeds_path}
+    return _save(res, out, meta, slice_axis, inputs, overwrite)
+
+
+def random_nnmf_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    /,
+    *,
+    k: int,
+    init: str = "nndsvda",
+    solver: str = "hals",
+    max_iter: int = 500,
+    tol: float = 1e-5,
+    l1_W: float = 0.0,
+    random_state: int = 0,
+    overwrite: bool = False,
+    progress: Progress = None,
+) -> dict[str, Path]:
+    """Unseeded NNMF of an image file with ``k`` components (see
+    :func:`~napari_unmix.api.nmf.random_nnmf`); outputs as :func:`nnls_unmix_file`."""
+    out = _check_outputs(input_path, output_path, overwrite)
+    cube, meta, slice_axis = _read_cube(input_path)
+    axis, units = _spectral(meta)
+    gen = iter_random_nnmf(
+        cube, k, init=init, solver=solver, max_iter=max_iter, tol=tol, l1_W=l1_W,
+        spectral_axis=axis, spectral_units=units, random_state=random_state,
+    )  # fmt: skip
+    res = _run(gen, progress, int(max_iter))
+    return _save(res, out, meta, slice_axis, {"image": input_path}, overwrite)
+
+
+def nnmf_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    /,
+    *,
+    seeds: str | os.PathLike | None = None,
+    k: int | None = None,
+    **kwargs: Any,
+) -> dict[str, Path]:
+    """Seeded NNMF from a seeds CSV (``seeds=``) or unseeded NNMF with ``k`` components;
+    exactly one of the two. Other keywords go to :func:`seeded_nnmf_file` /
+    :func:`random_nnmf_file`."""
+    if (seeds is None) == (k is None):
+        raise ValueError(
+            "give either seeds (a spectra CSV of H seeds) or k (number of components), not "
+            f"{'both' if seeds is not None else 'neither'}"
+        )
+    if seeds is not None:
+        if "init" in kwargs:
+            raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")
+        return seeded_nnmf_file(input_path, output_path, seeds, **kwargs)
+    for key in ("lock", "slice_mode", "reference_slice", "max_pixels"):
+        if kwargs.get(key) is not None:
+            raise ValueError(f"{key} applies to seeded NNMF only; give seeds or drop {key}")
+        kwargs.pop(key, None)
+    return random_nnmf_file(input_path, output_path, k=k, **kwargs)
