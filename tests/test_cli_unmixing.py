@@ -5,6 +5,7 @@ array-level API and the generators' ground truth.
 """
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,16 @@ def test_maps_from_pixel_spectra_csv(two_region, capsys):
     argv = ["maps", str(tz), str(d / "y.ome.tif"), *MAP_OPTS, "--n-clusters", "2", "--quiet"]
     assert cli.main(argv) == 1
     assert "expected one hyperspectral cube (T = Z = 1" in _last_err(capsys)
+
+
+def test_warnings_are_one_line_on_stderr(beads, tmp_path, capsys):
+    _, src, _, _, _ = beads
+    argv = ["nnmf", str(src), str(tmp_path / "w.ome.tif"), "--k", "3", "--max-iter", "2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # as on a terminal (pytest makes warnings errors)
+        assert cli.main(argv) == 0
+    err = capsys.readouterr().err.splitlines()
+    hits = [line for line in err if "warning:" in line]
+    assert hits == ["napari-unmix nnmf: warning: NNMF stopped at max_iter=2 before converging "
+                    "(tol=1e-05); raise max_iter or tol"]  # fmt: skip
+    assert err.count("napari-unmix nnmf: 2/2 (100%)") == 1

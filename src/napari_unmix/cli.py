@@ -23,6 +23,7 @@ import contextlib
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -471,6 +472,16 @@ def _progress_printer(name: str, quiet: bool) -> Callable[[int, int], None]:
     return show
 
 
+def _warning_printer(name: str) -> Callable[..., None]:
+    """``warnings.showwarning`` replacement: one line on stderr, no source excerpt."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+        print(f"{PROG} {name}: warning: {text}", file=sys.stderr, flush=True)
+
+    return show
+
+
 def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None = None) -> int:
     """Run the command line; returns the exit code (0 on success)."""
     registry = REGISTRY if registry is None else registry
@@ -504,7 +515,9 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
         func = getattr(import_module(module), attr)
         if not quiet:
             print(f"{PROG} {name}: {inp} -> {out}", file=sys.stderr, flush=True)
-        with contextlib.redirect_stdout(sys.stderr):  # API messages are progress: stderr
+        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+            # API messages are progress (stderr); warnings are one line each
+            warnings.showwarning = _warning_printer(name)
             written = func(*cmd.prefix, inp, out, *extra, **kwargs)
     except KeyboardInterrupt:
         print(f"{PROG} {name}: interrupted", file=sys.stderr)

@@ -89,15 +89,18 @@ def _save(result: UnmixResult, out: Path, meta, slice_axis, inputs: dict, overwr
 
 
 def _run(gen, progress: Progress, total: int) -> UnmixResult:
+    """Run an ``iter_*`` generator to its result, reporting ``progress(iteration, total)``."""
+    last = None
     while True:
         try:
             it, _ = next(gen)
         except StopIteration as stop:
-            if progress is not None:
+            if progress is not None and last != total:
                 progress(total, total)
             return stop.value
         if progress is not None:
-            progress(min(int(it), total), total)
+            last = min(int(it), total)
+            progress(last, total)
 
 
 def nnls_unmix_file(
