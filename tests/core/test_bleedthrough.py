@@ -66,11 +66,20 @@ def test_numpy_and_dask_give_the_same_alpha_and_result():
     data, _ = make_bleedthrough_stack(n_t=2, n_z=3, shape=(64, 64))
     lazy = da.from_array(data, chunks=(1, 1, 1, 32, 32))
     for method in ("mean_ratio", "mi_min"):
-        kw = {"method": method, "max_alpha_voxels": 5000, "random_state": 3, "n_bootstrap": 10}
+        # a volume within max_alpha_voxels: every voxel, the same alpha
+        kw = {"method": method, "random_state": 3, "n_bootstrap": 10}
         a = estimate_alpha(data[0, :, 0], data[0, :, 1], **kw)
         b = estimate_alpha(lazy[0, :, 0], lazy[0, :, 1], **kw)
-        assert a.details["subsampled"] and a.details["sampled_voxels"] == 5000
         assert a.alpha == b.alpha and a.ci == b.ci
+        # larger: numpy uses exact whole-volume percentiles, dask a bounded sample
+        kw["max_alpha_voxels"] = 5000
+        a = estimate_alpha(data[0, :, 0], data[0, :, 1], **kw)
+        b = estimate_alpha(lazy[0, :, 0], lazy[0, :, 1], **kw)
+        assert a.details["percentiles_from"] == "whole_volume"
+        assert b.details["subsampled"] and b.details["sampled_voxels"] == 5000
+        assert b.details["percentiles_from"] == "sample"
+        if method == "mean_ratio":  # (mi_min on a 50-voxel sample mask is too noisy)
+            assert abs(a.alpha - b.alpha) < 0.02
     out_np = apply_correction(data, [0.3, 0.4], alpha_reverse=0.1)
     out_da = apply_correction(lazy, [0.3, 0.4], alpha_reverse=0.1)
     assert isinstance(out_da, da.Array)
@@ -191,3 +200,64 @@ def test_apply_into_out_including_the_input_itself(reverse):
         apply_correction(data, 0.3, out=np.empty(data.shape, np.float64))
     with pytest.raises(ValueError, match="numpy input"):
         apply_correction(da.from_array(data), 0.3, out=buf)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "kw"),
+    [
+        ("float32", {}),
+        ("uint16", {"target_low_percentile": 80.0}),
+        ("float32", {"preprocess_alpha_inputs": False, "signal_percentile": 95.0}),
+        ("uint16", {"background_percentile": 60.0, "signal_percentile": 30.0}),
+    ],
+)
+def test_whole_volume_percentiles_are_exact(dtype, kw):
+    """numpy input above max_alpha_voxels: the mask of the whole prepared volume, exactly."""
+    data, _ = make_bleedthrough_stack(n_t=1, n_z=3, shape=(64, 64), random_state=4)
+    data = (data * 1000).astype(dtype) if dtype == "uint16" else data
+    src, tgt = data[0, :, 0], data[0, :, 1]  # strided views, as the API passes them
+    s, t, bs, bt = prepare_source_target_for_alpha(
+        src,
+        tgt,
+        background_percentile=kw.get("background_percentile", 1.0),
+        preprocess_alpha_inputs=kw.get("preprocess_alpha_inputs", True),
+    )
+    mask, info = make_alpha_mask(
+        s,
+        t,
+        signal_percentile=kw.get("signal_percentile", 99.0),
+        target_low_percentile=kw.get("target_low_percentile"),
+    )
+    for method in ("mean_ratio", "linear_fit", "corr_min", "mi_min"):
+        est = estimate_alpha(src, tgt, method=method, max_alpha_voxels=2000, n_bootstrap=0, **kw)
+        full = ALPHA_METHODS[method].func(
+            s[mask].astype(np.float64), t[mask].astype(np.float64), alpha_max=1.0, mi_bins=64
+        )[0]
+        assert est.details["percentiles_from"] == "whole_volume"
+        assert est.details["source_background"] == pytest.approx(bs, rel=1e-6)
+        assert est.details["target_background"] == pytest.approx(bt, rel=1e-6)
+        assert est.details["mask_voxel_count"] == info["mask_voxel_count"]
+        assert est.details["mask_strategy"] == info["mask_strategy"]
+        if info["mask_voxel_count"] <= 2000:
+            assert est.alpha == pytest.approx(full, abs=1e-9)
+        else:  # the mask itself is subsampled to max_alpha_voxels
+            assert est.details["subsampled"] and est.mask_source.size == 2000
+            assert est.alpha == pytest.approx(full, abs=0.02)
+
+
+def test_exact_tail_statistics_with_ties_and_failed_brackets():
+    from napari_unmix.core.bleedthrough import _ranks, _tail_stats
+
+    rng = np.random.default_rng(0)
+    vol = rng.integers(0, 7, size=(4, 50, 60)).astype(np.uint16)  # many ties
+    vol = vol.transpose(1, 0, 2)  # strided
+    for guess in (np.sort(vol.ravel()[::97]), np.full(16, 3, np.uint16)):  # good and bad
+        for q_low, q_high in ((1.0, 99.0), (0.0, 100.0), (37.5, 61.0)):
+            ks_lo, _ = _ranks(vol.size, q_low)
+            ks_hi, _ = _ranks(vol.size, q_high)
+            low, high, idx = _tail_stats(vol, guess, ks_lo, ks_hi)
+            srt = np.sort(vol.ravel())
+            np.testing.assert_array_equal(low, srt[ks_lo])
+            np.testing.assert_array_equal(high, srt[ks_hi])
+            if idx is not None:
+                assert np.all(vol.reshape(-1)[idx] >= high[0])

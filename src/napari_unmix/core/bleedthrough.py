@@ -5,11 +5,19 @@ The correction is ``I_target - alpha*I_source`` (then optionally clipped at 0); 
 target changes. The bidirectional model ``I_s = S + a_r*T``, ``I_t = T + a*S`` is solved by
 inverting the 2x2 mixing matrix.
 
-Estimation never touches the whole stack: it draws at most ``max_alpha_voxels`` voxels
-(seeded by ``random_state``, the same voxels for numpy and dask input, computed exactly),
-optionally subtracts a low percentile as background, selects bright-source voxels (the
-mask) and runs one estimator from :data:`ALPHA_METHODS` on them. When the volume has at
-most ``max_alpha_voxels`` voxels, every voxel is used and no randomness is involved.
+Estimation optionally subtracts a low percentile as background, selects bright-source
+voxels (the mask) and runs one estimator from :data:`ALPHA_METHODS` on them. When the
+volume has at most ``max_alpha_voxels`` voxels, every voxel is used and no randomness is
+involved (numpy and dask give the same alpha). Larger volumes:
+
+* numpy input: the percentiles and the mask are exact over the whole volume (as the
+  ``spectral-unmixing`` package computes them), found without sorting or copying the
+  volume (a seeded sample brackets each percentile, one comparison pass keeps the tail,
+  ``np.partition`` runs on the tail only); a mask larger than ``max_alpha_voxels`` is
+  subsampled (seeded);
+* dask input: the volume is never read whole; at most ``max_alpha_voxels`` voxels are
+  drawn (seeded, computed exactly) and everything is computed on them, so the alpha
+  can differ slightly from the numpy one.
 
 Examples
 --------
@@ -103,6 +111,10 @@ def _corr_min(x: np.ndarray, y: np.ndarray, *, alpha_max: float, **_: Any) -> tu
     return alpha, {"unbounded_argmin": a_star, "post_correlation": _pearson(x, y - alpha * x)}
 
 
+#: points of the coarse grid of ``mi_min`` before the bounded Brent refinement
+_MI_GRID = 17
+
+
 def _mi_min(
     x: np.ndarray, y: np.ndarray, *, alpha_max: float, mi_bins: int, **_: Any
 ) -> tuple[float, dict]:
@@ -111,16 +123,17 @@ def _mi_min(
     def objective(a: float) -> float:
         return mi(y - a * x)
 
-    # coarse grid first (the histogram MI is not convex), then a bounded Brent refinement
-    grid = np.linspace(0.0, float(alpha_max), 33)
-    values = np.array([objective(a) for a in grid])
+    # coarse grid first (the histogram MI is not convex), evaluated in one vectorised
+    # pass, then a bounded Brent refinement between the best point's neighbours
+    grid = np.linspace(0.0, float(alpha_max), _MI_GRID)
+    values = mi.along(y, x, grid)
     i = int(np.argmin(values))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     res = minimize_scalar(
         objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-5 * alpha_max}
     )
     alpha, fun = (float(res.x), float(res.fun)) if res.fun <= values[i] else (grid[i], values[i])
-    return max(alpha, 0.0), {"post_mutual_information": fun, "n_evaluations": 33 + res.nfev}
+    return max(alpha, 0.0), {"post_mutual_information": fun, "n_evaluations": grid.size + res.nfev}
 
 
 #: The alpha estimators, name -> :class:`AlphaMethod` (drives the widget's dropdown).
@@ -348,14 +361,29 @@ def make_alpha_mask(
     source = np.asarray(source)
     s_thr = float(np.percentile(source, sp))
     mask = source >= s_thr
-    n_src = int(np.count_nonzero(mask))
-    strategy, fallback, t_thr, n_strict = "source_only", False, None, None
+    t_thr, strict = None, None
     if target is not None and tp is not None:
         target = np.asarray(target)
         if target.shape != source.shape:
             raise ValueError(f"source and target shapes differ: {source.shape} vs {target.shape}")
         t_thr = float(np.percentile(target, tp))
         strict = mask & (target <= t_thr)
+    return _combine_masks(mask, strict, sp, tp, s_thr, t_thr, min_voxels)
+
+
+def _combine_masks(
+    mask: np.ndarray,
+    strict: np.ndarray | None,
+    sp: float | None,
+    tp: float | None,
+    s_thr: float,
+    t_thr: float | None,
+    min_voxels: int,
+) -> tuple[np.ndarray, dict]:
+    """The strict mask when it is big enough, else the source-only one; its report."""
+    n_src = int(np.count_nonzero(mask))
+    strategy, fallback, n_strict = "source_only", False, None
+    if strict is not None:
         n_strict = int(np.count_nonzero(strict))
         if n_strict >= min_voxels:
             mask, strategy = strict, "source_and_low_target"
@@ -379,6 +407,135 @@ def make_alpha_mask(
         "strict_mask_voxel_count": n_strict,
         "min_mask_voxels": min_voxels,
     }
+
+
+# ----------------------------------------------------------------------------- exact percentiles
+#: voxels of the seeded sample that brackets the exact whole-volume percentiles
+_GUESS_VOXELS = 16_384
+
+
+def _ranks(n: int, q: float) -> tuple[np.ndarray, float]:
+    """The two order statistics and the weight of ``np.percentile(..., q)`` (linear)."""
+    pos = q / 100.0 * (n - 1)
+    k0 = int(np.floor(pos))
+    return np.array([k0, min(k0 + 1, n - 1)]), pos - k0
+
+
+def _lerp(v: np.ndarray, frac: float) -> float:
+    """``np.percentile``'s linear interpolation between two order statistics."""
+    a, b = float(v[0]), float(v[1])
+    return a + (b - a) * frac if frac < 0.5 else b - (b - a) * (1.0 - frac)
+
+
+def _bracket(ks: np.ndarray, n: int, guess: np.ndarray, *, low: bool) -> Any:
+    """A value beyond the order statistics ``ks`` (sure by a wide margin), from the sample."""
+    m = guess.size
+    r = ks[1 if low else 0] / max(n - 1, 1)
+    margin = 6.0 * np.sqrt(max(min(r, 1 - r), 1.0 / m) / m) + 2.0 / m
+    if low and r + margin < 0.5:
+        return guess[int(np.ceil((r + margin) * (m - 1)))]
+    if not low and r - margin > 0.5:
+        return guess[int(np.floor((r - margin) * (m - 1)))]
+    return None
+
+
+def _tail_stats(
+    volume: np.ndarray, guess: np.ndarray, ks_low: Any, ks_high: Any
+) -> tuple[Any, Any, Any]:
+    """Exact order statistics in the low and the high tail of a numpy volume, one scan.
+
+    The sorted seeded sample ``guess`` brackets each tail; one comparison over the
+    volume finds the voxels beyond the brackets, and ``np.partition`` runs on those few
+    only. Counting makes the result exact whatever the sample; a failed bracket falls
+    back to a partition of the whole volume. Returns the low statistics, the high ones
+    and the sorted C-order indices of the high-tail voxels (None when not bracketed),
+    among which every voxel above the high statistics lies.
+    """
+    n = volume.size
+    below = None if ks_low is None else _bracket(ks_low, n, guess, low=True)
+    above = None if ks_high is None else _bracket(ks_high, n, guess, low=False)
+    sel = None
+    if below is not None:
+        sel = volume <= below
+    if above is not None:
+        sel = volume >= above if sel is None else np.logical_or(sel, volume >= above, out=sel)
+    idx = np.flatnonzero(sel) if sel is not None else np.zeros(0, np.int64)
+    vals = _gather(volume, idx)
+    low = high = high_idx = None
+    if below is not None:
+        cand = vals[vals <= below]
+        if cand.size > ks_low[1]:
+            low = np.partition(cand, ks_low)[ks_low]
+    if above is not None:
+        keep = vals >= above
+        cand, skipped = vals[keep], n - int(np.count_nonzero(keep))
+        if skipped <= ks_high[0]:
+            high, high_idx = np.partition(cand, ks_high - skipped)[ks_high - skipped], idx[keep]
+    missing = [k for k, v in ((ks_low, low), (ks_high, high)) if k is not None and v is None]
+    if missing:  # a bracket failed (tiny or odd data): partition everything once
+        ks = np.unique(np.concatenate(missing))
+        stats = dict(zip(ks.tolist(), np.partition(volume.reshape(-1), ks)[ks], strict=True))
+        if ks_low is not None and low is None:
+            low = np.array([stats[int(k)] for k in ks_low])
+        if ks_high is not None and high is None:
+            high = np.array([stats[int(k)] for k in ks_high])
+    return low, high, high_idx
+
+
+def _whole_volume_mask(
+    source: np.ndarray,
+    target: np.ndarray,
+    guess: tuple[np.ndarray, np.ndarray],
+    *,
+    background_percentile: float,
+    preprocess: bool,
+    signal_percentile: float,
+    target_low_percentile: float | None,
+    min_voxels: int,
+) -> tuple[np.ndarray, np.ndarray, float, float, dict]:
+    """Prepared source/target values in the mask, percentiles exact over the whole volume.
+
+    The same numbers as preparing the whole volume with
+    :func:`prepare_source_target_for_alpha` and masking it with :func:`make_alpha_mask`,
+    without stack-sized float32 copies: preparation ``v -> max(v - b, 0)`` is monotone,
+    so each percentile of the prepared volume is the preparation of two exact order
+    statistics of the measured one.
+    """
+    sp = _check_percentile("signal_percentile", signal_percentile)
+    tp = _check_percentile("target_low_percentile", target_low_percentile)
+    bp = _check_percentile("background_percentile", background_percentile)
+    n, f32 = source.size, np.float32
+    g_s, g_t = np.sort(guess[0]), np.sort(guess[1])
+    ks_bg, frac_bg = _ranks(n, bp)
+    ks_sig, frac_sig = _ranks(n, sp)
+    bg_stats, sig_stats, sig_idx = _tail_stats(source, g_s, ks_bg if preprocess else None, ks_sig)
+
+    def prep(v: np.ndarray, bg: float) -> np.ndarray:
+        out = np.asarray(v, dtype=f32)
+        return np.maximum(out - f32(bg), f32(0)) if preprocess else out
+
+    bg_s = bg_t = 0.0
+    if preprocess:
+        bg_s = float(f32(_lerp(bg_stats.astype(f32), frac_bg)))
+        bg_t_stats = _tail_stats(target, g_t, ks_bg, None)[0]
+        bg_t = float(f32(_lerp(bg_t_stats.astype(f32), frac_bg)))
+    s_thr = _lerp(prep(sig_stats, bg_s), frac_sig)
+    edge = None if sig_idx is None else _bracket(ks_sig, n, g_s, low=False)
+    if edge is not None and float(prep(np.array([edge]), bg_s)[0]) < s_thr:
+        # voxels below the bracket are below the threshold: the mask lies in the tail
+        cs, ct = prep(_gather(source, sig_idx), bg_s), prep(_gather(target, sig_idx), bg_t)
+    else:
+        cs, ct = prep(source.reshape(-1), bg_s), prep(target.reshape(-1), bg_t)
+    mask = cs >= s_thr
+    t_thr, strict = None, None
+    if tp is not None:
+        ks, frac = _ranks(n, tp)
+        low = tp <= 50.0
+        stats = _tail_stats(target, g_t, ks if low else None, None if low else ks)
+        t_thr = _lerp(prep(stats[0] if low else stats[1], bg_t), frac)
+        strict = mask & (ct <= t_thr)
+    mask, info = _combine_masks(mask, strict, sp, tp, s_thr, t_thr, int(min_voxels))
+    return cs[mask], ct[mask], bg_s, bg_t, info
 
 
 # ----------------------------------------------------------------------------- estimation
@@ -460,8 +617,10 @@ def estimate_alpha(
     mi_bins : int
         Histogram bins per variable for ``mi_min``.
     max_alpha_voxels : int or None
-        At most this many voxels are drawn (seeded) from the volumes before anything else;
-        numpy and dask inputs give the same alpha.
+        Volumes up to this size: every voxel is used. Larger numpy volumes: exact
+        whole-volume percentiles and mask, then at most this many mask voxels (seeded).
+        Larger dask volumes: at most this many voxels are drawn (seeded) before anything
+        else (the volume is never read whole).
     random_state : int or None
         Seed of the subsample and of the bootstrap.
     min_mask_voxels : int
@@ -492,35 +651,86 @@ def estimate_alpha(
         raise ValueError(f"mi_bins must be >= 2, got {mi_bins=}")
     ss = np.random.SeedSequence(random_state)
     sample_seed, boot_seed = ss.spawn(2)
-    (s_raw, t_raw), flat = sample_voxels(
-        source, target, max_voxels=max_alpha_voxels, random_state=np.random.default_rng(sample_seed)
+    rng = np.random.default_rng(sample_seed)
+    shape = tuple(source.shape)
+    if tuple(target.shape) != shape:
+        raise ValueError(f"source and target must have one shape, got {shape} and {target.shape}")
+    n_all = int(np.prod(shape))
+    whole = (
+        max_alpha_voxels is not None
+        and n_all > int(max_alpha_voxels)
+        and not (_is_dask(source) or _is_dask(target))
     )
-    for name, v in (("source", s_raw), ("target", t_raw)):
-        if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
-            raise ValueError(
-                f"the {name} channel contains NaN or infinite values; replace them "
-                "(e.g. with 0) before estimating alpha"
+    if whole:  # numpy: exact percentiles and mask over the whole volume (as the reference)
+        source, target = np.asarray(source), np.asarray(target)
+        lo, hi = float(source.min()), float(source.max())
+        for name, v in (("source", source), ("target", target)):
+            ends = (lo, hi) if v is source else (float(v.min()), float(v.max()))
+            if v.dtype.kind == "f" and not np.all(np.isfinite(ends)):
+                raise ValueError(
+                    f"the {name} channel contains NaN or infinite values; replace them "
+                    "(e.g. with 0) before estimating alpha"
+                )
+        n_guess = min(int(max_alpha_voxels), _GUESS_VOXELS)
+        (s_raw, t_raw), flat = sample_voxels(source, target, max_voxels=n_guess, random_state=rng)
+    else:  # dask, or a volume within max_alpha_voxels: everything on the bounded sample
+        (s_raw, t_raw), flat = sample_voxels(
+            source, target, max_voxels=max_alpha_voxels, random_state=rng
+        )
+        for name, v in (("source", s_raw), ("target", t_raw)):
+            if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
+                raise ValueError(
+                    f"the {name} channel contains NaN or infinite values; replace them "
+                    "(e.g. with 0) before estimating alpha"
+                )
+    if whole:
+        const = not hi > lo
+        if not const:
+            xs, ys, bg_s, bg_t, mask_info = _whole_volume_mask(
+                source,
+                target,
+                (s_raw, t_raw),
+                background_percentile=background_percentile,
+                preprocess=preprocess_alpha_inputs,
+                signal_percentile=signal_percentile,
+                target_low_percentile=target_low_percentile,
+                min_voxels=min_mask_voxels,
             )
-    s, t, bg_s, bg_t = prepare_source_target_for_alpha(
-        s_raw,
-        t_raw,
-        background_percentile=background_percentile,
-        preprocess_alpha_inputs=preprocess_alpha_inputs,
-    )
-    if not float(s.max()) > float(s.min()):
+            const = not hi > bg_s
+            # the sample (for plots), prepared like the mask
+            s, t = s_raw.astype(np.float32), t_raw.astype(np.float32)
+            if preprocess_alpha_inputs:
+                s = np.maximum(s - np.float32(bg_s), np.float32(0))
+                t = np.maximum(t - np.float32(bg_t), np.float32(0))
+    else:
+        s, t, bg_s, bg_t = prepare_source_target_for_alpha(
+            s_raw,
+            t_raw,
+            background_percentile=background_percentile,
+            preprocess_alpha_inputs=preprocess_alpha_inputs,
+        )
+        const = not float(s.max()) > float(s.min())
+    if const:
         raise ValueError(
             "the source channel is constant (e.g. all zero) after background subtraction; "
             "there is no source signal to estimate bleed-through from; check source_channel"
         )
-    mask, mask_info = make_alpha_mask(
-        s,
-        t,
-        signal_percentile=signal_percentile,
-        target_low_percentile=target_low_percentile,
-        min_voxels=min_mask_voxels,
-    )
-    x = s[mask].astype(np.float64)
-    y = t[mask].astype(np.float64)
+    if whole:
+        mask_subsampled = xs.size > int(max_alpha_voxels)
+        if mask_subsampled:  # at most max_alpha_voxels mask voxels (seeded, sorted)
+            pick = np.sort(rng.choice(xs.size, int(max_alpha_voxels), replace=False))
+            xs, ys = xs[pick], ys[pick]
+        x, y = xs.astype(np.float64), ys.astype(np.float64)
+    else:
+        mask, mask_info = make_alpha_mask(
+            s,
+            t,
+            signal_percentile=signal_percentile,
+            target_low_percentile=target_low_percentile,
+            min_voxels=min_mask_voxels,
+        )
+        x = s[mask].astype(np.float64)
+        y = t[mask].astype(np.float64)
     kw = {"alpha_max": alpha_max, "mi_bins": mi_bins}
     alpha, method_details = m.func(x, y, **kw)
     if not np.isfinite(alpha):
@@ -534,8 +744,9 @@ def estimate_alpha(
         "alpha_max": alpha_max,
         "mi_bins": mi_bins,
         **mask_info,
-        "sampled_voxels": int(s.size),
-        "subsampled": flat is not None,
+        "percentiles_from": "whole_volume" if whole else "sample",
+        "sampled_voxels": n_all if whole else int(s.size),
+        "subsampled": bool(mask_subsampled) if whole else flat is not None,
         "max_alpha_voxels": max_alpha_voxels,
         "random_state": random_state if isinstance(random_state, int | None) else "generator",
         "n_bootstrap": int(n_bootstrap),
