@@ -223,51 +223,75 @@ def nelder_mead_1d(
 
 
 class _BatchPairMI:
-    """Quantised MI of many (sink, source) pairs at once, one candidate alpha per pair.
+    """Quantised MI of many (sink, source) pairs at once, one candidate alpha per row.
 
-    Rows are kept apart by offsetting their joint codes, so one sort and a few
-    ``bincount`` calls serve all pairs (the numpy call overhead, not the arithmetic,
-    dominates on 1000-value vectors).
+    ``rows`` index the pairs (a pair may appear in several rows, one per candidate).
+    All rows are quantised together; the joint codes of one row fit 16 bits for
+    ``qn <= 127``, so one row-wise sort of a ``uint16`` array counts every joint
+    histogram. Work buffers are allocated once and reused (fresh large temporaries
+    cost page faults on every call).
     """
 
-    def __init__(self, sinks: np.ndarray, sources: np.ndarray, qn: int) -> None:
+    def __init__(self, sinks: np.ndarray, sources: np.ndarray, qn: int, max_rows: int) -> None:
         self.sinks, self.sources, self.qn = sinks, sources, qn
-        self.width = 2 * qn + 1
+        self.width = w = 2 * qn + 1
         k, n = sources.shape
         self.n = n
         isrc = np.stack([_quantise(row, qn) for row in sources])
-        self.isrc = isrc.astype(np.int32 if k * self.width**2 < 2**31 else np.int64)
+        self.small = w * w <= 65536
+        self.isrc = isrc.astype(np.uint16 if self.small else np.int64)
         self.table = _clogc_table(n)
-        counts = np.bincount(
-            (isrc + self.width * np.arange(k)[:, None]).ravel(), minlength=k * self.width
-        )
-        self.h_src = self.table[counts].reshape(k, self.width).sum(axis=1)
+        counts = np.bincount((isrc + w * np.arange(k)[:, None]).ravel(), minlength=k * w)
+        self.h_src = self.table[counts].reshape(k, w).sum(axis=1)
         self.log_n = float(np.log(n))
+        r = int(max_rows)
+        self._v = np.empty((r, n))
+        self._t = np.empty((r, n))
+        self._q = np.empty((r, n), dtype=np.int64)
+        self._c = np.empty((r, n), dtype=self.isrc.dtype)
+        self._flags = np.ones((r, n + 1), dtype=bool)
+        self._slot = np.arange(r, dtype=np.int64)[:, None] * w
 
     def __call__(self, rows: np.ndarray, alphas: np.ndarray) -> np.ndarray:
         m, w, n = rows.size, self.width, self.n
-        v = self.sinks[rows] - alphas[:, None] * self.sources[rows]
-        scale = np.abs(v).max(axis=1)
+        v, t, q, c = self._v[:m], self._t[:m], self._q[:m], self._c[:m]
+        np.take(self.sources, rows, axis=0, out=t)
+        t *= alphas[:, None]
+        np.take(self.sinks, rows, axis=0, out=v)
+        v -= t  # sink - alpha * source
+        np.abs(v, out=t)
+        scale = t.max(axis=1)
         ok = scale > 1e-12
-        code_type = np.int32 if m * w * w < 2**31 else np.int64
-        if ok.all():
-            q = (self.qn * v / scale[:, None]).astype(code_type)
-            q += self.qn
-        else:  # a vanishing row quantises to the middle level
-            q = np.full(v.shape, self.qn, dtype=code_type)
-            q[ok] = (self.qn * v[ok] / scale[ok, None]).astype(code_type) + self.qn
-        slot = np.arange(m, dtype=code_type)[:, None] * w
-        q += slot  # row-offset sink levels: one bincount for all rows
-        h_snk = self.table[np.bincount(q.ravel(), minlength=m * w)]
+        if not ok.all():  # a vanishing row quantises to the middle level
+            v[~ok] = 0.0
+            scale[~ok] = 1.0
+        v *= self.qn
+        v /= scale[:, None]
+        np.copyto(q, v, casting="unsafe")  # truncation toward zero, as astype
+        q += self.qn
+        q += self._slot[:m]  # row-offset sink levels: one bincount for all rows
+        h_snk = self.table[np.bincount(q.reshape(-1), minlength=m * w)]
         h_snk = h_snk.reshape(m, w).sum(axis=1)
+        q -= self._slot[:m]
         q *= w
-        q += self.isrc[rows]
-        codes = q.ravel()
-        codes.sort()
-        flags = np.ones(codes.size + 1, dtype=bool)
-        np.not_equal(codes[1:], codes[:-1], out=flags[1:-1])
-        idx = flags.nonzero()[0]
-        run_row = codes[idx[:-1]] // (w * w)
+        if self.small:  # per-row joint codes in 16 bits, sorted row by row
+            np.copyto(c, q, casting="unsafe")
+            c += self.isrc[rows]
+            c.sort(axis=1)
+            flags = self._flags[:m]
+            np.not_equal(c[:, 1:], c[:, :-1], out=flags[:, 1:n])
+            idx = flags.reshape(-1).nonzero()[0]
+            # runs spanning a row end have length 1 and add 1*log(1) = 0
+            run_row = idx[:-1] // (n + 1)
+        else:
+            q += self.isrc[rows]
+            q += self._slot[:m] * w
+            codes = q.reshape(-1)
+            codes.sort()
+            flags = np.ones(codes.size + 1, dtype=bool)
+            np.not_equal(codes[1:], codes[:-1], out=flags[1:-1])
+            idx = flags.nonzero()[0]
+            run_row = codes[idx[:-1]] // (w * w)
         joint = np.bincount(run_row, weights=self.table[idx[1:] - idx[:-1]], minlength=m)
         return (self.log_n - (h_snk + self.h_src[rows] - joint) / n) / _LN2
 
@@ -294,7 +318,7 @@ def estimate_all_alphas(
     pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
     sinks = binned[[i for i, _ in pairs]]
     sources = binned[[j for _, j in pairs]]
-    batch = _BatchPairMI(sinks, sources, qn)
+    batch = _BatchPairMI(sinks, sources, qn, max_rows=len(pairs))
     norms = np.sqrt(np.einsum("kn,kn->k", sinks, sinks) * np.einsum("kn,kn->k", sources, sources))
     dots = np.einsum("kn,kn->k", sinks, sources)
     searches, pending = {}, {}
@@ -424,7 +448,7 @@ def iter_matlab_picasso(
         )
         c = np.eye(n) - step_size * alpha
         t_it = _sequential_matrix(c) if update == "sequential" else c
-        binned = t_it @ binned
+        binned = np.einsum("ij,jn->in", t_it, binned)  # no BLAS threads for 3xN·Nx1000
         since_clip = t_it @ since_clip
         fit.matrix = t_it @ fit.matrix
         fit.transforms.append(t_it)
@@ -445,7 +469,9 @@ def iter_matlab_picasso(
 
 def _apply(channels: np.ndarray, matrix: np.ndarray, *, clip: bool) -> np.ndarray:
     """``matrix`` applied along the first axis of ``channels`` (float32), optionally clipped."""
-    out = np.tensordot(matrix.astype(np.float32), channels, axes=(1, 0))
+    m = matrix.astype(np.float32)
+    # one einsum pass over the channels (BLAS tensordot stalls on a loaded machine)
+    out = np.einsum("ij,j...->i...", m, np.asarray(channels, dtype=np.float32))
     if clip:
         np.maximum(out, 0, out=out)
     return out

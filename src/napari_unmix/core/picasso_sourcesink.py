@@ -129,7 +129,7 @@ def iter_source_sink(
     >>> round(float(fit.alpha[0, 1]), 1)
     0.3
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float32)  # float32: half the memory traffic per MI
     n_ch = x.shape[0]
     alpha = np.zeros((n_ch, n_ch))
     fit = SourceSinkFit(alpha=alpha)
@@ -141,14 +141,19 @@ def iter_source_sink(
     for sweep in range(max_iter):
         before = alpha.copy()
         for source, sink in relations:
-            pure = np.linalg.inv(np.eye(n_ch) + alpha.T) @ x  # progressively unmixed
-            src = np.maximum(pure[source], 0)
+            unmix = np.linalg.inv(np.eye(n_ch) + alpha.T).astype(np.float32)
             others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
-            base = x[sink] - sum(alpha[k, sink] * np.maximum(pure[k], 0) for k in others)
+            # the progressively unmixed source and the other sources' share of the sink
+            # (einsum, not BLAS: a threaded GEMV is ~50x slower on a loaded machine)
+            src = np.maximum(np.einsum("k,kn->n", unmix[source], x), 0)
+            base = x[sink].copy()
+            for k in others:
+                pure_k = np.maximum(np.einsum("k,kn->n", unmix[k], x), 0)
+                base -= np.float32(alpha[k, sink]) * pure_k
             mi = FixedBinnedMI(src, bins=mi_bins)
 
             def objective(a, base=base, src=src, mi=mi):
-                return mi(base - a * src)  # unclipped: over-subtraction raises the MI
+                return mi.line(base, src, a)  # unclipped: over-subtraction raises the MI
 
             if sweep == 0:
                 first = max(xatol, window[source, sink] / 10)  # later sweeps refine
