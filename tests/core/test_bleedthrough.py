@@ -255,9 +255,23 @@ def test_exact_tail_statistics_with_ties_and_failed_brackets():
         for q_low, q_high in ((1.0, 99.0), (0.0, 100.0), (37.5, 61.0)):
             ks_lo, _ = _ranks(vol.size, q_low)
             ks_hi, _ = _ranks(vol.size, q_high)
-            low, high, idx = _tail_stats(vol, guess, ks_lo, ks_hi)
+            low, high, idx, ext = _tail_stats(vol, guess, ks_lo, ks_hi)
             srt = np.sort(vol.ravel())
+            assert ext == (srt[0], srt[-1])
             np.testing.assert_array_equal(low, srt[ks_lo])
             np.testing.assert_array_equal(high, srt[ks_hi])
             if idx is not None:
                 assert np.all(vol.reshape(-1)[idx] >= high[0])
+
+
+def test_whole_volume_path_bad_input_messages():
+    data, _ = make_bleedthrough_stack(n_t=1, n_z=2, shape=(32, 32))
+    src, tgt = data[0, :, 0].copy(), data[0, :, 1].copy()
+    kw = {"max_alpha_voxels": 500, "n_bootstrap": 0}
+    for bad_src, name in ((True, "source"), (False, "target")):
+        s, t = src.copy(), tgt.copy()
+        (s if bad_src else t)[1, 5, 7] = np.nan
+        with pytest.raises(ValueError, match=f"the {name} channel contains NaN"):
+            estimate_alpha(s, t, **kw)
+    with pytest.raises(ValueError, match="source channel is constant"):
+        estimate_alpha(np.zeros_like(src), tgt, **kw)

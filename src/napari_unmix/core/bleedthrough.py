@@ -74,6 +74,11 @@ class AlphaMethod:
     func: Callable[..., tuple[float, dict]] | None
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a·b without BLAS (a threaded ``ddot`` stalls for ~100 ms on a loaded machine)."""
+    return float(np.einsum("i,i->", a, b))
+
+
 def _mean_ratio(x: np.ndarray, y: np.ndarray, **_: Any) -> tuple[float, dict]:
     den = float(np.mean(x))
     if den <= _EPS:
@@ -86,13 +91,13 @@ def _mean_ratio(x: np.ndarray, y: np.ndarray, **_: Any) -> tuple[float, dict]:
 
 
 def _linear_fit(x: np.ndarray, y: np.ndarray, **_: Any) -> tuple[float, dict]:
-    den = float(np.dot(x, x))
+    den = _dot(x, x)
     if den <= _EPS:
         raise ValueError(
             "the source channel is zero everywhere in the mask (sum of squares 0); "
             "check source_channel or lower background_percentile"
         )
-    num = float(np.dot(x, y))
+    num = _dot(x, y)
     return max(num / den, 0.0), {"sum_xy": num, "sum_x2": den}
 
 
@@ -100,13 +105,13 @@ def _corr_min(x: np.ndarray, y: np.ndarray, *, alpha_max: float, **_: Any) -> tu
     # corr(x, y - a x) falls monotonically in a and is 0 at a* = cov(x, y) / var(x), so the
     # argmin of corr² over [0, alpha_max] is a* clipped to the interval: exact, no iterations.
     xc = x - x.mean()
-    var = float(np.dot(xc, xc))
+    var = _dot(xc, xc)
     if var <= _EPS:
         raise ValueError(
             "the source values in the mask are constant; corr_min needs variation in the "
             "source (lower signal_percentile or use mean_ratio)"
         )
-    a_star = float(np.dot(xc, y - y.mean())) / var
+    a_star = _dot(xc, y - y.mean()) / var
     alpha = min(max(a_star, 0.0), float(alpha_max))
     return alpha, {"unbounded_argmin": a_star, "post_correlation": _pearson(x, y - alpha * x)}
 
@@ -119,14 +124,15 @@ def _mi_min(
     x: np.ndarray, y: np.ndarray, *, alpha_max: float, mi_bins: int, **_: Any
 ) -> tuple[float, dict]:
     mi = FixedBinnedMI(x, bins=mi_bins)
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)  # half the memory traffic
 
     def objective(a: float) -> float:
-        return mi(y - a * x)
+        return mi.line(y32, x32, a)  # mi(y - a*x) in reused float32 buffers
 
-    # coarse grid first (the histogram MI is not convex), evaluated in one vectorised
-    # pass, then a bounded Brent refinement between the best point's neighbours
+    # coarse grid first (the histogram MI is not convex), then a bounded Brent
+    # refinement between the best grid point's neighbours
     grid = np.linspace(0.0, float(alpha_max), _MI_GRID)
-    values = mi.along(y, x, grid)
+    values = np.array([objective(a) for a in grid])
     i = int(np.argmin(values))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     res = minimize_scalar(
@@ -184,7 +190,8 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     y = np.asarray(y, np.float64)
     if x.size < 2 or np.std(x) <= _EPS or np.std(y) <= _EPS:
         return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
+    xc, yc = x - x.mean(), y - y.mean()
+    return float(_dot(xc, yc) / np.sqrt(_dot(xc, xc) * _dot(yc, yc)))
 
 
 def _check_percentile(name: str, value: float | None) -> float | None:
@@ -439,28 +446,59 @@ def _bracket(ks: np.ndarray, n: int, guess: np.ndarray, *, low: bool) -> Any:
     return None
 
 
+def _beyond(
+    volume: np.ndarray, below: Any, above: Any
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Sorted C-order indices and values of the voxels ``<= below`` or ``>= above``.
+
+    Y×X plane by plane (a loop over planes, not pixels): each plane's comparisons,
+    index search and extremes run while it is in cache, and no stack-sized temporary is
+    made. Also returns the volume's (min, max) (NaN when it holds a NaN).
+    """
+    if below is None and above is None:
+        ext = (float(volume.min()), float(volume.max()))
+        return np.zeros(0, np.int64), np.zeros(0, volume.dtype), ext
+    planes = volume.reshape(-1, *volume.shape[-2:]) if volume.ndim >= 3 else None
+    if planes is None or not np.may_share_memory(planes, volume):
+        planes = [volume]  # (reshape had to copy: scan the volume in one go)
+    size = planes[0].size
+    sel = np.empty(planes[0].shape, dtype=bool)
+    tmp = np.empty_like(sel)
+    idx, vals, lows, highs = [], [], [], []
+    for p, plane in enumerate(planes):
+        lows.append(plane.min())
+        highs.append(plane.max())
+        if below is not None:
+            np.less_equal(plane, below, out=sel)
+            if above is not None:
+                np.greater_equal(plane, above, out=tmp)
+                sel |= tmp
+        else:
+            np.greater_equal(plane, above, out=sel)
+        i = np.flatnonzero(sel)
+        flat = plane.reshape(-1) if plane.flags.c_contiguous else None
+        vals.append(plane[np.unravel_index(i, plane.shape)] if flat is None else flat[i])
+        idx.append(i + p * size)
+    ext = (float(np.min(lows)), float(np.max(highs)))
+    return np.concatenate(idx), np.concatenate(vals), ext
+
+
 def _tail_stats(
     volume: np.ndarray, guess: np.ndarray, ks_low: Any, ks_high: Any
-) -> tuple[Any, Any, Any]:
+) -> tuple[Any, Any, Any, tuple[float, float]]:
     """Exact order statistics in the low and the high tail of a numpy volume, one scan.
 
     The sorted seeded sample ``guess`` brackets each tail; one comparison over the
     volume finds the voxels beyond the brackets, and ``np.partition`` runs on those few
     only. Counting makes the result exact whatever the sample; a failed bracket falls
-    back to a partition of the whole volume. Returns the low statistics, the high ones
-    and the sorted C-order indices of the high-tail voxels (None when not bracketed),
-    among which every voxel above the high statistics lies.
+    back to a partition of the whole volume. Returns the low statistics, the high ones,
+    the sorted C-order indices of the high-tail voxels (None when not bracketed), among
+    which every voxel above the high statistics lies, and the volume's (min, max).
     """
     n = volume.size
     below = None if ks_low is None else _bracket(ks_low, n, guess, low=True)
     above = None if ks_high is None else _bracket(ks_high, n, guess, low=False)
-    sel = None
-    if below is not None:
-        sel = volume <= below
-    if above is not None:
-        sel = volume >= above if sel is None else np.logical_or(sel, volume >= above, out=sel)
-    idx = np.flatnonzero(sel) if sel is not None else np.zeros(0, np.int64)
-    vals = _gather(volume, idx)
+    idx, vals, ext = _beyond(volume, below, above)
     low = high = high_idx = None
     if below is not None:
         cand = vals[vals <= below]
@@ -479,7 +517,22 @@ def _tail_stats(
             low = np.array([stats[int(k)] for k in ks_low])
         if ks_high is not None and high is None:
             high = np.array([stats[int(k)] for k in ks_high])
-    return low, high, high_idx
+    return low, high, high_idx, ext
+
+
+def _check_finite(name: str, extremes: Any, dtype: np.dtype) -> None:
+    if dtype.kind == "f" and not np.all(np.isfinite(extremes)):
+        raise ValueError(
+            f"the {name} channel contains NaN or infinite values; replace them "
+            "(e.g. with 0) before estimating alpha"
+        )
+
+
+def _constant_source() -> ValueError:
+    return ValueError(
+        "the source channel is constant (e.g. all zero) after background subtraction; "
+        "there is no source signal to estimate bleed-through from; check source_channel"
+    )
 
 
 def _whole_volume_mask(
@@ -508,7 +561,10 @@ def _whole_volume_mask(
     g_s, g_t = np.sort(guess[0]), np.sort(guess[1])
     ks_bg, frac_bg = _ranks(n, bp)
     ks_sig, frac_sig = _ranks(n, sp)
-    bg_stats, sig_stats, sig_idx = _tail_stats(source, g_s, ks_bg if preprocess else None, ks_sig)
+    bg_stats, sig_stats, sig_idx, ext_s = _tail_stats(
+        source, g_s, ks_bg if preprocess else None, ks_sig
+    )
+    _check_finite("source", ext_s, source.dtype)
 
     def prep(v: np.ndarray, bg: float) -> np.ndarray:
         out = np.asarray(v, dtype=f32)
@@ -517,8 +573,13 @@ def _whole_volume_mask(
     bg_s = bg_t = 0.0
     if preprocess:
         bg_s = float(f32(_lerp(bg_stats.astype(f32), frac_bg)))
-        bg_t_stats = _tail_stats(target, g_t, ks_bg, None)[0]
+        bg_t_stats, _, _, ext_t = _tail_stats(target, g_t, ks_bg, None)
+        _check_finite("target", ext_t, target.dtype)
         bg_t = float(f32(_lerp(bg_t_stats.astype(f32), frac_bg)))
+    else:
+        _check_finite("target", (target.min(), target.max()), target.dtype)
+    if not ext_s[1] > max(ext_s[0], bg_s):
+        raise _constant_source()
     s_thr = _lerp(prep(sig_stats, bg_s), frac_sig)
     edge = None if sig_idx is None else _bracket(ks_sig, n, g_s, low=False)
     if edge is not None and float(prep(np.array([edge]), bg_s)[0]) < s_thr:
@@ -531,7 +592,7 @@ def _whole_volume_mask(
     if tp is not None:
         ks, frac = _ranks(n, tp)
         low = tp <= 50.0
-        stats = _tail_stats(target, g_t, ks if low else None, None if low else ks)
+        stats = _tail_stats(target, g_t, ks if low else None, None if low else ks)[:2]
         t_thr = _lerp(prep(stats[0] if low else stats[1], bg_t), frac)
         strict = mask & (ct <= t_thr)
     mask, info = _combine_masks(mask, strict, sp, tp, s_thr, t_thr, int(min_voxels))
@@ -663,14 +724,6 @@ def estimate_alpha(
     )
     if whole:  # numpy: exact percentiles and mask over the whole volume (as the reference)
         source, target = np.asarray(source), np.asarray(target)
-        lo, hi = float(source.min()), float(source.max())
-        for name, v in (("source", source), ("target", target)):
-            ends = (lo, hi) if v is source else (float(v.min()), float(v.max()))
-            if v.dtype.kind == "f" and not np.all(np.isfinite(ends)):
-                raise ValueError(
-                    f"the {name} channel contains NaN or infinite values; replace them "
-                    "(e.g. with 0) before estimating alpha"
-                )
         n_guess = min(int(max_alpha_voxels), _GUESS_VOXELS)
         (s_raw, t_raw), flat = sample_voxels(source, target, max_voxels=n_guess, random_state=rng)
     else:  # dask, or a volume within max_alpha_voxels: everything on the bounded sample
@@ -678,30 +731,23 @@ def estimate_alpha(
             source, target, max_voxels=max_alpha_voxels, random_state=rng
         )
         for name, v in (("source", s_raw), ("target", t_raw)):
-            if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
-                raise ValueError(
-                    f"the {name} channel contains NaN or infinite values; replace them "
-                    "(e.g. with 0) before estimating alpha"
-                )
-    if whole:
-        const = not hi > lo
-        if not const:
-            xs, ys, bg_s, bg_t, mask_info = _whole_volume_mask(
-                source,
-                target,
-                (s_raw, t_raw),
-                background_percentile=background_percentile,
-                preprocess=preprocess_alpha_inputs,
-                signal_percentile=signal_percentile,
-                target_low_percentile=target_low_percentile,
-                min_voxels=min_mask_voxels,
-            )
-            const = not hi > bg_s
-            # the sample (for plots), prepared like the mask
-            s, t = s_raw.astype(np.float32), t_raw.astype(np.float32)
-            if preprocess_alpha_inputs:
-                s = np.maximum(s - np.float32(bg_s), np.float32(0))
-                t = np.maximum(t - np.float32(bg_t), np.float32(0))
+            _check_finite(name, v, v.dtype)
+    if whole:  # (raises on NaN or a constant source)
+        xs, ys, bg_s, bg_t, mask_info = _whole_volume_mask(
+            source,
+            target,
+            (s_raw, t_raw),
+            background_percentile=background_percentile,
+            preprocess=preprocess_alpha_inputs,
+            signal_percentile=signal_percentile,
+            target_low_percentile=target_low_percentile,
+            min_voxels=min_mask_voxels,
+        )
+        # the sample (for plots), prepared like the mask
+        s, t = s_raw.astype(np.float32), t_raw.astype(np.float32)
+        if preprocess_alpha_inputs:
+            s = np.maximum(s - np.float32(bg_s), np.float32(0))
+            t = np.maximum(t - np.float32(bg_t), np.float32(0))
     else:
         s, t, bg_s, bg_t = prepare_source_target_for_alpha(
             s_raw,
@@ -709,12 +755,8 @@ def estimate_alpha(
             background_percentile=background_percentile,
             preprocess_alpha_inputs=preprocess_alpha_inputs,
         )
-        const = not float(s.max()) > float(s.min())
-    if const:
-        raise ValueError(
-            "the source channel is constant (e.g. all zero) after background subtraction; "
-            "there is no source signal to estimate bleed-through from; check source_channel"
-        )
+        if not float(s.max()) > float(s.min()):
+            raise _constant_source()
     if whole:
         mask_subsampled = xs.size > int(max_alpha_voxels)
         if mask_subsampled:  # at most max_alpha_voxels mask voxels (seeded, sorted)

@@ -326,16 +326,27 @@ def estimate_all_alphas(
         alpha0 = float(dots[k] / norms[k]) if norms[k] > 1e-12 else 0.0
         searches[k] = nelder_mead_steps(0.1 * alpha0)
         pending[k] = next(searches[k])
-    found = {}
+    found: dict[int, float] = {}
+    seen: dict[int, dict[float, float]] = {k: {} for k in searches}
+
+    def advance(k: int, value: float) -> None:
+        # a point this search has already evaluated (a shrink onto the inside
+        # contraction point) is answered from memory: the same value, one MI less
+        try:
+            x = searches[k].send(value)
+            while x in seen[k]:
+                x = searches[k].send(seen[k][x])
+            pending[k] = x
+        except StopIteration as stop:
+            found[k] = stop.value
+            del pending[k]
+
     while pending:
         rows = np.fromiter(pending, dtype=np.intp)
         values = batch(rows, np.array([pending[k] for k in rows]))
         for k, value in zip(rows.tolist(), values.tolist(), strict=True):
-            try:
-                pending[k] = searches[k].send(value)
-            except StopIteration as stop:
-                found[k] = stop.value
-                del pending[k]
+            seen[k][pending[k]] = value
+            advance(k, value)
     alpha = np.zeros((n, n))
     for k, (i, j) in enumerate(pairs):
         a = found[k] if np.isfinite(found[k]) else 0.0
