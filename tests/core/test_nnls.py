@@ -82,3 +82,26 @@ def test_dask_is_lazy_and_equal_to_numpy():
     np.testing.assert_allclose(W_da.compute(), W_np, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(r_da.compute(), r_np, rtol=1e-5, atol=1e-6)
     assert np.isnan(W_np[:, 3, 5]).all() and np.isnan(r_np[3, 5])
+
+
+def test_many_components_grouping_matches_scipy():
+    # k > 16 groups pixels by numbering the distinct passive-set bit patterns
+    rng = np.random.default_rng(7)
+    H = rng.random((18, 40))
+    X = rng.random((200, 18)) @ H + rng.normal(0, 0.5, (200, 40))
+    W, info = nnls(X, H)
+    ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
+    assert info["unconverged"] == 0
+    assert np.abs(W - ref).max() <= 1e-7 * max(1.0, np.abs(ref).max())
+
+
+def test_blas_thread_limit_is_restored():
+    from threadpoolctl import threadpool_info
+
+    before = [(d["internal_api"], d["num_threads"]) for d in threadpool_info()]
+    cube, truth = make_bead_cube(shape=(32, 32), n_channels=24)
+    lazy = da.from_array(cube, chunks=(24, 8, 8))  # blocks solved concurrently in threads
+    W, _ = nnls_maps(lazy, truth["spectra"])
+    W.compute(scheduler="threads")
+    nnls(cube.reshape(24, -1).T, truth["spectra"])
+    assert [(d["internal_api"], d["num_threads"]) for d in threadpool_info()] == before

@@ -22,62 +22,186 @@ Examples
 
 from __future__ import annotations
 
+import itertools
+import threading
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["kkt_violation", "nnls", "nnls_gram", "nnls_maps"]
 
-
-def _groups(passive: np.ndarray):
-    """Yield ``(key, passive indices, member columns)`` for every distinct passive set."""
-    k = passive.shape[0]
-    if k <= 12:  # few possible sets: one pass per set present, no sort
-        codes = (np.int64(1) << np.arange(k, dtype=np.int64)) @ passive.astype(np.int64)
-        present = np.flatnonzero(np.bincount(codes, minlength=1 << k))
-        if present.size == 1:
-            yield int(present[0]), np.flatnonzero(passive[:, 0]), slice(None)
-            return
-        for code in present:
-            idx = np.flatnonzero((code >> np.arange(k)) & 1)
-            yield int(code), idx, np.flatnonzero(codes == code)
-        return
-    packed = np.packbits(passive, axis=0, bitorder="little")
-    codes = np.ascontiguousarray(packed.T).view(np.dtype((np.void, packed.shape[0]))).ravel()
-    uniq, first, inv = np.unique(codes, return_index=True, return_inverse=True)
-    order = np.argsort(inv, kind="stable")
-    bounds = np.searchsorted(inv[order], np.arange(len(first) + 1))
-    for g in range(len(first)):
-        members = order[bounds[g] : bounds[g + 1]]
-        yield uniq[g].tobytes(), np.flatnonzero(passive[:, first[g]]), members
+#: the products here are k × k by k × n or tall and skinny: memory-bound, and a second
+#: BLAS thread only adds synchronisation (10-50× slower on a loaded machine), so the
+#: solvers run them on one BLAS thread (restored on return).
+_THREADPOOLS = ThreadpoolController()
 
 
-def _inverse(Gff: np.ndarray) -> np.ndarray:
-    """(Pseudo-)inverse of a small symmetric PSD block.
+class _OneBlasThread:
+    """Re-entrant, thread-safe "one BLAS thread" context (dask runs blocks in threads).
 
-    One explicit k × k inverse times the group's right-hand sides is a single matrix
-    product, much faster than a LAPACK solve with tens of thousands of right-hand sides.
-    Dependent spectra (a singular block) get the least-norm solution.
+    The BLAS limit is process-wide: the first entry sets it, the last exit restores it,
+    so concurrent solver calls cannot leave it changed.
     """
-    vals, vecs = np.linalg.eigh(Gff)
-    keep = vals > vals.max(initial=0.0) * 1e-12
-    return (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limiter: Any = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._limiter = _THREADPOOLS.limit(limits=1, user_api="blas")
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                self._limiter.restore_original_limits()
+                self._limiter = None
 
 
-def _solve(G: np.ndarray, B: np.ndarray, passive: np.ndarray, cache: dict) -> np.ndarray:
-    """Unconstrained solutions on every column's passive set (zeros elsewhere)."""
-    W = np.zeros(B.shape)
-    for key, idx, members in _groups(passive):
-        if idx.size == 0:
-            continue
-        inv = cache.get(key)
-        if inv is None:
-            inv = cache[key] = _inverse(G[np.ix_(idx, idx)])
-        if isinstance(members, slice):
-            W[idx] = inv @ B[idx]
-        else:
-            W[np.ix_(idx, members)] = inv @ B[np.ix_(idx, members)]
+one_blas_thread = _OneBlasThread()
+
+
+class _Inverses:
+    """Embedded (pseudo-)inverses of the passive blocks of ``G``, cached per passive set.
+
+    The entry for a passive set ``S`` is the k × k matrix holding ``inv(G[S, S])`` on
+    ``S × S`` and zeros elsewhere, so ``M @ B`` is the unconstrained solution on ``S``
+    (zeros on the active components) for any number of right-hand sides in one product,
+    much faster than a LAPACK solve with tens of thousands of right-hand sides. Dependent
+    spectra (a singular block) get the least-norm solution.
+    """
+
+    def __init__(self, G: np.ndarray) -> None:
+        self.G = G
+        self.cache: dict[bytes, np.ndarray] = {}
+
+    def get(self, passive: np.ndarray) -> np.ndarray:
+        key = passive.tobytes()
+        M = self.cache.get(key)
+        if M is None:
+            idx = np.flatnonzero(passive)
+            M = np.zeros_like(self.G)
+            if idx.size:
+                vals, vecs = np.linalg.eigh(self.G[np.ix_(idx, idx)])
+                keep = vals > vals.max(initial=0.0) * 1e-12
+                M[np.ix_(idx, idx)] = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+            self.cache[key] = M
+        return M
+
+
+def _codes(passive: np.ndarray) -> np.ndarray:
+    """One small integer per column identifying its passive set."""
+    k = passive.shape[0]
+    if k > 16:  # too many bits for a code: number the distinct bit patterns instead
+        packed = np.packbits(passive, axis=0, bitorder="little")
+        keys = np.ascontiguousarray(packed.T).view(np.dtype((np.void, packed.shape[0])))
+        return np.unique(keys.ravel(), return_inverse=True)[1].ravel()
+    dtype = np.uint8 if k <= 8 else np.uint16
+    codes = passive[0].astype(dtype)
+    for j in range(1, k):
+        codes |= passive[j].astype(dtype) << dtype(j)
+    return codes
+
+
+def _solve(inverses: _Inverses, B: np.ndarray, passive: np.ndarray) -> np.ndarray:
+    """Unconstrained solutions on every column's passive set (zeros elsewhere).
+
+    Columns are sorted by passive set (a stable radix sort of small integer codes; no
+    Python loop over pixels), then each distinct set costs one k × k by k × m product on
+    a contiguous slice.
+    """
+    n = B.shape[1]
+    codes = _codes(passive)
+    if (codes == codes[0]).all():
+        return inverses.get(passive[:, 0]) @ B
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    bounds = [0, *(np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1), n]
+    Bs = B[:, order]
+    Ws = np.empty_like(Bs)
+    for a, b in itertools.pairwise(bounds):
+        np.matmul(inverses.get(passive[:, order[a]]), Bs[:, a:b], out=Ws[:, a:b])
+    W = np.empty_like(Ws)
+    W[:, order] = Ws
     return W
+
+
+def _count(mask: np.ndarray) -> np.ndarray:
+    """Number of True entries per column of a k × n boolean array (row-wise adds)."""
+    out = mask[0].astype(np.int16)
+    for row in mask[1:]:
+        out += row
+    return out
+
+
+def _bpp(G: np.ndarray, B: np.ndarray, max_rounds: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`)."""
+    k, n = B.shape
+    tiny = np.finfo(float).tiny
+    tol_y = 1e-11 * np.maximum(np.abs(B).max(axis=0, initial=0.0), tiny)
+    tol_w = tol_y / max(float(np.diag(G).max(initial=0.0)), tiny)
+    inverses = _Inverses(G)
+    # start from the unconstrained solution (all components passive): most pixels of a
+    # well-posed problem need only a few exchanges from there. The working arrays hold
+    # only the columns still infeasible; finished columns are written to W once.
+    W = np.zeros((k, n))
+    cols = np.arange(n)
+    Bc = B
+    Pc = np.ones((k, n), dtype=bool)
+    Wc = inverses.get(Pc[:, 0]) @ B
+    Yc = None  # gradient on the active set (none in the first round)
+    # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
+    # three more without progress, then single exchanges (guarantees termination)
+    best = np.full(n, k + 1, dtype=np.int16)
+    budget = np.full(n, 3, dtype=np.int16)
+    rounds = 0
+    while True:
+        inf = Wc < -tol_w
+        if Yc is None:
+            inf &= Pc
+        else:
+            np.copyto(inf, Yc < -tol_y, where=~Pc)
+        n_inf = _count(inf)
+        open_ = n_inf > 0
+        if rounds >= max_rounds:
+            open_[:] = False
+        keep = np.flatnonzero(open_)
+        if keep.size < cols.size:
+            done = np.flatnonzero(~open_)
+            Wd = np.take(Wc, done, axis=1)
+            np.maximum(Wd, 0.0, out=Wd)
+            Wd *= np.take(Pc, done, axis=1)
+            W[:, cols[done]] = Wd
+            if keep.size == 0:
+                break
+            cols, n_inf, tol_w, tol_y, best, budget = (
+                a[keep] for a in (cols, n_inf, tol_w, tol_y, best, budget)
+            )
+            Bc, Pc, inf = (np.take(a, keep, axis=1) for a in (Bc, Pc, inf))
+        rounds += 1
+        improved = n_inf < best
+        np.copyto(best, n_inf, where=improved)
+        spend = ~improved & (budget >= 1)
+        budget -= spend
+        budget[improved] = 3
+        full = improved | spend
+        if full.all():
+            Pc = Pc ^ inf
+        else:
+            Pc = Pc ^ (inf & full)
+            one = np.flatnonzero(~full)
+            last = k - 1 - np.argmax(inf[::-1, one], axis=0)
+            Pc[last, one] ^= True
+        Wc = _solve(inverses, Bc, Pc)
+        Yc = G @ Wc
+        Yc -= Bc
+    unconverged = int(rounds >= max_rounds and n_inf.sum() > 0)
+    return W, {"rounds": rounds, "unconverged": unconverged}
 
 
 def nnls_gram(
@@ -110,64 +234,11 @@ def nnls_gram(
     """
     G = np.asarray(G, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
-    k, n = B.shape
-    if G.shape != (k, k):
+    k = B.shape[0]
+    if B.ndim != 2 or G.shape != (k, k):
         raise ValueError(f"G must be {k}x{k} to match B with {k} rows, got {G.shape=}")
-    max_rounds = 10 * k + 50 if max_rounds is None else int(max_rounds)
-    tiny = np.finfo(float).tiny
-    tol_y = 1e-11 * np.maximum(np.abs(B).max(axis=0, initial=0.0), tiny)
-    tol_w = tol_y / max(float(np.diag(G).max(initial=0.0)), tiny)
-    # start from the unconstrained solution (all components passive): most pixels of a
-    # well-posed problem need only a few exchanges from there. The working arrays hold
-    # only the columns still infeasible; finished columns are written to W once.
-    cache: dict = {}
-    W = np.zeros((k, n))
-    cols = np.arange(n)
-    Bc = B
-    Pc = np.ones((k, n), dtype=bool)
-    Wc = _solve(G, Bc, Pc, cache)
-    Yc = np.zeros((k, n))
-    # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
-    # three more without progress, then single exchanges (guarantees termination)
-    best = np.full(n, k + 1)
-    budget = np.full(n, 3)
-    rounds = 0
-    while True:
-        inf = (Pc & (Wc < -tol_w)) | (~Pc & (Yc < -tol_y))
-        n_inf = inf.sum(axis=0)
-        open_ = n_inf > 0
-        if rounds >= max_rounds:
-            open_[:] = False
-        if not open_.all():
-            done = ~open_
-            W[:, cols[done]] = np.where(Pc[:, done], np.maximum(Wc[:, done], 0.0), 0.0)
-            if not open_.any():
-                break
-            cols, Bc, Pc, inf, n_inf = (
-                cols[open_],
-                Bc[:, open_],
-                Pc[:, open_],
-                inf[:, open_],
-                n_inf[open_],
-            )
-            tol_w, tol_y, best, budget = tol_w[open_], tol_y[open_], best[open_], budget[open_]
-        rounds += 1
-        improved = n_inf < best
-        best = np.where(improved, n_inf, best)
-        budget = np.where(improved, 3, budget)
-        spend = ~improved & (budget >= 1)
-        budget = budget - spend
-        full = improved | spend
-        Pc = Pc.copy()
-        Pc[:, full] ^= inf[:, full]
-        one = np.flatnonzero(~full)
-        if one.size:
-            last = k - 1 - np.argmax(inf[::-1, one], axis=0)
-            Pc[last, one] ^= True
-        Wc = _solve(G, Bc, Pc, cache)
-        Yc = G @ Wc - Bc
-        Yc[Pc] = 0.0
-    return W, {"rounds": rounds, "unconverged": int(n_inf.sum() > 0 and rounds >= max_rounds)}
+    with one_blas_thread:
+        return _bpp(G, B, 10 * k + 50 if max_rounds is None else int(max_rounds))
 
 
 def kkt_violation(X: np.ndarray, H: np.ndarray, W: np.ndarray) -> float:
@@ -231,10 +302,11 @@ def nnls(X: np.ndarray, H: np.ndarray, /) -> tuple[np.ndarray, dict[str, Any]]:
             f"X must be pixels x channels and H components x channels with the same number "
             f"of channels, got {X.shape=} and {H.shape=}"
         )
-    G, B = H @ H.T, H @ X.T
-    Wt, info = nnls_gram(G, B)
-    info["kkt_violation"] = _kkt_gram(G, B, Wt)
-    return np.ascontiguousarray(Wt.T), info
+    with one_blas_thread:
+        G, B = H @ H.T, H @ X.T
+        Wt, info = nnls_gram(G, B)
+        info["kkt_violation"] = _kkt_gram(G, B, Wt)
+        return np.ascontiguousarray(Wt.T), info
 
 
 def _nnls_block(block: np.ndarray, H: np.ndarray, G: np.ndarray) -> np.ndarray:
@@ -245,9 +317,10 @@ def _nnls_block(block: np.ndarray, H: np.ndarray, G: np.ndarray) -> np.ndarray:
     out = np.full((H.shape[0] + 1, ny * nx), np.nan, dtype=np.float32)
     if good.any():
         Xg = X[good]
-        Wt, _ = nnls_gram(G, H @ Xg.T)
-        out[:-1, good] = Wt
-        out[-1, good] = np.sqrt(((Xg - Wt.T @ H) ** 2).sum(axis=1))
+        with one_blas_thread:
+            Wt, _ = nnls_gram(G, H @ Xg.T)
+            out[:-1, good] = Wt
+            out[-1, good] = np.sqrt(((Xg - Wt.T @ H) ** 2).sum(axis=1))
     return out.reshape(-1, ny, nx)
 
 
