@@ -118,3 +118,19 @@ def test_initialisations():
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     with pytest.raises(ValueError, match="variant"):
         nndsvd_init(X, 2, variant="svd")
+
+
+def test_blas_threads_not_limited_while_the_generator_is_suspended():
+    from threadpoolctl import threadpool_info
+
+    def threads():
+        return [(d["internal_api"], d["num_threads"]) for d in threadpool_info()]
+
+    before = threads()
+    rng = np.random.default_rng(3)
+    X = rng.random((300, 4)) @ rng.random((4, 20))
+    gen = iter_nmf(X, rng.random((300, 4)), rng.random((4, 20)), max_iter=5)
+    next(gen)
+    assert threads() == before  # the one-thread limit covers each iteration only
+    gen.close()
+    assert threads() == before
