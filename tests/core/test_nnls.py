@@ -105,3 +105,8 @@ def test_blas_thread_limit_is_restored():
     W.compute(scheduler="threads")
     nnls(cube.reshape(24, -1).T, truth["spectra"])
     assert [(d["internal_api"], d["num_threads"]) for d in threadpool_info()] == before
+
+
+def test_no_pixels():
+    W, info = nnls(np.zeros((0, 6)), np.ones((2, 6)))
+    assert W.shape == (0, 2) and info["unconverged"] == 0

@@ -142,6 +142,8 @@ def _count(mask: np.ndarray) -> np.ndarray:
 def _bpp(G: np.ndarray, B: np.ndarray, max_rounds: int) -> tuple[np.ndarray, dict[str, Any]]:
     """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`)."""
     k, n = B.shape
+    if k == 0 or n == 0:
+        return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
     tiny = np.finfo(float).tiny
     tol_y = 1e-11 * np.maximum(np.abs(B).max(axis=0, initial=0.0), tiny)
     tol_w = tol_y / max(float(np.diag(G).max(initial=0.0)), tiny)
