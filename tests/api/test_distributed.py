@@ -65,3 +65,26 @@ def test_active_client_and_tiff_input(client, tmp_path):
         result = client.compute(out).result()
     np.testing.assert_array_equal(result, ref)
     assert rep["alpha_by_t"] == ref_rep["alpha_by_t"]
+
+
+def test_picasso_and_nnls_on_cluster(client, tmp_path):
+    import dask.array as da
+
+    from napari_unmix.api.nmf import nnls_unmix
+    from napari_unmix.api.picasso import unmix_picasso
+    from napari_unmix.core.synthetic import make_bead_cube, make_picasso_mix
+
+    mix, _ = make_picasso_mix(shape=(48, 48), n_t=2)
+    src = write_zarr(tmp_path / "mix.ome.zarr", mix)
+    kw = {"implementation": "source_sink_n", "max_iter": 10, "verbose": False}
+    local = unmix_picasso(src, tmp_path / "l.ome.zarr", output_format="ome-zarr", **kw)
+    remote = unmix_picasso(
+        src, tmp_path / "r.ome.zarr", output_format="ome-zarr", scheduler=client, **kw
+    )
+    np.testing.assert_array_equal(read_zarr(local)[0].compute(), read_zarr(remote)[0].compute())
+
+    cube, truth = make_bead_cube(shape=(32, 32), n_channels=16)
+    ref = nnls_unmix(cube, truth["spectra"])
+    lazy = nnls_unmix(da.from_array(cube, chunks=(16, 16, 32)), truth["spectra"])
+    W = client.compute(lazy.W).result()
+    np.testing.assert_allclose(W, ref.W, rtol=1e-6, atol=1e-6)
