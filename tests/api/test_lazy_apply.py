@@ -125,3 +125,22 @@ def test_omio_tiff_input_lazy_picasso(tmp_path, mix):
     )  # fmt: skip
     ref, _ = unmix_picasso_array(data, implementation="source_sink_n", max_iter=20)
     np.testing.assert_allclose(read_zarr(out)[0].compute(), ref, rtol=1e-6, atol=1e-6)
+
+
+def test_nnls_result_saved_as_ome_zarr_from_a_lazy_cube(tmp_path):
+    from napari_unmix.api.nmf_result import save_result
+
+    cube, truth = make_bead_cube(shape=(40, 32), n_channels=24)
+    store = write_zarr(tmp_path / "cube.ome.zarr", cube[None, None])
+    lazy_cube = read_zarr(store)[0][0, 0]  # C × Y × X, dask
+    res = nnls_unmix(lazy_cube, truth["spectra"], names=["a", "b", "c", "d"])
+    out = save_result(res, tmp_path / "maps.ome.zarr", output_format="ome-zarr")
+    assert out["H"].name == "maps_spectra.csv"
+    W, meta = read_zarr(out["W"])
+    ref = nnls_unmix(cube, truth["spectra"])
+    np.testing.assert_allclose(W[0, 0].compute(), ref.W, rtol=1e-6, atol=1e-6)
+    assert meta["channel_names"] == ["a", "b", "c", "d"]
+    assert read_sidecar(out["W"]) == meta["report"]
+    assert meta["report"]["relative_error"] is None  # lazy: not computed by the export
+    with pytest.raises(ValueError, match="output_format must be one of"):
+        res.save(tmp_path / "x.h5", output_format="hdf5")
