@@ -19,10 +19,11 @@ threaded scheduler:
 Printed: time, throughput (input MB/s), peak RSS against the bound, the time ratio
 ours / copy, and alpha against the truth; the output is checked on a few planes against
 a numpy correction with the reported alpha. The address space of the copy and ours
-processes is capped (unless ``--no-rlimit``) with ``resource.setrlimit(RLIMIT_AS)`` at the bound plus a
-512 MB allowance for virtual reservations that are never touched (thread stacks,
-allocator arenas; about 360 MB seen), so exceeding it fails the run. Stores go to ``--workdir`` (default: the
-system temporary folder) and are deleted afterwards; free space is checked first.
+processes is capped (unless ``--no-rlimit``) with ``resource.setrlimit(RLIMIT_AS)`` at
+the bound plus a 512 MB allowance for virtual reservations that are never touched
+(thread stacks, allocator arenas; about 360 MB seen), so exceeding it fails the run.
+Stores go to ``--workdir`` (default: the system temporary folder) and are deleted
+afterwards; free space is checked first.
 
 Usage: ``python benchmarks/bench_outofcore.py [--quick] [--no-rlimit] [--workdir DIR]``
 """
