@@ -1,7 +1,7 @@
 """Run every ``bench_*.py`` in this folder (each in its own process) and print one table.
 
 Usage: ``python benchmarks/run_all.py [--stnmf-python PATH] [--only NAME ...] [--quick]
-[--write-docs]`` (``make bench`` does this with the bench virtualenvs).
+[--write-docs] [--collect-only]`` (``make bench`` does this with the bench virtualenvs).
 
 The one table has a row per tool and case (from each benchmark's ``save_summary``): our
 time, peak memory and accuracy against the ground truth, the reference package's, and
@@ -99,9 +99,9 @@ def collect(stems: list[str], failed: list[str]) -> tuple[list[dict], dict[str, 
     return summary, tables
 
 
-def write_docs(path: Path, summary: list[dict], tables: dict, info: dict, argv: str) -> Path:
+def write_docs(path: Path, summary: list[dict], tables: dict, info: dict, run: dict) -> Path:
     """``docs/benchmarks.md``: machine, date, the summary table, every full table."""
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    now, argv = run["date"], run["command"]
     parts = [
         "# Benchmarks\n",
         "Written by `benchmarks/run_all.py --write-docs` (run by `make bench`); do not edit "
@@ -110,6 +110,12 @@ def write_docs(path: Path, summary: list[dict], tables: dict, info: dict, argv: 
         "/ our time (above 1: we are faster). Peak memory is `ru_maxrss` of the process "
         "that ran the case. A reference that could not be installed or run says "
         '"not available".\n',
+        (
+            "> This run used `--quick` (reduced sizes): a trial that everything runs, not the "
+            "reference figures; `make bench` gives the full sizes.\n"
+            if "--quick" in argv
+            else ""
+        ),
         f"- date: {now}\n- command: `{argv}`\n"
         + "".join(f"- {k}: {v}\n" for k, v in info.items() if v),
         "## Summary\n",
@@ -128,6 +134,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="pass --quick to every benchmark")
     parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.name}")
     parser.add_argument("--docs", type=Path, default=DOCS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--collect-only", action="store_true", help="run nothing: tabulate the saved outputs"
+    )
     args = parser.parse_args()
     env = dict(os.environ)
     if args.stnmf_python:
@@ -136,6 +145,8 @@ def main() -> int:
     failed, stems = [], []
     for script in scripts:
         stems.append(script.stem)
+        if args.collect_only:
+            continue
         for old in (OUTPUT / f"{script.stem}.json", OUTPUT / f"{script.stem}.summary.json"):
             old.unlink(missing_ok=True)  # never report a previous run's numbers
         print(f"\n=== {script.stem} ===", flush=True)
@@ -145,6 +156,17 @@ def main() -> int:
         print(f"=== {script.stem}: exit {code}, {time.perf_counter() - t0:.0f} s ===", flush=True)
         if code != 0:
             failed.append(script.stem)
+    run_file = OUTPUT / "run_info.json"
+    if args.collect_only and run_file.exists():
+        run = json.loads(run_file.read_text())  # when and how the outputs were measured
+    else:
+        run = {
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": "python benchmarks/run_all.py " + " ".join(sys.argv[1:]),
+        }
+        if not args.collect_only:
+            OUTPUT.mkdir(parents=True, exist_ok=True)
+            run_file.write_text(json.dumps(run) + "\n")
     summary, tables = collect(stems, failed)
     info = machine_description()
     print(f"\n=== summary ({info['machine']}; {info['cpu']}) ===")
@@ -152,8 +174,7 @@ def main() -> int:
     if failed:
         print(f"failed: {', '.join(failed)}")
     if args.write_docs:
-        argv = "python benchmarks/run_all.py " + " ".join(sys.argv[1:])
-        print(f"wrote {write_docs(args.docs, summary, tables, info, argv.strip())}")
+        print(f"wrote {write_docs(args.docs, summary, tables, info, run)}")
     return 1 if failed else 0
 
 
