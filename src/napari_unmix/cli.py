@@ -257,7 +257,17 @@ REGISTRY: dict[str, Command] = {
                 keyword="clip_negative",
             ),
             opt("--output-dtype", "output dtype, or 'same' (default float32)"),
-            opt("--compression-level", "zlib level 0-9 (default 0)", type=int),
+            opt(
+                "--compression-level",
+                "0 none (default); 1-9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr)",
+                type=int,
+            ),
+            opt(
+                "--output-format",
+                "ome-tiff (default) or ome-zarr (read lazily, written chunk by chunk: for "
+                "stacks larger than memory; the output must end in .ome.zarr)",
+                choices=["ome-tiff", "ome-zarr"],
+            ),
         ),
         verbose="verbose",
     ),
@@ -336,8 +346,18 @@ REGISTRY: dict[str, Command] = {
                 choices=["own_channel", "input", "normalized"],
             ),
             opt("--output-dtype", "output dtype (default float32)"),
+            opt(
+                "--compression-level",
+                "0 none (default); 1-9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr)",
+                type=int,
+            ),
+            opt(
+                "--output-format",
+                "ome-tiff (default) or ome-zarr (read lazily, written chunk by chunk: for "
+                "stacks larger than memory; the output must end in .ome.zarr)",
+                choices=["ome-tiff", "ome-zarr"],
+            ),
         ),
-        overwrite=False,
         verbose="verbose",
     ),
     "nnls": Command(

@@ -106,3 +106,25 @@ def test_unmix_bad_output_format(tmp_path):
         unmix(src, tmp_path / "o.ome.tif", output_format="ome-zarr", verbose=False)
     with pytest.raises(ValueError, match="is the input"):
         unmix(src, src, output_format="ome-zarr", verbose=False, overwrite=True)
+
+
+def test_cli_writes_ome_zarr(tmp_path):
+    from napari_unmix import cli
+    from napari_unmix.api.picasso import unmix_picasso_array
+    from napari_unmix.core.synthetic import make_picasso_mix
+
+    data, _ = make_bleedthrough_stack(**SMALL)
+    src = write_zarr(tmp_path / "in.ome.zarr", data)
+    out = tmp_path / "out.ome.zarr"
+    argv = ["unmix", str(src), str(out), "--output-format", "ome-zarr", "--n-bootstrap", "0"]
+    assert cli.main([*argv, "--quiet", "--compression-level", "1"]) == 0
+    np.testing.assert_array_equal(read_zarr(out)[0].compute(), unmix_array(data, n_bootstrap=0)[0])
+    mix, _ = make_picasso_mix(shape=(48, 48))
+    msrc = write_zarr(tmp_path / "mix.ome.zarr", mix)
+    mout = tmp_path / "mix_out.ome.zarr"
+    argv = ["picasso", str(msrc), str(mout), "--output-format", "ome-zarr", "--max-iter", "3"]
+    assert cli.main([*argv, "--quiet"]) == 0
+    assert cli.main([*argv, "--quiet"]) == 1  # exists
+    assert cli.main([*argv, "--quiet", "--overwrite"]) == 0
+    ref, _ = unmix_picasso_array(mix, max_iter=3)
+    np.testing.assert_allclose(read_zarr(mout)[0].compute(), ref, rtol=1e-5, atol=1e-6)
