@@ -363,7 +363,15 @@ REGISTRY: dict[str, Command] = {
     "nnls": Command(
         "fixed-H NNLS abundance maps of a hyperspectral file from known spectra (CSV)",
         "napari_unmix.api.nmf_files:nnls_unmix_file",
-        (opt("--names", "component names (default: the CSV's column names)", nargs="+"),),
+        (
+            opt("--names", "component names (default: the CSV's column names)", nargs="+"),
+            opt(
+                "--output-format",
+                "ome-tiff (default) or ome-zarr (read lazily, maps written chunk by chunk; "
+                "the output must end in .ome.zarr)",
+                choices=["ome-tiff", "ome-zarr"],
+            ),
+        ),
         overwrite=True,
         args=(("spectra_path", "spectra CSV: axis column, one column per component"),),
         output_help=_NMF_OUT,

@@ -144,3 +144,20 @@ def test_nnls_result_saved_as_ome_zarr_from_a_lazy_cube(tmp_path):
     assert meta["report"]["relative_error"] is None  # lazy: not computed by the export
     with pytest.raises(ValueError, match="output_format must be one of"):
         res.save(tmp_path / "x.h5", output_format="hdf5")
+
+
+def test_nnls_unmix_file_ome_zarr_equals_ome_tiff(tmp_path):
+    from napari_unmix.api.nmf_files import nnls_unmix_file
+    from napari_unmix.io.spectra import write_spectra_csv
+
+    cube, truth = make_bead_cube(shape=(32, 32), n_channels=16)
+    axis = truth["spectral_axis"]
+    src = write_image(tmp_path / "beads.ome.tif", cube[None, None], extra={"spectral_axis": axis})
+    lib = write_spectra_csv(tmp_path / "lib.csv", axis, truth["spectra"], truth["names"])
+    tif = nnls_unmix_file(src, tmp_path / "maps.ome.tif", lib)
+    zar = nnls_unmix_file(src, tmp_path / "lazy.ome.zarr", lib, output_format="ome-zarr")
+    assert zar["H"].name == "lazy_spectra.csv" and zar["H"].exists()
+    W, meta = read_zarr(zar["W"])
+    np.testing.assert_allclose(W.compute(), read_image(tif["W"])[0], rtol=1e-6, atol=1e-6)
+    assert meta["channel_names"] == list(truth["names"])
+    assert read_sidecar(zar["W"])["output_format"] == "ome-zarr"
