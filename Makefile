@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 BENCH_VENV ?= .venv-bench
 STNMF_VENV ?= .venv-stnmf
 PYTEST_ARGS ?=
+# e.g. make bench BENCH_ARGS=--quick (smaller sizes, to try it)
+BENCH_ARGS ?=
 # Debian packages napari needs to render under a virtual X display (Xvfb + Mesa llvmpipe).
 APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-xinerama0 libxcb-xkb1 libxcb-shape0 libxcb-randr0 libxcb-cursor0 libxkbcommon-x11-0 \
@@ -16,7 +18,7 @@ help:
 	@echo "make demo    - create $(VENV), install, run every tool on the sample data -> demo_output/"
 	@echo "make test    - install test deps (and Xvfb when root), run the whole suite headless"
 	@echo "make napari  - open napari with the plugin (needs a display)"
-	@echo "make bench   - benchmarks against the reference packages (separate venvs)"
+	@echo "make bench   - benchmarks against the reference packages (separate venvs) -> docs/benchmarks.md"
 
 $(PY):
 	@set -e; py=$$(tools/find_python.sh); echo "using $$py ($$($$py --version))"; \
@@ -50,7 +52,7 @@ bench: install
 	$(BENCH_VENV)/bin/python -m pip install -q -e . -r benchmarks/requirements-bench.txt
 	@test -x $(STNMF_VENV)/bin/python || $$(tools/find_python.sh) -m venv $(STNMF_VENV)
 	$(STNMF_VENV)/bin/python -m pip install -q -r benchmarks/requirements-stnmf.txt
-	$(BENCH_VENV)/bin/python benchmarks/run_all.py --stnmf-python $(STNMF_VENV)/bin/python
+	$(BENCH_VENV)/bin/python benchmarks/run_all.py --stnmf-python $(STNMF_VENV)/bin/python --write-docs $(BENCH_ARGS)
 
 lint: install
 	$(PY) -m ruff check src tests benchmarks

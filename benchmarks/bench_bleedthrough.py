@@ -30,7 +30,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import machine, peak_rss_mb, print_table, save_rows, timed  # noqa: E402
+from _common import (  # noqa: E402
+    machine,
+    peak_rss_mb,
+    print_table,
+    save_rows,
+    save_summary,
+    summary_row,
+    timed,
+)
 
 METHODS = ("mean_ratio", "linear_fit", "corr_min", "mi_min")
 
@@ -153,6 +161,7 @@ def main() -> int:
     elif ref_unmix is None:
         row["reference s"] = "not available"
     e2e_row = row
+    e2e_ours, e2e_ref = ours, ref  # the names are reused below
 
     data, truth = make_bleedthrough_stack(n_t=n_t, n_z=n_z, shape=(yx, yx))
     src, tgt = data[0, :, 0], data[0, :, 1]
@@ -191,7 +200,42 @@ def main() -> int:
     rows.append(e2e_row)
     print_table(rows)
     save_rows("bench_bleedthrough", rows)
+    save_summary("bench_bleedthrough", _summary(rows, e2e_ours, e2e_ref, label, truth["alpha"]))
     return 0
+
+
+def _summary(rows, ours, ref, label, truth) -> list[dict]:
+    """Headline rows: alpha per method (time, |alpha - truth|) and unmix() end to end."""
+
+    def err(v):
+        return f"|alpha-truth| {abs(v - truth):.1e}" if isinstance(v, float) else None
+
+    out = []
+    by_method = {}
+    for r in rows[:-1]:
+        method = r["case"].removeprefix("alpha ")
+        by_method[method] = r
+        out.append(
+            summary_row(
+                "bleed-through", f"estimate alpha, {method}", data=label, ours_s=r["ours s"],
+                ours_accuracy=err(r["ours"]), reference="spectral-unmixing",
+                reference_s=r.get("reference s", "not available"),
+                reference_accuracy=err(r.get("reference")),
+            )
+        )  # fmt: skip
+    m = by_method.get("mean_ratio", {})
+    out.append(
+        summary_row(
+            "bleed-through", "unmix() file to file, mean_ratio", data=label,
+            ours_s=ours["seconds"] if ours else None,
+            ours_peak_mb=ours["peak_mb"] if ours else None,
+            ours_accuracy=err(m.get("ours")), reference="spectral-unmixing",
+            reference_s=ref["seconds"] if ref else "not available",
+            reference_peak_mb=ref["peak_mb"] if ref else None,
+            reference_accuracy=err(m.get("reference")),
+        )
+    )  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":

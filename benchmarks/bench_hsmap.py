@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, peak_rss_mb, print_table, save_rows, timed
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.core import hsmap
 from napari_unmix.core.metrics import adjusted_rand_index, silhouette
 from napari_unmix.core.preprocess import baseline_asls
@@ -206,7 +206,23 @@ def main() -> int:
     print(f"bench_hsmap on {machine()}; our peak RSS {peak_rss_mb():.0f} MB")
     print_table(rows)
     save_rows("bench_hsmap", rows)
+    save_summary("bench_hsmap", [_summary(r) for r in rows])
     return 0
+
+
+def _summary(r: dict) -> dict:
+    def num(v):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+
+    return summary_row(
+        "hyperspectral maps", r["case"], data=r["size"], ours_s=num(r["ours (s)"]),
+        ours_accuracy=f"ARI {r['ours ARI']}" if r["ours ARI"] else r["notes"],
+        reference=r["reference"], reference_s=num(r["reference (s)"]),
+        reference_accuracy=f"ARI {r['ref ARI']}" if r["ref ARI"] else None,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from threadpoolctl import threadpool_limits
 
-from _common import machine, peak_rss_mb, print_table, save_rows, timed
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.core.nmf import fit_nmf, iter_nmf
 from napari_unmix.core.nnls import nnls
 from napari_unmix.core.seeds import ComponentSeed, prepare_seeds
@@ -206,6 +206,16 @@ def main(argv=None) -> int:
         r["peak_rss_mb"] = round(peak_rss_mb())
     print_table(rows)
     save_rows("bench_nnmf", rows)
+    save_summary("bench_nnmf", [
+        summary_row(
+            "NNLS / NNMF", r["case"].rsplit(" ", 2)[0],
+            data=" ".join(r["case"].rsplit(" ", 2)[1:]),
+            ours_s=r["ours_s"], ours_peak_mb=r["peak_rss_mb"], ours_accuracy=r["check"],
+            reference=r["reference"],
+            reference_s=r["ref_s"] if isinstance(r["ref_s"], float) else str(r["ref_s"]),
+        )
+        for r in rows
+    ])  # fmt: skip
     return 0
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, peak_rss_mb, print_table, save_rows
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 from napari_unmix.core.picasso import apply_picasso, crosstalk_metrics, estimate_picasso
 from napari_unmix.core.synthetic import make_picasso_mix
 
@@ -133,7 +133,33 @@ def main() -> int:
     rows.append({"implementation": "peak RSS", "package": f"{peak_rss_mb():.0f} MB"})
     print_table(rows)
     save_rows("bench_picasso", rows)
+    save_summary("bench_picasso", _summary(rows, size))
     return 0
+
+
+def _summary(rows: list[dict], size: int) -> list[dict]:
+    """Headline rows: each of our implementations vs the reference's of the same name."""
+
+    def acc(r):
+        return f"crosstalk {r['crosstalk']}, gain min {r['gain min']}" if r else None
+
+    refs = {r["implementation"]: r for r in rows if r.get("package") == "spectral-unmixing"}
+    missing = next((r["package"] for r in rows if r["implementation"] == "reference"), None)
+    out = []
+    for r in rows:
+        if r.get("package") != "napari-unmix":
+            continue
+        ref = refs.get(r["implementation"].split()[0])
+        out.append(
+            summary_row(
+                "PICASSO", r["implementation"], data=f"3 channels, {size}x{size}",
+                ours_s=float(r["seconds"]), ours_accuracy=acc(r),
+                reference="spectral-unmixing",
+                reference_s=float(ref["seconds"]) if ref else (missing or "not run"),
+                reference_accuracy=acc(ref),
+            )
+        )  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _common import machine, print_table, save_rows  # noqa: E402
+from _common import machine, print_table, save_rows, save_summary, summary_row  # noqa: E402
 
 REFERENCE_WORKER = r"""
 import json, resource, sys, time, warnings
@@ -252,7 +252,53 @@ def main() -> int:
         rows = speed_rows(tmp, ref_py, args.quick) + recovery_rows(tmp, ref_py, args.quick)
     print_table(rows)
     save_rows("bench_stnmf", rows)
+    save_summary("bench_stnmf", _summary(rows))
     return 0
+
+
+def _summary(rows: list[dict]) -> list[dict]:
+    """Headline rows: time per iteration and subunit recovery, ours vs the reference."""
+
+    def num(v, scale=1.0):
+        try:
+            return float(v) * scale
+        except (TypeError, ValueError):
+            return v
+
+    out = []
+    for r in rows:
+        if r["benchmark"] == "stnmf speed" and "ref ms/iter" in r:
+            ref = r["ref ms/iter"]
+            if ref != "not available":
+                ref = min(float(ref), float(r["ref ms/iter 1 thread"])) / 1e3
+            out.append(
+                summary_row(
+                    "STNMF", "time per iteration", data=f"STE {r['case']}",
+                    ours_s=num(r["ours ms/iter"], 1e-3), ours_peak_mb=num(r["ours peak MB"]),
+                    ours_accuracy=f"residual ours/ref {r.get('residual ours/ref', '-')}",
+                    reference="stnmf 1.1.0", reference_s=ref,
+                    reference_peak_mb=num(r.get("ref peak MB")),
+                )
+            )  # fmt: skip
+    recovery = [r for r in rows if r["benchmark"] == "stnmf recovery"]
+    for case in dict.fromkeys(r["case"] for r in recovery):
+        ours = next(
+            (r for r in recovery if r["case"] == case and r["method"].startswith("ours (same")), {}
+        )
+        ref = next(
+            (r for r in recovery if r["case"] == case and r["method"] == "stnmf reference"), {}
+        )
+        out.append(
+            summary_row(
+                "STNMF", f"subunit recovery, {ours.get('iters', '?')} it, same settings",
+                data=f"sparse cell {case}", ours_s=num(ours.get("total s")),
+                ours_accuracy=f"matched r>=0.8: {ours.get('matched>=0.8', '-')}",
+                reference="stnmf 1.1.0",
+                reference_s=num(ref.get("total s", ref.get("matched>=0.8", "not available"))),
+                reference_accuracy=f"matched r>=0.8: {ref['matched>=0.8']}" if "total s" in ref else None,
+            )
+        )  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":

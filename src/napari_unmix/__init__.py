@@ -82,6 +82,10 @@ _EXPORTS: dict[str, str] = {
     "write_map_report": "napari_unmix.api.hsmap",
     "map_report_file": "napari_unmix.api.hsmap",
     "Preprocessing": "napari_unmix.core.preprocess",
+    # large data (issue 5)
+    "read_zarr": "napari_unmix.io.zarr_io",
+    "write_zarr": "napari_unmix.io.zarr_io",
+    "read_lazy": "napari_unmix.io.zarr_io",
     # PICASSO blind unmixing
     "unmix_picasso": "napari_unmix.api.picasso",
     "unmix_picasso_array": "napari_unmix.api.picasso",

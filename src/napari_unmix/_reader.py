@@ -1,4 +1,4 @@
-"""npe2 reader: microscopy files through OMIO into napari layers."""
+"""npe2 readers: microscopy files through OMIO, OME-Zarr stores lazily, into napari layers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from typing import Any
 
 from .io.omio_io import is_supported_image, read_image
 
-__all__ = ["HYPERSPECTRAL_MIN_CHANNELS", "get_reader", "layers_from_image", "read_layers"]
+__all__ = [
+    "HYPERSPECTRAL_MIN_CHANNELS",
+    "get_reader",
+    "get_zarr_reader",
+    "layers_from_image",
+    "read_layers",
+    "read_zarr_layers",
+]
 
 #: Files with more channels than this (or with a spectral axis) open as one C×Y×X layer.
 HYPERSPECTRAL_MIN_CHANNELS = 9
@@ -31,6 +38,37 @@ def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
     for p in paths:
         data, meta = read_image(p)
         layers.extend(layers_from_image(data, meta, name=Path(p).name, source_path=str(p)))
+    return layers
+
+
+def get_zarr_reader(
+    path: str | list[str],
+) -> Callable[[str | list[str]], list[LayerDataTuple]] | None:
+    """Return :func:`read_zarr_layers` when every path is a ``*.zarr`` folder, else None."""
+    from .io.zarr_io import is_zarr_path
+
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    if not paths or not all(is_zarr_path(p) and Path(p).is_dir() for p in paths):
+        return None
+    return read_zarr_layers
+
+
+def read_zarr_layers(path: str | list[str]) -> list[LayerDataTuple]:
+    """OME-Zarr stores as lazy (dask-backed) layers: planes are read as they are shown.
+
+    A store written by napari-unmix keeps its provenance report in
+    ``layer.metadata["report"]``.
+    """
+    from .io.zarr_io import read_zarr
+
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    layers: list[LayerDataTuple] = []
+    for p in paths:
+        data, meta = read_zarr(p)
+        name = Path(str(p).rstrip("/\\")).name
+        for data_, kwargs, kind in layers_from_image(data, meta, name=name, source_path=str(p)):
+            kwargs["metadata"] = {**kwargs["metadata"], "report": meta.get("report")}
+            layers.append((data_, kwargs, kind))
     return layers
 
 

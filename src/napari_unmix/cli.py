@@ -257,7 +257,17 @@ REGISTRY: dict[str, Command] = {
                 keyword="clip_negative",
             ),
             opt("--output-dtype", "output dtype, or 'same' (default float32)"),
-            opt("--compression-level", "zlib level 0-9 (default 0)", type=int),
+            opt(
+                "--compression-level",
+                "0 none (default); 1-9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr)",
+                type=int,
+            ),
+            opt(
+                "--output-format",
+                "ome-tiff (default) or ome-zarr (read lazily, written chunk by chunk: for "
+                "stacks larger than memory; the output must end in .ome.zarr)",
+                choices=["ome-tiff", "ome-zarr"],
+            ),
         ),
         verbose="verbose",
     ),
@@ -336,14 +346,32 @@ REGISTRY: dict[str, Command] = {
                 choices=["own_channel", "input", "normalized"],
             ),
             opt("--output-dtype", "output dtype (default float32)"),
+            opt(
+                "--compression-level",
+                "0 none (default); 1-9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr)",
+                type=int,
+            ),
+            opt(
+                "--output-format",
+                "ome-tiff (default) or ome-zarr (read lazily, written chunk by chunk: for "
+                "stacks larger than memory; the output must end in .ome.zarr)",
+                choices=["ome-tiff", "ome-zarr"],
+            ),
         ),
-        overwrite=False,
         verbose="verbose",
     ),
     "nnls": Command(
         "fixed-H NNLS abundance maps of a hyperspectral file from known spectra (CSV)",
         "napari_unmix.api.nmf_files:nnls_unmix_file",
-        (opt("--names", "component names (default: the CSV's column names)", nargs="+"),),
+        (
+            opt("--names", "component names (default: the CSV's column names)", nargs="+"),
+            opt(
+                "--output-format",
+                "ome-tiff (default) or ome-zarr (read lazily, maps written chunk by chunk; "
+                "the output must end in .ome.zarr)",
+                choices=["ome-tiff", "ome-zarr"],
+            ),
+        ),
         overwrite=True,
         args=(("spectra_path", "spectra CSV: axis column, one column per component"),),
         output_help=_NMF_OUT,

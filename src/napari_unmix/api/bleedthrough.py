@@ -53,7 +53,6 @@ __all__ = [
 #: point, or one estimated per time point.
 ALPHA_MODES = ("fixed", "reference_t", "per_t")
 _REVERSE_SEED_OFFSET = 10_000  # as in spectral-unmixing: the reverse direction's seed
-_OUTPUT_FORMATS = ("ome-tiff",)
 
 
 def report_path_from_output_path(output_path: str | os.PathLike) -> Path:
@@ -504,6 +503,7 @@ def unmix(
     output_format: str = "ome-tiff",
     overwrite: bool = False,
     compression_level: int = 0,
+    scheduler: Any = None,
 ) -> Path:
     """Remove the bleed-through of one channel into another from an image file.
 
@@ -563,65 +563,82 @@ def unmix(
         Minimum mask size.
     n_bootstrap : int
         Bootstrap resamples for the 95% interval of each estimated alpha (0: none).
-    output_format : {"ome-tiff"}
-        Only OME-TIFF for now.
+    output_format : {"ome-tiff", "ome-zarr"}
+        "ome-tiff" (default): computed in memory, one OME-TIFF file. "ome-zarr": the input
+        (OME-Zarr, OME-TIFF) is read lazily, alpha is estimated on the seeded sample and
+        the corrected stack is written chunk by chunk to an OME-Zarr store
+        (``output_path`` ending in ``.ome.zarr``): for stacks larger than memory. A Zarr
+        input is always read lazily.
     overwrite : bool
         Replace an existing output file and sidecar.
     compression_level : int
-        zlib level 0–9 of the OME-TIFF. Default 0 (no compression): corrected float32 data
-        compress poorly and level 0 writes several times faster.
+        0–9; 0 (default): no compression (corrected float32 data compress poorly and
+        uncompressed writes several times faster); 1–9: zlib (OME-TIFF) or Blosc zstd
+        (OME-Zarr) at that level.
+    scheduler : optional
+        Dask scheduler for the lazy path, e.g. a ``dask.distributed.Client`` (default:
+        the active one, or dask's threads).
 
     Returns
     -------
     Path
-        The written OME-TIFF; its report is ``report_path_from_output_path(path)``.
+        The written OME-TIFF or OME-Zarr store; its report is ``report_path_from_output_path(path)``.
     """
     kwargs = {
         k: v
         for k, v in locals().items()
-        if k not in {"input_path", "output_path", "output_format", "overwrite", "compression_level"}
-    }
-    from ..io.omio_io import check_output_path, read_image, write_image
-    from ..io.sidecar import write_sidecar
-
-    if str(output_format).lower() not in _OUTPUT_FORMATS:
-        raise ValueError(f"output_format must be one of {_OUTPUT_FORMATS}, got {output_format!r}")
-    input_path, output_path = Path(input_path), Path(output_path)
-    check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
-    side = report_path_from_output_path(output_path)
-    if side.exists() and not overwrite:
-        raise FileExistsError(f"{str(side)!r} exists; choose another name or pass overwrite=True")
-    if verbose:
-        print(f"reading {input_path}", flush=True)
-    data, meta = read_image(input_path)
-    # the stack just read is ours, not the caller's: correct it in place when the output
-    # dtype allows (one stack-sized buffer instead of two: faster and half the memory)
-    same = str(output_dtype).lower() in {"same", "input"}
-    try:
-        in_place = same or np.dtype(output_dtype) == data.dtype
-    except TypeError:
-        in_place = False  # an invalid dtype: unmix_array says what is wrong
-    corrected, report = unmix_array(data, out=data if in_place else None, **kwargs)
-    del data
-    if verbose:
-        print(f"writing {output_path} (zlib level {compression_level})", flush=True)
-    out = write_image(
-        output_path,
-        corrected,
-        physical_size=meta["physical_size"],
-        unit=meta["unit"],
-        time_increment=meta["time_increment"],
-        channel_names=meta["channel_names"],
-        overwrite=overwrite,
-        compression_level=compression_level,
+        if k
+        not in {
+            "input_path", "output_path", "output_format", "overwrite", "compression_level",
+            "scheduler",
+        }
+    }  # fmt: skip
+    from ._files import (
+        check_output,
+        is_lazy_input,
+        open_input,
+        resolve_output_format,
+        save_output,
+        use_scheduler,
     )
-    report["inputs"]["input_path"] = str(input_path)
-    report["output_path"] = str(out)
-    report["output_format"] = "ome-tiff"
-    report["compression_level"] = int(compression_level)
-    report["channel_names"] = meta["channel_names"]
-    report["physical_size_zyx"] = list(meta["physical_size"])
-    write_sidecar(out, report, overwrite=overwrite)
+
+    fmt = resolve_output_format(output_format)
+    input_path, output_path = Path(input_path), Path(output_path)
+    check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,))
+    with use_scheduler(scheduler):
+        if verbose:
+            print(f"reading {input_path}", flush=True)
+        if fmt == "ome-zarr" or is_lazy_input(input_path):
+            # lazy: estimation reads its seeded sample, the correction streams chunk by chunk
+            data, meta = open_input(input_path, lazy=True)
+            corrected, report = unmix_array(data, **kwargs)
+        else:
+            data, meta = open_input(input_path, lazy=False)
+            # the stack just read is ours, not the caller's: correct it in place when the
+            # output dtype allows (one stack-sized buffer instead of two: faster, half the memory)
+            same = str(output_dtype).lower() in {"same", "input"}
+            try:
+                in_place = same or np.dtype(output_dtype) == data.dtype
+            except TypeError:
+                in_place = False  # an invalid dtype: unmix_array says what is wrong
+            corrected, report = unmix_array(data, out=data if in_place else None, **kwargs)
+        del data
+        if verbose:
+            print(
+                f"writing {output_path} ({fmt}, compression level {compression_level})", flush=True
+            )
+        report["inputs"]["input_path"] = str(input_path)
+        report["channel_names"] = meta["channel_names"]
+        report["physical_size_zyx"] = list(meta["physical_size"])
+        out = save_output(
+            output_path,
+            corrected,
+            meta,
+            report,
+            output_format=fmt,
+            overwrite=overwrite,
+            compression_level=compression_level,
+        )
     if verbose:
         print(f"report: {report_path_from_output_path(out)}", flush=True)
     return out

@@ -41,21 +41,29 @@ __all__ = ["nnls_unmix_file", "nnmf_file", "random_nnmf_file", "seeded_nnmf_file
 Progress = Callable[[int, int], None] | None
 
 
-def _check_outputs(input_path, output_path, overwrite: bool) -> Path:
+def _check_outputs(
+    input_path, output_path, overwrite: bool, output_format: str = "ome-tiff"
+) -> Path:
     from ..io.omio_io import check_output_path
     from ..io.sidecar import sidecar_path
+    from ..io.zarr_io import check_zarr_output_path
 
-    out = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
+    check = check_zarr_output_path if output_format == "ome-zarr" else check_output_path
+    out = check(output_path, overwrite=overwrite, inputs=(input_path,))
     check_output_path(_csv_path(out), overwrite=overwrite, inputs=(input_path,))
     check_output_path(sidecar_path(out), overwrite=overwrite)
     return out
 
 
-def _read_cube(path) -> tuple[np.ndarray, dict[str, Any], str]:
-    """Cube (C, Y, X) or slices (S, C, Y, X), metadata, and the slice axis ("Z" or "T")."""
-    from ..io.omio_io import read_image
+def _read_cube(path, *, lazy: bool = False) -> tuple[Any, dict[str, Any], str]:
+    """Cube (C, Y, X) or slices (S, C, Y, X), metadata, and the slice axis ("Z" or "T").
 
-    data, meta = read_image(path)
+    ``lazy``: a dask array (OME-Zarr, OME-TIFF read chunk by chunk); a Zarr store is
+    always opened lazily (and computed when not ``lazy``).
+    """
+    from ._files import open_input
+
+    data, meta = open_input(path, lazy=lazy)
     T, Z = data.shape[:2]
     if T > 1 and Z > 1:
         raise ValueError(
@@ -79,13 +87,17 @@ def _spectral(meta: dict[str, Any]) -> tuple[np.ndarray | None, str | None]:
     )
 
 
-def _save(result: UnmixResult, out: Path, meta, slice_axis, inputs: dict, overwrite: bool):
+def _save(
+    result: UnmixResult, out: Path, meta, slice_axis, inputs: dict, overwrite: bool,
+    output_format: str = "ome-tiff",
+):  # fmt: skip
     from .nmf_result import save_result
 
     result.report["input"] = {k: str(v) for k, v in inputs.items()}
     return save_result(
-        result, out, overwrite=overwrite, physical_size=meta["physical_size"], slice_axis=slice_axis
-    )
+        result, out, overwrite=overwrite, physical_size=meta["physical_size"],
+        slice_axis=slice_axis, output_format=output_format,
+    )  # fmt: skip
 
 
 def _run(gen, progress: Progress, total: int) -> UnmixResult:
@@ -111,6 +123,8 @@ def nnls_unmix_file(
     *,
     names: Sequence[str] | None = None,
     overwrite: bool = False,
+    output_format: str = "ome-tiff",
+    scheduler: Any = None,
 ) -> dict[str, Path]:
     """Fixed-H NNLS abundance maps of an image file from known spectra in a CSV file.
 
@@ -129,20 +143,30 @@ def nnls_unmix_file(
         Component names (default: the CSV's column names).
     overwrite : bool
         Replace existing outputs.
+    output_format : {"ome-tiff", "ome-zarr"}
+        "ome-zarr" (``output_path`` ending in ``.ome.zarr``): the image is read lazily
+        (OME-Zarr, OME-TIFF) and the maps are solved and written chunk by chunk, for
+        cubes larger than memory (the report's ``relative_error`` is then None).
+    scheduler : optional
+        Dask scheduler of the lazy path, e.g. a ``dask.distributed.Client``.
 
     Returns
     -------
     dict
         ``{"W": path, "H": path, "report": path}``.
     """
+    from ._files import resolve_output_format, use_scheduler
+
+    fmt = resolve_output_format(output_format)
     if not Path(spectra_path).exists():
         raise FileNotFoundError(f"no such spectra file: {str(spectra_path)!r}")
-    out = _check_outputs(input_path, output_path, overwrite)
-    cube, meta, slice_axis = _read_cube(input_path)
-    axis, units = _spectral(meta)
-    res = nnls_unmix(cube, spectra_path, names=names, spectral_axis=axis, spectral_units=units)
-    inputs = {"image": input_path, "spectra": spectra_path}
-    return _save(res, out, meta, slice_axis, inputs, overwrite)
+    out = _check_outputs(input_path, output_path, overwrite, fmt)
+    with use_scheduler(scheduler):
+        cube, meta, slice_axis = _read_cube(input_path, lazy=fmt == "ome-zarr")
+        axis, units = _spectral(meta)
+        res = nnls_unmix(cube, spectra_path, names=names, spectral_axis=axis, spectral_units=units)
+        inputs = {"image": input_path, "spectra": spectra_path}
+        return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
 
 
 def _lock_flags(lock: Sequence[str | int] | None, names: list[str]) -> list[bool] | None:

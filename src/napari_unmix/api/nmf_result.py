@@ -65,14 +65,21 @@ class UnmixResult:
             }
         )
 
-    def save(self, path: str | os.PathLike, /, *, overwrite: bool = False) -> dict[str, Path]:
-        """Write W (OME-TIFF), H (CSV) and the report (JSON sidecar); see :func:`save_result`."""
-        return save_result(self, path, overwrite=overwrite)
+    def save(
+        self,
+        path: str | os.PathLike,
+        /,
+        *,
+        overwrite: bool = False,
+        output_format: str = "ome-tiff",
+    ) -> dict[str, Path]:
+        """Write W (OME-TIFF or OME-Zarr), H (CSV) and the report; see :func:`save_result`."""
+        return save_result(self, path, overwrite=overwrite, output_format=output_format)
 
 
 def _csv_path(path: Path) -> Path:
     name = path.name
-    for end in (".ome.tiff", ".ome.tif", ".tiff", ".tif"):
+    for end in (".ome.tiff", ".ome.tif", ".tiff", ".tif", ".ome.zarr", ".zarr"):
         if name.lower().endswith(end):
             name = name[: -len(end)]
             break
@@ -87,6 +94,7 @@ def save_result(
     overwrite: bool = False,
     physical_size: tuple[float, float, float] = (1.0, 1.0, 1.0),
     slice_axis: str = "Z",
+    output_format: str = "ome-tiff",
 ) -> dict[str, Path]:
     """Export a result: W as float32 OME-TIFF, H as CSV, the report as JSON sidecar.
 
@@ -102,6 +110,11 @@ def save_result(
         Voxel size stored in the file.
     slice_axis : {"Z", "T"}
         Where the slices of a 4-D result go.
+    output_format : {"ome-tiff", "ome-zarr"}
+        "ome-zarr" (``path`` ending in ``.ome.zarr``) writes W chunk by chunk without
+        computing it first: a lazy (dask) result streams to disk, for cubes larger than
+        memory. The report is also stored in the store's attributes; its
+        ``relative_error`` stays None for a lazy result (it would need a second pass).
 
     Returns
     -------
@@ -111,13 +124,19 @@ def save_result(
     from ..io.omio_io import check_output_path, write_image
     from ..io.sidecar import sidecar_path, write_sidecar
     from ..io.spectra import write_spectra_csv
+    from ..io.zarr_io import check_zarr_output_path, write_zarr
+    from ._files import resolve_output_format
 
+    fmt = resolve_output_format(output_format)
     path = Path(path)
     csv_path = _csv_path(path)
-    check_output_path(path, overwrite=overwrite)
+    (check_zarr_output_path if fmt == "ome-zarr" else check_output_path)(path, overwrite=overwrite)
     check_output_path(csv_path, overwrite=overwrite)
     check_output_path(sidecar_path(path), overwrite=overwrite)
-    W = np.asarray(result.compute().W, dtype=np.float32)
+    if fmt == "ome-zarr":
+        W = result.W.astype(np.float32)  # stays lazy for a dask result
+    else:
+        W = np.asarray(result.compute().W, dtype=np.float32)
     if slice_axis not in ("Z", "T"):
         raise ValueError(f"slice_axis must be 'Z' or 'T', got {slice_axis!r}")
     if W.ndim == 3:
@@ -127,14 +146,19 @@ def save_result(
     else:
         data = W[:, None]
     extra = {"component_names": result.names, "unmix_tool": result.report.get("tool")}
+    report = {**result.report, "output_format": fmt}
+    report["outputs"] = {"W": str(path), "H": str(csv_path)}
+    write = write_zarr if fmt == "ome-zarr" else write_image
+    kw = {"report": report} if fmt == "ome-zarr" else {}
     written = {
-        "W": write_image(
+        "W": write(
             path,
             data,
             physical_size=physical_size,
             channel_names=result.names,
             extra=extra,
             overwrite=overwrite,
+            **kw,
         )
     }
     H = np.asarray(result.H)
@@ -154,7 +178,5 @@ def save_result(
     written["H"] = write_spectra_csv(
         csv_path, axis, rows, names, axis_name=axis_name, overwrite=overwrite
     )
-    report = dict(result.report)
-    report["outputs"] = {"W": str(written["W"]), "H": str(written["H"])}
     written["report"] = write_sidecar(written["W"], report, overwrite=overwrite)
     return written

@@ -186,43 +186,66 @@ def unmix_picasso(
     clip_negative: bool = True,
     output_dtype: Any = "float32",
     verbose: bool = True,
+    output_format: str = "ome-tiff",
+    overwrite: bool = False,
+    compression_level: int = 0,
+    scheduler: Any = None,
     **options: Any,
 ) -> Path:
     """Unmix an image file with PICASSO and write OME-TIFF plus a JSON sidecar.
 
     Same parameters as :func:`unmix_picasso_array` (extra ones such as
     ``reference_compatible``, ``output_units``, ``unmixing_matrix`` go through
-    ``**options``). ``output_path`` defaults to ``<input stem>_picasso.ome.tif`` next to
-    the input; an existing file is never overwritten.
+    ``**options``). ``output_path`` defaults to ``<input stem>_picasso.ome.tif`` (or
+    ``.ome.zarr``) next to the input; an existing file is overwritten only with
+    ``overwrite=True``.
+
+    ``output_format="ome-zarr"`` reads the input lazily (OME-Zarr, OME-TIFF), estimates
+    on the bounded sample and writes the unmixed stack chunk by chunk to an OME-Zarr
+    store (for stacks larger than memory; ``scheduler`` may be a
+    ``dask.distributed.Client``). A Zarr input is always read lazily.
+    ``compression_level``: 0 none, 1–9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr).
 
     Returns
     -------
     Path
         The written image; its report is ``<path>.json``.
     """
-    from ..io.omio_io import check_output_path, read_image, write_image
-    from ..io.sidecar import write_sidecar
+    from ._files import (
+        check_output,
+        is_lazy_input,
+        open_input,
+        resolve_output_format,
+        save_output,
+        use_scheduler,
+    )
 
+    fmt = resolve_output_format(output_format)
     input_path = Path(input_path)
     if output_path is None:
         stem = input_path.name.split(".")[0]
-        output_path = input_path.with_name(f"{stem}_picasso.ome.tif")
-    output_path = check_output_path(output_path, inputs=(input_path,))
-    data, meta = read_image(input_path)
-    if verbose:
-        print(f"[picasso] {input_path.name}: {data.shape} {data.dtype}, {implementation}")
-    kwargs = {k: v for k, v in locals().items() if k in _ARRAY_KEYS}
-    out, report = unmix_picasso_array(data, channels, **kwargs, **options)
-    report["inputs"]["path"] = str(input_path)
-    path = write_image(
-        output_path,
-        out,
-        physical_size=meta["physical_size"],
-        unit=meta["unit"],
-        time_increment=meta["time_increment"],
-        channel_names=meta["channel_names"],
+        ext = ".ome.zarr" if fmt == "ome-zarr" else ".ome.tif"
+        output_path = input_path.with_name(f"{stem}_picasso{ext}")
+    output_path = check_output(
+        output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,)
     )
-    write_sidecar(path, report)
+    kwargs = {k: v for k, v in locals().items() if k in _ARRAY_KEYS}
+    with use_scheduler(scheduler):
+        lazy = fmt == "ome-zarr" or is_lazy_input(input_path)
+        data, meta = open_input(input_path, lazy=lazy)
+        if verbose:
+            print(f"[picasso] {input_path.name}: {data.shape} {data.dtype}, {implementation}")
+        out, report = unmix_picasso_array(data, channels, **kwargs, **options)
+        report["inputs"]["path"] = str(input_path)
+        path = save_output(
+            output_path,
+            out,
+            meta,
+            report,
+            output_format=fmt,
+            overwrite=overwrite,
+            compression_level=compression_level,
+        )
     if verbose:
         print(f"[picasso] wrote {path} (+ .json), iterations {report['result']['iterations_run']}")
     return path

@@ -83,7 +83,16 @@ def gather_channels(layers: list[Image]) -> tuple[np.ndarray, list[str], str | N
     ndim = layers[0].ndim
     if ndim not in _LAYER_AXES:
         raise ValueError(f"layers with {ndim} dimensions are not supported (2-D to 4-D TZYX)")
-    planes = [to_tzcyx(np.asarray(layer.data), _LAYER_AXES[ndim]) for layer in layers]
+    planes = [to_tzcyx(layer.data, _LAYER_AXES[ndim]) for layer in layers]
+    if any(type(p).__module__.startswith("dask") for p in planes):  # large data stays lazy
+        import dask.array as da
+
+        return (
+            da.concatenate([da.asarray(p) for p in planes], axis=2),
+            [layer.name for layer in layers],
+            None,
+        )
+    planes = [np.asarray(p) for p in planes]
     return np.concatenate(planes, axis=2), [layer.name for layer in layers], None
 
 

@@ -1,0 +1,174 @@
+"""Shared file handling of the file-level script APIs: output formats, inputs, outputs.
+
+``unmix``, ``unmix_picasso`` and ``nnls_unmix`` take ``output_format``:
+
+* ``"ome-tiff"`` — the result is computed in memory and written as one OME-TIFF (OMIO).
+* ``"ome-zarr"`` — the input is opened lazily (OME-Zarr, OME-TIFF through tifffile's
+  Zarr interface), the result stays a dask array and is written chunk by chunk to an
+  OME-Zarr store: stacks larger than memory go through, on the threaded scheduler or a
+  ``dask.distributed`` cluster.
+
+Either way the report is written as the sidecar ``<output>.json``; an OME-Zarr store also
+keeps it in its attributes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "check_output",
+    "is_lazy_input",
+    "open_input",
+    "resolve_output_format",
+    "save_output",
+    "use_scheduler",
+]
+
+#: Output formats of the file-level functions, name -> description.
+OUTPUT_FORMATS = {
+    "ome-tiff": "one OME-TIFF file, computed in memory (OMIO)",
+    "ome-zarr": "an OME-Zarr store (NGFF 0.4), computed and written chunk by chunk (dask)",
+}
+
+
+def use_scheduler(scheduler: Any = None) -> contextlib.AbstractContextManager:
+    """Context in which dask computes on ``scheduler`` (None: leave dask's choice).
+
+    ``scheduler`` is anything ``dask.config.set(scheduler=...)`` takes: "threads",
+    "synchronous", "processes" or a ``dask.distributed.Client``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> with use_scheduler("synchronous"):
+    ...     int(da.ones(4, chunks=2).sum().compute())
+    4
+    """
+    if scheduler is None:
+        return contextlib.nullcontext()
+    import dask
+
+    return dask.config.set(scheduler=scheduler)
+
+
+def resolve_output_format(output_format: str) -> str:
+    """Normalised output format name, or a ValueError naming the choices.
+
+    Examples
+    --------
+    >>> resolve_output_format("OME-Zarr")
+    'ome-zarr'
+    """
+    fmt = str(output_format).strip().lower().replace("_", "-")
+    if fmt not in OUTPUT_FORMATS:
+        raise ValueError(
+            f"output_format must be one of {list(OUTPUT_FORMATS)}, got {output_format!r}"
+        )
+    return fmt
+
+
+def is_lazy_input(path: str | os.PathLike) -> bool:
+    """True for inputs that must be read lazily whatever the output (Zarr stores)."""
+    from ..io.zarr_io import is_zarr_path
+
+    return is_zarr_path(path) or Path(path).is_dir()
+
+
+def check_output(
+    output_path: str | os.PathLike,
+    *,
+    output_format: str,
+    overwrite: bool,
+    inputs: tuple = (),
+) -> Path:
+    """Validate the output path and its sidecar before any work is done."""
+    from ..io.omio_io import check_output_path
+    from ..io.sidecar import sidecar_path
+    from ..io.zarr_io import check_zarr_output_path
+
+    check = check_zarr_output_path if output_format == "ome-zarr" else check_output_path
+    path = check(output_path, overwrite=overwrite, inputs=tuple(Path(p) for p in inputs))
+    side = sidecar_path(path)
+    if side.exists() and not overwrite:
+        raise FileExistsError(f"{str(side)!r} exists; choose another name or pass overwrite=True")
+    return path
+
+
+def open_input(path: str | os.PathLike, *, lazy: bool) -> tuple[Any, dict[str, Any]]:
+    """Read an input image: a lazy dask TZCYX array when ``lazy`` (or a Zarr store).
+
+    Zarr stores are always opened lazily; with ``lazy=False`` they are then computed
+    into memory, so the caller gets numpy.
+    """
+    from ..io.omio_io import read_image
+    from ..io.zarr_io import read_lazy
+
+    if lazy:
+        return read_lazy(path)
+    if is_lazy_input(path):
+        data, meta = read_lazy(path)
+        return np.asarray(data.compute()), meta
+    return read_image(path)
+
+
+def save_output(
+    output_path: str | os.PathLike,
+    data: Any,
+    meta: dict[str, Any],
+    report: dict[str, Any],
+    *,
+    output_format: str,
+    overwrite: bool,
+    compression_level: int = 0,
+    channel_names: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    scheduler: Any = None,
+) -> Path:
+    """Write ``data`` (TZCYX) in ``output_format`` and ``report`` as its sidecar.
+
+    ``meta`` is the input's metadata (sizes, unit, time increment, channel names);
+    ``compression_level`` 0 means none, 1–9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr).
+    The report gets ``output_path``, ``output_format`` and ``compression_level``.
+    """
+    from ..io.omio_io import write_image
+    from ..io.sidecar import write_sidecar
+    from ..io.zarr_io import write_zarr
+
+    level = int(compression_level)
+    if not 0 <= level <= 9:
+        raise ValueError(f"compression_level must be in 0..9, got {compression_level=}")
+    names = list(channel_names if channel_names is not None else meta.get("channel_names"))
+    report["output_path"] = str(output_path)
+    report["output_format"] = output_format
+    report["compression_level"] = level
+    common = {
+        "physical_size": meta.get("physical_size", (1.0, 1.0, 1.0)),
+        "unit": meta.get("unit", "micron"),
+        "time_increment": meta.get("time_increment", 1.0),
+        "channel_names": names,
+        "extra": extra,
+        "overwrite": overwrite,
+    }
+    if output_format == "ome-zarr":
+        out = write_zarr(
+            output_path,
+            data,
+            report=report,
+            compression="zstd" if level else None,
+            compression_level=max(level, 1),
+            scheduler=scheduler,
+            **common,
+        )
+    else:
+        if type(data).__module__.split(".")[0] == "dask":
+            data = data.compute(scheduler=scheduler)
+        out = write_image(output_path, data, compression_level=level, **common)
+    write_sidecar(out, report, overwrite=overwrite)
+    return out
