@@ -83,16 +83,28 @@ def test_bidirectional_fixed_inherits_alpha_and_refuses_singular():
         unmix_array(data, alpha=0.9, alpha_reverse=1.5, bidirectional=True)
 
 
-def test_dask_input_stays_lazy_with_the_same_alpha():
-    data, _ = make_bleedthrough_stack(n_t=2, n_z=2, shape=(64, 64))
-    # volumes within max_alpha_voxels: numpy and dask use every voxel, the same alpha (above
-    # it numpy takes exact whole-volume percentiles and dask a bounded sample)
-    kw = {"method": "mi_min", "max_alpha_voxels": 10_000, "n_bootstrap": 5, "alpha_mode": "per_t"}
-    out_np, rep_np = unmix_array(data, **kw)
-    out_da, rep_da = unmix_array(da.from_array(data, chunks=(1, 1, 1, 64, 64)), **kw)
-    assert isinstance(out_da, da.Array)
-    assert rep_np["alpha_by_t"] == rep_da["alpha_by_t"]
-    np.testing.assert_allclose(out_da.compute(), out_np, rtol=1e-6)
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"method": "mi_min", "alpha_mode": "per_t"},
+        {"method": "corr_min", "alpha_mode": "reference_t", "alpha_reference_t": 1},
+        {"method": "linear_fit", "bidirectional": True, "target_low_percentile": 80.0},
+        {"method": "mean_ratio", "bidirectional": True, "alpha_mode": "per_t"},
+    ],
+)
+def test_dask_input_stays_lazy_with_the_same_alpha(kw):
+    data, _ = make_bleedthrough_stack(n_t=2, n_z=2, shape=(64, 64), dtype="uint16")
+    lazy = da.from_array(data, chunks=(1, 1, 1, 32, 64))
+    # 8192 voxels per volume: within max_alpha_voxels (every voxel) and above it (exact
+    # whole-volume percentiles, mask subsampled): numpy and dask give identical reports
+    for max_voxels in (10_000, 3000, 40):
+        opts = {"max_alpha_voxels": max_voxels, "n_bootstrap": 5, **kw}
+        out_np, rep_np = unmix_array(data, **opts)
+        out_da, rep_da = unmix_array(lazy, **opts)
+        assert isinstance(out_da, da.Array)
+        for key in ("forward", "reverse", "alpha_by_t", "alpha_reverse_by_t", "diagnostics"):
+            assert rep_np[key] == rep_da[key], key
+        np.testing.assert_allclose(out_da.compute(), out_np, rtol=1e-6)
 
 
 def test_unmix_file_round_trip(tmp_path, capsys):

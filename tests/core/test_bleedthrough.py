@@ -66,20 +66,17 @@ def test_numpy_and_dask_give_the_same_alpha_and_result():
     data, _ = make_bleedthrough_stack(n_t=2, n_z=3, shape=(64, 64))
     lazy = da.from_array(data, chunks=(1, 1, 1, 32, 32))
     for method in ("mean_ratio", "mi_min"):
-        # a volume within max_alpha_voxels: every voxel, the same alpha
-        kw = {"method": method, "random_state": 3, "n_bootstrap": 10}
-        a = estimate_alpha(data[0, :, 0], data[0, :, 1], **kw)
-        b = estimate_alpha(lazy[0, :, 0], lazy[0, :, 1], **kw)
-        assert a.alpha == b.alpha and a.ci == b.ci
-        # larger: numpy uses exact whole-volume percentiles, dask a bounded sample
-        kw["max_alpha_voxels"] = 5000
-        a = estimate_alpha(data[0, :, 0], data[0, :, 1], **kw)
-        b = estimate_alpha(lazy[0, :, 0], lazy[0, :, 1], **kw)
-        assert a.details["percentiles_from"] == "whole_volume"
-        assert b.details["subsampled"] and b.details["sampled_voxels"] == 5000
-        assert b.details["percentiles_from"] == "sample"
-        if method == "mean_ratio":  # (mi_min on a 50-voxel sample mask is too noisy)
-            assert abs(a.alpha - b.alpha) < 0.02
+        # within max_alpha_voxels (every voxel) and above it (exact whole-volume
+        # percentiles, the mask subsampled to 5000 or 50 voxels): identical numbers
+        for max_voxels in (500_000, 5000, 50):
+            kw = {"method": method, "random_state": 3, "n_bootstrap": 10}
+            kw["max_alpha_voxels"] = max_voxels
+            a = estimate_alpha(data[0, :, 0], data[0, :, 1], **kw)
+            b = estimate_alpha(lazy[0, :, 0], lazy[0, :, 1], **kw)
+            assert a.alpha == b.alpha and a.ci == b.ci and a.to_dict() == b.to_dict()
+            np.testing.assert_array_equal(a.mask_source, b.mask_source)
+            np.testing.assert_array_equal(a.sample_target, b.sample_target)
+        assert b.details["percentiles_from"] == "whole_volume" and b.details["subsampled"]
     out_np = apply_correction(data, [0.3, 0.4], alpha_reverse=0.1)
     out_da = apply_correction(lazy, [0.3, 0.4], alpha_reverse=0.1)
     assert isinstance(out_da, da.Array)
@@ -245,6 +242,91 @@ def test_whole_volume_percentiles_are_exact(dtype, kw):
             assert est.alpha == pytest.approx(full, abs=0.02)
 
 
+WHOLE_VOLUME_CASES = [
+    ("float32", {}),
+    ("uint16", {"target_low_percentile": 80.0}),
+    ("uint16", {"target_low_percentile": 5.0}),  # strict mask too small: falls back
+    ("float32", {"preprocess_alpha_inputs": False, "signal_percentile": 95.0}),
+    ("uint16", {"background_percentile": 60.0, "signal_percentile": 30.0}),
+    ("float32", {"target_low_percentile": 40.0, "signal_percentile": 60.0}),
+]
+
+
+@pytest.mark.parametrize(("dtype", "kw"), WHOLE_VOLUME_CASES)
+def test_dask_whole_volume_estimate_is_bit_identical_to_numpy(dtype, kw):
+    """dask above max_alpha_voxels: the numpy path's percentiles, mask and subsample."""
+    data, _ = make_bleedthrough_stack(n_t=1, n_z=3, shape=(64, 64), random_state=4)
+    data = (data * 1000).astype(dtype) if dtype == "uint16" else data
+    lazy = da.from_array(data, chunks=(1, 1, 1, 32, 48))  # blocks cut Y and X
+    for max_voxels in (10_000, 2000, 300):  # 12288 voxels; mask whole or subsampled
+        for method in ESTIMATORS:
+            opts = {"method": method, "max_alpha_voxels": max_voxels, "n_bootstrap": 3, **kw}
+            a = estimate_alpha(data[0, :, 0], data[0, :, 1], **opts)
+            b = estimate_alpha(lazy[0, :, 0], lazy[0, :, 1], **opts)
+            assert b.details["percentiles_from"] == "whole_volume"
+            assert a.alpha == b.alpha and a.ci == b.ci
+            assert a.to_dict() == b.to_dict()
+            np.testing.assert_array_equal(a.mask_source, b.mask_source)
+            np.testing.assert_array_equal(a.mask_target, b.mask_target)
+
+
+def _largest_array(obj) -> int:
+    if isinstance(obj, np.ndarray):
+        return obj.size
+    if isinstance(obj, tuple | list):
+        return max((_largest_array(o) for o in obj), default=0)
+    return 0
+
+
+def test_dask_estimate_never_computes_the_whole_volume():
+    from dask.callbacks import Callback
+
+    class Largest(Callback):
+        """The largest array any task of any compute() returned."""
+
+        def __init__(self):
+            super().__init__()
+            self.largest, self.tasks = 0, 0
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            self.tasks += 1
+            self.largest = max(self.largest, _largest_array(result))
+
+    data, _ = make_bleedthrough_stack(n_t=1, n_z=8, shape=(64, 64), random_state=4)
+    plane = 64 * 64  # one block; the volume is 8 of them
+    lazy = da.from_array(data, chunks=(1, 1, 1, 64, 64))
+    for kw in ({}, {"target_low_percentile": 80.0}, {"signal_percentile": 30.0}):
+        opts = {"max_alpha_voxels": 2000, "n_bootstrap": 0, **kw}
+        with Largest() as cb:
+            b = estimate_alpha(lazy[0, :, 0], lazy[0, :, 1], **opts)
+        assert cb.tasks > 8 and 0 < cb.largest <= plane
+        assert b.alpha == estimate_alpha(data[0, :, 0], data[0, :, 1], **opts).alpha
+
+
+def test_dask_exact_statistics_with_ties_and_missed_windows():
+    from napari_unmix.core._bleedthrough_dask import _exact_stats, _flat_blocks
+    from napari_unmix.core.bleedthrough import _ranks
+
+    rng = np.random.default_rng(0)
+    vol = rng.integers(0, 7, size=(4, 50, 60)).astype(np.uint16).transpose(1, 0, 2)
+    srt = np.sort(vol.ravel())
+    blocks = _flat_blocks(da.from_array(vol, chunks=(7, 2, 60)), vol)
+    guesses = (
+        np.sort(vol.ravel()[::97]),  # good
+        np.full(20_000, 3, np.uint16),  # a one-value window that misses both tails
+        np.repeat(np.array([0, 6], np.uint16), 10_000),  # windows around the wrong values
+        np.full(16, 3, np.uint16),  # tiny: windows open
+    )
+    for guess in guesses:
+        for q in (0.0, 1.0, 37.5, 61.0, 99.0, 100.0):
+            ks, _ = _ranks(vol.size, q)
+            reqs = {"s": (0, ks), "t": (1, ks)}
+            ext, stats = _exact_stats(*blocks, vol.size, (vol.dtype,) * 2, reqs, (guess,) * 2)
+            assert ext == ((srt[0], srt[-1]),) * 2
+            np.testing.assert_array_equal(stats["s"], srt[ks])
+            np.testing.assert_array_equal(stats["t"], srt[ks])
+
+
 def test_exact_tail_statistics_with_ties_and_failed_brackets():
     from napari_unmix.core.bleedthrough import _ranks, _tail_stats
 
@@ -275,3 +357,10 @@ def test_whole_volume_path_bad_input_messages():
             estimate_alpha(s, t, **kw)
     with pytest.raises(ValueError, match="source channel is constant"):
         estimate_alpha(np.zeros_like(src), tgt, **kw)
+    for bad_src, name in ((True, "source"), (False, "target")):
+        s, t = src.copy(), tgt.copy()
+        (s if bad_src else t)[1, 5, 7] = np.nan
+        with pytest.raises(ValueError, match=f"the {name} channel contains NaN"):
+            estimate_alpha(da.from_array(s, chunks=(1, 16, 32)), da.from_array(t), **kw)
+    with pytest.raises(ValueError, match="source channel is constant"):
+        estimate_alpha(da.zeros_like(src, chunks=(1, 16, 32)), tgt, **kw)

@@ -443,7 +443,8 @@ def unmix_array(
     (bootstrap resamples for the 95% interval of every estimated alpha; 0 to skip) and
     ``out`` (see :func:`~napari_unmix.core.bleedthrough.apply_correction`).
     ``alpha`` and ``alpha_reverse`` may be one value per time point in ``fixed`` mode.
-    A dask array stays lazy (only the seeded estimation sample is computed).
+    A dask array stays lazy (estimation reads it block by block; the same alphas as
+    numpy input).
 
     Returns
     -------
@@ -555,7 +556,10 @@ def unmix(
     mi_bins : int
         Histogram bins for "mi_min" and the MI diagnostics.
     max_alpha_voxels : int or None
-        Voxels drawn (seeded) per estimation; bounds time and memory.
+        Per estimation (one volume, all z): a volume of at most this many voxels uses
+        every voxel; a larger one gets the exact whole-volume percentiles and mask (as the
+        reference), then at most this many mask voxels drawn with ``random_state``. numpy
+        and dask input give the same alpha bit for bit (dask is read block by block).
     random_state : int or None
         Seed of the subsample and bootstrap ("per_t": ``random_state + t``; reverse:
         ``+ 10000``).

@@ -8,16 +8,19 @@ inverting the 2x2 mixing matrix.
 Estimation optionally subtracts a low percentile as background, selects bright-source
 voxels (the mask) and runs one estimator from :data:`ALPHA_METHODS` on them. When the
 volume has at most ``max_alpha_voxels`` voxels, every voxel is used and no randomness is
-involved (numpy and dask give the same alpha). Larger volumes:
+involved. Larger volumes: the percentiles and the mask are exact over the whole volume
+(as the ``spectral-unmixing`` package computes them) and a mask larger than
+``max_alpha_voxels`` is subsampled (seeded), found without sorting or copying the volume:
+a seeded sample of ``min(max_alpha_voxels, 16384)`` voxels brackets each percentile,
 
-* numpy input: the percentiles and the mask are exact over the whole volume (as the
-  ``spectral-unmixing`` package computes them), found without sorting or copying the
-  volume (a seeded sample brackets each percentile, one comparison pass keeps the tail,
-  ``np.partition`` runs on the tail only); a mask larger than ``max_alpha_voxels`` is
-  subsampled (seeded);
-* dask input: the volume is never read whole; at most ``max_alpha_voxels`` voxels are
-  drawn (seeded, computed exactly) and everything is computed on them, so the alpha
-  can differ slightly from the numpy one.
+* numpy input: one comparison pass keeps the tail beyond the bracket, ``np.partition``
+  runs on the tail only (a count check makes it exact; a failed bracket falls back to a
+  partition of the volume);
+* dask input: bounded passes over the blocks, never the whole volume at once
+  (``_bleedthrough_dask``): window counts and the values inside the windows, the mask
+  size per block, then only the mask voxels (or the seeded picks of them).
+
+numpy and dask input therefore give bit-identical alphas, intervals and reports.
 
 Examples
 --------
@@ -388,21 +391,35 @@ def _combine_masks(
     min_voxels: int,
 ) -> tuple[np.ndarray, dict]:
     """The strict mask when it is big enough, else the source-only one; its report."""
-    n_src = int(np.count_nonzero(mask))
-    strategy, fallback, n_strict = "source_only", False, None
-    if strict is not None:
-        n_strict = int(np.count_nonzero(strict))
+    n_strict = None if strict is None else int(np.count_nonzero(strict))
+    use_strict, info = _choose_mask(
+        int(np.count_nonzero(mask)), n_strict, sp, tp, s_thr, t_thr, min_voxels
+    )
+    return (strict if use_strict else mask), info
+
+
+def _choose_mask(
+    n_src: int,
+    n_strict: int | None,
+    sp: float | None,
+    tp: float | None,
+    s_thr: float,
+    t_thr: float | None,
+    min_voxels: int,
+) -> tuple[bool, dict]:
+    """From the two mask sizes: use the strict mask?, and the mask report."""
+    strategy, fallback, use_strict, n = "source_only", False, False, n_src
+    if n_strict is not None:
         if n_strict >= min_voxels:
-            mask, strategy = strict, "source_and_low_target"
+            use_strict, strategy, n = True, "source_and_low_target", n_strict
         else:
             fallback = True
-    n = int(np.count_nonzero(mask))
     if n < min_voxels:
         raise ValueError(
             f"the alpha mask has {n} voxel(s), fewer than min_mask_voxels={min_voxels}; "
             "lower signal_percentile, give more data, or lower min_mask_voxels"
         )
-    return mask, {
+    return use_strict, {
         "signal_percentile": sp,
         "target_low_percentile": tp,
         "source_threshold": s_thr,
@@ -535,6 +552,19 @@ def _constant_source() -> ValueError:
     )
 
 
+def _prep(v: np.ndarray, bg: float, preprocess: bool) -> np.ndarray:
+    """float32 ``max(v - bg, 0)`` (or just float32): the alpha preprocessing of values."""
+    out = np.asarray(v, dtype=np.float32)
+    return np.maximum(out - np.float32(bg), np.float32(0)) if preprocess else out
+
+
+def _pick_mask_voxels(rng: np.random.Generator, n_mask: int, k: int | None) -> np.ndarray | None:
+    """Sorted seeded ordinals of ``k`` mask voxels, or None when the mask has at most ``k``."""
+    if k is None or n_mask <= int(k):
+        return None
+    return np.sort(rng.choice(n_mask, int(k), replace=False))
+
+
 def _whole_volume_mask(
     source: np.ndarray,
     target: np.ndarray,
@@ -567,8 +597,7 @@ def _whole_volume_mask(
     _check_finite("source", ext_s, source.dtype)
 
     def prep(v: np.ndarray, bg: float) -> np.ndarray:
-        out = np.asarray(v, dtype=f32)
-        return np.maximum(out - f32(bg), f32(0)) if preprocess else out
+        return _prep(v, bg, preprocess)
 
     bg_s = bg_t = 0.0
     if preprocess:
@@ -678,10 +707,10 @@ def estimate_alpha(
     mi_bins : int
         Histogram bins per variable for ``mi_min``.
     max_alpha_voxels : int or None
-        Volumes up to this size: every voxel is used. Larger numpy volumes: exact
-        whole-volume percentiles and mask, then at most this many mask voxels (seeded).
-        Larger dask volumes: at most this many voxels are drawn (seeded) before anything
-        else (the volume is never read whole).
+        Volumes up to this size (or None): every voxel is used. Larger volumes, numpy or
+        dask alike: exact whole-volume percentiles and mask, then at most this many mask
+        voxels (seeded); a dask volume is read block by block, never whole. numpy and
+        dask input give the same alpha, bit for bit.
     random_state : int or None
         Seed of the subsample and of the bootstrap.
     min_mask_voxels : int
@@ -717,32 +746,41 @@ def estimate_alpha(
     if tuple(target.shape) != shape:
         raise ValueError(f"source and target must have one shape, got {shape} and {target.shape}")
     n_all = int(np.prod(shape))
-    whole = (
-        max_alpha_voxels is not None
-        and n_all > int(max_alpha_voxels)
-        and not (_is_dask(source) or _is_dask(target))
-    )
-    if whole:  # numpy: exact percentiles and mask over the whole volume (as the reference)
-        source, target = np.asarray(source), np.asarray(target)
+    whole = max_alpha_voxels is not None and n_all > int(max_alpha_voxels)
+    lazy = _is_dask(source) or _is_dask(target)
+    if whole:  # exact percentiles and mask over the whole volume (as the reference)
+        if not lazy:
+            source, target = np.asarray(source), np.asarray(target)
         n_guess = min(int(max_alpha_voxels), _GUESS_VOXELS)
         (s_raw, t_raw), flat = sample_voxels(source, target, max_voxels=n_guess, random_state=rng)
-    else:  # dask, or a volume within max_alpha_voxels: everything on the bounded sample
+    else:  # a volume within max_alpha_voxels (or None): every voxel
         (s_raw, t_raw), flat = sample_voxels(
             source, target, max_voxels=max_alpha_voxels, random_state=rng
         )
         for name, v in (("source", s_raw), ("target", t_raw)):
             _check_finite(name, v, v.dtype)
     if whole:  # (raises on NaN or a constant source)
-        xs, ys, bg_s, bg_t, mask_info = _whole_volume_mask(
-            source,
-            target,
-            (s_raw, t_raw),
-            background_percentile=background_percentile,
-            preprocess=preprocess_alpha_inputs,
-            signal_percentile=signal_percentile,
-            target_low_percentile=target_low_percentile,
-            min_voxels=min_mask_voxels,
-        )
+        mask_kw = {
+            "background_percentile": background_percentile,
+            "preprocess": preprocess_alpha_inputs,
+            "signal_percentile": signal_percentile,
+            "target_low_percentile": target_low_percentile,
+            "min_voxels": min_mask_voxels,
+        }
+        if lazy:  # the same numbers in bounded passes over the blocks, subsampled inside
+            from ._bleedthrough_dask import whole_volume_mask_dask
+
+            xs, ys, bg_s, bg_t, mask_info, mask_subsampled = whole_volume_mask_dask(
+                source, target, (s_raw, t_raw), rng=rng, max_voxels=max_alpha_voxels, **mask_kw
+            )
+        else:
+            xs, ys, bg_s, bg_t, mask_info = _whole_volume_mask(
+                source, target, (s_raw, t_raw), **mask_kw
+            )
+            pick = _pick_mask_voxels(rng, xs.size, max_alpha_voxels)
+            mask_subsampled = pick is not None
+            if mask_subsampled:  # at most max_alpha_voxels mask voxels (seeded, sorted)
+                xs, ys = xs[pick], ys[pick]
         # the sample (for plots), prepared like the mask
         s, t = s_raw.astype(np.float32), t_raw.astype(np.float32)
         if preprocess_alpha_inputs:
@@ -758,10 +796,6 @@ def estimate_alpha(
         if not float(s.max()) > float(s.min()):
             raise _constant_source()
     if whole:
-        mask_subsampled = xs.size > int(max_alpha_voxels)
-        if mask_subsampled:  # at most max_alpha_voxels mask voxels (seeded, sorted)
-            pick = np.sort(rng.choice(xs.size, int(max_alpha_voxels), replace=False))
-            xs, ys = xs[pick], ys[pick]
         x, y = xs.astype(np.float64), ys.astype(np.float64)
     else:
         mask, mask_info = make_alpha_mask(
