@@ -3,7 +3,7 @@
 On one synthetic TZCYX stack (``make_bleedthrough_stack``, alpha = 0.35; full size
 5x20x2x512x512 float32 = 210 MB, ``--quick``: 2x5x2x256x256):
 
-* alpha per method (ours with the default 500,000-voxel subsample, ours on every voxel,
+* alpha per method (ours with the default max_alpha_voxels=500,000, ours on every voxel,
   the reference) against the truth and against each other;
 * estimation time per method (reference t = 0, all z; ours without and with the
   bootstrap interval);

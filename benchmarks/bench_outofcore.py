@@ -13,8 +13,9 @@ threaded scheduler:
 2. *copy*: the floor — every plane read from the input store and written to a new one
    (``da.store(da.from_zarr(...))``: a plain numpy read + write of the same data);
 3. *ours*: ``unmix(input.ome.zarr, output.ome.zarr, output_format="ome-zarr",
-   output_dtype="same")`` — estimate alpha on the seeded 500,000-voxel sample of the
-   reference time point, sampled diagnostics, corrected stack written chunk by chunk.
+   output_dtype="same")`` — estimate alpha on the reference time point (exact
+   whole-volume percentiles and mask, read in block passes), sampled diagnostics,
+   corrected stack written chunk by chunk.
 
 Printed: time, throughput (input MB/s), peak RSS against the bound, the time ratio
 ours / copy, and alpha against the truth; the output is checked on a few planes against
