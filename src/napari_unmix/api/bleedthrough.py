@@ -569,7 +569,7 @@ def unmix(
         Bootstrap resamples for the 95% interval of each estimated alpha (0: none).
     output_format : {"ome-tiff", "ome-zarr"}
         "ome-tiff" (default): computed in memory, one OME-TIFF file. "ome-zarr": the input
-        (OME-Zarr, OME-TIFF) is read lazily, alpha is estimated on the seeded sample and
+        (OME-Zarr, OME-TIFF) is read lazily, alpha is estimated exactly in a few bounded-memory passes and
         the corrected stack is written chunk by chunk to an OME-Zarr store
         (``output_path`` ending in ``.ome.zarr``): for stacks larger than memory. A Zarr
         input is always read lazily.
@@ -613,7 +613,7 @@ def unmix(
         if verbose:
             print(f"reading {input_path}", flush=True)
         if fmt == "ome-zarr" or is_lazy_input(input_path):
-            # lazy: estimation reads its seeded sample, the correction streams chunk by chunk
+            # lazy: estimation streams bounded-memory passes, the correction goes chunk by chunk
             data, meta = open_input(input_path, lazy=True)
             corrected, report = unmix_array(data, **kwargs)
         else:
