@@ -12,13 +12,15 @@ APT_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-re
 	libxcb-xinerama0 libxcb-xkb1 libxcb-shape0 libxcb-randr0 libxcb-cursor0 libxkbcommon-x11-0 \
 	libgl1 libegl1 libgl1-mesa-dri libfontconfig1 libdbus-1-3
 
-.PHONY: help venv install demo test system-deps napari bench lint format clean
+.PHONY: help venv install demo test system-deps napari bench lint format clean docs docs-images
 
 help:
 	@echo "make demo    - create $(VENV), install, run every tool on the sample data -> demo_output/"
 	@echo "make test    - install test deps (and Xvfb when root), run the whole suite headless"
 	@echo "make napari  - open napari with the plugin (needs a display)"
 	@echo "make bench   - benchmarks against the reference packages (separate venvs) -> docs/benchmarks.md"
+	@echo "make docs    - build the documentation (mkdocs --strict) into site/"
+	@echo "make docs-images - regenerate the napari screenshots in docs/images/ (Xvfb)"
 
 $(PY):
 	@set -e; py=$$(tools/find_python.sh); echo "using $$py ($$($$py --version))"; \
@@ -27,7 +29,7 @@ $(PY):
 venv: $(PY)
 
 install: $(PY)
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,docs]"
 
 demo: install
 	$(PY) -m napari_unmix.demo --output demo_output
@@ -62,5 +64,12 @@ format: install
 	$(PY) -m ruff format src tests benchmarks
 	$(PY) -m ruff check --fix src tests benchmarks
 
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+	@echo "open site/index.html"
+
+docs-images: system-deps install
+	QT_API=pyqt6 xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) tools/make_docs_images.py
+
 clean:
-	rm -rf build dist demo_output .pytest_cache src/*.egg-info
+	rm -rf build dist demo_output site .pytest_cache src/*.egg-info
