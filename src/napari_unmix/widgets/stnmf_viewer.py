@@ -62,11 +62,22 @@ def ensemble_from_layer(layer: Any, axes: str = "auto") -> np.ndarray:
     return np.moveaxis(data, 0, -1) if axes == "mxy" else data
 
 
+# At most this many progress updates per run: napari's progress bar processes Qt events on
+# every update, so one yield per (millisecond-fast) iteration recurses until Python aborts.
+_MAX_PROGRESS_UPDATES = 100
+
+
+def _progress_step(num_iter: int) -> int:
+    return max(1, -(-num_iter // _MAX_PROGRESS_UPDATES))
+
+
 def _factorize(ste, params):
     s = STNMF(ste, factorize=False, **params)
+    step = _progress_step(params["num_iter"])
     yield 0
     for i, _res in s.iter_factorize():
-        yield i + 1
+        if (i + 1) % step == 0:
+            yield i + 1
     return s
 
 
@@ -217,7 +228,13 @@ class STNMFWidget(QWidget):
         self.progress.setRange(0, params["num_iter"] + 1)
         self.progress.setValue(0)
         self.worker = create_worker(
-            _factorize, ste, params, _progress={"total": params["num_iter"] + 1, "desc": "STNMF"}
+            _factorize,
+            ste,
+            params,
+            _progress={
+                "total": 1 + params["num_iter"] // _progress_step(params["num_iter"]),
+                "desc": "STNMF",
+            },
         )
         self.worker.yielded.connect(self.progress.setValue)
         self.worker.returned.connect(self._show_result)
@@ -248,6 +265,7 @@ class STNMFWidget(QWidget):
 
     def _show_result(self, s: STNMF) -> None:
         self.result = s
+        self.progress.setValue(self.progress.maximum())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PixelSizeWarning)
             report = s.report

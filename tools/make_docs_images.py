@@ -1,0 +1,130 @@
+"""Regenerate the screenshots in ``docs/images/`` from the sample data (``make docs-images``).
+
+Each shot opens a fresh napari viewer, loads a sample from *File > Open Sample >
+napari-unmix*, docks a plugin widget, runs it the way a user would (pressing its button and
+waiting for the worker), and saves the whole window (canvas and docks) as a PNG. Run it
+under a virtual display::
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python tools/make_docs_images.py [--only NAME ...]
+
+A shot is a function in ``SHOTS``: add one when a tool gets a dock widget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import napari
+from qtpy.QtCore import QEventLoop, QTimer
+from qtpy.QtWidgets import QApplication
+
+PLUGIN = "napari-unmix"
+OUT = Path(__file__).resolve().parents[1] / "docs" / "images"
+WINDOW = (1500, 920)
+
+
+def wait_for(signal, start: Callable[[], object] | None = None, *, timeout_s: float = 300) -> None:
+    """Run ``start()`` and block (processing Qt events) until ``signal`` is emitted."""
+    loop = QEventLoop()
+    signal.connect(lambda *_: loop.quit())
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(int(timeout_s * 1000))
+    if start is not None:
+        start()
+    loop.exec()
+    if not timer.isActive():
+        raise TimeoutError(f"no {signal} within {timeout_s} s")
+    timer.stop()
+
+
+def settle(seconds: float = 1.0) -> None:
+    """Let napari finish drawing (layers, plots, dock resizing)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def dock(viewer: napari.Viewer, name: str):
+    """Dock the widget the manifest contributes as ``name``, made as the Plugins menu does."""
+    from npe2 import PluginManager
+
+    manifest = PluginManager.instance().get_manifest(PLUGIN)
+    (contribution,) = (w for w in manifest.contributions.widgets if w.display_name == name)
+    widget = contribution.get_callable()(viewer)
+    viewer.window.add_dock_widget(widget, name=name, area="right")
+    return widget
+
+
+def shot_bleedthrough(viewer: napari.Viewer) -> None:
+    """Two-channel sample, `mi_min` estimate with its scatter plot, corrected layer."""
+    viewer.open_sample(PLUGIN, "bleedthrough")
+    w = dock(viewer, "Bleed-through correction")
+    w.method.value = "mi_min"
+    w.n_bootstrap.value = 50
+    wait_for(w.estimated, w.estimate_button.clicked.emit)
+    wait_for(w.applied, w.apply_button.clicked.emit)
+    viewer.layers["source (C0)"].visible = False
+    viewer.dims.set_point(1, 2)
+
+
+def shot_suggest(viewer: napari.Viewer) -> None:
+    """Bead cube, four groups: suggested ROIs in the ROIs Shapes layer."""
+    viewer.open_sample(PLUGIN, "bead_cube")
+    w = dock(viewer, "ROI suggester")
+    w.max_groups.value = 4
+    worker = w.run(start=False)
+    wait_for(worker.finished, worker.start)
+
+
+def shot_stnmf(viewer: napari.Viewer) -> None:
+    """Sparse model cell: modules, outlines and the module table."""
+    viewer.open_sample(PLUGIN, "ste_sparse")
+    w = dock(viewer, "STNMF")
+    w.num_iter.setValue(300)
+    w.pixel_size.setValue(30.0)
+    worker = w.run()
+    wait_for(worker.finished)
+
+
+SHOTS: dict[str, Callable[[napari.Viewer], None]] = {
+    "napari_bleedthrough": shot_bleedthrough,
+    "napari_suggest": shot_suggest,
+    "napari_stnmf": shot_stnmf,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="only these shots (PNG names without .png)")
+    parser.add_argument("--output", type=Path, default=OUT, help="folder for the PNGs")
+    args = parser.parse_args(argv)
+    args.output.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for name, shot in SHOTS.items():
+        if args.only and name not in args.only:
+            continue
+        viewer = napari.Viewer(show=True, title="napari-unmix")
+        viewer.window.resize(*WINDOW)
+        try:
+            shot(viewer)
+            settle()
+            path = args.output / f"{name}.png"
+            viewer.screenshot(str(path), canvas_only=False, flash=False)
+            print(f"wrote {path}")
+        except Exception as err:  # report and go on with the other shots
+            print(f"{name}: FAILED: {err!r}", file=sys.stderr)
+            failed.append(name)
+        finally:
+            viewer.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
