@@ -57,7 +57,7 @@ def render() -> str:
     return "\n".join(parts)
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 (hook API)
+def on_page_markdown(markdown: str, page, config, files) -> str:  # MkDocs hook signature
     if MARKER not in markdown:
         return markdown
     return markdown.replace(MARKER, render())

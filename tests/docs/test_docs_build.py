@@ -40,7 +40,9 @@ def test_mkdocs_build_strict(tmp_path):
 
     api_html = (site / "api" / "index.html").read_text(encoding="utf-8")
     missing = [
-        name for name, module in napari_unmix._EXPORTS.items() if f'id="{module}.{name}"' not in api_html
+        name
+        for name, module in napari_unmix._EXPORTS.items()
+        if f'id="{module}.{name}"' not in api_html
     ]
     assert not missing, f"not in the API reference: {missing}"
 
