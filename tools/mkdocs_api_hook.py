@@ -15,7 +15,7 @@ from pathlib import Path
 
 MARKER = "<!-- api-reference -->"
 INIT = Path(__file__).resolve().parents[1] / "src" / "napari_unmix" / "__init__.py"
-_HEADING = re.compile(r"^\s*#\s*(.+?)\s*$")
+_HEADING = re.compile(r"^\s*#\s*(.+?)\s*(\(issue[^)]*\))?\s*$")
 _ENTRY = re.compile(r"""^\s*["'](\w+)["']\s*:\s*["']([\w.]+)["']\s*,?\s*(#.*)?$""")
 
 
