@@ -53,3 +53,11 @@ def test_every_page_is_in_the_nav():
     pages = {p.name for p in (ROOT / "docs").glob("*.md")}
     assert pages - in_nav == set(), "add these pages to the nav in mkdocs.yml"
     assert in_nav - pages == set(), "the nav lists pages that do not exist"
+
+
+def test_readme_links_exist():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(((?!https?://)[^)#]+)", text)
+    assert links
+    missing = [link for link in links if not (ROOT / link).exists()]
+    assert not missing, f"README links to missing files: {missing}"
