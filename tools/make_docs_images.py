@@ -82,6 +82,14 @@ def shot_suggest(viewer: napari.Viewer) -> None:
     w.max_groups.value = 4
     worker = w.run(start=False)
     wait_for(worker.finished, worker.start)
+    # show the maximum over all channels (a thick slice), so every component's beads show
+    cube = viewer.layers["bead cube"]
+    n_channels = cube.data.shape[0]
+    viewer.dims.set_point(0, (n_channels - 1) / 2)
+    viewer.dims.thickness = (n_channels, *viewer.dims.thickness[1:])
+    cube.projection_mode = "max"
+    rois = viewer.layers["ROIs"]
+    rois.edge_width = [2] * len(rois.data)
 
 
 def shot_stnmf(viewer: napari.Viewer) -> None:
