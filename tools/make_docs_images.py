@@ -122,7 +122,22 @@ def shot_hsmap(viewer: napari.Viewer) -> None:
     wait_for(worker.finished)
 
 
+def shot_stack_tools(viewer: napari.Viewer) -> None:
+    """Two-channel stack: the Stack tools dock after a max-z projection of both channels."""
+    viewer.open_sample(PLUGIN, "bleedthrough")
+    w = dock(viewer, "Stack tools")
+    w.layers.value = list(viewer.layers)
+    w.tool.value = "max-z"
+    worker = w.run()
+    wait_for(worker.finished)
+    for layer in viewer.layers:
+        layer.visible = layer.name.endswith("[max-z]")
+    viewer.dims.set_current_step(1, 0)  # the projections have one z plane
+    viewer.reset_view()
+
+
 SHOTS: dict[str, Callable[[napari.Viewer], None]] = {
+    "napari_stack_tools": shot_stack_tools,
     "napari_bleedthrough": shot_bleedthrough,
     "napari_picasso": shot_picasso,
     "napari_suggest": shot_suggest,
