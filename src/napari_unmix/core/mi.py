@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["FixedBinnedMI", "bin_indices", "mutual_information", "mutual_information_from_indices"]
+__all__ = [
+    "FixedBinnedMI",
+    "bin_indices",
+    "clogc_table",
+    "mutual_information",
+    "mutual_information_from_indices",
+]
 
 
 def bin_indices(values: np.ndarray, bins: int) -> np.ndarray:
@@ -43,8 +49,16 @@ def bin_indices(values: np.ndarray, bins: int) -> np.ndarray:
 _CLOGC = np.zeros(1)
 
 
-def _clogc(n: int) -> np.ndarray:
-    """Lookup table ``c * log(c)`` for counts ``c = 0..n`` (grown on demand, shared)."""
+def clogc_table(n: int) -> np.ndarray:
+    """Lookup table ``c * log(c)`` for counts ``c = 0..n`` (grown on demand, shared).
+
+    Entry 0 is 0 (the limit of c·log c). Used by every histogram MI in the package.
+
+    Examples
+    --------
+    >>> clogc_table(3)[:4].round(4).tolist()
+    [0.0, 0.0, 1.3863, 3.2958]
+    """
     global _CLOGC
     if _CLOGC.size <= n:
         c = np.arange(max(n + 1, 2 * _CLOGC.size), dtype=np.float64)
@@ -69,7 +83,7 @@ def mutual_information_from_indices(
     """
     n = ix.size
     joint = np.bincount(ix * bins_y + iy, minlength=bins_x * bins_y).reshape(bins_x, bins_y)
-    table = _clogc(n)
+    table = clogc_table(n)
     h = table[joint].sum() - table[joint.sum(axis=1)].sum() - table[joint.sum(axis=0)].sum()
     return float(max(np.log(n) + h / n, 0.0)) if n else 0.0
 
@@ -127,7 +141,7 @@ class FixedBinnedMI:
         self.ix = bin_indices(x, self.bins)
         self.n = self.ix.size
         self._row = self.ix * self.bins  # joint-index offset of every x value
-        self._table = _clogc(self.n)
+        self._table = clogc_table(self.n)
         self._hx = float(self._table[np.bincount(self.ix, minlength=self.bins)].sum())
         self._log_n = float(np.log(self.n)) if self.n else 0.0
 

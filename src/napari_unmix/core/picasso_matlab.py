@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .mi import clogc_table
+
 __all__ = [
     "MatlabFit",
     "bin_planes",
@@ -78,19 +80,6 @@ def _quantise(values: np.ndarray, qn: int) -> np.ndarray:
     return out
 
 
-_CLOGC = np.zeros(1)
-
-
-def _clogc_table(n: int) -> np.ndarray:
-    """Lookup table c·log(c) for c = 0..n (grown on demand, shared)."""
-    global _CLOGC
-    if _CLOGC.size <= n:
-        c = np.arange(max(n + 1, 2 * _CLOGC.size), dtype=np.float64)
-        c[0] = 1.0
-        _CLOGC = c * np.log(c)
-    return _CLOGC
-
-
 def _sum_c_log_c(codes: np.ndarray) -> float:
     """Σ c·log(c) over the counts c of the distinct values of ``codes`` (sort-based)."""
     n = codes.size
@@ -98,7 +87,7 @@ def _sum_c_log_c(codes: np.ndarray) -> float:
     flags = np.ones(n + 1, dtype=bool)
     np.not_equal(s[1:], s[:-1], out=flags[1:n])
     idx = np.flatnonzero(flags)
-    return float(_clogc_table(n)[idx[1:] - idx[:-1]].sum())
+    return float(clogc_table(n)[idx[1:] - idx[:-1]].sum())
 
 
 def quantised_mi_bits(a: np.ndarray, b: np.ndarray, qn: int) -> float:
@@ -127,7 +116,7 @@ class _PairMI:
         self.dtype = np.uint16 if self.small else np.intp
         self.isrc = _quantise(source, qn).astype(self.dtype)
         self.n = self.isrc.size
-        self.table = _clogc_table(self.n)
+        self.table = clogc_table(self.n)
         self.h_src = float(self.table[np.bincount(self.isrc, minlength=self.width)].sum())
         self.log_n = float(np.log(self.n))
         self.flags = np.ones(self.n + 1, dtype=bool)
@@ -240,7 +229,7 @@ class _BatchPairMI:
         isrc = np.stack([_quantise(row, qn) for row in sources])
         self.small = w * w <= 65536
         self.isrc = isrc.astype(np.uint16 if self.small else np.int64)
-        self.table = _clogc_table(n)
+        self.table = clogc_table(n)
         counts = np.bincount((isrc + w * np.arange(k)[:, None]).ravel(), minlength=k * w)
         self.h_src = self.table[counts].reshape(k, w).sum(axis=1)
         self.log_n = float(np.log(n))
