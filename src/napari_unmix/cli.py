@@ -129,6 +129,19 @@ _NMF_COMMON = (
 #:          opt("--source-channel", "channel that bleeds", type=int)),
 #:         keywords={"verbose": False},  # fixed keywords, if any
 #:     ),
+#: Output options shared by the sub-commands that write unmixed stacks.
+_COMPRESSION_LEVEL = opt(
+    "--compression-level",
+    "0 none (default); 1-9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr)",
+    type=int,
+)
+_OUTPUT_FORMAT = opt(
+    "--output-format",
+    "ome-tiff (default) or ome-zarr (read lazily, written chunk by chunk: for "
+    "stacks larger than memory; the output must end in .ome.zarr)",
+    choices=["ome-tiff", "ome-zarr"],
+)
+
 REGISTRY: dict[str, Command] = {
     "filter": Command(
         "median / Gaussian filters per plane (or per volume with --3d)",
@@ -257,17 +270,8 @@ REGISTRY: dict[str, Command] = {
                 keyword="clip_negative",
             ),
             opt("--output-dtype", "output dtype, or 'same' (default float32)"),
-            opt(
-                "--compression-level",
-                "0 none (default); 1-9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr)",
-                type=int,
-            ),
-            opt(
-                "--output-format",
-                "ome-tiff (default) or ome-zarr (read lazily, written chunk by chunk: for "
-                "stacks larger than memory; the output must end in .ome.zarr)",
-                choices=["ome-tiff", "ome-zarr"],
-            ),
+            _COMPRESSION_LEVEL,
+            _OUTPUT_FORMAT,
         ),
         verbose="verbose",
     ),
@@ -346,17 +350,8 @@ REGISTRY: dict[str, Command] = {
                 choices=["own_channel", "input", "normalized"],
             ),
             opt("--output-dtype", "output dtype (default float32)"),
-            opt(
-                "--compression-level",
-                "0 none (default); 1-9 zlib (OME-TIFF) or Blosc zstd (OME-Zarr)",
-                type=int,
-            ),
-            opt(
-                "--output-format",
-                "ome-tiff (default) or ome-zarr (read lazily, written chunk by chunk: for "
-                "stacks larger than memory; the output must end in .ome.zarr)",
-                choices=["ome-tiff", "ome-zarr"],
-            ),
+            _COMPRESSION_LEVEL,
+            _OUTPUT_FORMAT,
         ),
         verbose="verbose",
     ),
