@@ -286,7 +286,9 @@ class PicassoWidget(QWidget):
         self.progress.setRange(0, kwargs["max_iter"])
         self.progress.setValue(0)
 
-        @thread_worker
+        # napari's activity dock shows a busy bar (the run may stop early at `tolerance`);
+        # the dock's own bar counts iterations
+        @thread_worker(progress={"desc": f"PICASSO {impl}"})
         def work():
             gen = iter_estimate_picasso(data, **kwargs)
             while True:
@@ -321,6 +323,7 @@ class PicassoWidget(QWidget):
     def _on_done(self, payload) -> None:
         result, out, kwargs = payload
         self.result = result
+        self.progress.setValue(self.progress.maximum())  # converged before max_iter: done
         report = start_report("picasso", kwargs, data=describe_array(self._data, axes="TZCYX"))
         report["result"] = result.summary()
         self._add_layers(out, "unmixed_", {"report": report})
