@@ -31,10 +31,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _common import machine, print_table, save_rows, save_summary, summary_row  # noqa: E402
 
-REFERENCE_WORKER = r"""
+# Shared head of both worker scripts (each runs in its own interpreter/venv): peak memory.
+_WORKER_HEAD = r"""
 import json, resource, sys, time, warnings
 import numpy as np
-import stnmf
 def peak_mb():
     try:
         for line in open("/proc/self/status"):
@@ -43,6 +43,12 @@ def peak_mb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+REFERENCE_WORKER = (
+    _WORKER_HEAD
+    + r"""
+import stnmf
 
 ste = np.load(sys.argv[1]); num_iter = int(sys.argv[2]); sparsity = float(sys.argv[4])
 t0 = time.perf_counter()
@@ -62,19 +68,12 @@ print(json.dumps({"setup_s": t1 - t0, "iter_s": (t2 - t1) / max(num_iter, 1), "r
                   "localized": loc, "diameters": diam,
                   "peak_mb": peak_mb()}))
 """
+)
 
-OUR_WORKER = r"""
-import json, resource, sys, time, warnings
-import numpy as np
+OUR_WORKER = (
+    _WORKER_HEAD
+    + r"""
 from napari_unmix.api.stnmf import STNMF, select_sparsity
-def peak_mb():
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 ste = np.load(sys.argv[1]); num_iter = int(sys.argv[2]); sparsity = float(sys.argv[4])
 mode = sys.argv[6]
@@ -107,6 +106,7 @@ print(json.dumps({"setup_s": t1 - t0, "iter_s": (t2 - t1) / max(num_iter, 1), "r
                   "total_s": t2 - t0 + finish_s, "finish_s": finish_s,
                   "peak_mb": peak_mb()}))
 """
+)
 
 
 def reference_python() -> str | None:

@@ -131,8 +131,10 @@ class PicassoWidget(QWidget):
         self.grid = QGridLayout(self.grid_box)
         self.all_button = QPushButton("All → all")
         self.none_button = QPushButton("None")
-        self.sinks_edit = QLineEdit(placeholderText="sinks, e.g. 2 (empty: all)")
-        self.neutral_edit = QLineEdit(placeholderText="neutral, e.g. 3")
+        self.sinks_edit = QLineEdit()
+        self.sinks_edit.setPlaceholderText("sinks, e.g. 2 (empty: all)")  # grey hint text
+        self.neutral_edit = QLineEdit()
+        self.neutral_edit.setPlaceholderText("neutral, e.g. 3")
         self.roles_button = QPushButton("Apply roles")
         self.run_button = QPushButton("Run")
         self.cancel_button = QPushButton("Cancel")
