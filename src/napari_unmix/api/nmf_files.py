@@ -42,17 +42,16 @@ Progress = Callable[[int, int], None] | None
 
 
 def _check_outputs(
-    input_path, output_path, overwrite: bool, output_format: str = "ome-tiff"
-) -> Path:
-    from ..io.omio_io import check_output_path
-    from ..io.sidecar import sidecar_path
-    from ..io.zarr_io import check_zarr_output_path
+    input_path, output_path, overwrite: bool, output_format: str = "ome-tiff",
+    other_inputs: dict[str, Any] | None = None,
+) -> Path:  # fmt: skip
+    """All inputs and outputs (maps, ``<stem>_spectra.csv``, sidecar) before any work."""
+    from ._files import check_output
 
-    check = check_zarr_output_path if output_format == "ome-zarr" else check_output_path
-    out = check(output_path, overwrite=overwrite, inputs=(input_path,))
-    check_output_path(_csv_path(out), overwrite=overwrite, inputs=(input_path,))
-    check_output_path(sidecar_path(out), overwrite=overwrite)
-    return out
+    return check_output(
+        output_path, output_format=output_format, overwrite=overwrite, inputs=(input_path,),
+        other_inputs=other_inputs, companions=(_csv_path(Path(output_path)),),
+    )  # fmt: skip
 
 
 def _read_cube(path, *, lazy: bool = False) -> tuple[Any, dict[str, Any], str]:
@@ -160,7 +159,7 @@ def nnls_unmix_file(
     fmt = resolve_output_format(output_format)
     if not Path(spectra_path).exists():
         raise FileNotFoundError(f"no such spectra file: {str(spectra_path)!r}")
-    out = _check_outputs(input_path, output_path, overwrite, fmt)
+    out = _check_outputs(input_path, output_path, overwrite, fmt, {"spectra file": spectra_path})
     with use_scheduler(scheduler):
         cube, meta, slice_axis = _read_cube(input_path, lazy=fmt == "ome-zarr")
         axis, units = _spectral(meta)
@@ -213,7 +212,9 @@ def seeded_nnmf_file(
     """
     if not Path(seeds_path).exists():
         raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
-    out = _check_outputs(input_path, output_path, overwrite)
+    out = _check_outputs(
+        input_path, output_path, overwrite, other_inputs={"seeds file": seeds_path}
+    )
     cube, meta, slice_axis = _read_cube(input_path)
     axis, units = _spectral(meta)
     H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)

@@ -46,6 +46,7 @@ from scipy.optimize import minimize_scalar
 
 from .axes import validate_tzcyx
 from .mi import FixedBinnedMI, mutual_information
+from .validate import check_int
 
 __all__ = [
     "ALPHA_METHODS",
@@ -739,6 +740,8 @@ def estimate_alpha(
     mi_bins = int(mi_bins)
     if mi_bins < 2:
         raise ValueError(f"mi_bins must be >= 2, got {mi_bins=}")
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, minimum=0)
+    min_mask_voxels = check_int("min_mask_voxels", min_mask_voxels, minimum=1)
     ss = np.random.SeedSequence(random_state)
     sample_seed, boot_seed = ss.spawn(2)
     rng = np.random.default_rng(sample_seed)

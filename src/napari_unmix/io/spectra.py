@@ -118,13 +118,15 @@ def write_spectra_csv(
     names = list(names) if names is not None else [f"component_{i}" for i in range(len(spectra))]
     if len(names) != len(spectra):
         raise ValueError(f"{len(names)} names for {len(spectra)} spectra")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from .safety import atomic_output, plan_outputs
+
+    plan_outputs([path], overwrite=overwrite)
+    with (
+        atomic_output(path, overwrite=overwrite) as tmp,
+        open(tmp, "w", newline="", encoding="utf-8") as fh,
+    ):
         w = csv.writer(fh)
         w.writerow([axis_name, *names])
         for c in range(axis.size):
             w.writerow([repr(float(axis[c])), *(repr(float(v)) for v in spectra[:, c])])
-    os.replace(tmp, path)
     return path

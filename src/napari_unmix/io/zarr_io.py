@@ -42,9 +42,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -449,22 +447,12 @@ def check_zarr_output_path(
     >>> check_zarr_output_path(pathlib.Path(tempfile.mkdtemp()) / "out.ome.zarr").name
     'out.ome.zarr'
     """
+    from .safety import plan_outputs
+
     path = Path(path)
     if not is_zarr_path(path):
         raise ValueError(f"an OME-Zarr output must end in .ome.zarr or .zarr, got {path.name!r}")
-    for inp in inputs:
-        if inp is not None and Path(inp).resolve() == path.resolve():
-            raise ValueError(
-                f"output path {str(path)!r} is the input; choose another name "
-                "(the input is never overwritten)"
-            )
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{str(path)!r} exists and is a file, not a Zarr store")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    if not path.parent.exists():
-        raise FileNotFoundError(f"the output folder {str(path.parent)!r} does not exist")
-    return path
+    return plan_outputs([path], inputs=inputs, overwrite=overwrite, directories=[path])[0]
 
 
 def _ngff_attrs(
@@ -606,10 +594,11 @@ def write_zarr(
     attrs[_KEY] = payload
     json.dumps(attrs)  # fail before writing anything if not serialisable
 
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    from .safety import atomic_output
+
     factory = COMPRESSIONS[compression][0]
-    try:
-        group = zarr.open_group(str(tmp), mode="w-", zarr_format=2)
+    with atomic_output(path, overwrite=overwrite, directory=True) as tmp:
+        group = zarr.open_group(str(tmp), mode="w", zarr_format=2)
         group.attrs.update(attrs)
         tczyx = data.transpose(0, 2, 1, 3, 4)
         arr = group.create_array(
@@ -626,25 +615,4 @@ def write_zarr(
         else:
             for i in range(tczyx.shape[0]):  # one time point at a time: bounded temporaries
                 arr[i] = tczyx[i]
-        _replace_dir(tmp, path, overwrite=overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path
-
-
-def _replace_dir(tmp: Path, path: Path, *, overwrite: bool) -> None:
-    """Rename the finished store ``tmp`` to ``path`` (the old store removed only after)."""
-    if not path.exists():
-        os.rename(tmp, path)
-        return
-    if not overwrite:  # appeared while we were writing
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-    os.rename(path, old)
-    try:
-        os.rename(tmp, path)
-    except BaseException:
-        os.rename(old, path)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
