@@ -96,16 +96,16 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     ------
     FileNotFoundError
         The file does not exist.
+    IsADirectoryError
+        The path is a folder.
     ValueError
-        The extension is not one OMIO reads.
+        The extension is not one OMIO reads, or the file is empty.
     UnreadableImageError
         The file exists but is not a readable image (truncated, corrupt, empty).
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
-    if path.is_dir():
-        raise ValueError(f"{str(path)!r} is a folder; give an image file")
+    from .safety import check_input
+
+    path = check_input(path)
     if not is_supported_image(path):
         raise ValueError(
             f"cannot read {path.name!r}: unsupported file type; "
@@ -207,7 +207,7 @@ def image_dtype(dtype: Any) -> np.dtype:
         "U": "convert the array to a numeric dtype first",
         "S": "convert the array to a numeric dtype first",
     }.get(dt.kind, "convert it to float32 or a 32-bit (or smaller) integer type first")
-    raise ValueError(f"cannot write a {dt} image as OME-TIFF: {hint} (got {dt=})")
+    raise ValueError(f"cannot write an image of dtype {dt} as OME-TIFF: {hint}")
 
 
 def write_image(

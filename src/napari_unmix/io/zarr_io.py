@@ -306,7 +306,15 @@ class _LazyTiff:
             return self._arr
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        return self.zarr_array()[key]
+        try:
+            return self.zarr_array()[key]
+        except Exception as err:  # a truncated / corrupt file: one clear message
+            from .omio_io import UnreadableImageError
+
+            raise UnreadableImageError(
+                f"cannot read {Path(self.path).name!r} as an image ({type(err).__name__}: "
+                f"{err}); is the file complete and of the type its name says?"
+            ) from err
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "shape": self.shape, "dtype": self.dtype.str}
@@ -334,9 +342,9 @@ def read_tiff_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     import dask.array as da
     from dask.base import tokenize
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    from .safety import check_input
+
+    path = check_input(path)
     try:
         import tifffile
 
