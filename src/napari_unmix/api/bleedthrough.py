@@ -35,6 +35,7 @@ from ..core.bleedthrough import (
     sample_voxels,
 )
 from ..core.report import describe_array, start_report, to_jsonable
+from ..core.validate import check_option_types
 
 __all__ = [
     "ALPHA_MODES",
@@ -355,6 +356,7 @@ def unmix_array_steps(
     is ``(corrected, report)``. Widgets run it in a ``thread_worker``; scripts use
     :func:`unmix_array`.
     """
+    check_option_types(unmix_array_steps, locals())
     params = {"clip_negative": clip_negative, "output_dtype": str(output_dtype), **kwargs}
     report = start_report("bleedthrough", params, data=describe_array(data, axes="TZCYX"))
     if not hasattr(data, "ndim"):
@@ -588,6 +590,7 @@ def unmix(
     Path
         The written OME-TIFF or OME-Zarr store; its report is ``report_path_from_output_path(path)``.
     """
+    check_option_types(unmix, locals())
     kwargs = {
         k: v
         for k, v in locals().items()

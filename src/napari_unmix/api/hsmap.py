@@ -33,7 +33,14 @@ from ..core.hsmap import ClusterResult, choose_k
 from ..core.metrics import agreement, silhouette
 from ..core.preprocess import Preprocessing
 from ..core.report import describe_array, start_report
-from ..core.validate import check_axis, check_not_constant, check_not_empty, check_number
+from ..core.validate import (
+    check_array,
+    check_axis,
+    check_int,
+    check_not_constant,
+    check_not_empty,
+    check_number,
+)
 
 __all__ = [
     "ClusterResult",
@@ -74,7 +81,7 @@ def _prepare(cube, axis, preprocessing):
             f"expected a hyperspectral cube (C, Y, X), got shape {getattr(cube, 'shape', None)}; "
             "for per-pixel spectra as rows use cube_from_rows(rows, image_shape)"
         )
-    check_not_empty("cube", cube)
+    check_array("cube", cube)
     if axis is None:
         axis = np.arange(cube.shape[0], dtype=np.float64)
     axis = np.asarray(axis, dtype=np.float64).reshape(-1)
@@ -288,6 +295,11 @@ def map_metrics(
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"labels must be a (Y, X) image, got {labels.shape=}")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be an integer label image, got dtype {labels.dtype}")
+    check_not_empty("labels", labels)
+    if sample_size is not None:
+        check_int("sample_size", sample_size, minimum=2)
     used = labels > 0
     uniq, counts = np.unique(labels[used], return_counts=True)
     out: dict[str, Any] = {
@@ -335,6 +347,7 @@ def cube_from_rows(rows, image_shape, /, *, positions=None) -> np.ndarray:
     >>> cube_from_rows(np.arange(12.0).reshape(6, 2), (2, 3))[1].tolist()
     [[1.0, 3.0, 5.0], [7.0, 9.0, 11.0]]
     """
+    check_array("rows", rows)
     rows = np.asarray(rows, dtype=np.float32)
     if rows.ndim != 2:
         raise ValueError(f"rows must be (pixels, channels), got {rows.shape=}")
@@ -457,7 +470,9 @@ def read_pixel_spectra(
     axis : (C,) float64
     info : dict (``image_shape``, ``source``, ``n_spectra``)
     """
-    path = Path(path)
+    from ..io.safety import check_input
+
+    path = check_input(path, what="spectra file")
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     suffix = path.suffix.lower()

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.validate import check_option_types
 from .nmf import iter_random_nnmf, iter_seeded_nnmf, load_spectra, nnls_unmix
 from .nmf_result import UnmixResult, _csv_path
 
@@ -210,6 +211,7 @@ def seeded_nnmf_file(
     :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(iteration, max_iter)`` is
     called every iteration. Outputs as :func:`nnls_unmix_file`.
     """
+    check_option_types(seeded_nnmf_file, locals())
     if not Path(seeds_path).exists():
         raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
     out = _check_outputs(
@@ -248,6 +250,7 @@ def random_nnmf_file(
 ) -> dict[str, Path]:
     """Unseeded NNMF of an image file with ``k`` components (see
     :func:`~napari_unmix.api.nmf.random_nnmf`); outputs as :func:`nnls_unmix_file`."""
+    check_option_types(random_nnmf_file, locals())
     out = _check_outputs(input_path, output_path, overwrite)
     cube, meta, slice_axis = _read_cube(input_path)
     axis, units = _spectral(meta)

@@ -15,6 +15,7 @@ from typing import Any
 from ..core.axes import to_tzcyx
 from ..core.picasso import apply_picasso, iter_estimate_picasso
 from ..core.report import describe_array, start_report
+from ..core.validate import check_option_types
 
 __all__ = ["unmix_picasso", "unmix_picasso_array"]
 
@@ -110,6 +111,7 @@ def unmix_picasso_array(
     >>> out.shape, rep["result"]["converged"]
     ((1, 1, 3, 64, 64), [True])
     """
+    check_option_types(unmix_picasso_array, locals())
     params = {k: v for k, v in locals().items() if k not in ("data", "progress")}
     t_start = time.perf_counter()
     arr = to_tzcyx(data, axes)
@@ -211,6 +213,7 @@ def unmix_picasso(
     Path
         The written image; its report is ``<path>.json``.
     """
+    check_option_types(unmix_picasso, locals())
     from ._files import (
         check_output,
         is_lazy_input,

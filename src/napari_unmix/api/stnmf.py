@@ -35,6 +35,7 @@ import numpy as np
 from ..core import stnmf as core
 from ..core import stnmf_props as props
 from ..core.report import describe_array, start_report
+from ..core.validate import check_array, check_option_types
 
 __all__ = [
     "STNMF",
@@ -114,6 +115,8 @@ class STNMF:
         formulation: str = "gram",
         blas_threads: int | None = 1,
     ):
+        check_array("ste", ste)
+        check_option_types(STNMF.__init__, locals())
         if method != "SparseSemiNMF":
             raise ValueError(f"unknown method {method!r}; only 'SparseSemiNMF' is available")
         if np.ndim(ste) != 3:
@@ -762,6 +765,7 @@ def stnmf_file(
     >>> sorted(p.name for p in out.values())
     ['cell.csv', 'cell.ome.tif', 'cell.ome.tif.json']
     """
+    check_option_types(stnmf_file, locals())
     from ..io.safety import check_input, plan_outputs
     from ..io.sidecar import sidecar_path
 
@@ -849,11 +853,21 @@ def load_ste(path: str | os.PathLike, /, *, key: str | None = None) -> np.ndarra
     ``key`` names the array inside ``.npz`` / ``.mat`` / ``.h5`` files (default: the one
     three-dimensional array).
     """
-    path = Path(path)
+    from ..io.safety import check_input
+
+    path = check_input(path, what="ensemble file")
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         raise ValueError(f"cannot read {path.suffix!r}; use one of {sorted(_LOADERS)}")
-    ste = loader(path, key)
+    try:
+        ste = loader(path, key)
+    except (ValueError, OSError, EOFError) as err:  # truncated / not this format
+        if str(path.name) in str(err):
+            raise
+        raise ValueError(
+            f"cannot read {path.name!r} as an ensemble ({type(err).__name__}: {err}); "
+            "is the file complete and of the type its name says?"
+        ) from err
     if ste.ndim != 3:
         raise ValueError(f"{path.name}: expected a 3-D ensemble (x, y, m), got {ste.shape=}")
     return ste

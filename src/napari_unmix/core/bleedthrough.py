@@ -46,7 +46,7 @@ from scipy.optimize import minimize_scalar
 
 from .axes import validate_tzcyx
 from .mi import FixedBinnedMI, mutual_information
-from .validate import check_int
+from .validate import check_int, check_option_types
 
 __all__ = [
     "ALPHA_METHODS",
@@ -731,6 +731,7 @@ def estimate_alpha(
     >>> round(est.alpha, 2), est.ci[0] < est.alpha < est.ci[1]
     (0.35, True)
     """
+    check_option_types(estimate_alpha, locals())
     m = _method(method)
     if m.func is None:
         raise ValueError("method='manual' does not estimate alpha; give alpha instead")

@@ -26,11 +26,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_array",
     "check_axis",
     "check_int",
     "check_not_constant",
     "check_not_empty",
     "check_number",
+    "check_option_types",
 ]
 
 
@@ -161,3 +163,111 @@ def check_axis(name: str, axis: Any, n: int | None = None) -> np.ndarray:
     if a.size > 1 and not ((d > 0).all() or (d < 0).all()):
         raise ValueError(f"{name} must be strictly increasing or decreasing")
     return a
+
+
+def check_array(
+    name: str,
+    data: Any,
+    *,
+    finite: bool = False,
+    nonnegative: bool = False,
+    allow_empty: bool = False,
+) -> None:
+    """A TypeError / ValueError when ``data`` is not a usable real-valued array.
+
+    Refuses complex, object and string arrays (with what to convert), empty arrays (unless
+    ``allow_empty``), and with ``finite`` NaN / inf, with ``nonnegative`` negative values.
+    A dask array is checked by dtype and shape only (its values are not computed).
+
+    Examples
+    --------
+    >>> check_array("cube", np.ones((2, 3), np.complex64))
+    Traceback (most recent call last):
+    ...
+    TypeError: cube must hold real numbers, got dtype complex64; take np.abs(...) or .real first
+    >>> check_array("cube", np.array([[1.0, np.nan]]), finite=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: cube has 1 NaN or infinite value(s); fill or mask them first (e.g. np.nan_to_num)
+    """
+    dtype = getattr(data, "dtype", None)
+    if dtype is None:
+        data = np.asarray(data)
+        dtype = data.dtype
+    kind = np.dtype(dtype).kind
+    if kind not in "biuf":
+        hint = {
+            "c": "take np.abs(...) or .real first",
+            "O": "convert it first, e.g. np.asarray(data, dtype=np.float32)",
+        }.get(kind, "convert it to a numeric dtype first")
+        raise TypeError(f"{name} must hold real numbers, got dtype {dtype}; {hint}")
+    if not allow_empty:
+        check_not_empty(name, data)
+    if type(data).__module__.split(".")[0] == "dask" or not (finite or nonnegative):
+        return
+    values = np.asarray(data)
+    if finite and kind == "f":
+        n_bad = int(np.count_nonzero(~np.isfinite(values)))
+        if n_bad:
+            raise ValueError(
+                f"{name} has {n_bad} NaN or infinite value(s); fill or mask them first "
+                "(e.g. np.nan_to_num)"
+            )
+    if nonnegative and kind in "if" and values.size and np.nanmin(values) < 0:
+        raise ValueError(
+            f"{name} has negative values (min {np.nanmin(values):g}); this method needs "
+            "non-negative data: subtract a smaller background or clip at 0 first"
+        )
+
+
+_SIMPLE_TYPES = {
+    "int": "int",
+    "int|None": "int",
+    "float": "float",
+    "float|None": "float",
+    "bool": "bool",
+}
+
+
+def check_option_types(func: Any, values: dict[str, Any]) -> None:
+    """A TypeError naming the option when a value does not have its annotated type.
+
+    Checks the parameters of ``func`` annotated ``int``, ``float`` (or ``... | None``)
+    and ``bool`` against ``values`` (e.g. ``locals()`` at the top of ``func``): an int
+    option takes integers (and integral floats such as ``3.0``), a float option any real
+    number, a bool option True / False (or 0 / 1).
+
+    Examples
+    --------
+    >>> def fit(cube, /, *, max_iter: int = 10, tol: float = 1e-4):
+    ...     check_option_types(fit, locals())
+    >>> fit(None, max_iter="many")
+    Traceback (most recent call last):
+    ...
+    TypeError: max_iter must be an integer, got max_iter='many'
+    """
+    import inspect
+
+    for name, param in inspect.signature(func).parameters.items():
+        if name not in values:
+            continue
+        ann = param.annotation
+        ann = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
+        kind = _SIMPLE_TYPES.get(str(ann).replace(" ", ""))
+        value = values[name]
+        if kind is None or (value is None and "None" in str(ann)):
+            continue
+        if kind == "int":
+            ok = not isinstance(value, bool) and (
+                isinstance(value, numbers.Integral)
+                or (isinstance(value, numbers.Real) and float(value).is_integer())
+            )
+            what = "an integer"
+        elif kind == "float":
+            ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
+            what = "a number"
+        else:
+            ok = isinstance(value, bool | np.bool_) or value in (0, 1)
+            what = "True or False"
+        if not ok:
+            raise TypeError(f"{name} must be {what}, got {name}={value!r}")

@@ -57,12 +57,15 @@ def write_sidecar(
 
 def read_sidecar(path: str | os.PathLike) -> dict[str, Any]:
     """Read a sidecar, given either the output file or the ``.json`` itself."""
+    from .safety import check_input
+
     path = Path(path)
     if path.suffix.lower() != ".json":
         path = sidecar_path(path)
     if not path.exists():
         raise FileNotFoundError(f"no report found at {str(path)!r}")
+    path = check_input(path, what="report")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path.name!r} is not valid JSON ({err})") from err

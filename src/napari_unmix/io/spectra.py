@@ -41,9 +41,12 @@ def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, l
     >>> axis.tolist(), spectra.tolist(), names
     ([2850.0, 2900.0], [[1.0, 0.5]], ['lipid'])
     """
+    from .safety import check_input
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
+    check_input(path, what="spectra file")
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t ")
@@ -110,7 +113,11 @@ def write_spectra_csv(
     >>> p.read_text().splitlines()[0]
     'axis,a'
     """
+    from ..core.validate import check_array
+
     path = Path(path)
+    check_array("spectra", spectra, finite=True)
+    check_array("axis", axis, finite=True)
     spectra = np.atleast_2d(np.asarray(spectra, dtype=np.float64))
     axis = np.asarray(axis, dtype=np.float64).reshape(-1)
     if spectra.shape[1] != axis.size:
