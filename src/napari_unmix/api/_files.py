@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.validate import check_int
+
 __all__ = [
     "OUTPUT_FORMATS",
     "check_output",
@@ -90,6 +92,7 @@ def check_output(
     other_inputs: dict[str, Any] | None = None,
     companions: tuple = (),
     expected_bytes: int | None = None,
+    compression_level: int = 0,
 ) -> Path:
     """Check the inputs and every output of a file-level call before any work is done.
 
@@ -98,7 +101,8 @@ def check_output(
     its sidecar ``<output>.json`` and ``companions`` (e.g. ``<stem>_spectra.csv``); none
     may be an input (even with ``overwrite``), an existing one only with ``overwrite``,
     and the output folder must be writable with room for ``expected_bytes`` (default:
-    the size of the inputs). See :func:`~napari_unmix.io.safety.plan_outputs`.
+    the size of the inputs). ``compression_level`` (0-9) is checked here too, so a bad
+    value is refused before any work. See :func:`~napari_unmix.io.safety.plan_outputs`.
 
     Examples
     --------
@@ -116,6 +120,7 @@ def check_output(
     from ..io.sidecar import sidecar_path
     from ..io.zarr_io import is_zarr_path
 
+    check_int("compression_level", compression_level, minimum=0, maximum=9)
     images = [check_input(p, allow_store=True) for p in inputs if p is not None]
     others = [
         check_input(p, what=what) for what, p in (other_inputs or {}).items() if p is not None
@@ -176,9 +181,7 @@ def save_output(
     from ..io.sidecar import write_sidecar
     from ..io.zarr_io import write_zarr
 
-    level = int(compression_level)
-    if not 0 <= level <= 9:
-        raise ValueError(f"compression_level must be in 0..9, got {compression_level=}")
+    level = check_int("compression_level", compression_level, minimum=0, maximum=9)
     names = list(channel_names if channel_names is not None else meta.get("channel_names"))
     report["output_path"] = str(output_path)
     report["output_format"] = output_format

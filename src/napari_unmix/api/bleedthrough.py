@@ -356,7 +356,6 @@ def unmix_array_steps(
     is ``(corrected, report)``. Widgets run it in a ``thread_worker``; scripts use
     :func:`unmix_array`.
     """
-    check_option_types(unmix_array_steps, locals())
     params = {"clip_negative": clip_negative, "output_dtype": str(output_dtype), **kwargs}
     report = start_report("bleedthrough", params, data=describe_array(data, axes="TZCYX"))
     if not hasattr(data, "ndim"):
@@ -455,6 +454,7 @@ def unmix_array(
         Settings, alpha per direction and time point with 95% intervals, mask sizes and
         fallbacks, diagnostics (Pearson and MI before/after), versions, input description.
     """
+    check_option_types(unmix_array, locals())
     kwargs = {
         k: v
         for k, v in locals().items()
@@ -611,7 +611,8 @@ def unmix(
 
     fmt = resolve_output_format(output_format)
     input_path, output_path = Path(input_path), Path(output_path)
-    check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,))
+    check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
+                 compression_level=compression_level)  # fmt: skip
     with use_scheduler(scheduler):
         if verbose:
             print(f"reading {input_path}", flush=True)

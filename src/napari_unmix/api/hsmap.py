@@ -492,7 +492,10 @@ def read_pixel_spectra(
         )
     if len(shape) != 2:
         raise ValueError(f"image_shape must be (height, width), got {shape}")
-    cube = cube_from_rows(rows, shape, positions=pos)
+    try:
+        cube = cube_from_rows(rows, shape, positions=pos)
+    except ValueError as err:
+        raise ValueError(f"{path.name}: {err}") from None
     return cube, axis, {"image_shape": shape, "source": str(path), "n_spectra": rows.shape[0]}
 
 

@@ -230,8 +230,9 @@ def unmix_picasso(
         ext = ".ome.zarr" if fmt == "ome-zarr" else ".ome.tif"
         output_path = input_path.with_name(f"{stem}_picasso{ext}")
     output_path = check_output(
-        output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,)
-    )
+        output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
+        compression_level=compression_level,
+    )  # fmt: skip
     kwargs = {k: v for k, v in locals().items() if k in _ARRAY_KEYS}
     with use_scheduler(scheduler):
         lazy = fmt == "ome-zarr" or is_lazy_input(input_path)

@@ -35,7 +35,7 @@ import numpy as np
 from ..core import stnmf as core
 from ..core import stnmf_props as props
 from ..core.report import describe_array, start_report
-from ..core.validate import check_array, check_option_types
+from ..core.validate import check_array, check_int, check_option_types
 
 __all__ = [
     "STNMF",
@@ -594,6 +594,8 @@ def spike_triggered_ensemble(
     >>> spike_triggered_ensemble(stim, [0, 2, 0, 1], lag=1)[0, 0]
     array([0., 0., 8.], dtype=float32)
     """
+    check_int("lag", lag, minimum=0)
+    check_array("stimulus", stimulus)
     stim = np.asarray(stimulus)
     if stim.ndim != 3:
         raise ValueError(f"expected a stimulus movie (t, x, y), got {stim.shape=}")

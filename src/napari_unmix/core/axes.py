@@ -142,6 +142,7 @@ def from_tzcyx(data: Any, axes: str) -> Any:
     >>> from_tzcyx(np.zeros((1, 1, 2, 8, 9)), "CYX").shape
     (2, 8, 9)
     """
+    validate_axes(axes, len(axes) if isinstance(axes, str) else -1)
     validate_tzcyx(data)
     axes_u = validate_axes(axes, len(axes))
     dropped = [a for a in CANONICAL if a not in axes_u]

@@ -46,7 +46,7 @@ from scipy.optimize import minimize_scalar
 
 from .axes import validate_tzcyx
 from .mi import FixedBinnedMI, mutual_information
-from .validate import check_int, check_option_types
+from .validate import check_array, check_int, check_option_types
 
 __all__ = [
     "ALPHA_METHODS",
@@ -731,6 +731,8 @@ def estimate_alpha(
     >>> round(est.alpha, 2), est.ci[0] < est.alpha < est.ci[1]
     (0.35, True)
     """
+    check_array("target", target)
+    check_array("source", source)
     check_option_types(estimate_alpha, locals())
     m = _method(method)
     if m.func is None:
@@ -936,6 +938,7 @@ def apply_correction(
     >>> apply_correction(d, [0.3, 0.6], output_dtype="uint16")[:, 0, 1, 0, 0].tolist()
     [20, 0]
     """
+    check_option_types(apply_correction, locals())
     validate_tzcyx(data, min_channels=2)
     n_t, _, n_c = data.shape[:3]
     s_ch, t_ch = int(source_channel), int(target_channel)

@@ -29,6 +29,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from .validate import check_array, check_int, check_not_constant
+
 __all__ = [
     "CLEANUPS",
     "CLUSTER_METHODS",
@@ -439,7 +441,7 @@ def iter_cluster_map(
             f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
         )
     if cleanup is not None and cleanup not in CLEANUPS:
-        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+        raise ValueError(f"unknown cleanup={cleanup!r}; use None or one of {sorted(CLEANUPS)}")
     rows, finite = _pixel_rows(cube)
     n_valid = int(finite.sum())
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
@@ -534,8 +536,13 @@ def choose_k(
     """
     from .metrics import silhouette
 
+    check_array("cube", cube)
+    check_int("sample_size", sample_size, minimum=2)
+    if method not in CLUSTER_METHODS:
+        raise ValueError(f"unknown method={method!r}; choose one of {sorted(CLUSTER_METHODS)}")
     cube = np.asarray(cube)
     _check_cube(cube)
+    check_not_constant("cube", cube)
     ks = sorted({int(k) for k in k_range})
     rows, finite = _pixel_rows(cube)
     rows = _subsample(rows[finite], sample_size, random_state)

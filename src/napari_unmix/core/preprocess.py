@@ -27,6 +27,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from .validate import check_number
+
 __all__ = [
     "BASELINES",
     "NORMALISATIONS",
@@ -333,10 +335,9 @@ class Preprocessing:
             )
         if self.normalise != "none" and self.normalise not in NORMALISATIONS:
             raise ValueError(
-                f"unknown normalisation {self.normalise!r}; use 'none' or {sorted(NORMALISATIONS)}"
+                f"unknown normalise={self.normalise!r}; use 'none' or {sorted(NORMALISATIONS)}"
             )
-        if self.spatial_sigma < 0:
-            raise ValueError(f"spatial_sigma must be >= 0, got {self.spatial_sigma}")
+        check_number("spatial_sigma", self.spatial_sigma, minimum=0.0)
 
     @property
     def is_identity(self) -> bool:

@@ -23,6 +23,7 @@ from ._stacks import (
     _zrange,
     run_steps,
 )
+from .validate import check_array, check_int
 
 __all__ = [
     "REFERENCE_MODES",
@@ -277,11 +278,18 @@ def estimate_time_shifts(
     return shifts
 
 
+#: scipy.ndimage boundary modes for shifted-in pixels
+_SHIFT_MODES = ("constant", "nearest", "reflect", "mirror", "wrap", "grid-constant")
+
+
 def _apply_shifts_steps(
     stack: Any, shifts: np.ndarray, *, interpolation_order: int = 1, mode: str = "constant"
 ) -> Steps:
     stack = _check_stack(stack)
     n_t, n_z = stack.shape[:2]
+    check_array("shifts", shifts, finite=True)
+    if mode not in _SHIFT_MODES:
+        raise ValueError(f"unknown mode={mode!r}; choose one of {list(_SHIFT_MODES)}")
     shifts = np.asarray(shifts, np.float64)
     if shifts.shape == (n_t, 2):
         shifts = np.repeat(shifts[:, None], n_z, axis=1)
@@ -290,8 +298,7 @@ def _apply_shifts_steps(
             f"shifts must have shape (T, 2) or (T, Z, 2) = ({n_t}, {n_z}, 2) for "
             f"{stack.shape=}, got {shifts.shape=}"
         )
-    if not 0 <= int(interpolation_order) <= 5:
-        raise ValueError(f"interpolation_order must be 0..5, got {interpolation_order}")
+    check_int("interpolation_order", interpolation_order, minimum=0, maximum=5)
     dtype = _out_dtype(stack)
 
     def one(volume: np.ndarray, t: int, c: int) -> np.ndarray:
@@ -390,6 +397,7 @@ def correct_intra_stack_z_drift(stack: Any, /, **options: Any) -> Any:
     >>> np.round(shifts[0, 1], 1).tolist()
     [-1.5, 0.5]
     """
+    check_array("stack", stack, finite=True)
     return run_steps(_z_drift_steps(stack, **options))
 
 
@@ -444,4 +452,5 @@ def register_stack(stack: Any, /, *, registration_channel: int, **options: Any) 
     >>> np.round(shifts, 1).tolist()
     [[0.0, 0.0], [-0.7, -2.0]]
     """
+    check_array("stack", stack, finite=True)
     return run_steps(_register_steps(stack, registration_channel=registration_channel, **options))

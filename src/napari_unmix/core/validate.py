@@ -33,6 +33,7 @@ __all__ = [
     "check_not_empty",
     "check_number",
     "check_option_types",
+    "check_sizes",
 ]
 
 
@@ -271,3 +272,27 @@ def check_option_types(func: Any, values: dict[str, Any]) -> None:
             what = "True or False"
         if not ok:
             raise TypeError(f"{name} must be {what}, got {name}={value!r}")
+
+
+def check_sizes(**values: Any) -> None:
+    """Counts (``n_*``, ``grid``, ``batch``) >= 1, a ``shape`` of positive ints, and
+    ``*_sigma`` values >= 0, each by its keyword name.
+
+    Examples
+    --------
+    >>> check_sizes(n_t=2, shape=(8, 8), noise_sigma=0.1)
+    >>> check_sizes(n_t=-3)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_t must be an integer >= 1, got n_t=-3
+    """
+    for name, value in values.items():
+        if name == "shape":
+            if not isinstance(value, tuple | list) or len(value) != 2:
+                raise ValueError(f"shape must be (height, width), got shape={value!r}")
+            for v in value:
+                check_int("shape", v, minimum=1)
+        elif name.endswith("sigma"):
+            check_number(name, value, minimum=0.0)
+        else:
+            check_int(name, value, minimum=1)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..core.axes import validate_tzcyx
+from ..core.validate import check_int
 
 __all__ = [
     "DTYPE_CONVERSIONS",
@@ -260,8 +261,7 @@ def write_image(
     dtype = image_dtype(data.dtype)
     if dtype != data.dtype:
         data = data.astype(dtype)
-    if not 0 <= int(compression_level) <= 9:
-        raise ValueError(f"compression_level must be in 0..9, got {compression_level=}")
+    check_int("compression_level", compression_level, minimum=0, maximum=9)
     n_c = data.shape[2]
     payload = dict(extra or {})
     if channel_names is not None:

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..core.axes import CANONICAL, infer_axes, to_tzcyx, validate_tzcyx
+from ..core.validate import check_int
 
 __all__ = [
     "COMPRESSIONS",
@@ -576,6 +577,7 @@ def write_zarr(
         raise ValueError(f"expected numeric image data, got {data.dtype=}")
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression must be one of {list(COMPRESSIONS)}, got {compression!r}")
+    check_int("compression_level", compression_level, minimum=0, maximum=9)
     n_c = data.shape[2]
     if channel_names is None:
         channel_names = [f"C{i}" for i in range(n_c)]
