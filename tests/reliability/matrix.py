@@ -936,3 +936,56 @@ EXEMPT = {
 
 def all_entries() -> list[Entry]:
     return [*ENTRIES, *FILE_ENTRIES, *_cli_entries(), *HOOK_ENTRIES]
+
+
+# ----------------------------------------------------------------------------- the docs
+_KIND_TITLES = {
+    "array": "Array-level functions and classes",
+    "file": "File-level functions and readers",
+    "cli": "Command line",
+    "hook": "npe2 hooks (napari reader / writers)",
+}
+
+
+def summary_markdown() -> str:
+    """The matrix's counts as Markdown (``docs/reliability.md`` holds exactly this)."""
+    entries = all_entries()
+    lines: list[str] = []
+    total = {"cases": 0, "error": 0, "documented": 0, "open": 0}
+    for kind, title in _KIND_TITLES.items():
+        lines += [f"### {title}", "", "| entry point | cases | clear error | documented result | open |",
+                  "|---|---:|---:|---:|---:|"]  # fmt: skip
+        for e in (e for e in entries if e.kind == kind):
+            counts = {"error": 0, "documented": 0, "open": 0}
+            for _, cls, _ in e.cases():
+                counts[e.expected(cls)] += 1
+            n = sum(counts.values())
+            total["cases"] += n
+            for k, v in counts.items():
+                total[k] += v
+            lines.append(
+                f"| `{e.name}` | {n} | {counts['error']} | {counts['documented']} | "
+                f"{counts['open']} |"
+            )
+        lines.append("")
+    head = [
+        f"**{total['cases']} cases** over {len(entries)} entry points: "
+        f"{total['error']} answered by a clear error, {total['documented']} by a documented "
+        f"result, {total['open']} open (run as strict expected failures naming their issue).",
+        "",
+    ]
+    documented = ["### Documented results", "", "| entry point | input | result |", "|---|---|---|"]
+    opened = ["### Open cases", "", "| entry point | case | issue |", "|---|---|---|"]
+    for e in entries:
+        by_text: dict[str, list[str]] = {}
+        run = {c for _, c, _ in e.cases()}
+        for cls, text in e.documented.items():
+            if cls in run and cls not in e.open:
+                by_text.setdefault(text, []).append(cls)
+        for text, classes in by_text.items():
+            documented.append(f"| `{e.name}` | {', '.join(classes)} | {text} |")
+        for cls, text in e.open.items():
+            opened.append(f"| `{e.name}` | {cls} | {text} |")
+    exempt = ["### Not in the matrix", "", "| name | why |", "|---|---|"]
+    exempt += [f"| `{name}` | {why} |" for name, why in sorted(EXEMPT.items())]
+    return "\n".join([*head, *lines, *documented, "", *opened, "", *exempt, ""])

@@ -441,7 +441,9 @@ def iter_cluster_map(
             f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
         )
     if cleanup is not None and cleanup not in CLEANUPS:
-        raise ValueError(f"unknown cleanup={cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+        raise ValueError(
+            f"unknown clean-up cleanup={cleanup!r}; use None or one of {sorted(CLEANUPS)}"
+        )
     rows, finite = _pixel_rows(cube)
     n_valid = int(finite.sum())
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):

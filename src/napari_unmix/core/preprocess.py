@@ -335,7 +335,8 @@ class Preprocessing:
             )
         if self.normalise != "none" and self.normalise not in NORMALISATIONS:
             raise ValueError(
-                f"unknown normalise={self.normalise!r}; use 'none' or {sorted(NORMALISATIONS)}"
+                f"unknown normalisation normalise={self.normalise!r}; use 'none' or "
+                f"{sorted(NORMALISATIONS)}"
             )
         check_number("spatial_sigma", self.spatial_sigma, minimum=0.0)
 
