@@ -274,49 +274,44 @@ def _nmf_check(result: Any, x: Any) -> None:
         assert np.isnan(np.asarray(result.W)).any(), "NaN pixels must be NaN in W"
 
 
+_WRITTEN_OK = {
+    **_STACK_OK,
+    "nan": "NaN is a valid float pixel: written as is",
+    "inf": "inf is a valid float pixel: written as is",
+}
+
+
 def _picasso(x, tmp, **kw):
     return _nu().unmix_picasso_array(x, **{"max_iter": 3, "pixel_bin_size": 4, **kw})
 
 
 ENTRIES: list[Entry] = [
     # ------------------------------------------------------------------ foundation
-    _arr(
-        "to_tzcyx",
-        lambda x, tmp, axes="CYX": _nu().to_tzcyx(x, axes),
-        "cube",
-        classes=("ndim",),
-        options={"axes": "choice"},
+    *(
+        _arr(
+            name,
+            (lambda n, a: lambda x, tmp, axes=a: getattr(_nu(), n)(x, axes))(name, axes),
+            key,
+            classes=("ndim",),
+            options={"axes": "choice"},
+        )
+        for name, axes, key in (("to_tzcyx", "CYX", "cube"), ("from_tzcyx", "TZCYX", "stack"))
     ),
-    _arr(
-        "from_tzcyx",
-        lambda x, tmp, axes="TZCYX": _nu().from_tzcyx(x, axes),
-        "stack",
-        classes=("ndim",),
-        options={"axes": "choice"},
-    ),
-    _arr(
-        "write_image",
-        lambda x, tmp, **kw: _nu().write_image(tmp / "o.ome.tif", x[None, None], **kw),
-        "cube",
-        options={"compression_level": "count"},
-        documented={
-            **_STACK_OK,
-            "nan": "NaN is a valid float pixel: written as is",
-            "inf": "inf is a valid float pixel: written as is",
-        },
-        check=written,
-    ),
-    _arr(
-        "write_zarr",
-        lambda x, tmp, **kw: _nu().write_zarr(tmp / "o.ome.zarr", x[None, None], **kw),
-        "cube",
-        options={"compression_level": "count", "compression": "choice"},
-        documented={
-            **_STACK_OK,
-            "nan": "NaN is a valid float pixel: written as is",
-            "inf": "inf is a valid float pixel: written as is",
-        },
-        check=written,
+    *(
+        _arr(
+            name,
+            (lambda n, f: lambda x, tmp, **kw: getattr(_nu(), n)(tmp / f, x[None, None], **kw))(
+                name, fname
+            ),
+            "cube",
+            options=opts,
+            documented=_WRITTEN_OK,
+            check=written,
+        )
+        for name, fname, opts in (
+            ("write_image", "o.ome.tif", {"compression_level": "count"}),
+            ("write_zarr", "o.ome.zarr", {"compression_level": "count", "compression": "choice"}),
+        )
     ),
     _arr(
         "write_spectra_csv",
@@ -586,8 +581,8 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, **kw: _nu().map_metrics(x, **kw),
         "labels",
         options={"sample_size": "count"},
-        classes=("ndim", "empty", "complex", "object", "float16"),
-        documented={},
+        classes=("ndim", "nan", "empty", "complex", "object", "float16"),
+        documented={"float16": "float labels with whole values are used as integers"},
         check=None,
     ),
     _arr(
@@ -726,6 +721,21 @@ def _out(tmp):
     return tmp / "out.ome.tif"
 
 
+def _writer_call(name: str, base: dict, second: str | None, prefix: tuple) -> Callable:
+    """call(input, tmp, out=None, second=None, **options) of a file-level function."""
+
+    def call(p, tmp, out=None, second_path=None, **kw):
+        args = [*prefix, p, out or _out(tmp)]
+        extra = dict(base)
+        if second == "positional":
+            args.append(second_path)
+        elif second == "seeds":
+            extra["seeds"] = second_path
+        return getattr(_nu(), name)(*args, **{**extra, **kw})
+
+    return call
+
+
 FILE_ENTRIES: list[Entry] = [
     _file("read_image", lambda p, tmp: _nu().read_image(p), "two", IN_CLASSES),
     _file("read_lazy", lambda p, tmp: _nu().read_lazy(p)[0].compute(), "two", IN_CLASSES),
@@ -742,94 +752,73 @@ FILE_ENTRIES: list[Entry] = [
         "rows",
         IN_CLASSES,
     ),
-    _file(
-        "unmix",
-        lambda p, tmp, out=None, **kw: _nu().unmix(
-            p,
-            out or _out(tmp),
-            **{"n_bootstrap": 0, "signal_percentile": 95.0, "verbose": False, **kw},
-        ),
-        "two",
-        options={
-            "n_bootstrap": "count",
-            "source_channel": "channel",
-            "compression_level": "count",
-            "output_format": "choice",
-        },
-    ),
-    _file(
-        "unmix_picasso",
-        lambda p, tmp, out=None, **kw: _nu().unmix_picasso(
-            p, out or _out(tmp), **{"max_iter": 3, "pixel_bin_size": 4, "verbose": False, **kw}
-        ),
-        "mix",
-        options={"max_iter": "count", "compression_level": "count"},
-    ),
-    _file(
-        "nnls_unmix_file",
-        lambda p, tmp, out=None, second=None, **kw: _nu().nnls_unmix_file(
-            p, out or _out(tmp), second, **kw
-        ),
-        "hyper",
-        FILE_CLASSES + SECOND_CLASSES,
-        options={"output_format": "choice"},
-    ),
-    _file(
-        "seeded_nnmf_file",
-        lambda p, tmp, out=None, second=None, **kw: _nu().seeded_nnmf_file(
-            p, out or _out(tmp), second, **{**NNMF, **kw}
-        ),
-        "hyper",
-        FILE_CLASSES + SECOND_CLASSES,
-        options={"max_iter": "count", "solver": "choice"},
-    ),
-    _file(
-        "random_nnmf_file",
-        lambda p, tmp, out=None, **kw: _nu().random_nnmf_file(
-            p, out or _out(tmp), **{"k": 2, **NNMF, **kw}
-        ),
-        "hyper",
-        options={"k": "count", "max_iter": "count"},
-    ),
-    _file(
-        "nnmf_file",
-        lambda p, tmp, out=None, second=None, **kw: _nu().nnmf_file(
-            p, out or _out(tmp), seeds=second, **{**NNMF, **kw}
-        ),
-        "hyper",
-        FILE_CLASSES + SECOND_CLASSES,
-        options={"max_iter": "count"},
-    ),
-    _file(
-        "map_report_file",
-        lambda p, tmp, out=None, **kw: _nu().map_report_file(
-            p, out or _out(tmp), **{**_MAPS, "report": False, **kw}
-        ),
-        "hyper",
-        options={"n_clusters": "count", "window": "nonneg"},
-    ),
-    _file(
-        "stnmf_file",
-        lambda p, tmp, out=None, **kw: _nu().stnmf_file(
-            p, out or _out(tmp), **{"r": 2, "num_iter": 3, "figure": False, **kw}
-        ),
-        "npy",
-        options={"r": "count", "num_iter": "count"},
-    ),
-    _file(
-        "apply_stack_tool_file",
-        lambda p, tmp, out=None, tool="max-z", **kw: _nu().apply_stack_tool_file(
-            tool, p, out or _out(tmp), **kw
-        ),
-        "two",
-        options={"tool": "choice"},
-    ),
-    _file(
-        "convert_time_encoded_stack_to_channel_stack",
-        lambda p, tmp, out=None, **kw: _nu().convert_time_encoded_stack_to_channel_stack(
-            p, out or _out(tmp), **kw
-        ),
-        "timech",
+    *(
+        _file(
+            name,
+            _writer_call(name, base, second, prefix),
+            kind,
+            FILE_CLASSES + (SECOND_CLASSES if second else ()),
+            options=opts,
+        )
+        for name, kind, base, second, prefix, opts in (
+            (
+                "unmix",
+                "two",
+                {"n_bootstrap": 0, "signal_percentile": 95.0, "verbose": False},
+                None,
+                (),
+                {
+                    "n_bootstrap": "count",
+                    "source_channel": "channel",
+                    "compression_level": "count",
+                    "output_format": "choice",
+                },
+            ),
+            (
+                "unmix_picasso",
+                "mix",
+                {"max_iter": 3, "pixel_bin_size": 4, "verbose": False},
+                None,
+                (),
+                {"max_iter": "count", "compression_level": "count"},
+            ),
+            ("nnls_unmix_file", "hyper", {}, "positional", (), {"output_format": "choice"}),
+            (
+                "seeded_nnmf_file",
+                "hyper",
+                NNMF,
+                "positional",
+                (),
+                {"max_iter": "count", "solver": "choice"},
+            ),
+            (
+                "random_nnmf_file",
+                "hyper",
+                {"k": 2, **NNMF},
+                None,
+                (),
+                {"k": "count", "max_iter": "count"},
+            ),
+            ("nnmf_file", "hyper", NNMF, "seeds", (), {"max_iter": "count"}),
+            (
+                "map_report_file",
+                "hyper",
+                {**_MAPS, "report": False},
+                None,
+                (),
+                {"n_clusters": "count", "window": "nonneg"},
+            ),
+            (
+                "stnmf_file",
+                "npy",
+                {"r": 2, "num_iter": 3, "figure": False},
+                None,
+                (),
+                {"r": "count", "num_iter": "count"},
+            ),
+            ("apply_stack_tool_file", "two", {}, None, ("max-z",), {}),
+            ("convert_time_encoded_stack_to_channel_stack", "timech", {}, None, (), {}),
+        )
     ),
     _file(
         "save_result",

@@ -171,7 +171,7 @@ def _file_case(entry, cls, value, good, tmp, readonly_dir):
     inp = good.get(kind)
     kw = {}
     if entry.name in ("nnls_unmix_file", "seeded_nnmf_file", "nnmf_file"):
-        kw["second"] = good["csv"]
+        kw["second_path"] = good["csv"]
     if "=" in cls:
         kw[cls.split("=")[0]] = value
         if cls.startswith("output_format") and value == "ome-zarr":
@@ -187,12 +187,12 @@ def _file_case(entry, cls, value, good, tmp, readonly_dir):
     elif cls == "out_exists":
         (tmp / "out.ome.tif").write_bytes(b"a previous result")
     elif cls == "second_missing":
-        kw["second"] = tmp / "none.csv"
+        kw["second_path"] = tmp / "none.csv"
     elif cls == "second_folder":
         (tmp / "lib.csv").mkdir()
-        kw["second"] = tmp / "lib.csv"
+        kw["second_path"] = tmp / "lib.csv"
     elif cls == "out_is_second":
-        kw["second"] = shutil.copy(good["csv"], tmp / "out_spectra.csv")
+        kw["second_path"] = shutil.copy(good["csv"], tmp / "out_spectra.csv")
         kw["overwrite"] = True
     words = {
         "out_is_input": ("input",), "out_is_second": ("input",), "out_exists": ("--overwrite",),

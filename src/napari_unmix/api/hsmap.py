@@ -295,8 +295,13 @@ def map_metrics(
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"labels must be a (Y, X) image, got {labels.shape=}")
-    if labels.dtype.kind not in "iu":
+    if labels.dtype.kind not in "iuf":
         raise TypeError(f"labels must be an integer label image, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
+        raise ValueError(
+            f"labels must be whole numbers (an integer label image); this {labels.dtype} "
+            "image has fractions, NaN or inf"
+        )
     check_not_empty("labels", labels)
     if sample_size is not None:
         check_int("sample_size", sample_size, minimum=2)

@@ -857,10 +857,11 @@ def load_ste(path: str | os.PathLike, /, *, key: str | None = None) -> np.ndarra
     """
     from ..io.safety import check_input
 
-    path = check_input(path, what="ensemble file")
+    path = Path(path)
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         raise ValueError(f"cannot read {path.suffix!r}; use one of {sorted(_LOADERS)}")
+    check_input(path, what="ensemble file")
     try:
         ste = loader(path, key)
     except (ValueError, OSError, EOFError) as err:  # truncated / not this format
