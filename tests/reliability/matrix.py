@@ -570,11 +570,7 @@ ENTRIES: list[Entry] = [
             "nan": "pixels with a NaN are left out of the scores",
             "inf": "pixels with an inf are left out of the scores",
         },
-        check=lambda r, x: None,
-        open={
-            "huge": "issue 21: k-means collapses to one cluster at 1e30 scale (features not rescaled)",
-            "tiny": "issue 21: k-means collapses to one cluster at 1e-30 scale (features not rescaled)",
-        },
+        check=lambda r, x: None if np.isfinite(r["silhouette"]).all() else 1 / 0,
     ),
     _arr(
         "map_metrics",
@@ -635,7 +631,7 @@ ENTRIES: list[Entry] = [
     # ------------------------------------------------------------------ stack tools
     _arr(
         "apply_filters",
-        lambda x, tmp, **kw: _nu().apply_filters(x, **kw),
+        lambda x, tmp, **kw: _nu().apply_filters(x, **{"filters": ("median", "gaussian"), **kw}),
         "stack",
         options={"median_size": "count", "gaussian_sigma": "nonneg", "filters": "choice"},
         documented={**_STACK_OK, **_NAN_KEPT},
@@ -643,10 +639,6 @@ ENTRIES: list[Entry] = [
         open={
             "nan": "issue 18: the median filter drops a NaN pixel silently (not marked)",
             "inf": "issue 18: the median filter drops an inf pixel silently (not marked)",
-            "median_size=type": "issue 18: **options are not type-checked (int() message)",
-            "gaussian_sigma=type": "issue 18: **options are not type-checked (float() message)",
-            "gaussian_sigma=negative": "issue 18: a negative gaussian_sigma is accepted",
-            "filters=type": "issue 18: filters=3 gives 'int object is not iterable'",
         },
     ),
     _arr(

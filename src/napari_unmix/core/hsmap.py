@@ -548,6 +548,11 @@ def choose_k(
     ks = sorted({int(k) for k in k_range})
     rows, finite = _pixel_rows(cube)
     rows = _subsample(rows[finite], sample_size, random_state)
+    # unit-free: cluster rows scaled to a max of 1 (k-means overflows float32 at 1e30);
+    # the inertia is reported back in the data's units
+    scale = float(np.abs(rows).max()) if rows.size else 1.0
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    rows = rows / scale
     if not ks or ks[0] < 2 or ks[-1] >= rows.shape[0]:
         raise ValueError(f"k_range must lie within 2..{rows.shape[0] - 1}, got {ks}")
     feats, _ = pixel_features(rows, n_components=n_components, random_state=random_state)
@@ -558,7 +563,7 @@ def choose_k(
         cent = np.stack(
             [feats[raw == j].mean(0) if (raw == j).any() else feats[0] for j in range(k)]
         )
-        inertia.append(float(((feats - cent[raw]) ** 2).sum()))
+        inertia.append(float(((feats - cent[raw]) ** 2).sum()) * scale**2)
     elbow = ks[0]
     if len(ks) >= 3:
         curvature = np.diff(inertia, 2)  # largest bend of the decreasing inertia curve
