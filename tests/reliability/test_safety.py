@@ -211,3 +211,17 @@ def test_signal_removes_temporaries(tmp_path, sig):
         proc.wait(timeout=20)
     assert proc.returncode != 0
     assert _entries(tmp_path) == []
+
+
+def test_store_moved_aside_by_a_killed_run_is_put_back(tmp_path):
+    """Killed between moving the old store aside and renaming the new one: nothing lost."""
+    pid = _dead_pid()
+    old = tmp_path / f"{safety.TEMP_PREFIX}-{pid}-old0000ab-out.ome.zarr"
+    old.mkdir()
+    (old / ".zattrs").write_text("{}")
+    new = tmp_path / f"{safety.TEMP_PREFIX}-{pid}-0000abcd-out.ome.zarr"
+    new.mkdir()
+    with pytest.warns(StaleTemporaryWarning, match="restored"):
+        clean_stale_temporaries(tmp_path)
+    assert _entries(tmp_path) == ["out.ome.zarr"]
+    assert (tmp_path / "out.ome.zarr" / ".zattrs").exists()

@@ -316,8 +316,9 @@ def is_temporary(name: str) -> bool:
     return name.startswith(TEMP_PREFIX + "-")
 
 
-def _temp_name(final_name: str) -> str:
-    return f"{TEMP_PREFIX}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{final_name}"
+def _temp_name(final_name: str, kind: str = "") -> str:
+    """``kind="old"`` marks a previous store moved aside while its replacement is renamed."""
+    return f"{TEMP_PREFIX}-{os.getpid()}-{kind}{uuid.uuid4().hex[:8]}-{final_name}"
 
 
 def _new_temp(final: Path, *, directory: bool) -> Path:
@@ -411,7 +412,7 @@ def commit(tmp: str | os.PathLike, final: str | os.PathLike, *, overwrite: bool 
     if final.exists() and not overwrite:  # appeared while we were writing
         raise FileExistsError(exists_message(final))
     if tmp.is_dir() and final.exists():
-        old = final.with_name(_temp_name(final.name))
+        old = final.with_name(_temp_name(final.name, "old"))
         with _LOCK:
             _LIVE.add(old)
         os.rename(final, old)
@@ -507,27 +508,37 @@ def clean_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Remove temporaries in ``folder`` left by napari-unmix processes that are gone.
 
     A temporary is stale when the process named in it is dead, or when a process with
-    that id started after the temporary was made. One :class:`StaleTemporaryWarning`
-    lists what was removed.
+    that id started after the temporary was made. A previous store that a killed run had
+    moved aside to replace it is put back when its final name is free. One
+    :class:`StaleTemporaryWarning` lists what was removed (and restored).
     """
     folder = Path(folder)
     try:
         entries = [e for e in folder.iterdir() if is_temporary(e.name)]
     except OSError:
         return []
-    removed = [e for e in entries if _is_stale(e)]
-    for e in removed:
+    removed, restored = [], []
+    for e in (e for e in entries if _is_stale(e)):
+        token, _, final_name = e.name[len(TEMP_PREFIX) + 1 :].split("-", 1)[-1].partition("-")
+        if token.startswith("old") and not (folder / final_name).exists():
+            # killed between moving the old store aside and renaming the new one: put it back
+            with contextlib.suppress(OSError):
+                os.rename(e, folder / final_name)
+                restored.append(final_name)
+                continue
         if e.is_dir() and not e.is_symlink():
             shutil.rmtree(e, ignore_errors=True)
         else:
             with contextlib.suppress(FileNotFoundError):
                 e.unlink()
-    if removed:
+        removed.append(e)
+    if removed or restored:
         names = ", ".join(sorted(e.name for e in removed)[:5])
         more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        back = f"; restored {restored} (moved aside by that run)" if restored else ""
         warnings.warn(
             f"removed {len(removed)} temporary file(s) left in {str(folder)!r} by an "
-            f"interrupted napari-unmix run: {names}{more}",
+            f"interrupted napari-unmix run: {names}{more}{back}",
             StaleTemporaryWarning,
             stacklevel=2,
         )
