@@ -669,7 +669,6 @@ ENTRIES: list[Entry] = [
         check=finite,
         open={
             "huge": "issue 18: 1e30-scaled data overflow in the phase correlation",
-            "upsample_factor=type": "issue 18: **options are not type-checked (int() message)",
         },
     ),
     _arr(

@@ -142,6 +142,8 @@ def _prefilter(images: Any, on: bool, size: int) -> Any:
 
 def _estimator(method: str, upsample_factor: int, post_median: bool, size: int) -> Callable:
     fn = _method(method)
+    check_int("upsample_factor", upsample_factor)
+    check_int("median_kernel_size", size)
     if int(upsample_factor) < 1:
         raise ValueError(f"upsample_factor must be >= 1, got {upsample_factor}")
     if int(size) < 1:
