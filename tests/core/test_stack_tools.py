@@ -273,7 +273,8 @@ def test_pystackreg_method_when_installed():
 
 
 def test_steps_report_progress():
-    steps = list(iter(st.STACK_TOOLS["z-drift"].steps(_rand((2, 2, 1, 16, 16)))))
+    with pytest.warns(RuntimeWarning, match="no clear translation"):  # slices of pure noise
+        steps = list(iter(st.STACK_TOOLS["z-drift"].steps(_rand((2, 2, 1, 16, 16)))))
     assert steps[-1] == (2, 2) and all(total > 0 for _, total in steps)
 
 

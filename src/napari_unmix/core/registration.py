@@ -7,6 +7,7 @@ bring a slice or time point onto its reference.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,8 +22,12 @@ from ._stacks import (
     _map_volumes,
     _out_dtype,
     _zrange,
+    fill_nonfinite,
+    nan_max,
+    nan_safe,
     run_steps,
 )
+from ._translation import estimate_translation
 
 __all__ = [
     "REFERENCE_MODES",
@@ -35,61 +40,14 @@ __all__ = [
 ]
 
 
-def _refine_shift(
-    reference: np.ndarray, moving: np.ndarray, shift: np.ndarray, *, max_iter: int = 20
-) -> np.ndarray:
-    """Least-squares (Lucas-Kanade) refinement of a translation, on the overlap only.
-
-    Gauss-Newton on ``sum((gain * shift(moving, s) + offset - reference)**2)`` over the
-    pixels that stay inside both images, so a slice that is dimmer or brighter than its
-    reference (depth, bleaching) is still aligned exactly; cubic-spline shifts, so the
-    estimate is not limited to a grid. Falls back to ``shift`` when it does not converge
-    nearby (e.g. flat images).
-    """
-    ref = reference.astype(np.float64)
-    coeffs = ndi.spline_filter(moving.astype(np.float64), order=3, mode="nearest")
-    start = np.asarray(shift, np.float64)
-    s, gain, offset = start.copy(), 1.0, 0.0
-    for _ in range(max_iter):
-        m = int(np.ceil(np.abs(s).max())) + 2
-        if 2 * m + 4 > min(ref.shape):
-            return start
-        inner = (slice(m, ref.shape[0] - m), slice(m, ref.shape[1] - m))
-        warped = ndi.shift(coeffs, s, order=3, mode="nearest", prefilter=False)
-        gy, gx = np.gradient(warped)
-        w = warped[inner].ravel()
-        jac = np.stack(
-            [-gain * gy[inner].ravel(), -gain * gx[inner].ravel(), w, np.ones_like(w)], axis=1
-        )
-        rhs = ref[inner].ravel() - (gain * w + offset)
-        try:  # normal equations: a 4 x 4 system
-            step = np.linalg.solve(jac.T @ jac, jac.T @ rhs)
-        except np.linalg.LinAlgError:  # flat image: nothing to align on
-            return start
-        s, gain, offset = s + step[:2], gain + step[2], offset + step[3]
-        if not np.all(np.isfinite(s)) or np.abs(s - start).max() > 2.0:
-            return start
-        if np.abs(step[:2]).max() < 1e-3:
-            break
-    return s
-
-
 def _pcc_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
-    from skimage.registration import phase_cross_correlation
-
-    coarse, _, _ = phase_cross_correlation(
-        reference, moving, upsample_factor=upsample_factor, normalization=None
-    )
-    return _refine_shift(reference, moving, coarse)
+    return estimate_translation(reference, moving, refine="lsq").shift
 
 
 def _pcc_only_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
-    from skimage.registration import phase_cross_correlation
-
-    shift, _, _ = phase_cross_correlation(
-        reference, moving, upsample_factor=upsample_factor, normalization=None
-    )
-    return np.asarray(shift, np.float64)
+    return estimate_translation(
+        reference, moving, refine="dft", upsample_factor=upsample_factor
+    ).shift
 
 
 def _stackreg_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
@@ -100,7 +58,8 @@ def _stackreg_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: 
             "method='pystackreg' needs the optional package pystackreg "
             "(pip install pystackreg); or use method='phase_cross_correlation'"
         ) from None
-    tmat = StackReg(StackReg.TRANSLATION).register(reference, moving)
+    ref, mov = (fill_nonfinite(np.asarray(im, np.float64)) for im in (reference, moving))
+    tmat = StackReg(StackReg.TRANSLATION).register(ref, mov)
     return -np.array([tmat[1, 2], tmat[0, 2]], np.float64)
 
 
@@ -133,10 +92,14 @@ def _prefilter(images: Any, on: bool, size: int) -> Any:
     if not on:
         return images
     footprint = (1,) * (images.ndim - 2) + (size, size)
+
+    def median(block: np.ndarray) -> np.ndarray:
+        return nan_safe(lambda a: ndi.median_filter(a, size=footprint), block)
+
     if _is_dask(images):
         whole = images.rechunk({images.ndim - 2: -1, images.ndim - 1: -1})
-        return whole.map_blocks(ndi.median_filter, size=footprint, dtype=images.dtype)
-    return ndi.median_filter(images, size=footprint)
+        return whole.map_blocks(median, dtype=images.dtype)
+    return median(images)
 
 
 def _estimator(method: str, upsample_factor: int, post_median: bool, size: int) -> Callable:
@@ -146,29 +109,41 @@ def _estimator(method: str, upsample_factor: int, post_median: bool, size: int) 
     if int(size) < 1:
         raise ValueError(f"median_kernel_size must be >= 1, got {size}")
 
-    def estimate(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    def estimate(reference: np.ndarray, moving: np.ndarray, where: str) -> np.ndarray:
         ref = _prefilter(reference.astype(np.float32), post_median, size)
         mov = _prefilter(moving.astype(np.float32), post_median, size)
-        return fn(ref, mov, int(upsample_factor))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            shift = fn(ref, mov, int(upsample_factor))
+        for w in caught:  # say which image it was about
+            warnings.warn(f"{where}: {w.message}", w.category, stacklevel=4)
+        return shift
 
     return estimate
 
 
 def _ref_first(volume, z, shifts, estimate, half):
-    return estimate(volume[0], volume[z])
+    return estimate(volume[0], volume[z], f"z-slice {z} against z-slice 0")
 
 
 def _ref_neighbor(volume, z, shifts, estimate, half):
     ks = range(max(0, z - half), z)
-    return np.mean([shifts[k] + estimate(volume[k], volume[z]) for k in ks], axis=0)
+    return np.mean(
+        [shifts[k] + estimate(volume[k], volume[z], f"z-slice {z} against {k}") for k in ks],
+        axis=0,
+    )
 
 
 def _ref_mean(volume, z, shifts, estimate, half):
-    return estimate(volume.mean(axis=0), volume[z])
+    finite = np.isfinite(volume)
+    total = np.where(finite, volume, 0).sum(axis=0)
+    count = finite.sum(axis=0)
+    mean = np.divide(total, count, out=np.full(total.shape, np.nan, total.dtype), where=count > 0)
+    return estimate(mean, volume[z], f"z-slice {z} against the mean over Z")
 
 
 def _ref_max(volume, z, shifts, estimate, half):
-    return estimate(volume.max(axis=0), volume[z])
+    return estimate(nan_max(volume, 0), volume[z], f"z-slice {z} against the max over Z")
 
 
 #: Intra-stack reference modes: name -> (function, label). Shifts of slice 0 are 0 for
@@ -228,7 +203,11 @@ def estimate_z_drift(
         for z in range(n_z):
             if z == 0 and reference_mode in ("first", "neighbor"):
                 continue
-            shifts[t, z] = reference(volume, z, shifts[t], estimate, window // 2)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                shifts[t, z] = reference(volume, z, shifts[t], estimate, window // 2)
+            for w in caught:
+                warnings.warn(f"time point {t}, {w.message}", w.category, stacklevel=2)
         yield t + 1, n_t
     return shifts
 
@@ -268,13 +247,32 @@ def estimate_time_shifts(
     estimate = _estimator(method, upsample_factor, post_median_filter, median_kernel_size)
     volumes = stack[:, start:stop, channel].astype(np.float32)  # one channel, lazy for dask
     filtered = _prefilter(volumes, pre_median_filter, int(median_kernel_size))
-    projections = np.asarray(filtered.max(axis=1))  # only (T, Y, X) is computed
+    projections = np.asarray(nan_max(filtered, 1))  # only (T, Y, X) is computed
     shifts = np.zeros((n_t, 2), np.float64)
     for t in range(n_t):
         if t != reference_t:
-            shifts[t] = estimate(projections[reference_t], projections[t])
+            shifts[t] = estimate(
+                projections[reference_t], projections[t], f"time point {t} against {reference_t}"
+            )
         yield t + 1, n_t
     return shifts
+
+
+def _shift_plane(plane: np.ndarray, shift: np.ndarray, order: int, mode: str) -> np.ndarray:
+    """``ndimage.shift`` of one plane; non-finite pixels move to the nearest pixel.
+
+    They are interpolated as the mean of their finite neighbours, so they do not spread
+    into (or pull on) the pixels around them, and keep their value (NaN, inf) where they
+    land.
+    """
+    bad = ~np.isfinite(plane)
+    if not bad.any():
+        return ndi.shift(plane, shift, order=order, mode=mode)
+    out = ndi.shift(fill_nonfinite(plane, bad), shift, order=order, mode=mode)
+    codes = np.select([np.isnan(plane), plane > 0, plane < 0], [1, 2, 3], 0).astype(np.uint8)
+    moved = ndi.shift(codes, shift, order=0, mode="constant", cval=0)
+    out[moved > 0] = np.array([np.nan, np.inf, -np.inf], out.dtype)[moved[moved > 0] - 1]
+    return out
 
 
 def _apply_shifts_steps(
@@ -292,14 +290,13 @@ def _apply_shifts_steps(
         )
     if not 0 <= int(interpolation_order) <= 5:
         raise ValueError(f"interpolation_order must be 0..5, got {interpolation_order}")
+    order = int(interpolation_order)
     dtype = _out_dtype(stack)
 
     def one(volume: np.ndarray, t: int, c: int) -> np.ndarray:
         out = np.empty(volume.shape, dtype)
         for z in range(volume.shape[0]):  # one 2-D shift per plane
-            out[z] = ndi.shift(
-                volume[z].astype(dtype), shifts[t, z], order=int(interpolation_order), mode=mode
-            )
+            out[z] = _shift_plane(volume[z].astype(dtype), shifts[t, z], order, mode)
         return out
 
     return (yield from _map_volumes(stack, one, dtype))
@@ -317,7 +314,9 @@ def apply_shifts(
 
     ``interpolation_order`` 1 (linear, default) never creates values outside the input
     range; 3 (cubic spline) is sharper. Pixels shifted in from outside become 0
-    (``mode="constant"``; ``"nearest"`` repeats the edge).
+    (``mode="constant"``; ``"nearest"`` repeats the edge). A NaN or inf pixel moves to the
+    nearest pixel and keeps its value; its neighbours are interpolated as if it held the
+    mean of its finite neighbours.
 
     Examples
     --------

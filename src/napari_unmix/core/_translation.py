@@ -1,0 +1,333 @@
+"""Robust 2-D translation between two images: candidates, verification, refinement.
+
+:func:`estimate_translation` is what every registration method of
+:mod:`napari_unmix.core.registration` builds on. It cannot be fooled by contrast, offset
+or ramps, and one NaN or inf pixel does not stop it:
+
+1. **Masking**: non-finite pixels (and pixels outside ``reference_mask`` /
+   ``moving_mask``) get weight 0 everywhere below.
+2. **Preparation**: a least-squares plane (mean and ramp) is removed from each image and
+   a Hann (apodisation) window is applied, so neither the image border nor a non-zero
+   mean nor a gradient makes a correlation peak.
+3. **Candidates**: the highest local maxima of the cross-correlation surface, computed
+   plainly (good at low photon counts, where whitening amplifies the noise) and
+   phase-normalised (sharp peaks on textures with little structure), plus zero shift;
+   shifts beyond ``max_shift`` are dropped.
+4. **Verification** (the plausibility check): every candidate is scored by the
+   zero-mean normalised cross-correlation (ZNCC) of the two high-passed images (minus a
+   Gaussian blur of 8 px) on their overlap, which no gain, offset, ramp or overlap size
+   fools, after climbing from every candidate to
+   the local maximum of that score over integer shifts; the best maximum wins. It is
+   *plausible* when its score is significant (at least ``3 / sqrt(overlap pixels)``,
+   three standard deviations of the score of unrelated images) and beats the next
+   distinct maximum by ``min_margin``; otherwise the fallback is zero shift (no
+   correction), with a warning.
+5. **Sub-pixel**: Gauss-Newton (Lucas-Kanade) on ``gain * moving(x - s) + offset =
+   reference`` over the valid overlap (cubic splines, both images smoothed by a 1 px
+   Gaussian against noise), or, for ``refine="dft"``, the maximum of the plain
+   cross-correlation of the two overlapping parts, upsampled by a local DFT
+   (precision ``1 / upsample_factor``).
+
+Shifts are ``(y, x)``: ``ndimage.shift(moving, shift)`` lands on ``reference``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+__all__ = ["NORMALIZATIONS", "TranslationEstimate", "estimate_translation"]
+
+#: Sigma (px) of the Gaussian subtracted before overlap scores (a high-pass).
+_HIGHPASS_SIGMA = 8.0
+
+#: Sigma (px) of the Gaussian applied to both images before the least-squares step.
+_REFINE_SIGMA = 1.0
+
+#: Which correlation surfaces propose candidates.
+NORMALIZATIONS = {
+    "both": ("plain", "phase"),
+    "phase": ("phase",),
+    "plain": ("plain",),
+}
+
+
+@dataclass(frozen=True)
+class TranslationEstimate:
+    """Result of :func:`estimate_translation`."""
+
+    shift: np.ndarray  # (y, x)
+    score: float  # ZNCC on the overlap at the chosen integer shift
+    runner_up: float  # ZNCC of the next-best distinct local maximum (-1: none)
+    plausible: bool
+
+
+def _fill(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Non-finite / masked pixels replaced by the mean of the valid ones (0 if none)."""
+    if valid.all():
+        return image
+    mean = float(image[valid].mean()) if valid.any() else 0.0
+    return np.where(valid, image, mean)
+
+
+def _detrend(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Image minus its weighted least-squares plane ``a + b y + c x``."""
+    ny, nx = image.shape
+    y, x = np.mgrid[0:ny, 0:nx]
+    basis = np.stack([np.ones(image.size), (y.ravel() - ny / 2) / ny, (x.ravel() - nx / 2) / nx])
+    w = weight.ravel()
+    gram = (basis * w) @ basis.T
+    try:
+        coef = np.linalg.solve(gram, (basis * w) @ image.ravel())
+    except np.linalg.LinAlgError:
+        coef = np.zeros(3)
+    return image - (coef @ basis).reshape(image.shape)
+
+
+def _hann(shape: tuple[int, int]) -> np.ndarray:
+    return np.outer(np.hanning(shape[0] + 2)[1:-1], np.hanning(shape[1] + 2)[1:-1])
+
+
+def _signed(index: np.ndarray, n: int) -> np.ndarray:
+    return np.where(index > n // 2, index - n, index)
+
+
+def _peaks(surface: np.ndarray, k: int) -> np.ndarray:
+    """Signed (y, x) integer positions of the ``k`` highest local maxima (periodic)."""
+    local = ndi.maximum_filter(surface, size=3, mode="wrap") == surface
+    flat = np.flatnonzero(local)
+    best = flat[np.argsort(surface.flat[flat])[::-1][:k]]
+    iy, ix = np.unravel_index(best, surface.shape)
+    return np.stack([_signed(iy, surface.shape[0]), _signed(ix, surface.shape[1])], axis=1)
+
+
+def _overlap(shape: tuple[int, int], s: np.ndarray):
+    """Slices of reference and moving that meet when moving is shifted by integer ``s``."""
+    ref_sl, mov_sl = [], []
+    for n, d in zip(shape, (int(s[0]), int(s[1])), strict=True):
+        ref_sl.append(slice(max(d, 0), n + min(d, 0)))
+        mov_sl.append(slice(max(-d, 0), n - max(d, 0)))
+    return tuple(ref_sl), tuple(mov_sl)
+
+
+def _zncc(ref, mov, ref_ok, mov_ok, s) -> float:
+    """Zero-mean normalised cross-correlation on the valid overlap at integer shift ``s``."""
+    rs, ms = _overlap(ref.shape, s)
+    ok = ref_ok[rs] & mov_ok[ms]
+    if ok.sum() < 16:
+        return -1.0
+    a, b = ref[rs][ok], mov[ms][ok]
+    a, b = a - a.mean(), b - b.mean()
+    denom = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / denom) if denom > 0 else -1.0
+
+
+def _climb(score_at, s: tuple[int, int]) -> tuple[int, int]:
+    """Steepest ascent of ``score_at`` over integer shifts from ``s`` to a local maximum."""
+    for _ in range(64):
+        around = [(s[0] + dy, s[1] + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+        best = max(around, key=score_at)
+        if best == s:
+            break
+        s = best
+    return s
+
+
+def _refine_ls(ref, mov, ref_ok, mov_ok, start, *, max_iter: int = 20) -> np.ndarray:
+    """Gauss-Newton on ``gain * mov(x - s) + offset = ref`` over the valid overlap.
+
+    Pixels whose spline support touches an invalid pixel, or that fall outside either
+    image, have no weight. Returns ``start`` when it does not converge within 1.5 px
+    of it (flat images, too little overlap).
+    """
+    coeffs = ndi.spline_filter(_fill(mov, mov_ok), order=3, mode="nearest")
+    reach = 2 + int(np.ceil(3 * _REFINE_SIGMA))  # spline support + smoothing
+    # pixels near the border or a masked pixel were smoothed with other content
+    bad_mov = ~ndi.binary_erosion(mov_ok, iterations=reach, border_value=0)
+    ref_ok = ndi.binary_erosion(ref_ok, iterations=reach, border_value=0)
+    start = np.asarray(start, np.float64)
+    s, gain, offset = start.copy(), 1.0, 0.0
+    yy, xx = np.mgrid[0 : ref.shape[0], 0 : ref.shape[1]]
+    for _ in range(max_iter):
+        inside = (
+            (yy - s[0] >= 2)
+            & (yy - s[0] <= ref.shape[0] - 3)
+            & (xx - s[1] >= 2)
+            & (xx - s[1] <= ref.shape[1] - 3)
+        )
+        moved_bad = ndi.shift(bad_mov.astype(np.float32), s, order=1, mode="constant", cval=1) > 0
+        use = inside & ref_ok & ~moved_bad
+        if use.sum() < 32:
+            return start
+        warped = ndi.shift(coeffs, s, order=3, mode="nearest", prefilter=False)
+        gy, gx = np.gradient(warped)
+        w = warped[use]
+        jac = np.stack([-gain * gy[use], -gain * gx[use], w, np.ones_like(w)], axis=1)
+        rhs = ref[use] - (gain * w + offset)
+        try:  # normal equations: a 4 x 4 system
+            step = np.linalg.solve(jac.T @ jac, jac.T @ rhs)
+        except np.linalg.LinAlgError:  # flat image: nothing to align on
+            return start
+        s, gain, offset = s + step[:2], gain + step[2], offset + step[3]
+        if not np.all(np.isfinite(s)) or np.abs(s - start).max() > 1.5:
+            return start
+        if np.abs(step[:2]).max() < 1e-3:
+            break
+    return s
+
+
+def _refine_dft(cross: np.ndarray, peak: np.ndarray, factor: int) -> np.ndarray:
+    """Maximum of the inverse DFT of ``cross`` on a 1/factor grid within 1 px of ``peak``."""
+    if factor <= 1:
+        return peak.astype(np.float64)
+    n = 2 * factor + 1
+    offsets = (np.arange(n) - factor) / factor
+    ky = np.fft.fftfreq(cross.shape[0])
+    kx = np.fft.fftfreq(cross.shape[1])
+    ey = np.exp(2j * np.pi * np.outer(peak[0] + offsets, ky))  # (n, M)
+    ex = np.exp(2j * np.pi * np.outer(kx, peak[1] + offsets))  # (N, n)
+    local = (ey @ cross @ ex).real
+    iy, ix = np.unravel_index(np.argmax(local), local.shape)
+    return peak + np.array([offsets[iy], offsets[ix]])
+
+
+def estimate_translation(
+    reference: np.ndarray,
+    moving: np.ndarray,
+    /,
+    *,
+    reference_mask: np.ndarray | None = None,
+    moving_mask: np.ndarray | None = None,
+    normalization: str = "both",
+    max_shift: float | None = None,
+    n_candidates: int = 4,
+    min_margin: float = 0.02,
+    refine: str = "lsq",
+    upsample_factor: int = 1,
+    warn: bool = True,
+) -> TranslationEstimate:
+    """Shift ``(y, x)`` that moves ``moving`` onto ``reference``; see the module doc.
+
+    Parameters
+    ----------
+    reference, moving : 2-D arrays of the same shape
+        Any values; non-finite pixels are ignored.
+    reference_mask, moving_mask : bool arrays, optional
+        True where a pixel may be used (combined with the finite pixels).
+    normalization : {"both", "plain", "phase"}
+        Correlation surfaces that propose candidates (default both).
+    max_shift : float, optional
+        Largest accepted shift per axis in pixels (default: 45 % of the image size).
+    n_candidates : int
+        Peaks taken from each surface.
+    min_margin : float
+        ZNCC margin by which the best local maximum must beat the next one.
+    refine : {"lsq", "dft", "none"}
+        Sub-pixel step: least squares with gain and offset, upsampled DFT, or none.
+    upsample_factor : int
+        Precision 1/upsample_factor px of ``refine="dft"``.
+    warn : bool
+        Warn (``RuntimeWarning``) when the pair is ambiguous and zero shift is returned.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ref = ndi.gaussian_filter(rng.random((48, 48)), 2) + 100.0  # low contrast, offset
+    >>> mov = ndi.shift(ref, (3.4, -2.2), mode="nearest")
+    >>> mov[10, 10] = np.nan
+    >>> np.round(estimate_translation(ref, mov).shift, 2).tolist()
+    [-3.4, 2.2]
+    """
+    ref = np.asarray(reference, np.float64)
+    mov = np.asarray(moving, np.float64)
+    if ref.ndim != 2 or ref.shape != mov.shape:
+        raise ValueError(
+            f"reference and moving must be 2-D images of the same shape, got "
+            f"{ref.shape=} and {mov.shape=}"
+        )
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"unknown {normalization=}; choose from {sorted(NORMALIZATIONS)}")
+    ref_ok, mov_ok = np.isfinite(ref), np.isfinite(mov)
+    if reference_mask is not None:
+        ref_ok &= np.asarray(reference_mask, bool)
+    if moving_mask is not None:
+        mov_ok &= np.asarray(moving_mask, bool)
+    zero = np.zeros(2)
+    if ref_ok.sum() < 16 or mov_ok.sum() < 16:
+        return TranslationEstimate(zero, 0.0, 0.0, False)
+    ref, mov = _fill(ref, ref_ok), _fill(mov, mov_ok)
+    # overlap scores on high-passed images: offsets, gains and ramps cannot raise them
+    hp_ref = ref - ndi.gaussian_filter(ref, _HIGHPASS_SIGMA, mode="nearest")
+    hp_mov = mov - ndi.gaussian_filter(mov, _HIGHPASS_SIGMA, mode="nearest")
+    window = _hann(ref.shape)
+    a = _detrend(ref, ref_ok) * window * ref_ok
+    b = _detrend(mov, mov_ok) * window * mov_ok
+    cross = np.fft.fft2(a) * np.conj(np.fft.fft2(b))
+    surfaces = {}
+    for name in NORMALIZATIONS[normalization]:
+        spectrum = (
+            cross / np.maximum(np.abs(cross), 1e-12 * np.abs(cross).max())
+            if (name == "phase")
+            else cross
+        )
+        surfaces[name] = (spectrum, np.fft.ifft2(spectrum).real)
+    bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
+    candidates = np.concatenate(
+        [_peaks(surface, n_candidates) for _, surface in surfaces.values()] + [zero[None]]
+    )
+    candidates = np.unique(candidates[(np.abs(candidates) <= bound).all(axis=1)], axis=0)
+    cache: dict[tuple[int, int], float] = {}
+
+    def score_at(s: tuple[int, int]) -> float:
+        if s not in cache:
+            inside = abs(s[0]) <= bound[0] and abs(s[1]) <= bound[1]
+            cache[s] = _zncc(hp_ref, hp_mov, ref_ok, mov_ok, s) if inside else -2.0
+        return cache[s]
+
+    maxima = {_climb(score_at, tuple(int(v) for v in c)) for c in candidates}
+    ranked = sorted(maxima, key=score_at, reverse=True)
+    peak, score = np.array(ranked[0], np.float64), score_at(ranked[0])
+    runner_up = score_at(ranked[1]) if len(ranked) > 1 else -1.0
+    rs, ms = _overlap(ref.shape, peak)
+    n_overlap = int((ref_ok[rs] & mov_ok[ms]).sum())
+    plausible = bool(score >= 3 / np.sqrt(max(n_overlap, 1)) and score - runner_up >= min_margin)
+    if not plausible:
+        if warn:
+            warnings.warn(
+                f"no clear translation between the images (best overlap correlation "
+                f"{score:.3f} at {peak.tolist()} px, next {runner_up:.3f}); using zero "
+                "shift. Try a channel with more structure, a median pre-filter, or "
+                "fewer z-slices in the projection.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return TranslationEstimate(zero, score, runner_up, False)
+    if refine == "lsq":
+        # both images smoothed alike: the shift is kept, the noise (and the pull of
+        # interpolated noise towards whole or half pixels) is not
+        shift = _refine_ls(
+            ndi.gaussian_filter(ref, _REFINE_SIGMA, mode="nearest"),
+            ndi.gaussian_filter(mov, _REFINE_SIGMA, mode="nearest"),
+            ref_ok,
+            mov_ok,
+            peak,
+        )
+    elif refine == "dft":
+        # the overlap at the integer peak: what is left is less than a pixel, so content
+        # that enters or leaves at the borders does not pull the sub-pixel peak
+        rs, ms = _overlap(ref.shape, peak)
+        a, b = ref[rs], mov[ms]
+        ok_a, ok_b = ref_ok[rs], mov_ok[ms]
+        win = _hann(a.shape)
+        cross = np.fft.fft2(_detrend(a, ok_a) * win * ok_a) * np.conj(
+            np.fft.fft2(_detrend(b, ok_b) * win * ok_b)
+        )
+        shift = peak + _refine_dft(cross, np.zeros(2), int(upsample_factor))
+    elif refine == "none":
+        shift = peak.astype(np.float64)
+    else:
+        raise ValueError(f"unknown {refine=}; choose 'lsq', 'dft' or 'none'")
+    return TranslationEstimate(np.asarray(shift, np.float64), score, runner_up, plausible)
