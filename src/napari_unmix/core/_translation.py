@@ -17,10 +17,11 @@ or ramps, and one NaN or inf pixel does not stop it:
    zero-mean normalised cross-correlation (ZNCC) of the two high-passed images (minus a
    Gaussian blur of 8 px) on their overlap, which no gain, offset, ramp or overlap size
    fools, after climbing from every candidate to
-   the local maximum of that score over integer shifts; the best maximum wins. It is
-   *plausible* when its score is significant (at least ``3 / sqrt(overlap pixels)``,
-   three standard deviations of the score of unrelated images) and beats the next
-   distinct maximum by ``min_margin``; otherwise the fallback is zero shift (no
+   the local maximum of that score over integer shifts; the maximum with the best
+   score times the square root of its overlap fraction wins (a small overlap matches
+   by chance more easily). It is *plausible* when its score is significant (at least
+   ``3 / sqrt(overlap pixels)``, three standard deviations of the score of unrelated
+   images) and beats the next distinct maximum by ``min_margin``; otherwise the fallback is zero shift (no
    correction), with a warning.
 5. **Sub-pixel**: Gauss-Newton (Lucas-Kanade) on ``gain * moving(x - s) + offset =
    reference`` over the valid overlap (cubic splines, both images smoothed by a 1 px
@@ -37,18 +38,30 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import ndimage as ndi
+
+from ._stacks import fill_nonfinite
 
 __all__ = ["NORMALIZATIONS", "TranslationEstimate", "estimate_translation"]
 
-#: Sigma (px) of the Gaussian subtracted before overlap scores (a high-pass).
+#: Overlap scores are computed on band-passed images: a Gaussian of _LOWPASS_SIGMA px
+#: (against shot noise) minus one of _HIGHPASS_SIGMA px (against offsets and ramps).
+_LOWPASS_SIGMA = 1.0
 _HIGHPASS_SIGMA = 8.0
+
+#: Chance-correlation standard errors taken off every score before maxima are ranked;
+#: the standard error of the ZNCC of unrelated images is 1 / sqrt(independent samples),
+#: and the low-pass makes about 4 pi sigma^2 neighbouring pixels one sample.
+_OVERLAP_PENALTY = 3.0
+_PIXELS_PER_SAMPLE = 4 * np.pi * _LOWPASS_SIGMA**2
 
 #: Sigma (px) of the Gaussian applied to both images before the least-squares step.
 _REFINE_SIGMA = 1.0
 
 #: Which correlation surfaces propose candidates.
 NORMALIZATIONS = {
+    "zncc": (),
     "both": ("plain", "phase"),
     "phase": ("phase",),
     "plain": ("plain",),
@@ -66,11 +79,8 @@ class TranslationEstimate:
 
 
 def _fill(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Non-finite / masked pixels replaced by the mean of the valid ones (0 if none)."""
-    if valid.all():
-        return image
-    mean = float(image[valid].mean()) if valid.any() else 0.0
-    return np.where(valid, image, mean)
+    """Non-finite / masked pixels replaced by the mean of their valid neighbours."""
+    return fill_nonfinite(image, ~valid)
 
 
 def _detrend(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -125,6 +135,36 @@ def _zncc(ref, mov, ref_ok, mov_ok, s) -> float:
     return float((a * b).sum() / denom) if denom > 0 else -1.0
 
 
+def _zncc_surface(a, b, ok_a, ok_b) -> tuple[np.ndarray, np.ndarray]:
+    """ZNCC of ``a`` and ``b`` on their valid overlap for every integer shift, by FFT.
+
+    Masked normalised cross-correlation (Padfield 2012): every sum over the overlap is
+    a correlation of zero-padded images and masks. Returns ``(zncc, n)`` with
+    ``zncc[i, j]`` the score at the shift ``(i, j)`` (negative indices wrap, as in
+    ``ifft2``) and ``n`` the number of valid overlap pixels there.
+    """
+    shape = tuple(sp_fft.next_fast_len(2 * n - 1, real=True) for n in a.shape)
+    ma, mb = ok_a.astype(np.float64), ok_b.astype(np.float64)
+    fa, fb = a * ma, b * mb
+
+    def ft(x):
+        return sp_fft.rfft2(x, shape)
+
+    def corr(x_ft, y_ft):  # sum_x x(p) y(p - s) for every s
+        return sp_fft.irfft2(x_ft * np.conj(y_ft), shape)
+
+    ma_ft, mb_ft, fa_ft, fb_ft = ft(ma), ft(mb), ft(fa), ft(fb)
+    n = np.round(corr(ma_ft, mb_ft))
+    sa, sb = corr(fa_ft, mb_ft), corr(ma_ft, fb_ft)
+    saa, sbb = corr(ft(fa * fa), mb_ft), corr(ma_ft, ft(fb * fb))
+    sab = corr(fa_ft, fb_ft)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num = sab - sa * sb / n
+        var = (saa - sa**2 / n) * (sbb - sb**2 / n)
+        zncc = np.where((n >= 16) & (var > 0), num / np.sqrt(np.abs(var)), -1.0)
+    return np.clip(zncc, -1.0, 1.0), n
+
+
 def _climb(score_at, s: tuple[int, int]) -> tuple[int, int]:
     """Steepest ascent of ``score_at`` over integer shifts from ``s`` to a local maximum."""
     for _ in range(64):
@@ -134,6 +174,63 @@ def _climb(score_at, s: tuple[int, int]) -> tuple[int, int]:
             break
         s = best
     return s
+
+
+def _surface_maxima(a, b, ok_a, ok_b, bound, penalised, k: int = 8):
+    """Local maxima (the ``k`` best) of the penalised ZNCC surface within ``bound``."""
+    zncc, n = _zncc_surface(a, b, ok_a, ok_b)
+    iy = _signed(np.arange(zncc.shape[0]), zncc.shape[0])[:, None]
+    ix = _signed(np.arange(zncc.shape[1]), zncc.shape[1])[None, :]
+    rank = np.where(
+        (np.abs(iy) <= bound[0]) & (np.abs(ix) <= bound[1]) & (n >= 16), penalised(zncc, n), -np.inf
+    )
+    local = (ndi.maximum_filter(rank, size=3, mode="wrap") == rank) & np.isfinite(rank)
+    flat = np.flatnonzero(local)
+    best = flat[np.argsort(rank.flat[flat])[::-1][:k]]
+    py, px = np.unravel_index(best, rank.shape)
+    maxima = list(zip(iy[py, 0].tolist(), ix[0, px].tolist(), strict=True))
+    if not maxima:
+        maxima = [(0, 0)]
+
+    def score_of(s):
+        return float(zncc[s[0] % zncc.shape[0], s[1] % zncc.shape[1]])
+
+    def rank_of(s):
+        return float(rank[s[0] % rank.shape[0], s[1] % rank.shape[1]])
+
+    return maxima, score_of, rank_of
+
+
+def _candidate_maxima(
+    ref, mov, hp_ref, hp_mov, ref_ok, mov_ok, bound, penalised, normalization, n_candidates
+):
+    """Peaks of windowed (plain and/or phase) correlation surfaces, each climbed to the
+    local maximum of the overlap ZNCC; the alternative to the full ZNCC surface."""
+    window = _hann(ref.shape)
+    a = _detrend(ref, ref_ok) * window * ref_ok
+    b = _detrend(mov, mov_ok) * window * mov_ok
+    cross = np.fft.fft2(a) * np.conj(np.fft.fft2(b))
+    surfaces = []
+    for name in NORMALIZATIONS[normalization]:
+        spectrum = cross / np.maximum(np.abs(cross), 1e-12 * np.abs(cross).max())
+        surfaces.append(np.fft.ifft2(spectrum if name == "phase" else cross).real)
+    candidates = np.concatenate([_peaks(sf, n_candidates) for sf in surfaces] + [np.zeros((1, 2))])
+    candidates = np.unique(candidates[(np.abs(candidates) <= bound).all(axis=1)], axis=0)
+    cache: dict[tuple[int, int], float] = {}
+
+    def score_of(s: tuple[int, int]) -> float:
+        if s not in cache:
+            inside = abs(s[0]) <= bound[0] and abs(s[1]) <= bound[1]
+            cache[s] = _zncc(hp_ref, hp_mov, ref_ok, mov_ok, s) if inside else -2.0
+        return cache[s]
+
+    def rank_of(s: tuple[int, int]) -> float:
+        return float(
+            penalised(score_of(s), (ref.shape[0] - abs(s[0])) * (ref.shape[1] - abs(s[1])))
+        )
+
+    maxima = {_climb(score_of, tuple(int(v) for v in c)) for c in candidates}
+    return maxima, score_of, rank_of
 
 
 def _refine_ls(ref, mov, ref_ok, mov_ok, start, *, max_iter: int = 20) -> np.ndarray:
@@ -201,7 +298,7 @@ def estimate_translation(
     *,
     reference_mask: np.ndarray | None = None,
     moving_mask: np.ndarray | None = None,
-    normalization: str = "both",
+    normalization: str = "zncc",
     max_shift: float | None = None,
     n_candidates: int = 4,
     min_margin: float = 0.02,
@@ -260,40 +357,35 @@ def estimate_translation(
         return TranslationEstimate(zero, 0.0, 0.0, False)
     ref, mov = _fill(ref, ref_ok), _fill(mov, mov_ok)
     # overlap scores on high-passed images: offsets, gains and ramps cannot raise them
-    hp_ref = ref - ndi.gaussian_filter(ref, _HIGHPASS_SIGMA, mode="nearest")
-    hp_mov = mov - ndi.gaussian_filter(mov, _HIGHPASS_SIGMA, mode="nearest")
-    window = _hann(ref.shape)
-    a = _detrend(ref, ref_ok) * window * ref_ok
-    b = _detrend(mov, mov_ok) * window * mov_ok
-    cross = np.fft.fft2(a) * np.conj(np.fft.fft2(b))
-    surfaces = {}
-    for name in NORMALIZATIONS[normalization]:
-        spectrum = (
-            cross / np.maximum(np.abs(cross), 1e-12 * np.abs(cross).max())
-            if (name == "phase")
-            else cross
-        )
-        surfaces[name] = (spectrum, np.fft.ifft2(spectrum).real)
-    bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
-    candidates = np.concatenate(
-        [_peaks(surface, n_candidates) for _, surface in surfaces.values()] + [zero[None]]
+    hp_ref, hp_mov = (
+        ndi.gaussian_filter(im, _LOWPASS_SIGMA, mode="nearest")
+        - ndi.gaussian_filter(im, _HIGHPASS_SIGMA, mode="nearest")
+        for im in (ref, mov)
     )
-    candidates = np.unique(candidates[(np.abs(candidates) <= bound).all(axis=1)], axis=0)
-    cache: dict[tuple[int, int], float] = {}
+    bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
 
-    def score_at(s: tuple[int, int]) -> float:
-        if s not in cache:
-            inside = abs(s[0]) <= bound[0] and abs(s[1]) <= bound[1]
-            cache[s] = _zncc(hp_ref, hp_mov, ref_ok, mov_ok, s) if inside else -2.0
-        return cache[s]
+    def penalised(score, n):
+        """ZNCC minus _OVERLAP_PENALTY standard errors of chance correlation: a small
+        overlap can match by chance, so a maximum there must correlate better to win."""
+        return score - _OVERLAP_PENALTY / np.sqrt(np.maximum(n, 1) / _PIXELS_PER_SAMPLE)
 
-    maxima = {_climb(score_at, tuple(int(v) for v in c)) for c in candidates}
-    ranked = sorted(maxima, key=score_at, reverse=True)
-    peak, score = np.array(ranked[0], np.float64), score_at(ranked[0])
-    runner_up = score_at(ranked[1]) if len(ranked) > 1 else -1.0
+    if normalization == "zncc":
+        maxima, score_of, rank_of = _surface_maxima(
+            hp_ref, hp_mov, ref_ok, mov_ok, bound, penalised
+        )
+    else:
+        maxima, score_of, rank_of = _candidate_maxima(
+            ref, mov, hp_ref, hp_mov, ref_ok, mov_ok, bound, penalised, normalization, n_candidates
+        )
+    ranked = sorted(maxima, key=rank_of, reverse=True)
+    peak, score = np.array(ranked[0], np.float64), score_of(ranked[0])
+    others = [m for m in ranked[1:] if max(abs(m[0] - ranked[0][0]), abs(m[1] - ranked[0][1])) > 2]
+    runner_up = score_of(others[0]) if others else -1.0
+    margin = rank_of(ranked[0]) - (rank_of(others[0]) if others else -1.0)
     rs, ms = _overlap(ref.shape, peak)
     n_overlap = int((ref_ok[rs] & mov_ok[ms]).sum())
-    plausible = bool(score >= 3 / np.sqrt(max(n_overlap, 1)) and score - runner_up >= min_margin)
+    chance = 1 / np.sqrt(max(n_overlap, 1) / _PIXELS_PER_SAMPLE)  # std of unrelated scores
+    plausible = bool(score >= 3 * chance and margin >= min_margin)
     if not plausible:
         if warn:
             warnings.warn(
