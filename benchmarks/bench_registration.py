@@ -8,10 +8,13 @@ registered onto time point 0.
 
 Methods, side by side on the same pairs:
 
-- ours ``phase_cross_correlation`` (the default: candidates verified on the overlap,
-  least-squares sub-pixel step) and ``phase_cross_correlation_only`` (upsample 20);
-- ours with candidates from one correlation surface only (``normalization="plain"`` /
-  ``"phase"``), which is how the default (both) was chosen;
+- ours ``phase_cross_correlation`` (the default: the masked ZNCC surface of the
+  band-passed images, least-squares sub-pixel step) and
+  ``phase_cross_correlation_only`` (upsample 20);
+- ours with the integer peak found instead among the peaks of windowed correlation
+  surfaces - plain, phase-normalised or both - each climbed to the local maximum of the
+  overlap ZNCC (``normalization="plain"`` / ``"phase"`` / ``"both"``): how the default
+  (``"zncc"``) was chosen;
 - before: scikit-image ``phase_cross_correlation(normalization=None)``, upsample 20 - the
   coarse step of the previous version, which its least-squares step then refined within
   2 px (so its gross errors are the ones it returned);
@@ -53,9 +56,10 @@ PHOTONS = (1.0, 10.0, 100.0)
 N_T = 4
 
 
-def _ours(method: str) -> Callable:
+def _ours(method: str, **options) -> Callable:
     def run(stack: np.ndarray) -> np.ndarray:
-        return run_steps(estimate_time_shifts(stack, registration_channel=0, method=method))
+        steps = estimate_time_shifts(stack, registration_channel=0, method=method, **options)
+        return run_steps(steps)
 
     return run
 
@@ -106,9 +110,12 @@ def _stackreg() -> Callable | None:
 def methods() -> dict[str, Callable]:
     table = {
         "ours phase_cross_correlation": _ours("phase_cross_correlation"),
-        "ours phase_cross_correlation_only": _ours("phase_cross_correlation_only"),
-        "ours, plain candidates only": _ours_variant(normalization="plain"),
-        "ours, phase candidates only": _ours_variant(normalization="phase"),
+        "ours phase_cross_correlation_only (upsample 20)": _ours(
+            "phase_cross_correlation_only", upsample_factor=20
+        ),
+        "ours, peaks of the plain correlation": _ours_variant(normalization="plain"),
+        "ours, peaks of the phase correlation": _ours_variant(normalization="phase"),
+        "ours, peaks of both": _ours_variant(normalization="both"),
         "before (skimage PCC normalization=None)": _skimage(None),
         "skimage phase_cross_correlation": _skimage("phase"),
     }

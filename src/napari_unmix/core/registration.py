@@ -265,11 +265,14 @@ def _shift_plane(plane: np.ndarray, shift: np.ndarray, order: int, mode: str) ->
     into (or pull on) the pixels around them, and keep their value (NaN, inf) where they
     land.
     """
+    whole = np.round(shift)  # within 1e-6 px of whole pixels: no blur, no lost edge
+    shift = np.where(np.abs(shift - whole) < 1e-6, whole, shift)
     bad = ~np.isfinite(plane)
     if not bad.any():
         return ndi.shift(plane, shift, order=order, mode=mode)
     out = ndi.shift(fill_nonfinite(plane, bad), shift, order=order, mode=mode)
-    codes = np.select([np.isnan(plane), plane > 0, plane < 0], [1, 2, 3], 0).astype(np.uint8)
+    codes = np.select([np.isnan(plane), plane == np.inf, plane == -np.inf], [1, 2, 3], 0)
+    codes = codes.astype(np.uint8)
     moved = ndi.shift(codes, shift, order=0, mode="constant", cval=0)
     out[moved > 0] = np.array([np.nan, np.inf, -np.inf], out.dtype)[moved[moved > 0] - 1]
     return out

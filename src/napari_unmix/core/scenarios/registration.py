@@ -103,8 +103,9 @@ def _texture(
         return 1.0 + 0.1 * cells / cells.max(), 0.0
     if kind == "gradient":
         tissue = _blobs(rng, shape, max(8, area // 40), (1.5, 3.0))
-        # the ramp rises by 1 (relative) over the field of view; the tissue adds 0.1
-        return 0.2 + 0.1 * tissue / tissue.max(), 1.0
+        # the ramp rises by 1 (relative) over the field of view (stays positive within
+        # the drift); the tissue adds 0.15
+        return 0.8 + 0.15 * tissue / tissue.max(), 1.0
     raise ValueError(f"unknown texture {kind!r}; choose from {sorted(TEXTURES)}")
 
 
