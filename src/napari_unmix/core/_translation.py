@@ -360,7 +360,7 @@ def estimate_translation(
     hp_ref, hp_mov = (
         ndi.gaussian_filter(im, _LOWPASS_SIGMA, mode="nearest")
         - ndi.gaussian_filter(im, _HIGHPASS_SIGMA, mode="nearest")
-        for im in (ref, mov)
+        for im in (_detrend(ref, ref_ok), _detrend(mov, mov_ok))  # a ramp leaves no border
     )
     bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
 

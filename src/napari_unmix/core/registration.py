@@ -40,17 +40,23 @@ __all__ = [
 ]
 
 
-def _pcc_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
-    return estimate_translation(reference, moving, refine="lsq").shift
+def _pcc_shift(
+    reference: np.ndarray, moving: np.ndarray, upsample_factor: int, *, max_shift=None
+) -> np.ndarray:
+    return estimate_translation(reference, moving, refine="lsq", max_shift=max_shift).shift
 
 
-def _pcc_only_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
+def _pcc_only_shift(
+    reference: np.ndarray, moving: np.ndarray, upsample_factor: int, *, max_shift=None
+) -> np.ndarray:
     return estimate_translation(
-        reference, moving, refine="dft", upsample_factor=upsample_factor
+        reference, moving, refine="dft", upsample_factor=upsample_factor, max_shift=max_shift
     ).shift
 
 
-def _stackreg_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
+def _stackreg_shift(
+    reference: np.ndarray, moving: np.ndarray, upsample_factor: int, *, max_shift=None
+) -> np.ndarray:
     try:
         from pystackreg import StackReg
     except ImportError:  # optional dependency
@@ -60,19 +66,34 @@ def _stackreg_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: 
         ) from None
     ref, mov = (fill_nonfinite(np.asarray(im, np.float64)) for im in (reference, moving))
     tmat = StackReg(StackReg.TRANSLATION).register(ref, mov)
-    return -np.array([tmat[1, 2], tmat[0, 2]], np.float64)
+    shift = -np.array([tmat[1, 2], tmat[0, 2]], np.float64)
+    bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
+    if not np.all(np.isfinite(shift)) or np.any(np.abs(shift) > bound):
+        warnings.warn(
+            f"StackReg found an implausible shift {np.round(shift, 2).tolist()} px (bound "
+            f"{np.round(bound, 1).tolist()}); using zero shift. Try "
+            "method='phase_cross_correlation'.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return np.zeros(2)
+    return shift
 
 
-#: Method name -> (function(reference, moving, upsample_factor) -> shift (y, x), label).
-#: The shift is what moves ``moving`` onto ``reference`` (``ndimage.shift(moving, s)``).
+#: Method name -> (function(reference, moving, upsample_factor, *, max_shift) -> shift
+#: (y, x), label). The shift is what moves ``moving`` onto ``reference``
+#: (``ndimage.shift(moving, s)``). Every method ignores non-finite pixels and falls back
+#: to zero shift, with a ``RuntimeWarning``, when it finds no plausible shift.
 REGISTRATION_METHODS: dict[str, tuple[Callable, str]] = {
     "phase_cross_correlation": (
         _pcc_shift,
-        "phase cross-correlation (skimage), refined by least squares to a fraction of a pixel",
+        "masked normalised cross-correlation (band-passed, checked for plausibility), "
+        "refined by least squares to a fraction of a pixel",
     ),
     "phase_cross_correlation_only": (
         _pcc_only_shift,
-        "phase cross-correlation alone (faster; precision 1/upsample_factor px, e.g. 20)",
+        "the same peak refined by upsampled cross-correlation instead (precision "
+        "1/upsample_factor px, e.g. 20; less exact under noise)",
     ),
     "pystackreg": (_stackreg_shift, "StackReg translation (optional pystackreg package)"),
 }
@@ -102,10 +123,14 @@ def _prefilter(images: Any, on: bool, size: int) -> Any:
     return median(images)
 
 
-def _estimator(method: str, upsample_factor: int, post_median: bool, size: int) -> Callable:
+def _estimator(
+    method: str, upsample_factor: int, post_median: bool, size: int, max_shift: float | None
+) -> Callable:
     fn = _method(method)
     if int(upsample_factor) < 1:
         raise ValueError(f"upsample_factor must be >= 1, got {upsample_factor}")
+    if max_shift is not None and not (np.isfinite(max_shift) and max_shift > 0):
+        raise ValueError(f"max_shift must be a positive number of pixels or None, got {max_shift}")
     if int(size) < 1:
         raise ValueError(f"median_kernel_size must be >= 1, got {size}")
 
@@ -114,7 +139,7 @@ def _estimator(method: str, upsample_factor: int, post_median: bool, size: int) 
         mov = _prefilter(moving.astype(np.float32), post_median, size)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            shift = fn(ref, mov, int(upsample_factor))
+            shift = fn(ref, mov, int(upsample_factor), max_shift=max_shift)
         for w in caught:  # say which image it was about
             warnings.warn(f"{where}: {w.message}", w.category, stacklevel=4)
         return shift
@@ -171,6 +196,7 @@ def estimate_z_drift(
     post_median_filter: bool = False,
     median_kernel_size: int = 3,
     upsample_factor: int = 1,
+    max_shift: float | None = None,
 ) -> Steps:
     """Generator: estimate the (y, x) shift of every z-slice; returns shifts ``(T, Z, 2)``.
 
@@ -194,7 +220,9 @@ def estimate_z_drift(
     window = int(neighbor_window_size)
     if window < 3 or window % 2 == 0:
         raise ValueError(f"neighbor_window_size must be odd and >= 3, got {neighbor_window_size}")
-    estimate = _estimator(method, upsample_factor, post_median_filter, median_kernel_size)
+    estimate = _estimator(
+        method, upsample_factor, post_median_filter, median_kernel_size, max_shift
+    )
     reference = REFERENCE_MODES[reference_mode][0]
     shifts = np.zeros((n_t, n_z, 2), np.float64)
     for t in range(n_t):
@@ -224,6 +252,7 @@ def estimate_time_shifts(
     post_median_filter: bool = False,
     median_kernel_size: int = 3,
     upsample_factor: int = 1,
+    max_shift: float | None = None,
 ) -> Steps:
     """Generator: estimate one (y, x) shift per time point; returns shifts ``(T, 2)``.
 
@@ -244,7 +273,9 @@ def estimate_time_shifts(
     channel = _check_index("registration_channel", registration_channel, n_c, "channels")
     reference_t = _check_index("reference_t", reference_t, n_t, "time points")
     start, stop = _zrange(zrange, n_z)
-    estimate = _estimator(method, upsample_factor, post_median_filter, median_kernel_size)
+    estimate = _estimator(
+        method, upsample_factor, post_median_filter, median_kernel_size, max_shift
+    )
     volumes = stack[:, start:stop, channel].astype(np.float32)  # one channel, lazy for dask
     filtered = _prefilter(volumes, pre_median_filter, int(median_kernel_size))
     projections = np.asarray(nan_max(filtered, 1))  # only (T, Y, X) is computed
@@ -369,8 +400,12 @@ def correct_intra_stack_z_drift(stack: Any, /, **options: Any) -> Any:
     median_kernel_size : int, keyword
         Size of those median filters (default 3).
     upsample_factor : int, keyword
-        Precision 1/upsample_factor pixels of the cross-correlation step (default 1),
-        which a least-squares refinement then improves for ``"phase_cross_correlation"``.
+        Precision 1/upsample_factor pixels of ``"phase_cross_correlation_only"``
+        (default 1: whole pixels); ``"phase_cross_correlation"`` refines by least
+        squares instead and does not need it.
+    max_shift : float, keyword
+        Largest plausible shift per axis in pixels (default None: 45 % of the image).
+        A tighter bound makes the estimate more robust when you know the drift is small.
     interpolation_order : int, keyword
         Spline order of the shift (default 1, linear).
     return_shifts : bool, keyword
@@ -428,7 +463,7 @@ def register_stack(stack: Any, /, *, registration_channel: int, **options: Any) 
         Z-slices used for the projection (default all).
     reference_t : int, keyword
         Time point the others are aligned to (default 0).
-    pre_median_filter, post_median_filter, median_kernel_size, upsample_factor, interpolation_order, return_shifts
+    pre_median_filter, post_median_filter, median_kernel_size, upsample_factor, max_shift, interpolation_order, return_shifts
         As in :func:`correct_intra_stack_z_drift`; shifts have shape ``(T, 2)``.
 
     Returns

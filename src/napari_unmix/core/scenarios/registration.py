@@ -63,13 +63,18 @@ def _gaussian_kernel_ft(shape: tuple[int, int], sigma: float) -> np.ndarray:
     return np.exp(-2 * (np.pi * sigma) ** 2 * (ky**2 + kx**2))
 
 
-def _blobs(rng: np.random.Generator, shape: tuple[int, int], n: int, sigmas: tuple) -> np.ndarray:
-    """Periodic sum of Gaussian blobs with random centres, widths and heights (peak ~1)."""
+def _blobs(
+    rng: np.random.Generator, shape: tuple[int, int], n: int, sigmas: tuple, margin: int = 0
+) -> np.ndarray:
+    """Periodic sum of Gaussian blobs with random centres, widths and heights (peak ~1).
+
+    Centres are at least ``margin`` pixels from the canvas border (e.g. in the view).
+    """
     out = np.zeros((shape[0], shape[1] // 2 + 1), np.complex128)
     groups = np.array_split(np.arange(n), 4)
     for group, sigma in zip(groups, np.linspace(*sigmas, 4), strict=True):
         deltas = np.zeros(shape)
-        pos = rng.integers(0, shape, size=(group.size, 2))
+        pos = rng.integers(margin, np.array(shape) - margin, size=(group.size, 2))
         np.add.at(deltas, (pos[:, 0], pos[:, 1]), rng.uniform(0.5, 1.0, group.size))
         # a 2-D Gaussian of unit peak has integral 2 pi sigma^2
         out += np.fft.rfft2(deltas) * _gaussian_kernel_ft(shape, sigma) * 2 * np.pi * sigma**2
@@ -85,12 +90,13 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma: float
 
 
 def _texture(
-    kind: str, rng: np.random.Generator, shape: tuple[int, int]
+    kind: str, rng: np.random.Generator, shape: tuple[int, int], pad: int
 ) -> tuple[np.ndarray, float]:
     """Relative texture (periodic) and the ramp slope (relative units per pixel)."""
     area = shape[0] * shape[1]
-    if kind == "sparse_cells":
-        return 0.05 + _blobs(rng, shape, max(4, area // 600), (1.5, 4.0)), 0.0
+    if kind == "sparse_cells":  # about one cell per 400 px^2, at least 4 in the view
+        cells = _blobs(rng, shape, area // 400, (1.5, 4.0))
+        return 0.05 + cells + _blobs(rng, shape, 4, (1.5, 4.0), margin=pad + 4), 0.0
     if kind in ("dense_tissue", "nonfinite"):
         cells = _blobs(rng, shape, max(8, area // 25), (1.2, 3.0))
         fibres = np.abs(_smooth_field(rng, shape, 1.5))
@@ -214,7 +220,7 @@ def make_registration_stack(
     textures, slope = [], 0.0
     for z in range(n_z):
         for _ in range(n_c):
-            tex, slope = _texture(texture, rng, canvas)
+            tex, slope = _texture(texture, rng, canvas, pad)
             textures.append(profile[z] * tex * scale)
     angle = rng.uniform(0, 2 * np.pi)
     ramp = slope / max(ny, nx) * np.array([np.sin(angle), np.cos(angle)])
