@@ -35,6 +35,7 @@ __all__ = [
     "apply_shifts",
     "correct_intra_stack_z_drift",
     "estimate_time_shifts",
+    "estimate_translation",
     "estimate_z_drift",
     "register_stack",
 ]
