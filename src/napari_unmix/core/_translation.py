@@ -140,15 +140,19 @@ def _zncc(ref, mov, ref_ok, mov_ok, s) -> float:
     return float((a * b).sum() / denom) if denom > 0 else -1.0
 
 
-def _zncc_surface(a, b, ok_a, ok_b) -> tuple[np.ndarray, np.ndarray]:
+def _zncc_surface(a, b, ok_a, ok_b, bound) -> tuple[np.ndarray, np.ndarray]:
     """ZNCC of ``a`` and ``b`` on their valid overlap for every integer shift, by FFT.
 
     Masked normalised cross-correlation (Padfield 2012): every sum over the overlap is
     a correlation of zero-padded images and masks. Returns ``(zncc, n)`` with
     ``zncc[i, j]`` the score at the shift ``(i, j)`` (negative indices wrap, as in
-    ``ifft2``) and ``n`` the number of valid overlap pixels there.
+    ``ifft2``) and ``n`` the number of valid overlap pixels there. Zero padding by
+    ``bound`` (+ 1) pixels is enough for shifts up to ``bound`` not to wrap.
     """
-    shape = tuple(sp_fft.next_fast_len(2 * n - 1, real=True) for n in a.shape)
+    shape = tuple(
+        sp_fft.next_fast_len(n + min(int(np.ceil(m)) + 2, n - 1), real=True)
+        for n, m in zip(a.shape, bound, strict=True)
+    )
     ma, mb = ok_a.astype(np.float64), ok_b.astype(np.float64)
     fa, fb = a * ma, b * mb
 
@@ -183,7 +187,7 @@ def _climb(score_at, s: tuple[int, int]) -> tuple[int, int]:
 
 def _surface_maxima(a, b, ok_a, ok_b, bound, penalised, k: int = 8):
     """Local maxima (the ``k`` best) of the penalised ZNCC surface within ``bound``."""
-    zncc, n = _zncc_surface(a, b, ok_a, ok_b)
+    zncc, n = _zncc_surface(a, b, ok_a, ok_b, bound)
     iy = _signed(np.arange(zncc.shape[0]), zncc.shape[0])[:, None]
     ix = _signed(np.arange(zncc.shape[1]), zncc.shape[1])[None, :]
     rank = np.where(
@@ -248,20 +252,21 @@ def _refine_ls(ref, mov, ref_ok, mov_ok, start, *, max_iter: int = 20) -> np.nda
     coeffs = ndi.spline_filter(_fill(mov, mov_ok), order=3, mode="nearest")
     reach = 2 + int(np.ceil(3 * _REFINE_SIGMA))  # spline support + smoothing
     # pixels near the border or a masked pixel were smoothed with other content
-    bad_mov = ~ndi.binary_erosion(mov_ok, iterations=reach, border_value=0)
+    bad_mov = ~ndi.binary_erosion(mov_ok, iterations=reach, border_value=1)
     ref_ok = ndi.binary_erosion(ref_ok, iterations=reach, border_value=0)
     start = np.asarray(start, np.float64)
     s, gain, offset = start.copy(), 1.0, 0.0
-    yy, xx = np.mgrid[0 : ref.shape[0], 0 : ref.shape[1]]
+    yy, xx = np.ogrid[0 : ref.shape[0], 0 : ref.shape[1]]
     for _ in range(max_iter):
         inside = (
-            (yy - s[0] >= 2)
-            & (yy - s[0] <= ref.shape[0] - 3)
-            & (xx - s[1] >= 2)
-            & (xx - s[1] <= ref.shape[1] - 3)
+            (yy - s[0] >= reach)
+            & (yy - s[0] <= ref.shape[0] - 1 - reach)
+            & (xx - s[1] >= reach)
+            & (xx - s[1] <= ref.shape[1] - 1 - reach)
         )
-        moved_bad = ndi.shift(bad_mov.astype(np.float32), s, order=1, mode="constant", cval=1) > 0
-        use = inside & ref_ok & ~moved_bad
+        use = inside & ref_ok
+        if bad_mov.any():  # masked pixels of the moving image, where they land
+            use &= ~(ndi.shift(bad_mov.astype(np.float32), s, order=1, cval=1) > 0)
         if use.sum() < 32:
             return start
         warped = ndi.shift(coeffs, s, order=3, mode="nearest", prefilter=False)
@@ -405,13 +410,22 @@ def estimate_translation(
         return TranslationEstimate(zero, score, runner_up, False)
     if refine == "lsq":
         # both images smoothed alike: the shift is kept, the noise (and the pull of
-        # interpolated noise towards whole or half pixels) is not
+        # interpolated noise towards whole or half pixels) is not; the start is the
+        # vertex of a parabola through the scores around the peak (fewer iterations)
+        p0 = (int(peak[0]), int(peak[1]))
+        start = peak.copy()
+        for axis in (0, 1):
+            step = np.eye(2, dtype=int)[axis]
+            lo, hi = score_of(tuple(p0 - step)), score_of(tuple(p0 + step))
+            curve = lo - 2 * score + hi
+            if curve < 0:
+                start[axis] += float(np.clip(0.5 * (lo - hi) / curve, -0.5, 0.5))
         shift = _refine_ls(
             ndi.gaussian_filter(ref, _REFINE_SIGMA, mode="nearest"),
             ndi.gaussian_filter(mov, _REFINE_SIGMA, mode="nearest"),
             ref_ok,
             mov_ok,
-            peak,
+            start,
         )
     elif refine == "dft":
         # the overlap at the integer peak: what is left is less than a pixel, so content
