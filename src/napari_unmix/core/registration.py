@@ -297,8 +297,11 @@ def _shift_plane(plane: np.ndarray, shift: np.ndarray, order: int, mode: str) ->
     into (or pull on) the pixels around them, and keep their value (NaN, inf) where they
     land.
     """
-    whole = np.round(shift)  # within 1e-6 px of whole pixels: no blur, no lost edge
+    whole = np.round(shift)  # within 1e-6 px of whole pixels: no blur
     shift = np.where(np.abs(shift - whole) < 1e-6, whole, shift)
+    # scipy's "constant" sets a whole border row to 0 for any sub-pixel shift;
+    # "grid-constant" blends it with the 0 outside by the fraction that left
+    mode = "grid-constant" if mode == "constant" else mode
     bad = ~np.isfinite(plane)
     if not bad.any():
         return ndi.shift(plane, shift, order=order, mode=mode)
@@ -349,7 +352,8 @@ def apply_shifts(
 
     ``interpolation_order`` 1 (linear, default) never creates values outside the input
     range; 3 (cubic spline) is sharper. Pixels shifted in from outside become 0
-    (``mode="constant"``; ``"nearest"`` repeats the edge). A NaN or inf pixel moves to the
+    (``mode="constant"``; a border pixel that moved by a fraction of a pixel is blended
+    with that 0 by the same fraction; ``"nearest"`` repeats the edge). A NaN or inf pixel moves to the
     nearest pixel and keeps its value; its neighbours are interpolated as if it held the
     mean of its finite neighbours.
 
