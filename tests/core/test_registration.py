@@ -129,11 +129,11 @@ def test_z_drift_with_nan_pixels_and_offset():
     assert np.isnan(out).sum() == 1 and np.isnan(out[0, 2, 0]).any()
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, derandomize=True)
 @given(
     texture=hs.sampled_from(sorted(TEXTURES)),
     shift=hs.tuples(hs.floats(-10, 10), hs.floats(-10, 10)),
-    size=hs.sampled_from([40, 56]),
+    size=hs.sampled_from([48, 64]),
     seed=hs.integers(0, 2**16),
 )
 def test_property_random_textures_and_shifts(texture, shift, size, seed):

@@ -18,14 +18,17 @@ or ramps, and one NaN or inf pixel does not stop it:
 4. **Plausibility check**: local maxima within ``max_shift`` (default 45 % of the image)
    are ranked by their score minus three standard errors of chance correlation for
    their overlap (a small overlap matches by chance more easily). The best is
-   *plausible* when it is significant (at least three standard errors) and beats the
+   *plausible* when it is significant (Fisher's z of its score at least three standard
+   errors of unrelated images, with the number of independent samples measured on the
+   images: a smooth texture has few) and beats the
    next distinct maximum (more than 2 px away) by ``min_margin``; otherwise the
    fallback is zero shift (no correction) with a ``RuntimeWarning``: a wrong shift does
    more harm than none.
 5. **Sub-pixel**: Gauss-Newton (Lucas-Kanade) on ``gain * moving(x - s) + offset =
    reference`` over the valid overlap (cubic splines, both images smoothed by a 1 px
    Gaussian against noise; within about 2x the Cramer-Rao bound on the scenario
-   table), or, for ``refine="dft"``, the maximum of the plain cross-correlation of the
+   table; it may move up to 4 px from the whole-pixel peak, which is broad on smooth
+   textures), or, for ``refine="dft"``, the maximum of the plain cross-correlation of the
    two overlapping parts, upsampled by a local DFT (precision ``1 / upsample_factor``).
 
 The alternatives ``normalization="plain"`` / ``"phase"`` / ``"both"`` take the peaks of
@@ -57,9 +60,27 @@ _HIGHPASS_SIGMA = 8.0
 
 #: Chance-correlation standard errors taken off every score before maxima are ranked;
 #: the standard error of the ZNCC of unrelated images is 1 / sqrt(independent samples),
-#: and the low-pass makes about 4 pi sigma^2 neighbouring pixels one sample.
+#: here with the 4 pi sigma^2 pixels per sample of white noise after the low-pass (the
+#: significance test measures the samples on the images: _pixels_per_sample).
 _OVERLAP_PENALTY = 3.0
 _PIXELS_PER_SAMPLE = 4 * np.pi * _LOWPASS_SIGMA**2
+
+#: How far (px) the least-squares step may move from the whole-pixel peak: a smooth
+#: texture has a broad, noisy peak that is often off by a pixel or two.
+_LS_REACH = 4.0
+
+
+def _pixels_per_sample(images, masks) -> float:
+    """Pixels per independent sample of band-passed images: 2 pi var(f) / var(grad f)
+    (the area of a Gaussian correlation peak; 4 pi sigma^2 for white noise smoothed by
+    sigma), never less than for smoothed white noise."""
+    ratios = []
+    for im, ok in zip(images, masks, strict=True):
+        gy, gx = np.gradient(im)
+        grad = (gy[ok] ** 2 + gx[ok] ** 2).mean()
+        ratios.append(2 * np.pi * im[ok].var() / grad if grad > 0 else _PIXELS_PER_SAMPLE)
+    return max(_PIXELS_PER_SAMPLE, float(np.mean(ratios)))
+
 
 #: Sigma (px) of the Gaussian applied to both images before the least-squares step.
 _REFINE_SIGMA = 1.0
@@ -246,8 +267,8 @@ def _refine_ls(ref, mov, ref_ok, mov_ok, start, *, max_iter: int = 20) -> np.nda
     """Gauss-Newton on ``gain * mov(x - s) + offset = ref`` over the valid overlap.
 
     Pixels whose spline support touches an invalid pixel, or that fall outside either
-    image, have no weight. Returns ``start`` when it does not converge within 1.5 px
-    of it (flat images, too little overlap).
+    image, have no weight. Returns ``start`` when it does not converge within
+    ``_LS_REACH`` px of it (flat images, too little overlap).
     """
     coeffs = ndi.spline_filter(_fill(mov, mov_ok), order=3, mode="nearest")
     reach = 2 + int(np.ceil(3 * _REFINE_SIGMA))  # spline support + smoothing
@@ -279,7 +300,7 @@ def _refine_ls(ref, mov, ref_ok, mov_ok, start, *, max_iter: int = 20) -> np.nda
         except np.linalg.LinAlgError:  # flat image: nothing to align on
             return start
         s, gain, offset = s + step[:2], gain + step[2], offset + step[3]
-        if not np.all(np.isfinite(s)) or np.abs(s - start).max() > 1.5:
+        if not np.all(np.isfinite(s)) or np.abs(s - start).max() > _LS_REACH:
             return start
         if np.abs(step[:2]).max() < 1e-3:
             break
@@ -374,6 +395,7 @@ def estimate_translation(
         for im in (_detrend(ref, ref_ok), _detrend(mov, mov_ok))  # a ramp leaves no border
     )
     bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
+    per_sample = _pixels_per_sample((hp_ref, hp_mov), (ref_ok, mov_ok))
 
     def penalised(score, n):
         """ZNCC minus _OVERLAP_PENALTY standard errors of chance correlation: a small
@@ -395,8 +417,10 @@ def estimate_translation(
     margin = rank_of(ranked[0]) - (rank_of(others[0]) if others else -1.0)
     rs, ms = _overlap(ref.shape, peak)
     n_overlap = int((ref_ok[rs] & mov_ok[ms]).sum())
-    chance = 1 / np.sqrt(max(n_overlap, 1) / _PIXELS_PER_SAMPLE)  # std of unrelated scores
-    plausible = bool(score >= 3 * chance and margin >= min_margin)
+    # significant: Fisher's z of the score at least 3 standard errors of unrelated images
+    samples = max(n_overlap / per_sample - 3, 1.0)
+    significant = np.arctanh(min(score, 0.999999)) * np.sqrt(samples) >= 3
+    plausible = bool(significant and margin >= min_margin)
     if not plausible:
         if warn:
             warnings.warn(
@@ -427,6 +451,8 @@ def estimate_translation(
             mov_ok,
             start,
         )
+        if np.any(np.abs(shift) > bound + 0.5):  # the bound holds for the refinement too
+            shift = start
     elif refine == "dft":
         # the overlap at the integer peak: what is left is less than a pixel, so content
         # that enters or leaves at the borders does not pull the sub-pixel peak

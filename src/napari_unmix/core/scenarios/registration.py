@@ -49,7 +49,7 @@ __all__ = [
 TEXTURES: dict[str, str] = {
     "sparse_cells": "a few bright cells (sigma 1.5-4 px) on a dark background",
     "dense_tissue": "cells and fibres covering the whole field",
-    "smooth_low_contrast": "Gaussian-filtered random field, 0.5 +- 0.03 (relative)",
+    "smooth_low_contrast": "Gaussian-filtered random field (sigma 2-12 px), 0.5 +- 0.03",
     "offset": "dim cells (10 % contrast) on a large non-zero mean",
     "gradient": "low-contrast tissue on an intensity ramp across the field",
     "nonfinite": "dense tissue with a few NaN / +-inf camera pixels",
@@ -103,7 +103,7 @@ def _texture(
         tissue = 0.6 * cells / cells.max() + 0.15 * fibres / fibres.max()
         return 0.1 + tissue, 0.0
     if kind == "smooth_low_contrast":
-        return 0.5 + 0.03 * _smooth_field(rng, shape, rng.uniform(2.0, 6.0)), 0.0
+        return 0.5 + 0.03 * _smooth_field(rng, shape, rng.uniform(2.0, 12.0)), 0.0
     if kind == "offset":
         cells = _blobs(rng, shape, max(8, area // 150), (1.5, 3.5))
         return 1.0 + 0.1 * cells / cells.max(), 0.0
