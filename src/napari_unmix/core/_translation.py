@@ -174,16 +174,19 @@ def _zncc_surface(a, b, ok_a, ok_b, bound) -> tuple[np.ndarray, np.ndarray]:
         sp_fft.next_fast_len(n + min(int(np.ceil(m)) + 2, n - 1), real=True)
         for n, m in zip(a.shape, bound, strict=True)
     )
-    ma, mb = ok_a.astype(np.float64), ok_b.astype(np.float64)
-    fa, fb = a * ma, b * mb
+    # single precision: the images are band-passed (zero mean), so the sums below do
+    # not cancel catastrophically, and the FFTs take half the time
+    ma, mb = ok_a.astype(np.float32), ok_b.astype(np.float32)
+    fa, fb = (a * ok_a).astype(np.float32), (b * ok_b).astype(np.float32)
 
     def ft(x):
         return sp_fft.rfft2(x, shape)
 
     def corr(x_ft, y_ft):  # sum_x x(p) y(p - s) for every s
-        return sp_fft.irfft2(x_ft * np.conj(y_ft), shape)
+        return sp_fft.irfft2(x_ft * np.conj(y_ft), shape).astype(np.float64)
 
-    ma_ft, mb_ft, fa_ft, fb_ft = ft(ma), ft(mb), ft(fa), ft(fb)
+    ma_ft, fa_ft, fb_ft = ft(ma), ft(fa), ft(fb)
+    mb_ft = ma_ft if ok_a is ok_b or np.array_equal(ok_a, ok_b) else ft(mb)
     n = np.round(corr(ma_ft, mb_ft))
     sa, sb = corr(fa_ft, mb_ft), corr(ma_ft, fb_ft)
     saa, sbb = corr(ft(fa * fa), mb_ft), corr(ma_ft, ft(fb * fb))
