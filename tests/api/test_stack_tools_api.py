@@ -107,3 +107,12 @@ def test_register_report_and_nan_pixel():
     np.testing.assert_array_equal(np.isfinite(out[0]), np.isfinite(stack[0]))
     assert (~np.isfinite(out)).sum() <= (~np.isfinite(stack)).sum()
     json.dumps(rep)
+
+
+def test_register_report_lists_the_frames_left_unmoved():
+    rng = np.random.default_rng(0)
+    stack = rng.poisson(5.0, (2, 1, 1, 32, 32)).astype(np.float32)  # unrelated noise
+    with pytest.warns(RuntimeWarning, match="no clear translation"):
+        _, rep = apply_stack_tool("register", stack, registration_channel=0)
+    assert rep["results"]["shifts_yx"][1] == [0.0, 0.0]
+    assert any(w.startswith("time point 1 against 0") for w in rep["results"]["warnings"])
