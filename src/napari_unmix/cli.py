@@ -104,6 +104,9 @@ _REG_COMMON = (
         type=int,
     ),
     opt("--interpolation-order", "spline order of the shift, 0..5 (default 1)", type=int),
+    opt(
+        "--max-shift", "largest plausible shift in pixels (default 45 %% of the image)", type=float
+    ),
 )
 _STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
 _ALPHA = "napari_unmix.core.bleedthrough:ALPHA_METHODS"
