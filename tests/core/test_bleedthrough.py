@@ -305,7 +305,7 @@ def test_dask_estimate_never_computes_the_whole_volume():
 
 def test_dask_exact_statistics_with_ties_and_missed_windows():
     from napari_unmix.core._bleedthrough_dask import _exact_stats, _flat_blocks
-    from napari_unmix.core.bleedthrough import _ranks
+    from napari_unmix.core._bleedthrough_exact import _ranks
 
     rng = np.random.default_rng(0)
     vol = rng.integers(0, 7, size=(4, 50, 60)).astype(np.uint16).transpose(1, 0, 2)
@@ -328,7 +328,7 @@ def test_dask_exact_statistics_with_ties_and_missed_windows():
 
 
 def test_exact_tail_statistics_with_ties_and_failed_brackets():
-    from napari_unmix.core.bleedthrough import _ranks, _tail_stats
+    from napari_unmix.core._bleedthrough_exact import _ranks, _tail_stats
 
     rng = np.random.default_rng(0)
     vol = rng.integers(0, 7, size=(4, 50, 60)).astype(np.uint16)  # many ties
