@@ -199,7 +199,7 @@ def estimate_bleedthrough(data: Any, /, **kwargs: Any) -> dict:
     --------
     >>> from napari_unmix.core.synthetic import make_bleedthrough_stack
     >>> data, _ = make_bleedthrough_stack(n_t=1, n_z=1, shape=(64, 64), noise_sigma=0)
-    >>> rep = estimate_bleedthrough(data, method="mi_min", n_bootstrap=0)
+    >>> rep = estimate_bleedthrough(data, method="linear_fit", n_bootstrap=0)
     >>> len(rep["forward"]["alpha_by_t"])
     1
     """

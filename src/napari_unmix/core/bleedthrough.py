@@ -37,13 +37,20 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ._bleedthrough_apply import apply_correction, correction_diagnostics
-from ._bleedthrough_estimators import ALPHA_METHODS, AlphaMethod, _bootstrap, _method
+from ._bleedthrough_estimators import (
+    ALPHA_METHODS,
+    BOOTSTRAP_VOXELS,
+    AlphaMethod,
+    _bootstrap,
+    _method,
+)
 from ._bleedthrough_exact import (
     _GUESS_VOXELS,
     _check_finite,
@@ -54,12 +61,15 @@ from ._bleedthrough_exact import (
     _is_dask,
     _pick_mask_voxels,
     _whole_volume_mask,
+    check_integer,
+    check_random_state,
 )
 
 __all__ = [
     "ALPHA_METHODS",
     "AlphaEstimate",
     "AlphaMethod",
+    "AlphaReliabilityWarning",
     "apply_correction",
     "correction_diagnostics",
     "estimate_alpha",
@@ -130,7 +140,6 @@ def sample_voxels(
 
         picked = list(dask.compute(*picked))
     return [np.asarray(p).reshape(-1) for p in picked], flat
-
 
 
 def prepare_source_target_for_alpha(
@@ -213,9 +222,38 @@ def make_alpha_mask(
     return _combine_masks(mask, strict, sp, tp, s_thr, t_thr, min_voxels)
 
 
-
-
 # ----------------------------------------------------------------------------- estimation
+class AlphaReliabilityWarning(UserWarning):
+    """An estimated alpha that its estimator could not trust (e.g. a flat MI curve).
+
+    The estimate fell back to a stated rule; the reason is also in the report
+    (``details["warnings"]``, ``details["method_details"]["unreliable_reason"]``).
+    """
+
+
+def _check_volumes(source: Any, target: Any) -> tuple[Any, Any]:
+    """numpy or dask arrays of one numeric dtype kind and one shape, else a clear error."""
+    out = []
+    for name, v in (("source", source), ("target", target)):
+        if not hasattr(v, "shape") or not hasattr(v, "dtype"):
+            if np.ndim(v) == 0:
+                raise TypeError(
+                    f"{name} must be an array (numpy or dask) of voxel values, got "
+                    f"{type(v).__name__} {v!r}; pass e.g. data[t, :, channel]"
+                )
+            v = np.asarray(v)
+        if np.dtype(v.dtype).kind not in "uif":
+            raise TypeError(f"{name} must hold numbers, got dtype {v.dtype}")
+        out.append(v)
+    if tuple(out[0].shape) != tuple(out[1].shape):
+        raise ValueError(
+            f"source and target must have one shape, got {out[0].shape} and {out[1].shape}"
+        )
+    if int(np.prod(out[0].shape)) == 0:
+        raise ValueError("source and target are empty; nothing to estimate alpha from")
+    return out[0], out[1]
+
+
 @dataclass(frozen=True)
 class AlphaEstimate:
     """One estimated alpha with its bootstrap interval and how it was obtained.
@@ -241,7 +279,6 @@ class AlphaEstimate:
             "ci95": None if self.ci is None else list(self.ci),
             **self.details,
         }
-
 
 
 def estimate_alpha(
@@ -308,14 +345,20 @@ def estimate_alpha(
     m = _method(method)
     if m.func is None:
         raise ValueError("method='manual' does not estimate alpha; give alpha instead")
+    source, target = _check_volumes(source, target)
     alpha_max = float(alpha_max)
-    if not alpha_max > 0:
-        raise ValueError(f"alpha_max must be > 0, got {alpha_max=}")
-    mi_bins = int(mi_bins)
-    if mi_bins < 2:
-        raise ValueError(f"mi_bins must be >= 2, got {mi_bins=}")
-    ss = np.random.SeedSequence(random_state)
-    sample_seed, boot_seed = ss.spawn(2)
+    if not (np.isfinite(alpha_max) and alpha_max > 0):
+        raise ValueError(f"alpha_max must be a finite number > 0, got {alpha_max=}")
+    mi_bins = check_integer("mi_bins", mi_bins, minimum=2)
+    min_mask_voxels = check_integer("min_mask_voxels", min_mask_voxels, minimum=1)
+    n_bootstrap = check_integer("n_bootstrap", n_bootstrap, minimum=0)
+    if max_alpha_voxels is not None:
+        max_alpha_voxels = check_integer("max_alpha_voxels", max_alpha_voxels, minimum=1)
+    random_state = check_random_state(random_state)
+    if isinstance(random_state, np.random.Generator):
+        sample_seed, boot_seed = random_state.spawn(2)
+    else:
+        sample_seed, boot_seed = np.random.SeedSequence(random_state).spawn(2)
     rng = np.random.default_rng(sample_seed)
     shape = tuple(source.shape)
     if tuple(target.shape) != shape:
@@ -383,10 +426,22 @@ def estimate_alpha(
         x = s[mask].astype(np.float64)
         y = t[mask].astype(np.float64)
     kw = {"alpha_max": alpha_max, "mi_bins": mi_bins}
-    alpha, method_details = m.func(x, y, **kw)
+    alpha, method_details = m.func(x, y, mask_voxels=mask_info["mask_voxel_count"], **kw)
     if not np.isfinite(alpha):
         raise ValueError(f"the estimated alpha is not finite ({alpha}); check the input data")
-    ci = _bootstrap(m.func, x, y, int(n_bootstrap), np.random.default_rng(boot_seed), **kw)
+    warnings_ = []
+    if method_details.get("reliable") is False:
+        text = (
+            f"{m.name}: {method_details['unreliable_reason']}; alpha = {alpha:.4g} is "
+            f"{method_details['fallback']} instead. Check the scatter plot, lower "
+            "signal_percentile for a larger mask, or measure alpha on a single-stained control."
+        )
+        warnings.warn(text, AlphaReliabilityWarning, stacklevel=2)
+        warnings_.append(text)
+    boot_rng = np.random.default_rng(boot_seed)
+    ci = _bootstrap(
+        m, x, y, n_bootstrap, boot_rng, alpha=float(alpha), details=method_details, **kw
+    )
     details = {
         "background_percentile": background_percentile,
         "preprocess_alpha_inputs": bool(preprocess_alpha_inputs),
@@ -400,7 +455,11 @@ def estimate_alpha(
         "subsampled": bool(mask_subsampled) if whole else flat is not None,
         "max_alpha_voxels": max_alpha_voxels,
         "random_state": random_state if isinstance(random_state, int | None) else "generator",
-        "n_bootstrap": int(n_bootstrap),
+        "n_bootstrap": n_bootstrap,
+        "ci_method": None if ci is None else "m-out-of-n bootstrap",
+        "bootstrap_voxels": None if ci is None else min(x.size, BOOTSTRAP_VOXELS),
+        "reliable": method_details.get("reliable", True),
+        "warnings": warnings_,
         "method_details": method_details,
     }
     return AlphaEstimate(float(alpha), m.name, ci, details, x, y, s, t)

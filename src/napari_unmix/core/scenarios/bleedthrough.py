@@ -154,7 +154,7 @@ def make_scenario(
     if alpha_per_t and n_t > 1:
         alphas = np.linspace(float(alpha), _uniform(rng, *ALPHA_RANGE), n_t)
     sigma_lo = _uniform(rng, 1.5, 4.0)
-    n_src = max(2, int(round(shape[0] * shape[1] * _uniform(rng, 4e-4, 2e-3))))
+    n_src = max(2, round(shape[0] * shape[1] * _uniform(rng, 4e-4, 2e-3)))
     sig_s = rng.uniform(sigma_lo, 2 * sigma_lo, n_src)
     src = rng.uniform(4, np.array(shape) - 4, size=(n_src, 2))
     amp_s = rng.uniform(200, 1000, n_src)
@@ -190,9 +190,9 @@ def make_scenario(
     autofluo = rng.uniform(0, 50, 2)
     read_noise = _uniform(rng, 0.5, 3.0)  # electrons
     a = alphas[:, None, None, None]
-    expected = np.stack(
-        [source + autofluo[0], target + a * source + autofluo[1]], axis=2
-    ).astype(np.float64)
+    expected = np.stack([source + autofluo[0], target + a * source + autofluo[1]], axis=2).astype(
+        np.float64
+    )
     photons = rng.poisson(expected * gain).astype(np.float64)
     photons += rng.normal(0, read_noise, photons.shape)
     data = (photons / gain + offset[None, None, :, None, None]).astype(np.float32)
