@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core._bleedthrough_exact import check_integer, check_random_state
 from ..core.axes import validate_tzcyx
 from ..core.bleedthrough import (
     ALPHA_METHODS,
@@ -87,6 +88,47 @@ def _seed(random_state: Any, offset: int) -> Any:
     return random_state + offset if isinstance(random_state, int | np.integer) else random_state
 
 
+def _given_alpha(alpha: Any, n_t: int, *, label: str, mode: str) -> np.ndarray:
+    """A given alpha as one value per time point, or a message why it cannot be used.
+
+    ``fixed``: one value (for every time point) or T values. ``per_t``: T values, one per
+    time point. ``reference_t`` estimates, so a given alpha would be ignored: refused.
+    """
+    try:
+        a = np.asarray(alpha, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{label} alpha must be numbers, got {alpha!r}") from err
+    if not np.all(np.isfinite(a)) or np.any(a < 0) or a.size == 0:
+        raise ValueError(
+            f"{label} alpha must be >= 0 (one value or one per time point, T={n_t}), "
+            f"got {a.tolist()}"
+        )
+    given_per_t = np.ndim(alpha) > 0 and a.size == n_t
+    if mode == "fixed" and a.size in (1, n_t):
+        return np.broadcast_to(a, (n_t,)).copy()
+    if mode == "per_t" and given_per_t:
+        return a
+    if mode == "fixed":
+        need = "one value or one per time point"
+    elif mode == "per_t":
+        need = (
+            f"a sequence of {n_t} values, one per time point (one value for every time point: "
+            "alpha_mode='fixed')"
+        )
+    else:
+        need = None
+    if need is not None:
+        raise ValueError(
+            f"{label} alpha has {a.size} value(s) but alpha_mode={mode!r} needs {need}, "
+            f"T={n_t}; got {a.tolist()}"
+        )
+    raise ValueError(
+        f"alpha_mode={mode!r} estimates alpha, so the given {label} alpha {a.tolist()} would "
+        "be ignored. To apply it: alpha_mode='fixed' (one value, or one per time point); "
+        f"per time point: alpha_mode='per_t' with {n_t} values; to estimate: leave alpha out"
+    )
+
+
 def _direction(
     data: Any,
     *,
@@ -102,17 +144,11 @@ def _direction(
     """Alpha per time point for one direction; yields progress, returns a report part."""
     n_t = data.shape[0]
     method = est_kw["method"]
-    if mode == "fixed":
-        if alpha is None:
-            raise ValueError(f"alpha_mode='fixed' needs alpha for the {label} direction")
-        a = np.asarray(alpha, dtype=np.float64).reshape(-1)
-        if a.size not in (1, n_t) or not np.all(np.isfinite(a)) or np.any(a < 0):
-            raise ValueError(
-                f"{label} alpha must be >= 0 (one value or one per time point, T={n_t}), "
-                f"got {a.tolist()}"
-            )
-        a = np.broadcast_to(a, (n_t,)).copy() if a.size == 1 else a
-        yield {"message": f"{label}: alpha given ({a[0]:.4f})"}
+    if mode == "fixed" and alpha is None:
+        raise ValueError(f"alpha_mode='fixed' needs alpha for the {label} direction")
+    if alpha is not None:
+        a = _given_alpha(alpha, n_t, label=label, mode=mode)
+        yield {"message": f"{label}: alpha given ({', '.join(f'{v:.4f}' for v in a[:4])})"}
         return {
             "source_channel": src,
             "target_channel": tgt,
@@ -130,9 +166,10 @@ def _direction(
             "with alpha=..., or choose an estimating method"
         )
     if mode == "reference_t":
-        if not 0 <= int(t_ref) < n_t:
+        t_ref = check_integer("alpha_reference_t", t_ref)
+        if not 0 <= t_ref < n_t:
             raise ValueError(f"alpha_reference_t={t_ref} is out of range for T={n_t} time points")
-        times = [int(t_ref)]
+        times = [t_ref]
     else:
         times = list(range(n_t))
     estimates: list[AlphaEstimate] = []
@@ -176,7 +213,8 @@ def _check_data(data: Any, source_channel: int, target_channel: int) -> tuple[in
     if data.dtype.kind not in "uif":
         raise ValueError(f"expected numeric image data, got {data.dtype=}")
     n_c = data.shape[2]
-    s, t = int(source_channel), int(target_channel)
+    s = check_integer("source_channel", source_channel)
+    t = check_integer("target_channel", target_channel)
     for name, ch in (("source_channel", s), ("target_channel", t)):
         if not 0 <= ch < n_c:
             raise ValueError(
@@ -245,6 +283,15 @@ def estimate_bleedthrough_steps(
     Keywords as in :func:`unmix_array` (without ``clip_negative``/``output_dtype``).
     """
     s, t = _check_data(data, source_channel, target_channel)
+    random_state = check_random_state(random_state)
+    check_integer("alpha_reference_t", alpha_reference_t, minimum=0)
+    check_integer("n_bootstrap", n_bootstrap, minimum=0)
+    check_integer("min_mask_voxels", min_mask_voxels, minimum=1)
+    for name, bins in (("mi_bins", mi_bins), ("mi_bins_reverse", mi_bins_reverse)):
+        if bins is not None:
+            check_integer(name, bins, minimum=2)
+    if max_alpha_voxels is not None:
+        check_integer("max_alpha_voxels", max_alpha_voxels, minimum=1)
     method = str(method).strip().lower()
     if method not in ALPHA_METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(ALPHA_METHODS)}")

@@ -32,7 +32,7 @@ __all__ = ["ALPHA_METHODS", "BOOTSTRAP_VOXELS", "MI_FALLBACK", "AlphaMethod", "m
 #: relative tolerance of the "constant" / "zero" checks
 _EPS = 1e-12
 #: at most this many mask voxels per bootstrap resample (m of the m-out-of-n bootstrap)
-BOOTSTRAP_VOXELS = 4096
+BOOTSTRAP_VOXELS = 2048
 #: what ``mi_min`` returns when its curve cannot be trusted: the smaller of its curve's
 #: minimum and ``corr_min``. Target signal co-localised with the source pushes every
 #: estimate up, so the smaller of two independence estimates is the less contaminated one
@@ -221,35 +221,69 @@ def _mi_min(
 
 
 #: grid points per window of the bootstrap's ``mi_min`` search
-_BOOT_GRID = 17
+_BOOT_GRID = 9
+
+
+def _grid_argmin_rows(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's grid minimum, refined by the vertex of the parabola through it and its
+    two neighbours (any spacing; kept when it lies between them)."""
+    k = np.argmin(values, axis=1)
+    if grid.size < 3:
+        return grid[k]
+    j = np.clip(k, 1, grid.size - 2)
+    r = np.arange(values.shape[0])
+    a0, a1, a2 = grid[j - 1], grid[j], grid[j + 1]
+    v0, v1, v2 = values[r, j - 1], values[r, j], values[r, j + 1]
+    den = (a0 - a1) * (a0 - a2) * (a1 - a2)
+    qa = (a2 * (v1 - v0) + a1 * (v0 - v2) + a0 * (v2 - v1)) / den
+    qb = (a2**2 * (v0 - v1) + a1**2 * (v2 - v0) + a0**2 * (v1 - v2)) / den
+    vertex = np.divide(-qb, 2 * qa, out=np.full_like(qa, np.nan), where=qa > 0)
+    ok = (k == j) & (vertex >= a0) & (vertex <= a2)
+    return np.where(ok, vertex, grid[k])
+
+
+#: rows of the bootstrap's pilot search that sizes the window of all rows
+_BOOT_PILOT = 16
+
+
+def _edge_share(grid: np.ndarray, values: np.ndarray, top: float) -> float:
+    """Share of rows whose grid minimum lies on an edge that is not a bound of [0, top]."""
+    k = np.argmin(values, axis=1)
+    edge = ((k == 0) & (grid[0] > 0)) | ((k == grid.size - 1) & (grid[-1] < top))
+    return float(np.mean(edge))
 
 
 def _mi_min_rows(
     x: np.ndarray, y: np.ndarray, *, alpha_max: float, mi_bins: int, center: float, **_: Any
 ) -> np.ndarray:
-    """``mi_min`` of every row, warm-started: a grid window around ``center`` (the
-    estimate), widened until few rows have their minimum on an inner edge, then a
-    parabola through each row's best grid point and its neighbours."""
+    """``mi_min`` of every row, warm-started around ``center`` (the estimate).
+
+    A pilot of a few rows finds how far the rows' minima spread: a grid window around
+    ``center`` (itself a grid point, so a narrow minimum stays found) widened until few
+    pilot rows have their minimum on an inner edge. Every row is then searched on one
+    grid over the pilot's spread (widened again in the rare case that rows fall on its
+    edges), and each row's minimum is refined by a parabola.
+    """
     bins = mi_bins_for(x.shape[1], mi_bins)  # the estimator at the resample's size
-    half = alpha_max / 32.0
-    while True:
-        # the estimate itself is the middle grid point (a narrow minimum stays found)
-        grid = np.unique(np.clip(center + half * np.linspace(-1, 1, _BOOT_GRID), 0, alpha_max))
-        lo, hi = grid[0], grid[-1]
-        values = line_mi_rows(x, y, grid, bins=bins)
-        k = np.argmin(values, axis=1)
-        inner_edge = ((k == 0) & (lo > 0)) | ((k == grid.size - 1) & (hi < alpha_max))
-        if np.mean(inner_edge) <= 0.05 or (lo == 0 and hi == alpha_max):
+    top = float(alpha_max)
+
+    def search(rows: slice, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+        grid = np.unique(np.clip(np.linspace(lo, hi, _BOOT_GRID), 0.0, top))
+        return grid, line_mi_rows(x[rows], y[rows], grid, bins=bins)
+
+    pilot, half = slice(0, _BOOT_PILOT), top / 32.0
+    while True:  # (at most log4(32) widenings)
+        grid, values = search(pilot, center - half, center + half)
+        if _edge_share(grid, values, top) <= 0.05 or (grid[0] == 0 and grid[-1] == top):
             break
         half *= 4.0
-    j = np.clip(k, 1, grid.size - 2)
-    r = np.arange(x.shape[0])
-    v0, v1, v2 = values[r, j - 1], values[r, j], values[r, j + 1]
-    curv = v0 - 2 * v1 + v2
-    step = grid[1] - grid[0]
-    shift = np.divide(v0 - v2, 2 * curv, out=np.zeros_like(curv), where=curv > 0)
-    inside = (k == j) & (np.abs(shift) <= 1)
-    return np.clip(np.where(inside, grid[j] + shift * step, grid[k]), 0.0, float(alpha_max))
+    spread = max(float(np.abs(_grid_argmin_rows(grid, values) - center).max()), 1e-12 * top)
+    half = min(2.0 * spread + (grid[-1] - grid[0]) / (_BOOT_GRID - 1), half)
+    while True:
+        grid, values = search(slice(None), center - half, center + half)
+        if _edge_share(grid, values, top) <= 0.05 or (grid[0] == 0 and grid[-1] == top):
+            return np.clip(_grid_argmin_rows(grid, values), 0.0, top)
+        half *= 2.0
 
 
 def _mi_fallback_rows(
@@ -257,7 +291,8 @@ def _mi_fallback_rows(
 ) -> np.ndarray:
     """:data:`MI_FALLBACK` of every row (the bootstrap of a fallen-back ``mi_min``)."""
     mi = _mi_min_rows(x, y, alpha_max=alpha_max, mi_bins=mi_bins, center=mi_argmin)
-    return np.minimum(mi, _corr_min_rows(x, y, alpha_max=alpha_max))
+    corr = _corr_min_rows(x.astype(np.float64), y.astype(np.float64), alpha_max=alpha_max)
+    return np.minimum(mi, corr)
 
 
 #: The alpha estimators, name -> :class:`AlphaMethod` (drives the widget's dropdown).
@@ -347,10 +382,14 @@ def _bootstrap(
     idx = rng.integers(0, size, (n, m))
     if "mi_bins_used" in details:  # at most the bins of the estimate
         kw = {**kw, "mi_bins": details["mi_bins_used"]}
+    if "mi_bins_used" in details:  # histograms: binned in float32, like the estimate
+        xs, ys = x.astype(np.float32)[idx], y.astype(np.float32)[idx]
+    else:
+        xs, ys = x[idx], y[idx]
     if details.get("reliable") is False:
-        alphas = _mi_fallback_rows(x[idx], y[idx], mi_argmin=details["mi_argmin"], **kw)
+        alphas = _mi_fallback_rows(xs, ys, mi_argmin=details["mi_argmin"], **kw)
     elif method.rows is not None:
-        alphas = method.rows(x[idx], y[idx], center=alpha, **kw)
+        alphas = method.rows(xs, ys, center=alpha, **kw)
     else:  # an estimator without a vectorised form: one resample at a time
         alphas = np.array([method.func(x[i], y[i], **kw)[0] for i in idx])
     alphas = alpha + np.sqrt(m / size) * (alphas - alpha)
