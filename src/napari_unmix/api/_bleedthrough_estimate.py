@@ -237,7 +237,8 @@ def estimate_bleedthrough_steps(
 ) -> Generator[dict, None, dict]:
     """Generator form of :func:`estimate_bleedthrough`: yields progress, returns the report.
 
-    Keywords as in :func:`~napari_unmix.api.bleedthrough.unmix_array` (without ``clip_negative``/``output_dtype``).
+    Keywords as in :func:`~napari_unmix.api.bleedthrough.unmix_array` (without
+    ``clip_negative`` / ``output_dtype``).
     """
     s, t = _check_data(data, source_channel, target_channel)
     random_state = check_random_state(random_state)
