@@ -134,6 +134,8 @@ def table(records: list[dict]) -> list[dict]:
             if method == "mi_min":
                 flagged = [r for r in sel if r["flagged"]]
                 row["mi_min flagged unreliable"] = f"{len(flagged)}/{len(sel)}"
+                trusted = [abs(r["ours"] - r["truth"]) for r in sel if not r["flagged"]]
+                row["trusted |a-truth| median"] = f"{np.median(trusted):.3f}" if trusted else ""
                 if flagged:
                     row["flagged: fallback / MI argmin |a-truth| median"] = (
                         f"{np.median([abs(r['ours'] - r['truth']) for r in flagged]):.3f} / "
