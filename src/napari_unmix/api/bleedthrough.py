@@ -269,8 +269,10 @@ def unmix(
     input_path, output_path : str or PathLike
         Input image; output file (never the input; an existing file only with
         ``overwrite=True``).
-    alpha : float, optional
-        Bleed-through coefficient. Given and ``alpha_mode=None``: used as is ("fixed").
+    alpha : float or sequence of float, optional
+        Bleed-through coefficient: one value, or one per time point. Given and
+        ``alpha_mode=None``: used as is ("fixed"); with "per_t" it must be one value per
+        time point; with "reference_t" it is refused (that mode estimates).
     alpha_mode : {"fixed", "reference_t", "per_t"}, optional
         One given alpha; one estimated from time point ``alpha_reference_t`` (all its
         z-slices) and applied to every time point; or one estimated per time point.
@@ -317,7 +319,8 @@ def unmix(
     min_mask_voxels : int
         Minimum mask size.
     n_bootstrap : int
-        Bootstrap resamples for the 95% interval of each estimated alpha (0: none).
+        Bootstrap resamples for the 95% interval of each estimated alpha (0: none); at
+        most 2048 mask voxels each (m-out-of-n), so the interval costs little.
     output_format : {"ome-tiff", "ome-zarr"}
         "ome-tiff" (default): computed in memory, one OME-TIFF file. "ome-zarr": the input
         (OME-Zarr, OME-TIFF) is read lazily, alpha is estimated exactly in a few bounded-memory passes and

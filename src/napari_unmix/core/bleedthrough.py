@@ -317,7 +317,8 @@ def estimate_alpha(
     alpha_max : float
         Upper bound of the search for ``corr_min`` and ``mi_min``.
     mi_bins : int
-        Histogram bins per variable for ``mi_min``.
+        At most this many histogram bins per variable for ``mi_min``, which uses
+        ``ceil(3 n^(1/3))`` for ``n`` mask voxels (``mi_bins_used`` in the details).
     max_alpha_voxels : int or None
         Volumes up to this size (or None): every voxel is used. Larger volumes, numpy or
         dask alike: exact whole-volume percentiles and mask, then at most this many mask
@@ -328,7 +329,16 @@ def estimate_alpha(
     min_mask_voxels : int
         Minimum mask size.
     n_bootstrap : int
-        Bootstrap resamples of the mask voxels for a 95% interval (0: no interval).
+        Bootstrap resamples of the mask voxels for a 95% interval (0: no interval). Each
+        resample holds at most 2048 voxels, its deviation scaled by ``sqrt(2048 / n)``
+        (m-out-of-n bootstrap), so the interval's cost does not grow with the mask.
+
+    Warns
+    -----
+    AlphaReliabilityWarning
+        ``mi_min`` could not trust its curve (mask under 64 voxels, no minimum inside
+        ``[0, alpha_max]``, or a flat curve) and returned ``min(mi_argmin, corr_min)``;
+        the reason is in ``details["warnings"]``.
 
     Returns
     -------
