@@ -17,7 +17,12 @@ from ..core._bleedthrough_exact import check_integer, check_random_state
 from ..core.axes import validate_tzcyx
 from ..core.bleedthrough import ALPHA_METHODS, AlphaEstimate, estimate_alpha
 
-__all__ = ["ALPHA_MODES", "estimate_bleedthrough", "estimate_bleedthrough_steps"]
+__all__ = [
+    "ALPHA_MODES",
+    "check_options",
+    "estimate_bleedthrough",
+    "estimate_bleedthrough_steps",
+]
 
 #: How alpha varies over time: one given value, one estimated at a reference time
 #: point, or one estimated per time point.
@@ -45,45 +50,100 @@ def _seed(random_state: Any, offset: int) -> Any:
     return random_state + offset if isinstance(random_state, int | np.integer) else random_state
 
 
-def _given_alpha(alpha: Any, n_t: int, *, label: str, mode: str) -> np.ndarray:
+def _given_alpha(alpha: Any, n_t: int | None, *, label: str, mode: str) -> np.ndarray:
     """A given alpha as one value per time point, or a message why it cannot be used.
 
     ``fixed``: one value (for every time point) or T values. ``per_t``: T values, one per
     time point. ``reference_t`` estimates, so a given alpha would be ignored: refused.
+    ``n_t=None`` (T not known yet, e.g. before reading a file): the checks that need no T.
     """
     try:
         a = np.asarray(alpha, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{label} alpha must be numbers, got {alpha!r}") from err
+    n = "T" if n_t is None else n_t  # (in messages)
     if not np.all(np.isfinite(a)) or np.any(a < 0) or a.size == 0:
         raise ValueError(
-            f"{label} alpha must be >= 0 (one value or one per time point, T={n_t}), "
-            f"got {a.tolist()}"
+            f"{label} alpha must be >= 0 (one value or one per time point, T={n}), got {a.tolist()}"
         )
-    given_per_t = np.ndim(alpha) > 0 and a.size == n_t
-    if mode == "fixed" and a.size in (1, n_t):
-        return np.broadcast_to(a, (n_t,)).copy()
-    if mode == "per_t" and given_per_t:
-        return a
-    if mode == "fixed":
-        need = "one value or one per time point"
-    elif mode == "per_t":
-        need = (
-            f"a sequence of {n_t} values, one per time point (one value for every time point: "
-            "alpha_mode='fixed')"
-        )
-    else:
-        need = None
-    if need is not None:
+    if mode == "reference_t":
         raise ValueError(
-            f"{label} alpha has {a.size} value(s) but alpha_mode={mode!r} needs {need}, "
-            f"T={n_t}; got {a.tolist()}"
+            f"alpha_mode='reference_t' estimates alpha, so the given {label} alpha {a.tolist()} "
+            "would be ignored. To apply it: alpha_mode='fixed' (one value, or one per time "
+            f"point); per time point: alpha_mode='per_t' with {n} values; to estimate: leave "
+            "alpha out"
         )
-    raise ValueError(
-        f"alpha_mode={mode!r} estimates alpha, so the given {label} alpha {a.tolist()} would "
-        "be ignored. To apply it: alpha_mode='fixed' (one value, or one per time point); "
-        f"per time point: alpha_mode='per_t' with {n_t} values; to estimate: leave alpha out"
+    sizes = {"fixed": (1, n_t), "per_t": (n_t,)}[mode]
+    sequence_ok = mode == "fixed" or np.ndim(alpha) > 0
+    if sequence_ok and (n_t is None or a.size in sizes):
+        return a if n_t is None else np.broadcast_to(a, (n_t,)).copy()
+    count = "a sequence" if n_t is None else f"a sequence of {n_t} values"
+    need = (
+        "one value or one per time point"
+        if mode == "fixed"
+        else f"{count}, one per time point (one value for every time point: alpha_mode='fixed')"
     )
+    where = "" if n_t is None else f" (T={n_t})"
+    raise ValueError(
+        f"{label} alpha has {a.size} value(s) but alpha_mode={mode!r} needs {need}{where}; "
+        f"got {a.tolist()}"
+    )
+
+
+def check_options(
+    *,
+    alpha: Any = None,
+    alpha_mode: str | None = None,
+    alpha_reverse: Any = None,
+    method: str = "mean_ratio",
+    method_reverse: str | None = None,
+    bidirectional: bool = False,
+    alpha_reference_t: int = 0,
+    source_channel: int = 0,
+    target_channel: int = 1,
+    mi_bins: int = 64,
+    mi_bins_reverse: int | None = None,
+    max_alpha_voxels: int | None = 500_000,
+    random_state: Any = 0,
+    min_mask_voxels: int = 16,
+    n_bootstrap: int = 100,
+    n_t: int | None = None,
+) -> tuple[str, bool, Any]:
+    """Every check that needs no data, so a file-level call fails before reading its input.
+
+    ``n_t``: the number of time points when known (checks the length of given alphas).
+    Returns ``(alpha_mode, alpha_mode_was_defaulted, random_state)``.
+
+    Examples
+    --------
+    >>> check_options(alpha=[0.1, 0.2], alpha_mode="per_t")
+    ('per_t', False, 0)
+    >>> check_options(alpha=0.1, alpha_mode="per_t")
+    Traceback (most recent call last):
+    ...
+    ValueError: forward alpha has 1 value(s) but alpha_mode='per_t' needs a sequence, one per time point (one value for every time point: alpha_mode='fixed'); got [0.1]
+    """
+    check_integer("source_channel", source_channel, minimum=0)
+    check_integer("target_channel", target_channel, minimum=0)
+    random_state = check_random_state(random_state)
+    check_integer("alpha_reference_t", alpha_reference_t, minimum=0)
+    check_integer("n_bootstrap", n_bootstrap, minimum=0)
+    check_integer("min_mask_voxels", min_mask_voxels, minimum=1)
+    for name, bins in (("mi_bins", mi_bins), ("mi_bins_reverse", mi_bins_reverse)):
+        if bins is not None:
+            check_integer(name, bins, minimum=2)
+    if max_alpha_voxels is not None:
+        check_integer("max_alpha_voxels", max_alpha_voxels, minimum=1)
+    for name, m in (("method", method), ("method_reverse", method_reverse)):
+        if m is not None and str(m).strip().lower() not in ALPHA_METHODS:
+            raise ValueError(f"unknown {name} {m!r}; choose one of {sorted(ALPHA_METHODS)}")
+    mode, defaulted = _resolve_mode(alpha_mode, alpha, str(method).strip().lower())
+    if alpha is not None:
+        _given_alpha(alpha, n_t, label="forward", mode=mode)
+    rev = alpha if alpha_reverse is None else alpha_reverse
+    if bidirectional and rev is not None:
+        _given_alpha(rev, n_t, label="reverse", mode=mode)
+    return mode, defaulted, random_state
 
 
 def _direction(
@@ -183,10 +243,9 @@ def _check_data(data: Any, source_channel: int, target_channel: int) -> tuple[in
 
 
 def estimate_bleedthrough(data: Any, /, **kwargs: Any) -> dict:
-    """Only the estimation part of :func:`~napari_unmix.api.bleedthrough.unmix_array`: the report without corrected data.
+    """Only the estimation part of :func:`~napari_unmix.api.bleedthrough.unmix_array`.
 
-    Takes the same keywords as :func:`~napari_unmix.api.bleedthrough.unmix_array`. The returned dict has
-    ``"forward"`` (and ``"reverse"`` when bidirectional) with ``alpha_by_t``,
+    Takes the same keywords and returns the report without corrected data: ``"forward"`` (and ``"reverse"`` when bidirectional) with ``alpha_by_t``,
     ``ci95_by_t`` and per-estimate details, plus ``"estimates"``: the
     :class:`~napari_unmix.core.bleedthrough.AlphaEstimate` objects (for plots).
 
@@ -241,19 +300,15 @@ def estimate_bleedthrough_steps(
     ``clip_negative`` / ``output_dtype``).
     """
     s, t = _check_data(data, source_channel, target_channel)
-    random_state = check_random_state(random_state)
-    check_integer("alpha_reference_t", alpha_reference_t, minimum=0)
-    check_integer("n_bootstrap", n_bootstrap, minimum=0)
-    check_integer("min_mask_voxels", min_mask_voxels, minimum=1)
-    for name, bins in (("mi_bins", mi_bins), ("mi_bins_reverse", mi_bins_reverse)):
-        if bins is not None:
-            check_integer(name, bins, minimum=2)
-    if max_alpha_voxels is not None:
-        check_integer("max_alpha_voxels", max_alpha_voxels, minimum=1)
+    mode, defaulted, random_state = check_options(
+        alpha=alpha, alpha_mode=alpha_mode, alpha_reverse=alpha_reverse, method=method,
+        method_reverse=method_reverse, bidirectional=bidirectional,
+        alpha_reference_t=alpha_reference_t, source_channel=s, target_channel=t,
+        mi_bins=mi_bins, mi_bins_reverse=mi_bins_reverse, max_alpha_voxels=max_alpha_voxels,
+        random_state=random_state, min_mask_voxels=min_mask_voxels, n_bootstrap=n_bootstrap,
+        n_t=data.shape[0],
+    )  # fmt: skip
     method = str(method).strip().lower()
-    if method not in ALPHA_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {sorted(ALPHA_METHODS)}")
-    mode, defaulted = _resolve_mode(alpha_mode, alpha, method)
 
     def inherit(rev: Any, fwd: Any) -> Any:
         return fwd if rev is None else rev

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -34,6 +35,7 @@ from ..core.bleedthrough import (
 from ..core.report import describe_array, start_report, to_jsonable
 from ._bleedthrough_estimate import (
     ALPHA_MODES,
+    check_options,
     estimate_bleedthrough,
     estimate_bleedthrough_steps,
 )
@@ -361,6 +363,9 @@ def unmix(
     )
 
     fmt = resolve_output_format(output_format)
+    check_options(  # everything that needs no data, before reading the input
+        **{k: v for k, v in kwargs.items() if k in inspect.signature(check_options).parameters}
+    )
     input_path, output_path = Path(input_path), Path(output_path)
     check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,))
     with use_scheduler(scheduler):
