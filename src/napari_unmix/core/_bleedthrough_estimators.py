@@ -41,7 +41,7 @@ MI_FALLBACK = "min(mi_argmin, corr_min)"
 #: ``mi_min`` falls back below this many mask voxels
 MI_MIN_VOXELS = 64
 #: ... or when its curve does not rise by this many noise levels on both sides of the minimum
-MI_MIN_DEPTH = 3.0
+MI_MIN_DEPTH = 2.0
 
 
 # ----------------------------------------------------------------------------- registry
