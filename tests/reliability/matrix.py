@@ -432,7 +432,6 @@ ENTRIES: list[Entry] = [
         },
         documented={**_SCALE_OK, **_NEG_OK, "float16": _CONVERT["float16"]},
         check=finite,
-        open={"tiny": "issue 18: 1e-30-scaled data read as 'no signal' (an absolute threshold)"},
     ),
     _arr(
         "estimate_alpha",
@@ -448,7 +447,6 @@ ENTRIES: list[Entry] = [
         },
         documented={**_SCALE_OK, **_CONVERT, **_NEG_OK},
         check=lambda r, x: None,
-        open={"tiny": "issue 18: 1e-30-scaled data read as 'no signal' (an absolute threshold)"},
     ),
     _arr(
         "apply_correction",

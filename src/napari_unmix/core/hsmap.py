@@ -130,6 +130,8 @@ def band_ratio(
     ([[2.0, nan]], [[True, False]])
     """
     axis = _check_cube(cube, axis)
+    if not min_denominator >= 0:  # (a negative one would divide by zero)
+        raise ValueError(f"min_denominator must be >= 0, got {min_denominator!r}")
     num = band_intensity(cube, axis, numerator, window=window)
     dw = window if denominator_window is None else denominator_window
     den = band_intensity(cube, axis, denominator, window=dw)
