@@ -39,6 +39,7 @@ from .picasso_apply import (
     validate_channels,
 )
 from .picasso_matlab import MatlabFit, iter_matlab_picasso, replay
+from .picasso_noise import checkerboard_halves, checkerboard_smoothed
 from .picasso_sourcesink import iter_source_sink, relations_from_matrix
 
 __all__ = [
@@ -269,6 +270,7 @@ def iter_estimate_picasso(
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
     output_units: str = "own_channel",
+    noise_block: int = 0,
 ) -> Generator[dict, None, PicassoResult]:
     """Estimate PICASSO unmixing, yielding progress dicts; returns a :class:`PicassoResult`.
 
@@ -364,12 +366,21 @@ def iter_estimate_picasso(
         _check_sample(planes, chans)
         if is_ss:
             bg = np.percentile(planes.reshape(n, -1), background_percentile, axis=1)
-            flat = np.maximum(planes.reshape(n, -1) - bg[:, None].astype(np.float32), 0)
+            centred = planes - bg[:, None, None, None].astype(np.float32)
+            if noise_block < 0:
+                flat, partner = checkerboard_smoothed(centred, -noise_block / 2)
+            elif noise_block:
+                flat, partner = checkerboard_halves(centred, noise_block)
+            else:
+                flat, partner = centred.reshape(n, -1), None
             if flat.shape[1] > max_alpha_voxels:
-                flat = flat[:, rng.choice(flat.shape[1], int(max_alpha_voxels), replace=False)]
+                pick = rng.choice(flat.shape[1], int(max_alpha_voxels), replace=False)
+                flat = flat[:, pick]
+                partner = None if partner is None else partner[:, pick]
             gen = iter_source_sink(
                 flat,
                 relations,
+                partner=partner,
                 alpha_max=alpha_max,
                 mi_bins=mi_bins,
                 max_iter=max_iter,

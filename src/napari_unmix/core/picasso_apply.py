@@ -111,8 +111,11 @@ def apply_unmixing(
 ) -> Any:
     """Apply an unmixing matrix to the selected channels of a TZCYX stack.
 
-    ``out[sel] = matrix @ max(data[sel] - background, 0)`` per pixel (without
-    ``background``: ``matrix @ data[sel]``); other channels pass through unchanged.
+    ``out[sel] = matrix @ (data[sel] - background)`` per pixel (without ``background``:
+    ``matrix @ data[sel]``), clipped at zero afterwards if ``clip_negative``; other
+    channels pass through unchanged. The offsets are not clipped before the matrix: on
+    shot-noise-limited data, clipping the noise of the background at zero would add an
+    offset only where the background is dark, which the matrix turns into crosstalk.
 
     Parameters
     ----------
@@ -128,7 +131,7 @@ def apply_unmixing(
     output_dtype : dtype
         Default float32; integer types are rounded and clipped to their range.
     background : array, shape (N,) or (T, N), optional
-        Offsets subtracted (and the result clipped at 0) before the matrix.
+        Offsets subtracted before the matrix.
 
     Returns
     -------
@@ -154,7 +157,7 @@ def apply_unmixing(
 
     def fn(sel: np.ndarray, t: int) -> np.ndarray:
         if bgs is not None:
-            sel = np.maximum(sel - bgs[t][:, None, None, None], 0)
+            sel = sel - bgs[t][:, None, None, None]
         return np.tensordot(mats[t], sel, axes=(1, 0))
 
     return map_selected_channels(

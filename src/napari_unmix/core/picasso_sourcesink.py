@@ -90,6 +90,8 @@ def iter_source_sink(
     max_iter: int = 200,
     tolerance: float = 1e-4,
     grid: int = 21,
+    global_sweeps: int = 3,
+    partner: np.ndarray | None = None,
 ) -> Generator[dict, None, SourceSinkFit]:
     """Estimate source→sink alphas on pixel samples; yield progress after every sweep.
 
@@ -109,6 +111,16 @@ def iter_source_sink(
         Stop when no alpha changed by more than this in a sweep.
     grid : int
         Points of the first coarse search over ``[0, alpha_max]``.
+    global_sweeps : int
+        Sweeps that search all of ``[0, alpha_max]`` (with the sources unmixed by the
+        previous sweep) before the local refinement, so an alpha found with a still
+        mixed source cannot trap the search in a local minimum.
+    partner : ndarray, shape (N, n), optional
+        A second measurement of the same pixels with independent noise (e.g. the other
+        half of every pixel block). The MI is then taken between the corrected sink in
+        ``x`` and the unmixed source in ``partner``: the noise the subtraction carries
+        over from the source cannot correlate with the partner, so shot noise does not
+        bias the alphas toward zero.
 
     Returns (as the generator's return value)
     -------
@@ -130,6 +142,10 @@ def iter_source_sink(
     0.3
     """
     x = np.asarray(x, dtype=np.float32)  # float32: half the memory traffic per MI
+    y = x if partner is None else np.asarray(partner, dtype=np.float32)
+    clip = (lambda v: np.maximum(v, 0)) if partner is None else (lambda v: v)
+    if y.shape != x.shape:
+        raise ValueError(f"partner must have the shape of x {x.shape}, got {y.shape}")
     n_ch = x.shape[0]
     alpha = np.zeros((n_ch, n_ch))
     fit = SourceSinkFit(alpha=alpha)
@@ -145,17 +161,19 @@ def iter_source_sink(
             others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
             # the progressively unmixed source and the other sources' share of the sink
             # (einsum, not BLAS: a threaded GEMV is ~50x slower on a loaded machine)
-            src = np.maximum(np.einsum("k,kn->n", unmix[source], x), 0)
+            # with a partner everything stays linear: clipping noise at zero would add an
+            # offset only where the source is dark
+            src = clip(np.einsum("k,kn->n", unmix[source], x))
             base = x[sink].copy()
             for k in others:
-                pure_k = np.maximum(np.einsum("k,kn->n", unmix[k], x), 0)
-                base -= np.float32(alpha[k, sink]) * pure_k
-            mi = FixedBinnedMI(src, bins=mi_bins)
+                base -= np.float32(alpha[k, sink]) * clip(np.einsum("k,kn->n", unmix[k], x))
+            ref = src if partner is None else np.maximum(np.einsum("k,kn->n", unmix[source], y), 0)
+            mi = FixedBinnedMI(ref, bins=mi_bins)
 
             def objective(a, base=base, src=src, mi=mi):
                 return mi.line(base, src, a)  # unclipped: over-subtraction raises the MI
 
-            if sweep == 0:
+            if sweep < global_sweeps:
                 first = max(xatol, window[source, sink] / 10)  # later sweeps refine
                 alpha[source, sink] = _search(objective, 0.0, span, grid=grid, xatol=first)
                 continue
@@ -172,7 +190,7 @@ def iter_source_sink(
         fit.iterations = sweep + 1
         yield {"iteration": sweep + 1, "max_change": change}
         settled = max((window[i, j] for i, j in relations), default=0.0) <= 2 * tolerance
-        if sweep > 0 and change <= tolerance and settled:
+        if sweep >= global_sweeps and change <= tolerance and settled:
             fit.converged = True
             break
     return fit
