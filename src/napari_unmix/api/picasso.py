@@ -8,15 +8,79 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.axes import to_tzcyx
-from ..core.picasso import apply_picasso, iter_estimate_picasso
+from ..core.picasso import PicassoResult, apply_picasso, iter_estimate_picasso
 from ..core.report import describe_array, start_report
 
-__all__ = ["unmix_picasso", "unmix_picasso_array"]
+__all__ = ["PicassoRun", "iter_unmix_picasso_array", "unmix_picasso", "unmix_picasso_array"]
+
+
+class PicassoRun(NamedTuple):
+    """What one PICASSO run produced: the unmixed stack, its report, the core result."""
+
+    unmixed: Any
+    report: dict[str, Any]
+    result: PicassoResult
+
+
+def iter_unmix_picasso_array(
+    data: Any,
+    channels: Sequence[int] | None = None,
+    *,
+    axes: str | None = None,
+    implementation: str = "matlab_3c",
+    alpha_mode: str | None = None,
+    alpha_reference_t: int = 0,
+    source_sink_matrix: Any = None,
+    sink_channels: Sequence[int] | None = None,
+    neutral_channels: Sequence[int] | None = None,
+    unmixing_matrix: Any = None,
+    background_percentile: float = 1.0,
+    preprocess_alpha_inputs: bool = True,
+    mi_bins: int = 64,
+    alpha_max: float = 1.0,
+    max_iter: int = 200,
+    tolerance: float = 1e-4,
+    max_alpha_voxels: int = 500_000,
+    random_state: int = 0,
+    step_size: float = 0.2,
+    qn: int = 100,
+    pixel_bin_size: int | None = 16,
+    alpha_clip: float = 0.5,
+    negativity_threshold: float = 0.0009,
+    clip_every_n_iterations: int = 50,
+    reference_compatible: bool = False,
+    output_units: str = "own_channel",
+    clip_negative: bool = True,
+    output_dtype: Any = "float32",
+    detail: bool = False,
+) -> Generator[dict, None, PicassoRun]:
+    """:func:`unmix_picasso_array` as a generator: yields its progress dicts, returns a
+    :class:`PicassoRun` (unmixed stack, report and the core result). The dock runs this
+    in its worker, scripts call :func:`unmix_picasso_array`: one code path.
+    """
+    params = {k: v for k, v in locals().items() if k != "data"}
+    t_start = time.perf_counter()
+    arr = to_tzcyx(data, axes)
+    core = {k: v for k, v in params.items() if k not in _API_ONLY}
+    result = yield from iter_estimate_picasso(arr, **core)
+    out = apply_picasso(arr, result, clip_negative=clip_negative, output_dtype=output_dtype)
+    report = start_report("picasso", params, data=describe_array(data, axes=axes))
+    report["result"] = result.summary()
+    if detail and result.fits:
+        report["result"]["transforms_by_t"] = [
+            [m.tolist() for m in f.transforms] for f in result.fits
+        ]
+    report["seconds_estimation"] = round(time.perf_counter() - t_start, 3)
+    return PicassoRun(out, report, result)
+
+
+#: options of the array API that the core estimator does not take
+_API_ONLY = {"axes", "preprocess_alpha_inputs", "clip_negative", "output_dtype", "detail"}
 
 
 def unmix_picasso_array(
@@ -25,7 +89,7 @@ def unmix_picasso_array(
     *,
     axes: str | None = None,
     implementation: str = "matlab_3c",
-    alpha_mode: str = "reference_t",
+    alpha_mode: str | None = None,
     alpha_reference_t: int = 0,
     source_sink_matrix: Any = None,
     sink_channels: Sequence[int] | None = None,
@@ -111,51 +175,16 @@ def unmix_picasso_array(
     ((1, 1, 3, 64, 64), [True])
     """
     params = {k: v for k, v in locals().items() if k not in ("data", "progress")}
-    t_start = time.perf_counter()
-    arr = to_tzcyx(data, axes)
-    gen = iter_estimate_picasso(
-        arr,
-        channels=channels,
-        implementation=implementation,
-        alpha_mode=alpha_mode,
-        alpha_reference_t=alpha_reference_t,
-        source_sink_matrix=source_sink_matrix,
-        sink_channels=sink_channels,
-        neutral_channels=neutral_channels,
-        unmixing_matrix=unmixing_matrix,
-        background_percentile=background_percentile,
-        mi_bins=mi_bins,
-        alpha_max=alpha_max,
-        max_iter=max_iter,
-        tolerance=tolerance,
-        max_alpha_voxels=max_alpha_voxels,
-        random_state=random_state,
-        step_size=step_size,
-        qn=qn,
-        pixel_bin_size=pixel_bin_size,
-        alpha_clip=alpha_clip,
-        negativity_threshold=negativity_threshold,
-        clip_every_n_iterations=clip_every_n_iterations,
-        reference_compatible=reference_compatible,
-        output_units=output_units,
-    )
+    gen = iter_unmix_picasso_array(data, **params)
     while True:
         try:
             item = next(gen)
         except StopIteration as stop:
-            result = stop.value
+            run = stop.value
             break
         if progress is not None:
             progress(item)
-    out = apply_picasso(arr, result, clip_negative=clip_negative, output_dtype=output_dtype)
-    report = start_report("picasso", params, data=describe_array(data, axes=axes))
-    report["result"] = result.summary()
-    if detail and result.fits:
-        report["result"]["transforms_by_t"] = [
-            [m.tolist() for m in f.transforms] for f in result.fits
-        ]
-    report["seconds_estimation"] = round(time.perf_counter() - t_start, 3)
-    return out, report
+    return run.unmixed, run.report
 
 
 def unmix_picasso(
@@ -164,7 +193,7 @@ def unmix_picasso(
     channels: Sequence[int] | None = None,
     *,
     implementation: str = "matlab_3c",
-    alpha_mode: str = "reference_t",
+    alpha_mode: str | None = None,
     alpha_reference_t: int = 0,
     source_sink_matrix: Any = None,
     sink_channels: Sequence[int] | None = None,

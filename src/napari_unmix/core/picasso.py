@@ -34,12 +34,14 @@ from .axes import validate_tzcyx
 from .picasso_apply import (
     _matrix_per_t,
     apply_unmixing,
+    check_integers,
     crosstalk_metrics,
+    is_integer,
     map_selected_channels,
     validate_channels,
 )
 from .picasso_matlab import MatlabFit, iter_matlab_picasso, replay
-from .picasso_noise import checkerboard_halves, checkerboard_smoothed
+from .picasso_noise import checkerboard_smoothed
 from .picasso_sourcesink import iter_source_sink, relations_from_matrix
 
 __all__ = [
@@ -249,7 +251,7 @@ def iter_estimate_picasso(
     *,
     channels: Sequence[int] | None = None,
     implementation: str = "matlab_3c",
-    alpha_mode: str = "reference_t",
+    alpha_mode: str | None = None,
     alpha_reference_t: int = 0,
     source_sink_matrix: Any = None,
     sink_channels: Sequence[int] | None = None,
@@ -270,7 +272,7 @@ def iter_estimate_picasso(
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
     output_units: str = "own_channel",
-    noise_block: int = 0,
+    split_sigma: float = 0.0,
 ) -> Generator[dict, None, PicassoResult]:
     """Estimate PICASSO unmixing, yielding progress dicts; returns a :class:`PicassoResult`.
 
@@ -287,8 +289,7 @@ def iter_estimate_picasso(
     validate_tzcyx(data, min_channels=2)
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"{implementation=} is not one of {sorted(IMPLEMENTATIONS)}")
-    if alpha_mode not in ALPHA_MODES:
-        raise ValueError(f"{alpha_mode=} is not one of {ALPHA_MODES}")
+    alpha_mode = _resolve_alpha_mode(alpha_mode, unmixing_matrix)
     if output_units not in OUTPUT_UNITS:
         raise ValueError(f"{output_units=} is not one of {OUTPUT_UNITS}")
     chans = validate_channels(channels, data.shape[2])
@@ -302,9 +303,11 @@ def iter_estimate_picasso(
     n_t = data.shape[0]
     if pixel_bin_size is None:
         pixel_bin_size = auto_pixel_bin_size(data.shape[3:])
-    if not 0 <= int(alpha_reference_t) < n_t:
-        raise ValueError(f"{alpha_reference_t=} is outside the {n_t} time point(s)")
     _check_numbers(
+        alpha_reference_t=alpha_reference_t,
+        random_state=random_state,
+        clip_every_n_iterations=clip_every_n_iterations,
+        split_sigma=split_sigma,
         qn=qn,
         max_iter=max_iter,
         pixel_bin_size=pixel_bin_size,
@@ -316,6 +319,8 @@ def iter_estimate_picasso(
         background_percentile=background_percentile,
         tolerance=tolerance,
     )
+    if not 0 <= int(alpha_reference_t) < n_t:
+        raise ValueError(f"{alpha_reference_t=} is outside the {n_t} time point(s)")
     is_ss = implementation == "source_sink_n"
     if not is_ss and (
         source_sink_matrix is not None or sink_channels is not None or neutral_channels is not None
@@ -328,6 +333,12 @@ def iter_estimate_picasso(
     if is_ss:
         if source_sink_matrix is not None and (sink_channels or neutral_channels):
             raise ValueError("give either source_sink_matrix or sink/neutral channels, not both")
+        for name, group in (
+            ("sink_channels", sink_channels),
+            ("neutral_channels", neutral_channels),
+        ):
+            if group is not None:
+                check_integers(name, group)
         if source_sink_matrix is None:
             pos = {c: k for k, c in enumerate(chans)}
             for name, group in (("sink_channels", sink_channels), ("neutral", neutral_channels)):
@@ -367,10 +378,8 @@ def iter_estimate_picasso(
         if is_ss:
             bg = np.percentile(planes.reshape(n, -1), background_percentile, axis=1)
             centred = planes - bg[:, None, None, None].astype(np.float32)
-            if noise_block < 0:
-                flat, partner = checkerboard_smoothed(centred, -noise_block / 2)
-            elif noise_block:
-                flat, partner = checkerboard_halves(centred, noise_block)
+            if split_sigma > 0:
+                flat, partner = checkerboard_smoothed(centred, split_sigma)
             else:
                 flat, partner = centred.reshape(n, -1), None
             if flat.shape[1] > max_alpha_voxels:
@@ -393,10 +402,14 @@ def iter_estimate_picasso(
                     f"images of {planes.shape[2:]} pixels are too small for "
                     f"{pixel_bin_size=}: use at most {min(planes.shape[2:]) // 2}"
                 )
-            scale = planes.reshape(n, -1).max(axis=1).astype(np.float64)
-            norm = planes / scale[:, None, None, None].astype(np.float32)
-            bg = np.percentile(norm.reshape(n, -1), background_percentile, axis=1) * scale
-            prepared = np.maximum(norm - (bg / scale)[:, None, None, None].astype(np.float32), 0)
+            scale, bg = _matlab_normalisation(
+                planes, chans, background_percentile, reference_compatible
+            )
+            prepared = np.maximum(
+                (planes - bg[:, None, None, None].astype(np.float32))
+                / scale[:, None, None, None].astype(np.float32),
+                0,
+            )
             gen = iter_matlab_picasso(
                 prepared,
                 update="sequential" if reference_compatible else "simultaneous",
@@ -421,7 +434,11 @@ def iter_estimate_picasso(
             result.mixing[t] = fit.mixing
         else:  # input units: D U D⁻¹ acting on (I - b)
             result.matrix[t] = np.diag(scale) @ fit.matrix @ np.diag(1 / scale)
-            out_scale[t], result.mixing[t] = _own_channel_fit(planes, bg, prepared, fit, rng)
+            if result.output_units == "own_channel":
+                out_scale[t], result.mixing[t] = _own_channel_fit(planes, bg, prepared, fit, rng)
+            else:  # the mixing the linear part of the loop inverts, unit diagonal
+                mix = np.linalg.inv(result.matrix[t])
+                result.mixing[t] = mix / np.diag(mix)[None, :]
             if result.output_units == "input":
                 out_scale[t] = scale
             elif result.output_units == "normalized":
@@ -435,6 +452,32 @@ def iter_estimate_picasso(
         result.out_scale = out_scale
         result.fits = [fits[t] if t in fits else fits[ts[0]] for t in range(n_t)]
     return result
+
+
+def _matlab_normalisation(
+    planes: np.ndarray, chans: list[int], percentile: float, reference_compatible: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel scale and background of the MATLAB scheme: ``(I - bg) / scale``.
+
+    The published code divides by the channel maximum; by default the scale is the span
+    above the background (``max - bg``), so an offset added to the data (a camera
+    baseline, ``data - 5``) changes nothing.
+    """
+    flat = planes.reshape(planes.shape[0], -1)
+    top = flat.max(axis=1).astype(np.float64)
+    bg = np.percentile(flat, percentile, axis=1).astype(np.float64)
+    scale = top if reference_compatible else top - bg
+    bad = [c for c, v in zip(chans, scale, strict=True) if not v > 0]
+    if bad:
+        what = "maximum" if reference_compatible else "maximum above the background"
+        fix = (
+            "; reference_compatible=True divides by the maximum as the MATLAB code does "
+            "and needs positive data: add an offset, or use reference_compatible=False"
+            if reference_compatible
+            else ""
+        )
+        raise ValueError(f"channel(s) {bad}: the {what} is not positive{fix}")
+    return scale, bg
 
 
 def _own_channel_fit(
@@ -466,7 +509,8 @@ def _own_channel_fit(
     if not np.all(factors > 0):
         raise ValueError(
             "the unmixed channels do not explain the measured ones (an own-channel scale "
-            f"came out <= 0: {factors.tolist()}); try output_units='input'"
+            f"came out <= 0: {factors.tolist()}); use output_units='input' (the loop's "
+            "output times each channel's span) or implementation='source_sink_n'"
         )
     return factors, coef / factors[None, :]
 
@@ -492,13 +536,35 @@ def estimate_picasso(data: Any, /, **kwargs: Any) -> PicassoResult:
             return stop.value
 
 
+def _resolve_alpha_mode(alpha_mode: str | None, unmixing_matrix: Any) -> str:
+    """``alpha_mode`` to run: a given matrix is applied, never silently replaced."""
+    if alpha_mode is None:
+        return "reference_t" if unmixing_matrix is None else "fixed"
+    if alpha_mode not in ALPHA_MODES:
+        raise ValueError(f"{alpha_mode=} is not one of {ALPHA_MODES}")
+    if unmixing_matrix is not None and alpha_mode != "fixed":
+        raise ValueError(
+            f"unmixing_matrix is given but {alpha_mode=} estimates a new matrix: pass "
+            "alpha_mode='fixed' (or leave alpha_mode unset) to apply the given matrix, "
+            "or drop unmixing_matrix to estimate one"
+        )
+    return alpha_mode
+
+
 def _check_numbers(**v: Any) -> None:
     ints = {"qn": (2, 10_000), "max_iter": (1, 100_000), "pixel_bin_size": (1, 4096)}
     ints |= {"mi_bins": (2, 4096), "max_alpha_voxels": (100, 10**10)}
+    ints |= {"alpha_reference_t": (0, 10**9), "random_state": (0, 2**63 - 1)}
+    ints |= {"clip_every_n_iterations": (0, 10**9)}
     for name, (lo, hi) in ints.items():
         val = v[name]
-        if int(val) != val or not lo <= int(val) <= hi:
-            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {name}={val!r}")
+        if not is_integer(val) or not lo <= int(val) <= hi:
+            raise ValueError(
+                f"{name} must be an integer in [{lo}, {hi}], got {name}={val!r}"
+                + (f" ({type(val).__name__})" if not is_integer(val) else "")
+            )
+    if not v["split_sigma"] >= 0:
+        raise ValueError(f"split_sigma must be >= 0 (0: off), got {v['split_sigma']!r}")
     for name in ("step_size", "alpha_clip", "alpha_max"):
         if not v[name] > 0:
             raise ValueError(f"{name} must be > 0, got {name}={v[name]!r}")

@@ -80,6 +80,18 @@ def _search(objective, lo: float, hi: float, *, grid: int, xatol: float) -> floa
     return float(res.x) if res.fun <= vals[k] else float(xs[k])
 
 
+def _pair_line(unmix, alpha, source, sink, others, own, other, mi_bins, clip):
+    """``(base, src, mi)``: the sink without the other sources' share, the progressively
+    unmixed source (both from ``own``), and the MI against the source in ``other``."""
+    # einsum, not BLAS: a threaded GEMV is ~50x slower on a loaded machine
+    src = clip(np.einsum("k,kn->n", unmix[source], own))
+    base = own[sink].copy()
+    for k in others:
+        base -= np.float32(alpha[k, sink]) * clip(np.einsum("k,kn->n", unmix[k], own))
+    ref = src if other is own else np.maximum(np.einsum("k,kn->n", unmix[source], other), 0)
+    return base, src, FixedBinnedMI(ref, bins=mi_bins)
+
+
 def iter_source_sink(
     x: np.ndarray,
     relations: list[tuple[int, int]],
@@ -90,7 +102,7 @@ def iter_source_sink(
     max_iter: int = 200,
     tolerance: float = 1e-4,
     grid: int = 21,
-    global_sweeps: int = 3,
+    global_sweeps: int = 6,
     partner: np.ndarray | None = None,
 ) -> Generator[dict, None, SourceSinkFit]:
     """Estimate source→sink alphas on pixel samples; yield progress after every sweep.
@@ -143,6 +155,8 @@ def iter_source_sink(
     """
     x = np.asarray(x, dtype=np.float32)  # float32: half the memory traffic per MI
     y = x if partner is None else np.asarray(partner, dtype=np.float32)
+    # with a partner everything stays linear: clipping noise at zero would add an offset
+    # only where the source is dark
     clip = (lambda v: np.maximum(v, 0)) if partner is None else (lambda v: v)
     if y.shape != x.shape:
         raise ValueError(f"partner must have the shape of x {x.shape}, got {y.shape}")
@@ -159,19 +173,15 @@ def iter_source_sink(
         for source, sink in relations:
             unmix = np.linalg.inv(np.eye(n_ch) + alpha.T).astype(np.float32)
             others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
-            # the progressively unmixed source and the other sources' share of the sink
-            # (einsum, not BLAS: a threaded GEMV is ~50x slower on a loaded machine)
-            # with a partner everything stays linear: clipping noise at zero would add an
-            # offset only where the source is dark
-            src = clip(np.einsum("k,kn->n", unmix[source], x))
-            base = x[sink].copy()
-            for k in others:
-                base -= np.float32(alpha[k, sink]) * clip(np.einsum("k,kn->n", unmix[k], x))
-            ref = src if partner is None else np.maximum(np.einsum("k,kn->n", unmix[source], y), 0)
-            mi = FixedBinnedMI(ref, bins=mi_bins)
+            views = [(x, x)] if partner is None else [(x, y), (y, x)]  # both ways round
+            lines = [
+                _pair_line(unmix, alpha, source, sink, others, own, other, mi_bins, clip)
+                for own, other in views
+            ]
 
-            def objective(a, base=base, src=src, mi=mi):
-                return mi.line(base, src, a)  # unclipped: over-subtraction raises the MI
+            def objective(a, lines=lines):
+                # unclipped sink: over-subtraction raises the MI
+                return sum(mi.line(base, src, a) for base, src, mi in lines) / len(lines)
 
             if sweep < global_sweeps:
                 first = max(xatol, window[source, sink] / 10)  # later sweeps refine

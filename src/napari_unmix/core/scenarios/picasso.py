@@ -49,7 +49,7 @@ def _structure(rng: np.random.Generator, kind: str, shape: tuple[int, int], scal
     area = shape[0] * shape[1] / 128.0**2
 
     def blobs(n, sig_lo, sig_hi, amp_lo=0.5):
-        n = max(1, int(round(n * area / scale**2)))
+        n = max(1, round(n * area / scale**2))
         margin = min(shape) / 8
         centers = rng.uniform(margin, np.array(shape) - margin, size=(n, 2))
         sig = rng.uniform(sig_lo, sig_hi, n) * scale
@@ -58,14 +58,16 @@ def _structure(rng: np.random.Generator, kind: str, shape: tuple[int, int], scal
     if kind == "filaments":
         yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
         img = np.zeros(shape, np.float32)
-        for _ in range(max(2, int(round(6 * np.sqrt(area))))):  # a few lines, each vectorised
+        for _ in range(max(2, round(6 * np.sqrt(area)))):  # a few lines, each vectorised
             p = rng.uniform(0, 1, 2) * np.array(shape)
             theta = rng.uniform(0, np.pi)
             d = np.abs((yy - p[0]) * np.cos(theta) - (xx - p[1]) * np.sin(theta))
             img = np.maximum(img, rng.uniform(0.5, 1.0) * np.exp(-0.5 * (d / (1.2 * scale)) ** 2))
     elif kind == "rings":
         c, s, a = blobs(6, 4, 7, 0.6)
-        img = np.clip(gaussian_blobs(shape, c, s, a) - gaussian_blobs(shape, c, 0.6 * s, a), 0, None)
+        img = np.clip(
+            gaussian_blobs(shape, c, s, a) - gaussian_blobs(shape, c, 0.6 * s, a), 0, None
+        )
     elif kind == "cells":
         img = gaussian_blobs(shape, *blobs(10, 3, 6))
     elif kind == "puncta":
