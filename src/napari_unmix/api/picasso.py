@@ -55,6 +55,8 @@ def iter_unmix_picasso_array(
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
     output_units: str = "own_channel",
+    noise_aware: bool | None = None,
+    split_sigma: float | None = None,
     clip_negative: bool = True,
     output_dtype: Any = "float32",
     detail: bool = False,
@@ -111,6 +113,8 @@ def unmix_picasso_array(
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
     output_units: str = "own_channel",
+    noise_aware: bool | None = None,
+    split_sigma: float | None = None,
     clip_negative: bool = True,
     output_dtype: Any = "float32",
     detail: bool = False,
@@ -128,9 +132,14 @@ def unmix_picasso_array(
         Axis letters of ``data`` (default by number of dimensions: CYX, ZCYX, TZCYX).
     implementation : {"matlab_3c", "matlab_n", "source_sink_n"}
         ``source_sink_n`` is the most accurate (see ``docs/picasso.md``).
-    alpha_mode : {"reference_t", "per_t", "fixed"}
+    alpha_mode : {"reference_t", "per_t", "fixed"}, optional
         Estimate on time point ``alpha_reference_t`` and apply to all, estimate per time
-        point, or apply ``unmixing_matrix`` as given.
+        point, or apply ``unmixing_matrix`` as given. Default: ``"fixed"`` when
+        ``unmixing_matrix`` is given, else ``"reference_t"``; an estimating mode with a
+        given matrix is refused.
+    unmixing_matrix : array, shape (N, N) or (T, N, N), optional
+        Unmixing matrix applied to the selected channels as they are (no background
+        subtracted); it must be finite and invertible (condition number at most 1e6).
     source_sink_matrix, sink_channels, neutral_channels
         Source→sink relations for ``source_sink_n`` (rows = sources, -1 marks
         source→sink), or channel roles (indices of ``data``'s channels).
@@ -146,7 +155,14 @@ def unmix_picasso_array(
         Bound and seed of the estimation subsample.
     reference_compatible : bool
         Run the MATLAB scheme exactly as the ``spectral-unmixing`` package (sequential
-        updates, no early stop, max-normalised output).
+        updates, Nelder–Mead searches, no early stop, max-normalised output).
+    noise_aware : bool, optional
+        Estimate on two views of the data with independent shot noise (checkerboard
+        halves of the pixels), so noise does not bias the coefficients low; default
+        on, off (and refused) with ``reference_compatible``. See ``docs/picasso.md``.
+    split_sigma : float, optional
+        Source–sink: Gaussian smoothing (pixels) of the two noise-aware views; default
+        from the measured noise (no split when it is negligible, up to 1.5 px).
     output_units : {"own_channel", "input", "normalized"}
         MATLAB scheme output scale: each fluorophore at the intensity it has in its own
         channel (default), the loop's rows times the channel maxima, or max-normalised
@@ -301,6 +317,8 @@ _ARRAY_KEYS = {
     "alpha_clip",
     "negativity_threshold",
     "clip_every_n_iterations",
+    "noise_aware",
+    "split_sigma",
     "clip_negative",
     "output_dtype",
 }

@@ -41,7 +41,7 @@ from .picasso_apply import (
     validate_channels,
 )
 from .picasso_matlab import MatlabFit, iter_matlab_picasso, replay
-from .picasso_noise import checkerboard_smoothed
+from .picasso_noise import auto_split_sigma, checkerboard_smoothed, noise_fraction
 from .picasso_sourcesink import iter_source_sink, relations_from_matrix
 
 __all__ = [
@@ -193,6 +193,16 @@ class PicassoResult:
         channel maximum; ``normalized``: 1).
     mixing : ndarray, shape (T, N, N)
         Estimated mixing matrix with unit diagonal (``I ≈ mixing @ F``).
+    mixing_se : ndarray, shape (T, N, N), optional
+        Source–sink: standard error of every estimated mixing coefficient (spread of
+        the MI minimum over disjoint pixel subsets); 0 where nothing was estimated.
+    alpha_mode, noise_aware
+        How the matrix was obtained (``"fixed"``: given by the caller) and whether the
+        estimate may compare independently noisy views.
+    noise_fraction, split_sigma
+        Per estimated time point: the largest channel's share of variance that is pixel
+        noise, and the smoothing of the split views used (0: not split, the noise was
+        negligible or ``noise_aware=False``).
     """
 
     implementation: str
@@ -209,6 +219,11 @@ class PicassoResult:
     history: list[list[float]] = field(default_factory=list)
     mixing: np.ndarray | None = None
     fits: list[Any] = field(default_factory=list)
+    mixing_se: np.ndarray | None = None
+    alpha_mode: str = "reference_t"
+    noise_aware: bool = False
+    noise_fraction: list[float] = field(default_factory=list)
+    split_sigma: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (matrices per time point, iterations, convergence)."""
@@ -228,6 +243,10 @@ class PicassoResult:
         }
         if self.mixing is not None:
             out["mixing_matrix_by_t"] = self.mixing
+        if self.mixing_se is not None:
+            out["mixing_standard_error_by_t"] = self.mixing_se
+        out["alpha_mode"], out["noise_aware"] = self.alpha_mode, self.noise_aware
+        out["noise_fraction"], out["split_sigma"] = self.noise_fraction, self.split_sigma
         return out
 
 
@@ -272,7 +291,8 @@ def iter_estimate_picasso(
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
     output_units: str = "own_channel",
-    split_sigma: float = 0.0,
+    noise_aware: bool | None = None,
+    split_sigma: float | None = None,
 ) -> Generator[dict, None, PicassoResult]:
     """Estimate PICASSO unmixing, yielding progress dicts; returns a :class:`PicassoResult`.
 
@@ -290,6 +310,13 @@ def iter_estimate_picasso(
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"{implementation=} is not one of {sorted(IMPLEMENTATIONS)}")
     alpha_mode = _resolve_alpha_mode(alpha_mode, unmixing_matrix)
+    if noise_aware is None:
+        noise_aware = not reference_compatible
+    if noise_aware and reference_compatible:
+        raise ValueError(
+            "noise_aware=True changes the estimate, reference_compatible=True reproduces the "
+            "reference package: choose one (leave noise_aware unset with reference_compatible)"
+        )
     if output_units not in OUTPUT_UNITS:
         raise ValueError(f"{output_units=} is not one of {OUTPUT_UNITS}")
     chans = validate_channels(channels, data.shape[2])
@@ -359,6 +386,8 @@ def iter_estimate_picasso(
         background=np.zeros((n_t, n)),
         scale=np.ones((n_t, n)),
         output_units=output_units,
+        alpha_mode=alpha_mode,
+        noise_aware=bool(noise_aware) and alpha_mode != "fixed",
     )
     if alpha_mode == "fixed":
         if unmixing_matrix is None:
@@ -375,11 +404,16 @@ def iter_estimate_picasso(
     for t in ts:
         planes = _reference_planes(data, t, chans, max_alpha_voxels, rng)
         _check_sample(planes, chans)
+        fraction = float(noise_fraction(planes).max())
+        sigma = auto_split_sigma(fraction) if split_sigma is None else float(split_sigma)
+        split = bool(noise_aware) and sigma > 0
+        result.noise_fraction.append(round(fraction, 5))
+        result.split_sigma.append(sigma if split else 0.0)
         if is_ss:
             bg = np.percentile(planes.reshape(n, -1), background_percentile, axis=1)
             centred = planes - bg[:, None, None, None].astype(np.float32)
-            if split_sigma > 0:
-                flat, partner = checkerboard_smoothed(centred, split_sigma)
+            if split:
+                flat, partner = checkerboard_smoothed(centred, sigma)
             else:
                 flat, partner = centred.reshape(n, -1), None
             if flat.shape[1] > max_alpha_voxels:
@@ -421,6 +455,8 @@ def iter_estimate_picasso(
                 alpha_clip=alpha_clip,
                 negativity_threshold=negativity_threshold,
                 clip_every_n_iterations=clip_every_n_iterations,
+                split=split,
+                search="nelder_mead" if reference_compatible else "grid",
             )
         fit = yield from _relabel(gen, t, max_iter)
         fits[t] = fit
@@ -432,6 +468,9 @@ def iter_estimate_picasso(
         if is_ss:
             result.matrix[t] = fit.matrix
             result.mixing[t] = fit.mixing
+            if result.mixing_se is None:
+                result.mixing_se = np.zeros((n_t, n, n))
+            result.mixing_se[t] = fit.alpha_se.T
         else:  # input units: D U D⁻¹ acting on (I - b)
             result.matrix[t] = np.diag(scale) @ fit.matrix @ np.diag(1 / scale)
             if result.output_units == "own_channel":
@@ -445,7 +484,8 @@ def iter_estimate_picasso(
                 out_scale[t] = 1.0
     if alpha_mode == "reference_t":
         t0 = ts[0]
-        for arr in (result.matrix, result.background, result.scale, out_scale, result.mixing):
+        arrays = [result.matrix, result.background, result.scale, out_scale, result.mixing]
+        for arr in arrays + ([result.mixing_se] if result.mixing_se is not None else []):
             arr[:] = arr[t0]
     if not is_ss:
         result.mode = "replay"
@@ -563,8 +603,10 @@ def _check_numbers(**v: Any) -> None:
                 f"{name} must be an integer in [{lo}, {hi}], got {name}={val!r}"
                 + (f" ({type(val).__name__})" if not is_integer(val) else "")
             )
-    if not v["split_sigma"] >= 0:
-        raise ValueError(f"split_sigma must be >= 0 (0: off), got {v['split_sigma']!r}")
+    if v["split_sigma"] is not None and not v["split_sigma"] > 0:
+        raise ValueError(
+            f"split_sigma must be > 0 (pixels) or None (from the noise), got {v['split_sigma']!r}"
+        )
     for name in ("step_size", "alpha_clip", "alpha_max"):
         if not v[name] > 0:
             raise ValueError(f"{name} must be > 0, got {name}={v[name]!r}")
