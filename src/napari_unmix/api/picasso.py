@@ -157,9 +157,10 @@ def unmix_picasso_array(
         Run the MATLAB scheme exactly as the ``spectral-unmixing`` package (sequential
         updates, Nelder–Mead searches, no early stop, max-normalised output).
     noise_aware : bool, optional
-        Estimate on two views of the data with independent shot noise (checkerboard
-        halves of the pixels), so noise does not bias the coefficients low; default
-        on, off (and refused) with ``reference_compatible``. See ``docs/picasso.md``.
+        Source–sink: estimate on two views of the data with independent shot noise
+        (the checkerboard halves of the pixels), so noise does not bias the
+        coefficients low. Default on for ``source_sink_n`` (the views are split only
+        when the measured noise matters), refused for the MATLAB scheme.
     split_sigma : float, optional
         Source–sink: Gaussian smoothing (pixels) of the two noise-aware views; default
         from the measured noise (no split when it is negligible, up to 1.5 px).

@@ -154,20 +154,29 @@ def _check_source_sink_matrix(m: Any, n: int) -> np.ndarray:
     return m.astype(int)
 
 
-def _check_sample(sample: np.ndarray, channels: list[int]) -> None:
-    """Reject NaN/inf and constant channels in the data used for estimation."""
+def _check_sample(sample: np.ndarray, channels: list[int]) -> int:
+    """Fill a few NaN/inf pixels with the channel median (in place); refuse constant
+    channels and channels that are mostly non-finite. Returns the filled pixel count."""
+    filled = 0
     for k, c in enumerate(channels):
         ch = sample[k]
-        if not np.all(np.isfinite(ch)):
-            raise ValueError(
-                f"channel {c} contains NaN or infinite values; replace them (e.g. with 0) first"
-            )
+        bad = ~np.isfinite(ch)
+        if bad.any():
+            if bad.mean() > 0.5:
+                raise ValueError(
+                    f"channel {c} is {bad.mean():.0%} NaN or infinite at the estimation time "
+                    "point; estimate on a time point with data (alpha_reference_t) or "
+                    "replace them first"
+                )
+            ch[bad] = np.median(ch[~bad])  # a few dead pixels: no structure, no weight
+            filled += int(bad.sum())
         lo, hi = float(ch.min()), float(ch.max())
         if not hi > lo:
             raise ValueError(
                 f"channel {c} is constant (all values {lo:g}) at the estimation time point; "
                 "PICASSO needs structure in every selected channel: deselect it"
             )
+    return filled
 
 
 # ----------------------------------------------------------------------------- result
@@ -203,6 +212,9 @@ class PicassoResult:
         Per estimated time point: the largest channel's share of variance that is pixel
         noise, and the smoothing of the split views used (0: not split, the noise was
         negligible or ``noise_aware=False``).
+    non_finite_pixels : list of int
+        Per estimated time point, NaN/inf values left out of the estimate (they stay
+        NaN in the output).
     """
 
     implementation: str
@@ -223,6 +235,7 @@ class PicassoResult:
     alpha_mode: str = "reference_t"
     noise_aware: bool = False
     noise_fraction: list[float] = field(default_factory=list)
+    non_finite_pixels: list[int] = field(default_factory=list)
     split_sigma: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -247,6 +260,7 @@ class PicassoResult:
             out["mixing_standard_error_by_t"] = self.mixing_se
         out["alpha_mode"], out["noise_aware"] = self.alpha_mode, self.noise_aware
         out["noise_fraction"], out["split_sigma"] = self.noise_fraction, self.split_sigma
+        out["non_finite_pixels_ignored"] = self.non_finite_pixels
         return out
 
 
@@ -311,11 +325,11 @@ def iter_estimate_picasso(
         raise ValueError(f"{implementation=} is not one of {sorted(IMPLEMENTATIONS)}")
     alpha_mode = _resolve_alpha_mode(alpha_mode, unmixing_matrix)
     if noise_aware is None:
-        noise_aware = not reference_compatible
-    if noise_aware and reference_compatible:
+        noise_aware = implementation == "source_sink_n"
+    if noise_aware and implementation != "source_sink_n":
         raise ValueError(
-            "noise_aware=True changes the estimate, reference_compatible=True reproduces the "
-            "reference package: choose one (leave noise_aware unset with reference_compatible)"
+            f"noise_aware=True is implemented for 'source_sink_n', not {implementation!r} "
+            "(the MATLAB scheme bins pixels instead); leave noise_aware unset"
         )
     if output_units not in OUTPUT_UNITS:
         raise ValueError(f"{output_units=} is not one of {OUTPUT_UNITS}")
@@ -403,7 +417,7 @@ def iter_estimate_picasso(
     fits = {}
     for t in ts:
         planes = _reference_planes(data, t, chans, max_alpha_voxels, rng)
-        _check_sample(planes, chans)
+        result.non_finite_pixels.append(_check_sample(planes, chans))
         fraction = float(noise_fraction(planes).max())
         sigma = auto_split_sigma(fraction) if split_sigma is None else float(split_sigma)
         split = bool(noise_aware) and sigma > 0
@@ -455,8 +469,6 @@ def iter_estimate_picasso(
                 alpha_clip=alpha_clip,
                 negativity_threshold=negativity_threshold,
                 clip_every_n_iterations=clip_every_n_iterations,
-                split=split,
-                search="nelder_mead" if reference_compatible else "grid",
             )
         fit = yield from _relabel(gen, t, max_iter)
         fits[t] = fit

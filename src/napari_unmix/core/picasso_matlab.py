@@ -32,7 +32,6 @@ from .mi import clogc_table
 __all__ = [
     "MatlabFit",
     "bin_planes",
-    "bin_planes_halves",
     "estimate_all_alphas",
     "iter_matlab_picasso",
     "nelder_mead_1d",
@@ -69,30 +68,6 @@ def bin_planes(planes: np.ndarray, factor: int) -> np.ndarray:
     crop = np.asarray(planes[:, :, :hy, :wx], dtype=np.float64)
     blocks = crop.reshape(n, p, hy // factor, factor, wx // factor, factor).sum(axis=(3, 5))
     return blocks.reshape(n, -1)
-
-
-def bin_planes_halves(planes: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
-    """Block sums over the two checkerboard halves of every ``factor``×``factor`` block.
-
-    Two views of the binned images with independent shot noise (no pixel in common);
-    each sums half the block, so together they add up to :func:`bin_planes`.
-
-    Examples
-    --------
-    >>> a, b = bin_planes_halves(np.arange(16.0).reshape(1, 1, 4, 4), 2)
-    >>> (a + b).tolist() == bin_planes(np.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
-    True
-    """
-    if factor < 2:
-        raise ValueError(f"splitting blocks in two halves needs pixel_bin_size >= 2, got {factor}")
-    n, p, y, x = planes.shape
-    hy, wx = (y // factor) * factor, (x // factor) * factor
-    crop = np.asarray(planes[:, :, :hy, :wx], dtype=np.float64)
-    blocks = crop.reshape(n, p, hy // factor, factor, wx // factor, factor)
-    black = np.add.outer(np.arange(factor), np.arange(factor)) % 2 == 0
-    a = np.einsum("npyixj,ij->npyx", blocks, black.astype(np.float64))
-    b = np.einsum("npyixj,ij->npyx", blocks, (~black).astype(np.float64))
-    return a.reshape(n, -1), b.reshape(n, -1)
 
 
 def _quantise(values: np.ndarray, qn: int) -> np.ndarray:
@@ -246,21 +221,12 @@ class _BatchPairMI:
     cost page faults on every call).
     """
 
-    def __init__(
-        self,
-        sinks: np.ndarray,
-        sources: np.ndarray,
-        qn: int,
-        max_rows: int,
-        partners: np.ndarray | None = None,
-    ) -> None:
+    def __init__(self, sinks: np.ndarray, sources: np.ndarray, qn: int, max_rows: int) -> None:
         self.sinks, self.sources, self.qn = sinks, sources, qn
         self.width = w = 2 * qn + 1
         k, n = sources.shape
         self.n = n
-        # the MI partner: the source itself, or an independently noisy view of it
-        ref = sources if partners is None else partners
-        isrc = np.stack([_quantise(row, qn) for row in ref])
+        isrc = np.stack([_quantise(row, qn) for row in sources])
         self.small = w * w <= 65536
         self.isrc = isrc.astype(np.uint16 if self.small else np.int64)
         self.table = clogc_table(n)
@@ -320,20 +286,13 @@ class _BatchPairMI:
 
 
 def estimate_all_alphas(
-    binned: np.ndarray,
-    *,
-    qn: int,
-    alpha_clip: float,
-    negativity_threshold: float,
-    partner: np.ndarray | None = None,
-    search: str = "nelder_mead",
+    binned: np.ndarray, *, qn: int, alpha_clip: float, negativity_threshold: float
 ) -> np.ndarray:
     """``alpha[i, j]`` for every ordered pair (sink i, source j), searches run in lockstep.
 
     Each pair follows the steps of :func:`estimate_pair_alpha`; only the MI evaluations
     of all pairs still searching are computed together (MI values agree with the
-    one-pair computation to rounding). With ``partner`` (the same blocks with
-    independent noise) the MI compares ``binned[i] - a·binned[j]`` with ``partner[j]``.
+    one-pair computation to rounding).
 
     Examples
     --------
@@ -348,64 +307,11 @@ def estimate_all_alphas(
     pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
     sinks = binned[[i for i, _ in pairs]]
     sources = binned[[j for _, j in pairs]]
-    partners = None if partner is None else partner[[j for _, j in pairs]]
-    if search == "grid":
-        found = _grid_search(sinks, sources, partners, qn, alpha_clip)
-    else:
-        batch = _BatchPairMI(sinks, sources, qn, max_rows=len(pairs), partners=partners)
-        found = _nelder_mead_search(batch, sinks, sources)
-    alpha = np.zeros((n, n))
-    for k, (i, j) in enumerate(pairs):
-        a = found[k] if np.isfinite(found[k]) else 0.0
-        a = min(max(a, -alpha_clip), alpha_clip)
-        if _negativity(binned[i] - a * binned[j]) > negativity_threshold:
-            a /= 10.0
-        alpha[i, j] = a
-    return alpha
-
-
-def _grid_search(
-    sinks: np.ndarray,
-    sources: np.ndarray,
-    partners: np.ndarray | None,
-    qn: int,
-    alpha_clip: float,
-    points: int = 21,
-) -> dict[int, float]:
-    """Global minimum of every pair's MI over [-alpha_clip, alpha_clip]: a grid, then a
-    finer grid around its best point; ties go to the smallest |alpha|.
-
-    The quantised MI is piecewise constant, so a Nelder–Mead simplex started at a small
-    alpha stops where it starts unless the first steps cross a level (the published
-    scheme then effectively subtracts a tenth of the channels' cosine each sweep).
-    """
-    m = sinks.shape[0]
-    batch = _BatchPairMI(sinks, sources, qn, max_rows=m * points, partners=partners)
-    rows = np.repeat(np.arange(m), points)
-    coarse = np.linspace(-alpha_clip, alpha_clip, points)
-    best = _argmin_rows(batch(rows, np.tile(coarse, m)).reshape(m, points), np.tile(coarse, (m, 1)))
-    step = coarse[1] - coarse[0]
-    fine = best[:, None] + np.linspace(-step, step, points)[None, :]
-    fine = np.clip(fine, -alpha_clip, alpha_clip)
-    best = _argmin_rows(batch(rows, fine.reshape(-1)).reshape(m, points), fine)
-    return dict(enumerate(best.tolist()))
-
-
-def _argmin_rows(values: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """Per row, the alpha of the smallest value (within 1e-12), the smallest |alpha| of ties."""
-    low = values <= values.min(axis=1, keepdims=True) + 1e-12
-    key = np.where(low, np.abs(alphas), np.inf)
-    return alphas[np.arange(alphas.shape[0]), key.argmin(axis=1)]
-
-
-def _nelder_mead_search(
-    batch: _BatchPairMI, sinks: np.ndarray, sources: np.ndarray
-) -> dict[int, float]:
-    """The published search: Nelder–Mead per pair from 0.1 × cosine, run in lockstep."""
+    batch = _BatchPairMI(sinks, sources, qn, max_rows=len(pairs))
     norms = np.sqrt(np.einsum("kn,kn->k", sinks, sinks) * np.einsum("kn,kn->k", sources, sources))
     dots = np.einsum("kn,kn->k", sinks, sources)
     searches, pending = {}, {}
-    for k in range(sinks.shape[0]):
+    for k in range(len(pairs)):
         alpha0 = float(dots[k] / norms[k]) if norms[k] > 1e-12 else 0.0
         searches[k] = nelder_mead_steps(0.1 * alpha0)
         pending[k] = next(searches[k])
@@ -430,7 +336,14 @@ def _nelder_mead_search(
         for k, value in zip(rows.tolist(), values.tolist(), strict=True):
             seen[k][pending[k]] = value
             advance(k, value)
-    return found
+    alpha = np.zeros((n, n))
+    for k, (i, j) in enumerate(pairs):
+        a = found[k] if np.isfinite(found[k]) else 0.0
+        a = min(max(a, -alpha_clip), alpha_clip)
+        if _negativity(binned[i] - a * binned[j]) > negativity_threshold:
+            a /= 10.0
+        alpha[i, j] = a
+    return alpha
 
 
 def _negativity(values: np.ndarray) -> float:
@@ -508,8 +421,6 @@ def iter_matlab_picasso(
     alpha_clip: float = 0.5,
     negativity_threshold: float = 0.0009,
     clip_every_n_iterations: int = 50,
-    split: bool = False,
-    search: str = "nelder_mead",
 ) -> Generator[dict, None, MatlabFit]:
     """Run the PICASSO iteration; yield ``{"iteration", "max_alpha"}`` after each sweep.
 
@@ -521,10 +432,6 @@ def iter_matlab_picasso(
         How the incremental matrix is applied (see the module notes).
     clip_every_n_iterations : int
         Clip the state at zero after iterations 1, n+1, 2n+1, ... (0: never).
-    split : bool
-        Estimate on the two checkerboard halves of every block
-        (:func:`bin_planes_halves`): the corrected sink from one half, the MI partner
-        from the other, so shot noise does not pull the alphas toward zero.
 
     Returns (as the generator's return value)
     -------
@@ -532,31 +439,16 @@ def iter_matlab_picasso(
     """
     n = prepared.shape[0]
     full = np.asarray(prepared, dtype=np.float32)
-
-    def views(images):
-        return (
-            bin_planes_halves(images, pixel_bin_size)
-            if split
-            else (bin_planes(images, pixel_bin_size), None)
-        )
-
-    binned, partner = views(full)
+    binned = bin_planes(full, pixel_bin_size)
     since_clip = np.eye(n)
     fit = MatlabFit(matrix=np.eye(n))
     for it in range(max_iter):
         alpha = estimate_all_alphas(
-            binned,
-            qn=qn,
-            alpha_clip=alpha_clip,
-            negativity_threshold=negativity_threshold,
-            partner=partner,
-            search=search,
+            binned, qn=qn, alpha_clip=alpha_clip, negativity_threshold=negativity_threshold
         )
         c = np.eye(n) - step_size * alpha
         t_it = _sequential_matrix(c) if update == "sequential" else c
         binned = np.einsum("ij,jn->in", t_it, binned)  # no BLAS threads for 3xN·Nx1000
-        if partner is not None:
-            partner = np.einsum("ij,jn->in", t_it, partner)
         since_clip = t_it @ since_clip
         fit.matrix = t_it @ fit.matrix
         fit.transforms.append(t_it)
@@ -566,7 +458,7 @@ def iter_matlab_picasso(
         if clip_every_n_iterations > 0 and it % clip_every_n_iterations == 0:
             full = _apply(full, since_clip, clip=True)
             since_clip = np.eye(n)
-            binned, partner = views(full)
+            binned = bin_planes(full, pixel_bin_size)
             fit.clip_after.append(it)
         yield {"iteration": it + 1, "max_alpha": max_alpha}
         if tolerance > 0 and max_alpha < tolerance:
