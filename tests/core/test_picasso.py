@@ -200,7 +200,7 @@ def test_constant_channel_is_refused():
 
 
 def test_a_few_nan_pixels_are_left_out_and_stay_nan():
-    data, truth = make_picasso_mix(n_channels=3, shape=(64, 64), random_state=3)
+    data, _ = make_picasso_mix(n_channels=3, shape=(64, 64), random_state=3)
     clean = estimate_picasso(data, implementation="source_sink_n")
     holed = data.copy()
     holed[0, 0, 1, 5, 5] = np.nan
