@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, print_table, save_rows, save_summary, summary_row
+from bench_picasso import reference_matlab
 from napari_unmix.core.picasso import apply_picasso, apply_unmixing, estimate_picasso
 from napari_unmix.core.scenarios.picasso import PHOTONS, make_picasso_scene, score_unmixing
 
@@ -61,18 +62,7 @@ def _methods(n: int, bin_size: int, ref) -> dict:
 
     def reference(data, truth):
         vol = np.nan_to_num(np.moveaxis(data[0], 1, 0))  # C, Z, Y, X
-        out, _ = ref(
-            vol,
-            background_percentile=1.0,
-            max_iter=200,
-            step_size=0.2,
-            qn=100,
-            pixel_bin_size=bin_size,
-            alpha_clip=0.5,
-            negativity_threshold=0.9e-3,
-            clip_every_n_iterations=50,
-            require_three_channels=n == 3,
-        )
+        out = reference_matlab(ref, vol, bin_size)
         top = vol.reshape(n, -1).max(axis=1)  # its output is max-normalised
         return np.moveaxis(out * top[:, None, None, None], 0, 1)[None]
 

@@ -6,9 +6,10 @@ script switches by changing its import.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -28,52 +29,40 @@ class PicassoRun(NamedTuple):
 
 
 def iter_unmix_picasso_array(
-    data: Any,
-    channels: Sequence[int] | None = None,
-    *,
-    axes: str | None = None,
-    implementation: str = "matlab_3c",
-    alpha_mode: str | None = None,
-    alpha_reference_t: int = 0,
-    source_sink_matrix: Any = None,
-    sink_channels: Sequence[int] | None = None,
-    neutral_channels: Sequence[int] | None = None,
-    unmixing_matrix: Any = None,
-    background_percentile: float = 1.0,
-    preprocess_alpha_inputs: bool = True,
-    mi_bins: int = 64,
-    alpha_max: float = 1.0,
-    max_iter: int = 200,
-    tolerance: float = 1e-4,
-    max_alpha_voxels: int = 500_000,
-    random_state: int = 0,
-    step_size: float = 0.2,
-    qn: int = 100,
-    pixel_bin_size: int | None = 16,
-    alpha_clip: float = 0.5,
-    negativity_threshold: float = 0.0009,
-    clip_every_n_iterations: int = 50,
-    reference_compatible: bool = False,
-    output_units: str = "own_channel",
-    noise_aware: bool | None = None,
-    split_sigma: float | None = None,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
-    detail: bool = False,
+    data: Any, /, options: Mapping[str, Any] | None = None
 ) -> Generator[dict, None, PicassoRun]:
     """:func:`unmix_picasso_array` as a generator: yields its progress dicts, returns a
-    :class:`PicassoRun` (unmixed stack, report and the core result). The dock runs this
-    in its worker, scripts call :func:`unmix_picasso_array`: one code path.
+    :class:`PicassoRun` (unmixed stack, report and the core result).
+
+    ``options`` are keyword arguments of :func:`unmix_picasso_array` (``channels``
+    included, ``progress`` excluded); unknown names are refused. The dock runs this in
+    its worker and scripts call :func:`unmix_picasso_array`: one code path.
+
+    Examples
+    --------
+    >>> from napari_unmix.core.synthetic import make_picasso_mix
+    >>> data, _ = make_picasso_mix(shape=(32, 32))
+    >>> gen = iter_unmix_picasso_array(data, {"implementation": "source_sink_n"})
+    >>> first = next(gen)
+    >>> sorted(first)
+    ['iteration', 'max_iter', 't', 'value']
     """
-    params = {k: v for k, v in locals().items() if k != "data"}
+    signature = inspect.signature(unmix_picasso_array).parameters
+    names = list(signature)[1:-1]  # the options: not data, not progress
+    unknown = sorted(set(options or {}) - set(names))
+    if unknown:
+        raise ValueError(f"unknown PICASSO option(s) {unknown}; valid: {names}")
+    params = {k: (options or {}).get(k, signature[k].default) for k in names}
     t_start = time.perf_counter()
-    arr = to_tzcyx(data, axes)
+    arr = to_tzcyx(data, params["axes"])
     core = {k: v for k, v in params.items() if k not in _API_ONLY}
     result = yield from iter_estimate_picasso(arr, **core)
-    out = apply_picasso(arr, result, clip_negative=clip_negative, output_dtype=output_dtype)
-    report = start_report("picasso", params, data=describe_array(data, axes=axes))
+    out = apply_picasso(
+        arr, result, clip_negative=params["clip_negative"], output_dtype=params["output_dtype"]
+    )
+    report = start_report("picasso", params, data=describe_array(data, axes=params["axes"]))
     report["result"] = result.summary()
-    if detail and result.fits:
+    if params["detail"] and result.fits:
         report["result"]["transforms_by_t"] = [
             [m.tolist() for m in f.transforms] for f in result.fits
         ]
@@ -191,8 +180,8 @@ def unmix_picasso_array(
     >>> out.shape, rep["result"]["converged"]
     ((1, 1, 3, 64, 64), [True])
     """
-    params = {k: v for k, v in locals().items() if k not in ("data", "progress")}
-    gen = iter_unmix_picasso_array(data, **params)
+    options = {k: v for k, v in locals().items() if k not in ("data", "progress")}
+    gen = iter_unmix_picasso_array(data, options)
     while True:
         try:
             item = next(gen)

@@ -291,7 +291,7 @@ class PicassoWidget(QWidget):
         # the dock's own bar counts iterations
         @thread_worker(progress={"desc": f"PICASSO {impl}"})
         def work():
-            return (yield from iter_unmix_picasso_array(data, axes="TZCYX", **kwargs))
+            return (yield from iter_unmix_picasso_array(data, {"axes": "TZCYX", **kwargs}))
 
         self.worker = work()
         self.worker.yielded.connect(lambda item: self.progress.setValue(item["iteration"]))
