@@ -361,6 +361,17 @@ REGISTRY: dict[str, Command] = {
                 type=int,
             ),
             opt(
+                "--no-noise-aware",
+                "source-sink: estimate on the noisy pixels themselves (biased low by shot noise)",
+                action="store_false",
+                keyword="noise_aware",
+            ),
+            opt(
+                "--split-sigma",
+                "source-sink: smoothing (px) of the noise-aware views (default: from the noise)",
+                type=float,
+            ),
+            opt(
                 "--no-clip-negative",
                 "keep negative values",
                 action="store_false",
