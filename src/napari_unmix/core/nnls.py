@@ -139,8 +139,14 @@ def _count(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bpp(G: np.ndarray, B: np.ndarray, max_rounds: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`)."""
+def _bpp(
+    G: np.ndarray, B: np.ndarray, max_rounds: int, passive0: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`).
+
+    ``passive0`` (k × n bool) warm-starts the passive sets, e.g. from the previous NNMF
+    iterate's support: most columns are then feasible at once.
+    """
     k, n = B.shape
     if k == 0 or n == 0:
         return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
@@ -154,9 +160,15 @@ def _bpp(G: np.ndarray, B: np.ndarray, max_rounds: int) -> tuple[np.ndarray, dic
     W = np.zeros((k, n))
     cols = np.arange(n)
     Bc = B
-    Pc = np.ones((k, n), dtype=bool)
-    Wc = inverses.get(Pc[:, 0]) @ B
-    Yc = None  # gradient on the active set (none in the first round)
+    if passive0 is None:
+        Pc = np.ones((k, n), dtype=bool)
+        Wc = inverses.get(Pc[:, 0]) @ B
+        Yc = None  # gradient on the active set (none in the first round)
+    else:
+        Pc = np.array(passive0, dtype=bool)
+        Wc = _solve(inverses, B, Pc)
+        Yc = G @ Wc
+        Yc -= B
     # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
     # three more without progress, then single exchanges (guarantees termination)
     best = np.full(n, k + 1, dtype=np.int16)
