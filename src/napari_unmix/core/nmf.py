@@ -162,6 +162,13 @@ def _anls_columns(
 
 #: solver name -> (column update, label, doc)
 SOLVERS: dict[str, dict[str, Any]] = {
+    "auto": {
+        "update": _hals_columns,
+        "switch_to": _anls_columns,
+        "label": "automatic (HALS, exact blocks when slow)",
+        "doc": "Extrapolated HALS while it converges fast; alternating exact NNLS once the "
+        "objective's decrease slows to a crawl (similar spectra, ill-conditioned blocks).",
+    },
     "anls": {
         "update": _anls_columns,
         "label": "alternating NNLS (exact blocks)",
@@ -175,12 +182,6 @@ SOLVERS: dict[str, dict[str, Any]] = {
         "doc": "Hierarchical alternating least squares: exact per-component updates, "
         "repeated while cheap (Gillis & Glineur).",
     },
-    "hybrid": {
-        "update": _hals_columns,
-        "update_H": _anls_columns,
-        "label": "HALS maps, exact spectra",
-        "doc": "HALS for the maps, exact NNLS for the spectra.",
-    },
     "mu": {
         "update": _mu_columns,
         "label": "multiplicative updates",
@@ -190,7 +191,7 @@ SOLVERS: dict[str, dict[str, Any]] = {
 
 #: default solver, stop tolerance and iteration cap (chosen on the scenario table,
 #: benchmarks/bench_hs_scenarios.py)
-DEFAULT_SOLVER = "hals"
+DEFAULT_SOLVER = "auto"
 DEFAULT_TOL = 1e-6
 DEFAULT_MAX_ITER = 1000
 #: iterations per window of the stop rule (the rule compares two windows)
@@ -287,6 +288,15 @@ def _gap_estimate(history: list[float], window: int) -> float:
     return d2 * q / (1.0 - q)
 
 
+def _slow(history: list[float], window: int) -> bool:
+    """True when the last window lowered the objective by more than half as much as the one before."""
+    if len(history) <= 2 * window:
+        return False
+    d1 = history[-1 - 2 * window] - history[-1 - window]
+    d2 = history[-1 - window] - history[-1]
+    return d2 > 0.5 * d1 > 0
+
+
 def stop_rule(history: list[float], tol: float, floor: float, window: int = STOP_WINDOW) -> bool:
     """Scale-free stop test on an objective history (index 0 = the start).
 
@@ -347,7 +357,7 @@ def iter_nmf(
     _check_iteration_options(max_iter, tol, l1_W)
     X, W, H, lock_H, lock_W = _validate(X, W0, H0, lock_H, lock_W)
     update: Callable = SOLVERS[solver]["update"]
-    update_H: Callable = SOLVERS[solver].get("update_H", update)
+    switch_to: Callable | None = SOLVERS[solver].get("switch_to")
     eps = np.finfo(np.float64).eps
     norm_x2 = float(np.vdot(X, X))
     free_W, free_H = ~lock_W, ~lock_H
@@ -384,7 +394,7 @@ def iter_nmf(
             Wy = acc.step(Wn, W_prev)
             WtX, WtW = Wy.T @ X, Wy.T @ Wy
             Hn = H
-            update_H(Hn.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
+            update(Hn.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
             value = obj(Wy, Hn, WtX, WtW)
             Hy = acc.step(Hn, H_prev)
             restart = acc.accept(value)
@@ -408,6 +418,8 @@ def iter_nmf(
         if stop_rule(history, tol, floor):
             converged = True
             break
+        if switch_to is not None and _slow(history, STOP_WINDOW):
+            update, switch_to = switch_to, None
     W, H = best_W, best_H
     if not converged:
         _warn(

@@ -65,6 +65,9 @@ class _OneBlasThread:
 
 one_blas_thread = _OneBlasThread()
 
+#: pixels per block of the pivoting solver (working arrays of a few MB stay in cache)
+BLOCK = 32768
+
 
 class _Inverses:
     """Embedded (pseudo-)inverses of the passive blocks of ``G``, cached per passive set.
@@ -145,9 +148,22 @@ def _bpp(
     """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`).
 
     ``passive0`` (k × n bool) warm-starts the passive sets, e.g. from the previous NNMF
-    iterate's support: most columns are then feasible at once.
+    iterate's support: most columns are then feasible at once. Wide problems run in
+    blocks of :data:`BLOCK` columns: the working arrays then stay in cache (about twice
+    as fast on 512 x 512 pixels).
     """
     k, n = B.shape
+    if n > BLOCK:
+        W = np.empty((k, n))
+        rounds = unconverged = 0
+        for lo in range(0, n, BLOCK):
+            part = slice(lo, lo + BLOCK)
+            W[:, part], info = _bpp(
+                G, B[:, part], max_rounds, None if passive0 is None else passive0[:, part]
+            )
+            rounds = max(rounds, info["rounds"])
+            unconverged += info["unconverged"]
+        return W, {"rounds": rounds, "unconverged": unconverged}
     if k == 0 or n == 0:
         return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
     tiny = np.finfo(float).tiny
