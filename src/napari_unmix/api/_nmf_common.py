@@ -80,8 +80,11 @@ def _residual(X: np.ndarray, W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, 
     return np.sqrt(r2), float(r2.sum()), float((X * X).sum())
 
 
-def _negative_note(X: np.ndarray) -> dict[str, Any]:
-    frac = float((X < 0).mean()) if X.size else 0.0
+def _negative_note(X: np.ndarray | float) -> dict[str, Any]:
+    """Report entry on negative values, from the data or their fraction."""
+    if not isinstance(X, float | int):
+        X = float((X < 0).mean()) if X.size else 0.0
+    frac = float(X)
     note = (
         "negative values kept: least squares fits them as they are (they pull abundances "
         "towards 0); subtract a background or offset the data if they are an artefact"

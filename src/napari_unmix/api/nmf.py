@@ -23,20 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from ..core.nnls import nnls, nnls_maps
+from ..core.nnls import nnls_cube, nnls_maps
 from ..core.report import describe_array, start_report
 from ._nmf_common import (
     _axis,
     _check_cube,
     _check_exclude,
-    _flatten,
     _is_dask,
     _load_spectra,
     _names,
     _negative_note,
-    _residual,
     _slices,
-    _unflatten,
     load_spectra,
 )
 from .nmf_random import iter_random_nnmf, pca, random_nnmf
@@ -129,13 +126,14 @@ def nnls_unmix(
         )  # fmt: skip
     Ws, Rs, num, den, kkt = [], [], 0.0, 0.0, 0.0
     for data in _slices(cube, is4d):
-        X, good = _flatten(data, ex)
-        Wg, info = nnls(X[good], H)
-        r, a, b = _residual(X[good], Wg, H)
-        num, den, kkt = num + a, den + b, max(kkt, info["kkt_violation"])
-        Ws.append(_unflatten(Wg, good, (ny, nx)))
-        Rs.append(_unflatten(r[:, None], good, (ny, nx))[0])
-        report.update(_negative_note(X[good]))
+        W_s, r_s, st = nnls_cube(data, H, exclude=ex)
+        if st["n_pixels"] == 0:
+            raise ValueError("every pixel is NaN or excluded; nothing to unmix")
+        num, den = num + st["sum_r2"], den + st["sum_x2"]
+        kkt = max(kkt, st["kkt_violation"])
+        Ws.append(W_s)
+        Rs.append(r_s)
+        report.update(_negative_note(st["negative_fraction"]))
     rel = float(np.sqrt(num / den)) if den > 0 else 0.0
     report.update(relative_error=rel, kkt_violation=kkt)
     W = np.stack(Ws) if is4d else Ws[0]
