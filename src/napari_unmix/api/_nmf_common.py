@@ -100,7 +100,52 @@ def _names(names: Sequence[str] | None, k: int, default: Sequence[str] | None = 
     names = [str(n) for n in names]
     if len(names) != k:
         raise ValueError(f"{len(names)} names for {k} components")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"component names must be unique; {twice} appear more than once")
     return names
+
+
+def _check_spectra(H: np.ndarray, what: str = "spectra") -> np.ndarray:
+    """k × C spectra that can explain data: rows finite, each with a positive value, distinct."""
+    if H.shape[0] == 0:
+        raise ValueError(f"no {what} (0 rows); give at least one spectrum")
+    bad = np.flatnonzero(~np.isfinite(H).all(axis=1))
+    if bad.size:
+        raise ValueError(f"{what} row(s) {bad.tolist()} contain NaN or inf")
+    dead = np.flatnonzero(~(H > 0).any(axis=1))
+    if dead.size:
+        raise ValueError(
+            f"{what} row(s) {dead.tolist()} have no positive value (all zero or negative): a "
+            "non-negative abundance of them cannot explain anything; drop or fix them"
+        )
+    unit = H / np.linalg.norm(H, axis=1, keepdims=True)
+    cos = unit @ unit.T
+    j, m = np.nonzero(np.triu(cos, 1) > 1 - 1e-9)
+    if j.size:
+        raise ValueError(
+            f"{what} rows {int(j[0])} and {int(m[0])} are the same spectrum (up to scale): "
+            "their abundances cannot be told apart; keep one of them"
+        )
+    return H
+
+
+def _check_signal(X: np.ndarray) -> None:
+    """Refuse data (pixels × channels, finite) with no positive value: nothing to factorise."""
+    if X.size and not (X > 0).any():
+        raise ValueError(
+            "the data have no positive value (all zero or negative): non-negative factors "
+            "cannot fit them; check the offset / background subtraction of the cube"
+        )
+
+
+def _check_k(k: Any, n_channels: int) -> int:
+    """A whole number of components between 1 and the number of channels."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ValueError(f"k (the number of components) must be a whole number, got {k!r}")
+    if not 1 <= k <= n_channels:
+        raise ValueError(f"k must be between 1 and the number of channels ({n_channels}), got {k=}")
+    return int(k)
 
 
 def _load_spectra(
@@ -132,10 +177,7 @@ def _load_spectra(
         )
     if H.shape[0] > n_channels:
         raise ValueError(f"{H.shape[0]} components but only {n_channels} channels")
-    bad = np.flatnonzero(~np.isfinite(H).all(axis=1))
-    if bad.size:
-        raise ValueError(f"spectra row(s) {bad.tolist()} contain NaN or inf")
-    return H, names
+    return _check_spectra(H), names
 
 
 def _axis(spectral_axis: Any, n_channels: int) -> np.ndarray | None:
@@ -144,6 +186,14 @@ def _axis(spectral_axis: Any, n_channels: int) -> np.ndarray | None:
     ax = np.asarray(spectral_axis, dtype=np.float64).reshape(-1)
     if ax.size != n_channels:
         raise ValueError(f"spectral_axis has {ax.size} values for {n_channels} channels")
+    if not np.isfinite(ax).all():
+        raise ValueError("spectral_axis contains NaN or inf; give one finite value per channel")
+    step = np.diff(ax)
+    if ax.size > 1 and not ((step > 0).all() or (step < 0).all()):
+        raise ValueError(
+            "spectral_axis must be strictly increasing or decreasing (one value per channel, "
+            "no repeats); sort the channels or check the axis"
+        )
     return ax
 
 

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -136,6 +137,13 @@ def nnls_unmix(
         report.update(_negative_note(st["negative_fraction"]))
     rel = float(np.sqrt(num / den)) if den > 0 else 0.0
     report.update(relative_error=rel, kkt_violation=kkt)
+    if not any(np.nanmax(w, initial=0.0) > 0 for w in Ws):
+        warnings.warn(
+            "every abundance is 0 (relative error 1): the data have no positive signal "
+            "along these spectra; check the cube's sign / offset and the spectra",
+            UserWarning,
+            stacklevel=2,
+        )
     W = np.stack(Ws) if is4d else Ws[0]
     res = np.stack(Rs) if is4d else Rs[0]
     return UnmixResult(W, H, res, rel, 0, True, None, params, report, names, axis, spectral_units)

@@ -23,7 +23,9 @@ from ._nmf_common import (
     _axis,
     _check_cube,
     _check_exclude,
+    _check_k,
     _check_nmf_options,
+    _check_signal,
     _flatten,
     _names,
     _residual,
@@ -57,9 +59,7 @@ def iter_random_nnmf(
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     cube, is4d = _check_cube(cube)
     C, ny, nx = cube.shape[-3:]
-    if not 1 <= int(k) <= C:
-        raise ValueError(f"k must be between 1 and the number of channels ({C}), got {k=}")
-    k = int(k)
+    k = _check_k(k, C)
     axis = _axis(spectral_axis, C)
     ex = _check_exclude(exclude, (ny, nx))
     names = _names(names, k)
@@ -68,6 +68,9 @@ def iter_random_nnmf(
     for data in _slices(cube, is4d):
         X, good = _flatten(data, ex)
         Xg = X[good]
+        _check_signal(Xg)
+        if k > Xg.shape[0]:
+            raise ValueError(f"k={k} components but only {Xg.shape[0]} usable pixels")
         if init == "random":
             W0, H0 = random_init(Xg, k, random_state=random_state)
         else:
@@ -143,9 +146,7 @@ def pca(
 
     cube, is4d = _check_cube(cube)
     C, ny, nx = cube.shape[-3:]
-    if not 1 <= int(k) <= C:
-        raise ValueError(f"k must be between 1 and the number of channels ({C}), got {k=}")
-    k = int(k)
+    k = _check_k(k, C)
     axis = _axis(spectral_axis, C)
     ex = _check_exclude(exclude, (ny, nx))
     parts, ratios, means = [], [], []

@@ -30,6 +30,8 @@ from ._nmf_common import (
     _check_cube,
     _check_exclude,
     _check_nmf_options,
+    _check_signal,
+    _check_spectra,
     _flatten,
     _is_dask,
     _names,
@@ -83,6 +85,8 @@ def _fit_slice(
     lock_H = seeds.lock_H if lock_H is None else np.asarray(lock_H, bool)
     lock_W = seeds.lock_W if lock_W is None else np.asarray(lock_W, bool)
     W0 = seeds.W0.reshape(k, -1).T
+    _check_signal(X[good])
+    _check_spectra(seeds.H0, "seed spectra")
     fit = yield from iter_nmf(X[good], W0[good], seeds.H0, lock_H=lock_H, lock_W=lock_W, **nmf_opts)
     Wg = fit.W
     r, num, den = _residual(X[good], Wg, fit.H)
@@ -311,6 +315,8 @@ def _iter_dask(slices, seeds, lock_H, lock_W, ex, max_pixels, rng, nmf_opts, ref
         else:
             W0 = nnls(Xs, seedset.H0)[0]
             W0 /= np.where(W0.max(axis=0) > 0, W0.max(axis=0), 1.0)
+        _check_signal(Xs)
+        _check_spectra(seedset.H0, "seed spectra")
         fits[s] = yield from iter_nmf(Xs, W0, seedset.H0, lock_H=lock_H, **nmf_opts)
     Ws, Rs, num, den = [], [], 0, 0
     for s, data in enumerate(slices):
