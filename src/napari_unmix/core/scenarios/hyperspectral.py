@@ -121,6 +121,27 @@ class HyperspectralScene:
             h = np.vstack([h, self.background_spectrum[None]])
         return w, h
 
+    def roi_masks(self, per_component: int = 3) -> tuple[list[np.ndarray], np.ndarray]:
+        """ROIs a user would draw: the first objects each component dominates, and background.
+
+        Parameters
+        ----------
+        per_component : int
+            Objects per component ROI (fewer when the scene has fewer).
+
+        Returns
+        -------
+        masks : list of k (Y, X) bool arrays
+            Pixels of up to ``per_component`` objects dominated by each component.
+        background : (Y, X) bool
+            Pixels away from every object (abundance sum below 1e-3).
+        """
+        masks = []
+        for j in range(self.n_components):
+            ids = np.flatnonzero(self.object_components == j)[:per_component] + 1
+            masks.append(np.isin(self.labels, ids))
+        return masks, self.maps.sum(axis=0) < 1e-3
+
     def component_labels(self) -> np.ndarray:
         """``(Y, X)`` int map: the dominating component of the object at a pixel, -1 elsewhere."""
         lut = np.concatenate([[-1], self.object_components]).astype(np.int32)
