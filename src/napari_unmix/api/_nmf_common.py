@@ -75,9 +75,30 @@ def _unflatten(values: np.ndarray, good: np.ndarray, shape: tuple[int, int]) -> 
 
 
 def _residual(X: np.ndarray, W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, float, float]:
-    R = X - W @ H
-    r2 = (R * R).sum(axis=1)
-    return np.sqrt(r2), float(r2.sum()), float((X * X).sum())
+    """Per-pixel residual norms, their squared sum and ``||X||²`` from the Gram form.
+
+    ``||x − wH||² = ||x||² − 2 w·(H x) + wᵀ(H Hᵀ)w``: one pixels × k product instead of
+    the pixels × channels array ``X − W H``.
+    """
+    x2 = np.einsum("ij,ij->i", X, X)
+    r2 = x2 - 2.0 * np.einsum("ij,ij->i", W, X @ H.T) + np.einsum("ij,ij->i", W @ (H @ H.T), W)
+    np.maximum(r2, 0.0, out=r2)
+    return np.sqrt(r2), float(r2.sum()), float(x2.sum())
+
+
+def _fit_part(X: np.ndarray, good: np.ndarray, fit: Any, shape: tuple[int, int]) -> dict:
+    """One slice's arrays and numbers from an :class:`~napari_unmix.core.nmf.NMFFit`."""
+    r, num, den = _residual(X[good], fit.W, fit.H)
+    return {
+        "W": _unflatten(fit.W, good, shape),
+        "H": fit.H,
+        "residual": _unflatten(r[:, None], good, shape)[0],
+        "num": num,
+        "den": den,
+        "n_iter": fit.n_iter,
+        "converged": fit.converged,
+        "history": fit.history,
+    }
 
 
 def _negative_note(X: np.ndarray | float) -> dict[str, Any]:

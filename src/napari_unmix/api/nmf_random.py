@@ -26,9 +26,9 @@ from ._nmf_common import (
     _check_k,
     _check_nmf_options,
     _check_signal,
+    _fit_part,
     _flatten,
     _names,
-    _residual,
     _slices,
     _unflatten,
 )
@@ -76,19 +76,7 @@ def iter_random_nnmf(
         else:
             W0, H0 = nndsvd_init(Xg, k, variant=init, random_state=random_state)
         fit = yield from iter_nmf(Xg, W0, H0, **nmf_opts)
-        r, num, den = _residual(Xg, fit.W, fit.H)
-        parts.append(
-            {
-                "W": _unflatten(fit.W, good, (ny, nx)),
-                "H": fit.H,
-                "residual": _unflatten(r[:, None], good, (ny, nx))[0],
-                "num": num,
-                "den": den,
-                "n_iter": fit.n_iter,
-                "converged": fit.converged,
-                "history": fit.history,
-            }
-        )
+        parts.append(_fit_part(X, good, fit, (ny, nx)))
     out = _assemble(parts, is4d, is4d)
     params = {"method": "random_nnmf", "k": k, "init": init, "random_state": random_state,
               **nmf_opts, "names": names, "spectral_units": spectral_units}  # fmt: skip

@@ -32,6 +32,7 @@ from ._nmf_common import (
     _check_nmf_options,
     _check_signal,
     _check_spectra,
+    _fit_part,
     _flatten,
     _is_dask,
     _names,
@@ -88,19 +89,7 @@ def _fit_slice(
     _check_signal(X[good])
     _check_spectra(seeds.H0, "seed spectra")
     fit = yield from iter_nmf(X[good], W0[good], seeds.H0, lock_H=lock_H, lock_W=lock_W, **nmf_opts)
-    Wg = fit.W
-    r, num, den = _residual(X[good], Wg, fit.H)
-    return {
-        "W": _unflatten(Wg, good, (ny, nx)),
-        "H": fit.H,
-        "residual": _unflatten(r[:, None], good, (ny, nx))[0],
-        "num": num,
-        "den": den,
-        "n_iter": fit.n_iter,
-        "converged": fit.converged,
-        "history": fit.history,
-        "negative": _negative_note(X[good]),
-    }
+    return _fit_part(X, good, fit, (ny, nx)) | {"negative": _negative_note(X[good])}
 
 
 def _nnls_slice(data: np.ndarray, H: np.ndarray, ex, subtract) -> dict[str, Any]:
