@@ -345,11 +345,13 @@ def seeded_nnmf(cube: Any, seeds: Any, /, **kwargs: Any) -> UnmixResult:
         H seeds (spectra keep their amplitude), a prepared
         :class:`~napari_unmix.core.seeds.SeedSet`, or component descriptions passed to
         :func:`~napari_unmix.core.seeds.prepare_seeds` (with ``seed_options``).
-    solver : {"hals", "mu"}
-        HALS (default, fast) or multiplicative updates.
+    solver : {"auto", "anls", "hals", "mu"}
+        See :data:`napari_unmix.core.nmf.SOLVERS` ("auto": extrapolated HALS, exact
+        alternating NNLS once progress slows).
     max_iter, tol : int, float
-        Stop when an iteration lowers the objective by less than ``tol`` × the first
-        iteration's decrease; a ``RuntimeWarning`` when ``max_iter`` is reached first.
+        Iteration cap and relative objective precision of the scale-free stop rule
+        (:func:`napari_unmix.core.nmf.stop_rule`); a ``ConvergenceWarning`` when
+        ``max_iter`` is reached first.
     l1_W : float
         L1 sparsity on the maps (best with locked H rows: W and H trade scale otherwise).
     lock_H, lock_W : sequence of bool, optional

@@ -1,14 +1,17 @@
-"""NNMF ``X ≈ W H`` with per-component locks: HALS (default) or multiplicative updates.
+"""NNMF ``X ≈ W H`` with per-component locks: extrapolated HALS, exact alternating NNLS, MU.
 
 ``X`` is pixels × channels, ``W`` pixels × k (abundance maps), ``H`` k × channels
 (spectra). The objective is ``½||X − W H||²_F + l1_W · ΣW``. A component may have its H row
 locked (a known spectrum) or its W column locked (a fixed map, e.g. background) while the
-other components are updated; neither update ever increases the objective.
+other components are updated; the reported objective never increases.
 
 The solver skeleton follows scikit-learn's ``_nmf.py``: an init function (seeds, NNDSVD or
 random), one small update over precomputed products reused for W and H by transposition,
-and a fit loop that stops when the objective's decrease falls below ``tol`` times the
-first iteration's decrease, returns the iteration count and warns at ``max_iter``.
+and a fit loop with a scale-free stop rule (:func:`stop_rule`: the objective's recent and
+extrapolated remaining decrease relative to the objective, never the first iteration's
+drop) that returns the iteration count and warns (``ConvergenceWarning``) at ``max_iter``.
+Block updates are pushed along their last step with restarts (Ang & Gillis, 2019); the
+default solver ``"auto"`` turns to exact block updates when progress slows.
 :func:`iter_nmf` is the generator form (yields ``(iteration, objective)``, returns the
 :class:`NMFFit`); :func:`fit_nmf` runs it to the end.
 
@@ -33,7 +36,11 @@ import numpy as np
 from .nnls import _bpp, one_blas_thread
 
 __all__ = [
+    "DEFAULT_MAX_ITER",
+    "DEFAULT_SOLVER",
+    "DEFAULT_TOL",
     "SOLVERS",
+    "STOP_WINDOW",
     "NMFFit",
     "fit_nmf",
     "iter_nmf",
@@ -41,6 +48,7 @@ __all__ = [
     "objective",
     "random_init",
     "run_to_end",
+    "stop_rule",
 ]
 
 
@@ -484,15 +492,16 @@ def fit_nmf(
         Non-negative-ish data, pixels × channels, finite (mask NaN pixels before).
     W0 : (n, k) array, H0 : (k, C) array
         Non-negative initial factors (seeds). They are copied, never modified.
-    solver : {"hals", "mu"}
+    solver : {"auto", "anls", "hals", "mu"}
         See :data:`SOLVERS`.
     max_iter : int
-        Iteration cap; a ``RuntimeWarning`` is issued when it is reached.
+        Iteration cap; a ``ConvergenceWarning`` is issued when it is reached.
     tol : float
-        Stop when an iteration lowers the objective by less than ``tol`` times the first
-        iteration's decrease.
+        Relative objective precision of :func:`stop_rule` (scale-free).
     l1_W : float
-        L1 penalty on W (sparser maps). 0 = none.
+        L1 penalty on W (sparser maps) in abundance units: the absolute weight is
+        ``l1_W × mean ||H0_j||²`` (``NMFFit.l1``), so it does not depend on the data's unit.
+        0 = none.
     lock_H, lock_W : (k,) bool arrays, optional
         Components whose H row / W column stays at its seed.
 
