@@ -122,9 +122,11 @@ _CLUSTER = "napari_unmix.core.hsmap:CLUSTER_METHODS"
 _CLEANUP = "napari_unmix.core.hsmap:CLEANUPS"
 _NMF_OUT = "output maps OME-TIFF (spectra -> <stem>_spectra.csv, report -> <output>.json)"
 _NMF_COMMON = (
-    opt("--solver", "hals or mu (default hals)", choices=["hals", "mu"]),
-    opt("--max-iter", "iteration limit (default 500)", type=int),
-    opt("--tol", "relative stopping tolerance (default 1e-5)", type=float),
+    opt(
+        "--solver", "auto, anls, hals or mu (default auto)", choices=["auto", "anls", "hals", "mu"]
+    ),
+    opt("--max-iter", "iteration limit (default 1000)", type=int),
+    opt("--tol", "relative objective precision (default 1e-6)", type=float),
     opt("--l1-w", "L1 sparsity on the maps (default 0)", type=float, keyword="l1_W"),
     opt("--random-state", "seed (default 0)", type=int),
 )

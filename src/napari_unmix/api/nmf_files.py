@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL
 from ..core.validate import check_option_types
 from .nmf import iter_random_nnmf, iter_seeded_nnmf, load_spectra, nnls_unmix
 from .nmf_result import UnmixResult, _csv_path
@@ -193,9 +194,9 @@ def seeded_nnmf_file(
     /,
     *,
     lock: Sequence[str | int] | None = None,
-    solver: str = "hals",
-    max_iter: int = 500,
-    tol: float = 1e-5,
+    solver: str = DEFAULT_SOLVER,
+    max_iter: int = DEFAULT_MAX_ITER,
+    tol: float = DEFAULT_TOL,
     l1_W: float = 0.0,
     slice_mode: str = "per_slice",
     reference_slice: int = 0,
@@ -240,9 +241,9 @@ def random_nnmf_file(
     *,
     k: int,
     init: str = "nndsvda",
-    solver: str = "hals",
-    max_iter: int = 500,
-    tol: float = 1e-5,
+    solver: str = DEFAULT_SOLVER,
+    max_iter: int = DEFAULT_MAX_ITER,
+    tol: float = DEFAULT_TOL,
     l1_W: float = 0.0,
     random_state: int = 0,
     overwrite: bool = False,

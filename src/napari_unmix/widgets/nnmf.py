@@ -32,7 +32,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..api.nmf import iter_random_nnmf, iter_seeded_nnmf, nnls_unmix, pca
-from ..core.nmf import SOLVERS
+from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL, SOLVERS
 from ..core.seeds import W_MODES, prepare_seeds
 from ._ui import guarded
 
@@ -141,9 +141,9 @@ DEFAULTS: dict[str, Any] = {
     "rank_by": "max_intensity",
     "overwrite": False,
     "background_projection": "mean",
-    "solver": "hals",
-    "max_iter": 500,
-    "tol": 1e-5,
+    "solver": DEFAULT_SOLVER,
+    "max_iter": DEFAULT_MAX_ITER,
+    "tol": DEFAULT_TOL,
     "l1_W": 0.0,
     "slice_mode": "per_slice",
     "reference_slice": 0,
