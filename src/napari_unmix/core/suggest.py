@@ -36,18 +36,25 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import block_reduce
 
+from .background import object_scale
 from .suggest_groups import (
+    AUTO_MAX_GROUPS,
     GROUPINGS,
     REPRESENTATIVES,
     box_iou,
     box_spectra,
+    choose_group_count,
     dedupe_groups,
+    fingerprint_noise,
     fingerprints,
     pick_representatives,
+    prune_mixtures,
     score_against_truth,
 )
 
 __all__ = [
+    "AUTO_MAX_GROUPS",
+    "BACKGROUND_PER_RADIUS",
     "CORE_FRACTION",
     "GROUPINGS",
     "PROJECTIONS",
@@ -56,6 +63,7 @@ __all__ = [
     "box_iou",
     "box_spectra",
     "candidate_boxes",
+    "channel_noise",
     "find_suggestions",
     "fingerprints",
     "processed_cube",
@@ -74,6 +82,10 @@ IOU_ACROSS_SWEEP = 0.45
 N_LEVELS = 8
 LOWEST_LEVEL = 0.08
 PERCENTILE_FLOORS = (75.0, 15.0)
+#: With ``local_background_sigma=None`` the sigma is this many times the object radius
+#: estimated from the image (:func:`napari_unmix.core.background.object_scale`); chosen on
+#: the scenario table of ``benchmarks/bench_suggest_scenarios.py``.
+BACKGROUND_PER_RADIUS = 0.7
 
 
 @dataclass
@@ -96,6 +108,9 @@ class Suggestions:
         Every setting of the run.
     notes : list of str
         What the user should know (no candidates, fewer candidates than groups, ...).
+    estimated : dict
+        Settings estimated from the data when left at None: ``object_radius`` (px),
+        ``local_background_sigma`` (px), ``n_groups``; and ``nan_pixels``.
     report : dict
         Provenance record (filled by :func:`napari_unmix.suggest_rois`).
     """
@@ -108,6 +123,7 @@ class Suggestions:
     parameters: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    estimated: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_groups(self) -> int:
@@ -363,19 +379,57 @@ def _merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndar
     return boxes[keep].reshape(-1, 4), scores[keep]
 
 
+def _unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
+    """float32 copy divided by the largest finite magnitude, and that scale: every step
+    after this is unit-free, and 1e30 or 1e-30 data neither overflow nor underflow."""
+    arr = np.asarray(cube)
+    finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+    scale = float(np.abs(finite).max()) if finite.size else 0.0
+    if not 0 < scale < np.inf:
+        scale = 1.0
+    return (arr / scale).astype(np.float32), scale
+
+
+def _fill_nan(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NaN pixels (NaN in any channel) replaced by the channel medians, and their mask."""
+    bad = np.isnan(data).any(axis=0)
+    if not bad.any():
+        return data, bad
+    filled = data.copy()
+    filled[:, bad] = np.median(data[:, ~bad], axis=1)[:, None]
+    return filled, bad
+
+
+def channel_noise(data: np.ndarray, /, *, max_pixels: int = 65536) -> np.ndarray:
+    """Per-channel pixel noise of a C×Y×X cube from horizontal neighbour differences (MAD),
+    on at most ``max_pixels`` pixels (whole rows).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> noise = channel_noise(rng.normal(0, [[[1.0]], [[3.0]]], (2, 64, 64)))
+    >>> bool(np.allclose(noise, [1.0, 3.0], rtol=0.1))
+    True
+    """
+    step = max(1, data.shape[1] * data.shape[2] // max_pixels)
+    d = np.diff(np.asarray(data[:, ::step], np.float64), axis=2).reshape(len(data), -1)
+    med = np.median(d, axis=1, keepdims=True)
+    return 1.4826 * np.median(np.abs(d - med), axis=1) / np.sqrt(2.0)
+
+
 def find_suggestions(
     cube: np.ndarray,
     /,
     *,
     projection: str = "average",
     processed: bool = False,
-    local_background_sigma: float = 8.0,
+    local_background_sigma: float | None = None,
     binning: int = 1,
     peak_sigma: float = 1.0,
     peak_threshold: float = 0.65,
     min_area: int = 3,
     min_diagonal: float = 0.0,
-    max_groups: int = 3,
+    max_groups: int | None = None,
     max_rois_per_group: int = 1,
     pool_factor: int = 8,
     gradient_fingerprint: bool = True,
@@ -389,16 +443,28 @@ def find_suggestions(
     """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
 
     See :func:`napari_unmix.suggest_rois` for the parameters (this is its validated core,
-    without the provenance report and warnings).
+    without the provenance report and warnings). ``local_background_sigma=None`` uses
+    :data:`BACKGROUND_PER_RADIUS` times the object radius estimated from the image;
+    ``max_groups=None`` chooses the group count by
+    :func:`~napari_unmix.core.suggest_groups.choose_group_count` (at most
+    :data:`AUTO_MAX_GROUPS`) and merges mixtures away
+    (:func:`~napari_unmix.core.suggest_groups.prune_mixtures`). The spectra are in the cube's unit; everything else does
+    not depend on it.
     """
     params = {k: v for k, v in locals().items() if k != "cube"}
-    data = (
-        processed_cube(cube, local_background_sigma=local_background_sigma) if processed else cube
-    )
+    raw, scale = _unit_free(cube)
+    filled, nan_px = _fill_nan(raw)
+    estimated: dict[str, Any] = {"nan_pixels": int(nan_px.sum())}
+    sigma = local_background_sigma
+    if sigma is None:
+        radius = object_scale(filled.mean(axis=0))
+        sigma = BACKGROUND_PER_RADIUS * radius
+        estimated.update(object_radius=round(radius, 2), local_background_sigma=round(sigma, 2))
+    data = processed_cube(filled, local_background_sigma=sigma) if processed else filled
     maps, bright = _response_and_brightness(
         data,
         projection=projection,
-        local_background_sigma=local_background_sigma,
+        local_background_sigma=sigma,
         frame=frame,
         n_bands=n_bands,
     )
@@ -409,7 +475,7 @@ def find_suggestions(
         "min_area": min_area,
         "min_diagonal": min_diagonal,
     }
-    pool = max_groups * max_rois_per_group * pool_factor
+    pool = (max_groups or AUTO_MAX_GROUPS) * max_rois_per_group * pool_factor
     boxes, scores = _merge_bands(
         [
             candidate_boxes(m, max_candidates=pool, brightness=bm, **kw)
@@ -418,39 +484,56 @@ def find_suggestions(
     )
     boxes, scores = boxes[:pool], scores[:pool]
     notes: list[str] = []
+    if nan_px.any():
+        notes.append(f"{int(nan_px.sum())} NaN pixel(s) ignored (filled for the response map)")
     n_c = cube.shape[0]
+    spectra = box_spectra(np.where(nan_px, np.nan, data) if nan_px.any() else data, boxes)
+    usable = np.isfinite(spectra).all(axis=1)  # a box of NaN pixels only
+    boxes, scores, spectra = boxes[usable], scores[usable], spectra[usable]
     if len(boxes) == 0:
         notes.append(
             "no candidates: the response map has no structure above the thresholds; "
             "lower peak_threshold or min_area, or use another projection"
         )
         empty = np.zeros((0, 4), int), np.zeros(0, int), np.zeros((0, n_c), np.float32)
-        return Suggestions(*empty, np.zeros(0, np.float32), maps[0], params, notes)
-    spectra = box_spectra(data, boxes)
-    fp = fingerprints(spectra, gradient=gradient_fingerprint)
-    n_groups = min(max_groups, len(boxes))
-    if n_groups < max_groups:
-        notes.append(
-            f"only {len(boxes)} candidates for {max_groups=}: made {n_groups} groups; "
-            "lower peak_threshold/min_area or ask for fewer groups"
+        return Suggestions(
+            *empty, np.zeros(0, np.float32), maps[0], params, notes, estimated=estimated
         )
+    fp = fingerprints(spectra, gradient=gradient_fingerprint)
+    if max_groups is None:
+        n_pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        noise = fingerprint_noise(
+            spectra, channel_noise(data), n_pixels, gradient=gradient_fingerprint
+        )
+        n_groups = choose_group_count(fp, noise) if hierarchical else len(boxes)
+    else:
+        n_groups = min(max_groups, len(boxes))
+        if n_groups < max_groups:
+            notes.append(
+                f"only {len(boxes)} candidates for {max_groups=}: made {n_groups} groups; "
+                "lower peak_threshold/min_area or ask for fewer groups"
+            )
     method = "hierarchical" if hierarchical else "greedy"
     labels = GROUPINGS[method][0](fp, n_groups, similarity_threshold)
+    if max_groups is None:
+        labels = prune_mixtures(spectra, fp, labels) if hierarchical else labels
+        estimated["n_groups"] = int(labels.max()) + 1
     keep = dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
     idx, groups = pick_representatives(
         fp,
         labels,
         np.nonzero(keep)[0],
-        max_groups=max_groups,
+        max_groups=max_groups or len(boxes),
         max_rois_per_group=max_rois_per_group,
         representative=representative,
     )
     return Suggestions(
         boxes[idx].astype(int),
         groups,
-        spectra[idx],
+        (spectra[idx] * np.float32(scale)).astype(np.float32),
         scores[idx].astype(np.float32),
         maps[0],
         params,
         notes,
+        estimated=estimated,
     )
