@@ -319,7 +319,7 @@ def _fit_slice(
     ny, nx = data.shape[1:]
     X, good = _flatten(data, ex)
     if seeds.subtract_spectrum is not None:
-        X = X - seeds.subtract_spectrum
+        X = seeds.remove_background(X)  # per-pixel level when the seeds carry a map
     k = seeds.k
     lock_H = seeds.lock_H if lock_H is None else np.asarray(lock_H, bool)
     lock_W = seeds.lock_W if lock_W is None else np.asarray(lock_W, bool)
@@ -359,7 +359,7 @@ def _nnls_slice(data: np.ndarray, H: np.ndarray, ex, subtract) -> dict[str, Any]
     ny, nx = data.shape[1:]
     X, good = _flatten(data, ex)
     if subtract is not None:
-        X = X - subtract
+        X = subtract.remove_background(X)  # a SeedSet
     Wg = nnls(X[good], H)[0]
     r, num, den = _residual(X[good], Wg, H)
     return {
@@ -470,7 +470,7 @@ def iter_seeded_nnmf(
             parts.append(
                 fitted
                 if s == reference_slice
-                else _nnls_slice(np.asarray(data), fitted["H"], ex, seedset.subtract_spectrum)
+                else _nnls_slice(np.asarray(data), fitted["H"], ex, seedset)
             )
         per_slice_H = False
     else:

@@ -86,6 +86,15 @@ def pixel_noise(img: np.ndarray, /) -> float:
     return noise if noise > 0 else 1.0
 
 
+def _block_mean(img: np.ndarray, f: int) -> np.ndarray:
+    """Block means of ``f × f`` blocks; a partial last block is padded with edge values
+    (not zeros, which would pull the border down)."""
+    if f <= 1:
+        return img
+    pad = ((0, (-img.shape[0]) % f), (0, (-img.shape[1]) % f))
+    return block_reduce(np.pad(img, pad, mode="edge"), (f, f), np.mean)
+
+
 def _normalised(img: np.ndarray) -> np.ndarray:
     """Image divided by its pixel noise (unit-free), median removed."""
     return (img - np.median(img)) / pixel_noise(img)
@@ -127,7 +136,7 @@ def object_scale(image: np.ndarray, /, *, min_radius: float = 1.5) -> float:
     floor = np.empty(len(sigmas))
     for i, s in enumerate(sigmas):
         f = max(int(s / 2.0), 1)  # work at >= 2 px per sigma
-        small = block_reduce(img, (f, f), np.mean) if f > 1 else img
+        small = _block_mean(img, f)
         r = -((s / f) ** 2) * ndi.gaussian_laplace(small, s / f, mode="nearest")
         if f > 1:
             r = np.repeat(np.repeat(r, f, axis=0), f, axis=1)
@@ -155,39 +164,45 @@ def object_scale(image: np.ndarray, /, *, min_radius: float = 1.5) -> float:
     return max(median, float(min_radius))
 
 
-def _local_linear(
+def _local_quadratic(
     img: np.ndarray, keep: np.ndarray, sigma: float, *, fallback: np.ndarray
 ) -> np.ndarray:
-    """Gaussian-weighted local plane fitted to the ``keep`` pixels around every pixel
-    (normalised convolution of order 1: exact on ramps, also at the image border)."""
+    """Gaussian-weighted local quadratic surface fitted to the ``keep`` pixels around every
+    pixel (normalised convolution of order 2: exact on gradients and follows broad bumps
+    without shaving their tops, also at the image border)."""
     ny, nx = img.shape
     y = np.linspace(-1.0, 1.0, ny)[:, None] * np.ones((1, nx))
     x = np.ones((ny, 1)) * np.linspace(-1.0, 1.0, nx)[None, :]
+    basis = [np.ones_like(y), y, x, y * y, y * x, x * x]
     m = keep.astype(np.float64)
     v = np.where(keep, img, 0.0)
 
     def g(a: np.ndarray) -> np.ndarray:
         return ndi.gaussian_filter(a, sigma, mode="constant")
 
-    s0, sy, sx = g(m), g(m * y), g(m * x)
-    syy, sxy, sxx = g(m * y * y), g(m * x * y), g(m * x * x)
-    b0, by, bx = g(v), g(v * y), g(v * x)
-    # the 3 x 3 normal equations of every pixel, solved by Cramer's rule (vectorised)
-    c00, c01, c02 = syy * sxx - sxy * sxy, sxy * sx - sy * sxx, sy * sxy - syy * sx
-    det = s0 * c00 + sy * c01 + sx * c02
-    a0 = b0 * c00 + by * c01 + bx * c02
-    a1 = s0 * (by * sxx - sxy * bx) - b0 * (sy * sxx - sxy * sx) + sx * (sy * bx - by * sx)
-    a2 = s0 * (syy * bx - by * sxy) - sy * (sy * bx - by * sx) + b0 * (sy * sxy - syy * sx)
-    ok = np.abs(det) > 1e-9 * np.maximum(s0, 1e-300) ** 3
-    safe = np.where(ok, det, 1.0)
-    return np.where(ok, (a0 + a1 * y + a2 * x) / safe, fallback)
+    n = len(basis)
+    a = np.empty((ny, nx, n, n))
+    for p in range(n):
+        for q in range(p, n):
+            a[..., p, q] = a[..., q, p] = g(m * basis[p] * basis[q])
+    b = np.stack([g(v * f) for f in basis], axis=-1)
+    weight = a[..., 0, 0]
+    ok = weight > 1e-3 * float(weight.max())
+    out = fallback.copy()
+    if ok.any():
+        aa = a[ok]
+        aa += 1e-9 * np.trace(aa, axis1=1, axis2=2)[:, None, None] * np.eye(n)  # ridge
+        coef = np.linalg.solve(aa, b[ok][..., None])[..., 0]
+        design = np.stack([f[ok] for f in basis], axis=-1)
+        out[ok] = np.sum(coef * design, axis=1)
+    return out
 
 
 def smooth_background(image: np.ndarray, /, *, radius: float) -> np.ndarray:
     """Smooth background under the objects of a 2-D image (objects excluded), float64.
 
     A grey opening larger than the objects (``2·radius + 1``) gives a first lower envelope;
-    the background is then the Gaussian-weighted (sigma ``2·radius``) local plane fit of the
+    the background is then the Gaussian-weighted (sigma ``2·radius``) local quadratic fit of the
     pixels that lie at most :data:`BACKGROUND_CLIP` noise levels above the current
     estimate, refined three times. So the objects are not part of the background (unlike
     a plain blur or the channel mean) and noise does not bias it low (unlike a plain
@@ -207,11 +222,8 @@ def smooth_background(image: np.ndarray, /, *, radius: float) -> np.ndarray:
     valid = np.isfinite(raw)
     ny, nx = img.shape
     f = max(int(radius / 2.0), int(np.ceil(max(ny, nx) / MAX_GRID)), 1)
-    if f > 1:
-        small = block_reduce(img, (f, f), np.mean)
-        ok = block_reduce(valid, (f, f), np.mean) > 0.5
-    else:
-        small, ok = img, valid
+    small = _block_mean(img, f)
+    ok = _block_mean(valid.astype(np.float64), f) > 0.5
     r = max(radius / f, 1.0)
     size = 2 * int(np.ceil(r)) + 1
     est = ndi.gaussian_filter(ndi.grey_opening(small, size=(size, size)), r, mode="nearest")
@@ -221,16 +233,12 @@ def smooth_background(image: np.ndarray, /, *, radius: float) -> np.ndarray:
         keep = ok & (small <= est + BACKGROUND_CLIP * noise)
         if not keep.any():
             break
-        est = _local_linear(small, keep, sigma, fallback=est)
+        est = _local_quadratic(small, keep, sigma, fallback=est)
         resid = (small - est)[keep]
         noise = max(robust_noise(resid), noise * 1e-3)
     if f == 1:
         return est
-    zoom = (ny / est.shape[0], nx / est.shape[1])
-    out = ndi.zoom(est, zoom, order=1, mode="nearest", grid_mode=True)
-    return np.pad(out, ((0, max(ny - out.shape[0], 0)), (0, max(nx - out.shape[1], 0))), "edge")[
-        :ny, :nx
-    ]
+    return ndi.zoom(est, f, order=1, mode="nearest", grid_mode=True)[:ny, :nx]
 
 
 def background_level(
