@@ -280,9 +280,16 @@ def main() -> int:
         "background subtraction, constant (previous)",
     )
     by = {r["workflow"]: r for r in bg}
+
+    def seconds(name: str) -> float:
+        rows = [r for r in sug if r["settings"] == name]
+        return float(np.mean([r["s per scene"] for r in rows]))
+
     save_summary("bench_suggest_scenarios", [
         summary_row(
             "ROI suggester", "scenario table, defaults", data=f"sizes {sizes[0]}-{sizes[-1]} px",
+            ours_s=seconds("defaults (estimated)"),
+            reference_s=seconds("previous defaults (sigma 8, 3 groups)"),
             ours_accuracy=f"found {total('defaults (estimated)')} (CNR >= 1), "
             f"{total('defaults (estimated)', 'found (all)')} all",
             reference="previous defaults (sigma 8, 3 groups)",
@@ -291,6 +298,7 @@ def main() -> int:
         ),
         summary_row(
             "seeded NNMF backgrounds", "background-ROI subtraction", data="close variants",
+            ours_s=None,
             ours_accuracy=f"variants H cos {by[new]['close variants: H cosine (worst, median)']}, "
             f"map corr {by[new]['close variants: map corr (worst, median)']}",
             reference="constant subtraction (previous)",

@@ -36,7 +36,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import block_reduce
 
-from .background import object_scale
+from .background import object_scale, pixel_noise, smooth_background
 from .suggest_groups import (
     AUTO_MAX_GROUPS,
     GROUPINGS,
@@ -55,11 +55,13 @@ from .suggest_groups import (
 __all__ = [
     "AUTO_MAX_GROUPS",
     "BACKGROUND_PER_RADIUS",
+    "CANDIDATE_SNR",
     "CORE_FRACTION",
     "GROUPINGS",
     "PROJECTIONS",
     "REPRESENTATIVES",
     "Suggestions",
+    "box_contrast_snr",
     "box_iou",
     "box_spectra",
     "candidate_boxes",
@@ -86,6 +88,10 @@ PERCENTILE_FLOORS = (75.0, 15.0)
 #: estimated from the image (:func:`napari_unmix.core.background.object_scale`); chosen on
 #: the scenario table of ``benchmarks/bench_suggest_scenarios.py``.
 BACKGROUND_PER_RADIUS = 0.7
+#: A candidate box is kept when its mean contrast over the local background (average
+#: projection) is at least this many times the noise of a mean over its pixels: boxes on
+#: noise are dropped before grouping.
+CANDIDATE_SNR = 5.0
 
 
 @dataclass
@@ -417,6 +423,30 @@ def channel_noise(data: np.ndarray, /, *, max_pixels: int = 65536) -> np.ndarray
     return 1.4826 * np.median(np.abs(d - med), axis=1) / np.sqrt(2.0)
 
 
+def box_contrast_snr(image: np.ndarray, boxes: np.ndarray, /, *, radius: float) -> np.ndarray:
+    """Signal-to-noise ratio of every box's mean contrast on a 2-D image.
+
+    Contrast is the image minus its smooth background with the objects (of ``radius`` px)
+    excluded (:func:`napari_unmix.core.background.smooth_background`); the noise of a box
+    mean is the image's pixel noise over the root of the box's pixel count (summed-area
+    table, no loop over pixels).
+
+    Examples
+    --------
+    >>> img = np.random.default_rng(0).normal(0, 1, (64, 64)); img[10:20, 10:20] += 3
+    >>> snr = box_contrast_snr(img, np.array([[10, 10, 20, 20], [40, 40, 50, 50]]), radius=5)
+    >>> bool(snr[0] > 20), bool(abs(snr[1]) < 3)
+    (True, True)
+    """
+    img = np.asarray(image, np.float64)
+    contrast = img - smooth_background(img, radius=radius)
+    table = np.pad(contrast.cumsum(axis=0).cumsum(axis=1), ((1, 0), (1, 0)))
+    y0, x0, y1, x1 = np.asarray(boxes, int).reshape(-1, 4).T
+    n = np.maximum((y1 - y0) * (x1 - x0), 1)
+    total = table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+    return total / n / (pixel_noise(img) / np.sqrt(n))
+
+
 def find_suggestions(
     cube: np.ndarray,
     /,
@@ -456,10 +486,13 @@ def find_suggestions(
     filled, nan_px = _fill_nan(raw)
     estimated: dict[str, Any] = {"nan_pixels": int(nan_px.sum())}
     sigma = local_background_sigma
+    mean_image = filled.mean(axis=0, dtype=np.float64)
     if sigma is None:
-        radius = object_scale(filled.mean(axis=0))
+        radius = object_scale(mean_image)
         sigma = BACKGROUND_PER_RADIUS * radius
         estimated.update(object_radius=round(radius, 2), local_background_sigma=round(sigma, 2))
+    else:
+        radius = max(sigma / BACKGROUND_PER_RADIUS, 1.5)
     data = processed_cube(filled, local_background_sigma=sigma) if processed else filled
     maps, bright = _response_and_brightness(
         data,
@@ -484,6 +517,10 @@ def find_suggestions(
     )
     boxes, scores = boxes[:pool], scores[:pool]
     notes: list[str] = []
+    significant = box_contrast_snr(mean_image, boxes, radius=radius) >= CANDIDATE_SNR
+    if len(boxes) and not significant.all():
+        estimated["boxes_on_noise"] = int((~significant).sum())
+        boxes, scores = boxes[significant], scores[significant]
     if nan_px.any():
         notes.append(f"{int(nan_px.sum())} NaN pixel(s) ignored (filled for the response map)")
     n_c = cube.shape[0]
