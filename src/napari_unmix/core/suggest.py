@@ -393,6 +393,7 @@ def _unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
     scale = float(np.abs(finite).max()) if finite.size else 0.0
     if not 0 < scale < np.inf:
         scale = 1.0
+    scale = float(2.0 ** np.round(np.log2(scale)))  # a power of two: the division is exact
     return (arr / scale).astype(np.float32), scale
 
 
