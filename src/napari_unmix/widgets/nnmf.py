@@ -140,7 +140,7 @@ DEFAULTS: dict[str, Any] = {
     "w_mode": "nnls",
     "rank_by": "max_intensity",
     "overwrite": False,
-    "background_projection": "mean",
+    "background_projection": "estimate",
     "solver": "hals",
     "max_iter": 500,
     "tol": 1e-5,
@@ -201,7 +201,7 @@ class NNMFWidget(QWidget):
         self.rank_by.addItem("score", "score")
         self.overwrite = QCheckBox("overwrite existing W with H-based map")
         self.background_projection = QComboBox()
-        self.background_projection.addItems(["mean", "max", "min"])
+        self.background_projection.addItems(["estimate", "mean", "max", "min"])
         self.solver = QComboBox()
         self.solver.addItems(sorted(SOLVERS))
         self.max_iter = QSpinBox()
