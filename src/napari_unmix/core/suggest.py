@@ -378,11 +378,22 @@ def _merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndar
     """Union of the bands' candidates, brightest first, spatial duplicates suppressed."""
     boxes = np.concatenate([bx for bx, _ in per_band]) if per_band else np.zeros((0, 4), int)
     scores = np.concatenate([s for _, s in per_band]) if per_band else np.zeros(0, np.float32)
-    keep: list[int] = []
-    for i in np.argsort(-scores, kind="stable"):
-        if not keep or not np.any(box_iou(boxes[i], boxes[keep]) >= IOU_ACROSS_SWEEP):
-            keep.append(int(i))
-    return boxes[keep].reshape(-1, 4), scores[keep]
+    order = np.argsort(-scores, kind="stable")
+    b = boxes[order].astype(np.float64)
+    # all pairwise IoUs at once (n is the capped pool), then the greedy pass over n only
+    ih = np.clip(
+        np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None
+    )
+    iw = np.clip(
+        np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None
+    )
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    inter = ih * iw
+    overlap = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-12) >= IOU_ACROSS_SWEEP
+    keep = np.zeros(len(b), bool)
+    for i in range(len(b)):
+        keep[i] = not np.any(overlap[i, :i] & keep[:i])
+    return boxes[order[keep]].reshape(-1, 4), scores[order[keep]]
 
 
 def _unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
