@@ -182,3 +182,13 @@ def test_seeds_do_not_depend_on_the_unit(factor):
     a = prepare_seeds(scene.cube, comps)
     b = prepare_seeds(scene.cube.astype(np.float64) * factor, comps)
     np.testing.assert_allclose(b.W0, a.W0, rtol=1e-5, atol=1e-7)
+
+
+def test_seedset_background_helpers_agree():
+    scene = _scene(7)
+    comps = [ComponentSeed(name=f"c{j}", masks=[_pure_roi(scene, j)]) for j in range(3)]
+    s = prepare_seeds(scene.cube, comps, background_masks=[_background_roi(scene)])
+    cube = s.subtract_from_cube(scene.cube)
+    X = np.asarray(scene.cube, np.float64).reshape(30, -1).T
+    np.testing.assert_allclose(cube.reshape(30, -1).T, s.remove_background(X))
+    np.testing.assert_allclose(scene.cube[:, 40, 50] - cube[:, 40, 50], s.background_at(40, 50))

@@ -138,6 +138,32 @@ class SeedSet:
             )
         return X - level[:, None] * self.subtract_spectrum
 
+    def background_at(self, y: int, x: int, /) -> np.ndarray:
+        """The subtracted background spectrum (C,) at pixel (y, x) (zeros without one).
+
+        Examples
+        --------
+        >>> s = SeedSet(np.ones((1, 2)), np.ones((1, 1, 2)), np.zeros(1, bool),
+        ...             np.zeros(1, bool), ["a"], np.zeros(1, bool),
+        ...             subtract_spectrum=np.array([1.0, 2.0]),
+        ...             subtract_map=np.array([[1.0, 0.5]]))
+        >>> s.background_at(0, 1).tolist()
+        [0.5, 1.0]
+        """
+        if self.subtract_spectrum is None:
+            return np.zeros(self.H0.shape[1])
+        level = 1.0 if self.subtract_map is None else float(self.subtract_map[y, x])
+        return level * self.subtract_spectrum
+
+    def subtract_from_cube(self, data: np.ndarray, /) -> np.ndarray:
+        """float64 copy of ``data`` (channels at axis -3, e.g. all slices) minus the
+        background (the per-pixel map applies to every slice)."""
+        out = np.array(data, dtype=np.float64)
+        if self.subtract_spectrum is None:
+            return out
+        bg = self.subtract_spectrum[:, None, None]
+        return out - (bg if self.subtract_map is None else bg * self.subtract_map[None])
+
 
 # ----------------------------------------------------------------------------- small helpers
 def _flat(cube: np.ndarray) -> np.ndarray:

@@ -85,7 +85,7 @@ def _run_nnls(data, s, components, background_masks, axis, units):
     )  # fmt: skip
     yield 0, float("nan")
     if seeds.subtract_spectrum is not None:  # the fit sees the background-subtracted data
-        data = np.asarray(data, np.float64) - seeds.subtract_spectrum[:, None, None]
+        data = seeds.subtract_from_cube(data)  # the scaled per-pixel background
     res = nnls_unmix(data, seeds.H0, names=seeds.names, spectral_axis=axis, spectral_units=units)
     res.seeds = seeds
     return res
