@@ -400,8 +400,10 @@ def _unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
     """float32 copy divided by the largest finite magnitude, and that scale: every step
     after this is unit-free, and 1e30 or 1e-30 data neither overflow nor underflow."""
     arr = np.asarray(cube)
-    finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-    scale = float(np.abs(finite).max()) if finite.size else 0.0
+    if arr.size == 0 or (arr.dtype.kind == "f" and np.isnan(arr).all()):
+        scale = 0.0
+    else:  # no copy of the cube: the largest magnitude from the max and the min
+        scale = max(float(np.nanmax(arr)), -float(np.nanmin(arr)))
     if not 0 < scale < np.inf:
         scale = 1.0
     scale = float(2.0 ** np.round(np.log2(scale)))  # a power of two: the division is exact
