@@ -136,7 +136,7 @@ def suggest_rois(
         Number of spectral groups (hierarchical: exactly this many when there are enough
         candidates; greedy: at most this many, largest groups first). None (default):
         chosen from the data (hierarchical: the Ward tree is cut where merges join spectra
-        that differ by more than 3× their noise, at most 24 groups, then groups whose mean
+        that differ by more than 2× their noise, at most 24 groups, then groups whose mean
         spectrum is a non-negative mixture of the others' (relative residual < 5 %) are
         merged away, see :func:`napari_unmix.core.suggest_groups.choose_group_count` and
         :func:`~napari_unmix.core.suggest_groups.prune_mixtures`; greedy: as many as the

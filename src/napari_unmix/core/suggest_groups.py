@@ -118,7 +118,7 @@ def fingerprint_noise(
 
 #: A Ward merge counts as a real spectral difference when its height exceeds this many
 #: times the height two boxes of one spectrum reach by noise alone.
-NOISE_MERGE = 3.0
+NOISE_MERGE = 2.0
 #: Most groups the noise cut may make before mixtures are pruned.
 AUTO_MAX_GROUPS = 24
 #: A group whose mean spectrum is a non-negative combination of the other groups' mean
