@@ -113,22 +113,30 @@ def suggester_rows(sizes: tuple[int, ...], n_seeds: dict[int, int]) -> list[dict
 
 
 def unit_rows(n: int) -> list[dict]:
-    """The same float scenes × 1e-30, × 1, × 1e30: identical boxes and groups?"""
-    same, total = 0, 0
+    """The same float scenes × 2^-100 and × 2^100 (exact in floating point: identical boxes
+    and groups?) and × 1e-30 and × 1e30 (rounded by float32: the same components found and
+    the same number of groups?)."""
+    exact = same = 0
     for seed in range(n):
         scene = make_scene(random_state=7_000 + seed, shape=(128, 128), dtype="float32")
         cube = np.nan_to_num(scene.cube, nan=0.0)
-        runs = [find_suggestions(cube * np.float32(f)) for f in (1e-30, 1.0, 1e30)]
-        total += 1
+        base = find_suggestions(cube)
+        runs = [find_suggestions(cube * np.float32(f)) for f in (2.0**-100, 2.0**100)]
+        exact += all(
+            np.array_equal(r.boxes, base.boxes) and np.array_equal(r.groups, base.groups)
+            for r in runs
+        )
+        runs = [find_suggestions(cube * np.float32(f)) for f in (1e-30, 1e30)]
         same += all(
-            np.array_equal(r.boxes, runs[1].boxes) and np.array_equal(r.groups, runs[1].groups)
+            score_scene(scene, r)[0] == score_scene(scene, base)[0] and r.n_groups == base.n_groups
             for r in runs
         )
     return [
         {
             "benchmark": "suggest unit check",
-            "scenes": total,
-            "same boxes and groups at x1e-30, x1, x1e30": f"{same}/{total}",
+            "scenes": n,
+            "identical boxes and groups at x2^-100, x2^100": f"{exact}/{n}",
+            "same components found and group count at x1e-30, x1e30": f"{same}/{n}",
         }
     ]
 
