@@ -82,7 +82,7 @@ def _fit_slice(
     ny, nx = data.shape[1:]
     X, good = _flatten(data, ex)
     if seeds.subtract_spectrum is not None:
-        X = X - seeds.subtract_spectrum
+        X = seeds.remove_background(X)  # per-pixel level when the seeds carry a map
     k = seeds.k
     lock_H = seeds.lock_H if lock_H is None else np.asarray(lock_H, bool)
     lock_W = seeds.lock_W if lock_W is None else np.asarray(lock_W, bool)
@@ -97,7 +97,7 @@ def _nnls_slice(data: np.ndarray, H: np.ndarray, ex, subtract) -> dict[str, Any]
     ny, nx = data.shape[1:]
     X, good = _flatten(data, ex)
     if subtract is not None:
-        X = X - subtract
+        X = subtract.remove_background(X)  # a SeedSet
     Wg = nnls(X[good], H)[0]
     r, num, den = _residual(X[good], Wg, H)
     return {
@@ -231,9 +231,7 @@ def _iter_reference(slices, seeds, lock_H, lock_W, ex, axis, opts, nmf_opts, ref
     seedset = _seedset_for(data, seeds, axis, ex, opts)
     fitted = yield from _fit_slice(data, seedset, ex, lock_H, lock_W, nmf_opts)
     parts = [
-        fitted
-        if s == ref
-        else _nnls_slice(np.asarray(d), fitted["H"], ex, seedset.subtract_spectrum)
+        fitted if s == ref else _nnls_slice(np.asarray(d), fitted["H"], ex, seedset)
         for s, d in enumerate(slices)
     ]
     return seedset, _assemble(parts, True, False), parts, None

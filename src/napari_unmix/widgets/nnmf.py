@@ -85,7 +85,7 @@ def _run_nnls(data, s, components, background_masks, axis, units):
     )  # fmt: skip
     yield 0, float("nan")
     if seeds.subtract_spectrum is not None:  # the fit sees the background-subtracted data
-        data = np.asarray(data, np.float64) - seeds.subtract_spectrum[:, None, None]
+        data = seeds.subtract_from_cube(data)  # the scaled per-pixel background
     res = nnls_unmix(data, seeds.H0, names=seeds.names, spectral_axis=axis, spectral_units=units)
     res.seeds = seeds
     return res
@@ -140,7 +140,7 @@ DEFAULTS: dict[str, Any] = {
     "w_mode": "nnls",
     "rank_by": "max_intensity",
     "overwrite": False,
-    "background_projection": "mean",
+    "background_projection": "estimate",
     "solver": DEFAULT_SOLVER,
     "max_iter": DEFAULT_MAX_ITER,
     "tol": DEFAULT_TOL,
@@ -201,7 +201,7 @@ class NNMFWidget(QWidget):
         self.rank_by.addItem("score", "score")
         self.overwrite = QCheckBox("overwrite existing W with H-based map")
         self.background_projection = QComboBox()
-        self.background_projection.addItems(["mean", "max", "min"])
+        self.background_projection.addItems(["estimate", "mean", "max", "min"])
         self.solver = QComboBox()
         self.solver.addItems(sorted(SOLVERS))
         self.max_iter = QSpinBox()
