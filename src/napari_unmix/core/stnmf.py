@@ -40,6 +40,7 @@ from threadpoolctl import ThreadpoolController
 __all__ = [
     "FORMULATIONS",
     "INITS",
+    "SETTINGS",
     "RelativeChange",
     "SemiNMFResult",
     "afhals",
@@ -170,6 +171,27 @@ FORMULATIONS: dict[str, dict[str, Any]] = {
     "direct": {
         "label": "direct products with V (as the stnmf package)",
         "products": products_direct,
+    },
+}
+
+
+#: Named settings of the factorisation. "recovery" (the default of the dock, the CLI and
+#: :func:`~napari_unmix.api.stnmf.stnmf_cells`) was chosen on the model-cell table of
+#: ``benchmarks/bench_stnmf.py`` (``core/scenarios/stnmf.py``): smoothing every frame by
+#: half a stixel and a sparsity in units of the ensemble's SD recover 2-3x the subunits of
+#: "reference" (the ``stnmf`` package's defaults) at 20,000 spikes.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "recovery": {
+        "label": "recovery: frames smoothed by 0.5 stixel, sparsity in noise SDs",
+        "smoothing": 0.5,
+        "sparsity": 4.0,
+        "normalize": True,
+    },
+    "reference": {
+        "label": "reference: as the stnmf package (no smoothing, sparsity 1.7 absolute)",
+        "smoothing": 0.0,
+        "sparsity": 1.7,
+        "normalize": False,
     },
 }
 

@@ -16,7 +16,7 @@ Examples
 >>> stim = np.arange(5 * 2 * 2, dtype=np.float32).reshape(5, 2, 2)
 >>> counts = np.array([0, 1, 0, 2, 0])
 >>> spike_triggered_ensemble(stim, counts, lag=1)[0, 0]
-array([ 0.,  8.,  8.], dtype=float32)
+array([0., 8., 8.], dtype=float32)
 """
 
 from __future__ import annotations
@@ -323,8 +323,8 @@ def spike_triggered_ensemble(
     Examples
     --------
     >>> stim = np.zeros((6, 3, 3), np.float32); stim[2, 1, 1] = 1
-    >>> spike_triggered_ensemble(stim, [0.26, 0.30], frame_rate=10, lag=1)[1, 1]
-    array([1., 1.], dtype=float32)
+    >>> spike_triggered_ensemble(stim, [0.26, 0.30, 0.31], frame_rate=10, lag=1)[1, 1]
+    array([0., 1., 1.], dtype=float32)
     """
     stim = _check_stimulus(stimulus)
     t = int(stim.shape[0])
@@ -398,7 +398,7 @@ def temporal_filter_from_sta(sta: np.ndarray, /) -> np.ndarray:
     >>> f = np.array([0.1, 1.0, -0.3])
     >>> sta = f[:, None, None] * np.ones((1, 2, 2))
     >>> np.round(temporal_filter_from_sta(-sta), 3)
-    array([ 0.095,  0.95 , -0.285])
+    array([ 0.095,  0.953, -0.286])
     """
     a = np.asarray(sta, np.float64)
     if a.ndim != 3:

@@ -41,7 +41,7 @@ class ModelCell:
     spacing: float = 3.0  #: centre distance of neighbouring subunits (stixels); overlap
     subunit_exponent: float = 1.0  #: subunit nonlinearity max(x, 0) ** exponent
     threshold_sd: float | None = 1.0  #: output threshold in SDs above the mean drive (None: 0)
-    output_exponent: float = 2.0  #: output nonlinearity max(drive - threshold, 0) ** exponent
+    output_exponent: float = 1.0  #: output nonlinearity max(drive - threshold, 0) ** exponent
     noise: float = 0.0  #: fraction of spikes unrelated to the stimulus
     contrast: float = 1.0  #: stimulus amplitude (the unit of the ensemble)
     grid: int = 20
@@ -71,9 +71,12 @@ def _subunits(cell: ModelCell, rng: np.random.Generator) -> tuple[np.ndarray, np
     return filt / filt.max(axis=(1, 2), keepdims=True), centers
 
 
+def _drive(frames: np.ndarray, fmat: np.ndarray, cell: ModelCell) -> np.ndarray:
+    return (np.maximum(frames @ fmat, 0) ** cell.subunit_exponent).sum(axis=1)
+
+
 def _rate(frames: np.ndarray, fmat: np.ndarray, cell: ModelCell, level: float) -> np.ndarray:
-    drive = (np.maximum(frames @ fmat, 0) ** cell.subunit_exponent).sum(axis=1)
-    return np.maximum(drive - level, 0) ** cell.output_exponent
+    return np.maximum(_drive(frames, fmat, cell) - level, 0) ** cell.output_exponent
 
 
 def _simulate(cell: ModelCell, n_spikes: int, rng: np.random.Generator, batch: int = 20000):
@@ -82,7 +85,7 @@ def _simulate(cell: ModelCell, n_spikes: int, rng: np.random.Generator, batch: i
     fmat = filt.reshape(cell.n_subunits, -1).T.astype(np.float32)
     n_pix = cell.grid**2
     levels = np.array([-1.0, 1.0], np.float32)
-    calib = _rate(rng.choice(levels, (batch, n_pix)), fmat, cell, -np.inf)  # the drive
+    calib = _drive(rng.choice(levels, (batch, n_pix)), fmat, cell)
     level = 0.0  # threshold_sd None: rate proportional to the summed drive (linear cell)
     if cell.threshold_sd is not None:
         level = float(calib.mean() + cell.threshold_sd * calib.std())
@@ -172,7 +175,7 @@ def draw_cells(n: int, /, *, random_state: int | None = 0) -> list[ModelCell]:
     Examples
     --------
     >>> [c.n_subunits for c in draw_cells(3, random_state=0)]
-    [10, 7, 6]
+    [7, 9, 9]
     """
     rng = np.random.default_rng(random_state)
     cells = []
