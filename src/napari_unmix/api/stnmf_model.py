@@ -93,6 +93,10 @@ class STNMF:
     normalize : bool
         Divide the (smoothed) ensemble by its standard deviation first, so ``sparsity``
         is in units of the stimulus noise and results do not depend on the stimulus unit.
+    min_weight_z : float
+        A subunit must also have a mean weight this many standard errors above zero
+        (:attr:`weight_z`; 0: Moran's I alone decides, as the ``stnmf`` package). Needed
+        with ``smoothing``, which makes noise modules smooth too.
     blas_threads : int or None
         BLAS threads of the solver (1 is fastest on a busy machine; None: BLAS default).
 
@@ -127,6 +131,7 @@ class STNMF:
         blas_threads: int | None = 1,
         smoothing: float = 0.0,
         normalize: bool = False,
+        min_weight_z: float = 0.0,
     ):
         if method != "SparseSemiNMF":
             raise ValueError(f"unknown method {method!r}; only 'SparseSemiNMF' is available")
@@ -141,6 +146,7 @@ class STNMF:
         if not smoothing >= 0:
             raise ValueError(f"smoothing must be >= 0 stixels, got {smoothing=}")
         self.smoothing, self.normalize = float(smoothing), bool(normalize)
+        self.min_weight_z = float(min_weight_z)
         _check_size(self.x, self.y, self.m, int(r), dtype)
         self.r, self.sparsity, self.dtype = int(r), float(sparsity), dtype
         self.method, self.formulation = method, formulation
@@ -359,8 +365,33 @@ class STNMF:
 
     @property
     def localized(self) -> np.ndarray:
-        """Indices of modules with Moran's I above ``moransi_threshold``."""
-        return np.nonzero(self.moransi > self.moransi_threshold)[0]
+        """Indices of modules with Moran's I above ``moransi_threshold`` (subunits).
+
+        With ``min_weight_z`` > 0 a subunit must also be driven by the spikes: its mean
+        weight at least ``min_weight_z`` standard errors above zero (see
+        :attr:`weight_z`). Modules fitted to stimulus noise have mean weight zero.
+        """
+        keep = self.moransi > self.moransi_threshold
+        if self.min_weight_z > 0:
+            keep &= self.weight_z > self.min_weight_z
+        return np.nonzero(keep)[0]
+
+    @property
+    def weight_z(self) -> np.ndarray:
+        """Mean weight of every module over the spikes in standard errors, ``mean / (sd/√m)``.
+
+        A module that is part of the cell's receptive field contributes to the STA and has
+        a mean weight far from zero (tens of standard errors at thousands of spikes); one
+        fitted to the stimulus noise has a mean weight of zero ± 1.
+        """
+
+        def make():
+            h = self.weights.astype(np.float64)
+            sd = h.std(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(sd > 0, h.mean(axis=1) * np.sqrt(self.m) / sd, 0.0)
+
+        return self._cached("weight_z", make)
 
     @property
     def num_subunits(self) -> int:
@@ -508,6 +539,7 @@ class STNMF:
             "num_iter": self.n_iter, "formulation": self.formulation,
             "flipsign": self.autoflip, "sort": self.autosort,
             "smoothing": self.smoothing, "normalize": self.normalize,
+            "min_weight_z": self.min_weight_z,
         }  # fmt: skip
         rep = start_report("stnmf", params, ste=describe_array(self.v, axes="stixels×spikes"))
         rep["ste_shape_xym"] = [self.x, self.y, self.m]

@@ -82,18 +82,22 @@ class CellResult:
         }
 
 
-def resolve_settings(
-    settings: str, sparsity: float | None, smoothing: float | None, normalize: bool | None
-) -> dict[str, Any]:
-    """``sparsity``, ``smoothing`` and ``normalize`` from named ``settings``, overridden."""
+def resolve_settings(settings: str = RECOVERY, /, **overrides: Any) -> dict[str, Any]:
+    """Keywords of :class:`STNMF` from named ``settings``; ``overrides`` that are not None win.
+
+    Examples
+    --------
+    >>> resolve_settings("reference", sparsity=2.0)["sparsity"]
+    2.0
+    """
     if settings not in SETTINGS:
         raise ValueError(f"unknown settings {settings!r}; choose one of {sorted(SETTINGS)}")
-    base = SETTINGS[settings]
-    return {
-        "sparsity": base["sparsity"] if sparsity is None else float(sparsity),
-        "smoothing": base["smoothing"] if smoothing is None else float(smoothing),
-        "normalize": base["normalize"] if normalize is None else bool(normalize),
-    }
+    out = {k: v for k, v in SETTINGS[settings].items() if k != "label"}
+    unknown = set(overrides) - set(out)
+    if unknown:
+        raise TypeError(f"unknown settings keywords {sorted(unknown)}; use {sorted(out)}")
+    out.update({k: v for k, v in overrides.items() if v is not None})
+    return out
 
 
 def _filter(stimulus, spikes, temporal_filter, n_lags, timing):
@@ -143,7 +147,7 @@ def iter_stnmf_cells(
         raise ValueError(f"no cell named {missing}; the spike table has {list(spikes)}")
     if not names:
         raise ValueError("no cells selected")
-    opts = resolve_settings(settings, sparsity, smoothing, normalize)
+    opts = resolve_settings(settings, sparsity=sparsity, smoothing=smoothing, normalize=normalize)
     timing = {"frame_rate": frame_rate, "frame_times": frame_times}
     results = []
     step = max(1, num_iter // 50)

@@ -186,12 +186,14 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "smoothing": 0.5,
         "sparsity": 4.0,
         "normalize": True,
+        "min_weight_z": 10.0,
     },
     "reference": {
         "label": "reference: as the stnmf package (no smoothing, sparsity 1.7 absolute)",
         "smoothing": 0.0,
         "sparsity": 1.7,
         "normalize": False,
+        "min_weight_z": 0.0,
     },
 }
 
