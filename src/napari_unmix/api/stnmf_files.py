@@ -22,23 +22,29 @@ __all__ = ["export_stnmf", "load_ste", "modules_table", "stnmf_file"]
 
 
 def modules_table(s: STNMF, /) -> list[dict[str, Any]]:
-    """One row per module: index, Moran's I, localized, polarity, diameter, distance, weight.
+    """One row per module: module, Moran's I, subunit, polarity, diameter, distance, weight.
 
-    Sizes are in µm when ``pixel_size`` is set, else in stixels.
+    Column names carry their units: ``diameter_um`` / ``distance_um`` when ``pixel_size``
+    is set, else ``diameter_stixels`` / ``distance_stixels``. Polarity is "ON" / "OFF"
+    for subunits; ``weight_z`` is the mean weight in standard errors (see
+    :attr:`STNMF.weight_z`).
     """
     info = s.modules_info
+    unit = "um" if s.pixel_size else "stixels"
+    z = s.weight_z
     rows = []
     for k in range(s.r):
         loc = bool(info.localized[k])
         rows.append(
             {
-                "index": k,
-                "moransi": round(float(info.moransi[k]), 4),
-                "localized": loc,
-                "polarity": int(info.polarity[k]) if loc else "",
-                "diameter": round(float(info.diameter[k]), 2) if loc else "",
-                "distance": round(float(info.distance[k]), 2) if loc else "",
-                "mean_weight": float(info.weight[k]),
+                "module": k,
+                "morans_i": round(float(info.moransi[k]), 3),
+                "subunit": "yes" if loc else "no",
+                "polarity": ("ON" if info.polarity[k] > 0 else "OFF") if loc else "",
+                f"diameter_{unit}": round(float(info.diameter[k]), 1) if loc else "",
+                f"distance_{unit}": round(float(info.distance[k]), 1) if loc else "",
+                "mean_weight": round(float(info.weight[k]), 5),
+                "weight_z": round(float(z[k]), 1),
             }
         )
     return rows
@@ -119,7 +125,9 @@ def stnmf_file(
     /,
     *,
     r: int = 20,
-    sparsity: float = 1.7,
+    settings: str = "recovery",
+    sparsity: float | None = None,
+    smoothing: float | None = None,
     num_iter: int = 1000,
     seed: int | None = 0,
     pixel_size: float = 0,
@@ -128,8 +136,16 @@ def stnmf_file(
     figure: bool = True,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    spikes: str | os.PathLike | None = None,
+    cells: list[str] | None = None,
+    frame_rate: float | None = None,
+    lag: int = 0,
+    latency: float | None = None,
+    temporal_filter: str | None = None,
+    n_lags: int = 10,
+    counts: bool = False,
 ) -> dict[str, Path]:
-    """STNMF of an ensemble file: modules, module table, figure and report on disk.
+    """STNMF of an ensemble file, or of the cells of a recording, with all outputs on disk.
 
     Parameters
     ----------
@@ -140,12 +156,24 @@ def stnmf_file(
         Modules OME-TIFF (modules as channels); the table goes to ``<stem>.csv``, the
         figure to ``<stem>.png`` and the report to ``<output>.json``. All are checked
         before the factorisation and never overwritten unless ``overwrite=True``.
-    r, sparsity, num_iter, seed, pixel_size, moransi_threshold
+    r, num_iter, seed, pixel_size, moransi_threshold
         As :class:`STNMF`.
+    settings : {"recovery", "reference"}
+        Named defaults of ``sparsity`` and ``smoothing`` (``core.stnmf.SETTINGS``):
+        "recovery" finds more subunits from fewer spikes, "reference" is the ``stnmf``
+        package.
+    sparsity, smoothing : float, optional
+        Override the settings (see :class:`STNMF`).
     figure : bool
         Write the summary figure.
     progress : callable, optional
         ``progress(iteration, num_iter)`` after every iteration.
+    spikes : path, optional
+        A spike table (one column / dataset per cell). Then ``input_path`` is the
+        stimulus movie (t, x, y), ``output_path`` a folder, and the work is
+        :func:`~napari_unmix.api.stnmf_recording.stnmf_recording_file` with ``cells``,
+        ``frame_rate``, ``lag``, ``latency``, ``temporal_filter`` ("sta"), ``n_lags``
+        and ``counts`` (the table holds counts per frame, not times).
 
     Returns
     -------
@@ -165,7 +193,18 @@ def stnmf_file(
     """
     from ..io.omio_io import check_output_path
     from ..io.sidecar import sidecar_path
+    from .stnmf_recording import resolve_settings, stnmf_recording_file
 
+    opts = resolve_settings(settings, sparsity=sparsity, smoothing=smoothing)
+    if spikes is not None:
+        return stnmf_recording_file(
+            input_path, output_path, spikes=spikes, cells=cells, stimulus_key=key,
+            frame_rate=frame_rate, lag=lag, latency=latency, temporal_filter=temporal_filter,
+            n_lags=n_lags, counts=counts, figure=figure, overwrite=overwrite, progress=progress,
+            r=r, num_iter=num_iter, seed=seed, pixel_size=pixel_size,
+            moransi_threshold=moransi_threshold, settings=settings, sparsity=sparsity,
+            smoothing=smoothing,
+        )  # fmt: skip
     inp, out = Path(input_path), Path(output_path)
     if not inp.exists():
         raise FileNotFoundError(f"no such file: {str(inp)!r}")
@@ -182,8 +221,8 @@ def stnmf_file(
         raise ValueError(f"num_iter must be at least 1, got {num_iter=}")
     ste = load_ste(inp, key=key)
     s = STNMF(
-        ste, r=r, sparsity=sparsity, seed=seed, pixel_size=pixel_size,
-        moransi_threshold=moransi_threshold, num_iter=num_iter, factorize=False,
+        ste, r=r, seed=seed, pixel_size=pixel_size, moransi_threshold=moransi_threshold,
+        num_iter=num_iter, factorize=False, **opts,
     )  # fmt: skip
     done = 0
     for it, _ in s.iter_factorize(num_iter):

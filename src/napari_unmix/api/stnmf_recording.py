@@ -243,8 +243,17 @@ def stnmf_recording_file(
     per cell). ``options`` go to :func:`iter_stnmf_cells` (``r``, ``settings``,
     ``sparsity``, ``smoothing``, ``num_iter``, ``pixel_size``, ...).
     """
+    from ..io.omio_io import check_output_path
+    from ..io.sidecar import sidecar_path
     from ..io.spikes import read_spike_table, read_stimulus
     from .stnmf_files import _write_outputs
+
+    def _cell_paths(folder: Path, name: str, figure: bool) -> dict[str, Path | None]:
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        modules = folder / f"{safe}.ome.tif"
+        return {"modules": modules, "table": folder / f"{safe}.csv",
+                "figure": folder / f"{safe}.png" if figure else None,
+                "sidecar": sidecar_path(modules)}  # fmt: skip
 
     folder = Path(output_folder)
     if folder.exists() and not folder.is_dir():
@@ -253,7 +262,13 @@ def stnmf_recording_file(
     table = read_spike_table(spikes)
     if not counts and frame_rate is None:
         raise ValueError("spike times need --frame-rate (Hz); or say the table holds counts")
+    names = list(table) if cells is None else [str(c) for c in cells]
+    per_cell = {name: _cell_paths(folder, name, figure) for name in names if name in table}
+    inputs = (Path(stimulus_path), Path(spikes))
     folder.mkdir(parents=True, exist_ok=True)
+    for p in [*(v for d in per_cell.values() for v in d.values() if v is not None),
+              folder / "cells.csv", folder / "cells.json"]:  # fmt: skip
+        check_output_path(p, overwrite=overwrite, inputs=inputs)  # all before the work
     gen = iter_stnmf_cells(
         stim, table, cells=cells, frame_rate=None if counts else frame_rate, lag=lag,
         latency=latency, temporal_filter=temporal_filter, n_lags=n_lags, **options,
@@ -270,15 +285,10 @@ def stnmf_recording_file(
     for cell in results:
         if cell.stnmf is None:
             continue
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in cell.name)
-        paths = {
-            "modules": folder / f"{safe}.ome.tif",
-            "table": folder / f"{safe}.csv",
-            "figure": folder / f"{safe}.png" if figure else None,
-        }
+        paths = per_cell[cell.name]
         extra = {"input": {"stimulus": str(stimulus_path), "spikes": str(spikes),
                            "cell": cell.name}}  # fmt: skip
-        out = _write_outputs(cell.stnmf, paths, overwrite=overwrite, extra=extra)
+        out = _write_outputs(cell.stnmf, dict(paths), overwrite=overwrite, extra=extra)
         written.update({f"{cell.name}:{k}": v for k, v in out.items()})
     written.update(write_cells_table(results, folder / "cells", overwrite=overwrite))
     return written
