@@ -36,7 +36,8 @@ def test_cells_of_a_recording(recording):
             res = stop.value
             break
     assert [c.name for c in res] == ["model", "unrelated", "silent"]
-    assert {(i, n) for i, n, _, f in events if f == 1.0} == {(0, 3), (1, 3), (2, 3)}
+    assert {(i, n) for i, n, _, f, _ in events if f == 1.0} == {(0, 3), (1, 3), (2, 3)}
+    assert [e[4] for e in events if e[4] is not None] == res
     model, unrelated, silent = res
     corr = match_subunits(model.stnmf.modules, truth["subunits"])
     assert (corr >= 0.8).sum() == 3 and model.stnmf.num_subunits in (3, 4)  # 4: a split

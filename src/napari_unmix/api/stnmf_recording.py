@@ -127,12 +127,16 @@ def iter_stnmf_cells(
     sparsity: float | None = None,
     smoothing: float | None = None,
     normalize: bool | None = None,
+    min_weight_z: float | None = None,
     num_iter: int = 1000,
     pixel_size: float = 0,
     moransi_threshold: float = 0.25,
     seed: int | None = 0,
-) -> Generator[tuple[int, int, str, float], None, list[CellResult]]:
-    """STNMF of many cells of one recording, yielding ``(cell index, n cells, name, fraction)``.
+) -> Generator[tuple[int, int, str, float, CellResult | None], None, list[CellResult]]:
+    """STNMF of many cells of one recording, yielding progress per cell.
+
+    Every event is ``(cell index, n cells, name, fraction, result)``; ``result`` is the
+    finished :class:`CellResult` (fraction 1), else None.
 
     ``spikes`` maps cell names to spike times (s; with ``frame_rate`` or ``frame_times``)
     or spike counts per frame. ``cells`` selects and orders cells (default all).
@@ -147,12 +151,15 @@ def iter_stnmf_cells(
         raise ValueError(f"no cell named {missing}; the spike table has {list(spikes)}")
     if not names:
         raise ValueError("no cells selected")
-    opts = resolve_settings(settings, sparsity=sparsity, smoothing=smoothing, normalize=normalize)
+    opts = resolve_settings(
+        settings, sparsity=sparsity, smoothing=smoothing, normalize=normalize,
+        min_weight_z=min_weight_z,
+    )  # fmt: skip
     timing = {"frame_rate": frame_rate, "frame_times": frame_times}
     results = []
     step = max(1, num_iter // 50)
     for i, name in enumerate(names):
-        yield i, len(names), name, 0.0
+        yield i, len(names), name, 0.0, None
         t0 = time.perf_counter()
         cell = CellResult(name)
         try:
@@ -168,13 +175,13 @@ def iter_stnmf_cells(
             )  # fmt: skip
             for it, _ in s.iter_factorize(num_iter):
                 if it % step == 0:
-                    yield i, len(names), name, it / max(num_iter, 1)
+                    yield i, len(names), name, it / max(num_iter, 1), None
             cell.stnmf = s
         except (ValueError, MemoryError) as err:
             cell.error = str(err)
         cell.seconds = time.perf_counter() - t0
         results.append(cell)
-        yield i, len(names), name, 1.0
+        yield i, len(names), name, 1.0, cell
     return results
 
 
@@ -275,7 +282,7 @@ def stnmf_recording_file(
     )  # fmt: skip
     while True:
         try:
-            i, n, _name, frac = next(gen)
+            i, n, _name, frac, _ = next(gen)
         except StopIteration as stop:
             results: list[CellResult] = stop.value
             break

@@ -29,7 +29,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ModelCell", "draw_cells", "make_cell", "make_recording", "match_subunits"]
+__all__ = [
+    "ModelCell",
+    "draw_cells",
+    "make_cell",
+    "make_population",
+    "make_recording",
+    "match_subunits",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class ModelCell:
     grid: int = 20
     pixel_size: float = 30.0
     jitter: float = 0.3  #: random shift of the subunit centres (stixels)
+    center: tuple[float, float] | None = None  #: receptive-field centre (default: middle)
 
 
 def _centers(n: int, spacing: float, center: np.ndarray) -> np.ndarray:
@@ -60,7 +68,8 @@ def _centers(n: int, spacing: float, center: np.ndarray) -> np.ndarray:
 
 
 def _subunits(cell: ModelCell, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    centers = _centers(cell.n_subunits, cell.spacing, np.full(2, (cell.grid - 1) / 2))
+    middle = np.full(2, (cell.grid - 1) / 2) if cell.center is None else np.asarray(cell.center)
+    centers = _centers(cell.n_subunits, cell.spacing, middle)
     centers = centers + rng.uniform(-cell.jitter, cell.jitter, centers.shape)
     sigmas = cell.sigma * rng.uniform(0.9, 1.1, cell.n_subunits)
     g = np.arange(cell.grid, dtype=np.float64)
@@ -163,6 +172,48 @@ def make_recording(
     stim = np.concatenate(frames) * np.float32(cell.contrast)
     truth["n_frames"] = stim.shape[0]
     return stim.reshape(-1, cell.grid, cell.grid), np.concatenate(counts), truth
+
+
+def make_population(
+    n_cells: int = 3,
+    /,
+    *,
+    n_frames: int = 20000,
+    grid: int = 24,
+    rate: float = 0.15,
+    random_state: int | np.random.Generator | None = 0,
+    **params: Any,
+) -> tuple[np.ndarray, dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Several model cells watching one stimulus movie: movie (t, x, y), counts per cell.
+
+    The cells' receptive fields sit at different places of a ``grid`` × ``grid`` movie;
+    each fires about ``rate`` spikes per frame; ``params`` go to every :class:`ModelCell`.
+    Returns the movie, ``{"cell 0": counts, ...}`` and one truth dict per cell.
+
+    Examples
+    --------
+    >>> stim, counts, truths = make_population(2, n_frames=500, grid=16, n_subunits=3)
+    >>> stim.shape, sorted(counts), truths[0]["subunits"].shape
+    ((500, 16, 16), ['cell 0', 'cell 1'], (3, 16, 16))
+    """
+    rng = np.random.default_rng(random_state)
+    stim = rng.choice(np.array([-1.0, 1.0], np.float32), (n_frames, grid * grid))
+    ang = 2 * np.pi * np.arange(n_cells) / max(n_cells, 1) + rng.uniform(0, np.pi)
+    radius = grid / 4 if n_cells > 1 else 0.0
+    counts, truths = {}, []
+    for i in range(n_cells):
+        center = (grid - 1) / 2 + radius * np.array([np.cos(ang[i]), np.sin(ang[i])])
+        cell = replace(ModelCell(grid=grid, center=(float(center[0]), float(center[1]))), **params)
+        filt, centers = _subunits(cell, rng)
+        fmat = filt.reshape(cell.n_subunits, -1).T.astype(np.float32)
+        drive = _drive(stim, fmat, cell)
+        level = 0.0 if cell.threshold_sd is None else drive.mean() + cell.threshold_sd * drive.std()
+        lam = np.maximum(drive - level, 0) ** cell.output_exponent
+        lam = rate * lam / max(float(lam.mean()), 1e-12)
+        counts[f"cell {i}"] = rng.poisson(lam * (1 - cell.noise) + cell.noise * rate)
+        truths.append({"subunits": filt.astype(np.float32), "centers": centers,
+                       "pixel_size": cell.pixel_size, "cell": asdict(cell)})  # fmt: skip
+    return stim.reshape(n_frames, grid, grid) * np.float32(params.get("contrast", 1.0)), counts, truths
 
 
 def draw_cells(n: int, /, *, random_state: int | None = 0) -> list[ModelCell]:
