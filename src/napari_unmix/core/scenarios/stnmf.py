@@ -247,14 +247,20 @@ def draw_cells(n: int, /, *, random_state: int | None = 0) -> list[ModelCell]:
     return cells
 
 
-def match_subunits(modules: np.ndarray, subunits: np.ndarray, /) -> np.ndarray:
+def match_subunits(
+    modules: np.ndarray, subunits: np.ndarray, /, *, with_index: bool = False
+) -> Any:
     """Correlation of every true subunit with its module (Hungarian matching), (k,).
+
+    With ``with_index``, also the index of the module matched to every subunit.
 
     Examples
     --------
     >>> t = np.eye(3).reshape(3, 3, 1)
     >>> match_subunits(t[::-1], t).round(2).tolist()
     [1.0, 1.0, 1.0]
+    >>> match_subunits(t[::-1], t, with_index=True)[1].tolist()
+    [2, 1, 0]
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -265,4 +271,6 @@ def match_subunits(modules: np.ndarray, subunits: np.ndarray, /) -> np.ndarray:
     i, j = linear_sum_assignment(-c)
     out = np.zeros(len(t))
     out[i] = c[i, j]
-    return out
+    idx = np.full(len(t), -1)
+    idx[i] = j
+    return (out, idx) if with_index else out
