@@ -416,17 +416,23 @@ REGISTRY: dict[str, Command] = {
             opt("--moransi-threshold", "Moran's I of a subunit (default 0.25)", type=float),
             opt("--key", "array name inside .npz / .mat / .h5"),
             opt("--no-figure", "skip the PNG figure", action="store_false", keyword="figure"),
-            opt("--spikes", "spike table (CSV/NPY/NPZ/HDF5, one column or dataset per cell): "
-                "INPUT is then the stimulus movie (t, x, y) and OUTPUT a folder"),
+            opt(
+                "--spikes",
+                "spike table (CSV/NPY/NPZ/HDF5, one column or dataset per cell): "
+                "INPUT is then the stimulus movie (t, x, y) and OUTPUT a folder",
+            ),
             opt("--cells", "cells of the spike table to run (default: all)", nargs="+"),
             opt("--frame-rate", "stimulus frames per second (spike times in seconds)", type=float),
             opt("--lag", "frames between a stimulus frame and its spikes (default 0)", type=int),
             opt("--latency", "the same in seconds (needs --frame-rate)", type=float),
-            opt("--temporal-filter", "sta: weight frames by each cell's STA time course",
-                choices=["sta"]),
+            opt(
+                "--temporal-filter",
+                "sta: weight frames by each cell's STA time course",
+                choices=["sta"],
+            ),
             opt("--n-lags", "frames of that STA time course (default 10)", type=int),
             opt("--counts", "the spike table holds counts per frame", action="store_true"),
-        ),  # fmt: skip
+        ),
         progress=True,
         input_help="ensemble (x, y, spikes) as .npy, .npz, .mat or .h5; with --spikes the "
         "stimulus movie (t, x, y) as .npy or .h5",

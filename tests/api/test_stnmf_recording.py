@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from napari_unmix import STNMF
-from napari_unmix.api.stnmf import stnmf_cells, stnmf_recording_file
+from napari_unmix.api.stnmf import stnmf_recording_file
 from napari_unmix.api.stnmf_recording import resolve_settings
 from napari_unmix.cli import main
 from napari_unmix.core.scenarios.stnmf import make_cell, make_recording, match_subunits

@@ -12,7 +12,6 @@ import pytest
 
 from napari_unmix.core.scenarios.stnmf import make_recording
 from napari_unmix.core.stnmf_ensemble import (
-    STNMFMemoryError,
     bin_spikes,
     check_ensemble_values,
     ensemble_axes,

@@ -23,19 +23,17 @@ True
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Callable, Generator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..core import stnmf as core
 from ..core import stnmf_props as props
-from ..core.stnmf_ensemble import check_ensemble_values, check_memory, format_bytes, stnmf_memory
 from ..core.report import describe_array, start_report
+from ..core.stnmf_ensemble import check_ensemble_values, check_memory, format_bytes, stnmf_memory
 
 __all__ = ["STNMF", "PixelSizeWarning", "select_sparsity"]
 

@@ -287,7 +287,7 @@ def stnmf_recording_file(
             results: list[CellResult] = stop.value
             break
         if progress is not None:
-            progress(int(round(100 * (i + frac))), 100 * n)
+            progress(round(100 * (i + frac)), 100 * n)
     written: dict[str, Path] = {}
     for cell in results:
         if cell.stnmf is None:

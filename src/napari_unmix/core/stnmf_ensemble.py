@@ -258,7 +258,7 @@ def _lag_frames(lag: int, latency: float | None, frame_rate: float | None) -> in
     if latency is not None:
         if frame_rate is None:
             raise ValueError("latency (s) needs frame_rate (Hz); or give lag in frames")
-        lag = int(round(latency * frame_rate))
+        lag = round(latency * frame_rate)
     if lag < 0:
         raise ValueError(f"the lag must be >= 0 frames, got {lag}")
     return int(lag)
