@@ -10,15 +10,7 @@ The factorisation is :mod:`napari_unmix.core.stnmf` (the same sparse semi-NMF wi
 AF-HALS, computed through the stixel Gram matrix so an iteration does not read the whole
 ensemble); the spatial properties are :mod:`napari_unmix.core.stnmf_props`.
 
-Examples
---------
->>> from napari_unmix.core.synthetic import make_ste_sparse
->>> ste, truth = make_ste_sparse(n_spikes=2000, grid=12)
->>> s = STNMF(ste, r=8, num_iter=30, pixel_size=30)
->>> s.modules.shape, s.weights.shape
-((8, 12, 12), (8, 2000))
->>> s.num_subunits == len(s.localized) == len(s.outlines)
-True
+Examples are in :mod:`napari_unmix.api.stnmf`, which re-exports every public name.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.stnmf import SETTINGS
+from ..core.stnmf import SETTINGS, drain
 from ..core.stnmf_ensemble import (
     spike_triggered_average,
     spike_triggered_ensemble,
@@ -187,12 +187,7 @@ def iter_stnmf_cells(
 
 def stnmf_cells(stimulus: Any, spikes: Mapping[str, Any], /, **kwargs: Any) -> list[CellResult]:
     """:func:`iter_stnmf_cells` run to the end (same arguments)."""
-    gen = iter_stnmf_cells(stimulus, spikes, **kwargs)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return drain(iter_stnmf_cells(stimulus, spikes, **kwargs))
 
 
 def cells_table(results: Sequence[CellResult], /) -> list[dict[str, Any]]:

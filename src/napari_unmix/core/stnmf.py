@@ -472,12 +472,7 @@ def sparse_seminmf(v: np.ndarray, r: int, /, **kwargs: Any) -> SemiNMFResult:
     >>> sparse_seminmf(v, 3, num_iter=2).n_iter
     2
     """
-    gen = iter_sparse_seminmf(v, r, **kwargs)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return drain(iter_sparse_seminmf(v, r, **kwargs))
 
 
 def drain(gen: Iterable) -> Any:
