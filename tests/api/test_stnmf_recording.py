@@ -68,6 +68,9 @@ def test_bad_ensembles_have_clear_messages():
         STNMF(np.zeros((6, 6, 100), np.float32), r=3)
     with pytest.raises(ValueError, match="overflow float32"):
         STNMF(ste * np.float32(1e30), r=3)
+    # the recovery settings divide by the SD first: a stimulus in units of 1e30 just works
+    big = STNMF(ste * np.float32(1e30), r=3, num_iter=5, **resolve_settings("recovery"))
+    assert np.all(np.isfinite(big.modules))
     with pytest.raises(ValueError, match="NaN"):
         STNMF(np.full((6, 6, 100), np.inf), r=3)
 

@@ -161,9 +161,9 @@ class STNMF:
             )
         self.pixel_size = pixel_size
         self.moransi_threshold = moransi_threshold
-        check_ensemble_values(self.v, dtype=dtype)
+        check_ensemble_values(self.v, dtype=dtype, overflow=not self.normalize)
         raw = self.v
-        if self.smoothing > 0 or self.normalize:
+        if self.smoothing > 0 or self.normalize:  # normalize: any stimulus unit works
             self.v = _prepare(data, self.mask, self.smoothing, self.normalize)
         with np.errstate(invalid="ignore"):
             sta = np.full(self.x * self.y, np.nan, dtype=np.float64)

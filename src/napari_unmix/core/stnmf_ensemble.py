@@ -155,12 +155,14 @@ def ensemble_axes(shape: tuple[int, ...], /) -> tuple[int, int, int]:
     return (rest[0], rest[1], longest)
 
 
-def check_ensemble_values(v: np.ndarray, /, *, dtype: str = "float32") -> None:
+def check_ensemble_values(
+    v: np.ndarray, /, *, dtype: str = "float32", overflow: bool = True
+) -> None:
     """Clear errors for an ensemble STNMF cannot factorise: zero, constant, or too large.
 
     ``v`` is stixels × spikes without NaN. Values whose squares summed over the spikes
     overflow ``dtype`` (e.g. a stimulus in units of 1e30) would turn the Gram matrix
-    into inf.
+    into inf (checked unless ``overflow=False``: for an ensemble that is rescaled first).
 
     Examples
     --------
@@ -178,6 +180,8 @@ def check_ensemble_values(v: np.ndarray, /, *, dtype: str = "float32") -> None:
             "structure to factorise; check that the stimulus and the spikes belong together "
             "and that the stimulus is not blank"
         )
+    if not overflow:
+        return
     peak = max(abs(lo), abs(hi))
     limit = float(np.finfo(dtype).max)
     if peak * peak * m > limit / 16:
