@@ -10,7 +10,8 @@ modules through ``.npy`` files, so peak memory (ru_maxrss) is per case.
   drawn across subunit count, size, overlap, nonlinearity, noise and stimulus unit, from a
   seed not used to choose the settings) at 5,000-100,000 spikes; subunits matched
   (correlation >= 0.8) by ours at the "recovery" settings and by the reference at its
-  defaults (given the ensemble in stimulus units of ±1, as it needs), same iterations;
+  defaults (given the ensemble in stimulus units of ±1, as it needs), same iterations
+  (300);
   false subunits (localized modules matching no true subunit), time per cell.
 * recovery: ``make_ste_sparse`` with m = 20,000 and 50,000 spikes; Hungarian matching of
   the modules to the 7 true subunits (correlation >= 0.8 / 0.9), diameters vs truth
@@ -210,6 +211,7 @@ def recovery_rows(tmp, ref_py, quick):
         runs = [("ours (same settings)", sys.executable, OUR_WORKER, "fit")]
         scan_iter = max(num_iter, 1000)  # iterations are cheap: same time budget, more of them
         runs.append((f"ours (sparsity scan, {scan_iter} it)", sys.executable, OUR_WORKER, "scan"))
+        runs.append(("ours (recovery settings)", sys.executable, OUR_WORKER, "recovery"))
         if ref_py:
             runs.insert(0, ("stnmf reference", ref_py, REFERENCE_WORKER, "fit"))
         for label, py, code, mode in runs:
@@ -248,16 +250,17 @@ def recovery_rows(tmp, ref_py, quick):
     return rows
 
 
-def model_cell_rows(tmp, ref_py, quick):
+def model_cell_rows(tmp, ref_py, quick, save=None):
     from napari_unmix.core.scenarios.stnmf import ModelCell, draw_cells, make_cell, match_subunits
 
-    num_iter = 300 if quick else 500
-    counts = (5000, 20000) if quick else (5000, 20000, 50000, 100000)
+    num_iter = 300
+    counts = (5000, 20000) if quick else (5000, 20000, 50000)
     cells = [("default 7-subunit cell", ModelCell())] + [
-        (f"drawn cell {i}", c) for i, c in enumerate(draw_cells(3 if quick else 7, random_state=2026))
+        (f"drawn cell {i}", c)
+        for i, c in enumerate(draw_cells(3 if quick else 7, random_state=2026))
     ]
     # the reference takes minutes per cell at 50,000+ spikes: fewer cells there
-    n_cells = {50000: 5, 100000: 1}
+    n_cells = {50000: 4}
     rows = []
     for m in counts:
         for k, (label, cell) in enumerate(cells[: n_cells.get(m, len(cells))]):
@@ -283,9 +286,13 @@ def model_cell_rows(tmp, ref_py, quick):
                 found = _matched_modules(np.load(tmp / "mod.npy"), truth["subunits"])
                 row[f"{side} matched"] = int((corr >= 0.8).sum())
                 row[f"{side} false"] = len(set(res["localized"]) - found)
-                row[f"{side} s/cell"] = round(res.get("total_s", res["setup_s"] + res["iter_s"] * num_iter), 2)
+                row[f"{side} s/cell"] = round(
+                    res.get("total_s", res["setup_s"] + res["iter_s"] * num_iter), 2
+                )
             rows.append(row)
             print(row, flush=True)
+            if save is not None:  # the table takes long: keep what is done
+                save(rows)
     return rows
 
 
@@ -303,14 +310,22 @@ def main() -> int:
     print(f"machine: {machine()}; reference python: {ref_py or 'not available'}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        sections = {"speed": speed_rows, "recovery": recovery_rows, "cells": model_cell_rows}
-        rows = []
+        out = "bench_stnmf" if args.only is None else f"bench_stnmf_{args.only}"
+        done: list[dict] = []
+
+        def save(section_rows):
+            save_rows(out, done + section_rows)
+            save_summary(out, _summary(done + section_rows))
+
+        sections = {"speed": speed_rows, "recovery": recovery_rows}
         for name, fn in sections.items():
             if args.only in (None, name):
-                rows += fn(tmp, ref_py, args.quick)
-    print_table(rows)
-    save_rows("bench_stnmf", rows)
-    save_summary("bench_stnmf", _summary(rows))
+                done += fn(tmp, ref_py, args.quick)
+                save([])
+        if args.only in (None, "cells"):
+            done += model_cell_rows(tmp, ref_py, args.quick, save=save)
+    print_table(done)
+    save([])
     return 0
 
 
