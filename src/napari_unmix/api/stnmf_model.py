@@ -87,6 +87,9 @@ class STNMF:
         A subunit must also have a mean weight this many standard errors above zero
         (:attr:`weight_z`; 0: Moran's I alone decides, as the ``stnmf`` package). Needed
         with ``smoothing``, which makes noise modules smooth too.
+    min_weight_ratio : float
+        ... and at least this fraction of the largest module's ``weight_z`` (with
+        ``min_weight_z`` > 0): noise modules of a strongly driven cell reach z of 10-20.
     blas_threads : int or None
         BLAS threads of the solver (1 is fastest on a busy machine; None: BLAS default).
 
@@ -122,6 +125,7 @@ class STNMF:
         smoothing: float = 0.0,
         normalize: bool = False,
         min_weight_z: float = 0.0,
+        min_weight_ratio: float = 0.0,
     ):
         if method != "SparseSemiNMF":
             raise ValueError(f"unknown method {method!r}; only 'SparseSemiNMF' is available")
@@ -136,7 +140,7 @@ class STNMF:
         if not smoothing >= 0:
             raise ValueError(f"smoothing must be >= 0 stixels, got {smoothing=}")
         self.smoothing, self.normalize = float(smoothing), bool(normalize)
-        self.min_weight_z = float(min_weight_z)
+        self.min_weight_z, self.min_weight_ratio = float(min_weight_z), float(min_weight_ratio)
         _check_size(self.x, self.y, self.m, int(r), dtype)
         self.r, self.sparsity, self.dtype = int(r), float(sparsity), dtype
         self.method, self.formulation = method, formulation
@@ -359,11 +363,13 @@ class STNMF:
 
         With ``min_weight_z`` > 0 a subunit must also be driven by the spikes: its mean
         weight at least ``min_weight_z`` standard errors above zero (see
-        :attr:`weight_z`). Modules fitted to stimulus noise have mean weight zero.
+        :attr:`weight_z`) and at least ``min_weight_ratio`` times the largest module's.
+        Modules fitted to stimulus noise have mean weights near zero.
         """
         keep = self.moransi > self.moransi_threshold
         if self.min_weight_z > 0:
-            keep &= self.weight_z > self.min_weight_z
+            z = self.weight_z
+            keep &= z > max(self.min_weight_z, self.min_weight_ratio * float(z.max(initial=0)))
         return np.nonzero(keep)[0]
 
     @property
@@ -529,7 +535,7 @@ class STNMF:
             "num_iter": self.n_iter, "formulation": self.formulation,
             "flipsign": self.autoflip, "sort": self.autosort,
             "smoothing": self.smoothing, "normalize": self.normalize,
-            "min_weight_z": self.min_weight_z,
+            "min_weight_z": self.min_weight_z, "min_weight_ratio": self.min_weight_ratio,
         }  # fmt: skip
         rep = start_report("stnmf", params, ste=describe_array(self.v, axes="stixels×spikes"))
         rep["ste_shape_xym"] = [self.x, self.y, self.m]
@@ -634,5 +640,3 @@ def select_sparsity(
         if score > best_score:
             best, best_score = s, score
     return best, rows
-
-

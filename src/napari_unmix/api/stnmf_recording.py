@@ -103,7 +103,9 @@ def resolve_settings(settings: str = RECOVERY, /, **overrides: Any) -> dict[str,
 def _filter(stimulus, spikes, temporal_filter, n_lags, timing):
     if isinstance(temporal_filter, str):
         if temporal_filter != "sta":
-            raise ValueError(f"temporal_filter must be an array, 'sta' or None, got {temporal_filter!r}")
+            raise ValueError(
+                f"temporal_filter must be an array, 'sta' or None, got {temporal_filter!r}"
+            )
         return temporal_filter_from_sta(
             spike_triggered_average(stimulus, spikes, n_lags=n_lags, **timing)
         )
@@ -128,6 +130,7 @@ def iter_stnmf_cells(
     smoothing: float | None = None,
     normalize: bool | None = None,
     min_weight_z: float | None = None,
+    min_weight_ratio: float | None = None,
     num_iter: int = 1000,
     pixel_size: float = 0,
     moransi_threshold: float = 0.25,
@@ -153,7 +156,7 @@ def iter_stnmf_cells(
         raise ValueError("no cells selected")
     opts = resolve_settings(
         settings, sparsity=sparsity, smoothing=smoothing, normalize=normalize,
-        min_weight_z=min_weight_z,
+        min_weight_z=min_weight_z, min_weight_ratio=min_weight_ratio,
     )  # fmt: skip
     timing = {"frame_rate": frame_rate, "frame_times": frame_times}
     results = []

@@ -187,6 +187,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "sparsity": 4.0,
         "normalize": True,
         "min_weight_z": 10.0,
+        "min_weight_ratio": 0.3,
     },
     "reference": {
         "label": "reference: as the stnmf package (no smoothing, sparsity 1.7 absolute)",
@@ -194,6 +195,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "sparsity": 1.7,
         "normalize": False,
         "min_weight_z": 0.0,
+        "min_weight_ratio": 0.0,
     },
 }
 

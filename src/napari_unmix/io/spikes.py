@@ -58,7 +58,12 @@ def _check_file(path: Path, kinds: tuple[str, ...]) -> str:
 
 
 def read_array(
-    path: str | os.PathLike, /, *, key: str | None = None, ndim: int | None = None, mmap: bool = False
+    path: str | os.PathLike,
+    /,
+    *,
+    key: str | None = None,
+    ndim: int | None = None,
+    mmap: bool = False,
 ) -> Any:
     """One array from ``.npy``, ``.npz`` or HDF5, with clear messages for unreadable files.
 
@@ -111,11 +116,15 @@ def read_stimulus(path: str | os.PathLike, /, *, key: str | None = None) -> Any:
     """A stimulus movie (t, x, y), lazily: ``.npy`` memory-mapped, HDF5 as a dask array."""
     stim = read_array(path, key=key, ndim=3, mmap=True)
     if stim.ndim != 3:
-        raise ValueError(f"{Path(path).name}: expected a stimulus movie (t, x, y), got {stim.shape}")
+        raise ValueError(
+            f"{Path(path).name}: expected a stimulus movie (t, x, y), got {stim.shape}"
+        )
     return stim
 
 
-def read_spike_table(path: str | os.PathLike, /, *, key: str | None = None) -> dict[str, np.ndarray]:
+def read_spike_table(
+    path: str | os.PathLike, /, *, key: str | None = None
+) -> dict[str, np.ndarray]:
     """Spike times (or counts) per cell: ``{cell name: 1-D float64 array}``, in file order.
 
     Empty cells and NaN (padding of shorter columns) are dropped. ``key`` picks one
@@ -137,7 +146,9 @@ def read_spike_table(path: str | os.PathLike, /, *, key: str | None = None) -> d
             with h5py.File(path, "r") as f:
                 arrays = {}
                 f.visititems(
-                    lambda n, o: arrays.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None
+                    lambda n, o: (
+                        arrays.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None
+                    )
                 )
     except (EOFError, OSError, ValueError) as err:
         raise ValueError(f"cannot read {path.name}: {err}") from err

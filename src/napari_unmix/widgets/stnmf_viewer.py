@@ -179,7 +179,9 @@ class STNMFWidget(QWidget):
         self.axes_combo = QComboBox()
         for key, doc in _AXES.items():
             self.axes_combo.addItem(key)
-            self.axes_combo.setItemData(self.axes_combo.count() - 1, doc, Qt.ItemDataRole.ToolTipRole)
+            self.axes_combo.setItemData(
+                self.axes_combo.count() - 1, doc, Qt.ItemDataRole.ToolTipRole
+            )
         self.axes_combo.currentTextChanged.connect(self._show_axes)
         self.axes_label = QLabel("")
         self.axes_label.setWordWrap(True)
@@ -685,11 +687,15 @@ class STNMFWidget(QWidget):
                 paths: dict[str, Path] = {}
                 for cell in self.cell_results.values():
                     if cell.stnmf is not None:
-                        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in cell.name)
+                        safe = "".join(
+                            ch if ch.isalnum() or ch in "-_." else "_" for ch in cell.name
+                        )
                         out = export_stnmf(cell.stnmf, folder, name=f"{name}_{safe}")
                         paths.update({f"{cell.name}:{k}": v for k, v in out.items()})
                 paths.update(
-                    write_cells_table(list(self.cell_results.values()), Path(folder) / f"{name}_cells")
+                    write_cells_table(
+                        list(self.cell_results.values()), Path(folder) / f"{name}_cells"
+                    )
                 )
             else:
                 paths = export_stnmf(self.result, folder, name=name)

@@ -138,9 +138,9 @@ def make_cell(
         raise ValueError(f"n_spikes must be >= 1, got {n_spikes=}")
     rng = np.random.default_rng(random_state)
     frames, counts, truth = _simulate(cell, n_spikes, rng)
-    ste = np.concatenate(
-        [np.repeat(f, c, axis=0) for f, c in zip(frames, counts, strict=True)]
-    )[:n_spikes]
+    ste = np.concatenate([np.repeat(f, c, axis=0) for f, c in zip(frames, counts, strict=True)])[
+        :n_spikes
+    ]
     truth["n_frames"] = sum(len(c) for c in counts)
     ste = (ste * np.float32(cell.contrast)).reshape(n_spikes, cell.grid, cell.grid)
     return np.ascontiguousarray(ste.transpose(1, 2, 0)), truth
@@ -213,7 +213,11 @@ def make_population(
         counts[f"cell {i}"] = rng.poisson(lam * (1 - cell.noise) + cell.noise * rate)
         truths.append({"subunits": filt.astype(np.float32), "centers": centers,
                        "pixel_size": cell.pixel_size, "cell": asdict(cell)})  # fmt: skip
-    return stim.reshape(n_frames, grid, grid) * np.float32(params.get("contrast", 1.0)), counts, truths
+    return (
+        stim.reshape(n_frames, grid, grid) * np.float32(params.get("contrast", 1.0)),
+        counts,
+        truths,
+    )
 
 
 def draw_cells(n: int, /, *, random_state: int | None = 0) -> list[ModelCell]:
