@@ -149,7 +149,7 @@ def test_stnmf_recovers_subunits(tmp_path, capsys):
     assert np.median(np.asarray(rep["diameters"])) == pytest.approx(truth["diameters"][0], rel=0.3)
     assert rep["parameters"]["r"] == 10 and rep["input"]["ste"].endswith("ste.npy")
     table = (tmp_path / "cell.csv").read_text().splitlines()
-    assert table[0].startswith("index,moransi,localized") and len(table) == 11
+    assert table[0].startswith("module,morans_i,subunit,polarity,diameter_um") and len(table) == 11
     # every output is checked before the work: an existing figure stops the run
     assert cli.main([*argv, "--quiet"]) == 1
     assert "exists" in _last_err(capsys)

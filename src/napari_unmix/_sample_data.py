@@ -93,10 +93,14 @@ def bead_cube_sample() -> list[LayerDataTuple]:
 def ste_sample() -> list[LayerDataTuple]:
     """Spike-triggered stimulus ensemble of a model cell with 7 Gaussian subunits.
 
-    The layer holds the ensemble as (m, x, y), one stimulus frame per spike, so napari
-    scrolls through spikes; ``metadata["ste_axes"]`` says so.
+    The default model cell of :mod:`napari_unmix.core.scenarios.stnmf` (rectified
+    subunits, a thresholded output) at 20,000 spikes: the STNMF dock's defaults find its 7
+    subunits. The layer holds the ensemble as (m, x, y), one stimulus frame per spike, so
+    napari scrolls through spikes; ``metadata["ste_axes"]`` says so.
     """
-    ste, truth = synthetic.make_ste(n_spikes=20000)
+    from .core.scenarios.stnmf import make_cell
+
+    ste, truth = make_cell(n_spikes=20000)
     return [
         (
             np.moveaxis(ste, -1, 0),
@@ -104,6 +108,7 @@ def ste_sample() -> list[LayerDataTuple]:
                 "name": "spike-triggered ensemble",
                 "axis_labels": ("spike", "x", "y"),
                 "colormap": "gray",
+                "scale": (1.0, truth["pixel_size"], truth["pixel_size"]),
                 "metadata": {"ste_axes": "mxy", "ground_truth": truth, "sample": "ste"},
             },
             "image",
