@@ -250,6 +250,8 @@ def read_zarr(
     for key in ("spectral_axis", "spectral_units"):
         if key in extra:
             meta[key] = extra[key]
+    if "spectral_axis" in extra:
+        meta["spectral_axis_source"] = "OME-Zarr attributes"
     return data, meta
 
 
@@ -386,14 +388,20 @@ def read_tiff_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     for key in ("spectral_axis", "spectral_units"):
         if key in extra:
             meta[key] = extra[key]
+    if "spectral_axis" in extra:
+        meta["spectral_axis_source"] = "OME metadata"
     return data, meta
 
 
-def read_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
-    """Open any supported image lazily: Zarr and TIFF as dask arrays, others via OMIO.
+def read_lazy(
+    path: str | os.PathLike, *, spectral_axis: Any = None, spectral_units: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Open any supported image lazily: Zarr, TIFF and ENVI as dask arrays, others via OMIO.
 
-    Zarr stores go through :func:`read_zarr`, TIFF/LSM through :func:`read_tiff_lazy`;
-    other formats (CZI) are read whole with
+    Zarr stores go through :func:`read_zarr`, TIFF/LSM through :func:`read_tiff_lazy`,
+    ENVI headers through :func:`~napari_unmix.io.envi.read_envi`; the spectral axis is
+    resolved as in :func:`~napari_unmix.io.omio_io.read_image` (``spectral_axis`` /
+    ``spectral_units`` win). Other formats (CZI) are read whole with
     :func:`~napari_unmix.io.omio_io.read_image` and wrapped in a dask array chunked by
     Y×X planes, so callers see one type.
 
@@ -404,19 +412,29 @@ def read_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     >>> read_lazy(p)[0].shape
     (1, 1, 2, 3, 3)
     """
+    from .envi import is_envi_path
+    from .spectral_axis import attach_spectral_axis
+
     p = Path(path)
     if is_zarr_path(p) or (
         p.is_dir() and any((p / n).exists() for n in (".zattrs", "zarr.json", ".zarray"))
     ):
-        return read_zarr(p)
-    if str(p).lower().endswith(_TIFF_EXTENSIONS):
-        return read_tiff_lazy(p)
-    import dask.array as da
+        data, meta = read_zarr(p)
+    elif str(p).lower().endswith(_TIFF_EXTENSIONS):
+        data, meta = read_tiff_lazy(p)
+    elif is_envi_path(p):
+        from .envi import read_envi
 
-    from .omio_io import read_image
+        data, meta = read_envi(p)
+    else:
+        import dask.array as da
 
-    data, meta = read_image(p)
-    return da.from_array(data, chunks=(1, 1, 1, *data.shape[3:])), {**meta, "report": None}
+        from .omio_io import read_image
+
+        arr, meta = read_image(p)
+        data, meta = da.from_array(arr, chunks=(1, 1, 1, *arr.shape[3:])), {**meta, "report": None}
+    axis = {"spectral_axis": spectral_axis, "spectral_units": spectral_units}
+    return data, attach_spectral_axis(p, meta, data.shape[2], **axis)
 
 
 # ----------------------------------------------------------------------------- writing
