@@ -575,18 +575,27 @@ def _write_report_files(
 _ROW_FILES = (".csv", ".txt", ".h5", ".hdf5", ".he5")
 
 
-def _read_map_input(path: Path, image_shape, spectral_units):
+def _read_map_input(path: Path, image_shape, spectral_units, spectral_axis=None):
     """Cube (C, Y, X), spectral axis, units and an input description of a cube file."""
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if path.suffix.lower() in _ROW_FILES:
         cube, axis, info = read_pixel_spectra(path, image_shape=image_shape)
-        return cube, axis, spectral_units or "cm-1", {"source": str(path), **info}
+        source = "header row of the spectra file"
+        if spectral_axis is not None:
+            from ..io.spectral_axis import parse_spectral_axis
+
+            found = parse_spectral_axis(spectral_axis, n_channels=axis.size)
+            axis, source = found.values, found.source
+        info = {"source": str(path), **info, "spectral_axis_source": source}
+        return cube, axis, spectral_units or "cm-1", info
     if image_shape is not None:
         raise ValueError("image_shape applies to per-pixel spectra files (CSV / HDF5) only")
-    from ..io.omio_io import read_image
+    from ._files import open_input
 
-    data, meta = read_image(path)
+    data, meta = open_input(
+        path, lazy=False, spectral_axis=spectral_axis, spectral_units=spectral_units
+    )
     if data.shape[0] != 1 or data.shape[1] != 1:
         raise ValueError(
             f"{path.name}: expected one hyperspectral cube (T = Z = 1, channels along C), got "
@@ -599,7 +608,11 @@ def _read_map_input(path: Path, image_shape, spectral_units):
     if axis is None:
         axis = np.arange(data.shape[2], dtype=np.float64)
         units = None
-    info = {"source": str(path), "physical_size": meta["physical_size"]}
+    info = {
+        "source": str(path),
+        "physical_size": meta["physical_size"],
+        "spectral_axis_source": meta.get("spectral_axis_source"),
+    }
     return data[0, 0], np.asarray(axis, dtype=np.float64), units, info
 
 
@@ -621,6 +634,7 @@ def map_report_file(
     random_state: int = 0,
     report: bool = True,
     overwrite: bool = False,
+    spectral_axis: Any = None,
 ) -> dict[str, Path]:
     """Intensity, ratio and cluster maps of a cube file, with metrics and a report folder.
 
@@ -643,6 +657,10 @@ def map_report_file(
         As :func:`cluster_map`.
     spectral_units : str, optional
         Units of the axis for labels (default: the file's; "cm-1" for spectra rows).
+    spectral_axis : optional
+        The cube's axis (values, ``"start:stop:n"`` or a file such as
+        ``wavelength.json``) when the file does not carry one; it wins over the file
+        (see :mod:`napari_unmix.io.spectral_axis`).
     overwrite : bool
         Replace existing outputs (all are checked before any work).
 
@@ -681,7 +699,7 @@ def map_report_file(
              "metrics.json", "report.md")  # fmt: skip
     if report and not overwrite and (clash := [n for n in names if (folder / n).exists()]):
         raise FileExistsError(f"{clash} exist in {str(folder)!r}; choose another output name")
-    cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units)
+    cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units, spectral_axis)
     imap, irep = intensity_map(cube, axis, target, window=window)
     rmap, rrep = ratio_map(cube, axis, numerator, denominator, window=window)
     res = cluster_map(
@@ -708,6 +726,7 @@ def map_report_file(
         cube=describe_array(cube, axes="CYX"),
     )  # fmt: skip
     rep.update(input=info, metrics=metrics, intensity=irep, ratio=rrep, clusters=res.report)
+    rep["spectral_axis_source"] = info.get("spectral_axis_source")
     rep["channels"] = ["intensity", "ratio", "cluster"]
     if report:
         folder.mkdir(exist_ok=True)

@@ -144,9 +144,7 @@ def _picasso(rep: dict[str, Any], folder: Path | None) -> ReapplyPlan:
         channels=result.get("channels", params.get("channels")),
     )
     kw.pop("source_sink_matrix", None)
-    return ReapplyPlan(
-        "picasso", target, kw, args={"channels": kw.pop("channels")}, suffix="_picasso"
-    )
+    return ReapplyPlan("picasso", target, kw, suffix="_picasso")
 
 
 def _spectra_csv(rep: dict[str, Any], folder: Path | None) -> Path:
