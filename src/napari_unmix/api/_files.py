@@ -175,6 +175,7 @@ def save_output(
             compression="zstd" if level else None,
             compression_level=max(level, 1),
             scheduler=scheduler,
+            levels="auto",
             **common,
         )
     else:

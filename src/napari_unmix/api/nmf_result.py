@@ -149,7 +149,7 @@ def save_result(
     report = {**result.report, "output_format": fmt}
     report["outputs"] = {"W": str(path), "H": str(csv_path)}
     write = write_zarr if fmt == "ome-zarr" else write_image
-    kw = {"report": report} if fmt == "ome-zarr" else {}
+    kw = {"report": report, "levels": "auto"} if fmt == "ome-zarr" else {}
     written = {
         "W": write(
             path,

@@ -44,8 +44,9 @@ __all__ = [
     "SIBLING_NAMES",
     "SpectralAxis",
     "attach_spectral_axis",
-    "image_stem",
+    "axis_from_tiff",
     "check_axis",
+    "image_stem",
     "normalize_units",
     "parse_spectral_axis",
     "read_axis_file",
@@ -53,7 +54,8 @@ __all__ = [
 ]
 
 #: Files next to an image read as its spectral axis (``{stem}``: the image name without
-#: its extension), most specific first.
+#: its extension), most specific first. A per-image file must fit the image (one value
+#: per channel); a folder-wide one is skipped for images with another channel count.
 SIBLING_NAMES = (
     "{stem}_wavelength.json",
     "{stem}_spectral_axis.csv",
@@ -317,6 +319,8 @@ def _from_siblings(path: Path, n_channels: int) -> SpectralAxis | None:
         if cand.is_file() and cand.resolve() != path.resolve():
             values, units = read_axis_file(cand)
             source = f"sibling file {cand.name!r}"
+            if "{stem}" not in pattern and values.size != n_channels:
+                continue  # a folder-wide file for other images (e.g. a 2-channel one beside)
             return SpectralAxis(check_axis(values, n_channels, source=source), units, source)
     return None
 
