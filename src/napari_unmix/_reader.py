@@ -170,8 +170,12 @@ def get_spectra_reader(
     for p in paths:
         try:
             read_spectra_csv(p)
-        except (OSError, ValueError):
+            first = Path(p).read_text(encoding="utf-8", errors="replace").splitlines()[0]
+        except (OSError, ValueError, IndexError):
             return None
+        cells = [c.strip().lower() for c in first.replace(";", ",").split(",")]
+        if cells[0] == "index" or any(c.startswith("axis-") for c in cells):
+            return None  # napari's own points / shapes CSV
     return read_spectra_layers
 
 

@@ -40,6 +40,7 @@ import numpy as np
 
 __all__ = [
     "AXIS_FILE_EXTENSIONS",
+    "MIN_CHANNELS_FROM_CHANNEL_TAGS",
     "NO_AXIS",
     "SIBLING_NAMES",
     "SpectralAxis",
@@ -66,6 +67,10 @@ SIBLING_NAMES = (
 )
 #: Endings of files :func:`read_axis_file` reads.
 AXIS_FILE_EXTENSIONS = (".json", ".csv", ".txt", ".tsv", ".hdr")
+#: Per-channel tags (OME emission wavelengths, ImageJ channel labels) count as a spectral
+#: axis only from this many channels on: a 3-channel confocal image with emission
+#: wavelengths stays a fluorescence image (one layer per channel).
+MIN_CHANNELS_FROM_CHANNEL_TAGS = 9
 #: ``spectral_axis_source`` when no source gave an axis.
 NO_AXIS = "none (channel index)"
 
@@ -346,7 +351,8 @@ def axis_from_tiff(path: str | os.PathLike, n_channels: int) -> tuple[Any, str |
 
     Reads, in order: napari-unmix's OME annotation; OME channel ``EmissionWavelength``
     (nm); ImageJ metadata (a ``wavelength``/``spectral_axis`` entry, or numeric
-    ``Labels`` such as ``"2850"`` / ``"500 nm"``, one per channel).
+    ``Labels`` such as ``"2850"`` / ``"500 nm"``, one per channel). The per-channel tags
+    count from :data:`MIN_CHANNELS_FROM_CHANNEL_TAGS` channels on.
     """
     import tifffile
 
@@ -365,7 +371,8 @@ def axis_from_tiff(path: str | os.PathLike, n_channels: int) -> tuple[Any, str |
         chans = pixels.get("Channel", [])
         chans = chans if isinstance(chans, list) else [chans]
         waves = [c.get("EmissionWavelength") for c in chans if isinstance(c, dict)]
-        if len(waves) == n_channels > 1 and all(w is not None for w in waves):
+        enough = n_channels >= MIN_CHANNELS_FROM_CHANNEL_TAGS
+        if enough and len(waves) == n_channels and all(w is not None for w in waves):
             unit = chans[0].get("EmissionWavelengthUnit", "nm")
             return [float(w) for w in waves], unit, "OME channel emission wavelengths"
     if ij:
@@ -377,7 +384,8 @@ def axis_from_tiff(path: str | os.PathLike, n_channels: int) -> tuple[Any, str |
                     units = ij.get("spectral_units", ij.get("wavelength_units"))
                     return vals, units, f"ImageJ metadata {key!r}"
         labels = ij.get("Labels")
-        if isinstance(labels, list | tuple) and len(labels) == n_channels > 1:
+        enough = n_channels >= MIN_CHANNELS_FROM_CHANNEL_TAGS
+        if enough and isinstance(labels, list | tuple) and len(labels) == n_channels:
             vals = _numbers(labels)
             if vals is not None:
                 return vals, _label_units(labels[0]), "ImageJ channel labels"
