@@ -89,7 +89,7 @@ def write_zarr_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[s
 
     if attributes.get("rgb"):
         raise ValueError("RGB layers are not supported by the OME-Zarr writer; split the channels")
-    if isinstance(data, list | tuple):  # multiscale layer: the full resolution
+    if attributes.get("multiscale") or isinstance(data, list | tuple):  # the full resolution
         data = data[0]
     if not hasattr(data, "ndim"):
         data = np.asarray(data)
