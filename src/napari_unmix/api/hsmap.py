@@ -207,9 +207,16 @@ def iter_cluster_map(
     }
     report = start_report("cluster_map", params, cube=describe_array(cube, axes="CYX"))
     yield "preprocessing", 0.0
+    lazy = type(cube).__module__.split(".")[0] == "dask"
+    if lazy and not _pipeline(preprocessing).is_identity:
+        raise ValueError(
+            "preprocessing of a dask cube is not supported here; preprocess it first, or "
+            "pass a numpy cube"
+        )
     cube, axis, pipe = _prepare(cube, spectral_axis, preprocessing)
-    result = yield from core.iter_cluster_map(
-        np.asarray(cube),
+    run = core.iter_cluster_map_chunked if lazy else core.iter_cluster_map
+    result = yield from run(
+        cube if lazy else np.asarray(cube),
         n_clusters=n_clusters,
         method=method,
         n_components=n_components,
@@ -227,6 +234,11 @@ def iter_cluster_map(
 
 def cluster_map(cube, n_clusters: int, /, **kwargs: Any) -> ClusterResult:
     """Cluster the pixel spectra of a (C, Y, X) cube into ``n_clusters`` regions.
+
+    A dask cube (e.g. from ``read_lazy`` of an OME-Zarr store or ENVI file) is never
+    loaded whole: the clustering is fitted on ``max_samples`` seeded pixels (default
+    20000) and the labels are computed chunk by chunk
+    (:func:`napari_unmix.core.hsmap.iter_cluster_map_chunked`).
 
     Keyword options (see :func:`napari_unmix.core.hsmap.iter_cluster_map`): ``method``
     ("kmeans", "ward", "gmm"), ``n_components`` (cluster PCA scores), ``cleanup``
