@@ -18,7 +18,7 @@ def _report(path):
 
 
 def test_bleedthrough_alpha_from_report_equals_alpha_by_hand(tmp_path, capsys):
-    data, truth = make_bleedthrough_stack()
+    data, _truth = make_bleedthrough_stack()
     first = write_image(tmp_path / "first.ome.tif", data)
     unmix(first, tmp_path / "first_u.ome.tif", verbose=False, bidirectional=True)
     rep = _report(tmp_path / "first_u.ome.tif")
@@ -48,7 +48,7 @@ def test_bleedthrough_alpha_from_report_equals_alpha_by_hand(tmp_path, capsys):
 
 
 def test_picasso_matrix_from_report_equals_matrix_by_hand(tmp_path):
-    data, truth = make_picasso_mix(shape=(64, 64))
+    data, _truth = make_picasso_mix(shape=(64, 64))
     first = write_image(tmp_path / "first.ome.tif", data)
     kw = {"implementation": "source_sink_n", "verbose": False, "pixel_bin_size": 4}
     unmix_picasso(first, tmp_path / "first_p.ome.tif", **kw)

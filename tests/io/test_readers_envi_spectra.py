@@ -30,7 +30,7 @@ def test_envi_cube_is_read_lazily_with_its_axis(tmp_path, interleave):
     assert meta["spectral_axis"] == BANDS and meta["spectral_units"] == "nm"
     assert meta["spectral_axis_source"] == "ENVI header"
     assert meta["channel_names"][3] == "b3"
-    full, meta2 = read_image(hdr)  # the same through read_image (in memory)
+    full, _meta2 = read_image(hdr)  # the same through read_image (in memory)
     np.testing.assert_array_equal(full, data.compute())
     # napari: one lazy hyperspectral layer
     reader = get_reader(str(hdr))

@@ -52,7 +52,7 @@ def test_sibling_wavelength_json_in_the_reference_format(plain_tiff):
     np.testing.assert_allclose(axis, AXIS)
     assert units == "cm-1" and source == "sibling file 'wavelength.json'"
     # the reader opens it as one hyperspectral layer carrying the axis and its source
-    ((data, kwargs, kind),) = get_reader(str(plain_tiff))(str(plain_tiff))
+    ((data, kwargs, _kind),) = get_reader(str(plain_tiff))(str(plain_tiff))
     md = kwargs["metadata"]
     assert data.shape == (C, 6, 7) and md["axes"] == "CYX"
     assert md["spectral_axis"] == pytest.approx(AXIS.tolist())
