@@ -499,6 +499,38 @@ def _usage(name: str, cmd: Command) -> str:
     )
 
 
+def _add_arguments(p: argparse.ArgumentParser, cmd: Command) -> None:
+    """A sub-command's positionals, its options and the engine's common options."""
+    extras = "".join(f"; then {a}: {h}" for a, h in cmd.args)
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="input_path",
+        help=f"{cmd.input_help}; then output_path: {cmd.output_help}{extras}. With "
+        "--output-dir: one or more inputs (files, folders, glob patterns), no output_path",
+    )
+    for o in (*cmd.options, *(SPECTRAL_OPTIONS if cmd.spectral else ())):
+        p.add_argument(
+            o.flag, dest=o.dest, help=o.help, **{"default": argparse.SUPPRESS, **o.kwargs}
+        )
+    p.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="batch: write DIR/<input stem>_<command>.ome.tif for every input; existing "
+        "outputs are skipped (unless --overwrite), failures reported at the end",
+    )
+    p.add_argument(
+        "--from-report",
+        metavar="SIDECAR",
+        help="re-apply the parameters and estimated coefficients (alpha, PICASSO matrix, "
+        "H spectra) of an earlier run's JSON report; options given here win",
+    )
+    if cmd.overwrite:
+        p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--debug", action="store_true", help="show the traceback on errors")
+
+
 def build_parser(registry: dict[str, Command] | None = None) -> argparse.ArgumentParser:
     """The argument parser with one sub-parser per registry entry."""
     registry = REGISTRY if registry is None else registry
@@ -510,35 +542,18 @@ def build_parser(registry: dict[str, Command] | None = None) -> argparse.Argumen
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, cmd in registry.items():
         p = sub.add_parser(name, help=cmd.help, description=cmd.help, usage=_usage(name, cmd))
-        extras = "".join(f"; then {a}: {h}" for a, h in cmd.args)
-        p.add_argument(
-            "paths",
-            nargs="+",
-            metavar="input_path",
-            help=f"{cmd.input_help}; then output_path: {cmd.output_help}{extras}. With "
-            "--output-dir: one or more inputs (files, folders, glob patterns), no output_path",
-        )
-        for o in (*cmd.options, *(SPECTRAL_OPTIONS if cmd.spectral else ())):
-            p.add_argument(
-                o.flag, dest=o.dest, help=o.help, **{"default": argparse.SUPPRESS, **o.kwargs}
-            )
-        p.add_argument(
-            "--output-dir",
-            metavar="DIR",
-            help="batch: write DIR/<input stem>_<command>.ome.tif for every input; existing "
-            "outputs are skipped (unless --overwrite), failures reported at the end",
-        )
-        p.add_argument(
-            "--from-report",
-            metavar="SIDECAR",
-            help="re-apply the parameters and estimated coefficients (alpha, PICASSO matrix, "
-            "H spectra) of an earlier run's JSON report; options given here win",
-        )
-        if cmd.overwrite:
-            p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-        p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-        p.add_argument("--debug", action="store_true", help="show the traceback on errors")
+        _add_arguments(p, cmd)
     return parser
+
+
+def _parse(argv: list[str], registry: dict[str, Command]) -> dict[str, Any]:
+    """Parsed arguments; positionals may follow options (``in --output-dir d lib.csv``)."""
+    if argv and argv[0] in registry:
+        name, cmd = argv[0], registry[argv[0]]
+        p = _Parser(prog=f"{PROG} {name}", description=cmd.help, usage=_usage(name, cmd))
+        _add_arguments(p, cmd)
+        return {"command": name, **vars(p.parse_intermixed_args(argv[1:]))}
+    return vars(build_parser(registry).parse_args(argv))
 
 
 class _Progress:
@@ -646,14 +661,13 @@ def _report_plan(path: str, name: str, cmd: Command, registry: dict[str, Command
 def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None = None) -> int:
     """Run the command line; returns the exit code (0 on success)."""
     registry = REGISTRY if registry is None else registry
-    parser = build_parser(registry)
     try:
-        args = vars(parser.parse_args(argv))
+        args = _parse(list(sys.argv[1:] if argv is None else argv), registry)
     except SystemExit as stop:  # --help (0) or a usage error (2)
         return int(stop.code or 0)
     name = args.pop("command")
     if name is None:
-        parser.print_help(sys.stderr)
+        build_parser(registry).print_help(sys.stderr)
         return 2
     cmd = registry[name]
     quiet, debug = args.pop("quiet"), args.pop("debug")
@@ -772,8 +786,10 @@ def _run_batch(
         on_start=on_start,
         on_item=on_item,
     )
-    for line in summary.lines():
-        print(f"{label}: {line.strip()}" if line == summary.lines()[0] else line, file=sys.stderr)
+    head, *reasons = summary.lines()
+    for line in reasons:  # the skipped / failed inputs, then the total as the last line
+        print(line, file=sys.stderr)
+    print(f"{label}: {head}", file=sys.stderr, flush=True)
     return 0 if summary.ok else 1
 
 
