@@ -70,3 +70,24 @@ def test_single_file_exists_message_names_the_flag(folder, tmp_path, capsys):
     assert cli.main(["max-z", str(d / "s0.ome.tif"), str(out), "--quiet"]) == 1
     line = _err(capsys)[-1]
     assert "--overwrite" in line and "overwrite=True" not in line
+
+
+def test_spectra_file_refused_by_content_and_nnmf_to_ome_zarr(tmp_path, capsys):
+    from napari_unmix.core.synthetic import make_bead_cube
+    from napari_unmix.io.zarr_io import read_zarr_levels
+
+    cube, truth = make_bead_cube(shape=(16, 16), n_channels=12)
+    extra = {"spectral_axis": truth["spectral_axis"].tolist(), "spectral_units": "cm-1"}
+    src = write_image(tmp_path / "beads.ome.tif", cube[None, None], extra=extra)
+    out = tmp_path / "maps.ome.tif"
+    assert cli.main(["nnls", str(src), str(out), str(src), "--quiet"]) == 1  # a TIFF as CSV
+    (line,) = _err(capsys)
+    assert "is a TIFF image, not a spectra CSV" in line and line.isprintable()
+
+    store = tmp_path / "fit.ome.zarr"
+    argv = ["nnmf", str(src), str(store), "--k", "3", "--max-iter", "30"]
+    assert cli.main([*argv, "--output-format", "ome-zarr", "--quiet"]) == 0
+    levels, meta = read_zarr_levels(store)
+    assert levels[0].shape == (1, 1, 3, 16, 16) and meta["report"]["tool"] == "random_nnmf"
+    assert meta["report"]["output_format"] == "ome-zarr"
+    assert (tmp_path / "fit_spectra.csv").read_text().startswith("wavenumber_cm-1,")

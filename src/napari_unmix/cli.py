@@ -434,6 +434,7 @@ REGISTRY: dict[str, Command] = {
         input_help="ensemble (x, y, spikes) as .npy, .npz, .mat or .h5",
         output_help="modules OME-TIFF (table -> <stem>.csv, figure -> <stem>.png, "
         "report -> <output>.json)",
+        input_extensions=(".npy", ".npz", ".mat", ".h5", ".hdf5"),
     ),
     "maps": Command(
         "intensity, ratio and cluster maps of a hyperspectral cube, with metrics and report",
