@@ -398,6 +398,40 @@ class ClusterResult:
         return int(self.mean_spectra.shape[0])
 
 
+def _check_method(method: str, cleanup: str | None) -> None:
+    if method not in CLUSTER_METHODS:
+        raise ValueError(
+            f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
+        )
+    if cleanup is not None and cleanup not in CLEANUPS:
+        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+
+
+def _check_k(n_clusters: Any, n_valid: int, where: str, hint: str) -> None:
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
+        raise ValueError(f"n_clusters must be an integer, got {n_clusters!r}")
+    if not 1 <= n_clusters <= n_valid:
+        raise ValueError(f"n_clusters={n_clusters} but {where} has {n_valid} usable pixels; {hint}")
+
+
+def _cluster_report(method, k, opts, fit_info, feat_info, cleanup, cleanup_options,
+                    random_state, n_valid, n_total, counts) -> dict[str, Any]:  # fmt: skip
+    return {
+        "method": method,
+        "method_label": CLUSTER_METHODS[method].label,
+        "n_clusters": k,
+        "method_options": opts,
+        "fit": fit_info,
+        "features": feat_info,
+        "cleanup": cleanup,
+        "cleanup_options": dict(cleanup_options or {}),
+        "random_state": random_state,
+        "n_pixels_clustered": n_valid,
+        "n_pixels_left_out": int(n_total - n_valid),
+        "counts": np.asarray(counts).astype(int).tolist(),
+    }
+
+
 def iter_cluster_map(
     cube,
     /,
@@ -439,21 +473,10 @@ def iter_cluster_map(
     """
     cube = np.asarray(cube)
     _check_cube(cube)
-    if method not in CLUSTER_METHODS:
-        raise ValueError(
-            f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
-        )
-    if cleanup is not None and cleanup not in CLEANUPS:
-        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+    _check_method(method, cleanup)
     rows, finite = _pixel_rows(cube)
     n_valid = int(finite.sum())
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
-        raise ValueError(f"n_clusters must be an integer, got {n_clusters!r}")
-    if not 1 <= n_clusters <= n_valid:
-        raise ValueError(
-            f"n_clusters={n_clusters} but the image has {n_valid} usable pixels; "
-            "choose 1 <= n_clusters <= number of pixels"
-        )
+    _check_k(n_clusters, n_valid, "the image", "choose 1 <= n_clusters <= number of pixels")
     yield "features", 0.1
     feats, feat_info = pixel_features(
         rows[finite], n_components=n_components, random_state=random_state
@@ -476,20 +499,10 @@ def iter_cluster_map(
     else:
         embedding = np.zeros((feats.shape[1], rows.shape[0]), np.float32)
         embedding[:, finite] = feats.T
-    report = {
-        "method": method,
-        "method_label": CLUSTER_METHODS[method].label,
-        "n_clusters": n_clusters,
-        "method_options": {k: v for k, v in opts.items() if k != "image_shape"},
-        "fit": fit_info,
-        "features": feat_info,
-        "cleanup": cleanup,
-        "cleanup_options": dict(cleanup_options or {}),
-        "random_state": random_state,
-        "n_pixels_clustered": n_valid,
-        "n_pixels_left_out": int(rows.shape[0] - n_valid),
-        "counts": counts.tolist(),
-    }
+    report = _cluster_report(
+        method, n_clusters, {k: v for k, v in opts.items() if k != "image_shape"}, fit_info,
+        feat_info, cleanup, cleanup_options, random_state, n_valid, rows.shape[0], counts,
+    )  # fmt: skip
     return ClusterResult(
         labels=labels,
         mean_spectra=mean,
@@ -605,26 +618,15 @@ def iter_cluster_map_chunked(
     if not _is_dask(cube):
         cube = da.from_array(np.asarray(cube))
     _check_cube(cube)
-    if method not in CLUSTER_METHODS:
-        raise ValueError(
-            f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
-        )
+    _check_method(method, cleanup)
     if method_options.get("connectivity") is not None:
         raise ValueError("connectivity needs every pixel at once; use iter_cluster_map")
-    if cleanup is not None and cleanup not in CLEANUPS:
-        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
     if int(max_samples) < 1:
         raise ValueError(f"max_samples must be >= 1, got {max_samples}")
     yield "sample", 0.0
     sample = _sample_pixels(cube, max_samples, random_state)
     sample = sample[np.isfinite(sample).all(axis=1)]
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
-        raise ValueError(f"n_clusters must be an integer, got {n_clusters!r}")
-    if not 1 <= n_clusters <= sample.shape[0]:
-        raise ValueError(
-            f"n_clusters={n_clusters} but the sample has {sample.shape[0]} usable pixels; "
-            "raise max_samples or lower n_clusters"
-        )
+    _check_k(n_clusters, sample.shape[0], "the sample", "raise max_samples or lower n_clusters")
     k, c = int(n_clusters), cube.shape[0]
     feats, feat_info = pixel_features(
         sample, n_components=n_components, max_samples=sample.shape[0], random_state=random_state
@@ -701,23 +703,11 @@ def iter_cluster_map_chunked(
         chunks=((d,), *cube.rechunk({0: -1}).chunks[1:]),
         dtype=np.float32,
     )
-    n_valid = int(valid.sum())
-    report = {
-        "method": method,
-        "method_label": CLUSTER_METHODS[method].label,
-        "n_clusters": k,
-        "method_options": opts,
-        "fit": fit_info,
-        "features": feat_info,
-        "cleanup": cleanup,
-        "cleanup_options": dict(cleanup_options or {}),
-        "random_state": random_state,
-        "max_samples": int(max_samples),
-        "n_pixels_clustered": n_valid,
-        "n_pixels_left_out": int(labels.size - n_valid),
-        "counts": counts.astype(int).tolist(),
-        "chunked": True,
-    }
+    report = _cluster_report(
+        method, k, opts, fit_info, feat_info, cleanup, cleanup_options, random_state,
+        int(valid.sum()), labels.size, counts,
+    )  # fmt: skip
+    report.update(max_samples=int(max_samples), chunked=True)
     return ClusterResult(
         labels=labels,
         mean_spectra=mean.astype(np.float32),
