@@ -300,12 +300,21 @@ def map_metrics(
         "silhouette": None,
     }
     if embedding is not None:
-        emb = np.asarray(embedding)
+        lazy = type(embedding).__module__.split(".")[0] == "dask"
+        emb = embedding if lazy else np.asarray(embedding)
         if emb.ndim != 3 or emb.shape[1:] != labels.shape:
             raise ValueError(
                 f"embedding must be (d, Y, X) with Y×X = {labels.shape}, got {emb.shape=}"
             )
-        if uniq.size >= 2:
+        if uniq.size >= 2 and lazy:  # gather only the sampled pixels of a lazy embedding
+            ys, xs = np.nonzero(used)
+            n = min(sample_size or ys.size, ys.size)
+            pick = np.sort(np.random.default_rng(random_state).choice(ys.size, n, replace=False))
+            ys, xs = ys[pick], xs[pick]
+            feats = np.asarray(emb.transpose(1, 2, 0).vindex[ys, xs])
+            out["silhouette"] = silhouette(feats, labels[ys, xs], sample_size=None)
+            out["silhouette_sample_size"] = int(n)
+        elif uniq.size >= 2:
             feats = emb.reshape(emb.shape[0], -1).T[used.ravel()]
             out["silhouette"] = silhouette(
                 feats, labels[used], sample_size=sample_size, random_state=random_state
@@ -588,7 +597,10 @@ _ROW_FILES = (".csv", ".txt", ".h5", ".hdf5", ".he5")
 
 
 def _read_map_input(path: Path, image_shape, spectral_units, spectral_axis=None):
-    """Cube (C, Y, X), spectral axis, units and an input description of a cube file."""
+    """Cube (C, Y, X), spectral axis, units and an input description of a cube file.
+
+    OME-Zarr stores and ENVI cubes are opened lazily (a dask cube, mapped chunk by chunk).
+    """
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if path.suffix.lower() in _ROW_FILES:
@@ -603,11 +615,13 @@ def _read_map_input(path: Path, image_shape, spectral_units, spectral_axis=None)
         return cube, axis, spectral_units or "cm-1", info
     if image_shape is not None:
         raise ValueError("image_shape applies to per-pixel spectra files (CSV / HDF5) only")
-    from ._files import open_input
+    from ..io.envi import is_envi_path
+    from ._files import is_lazy_input, open_input
 
     data, meta = open_input(
-        path, lazy=False, spectral_axis=spectral_axis, spectral_units=spectral_units
-    )
+        path, lazy=is_lazy_input(path) or is_envi_path(path), spectral_axis=spectral_axis,
+        spectral_units=spectral_units,
+    )  # fmt: skip
     if data.shape[0] != 1 or data.shape[1] != 1:
         raise ValueError(
             f"{path.name}: expected one hyperspectral cube (T = Z = 1, channels along C), got "
@@ -656,7 +670,10 @@ def map_report_file(
         An image file holding one cube (T = Z = 1, the spectral channels along C; the
         spectral axis is read from the file's metadata, else channel indices are the
         axis), or per-pixel spectra as rows in CSV / HDF5 (see :func:`read_pixel_spectra`;
-        ``image_shape`` when the file lacks it).
+        ``image_shape`` when the file lacks it). OME-Zarr stores and ENVI cubes are read
+        lazily: the maps are computed chunk by chunk and the clusters fitted on a bounded
+        sample (:func:`napari_unmix.core.hsmap.iter_cluster_map_chunked`), so a cube
+        larger than memory can be mapped.
     output_path : path
         OME-TIFF of the three maps as channels ``intensity``, ``ratio``, ``cluster``
         (labels 1..k, 0 = left out, stored as float32); the report (every step's
