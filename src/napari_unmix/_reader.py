@@ -32,9 +32,13 @@ LayerDataTuple = tuple[Any, dict[str, Any], str]
 
 def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerDataTuple]] | None:
     """Return :func:`read_layers` when every path is a file OMIO reads, else None."""
+    from .io.envi import is_envi_path, looks_like_envi
+
     paths = [path] if isinstance(path, str | Path) else list(path)
     if not paths or not all(is_supported_image(p) and Path(p).is_file() for p in paths):
         return None
+    if any(is_envi_path(p) and not looks_like_envi(p) for p in paths):
+        return None  # e.g. an Analyze .hdr: another plugin's file
     return read_layers
 
 

@@ -40,6 +40,12 @@ def test_envi_cube_is_read_lazily_with_its_axis(tmp_path, interleave):
     assert kwargs["metadata"]["spectral_axis"] == BANDS
 
 
+def test_reader_declines_non_envi_hdr(tmp_path):
+    analyze = tmp_path / "brain.hdr"
+    analyze.write_bytes(b"\x5c\x01\x00\x00" + b"\x00" * 344)  # an Analyze 7.5 header
+    assert get_reader(str(analyze)) is None
+
+
 def test_envi_without_data_file_is_one_clear_error(tmp_path):
     hdr = tmp_path / "lost.hdr"
     envi.save_image(str(hdr), np.zeros((2, 2, 3), np.float32))

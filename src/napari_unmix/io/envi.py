@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENVI_EXTENSIONS", "is_envi_path", "read_envi", "read_envi_header"]
+__all__ = ["ENVI_EXTENSIONS", "is_envi_path", "looks_like_envi", "read_envi", "read_envi_header"]
 
 #: Endings of ENVI headers (the data file sits beside the header).
 ENVI_EXTENSIONS = (".hdr",)
@@ -48,6 +48,21 @@ def is_envi_path(path: str | os.PathLike) -> bool:
     (True, False)
     """
     return str(path).lower().endswith(ENVI_EXTENSIONS)
+
+
+def looks_like_envi(path: str | os.PathLike) -> bool:
+    """True for an existing ``.hdr`` file that starts with "ENVI" (not an Analyze header).
+
+    Examples
+    --------
+    >>> looks_like_envi("missing.hdr")
+    False
+    """
+    p = Path(path)
+    if not (is_envi_path(p) and p.is_file()):
+        return False
+    with open(p, "rb") as fh:
+        return fh.read(4) == b"ENVI"
 
 
 def _spectral():
