@@ -33,7 +33,7 @@ from __future__ import annotations
 import glob
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ __all__ = [
     "BatchSummary",
     "expand_inputs",
     "is_image_input",
+    "iter_batch",
     "output_path_for",
     "run_batch",
 ]
@@ -197,16 +198,8 @@ def run_batch(
     inputs: Sequence[str | os.PathLike],
     output_dir: str | os.PathLike,
     *,
-    prefix: tuple[Any, ...] = (),
-    args: tuple[Any, ...] = (),
-    kwargs: dict[str, Any] | None = None,
-    suffix: str = "",
-    extension: str = ".ome.tif",
-    overwrite: bool = False,
-    pass_overwrite: bool = True,
-    overwrite_hint: str = "overwrite=True",
-    on_start: Callable[[int, int, Path, Path], None] | None = None,
     on_item: Callable[[BatchItem], None] | None = None,
+    **kwargs: Any,
 ) -> BatchSummary:
     """Call ``func(*prefix, input, output, *args, **kwargs)`` for every input.
 
@@ -220,26 +213,50 @@ def run_batch(
         Folder of the outputs; created when missing (its parent must exist). It must
         not be a folder the inputs come from, so a second run does not take the outputs
         of the first as inputs.
-    prefix, args, kwargs
-        Positional arguments before the input, after the output, and keywords.
-    suffix, extension
-        Output name ``<input stem><suffix><extension>``.
-    overwrite : bool
-        Replace existing outputs; otherwise an input whose output exists is skipped.
-    pass_overwrite : bool
-        Pass ``overwrite=True`` to ``func`` when ``overwrite`` (functions without the
-        keyword: False).
-    overwrite_hint : str
-        How the caller replaces outputs, named in "skipped" reasons (the command line
-        says ``--overwrite``).
-    on_start, on_item : callable, optional
-        Called before each input as ``on_start(index, total, input, output)`` and with
-        each finished :class:`BatchItem` (e.g. to print progress).
+    on_item : callable, optional
+        Called with each finished :class:`BatchItem` (e.g. to print progress).
+    **kwargs
+        Keywords of :func:`iter_batch`: ``prefix``, ``args``, ``kwargs`` (positional
+        arguments before the input and after the output, keywords of ``func``),
+        ``suffix`` / ``extension`` (output ``<input stem><suffix><extension>``),
+        ``overwrite`` (replace existing outputs; otherwise such inputs are skipped),
+        ``pass_overwrite``, ``overwrite_hint``, ``on_start``.
 
     Returns
     -------
     BatchSummary
         ``.ok`` is False when any input failed; a ``KeyboardInterrupt`` stops the batch.
+    """
+    gen = iter_batch(func, inputs, output_dir, **kwargs)
+    while True:
+        try:
+            item = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if on_item is not None:
+            on_item(item)
+
+
+def iter_batch(
+    func: Callable[..., Any],
+    inputs: Sequence[str | os.PathLike],
+    output_dir: str | os.PathLike,
+    *,
+    prefix: tuple[Any, ...] = (),
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    suffix: str = "",
+    extension: str = ".ome.tif",
+    overwrite: bool = False,
+    pass_overwrite: bool = True,
+    overwrite_hint: str = "overwrite=True",
+    on_start: Callable[[int, int, Path, Path], None] | None = None,
+) -> Generator[BatchItem, None, BatchSummary]:
+    """Generator form of :func:`run_batch`: yields each finished :class:`BatchItem`
+    (``len(summary.items)`` of ``len(inputs)`` done) and returns the summary; docks run it
+    in a worker thread with a progress bar. ``overwrite_hint`` names how the caller
+    replaces outputs in "skipped" reasons (the command line says ``--overwrite``);
+    ``on_start(index, total, input, output)`` is called before each input.
     """
     out_dir = Path(output_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -284,6 +301,5 @@ def run_batch(
         claimed.setdefault(out, inp)
         item.seconds = time.perf_counter() - t0
         summary.items.append(item)
-        if on_item is not None:
-            on_item(item)
+        yield item
     return summary

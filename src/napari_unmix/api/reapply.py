@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ReapplyPlan", "read_report", "reapply", "reapply_plan"]
+__all__ = ["ReapplyPlan", "iter_reapply", "read_report", "reapply", "reapply_plan"]
 
 #: Keywords never taken from a report: they describe the old run's files and display.
 _NOT_REUSED = {
@@ -256,8 +256,33 @@ def reapply(
     BatchSummary
         Done / skipped / failed inputs with reasons (:class:`~napari_unmix.api.batch.BatchSummary`).
     """
+    gen = iter_reapply(
+        report, inputs, output_dir=output_dir, overwrite=overwrite, suffix=suffix,
+        output_format=output_format, **overrides,
+    )  # fmt: skip
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def iter_reapply(
+    report: dict[str, Any] | str | os.PathLike,
+    inputs: str | os.PathLike | Iterable[str | os.PathLike],
+    /,
+    *,
+    output_dir: str | os.PathLike,
+    overwrite: bool = False,
+    suffix: str | None = None,
+    output_format: str = "ome-tiff",
+    **overrides: Any,
+) -> Any:
+    """Generator form of :func:`reapply`: yields ``(done, total, BatchItem)`` after each
+    input and returns the :class:`~napari_unmix.api.batch.BatchSummary`; the plan, the
+    inputs and the output folder are checked before the first file."""
     from ._files import resolve_output_format
-    from .batch import expand_inputs, run_batch
+    from .batch import expand_inputs, iter_batch
 
     plan = reapply_plan(report)
     kw = {**plan.keywords, **overrides}
@@ -266,9 +291,10 @@ def reapply(
         kw["output_format"] = fmt
     if "verbose" in inspect.signature(plan.function()).parameters:
         kw.setdefault("verbose", False)
-    return run_batch(
+    files = expand_inputs(inputs)
+    gen = iter_batch(
         plan.function(),
-        expand_inputs(inputs),
+        files,
         output_dir,
         prefix=plan.prefix,
         args=tuple(plan.args.values()),
@@ -277,3 +303,11 @@ def reapply(
         extension=".ome.zarr" if fmt == "ome-zarr" else ".ome.tif",
         overwrite=overwrite,
     )
+    done = 0
+    while True:
+        try:
+            item = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        done += 1
+        yield done, len(files), item
