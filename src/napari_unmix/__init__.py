@@ -104,6 +104,15 @@ _EXPORTS: dict[str, str] = {
     "convert_time_encoded_stack_to_channel_stack": "napari_unmix.api.stack_tools",
     "show_all_channels_in_napari": "napari_unmix.viewer_helpers",
     "show_unmixed_channels_in_napari": "napari_unmix.viewer_helpers",
+    # files, spectral axes, batches and re-use (issue 20)
+    "read_envi": "napari_unmix.io.envi",
+    "read_zarr_levels": "napari_unmix.io.zarr_io",
+    "resolve_spectral_axis": "napari_unmix.io.spectral_axis",
+    "read_axis_file": "napari_unmix.io.spectral_axis",
+    "expand_inputs": "napari_unmix.api.batch",
+    "run_batch": "napari_unmix.api.batch",
+    "reapply": "napari_unmix.api.reapply",
+    "reapply_plan": "napari_unmix.api.reapply",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,4 +1,4 @@
-"""npe2 writers: image layers to OME-TIFF (+ JSON sidecar), shapes layers to CSV."""
+"""npe2 writers: image layers to OME-TIFF or OME-Zarr (+ JSON sidecar), shapes layers to CSV."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .io.omio_io import write_image
 from .io.safety import atomic_output, plan_outputs
 from .io.sidecar import sidecar_path, write_sidecar
 
-__all__ = ["layer_axes", "write_image_layer", "write_shapes_layer"]
+__all__ = ["layer_axes", "write_image_layer", "write_shapes_layer", "write_zarr_layer"]
 
 #: Axis names assumed for a layer without ``metadata["axes"]``, by number of dimensions.
 #: A 3-D single-channel layer is most often a z-stack in napari.
@@ -71,6 +71,49 @@ def write_image_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[
         layer=describe_array(data, name=attributes.get("name"), axes=axes),
     )
     report["output"] = str(out)
+    write_sidecar(out, report)
+    return [str(out)]
+
+
+def write_zarr_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[str]:
+    """Write one image layer as a multiscale OME-Zarr store with a JSON provenance sidecar.
+
+    A dask-backed (lazy) layer is written chunk by chunk, never loaded whole; resolution
+    levels are added ("auto": while the smaller side stays >= 256 pixels) so napari
+    reopens big results quickly. A multiscale layer is written from its full resolution.
+    """
+    from .io.zarr_io import check_zarr_output_path, write_zarr
+
+    if attributes.get("rgb"):
+        raise ValueError("RGB layers are not supported by the OME-Zarr writer; split the channels")
+    if attributes.get("multiscale") or isinstance(data, list | tuple):  # the full resolution
+        data = data[0]
+    if not hasattr(data, "ndim"):
+        data = np.asarray(data)
+    metadata = dict(attributes.get("metadata") or {})
+    axes = layer_axes(data.ndim, metadata)
+    out = check_zarr_output_path(path)
+    if sidecar_path(out).exists():
+        raise FileExistsError(f"{str(sidecar_path(out))!r} exists; choose another name")
+    keys = ("spectral_axis", "spectral_units", "spectral_axis_source")
+    extra = {k: metadata[k] for k in keys if k in metadata}
+    stack = to_tzcyx(data, axes)
+    params = {k: v for k, v in metadata.items() if k not in ("ground_truth", "omio", "report")}
+    report = start_report(
+        "write_zarr_layer",
+        {"axes": axes, "scale": attributes.get("scale"), "layer_metadata": params},
+        layer=describe_array(data, name=attributes.get("name"), axes=axes),
+    )
+    report["output"] = str(out)
+    write_zarr(
+        out,
+        stack,
+        physical_size=_physical_size(axes, attributes.get("scale")),
+        channel_names=[str(attributes.get("name", "layer"))] if stack.shape[2] == 1 else None,
+        extra=extra,
+        report=report,
+        levels="auto",
+    )
     write_sidecar(out, report)
     return [str(out)]
 

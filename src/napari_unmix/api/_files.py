@@ -141,21 +141,31 @@ def check_output(
     return path
 
 
-def open_input(path: str | os.PathLike, *, lazy: bool) -> tuple[Any, dict[str, Any]]:
+def open_input(
+    path: str | os.PathLike,
+    *,
+    lazy: bool,
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
     """Read an input image: a lazy dask TZCYX array when ``lazy`` (or a Zarr store).
 
     Zarr stores are always opened lazily; with ``lazy=False`` they are then computed
-    into memory, so the caller gets numpy.
+    into memory, so the caller gets numpy. The spectral axis is resolved once here for
+    every file-level function (``spectral_axis`` / ``spectral_units`` win over the file;
+    see :mod:`napari_unmix.io.spectral_axis`); ``meta["spectral_axis_source"]`` says
+    where it came from.
     """
     from ..io.omio_io import read_image
     from ..io.zarr_io import read_lazy
 
+    axis = {"spectral_axis": spectral_axis, "spectral_units": spectral_units}
     if lazy:
-        return read_lazy(path)
+        return read_lazy(path, **axis)
     if is_lazy_input(path):
-        data, meta = read_lazy(path)
+        data, meta = read_lazy(path, **axis)
         return np.asarray(data.compute()), meta
-    return read_image(path)
+    return read_image(path, **axis)
 
 
 def save_output(
@@ -183,6 +193,7 @@ def save_output(
 
     level = check_int("compression_level", compression_level, minimum=0, maximum=9)
     names = list(channel_names if channel_names is not None else meta.get("channel_names"))
+    report.setdefault("spectral_axis_source", meta.get("spectral_axis_source"))
     report["output_path"] = str(output_path)
     report["output_format"] = output_format
     report["compression_level"] = level
@@ -202,6 +213,7 @@ def save_output(
             compression="zstd" if level else None,
             compression_level=max(level, 1),
             scheduler=scheduler,
+            levels="auto",
             **common,
         )
     else:

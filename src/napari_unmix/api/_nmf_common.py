@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,6 +189,9 @@ def _load_spectra(
                 )
             H = rows
         else:
+            from ..io.spectra import check_spectra_axis
+
+            check_spectra_axis(axis, spectral_axis, name=repr(Path(spectra).name))
             H = np.stack([resample_spectrum(axis, r, spectral_axis)[0] for r in rows])
     else:
         H = np.array(spectra, dtype=np.float64)

@@ -220,10 +220,18 @@ def iter_cluster_map(
     }
     report = start_report("cluster_map", params, cube=describe_array(cube, axes="CYX"))
     yield "preprocessing", 0.0
+    lazy = type(cube).__module__.split(".")[0] == "dask"
+    if lazy and not _pipeline(preprocessing).is_identity:
+        raise ValueError(
+            "preprocessing of a dask cube is not supported here; preprocess it first, or "
+            "pass a numpy cube"
+        )
     cube, axis, pipe = _prepare(cube, spectral_axis, preprocessing)
-    cube = np.asarray(cube)
-    check_not_constant("cube", cube)
-    result = yield from core.iter_cluster_map(
+    if not lazy:
+        cube = np.asarray(cube)
+        check_not_constant("cube", cube)
+    run = core.iter_cluster_map_chunked if lazy else core.iter_cluster_map
+    result = yield from run(
         cube,
         n_clusters=n_clusters,
         method=method,
@@ -242,6 +250,11 @@ def iter_cluster_map(
 
 def cluster_map(cube, n_clusters: int, /, **kwargs: Any) -> ClusterResult:
     """Cluster the pixel spectra of a (C, Y, X) cube into ``n_clusters`` regions.
+
+    A dask cube (e.g. from ``read_lazy`` of an OME-Zarr store or ENVI file) is never
+    loaded whole: the clustering is fitted on ``max_samples`` seeded pixels (default
+    20000) and the labels are computed chunk by chunk
+    (:func:`napari_unmix.core.hsmap.iter_cluster_map_chunked`).
 
     Keyword options (see :func:`napari_unmix.core.hsmap.iter_cluster_map`): ``method``
     ("kmeans", "ward", "gmm"), ``n_components`` (cluster PCA scores), ``cleanup``
@@ -313,12 +326,21 @@ def map_metrics(
         "silhouette": None,
     }
     if embedding is not None:
-        emb = np.asarray(embedding)
+        lazy = type(embedding).__module__.split(".")[0] == "dask"
+        emb = embedding if lazy else np.asarray(embedding)
         if emb.ndim != 3 or emb.shape[1:] != labels.shape:
             raise ValueError(
                 f"embedding must be (d, Y, X) with Y×X = {labels.shape}, got {emb.shape=}"
             )
-        if uniq.size >= 2:
+        if uniq.size >= 2 and lazy:  # gather only the sampled pixels of a lazy embedding
+            ys, xs = np.nonzero(used)
+            n = min(sample_size or ys.size, ys.size)
+            pick = np.sort(np.random.default_rng(random_state).choice(ys.size, n, replace=False))
+            ys, xs = ys[pick], xs[pick]
+            feats = np.asarray(emb.transpose(1, 2, 0).vindex[ys, xs])
+            out["silhouette"] = silhouette(feats, labels[ys, xs], sample_size=None)
+            out["silhouette_sample_size"] = int(n)
+        elif uniq.size >= 2:
             feats = emb.reshape(emb.shape[0], -1).T[used.ravel()]
             out["silhouette"] = silhouette(
                 feats, labels[used], sample_size=sample_size, random_state=random_state
@@ -606,18 +628,32 @@ def _write_report_files(
 _ROW_FILES = (".csv", ".txt", ".h5", ".hdf5", ".he5")
 
 
-def _read_map_input(path: Path, image_shape, spectral_units):
-    """Cube (C, Y, X), spectral axis, units and an input description of a cube file."""
+def _read_map_input(path: Path, image_shape, spectral_units, spectral_axis=None):
+    """Cube (C, Y, X), spectral axis, units and an input description of a cube file.
+
+    OME-Zarr stores and ENVI cubes are opened lazily (a dask cube, mapped chunk by chunk).
+    """
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if path.suffix.lower() in _ROW_FILES:
         cube, axis, info = read_pixel_spectra(path, image_shape=image_shape)
-        return cube, axis, spectral_units or "cm-1", {"source": str(path), **info}
+        source = "header row of the spectra file"
+        if spectral_axis is not None:
+            from ..io.spectral_axis import parse_spectral_axis
+
+            found = parse_spectral_axis(spectral_axis, n_channels=axis.size)
+            axis, source = found.values, found.source
+        info = {"source": str(path), **info, "spectral_axis_source": source}
+        return cube, axis, spectral_units or "cm-1", info
     if image_shape is not None:
         raise ValueError("image_shape applies to per-pixel spectra files (CSV / HDF5) only")
-    from ..io.omio_io import read_image
+    from ..io.envi import is_envi_path
+    from ._files import is_lazy_input, open_input
 
-    data, meta = read_image(path)
+    data, meta = open_input(
+        path, lazy=is_lazy_input(path) or is_envi_path(path), spectral_axis=spectral_axis,
+        spectral_units=spectral_units,
+    )  # fmt: skip
     if data.shape[0] != 1 or data.shape[1] != 1:
         raise ValueError(
             f"{path.name}: expected one hyperspectral cube (T = Z = 1, channels along C), got "
@@ -630,7 +666,11 @@ def _read_map_input(path: Path, image_shape, spectral_units):
     if axis is None:
         axis = np.arange(data.shape[2], dtype=np.float64)
         units = None
-    info = {"source": str(path), "physical_size": meta["physical_size"]}
+    info = {
+        "source": str(path),
+        "physical_size": meta["physical_size"],
+        "spectral_axis_source": meta.get("spectral_axis_source"),
+    }
     return data[0, 0], np.asarray(axis, dtype=np.float64), units, info
 
 
@@ -652,6 +692,7 @@ def map_report_file(
     random_state: int = 0,
     report: bool = True,
     overwrite: bool = False,
+    spectral_axis: Any = None,
 ) -> dict[str, Path]:
     """Intensity, ratio and cluster maps of a cube file, with metrics and a report folder.
 
@@ -661,7 +702,10 @@ def map_report_file(
         An image file holding one cube (T = Z = 1, the spectral channels along C; the
         spectral axis is read from the file's metadata, else channel indices are the
         axis), or per-pixel spectra as rows in CSV / HDF5 (see :func:`read_pixel_spectra`;
-        ``image_shape`` when the file lacks it).
+        ``image_shape`` when the file lacks it). OME-Zarr stores and ENVI cubes are read
+        lazily: the maps are computed chunk by chunk and the clusters fitted on a bounded
+        sample (:func:`napari_unmix.core.hsmap.iter_cluster_map_chunked`), so a cube
+        larger than memory can be mapped.
     output_path : path
         OME-TIFF of the three maps as channels ``intensity``, ``ratio``, ``cluster``
         (labels 1..k, 0 = left out, stored as float32); the report (every step's
@@ -674,6 +718,10 @@ def map_report_file(
         As :func:`cluster_map`.
     spectral_units : str, optional
         Units of the axis for labels (default: the file's; "cm-1" for spectra rows).
+    spectral_axis : optional
+        The cube's axis (values, ``"start:stop:n"`` or a file such as
+        ``wavelength.json``) when the file does not carry one; it wins over the file
+        (see :mod:`napari_unmix.io.spectral_axis`).
     overwrite : bool
         Replace existing outputs (all are checked before any work).
 
@@ -712,7 +760,7 @@ def map_report_file(
              "metrics.json", "report.md")  # fmt: skip
     if report and not overwrite and (clash := [n for n in names if (folder / n).exists()]):
         raise FileExistsError(f"{clash} exist in {str(folder)!r}; choose another output name")
-    cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units)
+    cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units, spectral_axis)
     imap, irep = intensity_map(cube, axis, target, window=window)
     rmap, rrep = ratio_map(cube, axis, numerator, denominator, window=window)
     res = cluster_map(
@@ -739,6 +787,7 @@ def map_report_file(
         cube=describe_array(cube, axes="CYX"),
     )  # fmt: skip
     rep.update(input=info, metrics=metrics, intensity=irep, ratio=rrep, clusters=res.report)
+    rep["spectral_axis_source"] = info.get("spectral_axis_source")
     rep["channels"] = ["intensity", "ratio", "cluster"]
     if report:
         folder.mkdir(exist_ok=True)

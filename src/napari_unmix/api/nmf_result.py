@@ -151,7 +151,7 @@ def save_result(
     report = {**result.report, "output_format": fmt}
     report["outputs"] = {"W": str(path), "H": str(csv_path)}
     write = write_zarr if fmt == "ome-zarr" else write_image
-    kw = {"report": report} if fmt == "ome-zarr" else {}
+    kw = {"report": report, "levels": "auto"} if fmt == "ome-zarr" else {}
     written = {
         "W": write(
             path,
@@ -170,8 +170,11 @@ def save_result(
         else np.asarray(result.spectral_axis)
     )
     axis_name = {"cm-1": "wavenumber_cm-1", "nm": "wavelength_nm"}.get(
-        result.spectral_units or "", "channel"
+        result.spectral_units or "",
+        "channel" if result.spectral_axis is None else f"spectral_axis_{result.spectral_units}",
     )
+    if result.spectral_units is None and result.spectral_axis is not None:
+        axis_name = "spectral_axis"
     if H.ndim == 2:
         rows, names = H, result.names
     else:  # one block of columns per slice

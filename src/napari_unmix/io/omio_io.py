@@ -51,14 +51,18 @@ class UnreadableImageError(OSError):
 
 
 def is_supported_image(path: str | os.PathLike) -> bool:
-    """True when ``path`` ends with one of :data:`READ_EXTENSIONS`.
+    """True when ``path`` ends with one of :data:`READ_EXTENSIONS` or is an ENVI header.
 
     Examples
     --------
-    >>> is_supported_image("cells.OME.TIF"), is_supported_image("spectra.csv")
-    (True, False)
+    >>> is_supported_image("cells.OME.TIF"), is_supported_image("cube.hdr")
+    (True, True)
+    >>> is_supported_image("spectra.csv")
+    False
     """
-    return str(path).lower().endswith(READ_EXTENSIONS)
+    from .envi import is_envi_path
+
+    return str(path).lower().endswith(READ_EXTENSIONS) or is_envi_path(path)
 
 
 @contextlib.contextmanager
@@ -74,13 +78,19 @@ def _quiet():
         yield sink
 
 
-def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
+def read_image(
+    path: str | os.PathLike, *, spectral_axis: Any = None, spectral_units: str | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Read an image file into a TZCYX array and a metadata dict.
 
     Parameters
     ----------
     path : str or PathLike
-        ``.ome.tif``, ``.ome.tiff``, ``.tif``, ``.tiff``, ``.lsm`` or ``.czi`` file.
+        ``.ome.tif``, ``.ome.tiff``, ``.tif``, ``.tiff``, ``.lsm`` or ``.czi`` file (through
+        OMIO), or an ENVI header ``.hdr`` (through :mod:`napari_unmix.io.envi`).
+    spectral_axis, spectral_units : optional
+        Explicit spectral axis (values, ``"start:stop:n"`` or a file) and units; they win
+        over what the file and its siblings say (see :mod:`napari_unmix.io.spectral_axis`).
 
     Returns
     -------
@@ -90,8 +100,9 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     metadata : dict
         ``axes`` ("TZCYX"), ``physical_size`` (z, y, x) in ``unit``, ``time_increment``,
         ``channel_names`` (list, one per channel), ``spectral_axis`` / ``spectral_units``
-        when the file was written by this package with them, ``extra`` (what
-        napari-unmix stored in the file) and ``omio`` (OMIO's full metadata).
+        when an axis was found (file metadata, TIFF tags, a sibling ``wavelength.json``,
+        ...), ``spectral_axis_source`` (where it came from, or "none (channel index)"),
+        ``extra`` (what napari-unmix stored in the file) and ``omio`` (OMIO's metadata).
 
     Raises
     ------
@@ -110,7 +121,18 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     if not is_supported_image(path):
         raise ValueError(
             f"cannot read {path.name!r}: unsupported file type; "
-            f"supported are {', '.join(READ_EXTENSIONS)}"
+            f"supported are {', '.join(READ_EXTENSIONS)} and ENVI .hdr"
+        )
+    from .spectral_axis import attach_spectral_axis
+
+    axis_kw = {"spectral_axis": spectral_axis, "spectral_units": spectral_units}
+    if path.suffix.lower() == ".hdr":
+        from .envi import read_envi
+
+        lazy, meta = read_envi(path)
+        meta.pop("report", None)
+        return np.asarray(lazy.compute()), attach_spectral_axis(
+            path, meta, lazy.shape[2], **axis_kw
         )
     import omio
 
@@ -127,7 +149,8 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     data = np.asarray(data)
     if data.ndim != 5 or data.size == 0:
         raise UnreadableImageError(f"{path.name!r} holds no image data ({data.shape=})")
-    return data, _metadata_from_omio(meta, data.shape)
+    meta = _metadata_from_omio(meta, data.shape)
+    return data, attach_spectral_axis(path, meta, data.shape[2], **axis_kw)
 
 
 def _metadata_from_omio(meta: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
@@ -155,6 +178,8 @@ def _metadata_from_omio(meta: dict[str, Any], shape: tuple[int, ...]) -> dict[st
     for key in ("spectral_axis", "spectral_units"):
         if key in extra:
             out[key] = extra[key]
+    if "spectral_axis" in extra:
+        out["spectral_axis_source"] = "OME metadata"
     return out
 
 
