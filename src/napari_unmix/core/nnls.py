@@ -383,8 +383,10 @@ def nnls_cube(
     negatives = 0
     with one_blas_thread:
         G = H @ H.T
-        for lo in range(0, n, BLOCK):
-            hi = min(lo + BLOCK, n)
+        # at most a quarter of the cube per float64 block: small cubes stay under 3x memory
+        step = min(BLOCK, max(4096, -(-n // 4)))
+        for lo in range(0, n, step):
+            hi = min(lo + step, n)
             # float64 block: exact right-hand sides and a residual without cancellation
             Xb = flat[:, lo:hi].astype(np.float64)
             B = H @ Xb
