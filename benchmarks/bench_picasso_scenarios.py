@@ -2,7 +2,7 @@
 
 Scenes from :mod:`napari_unmix.core.scenarios.picasso` (Poisson noise at 0.1-100 photons
 per count unit, background ~100 counts, objects a few hundred counts, spill-over
-0.05-0.5, separate or co-localised biology), 3 and 4 channels. Every method is scored
+0.05-0.5, separate biology at every count, co-localised at 0.5), 3 and 4 channels. Every method is scored
 against the true fluorophores with ``score_unmixing``: residual crosstalk (max over
 channel pairs), smallest own-signal gain, largest fraction of signal pixels <= 0.
 
@@ -81,18 +81,21 @@ def _methods(n: int, bin_size: int, ref) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="128² and one scene per case")
+    parser.add_argument("--scenes", type=int, default=2, help="scenes per case (default 2)")
     args = parser.parse_args()
     side = 128 if args.quick else 256
-    seeds = range(1 if args.quick else 2)
+    seeds = range(1 if args.quick else args.scenes)
     bin_size = 4 if args.quick else 8  # ~1000 blocks per plane for the MATLAB scheme
     ref = _reference()
     print(f"PICASSO scenarios: {side}², {machine()}", flush=True)
+    # co-localised biology (a structure shared by every fluorophore) is not identifiable
+    # blindly: it is tabulated apart, at the issue's photon count only
+    cases = [("separate", ppu) for ppu in PHOTONS] + [("colocalised", 0.5)]
     rows = []
     for n in (3, 4):
-        for ppu in PHOTONS:
+        for biology, ppu in cases:
             scores: dict[str, list] = {}
             for seed in seeds:
-                biology = ("separate", "colocalised")[seed % 2]
                 data, truth = make_picasso_scene(
                     n_channels=n,
                     photons_per_unit=ppu,
@@ -107,8 +110,8 @@ def main() -> int:
                     dt = time.perf_counter() - t0
                     scores.setdefault(name, []).append(score_unmixing(out, truth) | {"s": dt})
             for name, sc in scores.items():
-                rows.append(_row(name, n, ppu, side, sc))
-            print(f"  {n} channels, {ppu} photons/unit done", flush=True)
+                rows.append(_row(name, n, ppu, biology, side, sc))
+            print(f"  {n} channels, {biology}, {ppu} photons/unit done", flush=True)
     if ref is None:
         rows.append({"method": "spectral-unmixing", "channels": "not available"})
     print_table(rows)
@@ -117,11 +120,12 @@ def main() -> int:
     return 0
 
 
-def _row(name: str, n: int, ppu: float, side: int, sc: list[dict]) -> dict:
+def _row(name: str, n: int, ppu: float, biology: str, side: int, sc: list[dict]) -> dict:
     med = {k: float(np.median([s[k] for s in sc])) for k in sc[0]}
     return {
         "method": name,
         "channels": n,
+        "biology": biology,
         "photons/unit": ppu,
         "size": f"{side}²",
         "scenes": len(sc),
@@ -135,7 +139,11 @@ def _row(name: str, n: int, ppu: float, side: int, sc: list[dict]) -> dict:
 
 def _summary(rows: list[dict], side: int, have_ref: bool) -> list[dict]:
     """At 0.5 photons/unit (the issue's case): ours vs the reference, oracle for scale."""
-    pick = {(r["method"], r["channels"]): r for r in rows if r.get("photons/unit") == 0.5}
+    pick = {
+        (r["method"], r["channels"]): r
+        for r in rows
+        if r.get("photons/unit") == 0.5 and r.get("biology") == "separate"
+    }
     out = []
     for n in (3, 4):
         matlab = "matlab_3c" if n == 3 else "matlab_n"
