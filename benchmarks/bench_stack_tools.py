@@ -19,7 +19,15 @@ from scipy import ndimage as ndi
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import napari_unmix.core.stack_tools as ours
-from _common import machine, peak_rss_mb, print_table, save_rows, timed
+from _common import (
+    machine,
+    peak_rss_mb,
+    print_table,
+    save_rows,
+    save_summary,
+    summary_row,
+    timed,
+)
 from napari_unmix.core.synthetic import make_bleedthrough_stack
 
 PAD = 16
@@ -63,7 +71,21 @@ def main() -> int:
     rows: list[dict] = []
     shape = f"{n_t}x{n_z}x2x{size}x{size}"
 
+    summary: list[dict] = []
+
     def row(task, t_ours, t_ref, acc_ours, acc_ref, metric):
+        summary.append(
+            summary_row(
+                "stack tools",
+                task,
+                data=f"bleed-through sample {shape} (TZCYX)",
+                ours_s=t_ours,
+                ours_accuracy=f"{metric} {acc_ours}",
+                reference="spectral-unmixing",
+                reference_s="not available" if t_ref is None else t_ref,
+                reference_accuracy=None if acc_ref is None else f"{metric} {acc_ref}",
+            )
+        )
         rows.append(
             {
                 "benchmark": "bench_stack_tools",
@@ -140,6 +162,7 @@ def main() -> int:
     print(f"bench_stack_tools on {machine()}; peak RSS {peak_rss_mb():.0f} MB")
     print_table(rows)
     save_rows("bench_stack_tools", rows)
+    save_summary("bench_stack_tools", summary)
     return 0
 
 

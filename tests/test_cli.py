@@ -42,6 +42,7 @@ def test_help_on_every_subcommand(name, capsys):
         (["register", "--registration-channel", "1", "--zrange", "0", "2"], (2, 3, 2, 24, 24)),
     ],
 )
+@pytest.mark.filterwarnings("ignore:.*no clear translation:RuntimeWarning")  # random data
 def test_stack_subcommands_write_file_and_report(argv, shape, stack_file, tmp_path, capsys):
     out = tmp_path / "out.ome.tif"
     assert cli.main([argv[0], str(stack_file), str(out), *argv[1:]]) == 0

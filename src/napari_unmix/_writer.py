@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .core.axes import to_tzcyx
 from .core.report import describe_array, start_report
-from .io.omio_io import check_output_path, write_image
+from .io.omio_io import write_image
+from .io.safety import atomic_output, plan_outputs
 from .io.sidecar import sidecar_path, write_sidecar
 
 __all__ = ["layer_axes", "write_image_layer", "write_shapes_layer"]
@@ -55,9 +54,7 @@ def write_image_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[
     metadata = dict(attributes.get("metadata") or {})
     data = np.asarray(data)
     axes = layer_axes(data.ndim, metadata)
-    out = check_output_path(path)
-    if sidecar_path(out).exists():
-        raise FileExistsError(f"{str(sidecar_path(out))!r} exists; choose another name")
+    out = plan_outputs([path, sidecar_path(path)])[0]
     extra = {k: metadata[k] for k in ("spectral_axis", "spectral_units") if k in metadata}
     stack = to_tzcyx(data, axes)
     write_image(
@@ -80,13 +77,26 @@ def write_image_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[
 
 def write_shapes_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[str]:
     """Write a shapes layer as CSV: one row per vertex, with each shape's type and features."""
-    out = check_output_path(path)
-    types = list(attributes.get("shape_type") or ["polygon"] * len(data))
+    out = plan_outputs([path])[0]
+    n = len(data)
+    types = attributes.get("shape_type")
+    types = ["polygon"] * n if types is None or len(types) == 0 else list(types)
+    if isinstance(attributes.get("shape_type"), str):
+        types = [attributes["shape_type"]] * n
+    if len(types) != n:
+        raise ValueError(f"{len(types)} shape types for {n} shapes; give one per shape")
     features = attributes.get("features")
     feature_cols: dict[str, list] = {}
     if features is not None and len(features):
         feature_cols = {str(c): list(features[c]) for c in features.columns}
-    ndim = int(np.asarray(data[0]).shape[1]) if len(data) else 2
+    short = {c: len(v) for c, v in feature_cols.items() if len(v) != n}
+    if short:
+        raise ValueError(f"features {short} have not one value per shape ({n} shapes)")
+    shapes = [np.asarray(v) for v in data]
+    ndims = {v.shape[1] if v.ndim == 2 else -1 for v in shapes}
+    if len(ndims) > 1 or -1 in ndims:
+        raise ValueError("every shape must be an (N, D) array of vertices with one D")
+    ndim = ndims.pop() if ndims else 2
     header = [
         "index",
         "shape_type",
@@ -94,13 +104,11 @@ def write_shapes_layer(path: str, data: Any, attributes: dict[str, Any]) -> list
         *[f"axis-{i}" for i in range(ndim)],
         *feature_cols,
     ]
-    tmp = out.with_name(f".{out.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with atomic_output(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        for i, verts in enumerate(data):
+        for i, verts in enumerate(shapes):
             extra = [feature_cols[c][i] for c in feature_cols]
-            for j, v in enumerate(np.asarray(verts)):
+            for j, v in enumerate(verts):
                 w.writerow([i, types[i], j, *(repr(float(x)) for x in v), *extra])
-    os.replace(tmp, out)
-    return [str(Path(out))]
+    return [str(out)]

@@ -71,6 +71,13 @@ def opt(flag: str, help: str, **kwargs: Any) -> Option:
     return Option(flag, help, kwargs, keyword)
 
 
+class _OneOrMore(argparse.Action):
+    """``nargs="+"`` that keeps one value as a scalar (``--alpha 0.3`` -> 0.3)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values[0] if len(values) == 1 else list(values))
+
+
 def _choices(where: str) -> list[str] | None:
     """Keys of a registry ``"module:NAME"`` for ``choices=``; None (no check here, the API
     validates) if it cannot be imported."""
@@ -104,6 +111,9 @@ _REG_COMMON = (
         type=int,
     ),
     opt("--interpolation-order", "spline order of the shift, 0..5 (default 1)", type=int),
+    opt(
+        "--max-shift", "largest plausible shift in pixels (default 45 %% of the image)", type=float
+    ),
 )
 _STACK = "napari_unmix.api.stack_tools:apply_stack_tool_file"
 _ALPHA = "napari_unmix.core.bleedthrough:ALPHA_METHODS"
@@ -227,7 +237,13 @@ REGISTRY: dict[str, Command] = {
         "bleed-through correction: target -= alpha * source (alpha estimated or given)",
         "napari_unmix.api.bleedthrough:unmix",
         (
-            opt("--alpha", "fixed coefficient (implies --alpha-mode fixed)", type=float),
+            opt(
+                "--alpha",
+                "given coefficient: one value (implies --alpha-mode fixed) or one per time point",
+                type=float,
+                nargs="+",
+                action=_OneOrMore,
+            ),
             opt(
                 "--alpha-mode",
                 "fixed, reference_t or per_t",
@@ -243,7 +259,13 @@ REGISTRY: dict[str, Command] = {
             ),
             opt("--background-percentile", "background percentile (default 1)", type=float),
             opt("--bidirectional", "2 x 2 model: both channels bleed", action="store_true"),
-            opt("--alpha-reverse", "fixed reverse coefficient", type=float),
+            opt(
+                "--alpha-reverse",
+                "given reverse coefficient(s), as --alpha",
+                type=float,
+                nargs="+",
+                action=_OneOrMore,
+            ),
             opt("--method-reverse", "reverse estimator", choices=_choices(_ALPHA)),
             opt("--signal-percentile-reverse", "reverse source-mask percentile", type=float),
             opt("--target-low-percentile-reverse", "reverse low-target percentile", type=float),
@@ -337,6 +359,17 @@ REGISTRY: dict[str, Command] = {
                 "--clip-every-n-iterations",
                 "MATLAB-scheme clipping interval in iterations (default 50)",
                 type=int,
+            ),
+            opt(
+                "--no-noise-aware",
+                "source-sink: estimate on the noisy pixels themselves (biased low by shot noise)",
+                action="store_false",
+                keyword="noise_aware",
+            ),
+            opt(
+                "--split-sigma",
+                "source-sink: smoothing (px) of the noise-aware views (default: from the noise)",
+                type=float,
             ),
             opt(
                 "--no-clip-negative",

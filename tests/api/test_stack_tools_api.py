@@ -83,3 +83,36 @@ def test_convert_time_encoded_stack(tmp_path):
     one = write_image(tmp_path / "one.ome.tif", np.zeros((1, 1, 1, 8, 8), np.uint16))
     with pytest.raises(ValueError, match="single time point"):
         convert_time_encoded_stack_to_channel_stack(one, tmp_path / "y.ome.tif")
+
+
+def test_convert_time_to_channels_keeps_a_nan_pixel_where_it_is(tmp_path):
+    data = np.random.default_rng(2).random((3, 2, 1, 8, 8)).astype(np.float32)
+    data[1, 0, 0, 3, 5] = np.nan
+    src = write_image(tmp_path / "t.ome.tif", data)
+    back, _ = read_image(convert_time_encoded_stack_to_channel_stack(src, tmp_path / "c.ome.tif"))
+    assert np.isnan(back[0, 0, 1, 3, 5]) and np.isnan(back).sum() == 1
+    np.testing.assert_array_equal(
+        np.nan_to_num(back[0].swapaxes(0, 1)), np.nan_to_num(data[:, :, 0])
+    )
+
+
+def test_register_report_and_nan_pixel():
+    from napari_unmix.core.scenarios.registration import make_registration_stack
+
+    stack, truth = make_registration_stack("nonfinite", shape=(48, 48), n_t=3, n_c=2)
+    out, rep = apply_stack_tool("register", stack, registration_channel=0, max_shift=12)
+    np.testing.assert_allclose(rep["results"]["shifts_yx"], truth["shifts"], atol=0.1)
+    assert rep["parameters"]["max_shift"] == 12
+    # bad pixels move with their frame (some leave it), they never spread
+    np.testing.assert_array_equal(np.isfinite(out[0]), np.isfinite(stack[0]))
+    assert (~np.isfinite(out)).sum() <= (~np.isfinite(stack)).sum()
+    json.dumps(rep)
+
+
+def test_register_report_lists_the_frames_left_unmoved():
+    rng = np.random.default_rng(0)
+    stack = rng.poisson(5.0, (2, 1, 1, 32, 32)).astype(np.float32)  # unrelated noise
+    with pytest.warns(RuntimeWarning, match="no clear translation"):
+        _, rep = apply_stack_tool("register", stack, registration_channel=0)
+    assert rep["results"]["shifts_yx"][1] == [0.0, 0.0]
+    assert any(w.startswith("time point 1 against 0") for w in rep["results"]["warnings"])

@@ -105,3 +105,21 @@ def test_smoothing_lowers_noise():
 def test_preprocess_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_nan_pixel_stays_nan_and_does_not_spread():
+    from napari_unmix.core.preprocess import normalise, smooth_spatial
+
+    cube = np.random.default_rng(0).random((4, 9, 9)).astype(np.float32) + 1
+    bad = cube.copy()
+    bad[2, 4, 4] = np.nan
+    smooth = smooth_spatial(bad, sigma=1.0)
+    assert np.isnan(smooth).sum() == 1 and np.isnan(smooth[2, 4, 4])
+    far = np.ones(cube.shape, bool)
+    far[2, 1:8, 1:8] = False
+    np.testing.assert_allclose(smooth[far], smooth_spatial(cube, sigma=1.0)[far], atol=1e-3)
+    axis = np.arange(4.0)
+    for method in ("area", "max", "vector", "snv"):
+        out = normalise(bad, axis, method=method)
+        assert np.isnan(out[:, 4, 4]).all()  # the pixel with a NaN stays NaN ...
+        assert np.isfinite(np.delete(out.reshape(4, -1), 40, axis=1)).all()  # ... alone

@@ -273,7 +273,8 @@ def test_pystackreg_method_when_installed():
 
 
 def test_steps_report_progress():
-    steps = list(iter(st.STACK_TOOLS["z-drift"].steps(_rand((2, 2, 1, 16, 16)))))
+    with pytest.warns(RuntimeWarning, match="no clear translation"):  # slices of pure noise
+        steps = list(iter(st.STACK_TOOLS["z-drift"].steps(_rand((2, 2, 1, 16, 16)))))
     assert steps[-1] == (2, 2) and all(total > 0 for _, total in steps)
 
 
@@ -313,3 +314,72 @@ def test_filters_match_scipy_property(shape, size, sigma, apply_3d):
             ndi.median_filter(vol, size=(zs, size, size)), (zg, sigma, sigma)
         )
         np.testing.assert_allclose(out[t, :, c], expected, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- NaN pixels
+NAN_AT = (1, 1, 0, 12, 9)  # (t, z, c, y, x)
+NAN_TOOLS = {
+    "filter median 2-D": (lambda a: st.apply_filters(a, "median", median_size=3), 1),
+    "filter gaussian 2-D": (lambda a: st.apply_filters(a, "gaussian", gaussian_sigma=1.0), 4),
+    "filter median+gaussian 3-D": (
+        lambda a: st.apply_filters(a, ["median", "gaussian"], apply_3d=True, gaussian_sigma=0.7),
+        4,
+    ),
+    "match-histograms": (st.match_histograms_across_time, None),
+    "apply_shifts (integer)": (
+        lambda a: st.apply_shifts(a, np.array([[0.0, 0.0], [2.0, -3.0]])),
+        1,
+    ),
+    "register": (lambda a: st.register_stack(a, registration_channel=0), 2),
+    "z-drift": (lambda a: st.correct_intra_stack_z_drift(a, reference_mode="first"), 2),
+}
+
+
+def _nan_stack():
+    scene = _scene(shape=(32, 32), seed=7)
+    planes = np.stack([_view(scene, d, noise=0.01, rng=RNG) for d in ((0, 0), (0.6, -1.2))])
+    return np.stack([planes, 0.8 * planes], axis=1)  # (T=2, Z=2, C=2, 32, 32)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("name", sorted(NAN_TOOLS))
+def test_nonfinite_pixel_stays_and_does_not_shift_others(name, bad):
+    fn, reach = NAN_TOOLS[name]
+    clean = _nan_stack()
+    stack = clean.copy()
+    stack[NAN_AT] = bad
+    with np.errstate(invalid="raise"):  # nothing computes with the non-finite value
+        out, ref = fn(stack), fn(clean)
+    assert stack[NAN_AT] == bad or np.isnan(stack[NAN_AT])  # the input is untouched
+    bad_out = ~np.isfinite(out)
+    assert bad_out.sum() == 1  # exactly one pixel, in the same plane, keeps its value
+    where = np.argwhere(bad_out)[0]
+    assert tuple(where[:3]) == NAN_AT[:3]
+    assert np.isnan(out[tuple(where)]) if np.isnan(bad) else out[tuple(where)] == bad
+    if reach is None:  # histogram matching: every other pixel moves by < one quantile step
+        assert tuple(where) == NAN_AT
+        step = np.ptp(clean[0, :, 0]) / clean[0, :, 0].size
+        assert np.abs(out - ref)[~bad_out].max() < 5 * step
+        return
+    assert np.abs(where[3:] - np.array(NAN_AT[3:])).max() <= 3  # moved with its plane
+    far = np.ones(out.shape, bool)  # pixels out of reach of the bad one equal the clean run
+    y, x = where[3:]
+    far[NAN_AT[:3]][max(y - reach, 0) : y + reach + 1, max(x - reach, 0) : x + reach + 1] = False
+    if "3-D" in name:
+        far[NAN_AT[0], :, NAN_AT[2]][
+            :, max(y - reach, 0) : y + reach + 1, max(x - reach, 0) : x + reach + 1
+        ] = False
+    np.testing.assert_allclose(out[far], ref[far], atol=0.02 * np.abs(ref).max())
+    near = ~far & ~bad_out  # and its neighbours stay within the range of the data
+    assert np.all(np.abs(out[near]) <= 1.5 * np.abs(clean).max())
+
+
+def test_max_z_ignores_nan_slices():
+    stack = _rand((2, 3, 1, 4, 5))
+    stack[0, 1, 0, 2, 3] = np.nan
+    stack[1, :, 0, 0, 0] = np.nan  # every slice
+    out = st.max_z_project(stack)
+    assert out[0, 0, 0, 2, 3] == np.max(stack[0, [0, 2], 0, 2, 3])
+    assert np.isnan(out[1, 0, 0, 0, 0]) and np.isnan(out).sum() == 1
+    lazy = st.max_z_project(da.from_array(stack, chunks=(1, 3, 1, 4, 5)))
+    np.testing.assert_array_equal(lazy.compute(), out)

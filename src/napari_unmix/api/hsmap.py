@@ -33,6 +33,14 @@ from ..core.hsmap import ClusterResult, choose_k
 from ..core.metrics import agreement, silhouette
 from ..core.preprocess import Preprocessing
 from ..core.report import describe_array, start_report
+from ..core.validate import (
+    check_array,
+    check_axis,
+    check_int,
+    check_not_constant,
+    check_not_empty,
+    check_number,
+)
 
 __all__ = [
     "ClusterResult",
@@ -73,6 +81,7 @@ def _prepare(cube, axis, preprocessing):
             f"expected a hyperspectral cube (C, Y, X), got shape {getattr(cube, 'shape', None)}; "
             "for per-pixel spectra as rows use cube_from_rows(rows, image_shape)"
         )
+    check_array("cube", cube)
     if axis is None:
         axis = np.arange(cube.shape[0], dtype=np.float64)
     axis = np.asarray(axis, dtype=np.float64).reshape(-1)
@@ -81,6 +90,7 @@ def _prepare(cube, axis, preprocessing):
             f"spectral axis has {axis.size} values but the cube {cube.shape[0]} channels "
             f"({cube.shape=}); give one axis value per channel"
         )
+    axis = check_axis("spectral axis", axis)
     pipe = _pipeline(preprocessing)
     if not pipe.is_identity:
         cube, axis = pipe.apply(cube, axis)
@@ -113,6 +123,7 @@ def intensity_map(
         {"target": target, "window": window},
         cube=describe_array(cube, axes="CYX"),
     )
+    check_number("window", window, minimum=0.0)
     cube, axis, pipe = _prepare(cube, axis, preprocessing)
     idx = core.band_channels(axis, target, window)
     image = core.band_intensity(cube, axis, target, window=window)
@@ -154,6 +165,8 @@ def ratio_map(
         },
         cube=describe_array(cube, axes="CYX"),
     )
+    check_number("min_denominator", min_denominator, minimum=0.0)
+    check_number("window", window, minimum=0.0)
     cube, axis, pipe = _prepare(cube, axis, preprocessing)
     ratio, valid = core.band_ratio(
         cube,
@@ -208,8 +221,10 @@ def iter_cluster_map(
     report = start_report("cluster_map", params, cube=describe_array(cube, axes="CYX"))
     yield "preprocessing", 0.0
     cube, axis, pipe = _prepare(cube, spectral_axis, preprocessing)
+    cube = np.asarray(cube)
+    check_not_constant("cube", cube)
     result = yield from core.iter_cluster_map(
-        np.asarray(cube),
+        cube,
         n_clusters=n_clusters,
         method=method,
         n_components=n_components,
@@ -280,6 +295,16 @@ def map_metrics(
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"labels must be a (Y, X) image, got {labels.shape=}")
+    if labels.dtype.kind not in "iuf":
+        raise TypeError(f"labels must be an integer label image, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
+        raise ValueError(
+            f"labels must be whole numbers (an integer label image); this {labels.dtype} "
+            "image has fractions, NaN or inf"
+        )
+    check_not_empty("labels", labels)
+    if sample_size is not None:
+        check_int("sample_size", sample_size, minimum=2)
     used = labels > 0
     uniq, counts = np.unique(labels[used], return_counts=True)
     out: dict[str, Any] = {
@@ -327,6 +352,7 @@ def cube_from_rows(rows, image_shape, /, *, positions=None) -> np.ndarray:
     >>> cube_from_rows(np.arange(12.0).reshape(6, 2), (2, 3))[1].tolist()
     [[1.0, 3.0, 5.0], [7.0, 9.0, 11.0]]
     """
+    check_array("rows", rows)
     rows = np.asarray(rows, dtype=np.float32)
     if rows.ndim != 2:
         raise ValueError(f"rows must be (pixels, channels), got {rows.shape=}")
@@ -449,7 +475,9 @@ def read_pixel_spectra(
     axis : (C,) float64
     info : dict (``image_shape``, ``source``, ``n_spectra``)
     """
-    path = Path(path)
+    from ..io.safety import check_input
+
+    path = check_input(path, what="spectra file")
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     suffix = path.suffix.lower()
@@ -469,7 +497,10 @@ def read_pixel_spectra(
         )
     if len(shape) != 2:
         raise ValueError(f"image_shape must be (height, width), got {shape}")
-    cube = cube_from_rows(rows, shape, positions=pos)
+    try:
+        cube = cube_from_rows(rows, shape, positions=pos)
+    except ValueError as err:
+        raise ValueError(f"{path.name}: {err}") from None
     return cube, axis, {"image_shape": shape, "source": str(path), "n_spectra": rows.shape[0]}
 
 
@@ -536,6 +567,7 @@ def _write_report_files(
     window, method, n_clusters, units, overwrite,
 ) -> Path:  # fmt: skip
     """Figures, ``metrics.json`` and ``report.md`` of computed maps into ``out``."""
+    from ..io.safety import atomic_output, plan_outputs
     from ..io.sidecar import write_json
     from ..plot import hsmap as plots
     from ..plot.figure import save_figure
@@ -565,10 +597,9 @@ def _write_report_files(
         overwrite=overwrite,
     )
     md = _report_markdown(metrics, res, irep, rrep, units=u)
-    path = out / "report.md"
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists")
-    path.write_text(md, encoding="utf-8")
+    path = plan_outputs([out / "report.md"], overwrite=overwrite)[0]
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        tmp.write_text(md, encoding="utf-8")
     return path
 
 
@@ -665,12 +696,12 @@ def map_report_file(
     >>> sorted(out)
     ['maps', 'sidecar']
     """
-    from ..io.omio_io import check_output_path, write_image
-    from ..io.sidecar import sidecar_path, write_sidecar
+    from ..io.omio_io import write_image
+    from ..io.sidecar import write_sidecar
+    from ._files import check_output
 
     inp, out = Path(input_path), Path(output_path)
-    check_output_path(out, overwrite=overwrite, inputs=(inp,))
-    check_output_path(sidecar_path(out), overwrite=overwrite)
+    check_output(out, output_format="ome-tiff", overwrite=overwrite, other_inputs={"input": inp})
     stem = out.name
     for end in (".ome.tiff", ".ome.tif", ".tiff", ".tif"):
         if stem.lower().endswith(end):

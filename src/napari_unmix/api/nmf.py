@@ -28,6 +28,7 @@ from ..core.nmf import SOLVERS, iter_nmf, nndsvd_init, random_init, run_to_end
 from ..core.nnls import nnls, nnls_maps
 from ..core.report import describe_array, start_report
 from ..core.seeds import ComponentSeed, SeedSet, prepare_seeds, resample_spectrum
+from ..core.validate import check_not_empty, check_option_types
 from .nmf_result import UnmixResult, save_result
 
 __all__ = [
@@ -63,6 +64,7 @@ def _check_cube(cube: Any) -> tuple[Any, bool]:
     kind = np.dtype(cube.dtype).kind
     if kind not in "iuf":
         raise ValueError(f"the cube must hold real numbers, got dtype {cube.dtype}")
+    check_not_empty("cube", cube)
     if cube.shape[-3] < 2:
         raise ValueError(f"need at least 2 channels, got {cube.shape[-3]} ({cube.shape=})")
     return cube, cube.ndim == 4
@@ -422,6 +424,7 @@ def iter_seeded_nnmf(
     >>> res.converged, res.W.shape
     (True, (4, 32, 32))
     """
+    check_option_types(iter_seeded_nnmf, locals())
     _check_nmf_options(solver, max_iter, tol, l1_W, slice_mode)
     cube, is4d = _check_cube(cube)
     if max_pixels is not None and int(max_pixels) < 1:
@@ -655,6 +658,7 @@ def iter_random_nnmf(
     random_state: int = 0,
 ) -> Generator[tuple[int, float], None, UnmixResult]:
     """Generator form of :func:`random_nnmf` (yields ``(iteration, objective)``)."""
+    check_option_types(iter_random_nnmf, locals())
     _check_nmf_options(solver, max_iter, tol, l1_W, "per_slice")
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -742,6 +746,7 @@ def pca(
     >>> res.H.shape, len(res.report["explained_variance_ratio"])
     ((3, 24), 3)
     """
+    check_option_types(pca, locals())
     from sklearn.decomposition import PCA
 
     cube, is4d = _check_cube(cube)

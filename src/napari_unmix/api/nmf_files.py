@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.validate import check_option_types
 from .nmf import iter_random_nnmf, iter_seeded_nnmf, load_spectra, nnls_unmix
 from .nmf_result import UnmixResult, _csv_path
 
@@ -42,17 +43,16 @@ Progress = Callable[[int, int], None] | None
 
 
 def _check_outputs(
-    input_path, output_path, overwrite: bool, output_format: str = "ome-tiff"
-) -> Path:
-    from ..io.omio_io import check_output_path
-    from ..io.sidecar import sidecar_path
-    from ..io.zarr_io import check_zarr_output_path
+    input_path, output_path, overwrite: bool, output_format: str = "ome-tiff",
+    other_inputs: dict[str, Any] | None = None,
+) -> Path:  # fmt: skip
+    """All inputs and outputs (maps, ``<stem>_spectra.csv``, sidecar) before any work."""
+    from ._files import check_output
 
-    check = check_zarr_output_path if output_format == "ome-zarr" else check_output_path
-    out = check(output_path, overwrite=overwrite, inputs=(input_path,))
-    check_output_path(_csv_path(out), overwrite=overwrite, inputs=(input_path,))
-    check_output_path(sidecar_path(out), overwrite=overwrite)
-    return out
+    return check_output(
+        output_path, output_format=output_format, overwrite=overwrite, inputs=(input_path,),
+        other_inputs=other_inputs, companions=(_csv_path(Path(output_path)),),
+    )  # fmt: skip
 
 
 def _read_cube(path, *, lazy: bool = False) -> tuple[Any, dict[str, Any], str]:
@@ -160,7 +160,7 @@ def nnls_unmix_file(
     fmt = resolve_output_format(output_format)
     if not Path(spectra_path).exists():
         raise FileNotFoundError(f"no such spectra file: {str(spectra_path)!r}")
-    out = _check_outputs(input_path, output_path, overwrite, fmt)
+    out = _check_outputs(input_path, output_path, overwrite, fmt, {"spectra file": spectra_path})
     with use_scheduler(scheduler):
         cube, meta, slice_axis = _read_cube(input_path, lazy=fmt == "ome-zarr")
         axis, units = _spectral(meta)
@@ -211,9 +211,12 @@ def seeded_nnmf_file(
     :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(iteration, max_iter)`` is
     called every iteration. Outputs as :func:`nnls_unmix_file`.
     """
+    check_option_types(seeded_nnmf_file, locals())
     if not Path(seeds_path).exists():
         raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
-    out = _check_outputs(input_path, output_path, overwrite)
+    out = _check_outputs(
+        input_path, output_path, overwrite, other_inputs={"seeds file": seeds_path}
+    )
     cube, meta, slice_axis = _read_cube(input_path)
     axis, units = _spectral(meta)
     H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
@@ -247,6 +250,7 @@ def random_nnmf_file(
 ) -> dict[str, Path]:
     """Unseeded NNMF of an image file with ``k`` components (see
     :func:`~napari_unmix.api.nmf.random_nnmf`); outputs as :func:`nnls_unmix_file`."""
+    check_option_types(random_nnmf_file, locals())
     out = _check_outputs(input_path, output_path, overwrite)
     cube, meta, slice_axis = _read_cube(input_path)
     axis, units = _spectral(meta)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,29 @@ def _tool(name: str):
     return STACK_TOOLS[name]
 
 
+def _noting_warnings(steps: Generator, notes: list[str]) -> Generator:
+    """Drive ``steps``, copying the text of every warning it raises into ``notes``.
+
+    Warnings are caught only around each step (never across a ``yield``) and raised
+    again, so callers still see them.
+    """
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                item = next(steps)
+            except StopIteration as stop:
+                done, item = True, stop.value
+            else:
+                done = False
+        for w in caught:
+            notes.append(str(w.message))
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if done:
+            return item
+        yield item
+
+
 def iter_stack_tool(
     tool: str, stack: Any, /, **options: Any
 ) -> Generator[tuple[int, int], None, tuple[Any, dict[str, Any]]]:
@@ -66,8 +90,11 @@ def iter_stack_tool(
     )
     if tool in _RETURNS_SHIFTS:
         options = {**options, "return_shifts": True}
-    result = yield from spec.steps(stack, **options)
+    notes: list[str] = []
+    result = yield from _noting_warnings(spec.steps(stack, **options), notes)
     results: dict[str, Any] = {}
+    if notes:  # e.g. time points left unmoved because no shift was plausible
+        results["warnings"] = notes
     if tool in _RETURNS_SHIFTS:
         result, shifts = result
         results["shifts_yx"] = np.round(shifts, 4)
@@ -99,7 +126,8 @@ def apply_stack_tool(tool: str, stack: Any, /, **options: Any) -> tuple[Any, dic
         TZCYX.
     report : dict
         Parameters, input description, versions and ``results`` (for ``"z-drift"`` and
-        ``"register"``: the shifts in pixels, ``shifts_yx``).
+        ``"register"``: the shifts in pixels, ``shifts_yx``; ``warnings``: the text of
+        every warning, e.g. time points left unmoved because no shift was plausible).
 
     Examples
     --------
@@ -156,15 +184,14 @@ def apply_stack_tool_file(
     >>> apply_stack_tool_file("max-z", src, d / "mip.ome.tif").name
     'mip.ome.tif'
     """
-    from ..io.omio_io import check_output_path, read_image, write_image
-    from ..io.sidecar import sidecar_path, write_sidecar
+    from ..io.omio_io import read_image, write_image
+    from ..io.sidecar import write_sidecar
+    from ._files import check_output
 
     _tool(tool)
-    output_path = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
-    if sidecar_path(output_path).exists() and not overwrite:
-        raise FileExistsError(
-            f"{str(sidecar_path(output_path))!r} exists; choose another name or pass overwrite=True"
-        )
+    output_path = check_output(
+        output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
+    )
     data, meta = read_image(input_path)
     steps = iter_stack_tool(tool, data, **options)
     while True:
@@ -227,10 +254,13 @@ def convert_time_encoded_stack_to_channel_stack(
     >>> read_image(out)[0].shape
     (1, 2, 3, 8, 8)
     """
-    from ..io.omio_io import check_output_path, read_image, write_image
+    from ..io.omio_io import read_image, write_image
     from ..io.sidecar import write_sidecar
+    from ._files import check_output
 
-    output_path = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
+    output_path = check_output(
+        output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
+    )
     data, meta = read_image(input_path)
     n_t, _, n_c = data.shape[:3]
     if n_c != 1:

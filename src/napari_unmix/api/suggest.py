@@ -25,6 +25,7 @@ from ..core.suggest import (
     Suggestions,
     find_suggestions,
 )
+from ..core.validate import check_array, check_int, check_number, check_option_types
 
 __all__ = ["Suggestions", "suggest_rois"]
 
@@ -162,6 +163,10 @@ def suggest_rois(
     >>> sorted(set(res.groups.tolist())), res.spectra.shape[1]
     ([0, 1], 32)
     """
+    check_number("peak_sigma", peak_sigma, minimum=0.0)
+    check_int("min_area", min_area, minimum=1)
+    check_array("cube", cube)
+    check_option_types(suggest_rois, locals())
     params = {k: v for k, v in locals().items() if k not in ("cube", "name", "warn")}
     data = _check(cube, params)
     t0 = time.perf_counter()

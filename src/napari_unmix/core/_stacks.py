@@ -6,6 +6,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from .axes import validate_tzcyx
 
@@ -92,3 +93,68 @@ def _map_volumes(
             out[t, :, c] = fn(np.asarray(stack[t, :, c]), t, c)
             yield t * n_c + c + 1, total
     return out
+
+
+# ----------------------------------------------------------------------------- non-finite
+def fill_nonfinite(data: np.ndarray, bad: np.ndarray | None = None) -> np.ndarray:
+    """Copy of ``data`` whose non-finite pixels hold the mean of their finite neighbours.
+
+    Neighbours are the 3 x 3 window in the last two axes (Y, X); a pixel without any
+    takes the mean of all finite pixels (0 if there are none). Returns ``data`` itself
+    when every pixel is finite. Used so that a NaN or inf pixel neither spreads through a
+    filter or an interpolation nor shifts its neighbours.
+
+    Examples
+    --------
+    >>> img = np.array([[1.0, 2.0, 3.0], [4.0, np.nan, 6.0], [7.0, 8.0, 9.0]])
+    >>> round(float(fill_nonfinite(img)[1, 1]), 6)
+    5.0
+    """
+    data = np.asarray(data)
+    bad = ~np.isfinite(data) if bad is None else np.asarray(bad, bool)
+    if not bad.any():
+        return data
+    ok = ~bad
+    values = np.where(ok, data, 0.0).astype(np.float64)
+    size = (1,) * (data.ndim - 2) + (3, 3)
+    num = ndi.uniform_filter(values, size=size, mode="nearest")
+    den = ndi.uniform_filter(ok.astype(np.float64), size=size, mode="nearest")
+    overall = float(values[ok].mean()) if ok.any() else 0.0
+    local = np.divide(num, den, out=np.full(data.shape, overall), where=den > 1e-9)
+    dtype = data.dtype if np.issubdtype(data.dtype, np.floating) else np.float64
+    return np.where(ok, data, local).astype(dtype)
+
+
+def nan_safe(fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray) -> np.ndarray:
+    """``fn(data)`` computed on the filled data; non-finite pixels keep their value.
+
+    Examples
+    --------
+    >>> img = np.ones((4, 4)); img[1, 2] = np.nan
+    >>> out = nan_safe(lambda a: ndi.gaussian_filter(a, 1.0), img)
+    >>> bool(np.isnan(out[1, 2])), bool(np.allclose(np.delete(out.ravel(), 6), 1.0))
+    (True, True)
+    """
+    bad = ~np.isfinite(data)
+    if not bad.any():
+        return fn(data)
+    out = np.array(fn(fill_nonfinite(data, bad)))
+    out[bad] = np.asarray(data)[bad]
+    return out
+
+
+def nan_max(data: Any, axis: int, *, keepdims: bool = False) -> Any:
+    """Maximum over ``axis`` ignoring NaN (NaN only where every value is NaN).
+
+    numpy or dask (stays lazy); integer data go straight to ``max``.
+
+    Examples
+    --------
+    >>> nan_max(np.array([[1.0, np.nan], [np.nan, np.nan]]), 1).tolist()
+    [1.0, nan]
+    """
+    if not np.issubdtype(np.dtype(data.dtype), np.floating):
+        return data.max(axis=axis, keepdims=keepdims)
+    nan = np.isnan(data)
+    best = np.where(nan, -np.inf, data).max(axis=axis, keepdims=keepdims)
+    return np.where(nan.all(axis=axis, keepdims=keepdims), np.nan, best).astype(data.dtype)

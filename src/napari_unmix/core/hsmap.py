@@ -29,6 +29,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from .validate import check_array, check_int, check_not_constant
+
 __all__ = [
     "CLEANUPS",
     "CLUSTER_METHODS",
@@ -128,6 +130,8 @@ def band_ratio(
     ([[2.0, nan]], [[True, False]])
     """
     axis = _check_cube(cube, axis)
+    if not min_denominator >= 0:  # (a negative one would divide by zero)
+        raise ValueError(f"min_denominator must be >= 0, got {min_denominator!r}")
     num = band_intensity(cube, axis, numerator, window=window)
     dw = window if denominator_window is None else denominator_window
     den = band_intensity(cube, axis, denominator, window=dw)
@@ -439,7 +443,9 @@ def iter_cluster_map(
             f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
         )
     if cleanup is not None and cleanup not in CLEANUPS:
-        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+        raise ValueError(
+            f"unknown clean-up cleanup={cleanup!r}; use None or one of {sorted(CLEANUPS)}"
+        )
     rows, finite = _pixel_rows(cube)
     n_valid = int(finite.sum())
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
@@ -534,11 +540,21 @@ def choose_k(
     """
     from .metrics import silhouette
 
+    check_array("cube", cube)
+    check_int("sample_size", sample_size, minimum=2)
+    if method not in CLUSTER_METHODS:
+        raise ValueError(f"unknown method={method!r}; choose one of {sorted(CLUSTER_METHODS)}")
     cube = np.asarray(cube)
     _check_cube(cube)
+    check_not_constant("cube", cube)
     ks = sorted({int(k) for k in k_range})
     rows, finite = _pixel_rows(cube)
     rows = _subsample(rows[finite], sample_size, random_state)
+    # unit-free: cluster rows scaled to a max of 1 (k-means overflows float32 at 1e30);
+    # the inertia is reported back in the data's units
+    scale = float(np.abs(rows).max()) if rows.size else 1.0
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    rows = rows / scale
     if not ks or ks[0] < 2 or ks[-1] >= rows.shape[0]:
         raise ValueError(f"k_range must lie within 2..{rows.shape[0] - 1}, got {ks}")
     feats, _ = pixel_features(rows, n_components=n_components, random_state=random_state)
@@ -549,7 +565,7 @@ def choose_k(
         cent = np.stack(
             [feats[raw == j].mean(0) if (raw == j).any() else feats[0] for j in range(k)]
         )
-        inertia.append(float(((feats - cent[raw]) ** 2).sum()))
+        inertia.append(float(((feats - cent[raw]) ** 2).sum()) * scale**2)
     elbow = ks[0]
     if len(ks) >= 3:
         curvature = np.diff(inertia, 2)  # largest bend of the decreasing inertia curve

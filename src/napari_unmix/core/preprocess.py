@@ -27,6 +27,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from ._stacks import nan_safe
+from .validate import check_number
+
 __all__ = [
     "BASELINES",
     "NORMALISATIONS",
@@ -218,8 +221,9 @@ BASELINES: dict[str, _Method] = {
 
 # ----------------------------------------------------------------------------- normalisation
 def _safe_divide(rows, scale):
+    """``rows / scale``; a zero scale gives 0, a NaN scale (a spectrum with NaN) NaN."""
     scale = np.asarray(scale, dtype=np.float64)
-    ok = np.abs(scale) > 1e-12
+    ok = ~(np.abs(scale) <= 1e-12)  # NaN stays "ok": a NaN spectrum stays NaN
     return np.where(ok, rows / np.where(ok, scale, 1.0), 0.0)
 
 
@@ -272,7 +276,8 @@ def normalise(cube, axis: np.ndarray, /, *, method: str = "vector"):
 def smooth_spatial(cube, /, *, sigma: float):
     """Gaussian smoothing of every channel image (Y, X) with ``sigma`` pixels.
 
-    Dask cubes stay lazy (overlapping blocks).
+    Dask cubes stay lazy (overlapping blocks). A NaN or inf pixel stays as it is and is
+    smoothed as the mean of its finite neighbours, so it does not spread.
 
     Examples
     --------
@@ -286,8 +291,9 @@ def smooth_spatial(cube, /, *, sigma: float):
         return cube
 
     def block(b):
-        return ndimage.gaussian_filter(
-            np.asarray(b, dtype=np.float32), sigma=(0, sigma, sigma), mode="reflect"
+        return nan_safe(
+            lambda a: ndimage.gaussian_filter(a, sigma=(0, sigma, sigma), mode="reflect"),
+            np.asarray(b, dtype=np.float32),
         )
 
     if _is_dask(cube):
@@ -333,10 +339,10 @@ class Preprocessing:
             )
         if self.normalise != "none" and self.normalise not in NORMALISATIONS:
             raise ValueError(
-                f"unknown normalisation {self.normalise!r}; use 'none' or {sorted(NORMALISATIONS)}"
+                f"unknown normalisation normalise={self.normalise!r}; use 'none' or "
+                f"{sorted(NORMALISATIONS)}"
             )
-        if self.spatial_sigma < 0:
-            raise ValueError(f"spatial_sigma must be >= 0, got {self.spatial_sigma}")
+        check_number("spatial_sigma", self.spatial_sigma, minimum=0.0)
 
     @property
     def is_identity(self) -> bool:

@@ -7,6 +7,7 @@ bring a slice or time point onto its reference.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,8 +22,13 @@ from ._stacks import (
     _map_volumes,
     _out_dtype,
     _zrange,
+    fill_nonfinite,
+    nan_max,
+    nan_safe,
     run_steps,
 )
+from ._translation import estimate_translation
+from .validate import check_array, check_int
 
 __all__ = [
     "REFERENCE_MODES",
@@ -30,69 +36,29 @@ __all__ = [
     "apply_shifts",
     "correct_intra_stack_z_drift",
     "estimate_time_shifts",
+    "estimate_translation",
     "estimate_z_drift",
     "register_stack",
 ]
 
 
-def _refine_shift(
-    reference: np.ndarray, moving: np.ndarray, shift: np.ndarray, *, max_iter: int = 20
+def _pcc_shift(
+    reference: np.ndarray, moving: np.ndarray, upsample_factor: int, *, max_shift=None
 ) -> np.ndarray:
-    """Least-squares (Lucas-Kanade) refinement of a translation, on the overlap only.
-
-    Gauss-Newton on ``sum((gain * shift(moving, s) + offset - reference)**2)`` over the
-    pixels that stay inside both images, so a slice that is dimmer or brighter than its
-    reference (depth, bleaching) is still aligned exactly; cubic-spline shifts, so the
-    estimate is not limited to a grid. Falls back to ``shift`` when it does not converge
-    nearby (e.g. flat images).
-    """
-    ref = reference.astype(np.float64)
-    coeffs = ndi.spline_filter(moving.astype(np.float64), order=3, mode="nearest")
-    start = np.asarray(shift, np.float64)
-    s, gain, offset = start.copy(), 1.0, 0.0
-    for _ in range(max_iter):
-        m = int(np.ceil(np.abs(s).max())) + 2
-        if 2 * m + 4 > min(ref.shape):
-            return start
-        inner = (slice(m, ref.shape[0] - m), slice(m, ref.shape[1] - m))
-        warped = ndi.shift(coeffs, s, order=3, mode="nearest", prefilter=False)
-        gy, gx = np.gradient(warped)
-        w = warped[inner].ravel()
-        jac = np.stack(
-            [-gain * gy[inner].ravel(), -gain * gx[inner].ravel(), w, np.ones_like(w)], axis=1
-        )
-        rhs = ref[inner].ravel() - (gain * w + offset)
-        try:  # normal equations: a 4 x 4 system
-            step = np.linalg.solve(jac.T @ jac, jac.T @ rhs)
-        except np.linalg.LinAlgError:  # flat image: nothing to align on
-            return start
-        s, gain, offset = s + step[:2], gain + step[2], offset + step[3]
-        if not np.all(np.isfinite(s)) or np.abs(s - start).max() > 2.0:
-            return start
-        if np.abs(step[:2]).max() < 1e-3:
-            break
-    return s
+    return estimate_translation(reference, moving, refine="lsq", max_shift=max_shift).shift
 
 
-def _pcc_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
-    from skimage.registration import phase_cross_correlation
-
-    coarse, _, _ = phase_cross_correlation(
-        reference, moving, upsample_factor=upsample_factor, normalization=None
-    )
-    return _refine_shift(reference, moving, coarse)
-
-
-def _pcc_only_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
-    from skimage.registration import phase_cross_correlation
-
-    shift, _, _ = phase_cross_correlation(
-        reference, moving, upsample_factor=upsample_factor, normalization=None
-    )
-    return np.asarray(shift, np.float64)
+def _pcc_only_shift(
+    reference: np.ndarray, moving: np.ndarray, upsample_factor: int, *, max_shift=None
+) -> np.ndarray:
+    return estimate_translation(
+        reference, moving, refine="dft", upsample_factor=upsample_factor, max_shift=max_shift
+    ).shift
 
 
-def _stackreg_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: int) -> np.ndarray:
+def _stackreg_shift(
+    reference: np.ndarray, moving: np.ndarray, upsample_factor: int, *, max_shift=None
+) -> np.ndarray:
     try:
         from pystackreg import StackReg
     except ImportError:  # optional dependency
@@ -100,20 +66,36 @@ def _stackreg_shift(reference: np.ndarray, moving: np.ndarray, upsample_factor: 
             "method='pystackreg' needs the optional package pystackreg "
             "(pip install pystackreg); or use method='phase_cross_correlation'"
         ) from None
-    tmat = StackReg(StackReg.TRANSLATION).register(reference, moving)
-    return -np.array([tmat[1, 2], tmat[0, 2]], np.float64)
+    ref, mov = (fill_nonfinite(np.asarray(im, np.float64)) for im in (reference, moving))
+    tmat = StackReg(StackReg.TRANSLATION).register(ref, mov)
+    shift = -np.array([tmat[1, 2], tmat[0, 2]], np.float64)
+    bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
+    if not np.all(np.isfinite(shift)) or np.any(np.abs(shift) > bound):
+        warnings.warn(
+            f"StackReg found an implausible shift {np.round(shift, 2).tolist()} px (bound "
+            f"{np.round(bound, 1).tolist()}); using zero shift. Try "
+            "method='phase_cross_correlation'.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return np.zeros(2)
+    return shift
 
 
-#: Method name -> (function(reference, moving, upsample_factor) -> shift (y, x), label).
-#: The shift is what moves ``moving`` onto ``reference`` (``ndimage.shift(moving, s)``).
+#: Method name -> (function(reference, moving, upsample_factor, *, max_shift) -> shift
+#: (y, x), label). The shift is what moves ``moving`` onto ``reference``
+#: (``ndimage.shift(moving, s)``). Every method ignores non-finite pixels and falls back
+#: to zero shift, with a ``RuntimeWarning``, when it finds no plausible shift.
 REGISTRATION_METHODS: dict[str, tuple[Callable, str]] = {
     "phase_cross_correlation": (
         _pcc_shift,
-        "phase cross-correlation (skimage), refined by least squares to a fraction of a pixel",
+        "masked normalised cross-correlation (band-passed, checked for plausibility), "
+        "refined by least squares to a fraction of a pixel",
     ),
     "phase_cross_correlation_only": (
         _pcc_only_shift,
-        "phase cross-correlation alone (faster; precision 1/upsample_factor px, e.g. 20)",
+        "the same peak refined by upsampled cross-correlation instead (precision "
+        "1/upsample_factor px, e.g. 20; less exact under noise)",
     ),
     "pystackreg": (_stackreg_shift, "StackReg translation (optional pystackreg package)"),
 }
@@ -133,42 +115,64 @@ def _prefilter(images: Any, on: bool, size: int) -> Any:
     if not on:
         return images
     footprint = (1,) * (images.ndim - 2) + (size, size)
+
+    def median(block: np.ndarray) -> np.ndarray:
+        return nan_safe(lambda a: ndi.median_filter(a, size=footprint), block)
+
     if _is_dask(images):
         whole = images.rechunk({images.ndim - 2: -1, images.ndim - 1: -1})
-        return whole.map_blocks(ndi.median_filter, size=footprint, dtype=images.dtype)
-    return ndi.median_filter(images, size=footprint)
+        return whole.map_blocks(median, dtype=images.dtype)
+    return median(images)
 
 
-def _estimator(method: str, upsample_factor: int, post_median: bool, size: int) -> Callable:
+def _estimator(
+    method: str, upsample_factor: int, post_median: bool, size: int, max_shift: float | None
+) -> Callable:
     fn = _method(method)
+    check_int("upsample_factor", upsample_factor)
+    check_int("median_kernel_size", size)
     if int(upsample_factor) < 1:
         raise ValueError(f"upsample_factor must be >= 1, got {upsample_factor}")
+    if max_shift is not None and not (np.isfinite(max_shift) and max_shift > 0):
+        raise ValueError(f"max_shift must be a positive number of pixels or None, got {max_shift}")
     if int(size) < 1:
         raise ValueError(f"median_kernel_size must be >= 1, got {size}")
 
-    def estimate(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    def estimate(reference: np.ndarray, moving: np.ndarray, where: str) -> np.ndarray:
         ref = _prefilter(reference.astype(np.float32), post_median, size)
         mov = _prefilter(moving.astype(np.float32), post_median, size)
-        return fn(ref, mov, int(upsample_factor))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            shift = fn(ref, mov, int(upsample_factor), max_shift=max_shift)
+        for w in caught:  # say which image it was about
+            warnings.warn(f"{where}: {w.message}", w.category, stacklevel=4)
+        return shift
 
     return estimate
 
 
 def _ref_first(volume, z, shifts, estimate, half):
-    return estimate(volume[0], volume[z])
+    return estimate(volume[0], volume[z], f"z-slice {z} against z-slice 0")
 
 
 def _ref_neighbor(volume, z, shifts, estimate, half):
     ks = range(max(0, z - half), z)
-    return np.mean([shifts[k] + estimate(volume[k], volume[z]) for k in ks], axis=0)
+    return np.mean(
+        [shifts[k] + estimate(volume[k], volume[z], f"z-slice {z} against {k}") for k in ks],
+        axis=0,
+    )
 
 
 def _ref_mean(volume, z, shifts, estimate, half):
-    return estimate(volume.mean(axis=0), volume[z])
+    finite = np.isfinite(volume)
+    total = np.where(finite, volume, 0).sum(axis=0)
+    count = finite.sum(axis=0)
+    mean = np.divide(total, count, out=np.full(total.shape, np.nan, total.dtype), where=count > 0)
+    return estimate(mean, volume[z], f"z-slice {z} against the mean over Z")
 
 
 def _ref_max(volume, z, shifts, estimate, half):
-    return estimate(volume.max(axis=0), volume[z])
+    return estimate(nan_max(volume, 0), volume[z], f"z-slice {z} against the max over Z")
 
 
 #: Intra-stack reference modes: name -> (function, label). Shifts of slice 0 are 0 for
@@ -196,6 +200,7 @@ def estimate_z_drift(
     post_median_filter: bool = False,
     median_kernel_size: int = 3,
     upsample_factor: int = 1,
+    max_shift: float | None = None,
 ) -> Steps:
     """Generator: estimate the (y, x) shift of every z-slice; returns shifts ``(T, Z, 2)``.
 
@@ -219,7 +224,9 @@ def estimate_z_drift(
     window = int(neighbor_window_size)
     if window < 3 or window % 2 == 0:
         raise ValueError(f"neighbor_window_size must be odd and >= 3, got {neighbor_window_size}")
-    estimate = _estimator(method, upsample_factor, post_median_filter, median_kernel_size)
+    estimate = _estimator(
+        method, upsample_factor, post_median_filter, median_kernel_size, max_shift
+    )
     reference = REFERENCE_MODES[reference_mode][0]
     shifts = np.zeros((n_t, n_z, 2), np.float64)
     for t in range(n_t):
@@ -228,7 +235,11 @@ def estimate_z_drift(
         for z in range(n_z):
             if z == 0 and reference_mode in ("first", "neighbor"):
                 continue
-            shifts[t, z] = reference(volume, z, shifts[t], estimate, window // 2)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                shifts[t, z] = reference(volume, z, shifts[t], estimate, window // 2)
+            for w in caught:
+                warnings.warn(f"time point {t}, {w.message}", w.category, stacklevel=2)
         yield t + 1, n_t
     return shifts
 
@@ -245,6 +256,7 @@ def estimate_time_shifts(
     post_median_filter: bool = False,
     median_kernel_size: int = 3,
     upsample_factor: int = 1,
+    max_shift: float | None = None,
 ) -> Steps:
     """Generator: estimate one (y, x) shift per time point; returns shifts ``(T, 2)``.
 
@@ -265,16 +277,47 @@ def estimate_time_shifts(
     channel = _check_index("registration_channel", registration_channel, n_c, "channels")
     reference_t = _check_index("reference_t", reference_t, n_t, "time points")
     start, stop = _zrange(zrange, n_z)
-    estimate = _estimator(method, upsample_factor, post_median_filter, median_kernel_size)
+    estimate = _estimator(
+        method, upsample_factor, post_median_filter, median_kernel_size, max_shift
+    )
     volumes = stack[:, start:stop, channel].astype(np.float32)  # one channel, lazy for dask
     filtered = _prefilter(volumes, pre_median_filter, int(median_kernel_size))
-    projections = np.asarray(filtered.max(axis=1))  # only (T, Y, X) is computed
+    projections = np.asarray(nan_max(filtered, 1))  # only (T, Y, X) is computed
     shifts = np.zeros((n_t, 2), np.float64)
     for t in range(n_t):
         if t != reference_t:
-            shifts[t] = estimate(projections[reference_t], projections[t])
+            shifts[t] = estimate(
+                projections[reference_t], projections[t], f"time point {t} against {reference_t}"
+            )
         yield t + 1, n_t
     return shifts
+
+
+#: scipy.ndimage boundary modes for shifted-in pixels
+_SHIFT_MODES = ("constant", "nearest", "reflect", "mirror", "wrap", "grid-constant")
+
+
+def _shift_plane(plane: np.ndarray, shift: np.ndarray, order: int, mode: str) -> np.ndarray:
+    """``ndimage.shift`` of one plane; non-finite pixels move to the nearest pixel.
+
+    They are interpolated as the mean of their finite neighbours, so they do not spread
+    into (or pull on) the pixels around them, and keep their value (NaN, inf) where they
+    land.
+    """
+    whole = np.round(shift)  # within 1e-6 px of whole pixels: no blur
+    shift = np.where(np.abs(shift - whole) < 1e-6, whole, shift)
+    # scipy's "constant" sets a whole border row to 0 for any sub-pixel shift;
+    # "grid-constant" blends it with the 0 outside by the fraction that left
+    mode = "grid-constant" if mode == "constant" else mode
+    bad = ~np.isfinite(plane)
+    if not bad.any():
+        return ndi.shift(plane, shift, order=order, mode=mode)
+    out = ndi.shift(fill_nonfinite(plane, bad), shift, order=order, mode=mode)
+    codes = np.select([np.isnan(plane), plane == np.inf, plane == -np.inf], [1, 2, 3], 0)
+    codes = codes.astype(np.uint8)
+    moved = ndi.shift(codes, shift, order=0, mode="constant", cval=0)
+    out[moved > 0] = np.array([np.nan, np.inf, -np.inf], out.dtype)[moved[moved > 0] - 1]
+    return out
 
 
 def _apply_shifts_steps(
@@ -282,6 +325,9 @@ def _apply_shifts_steps(
 ) -> Steps:
     stack = _check_stack(stack)
     n_t, n_z = stack.shape[:2]
+    check_array("shifts", shifts, finite=True)
+    if mode not in _SHIFT_MODES:
+        raise ValueError(f"unknown mode={mode!r}; choose one of {list(_SHIFT_MODES)}")
     shifts = np.asarray(shifts, np.float64)
     if shifts.shape == (n_t, 2):
         shifts = np.repeat(shifts[:, None], n_z, axis=1)
@@ -290,16 +336,14 @@ def _apply_shifts_steps(
             f"shifts must have shape (T, 2) or (T, Z, 2) = ({n_t}, {n_z}, 2) for "
             f"{stack.shape=}, got {shifts.shape=}"
         )
-    if not 0 <= int(interpolation_order) <= 5:
-        raise ValueError(f"interpolation_order must be 0..5, got {interpolation_order}")
+    check_int("interpolation_order", interpolation_order, minimum=0, maximum=5)
+    order = int(interpolation_order)
     dtype = _out_dtype(stack)
 
     def one(volume: np.ndarray, t: int, c: int) -> np.ndarray:
         out = np.empty(volume.shape, dtype)
         for z in range(volume.shape[0]):  # one 2-D shift per plane
-            out[z] = ndi.shift(
-                volume[z].astype(dtype), shifts[t, z], order=int(interpolation_order), mode=mode
-            )
+            out[z] = _shift_plane(volume[z].astype(dtype), shifts[t, z], order, mode)
         return out
 
     return (yield from _map_volumes(stack, one, dtype))
@@ -317,7 +361,10 @@ def apply_shifts(
 
     ``interpolation_order`` 1 (linear, default) never creates values outside the input
     range; 3 (cubic spline) is sharper. Pixels shifted in from outside become 0
-    (``mode="constant"``; ``"nearest"`` repeats the edge).
+    (``mode="constant"``; a border pixel that moved by a fraction of a pixel is blended
+    with that 0 by the same fraction; ``"nearest"`` repeats the edge). A NaN or inf pixel moves to the
+    nearest pixel and keeps its value; its neighbours are interpolated as if it held the
+    mean of its finite neighbours.
 
     Examples
     --------
@@ -367,8 +414,12 @@ def correct_intra_stack_z_drift(stack: Any, /, **options: Any) -> Any:
     median_kernel_size : int, keyword
         Size of those median filters (default 3).
     upsample_factor : int, keyword
-        Precision 1/upsample_factor pixels of the cross-correlation step (default 1),
-        which a least-squares refinement then improves for ``"phase_cross_correlation"``.
+        Precision 1/upsample_factor pixels of ``"phase_cross_correlation_only"``
+        (default 1: whole pixels); ``"phase_cross_correlation"`` refines by least
+        squares instead and does not need it.
+    max_shift : float, keyword
+        Largest plausible shift per axis in pixels (default None: 45 % of the image).
+        A tighter bound makes the estimate more robust when you know the drift is small.
     interpolation_order : int, keyword
         Spline order of the shift (default 1, linear).
     return_shifts : bool, keyword
@@ -390,6 +441,7 @@ def correct_intra_stack_z_drift(stack: Any, /, **options: Any) -> Any:
     >>> np.round(shifts[0, 1], 1).tolist()
     [-1.5, 0.5]
     """
+    check_array("stack", stack, finite=True)
     return run_steps(_z_drift_steps(stack, **options))
 
 
@@ -426,7 +478,7 @@ def register_stack(stack: Any, /, *, registration_channel: int, **options: Any) 
         Z-slices used for the projection (default all).
     reference_t : int, keyword
         Time point the others are aligned to (default 0).
-    pre_median_filter, post_median_filter, median_kernel_size, upsample_factor, interpolation_order, return_shifts
+    pre_median_filter, post_median_filter, median_kernel_size, upsample_factor, max_shift, interpolation_order, return_shifts
         As in :func:`correct_intra_stack_z_drift`; shifts have shape ``(T, 2)``.
 
     Returns
@@ -444,4 +496,5 @@ def register_stack(stack: Any, /, *, registration_channel: int, **options: Any) 
     >>> np.round(shifts, 1).tolist()
     [[0.0, 0.0], [-0.7, -2.0]]
     """
+    check_array("stack", stack, finite=True)
     return run_steps(_register_steps(stack, registration_channel=registration_channel, **options))

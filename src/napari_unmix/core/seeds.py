@@ -28,6 +28,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter, gaussian_filter1d
 
 from .nnls import nnls
+from .validate import check_array, check_option_types
 
 __all__ = [
     "W_MODES",
@@ -521,6 +522,8 @@ def prepare_seeds(
         More components than channels, an empty or misshaped mask, a seed of the wrong
         length, negative or non-finite given seeds, an all-NaN cube.
     """
+    check_option_types(prepare_seeds, locals())
+    check_array("cube", cube)
     data = _as_float_cube(cube, exclude)
     C, ny, nx = data.shape
     comps = [_as_component(c, j) for j, c in enumerate(components)]

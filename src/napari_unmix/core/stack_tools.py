@@ -15,6 +15,13 @@ Large data
     ``ZYX`` volumes). Shift estimation works on the 2-D images of one registration
     channel, computed exactly, so numpy and dask inputs give the same shifts.
 
+Non-finite pixels
+    A NaN or inf pixel stays where it is (or moves with its plane when shifted) and
+    keeps its value, and it does not pull on the other pixels: filters and shifts see it
+    as the mean of its finite neighbours, histogram matching and the max-z projection
+    ignore it (a projection is NaN only where every slice is), and shift estimation
+    gives it no weight.
+
 Progress
     The long tools have a generator form in :data:`STACK_TOOLS` (``tool.steps(...)``)
     that yields ``(done, total)`` and returns the result; widgets wrap it in a
@@ -39,7 +46,17 @@ from typing import Any
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._stacks import Steps, _check_index, _check_stack, _map_volumes, _out_dtype, _zrange, run_steps
+from ._stacks import (
+    Steps,
+    _check_index,
+    _check_stack,
+    _map_volumes,
+    _out_dtype,
+    _zrange,
+    nan_max,
+    nan_safe,
+    run_steps,
+)
 from .registration import (
     REFERENCE_MODES,
     REGISTRATION_METHODS,
@@ -51,6 +68,7 @@ from .registration import (
     estimate_z_drift,
     register_stack,
 )
+from .validate import check_int, check_number
 
 __all__ = [
     "FILTERS",
@@ -71,7 +89,12 @@ __all__ = [
 
 
 def _per_t(value: Any, n_t: int, name: str, cast: Callable) -> list:
-    """A scalar, or one value per time point."""
+    """A scalar, or one value per time point (a wrong type is named; ranges: the filters)."""
+    check = check_int if cast is int else check_number
+
+    def cast(v: Any) -> Any:
+        return check(name, v)
+
     if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
         values = [cast(v) for v in value]
         if len(values) != n_t:
@@ -104,6 +127,8 @@ FILTERS: dict[str, tuple[Callable, str, str]] = {
 
 
 def _filter_names(filters: str | Sequence[str], name: str = "filters") -> list[str]:
+    if not isinstance(filters, str | Sequence):
+        raise TypeError(f"{name} must be a filter name or a list of names, got {filters!r}")
     names = [filters] if isinstance(filters, str) else list(filters)
     names = [str(f).strip().lower() for f in names]
     if not names:
@@ -175,12 +200,15 @@ def _filters_steps(
     dtype = _out_dtype(stack)
 
     def one(volume: np.ndarray, t: int, c: int) -> np.ndarray:
-        work = volume.astype(dtype)
         p = per_channel[c]
-        for step in p["filters"]:
-            fn, key, _ = FILTERS[step]
-            work = fn(work, p[key][t], bool(apply_3d))
-        return work
+
+        def chain(work: np.ndarray) -> np.ndarray:
+            for step in p["filters"]:
+                fn, key, _ = FILTERS[step]
+                work = fn(work, p[key][t], bool(apply_3d))
+            return work
+
+        return nan_safe(chain, volume.astype(dtype))
 
     return (yield from _map_volumes(stack, one, dtype))
 
@@ -239,9 +267,14 @@ def _histogram_steps(stack: Any, *, reference_t: int = 0) -> Steps:
     refs = np.asarray(stack[reference_t]).astype(dtype)  # ZCYX, one time point (exact)
 
     def one(volume: np.ndarray, t: int, c: int) -> np.ndarray:
+        out = volume.astype(dtype)  # a copy: non-finite pixels keep their value
         if t == reference_t:
-            return volume.astype(dtype)
-        return match_histograms(volume.astype(dtype), refs[:, c], channel_axis=None)
+            return out
+        ok, ref = np.isfinite(out), refs[:, c]
+        ref = ref[np.isfinite(ref)]
+        if ok.any() and ref.size:
+            out[ok] = match_histograms(out[ok], ref, channel_axis=None)
+        return out
 
     return (yield from _map_volumes(stack, one, dtype))
 
@@ -303,7 +336,7 @@ def max_z_project(stack: Any, /, *, zrange: Sequence[int] | None = None) -> Any:
     """
     stack = _check_stack(stack)
     start, stop = _zrange(zrange, stack.shape[1])
-    return stack[:, start:stop].max(axis=1, keepdims=True)
+    return nan_max(stack[:, start:stop], 1, keepdims=True)
 
 
 # ----------------------------------------------------------------------------- registry

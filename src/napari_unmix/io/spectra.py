@@ -41,9 +41,12 @@ def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, l
     >>> axis.tolist(), spectra.tolist(), names
     ([2850.0, 2900.0], [[1.0, 0.5]], ['lipid'])
     """
+    from .safety import check_input
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
+    check_input(path, what="spectra file")
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t ")
@@ -110,7 +113,11 @@ def write_spectra_csv(
     >>> p.read_text().splitlines()[0]
     'axis,a'
     """
+    from ..core.validate import check_array
+
     path = Path(path)
+    check_array("spectra", spectra, finite=True)
+    check_array("axis", axis, finite=True)
     spectra = np.atleast_2d(np.asarray(spectra, dtype=np.float64))
     axis = np.asarray(axis, dtype=np.float64).reshape(-1)
     if spectra.shape[1] != axis.size:
@@ -118,13 +125,15 @@ def write_spectra_csv(
     names = list(names) if names is not None else [f"component_{i}" for i in range(len(spectra))]
     if len(names) != len(spectra):
         raise ValueError(f"{len(names)} names for {len(spectra)} spectra")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from .safety import atomic_output, plan_outputs
+
+    plan_outputs([path], overwrite=overwrite)
+    with (
+        atomic_output(path, overwrite=overwrite) as tmp,
+        open(tmp, "w", newline="", encoding="utf-8") as fh,
+    ):
         w = csv.writer(fh)
         w.writerow([axis_name, *names])
         for c in range(axis.size):
             w.writerow([repr(float(axis[c])), *(repr(float(v)) for v in spectra[:, c])])
-    os.replace(tmp, path)
     return path

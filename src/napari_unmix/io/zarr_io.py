@@ -42,9 +42,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..core.axes import CANONICAL, infer_axes, to_tzcyx, validate_tzcyx
+from ..core.validate import check_int
 
 __all__ = [
     "COMPRESSIONS",
@@ -308,7 +307,15 @@ class _LazyTiff:
             return self._arr
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        return self.zarr_array()[key]
+        try:
+            return self.zarr_array()[key]
+        except Exception as err:  # a truncated / corrupt file: one clear message
+            from .omio_io import UnreadableImageError
+
+            raise UnreadableImageError(
+                f"cannot read {Path(self.path).name!r} as an image ({type(err).__name__}: "
+                f"{err}); is the file complete and of the type its name says?"
+            ) from err
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "shape": self.shape, "dtype": self.dtype.str}
@@ -336,9 +343,9 @@ def read_tiff_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     import dask.array as da
     from dask.base import tokenize
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    from .safety import check_input
+
+    path = check_input(path)
     try:
         import tifffile
 
@@ -449,22 +456,12 @@ def check_zarr_output_path(
     >>> check_zarr_output_path(pathlib.Path(tempfile.mkdtemp()) / "out.ome.zarr").name
     'out.ome.zarr'
     """
+    from .safety import plan_outputs
+
     path = Path(path)
     if not is_zarr_path(path):
         raise ValueError(f"an OME-Zarr output must end in .ome.zarr or .zarr, got {path.name!r}")
-    for inp in inputs:
-        if inp is not None and Path(inp).resolve() == path.resolve():
-            raise ValueError(
-                f"output path {str(path)!r} is the input; choose another name "
-                "(the input is never overwritten)"
-            )
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{str(path)!r} exists and is a file, not a Zarr store")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    if not path.parent.exists():
-        raise FileNotFoundError(f"the output folder {str(path.parent)!r} does not exist")
-    return path
+    return plan_outputs([path], inputs=inputs, overwrite=overwrite, directories=[path])[0]
 
 
 def _ngff_attrs(
@@ -580,6 +577,7 @@ def write_zarr(
         raise ValueError(f"expected numeric image data, got {data.dtype=}")
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression must be one of {list(COMPRESSIONS)}, got {compression!r}")
+    check_int("compression_level", compression_level, minimum=0, maximum=9)
     n_c = data.shape[2]
     if channel_names is None:
         channel_names = [f"C{i}" for i in range(n_c)]
@@ -606,10 +604,11 @@ def write_zarr(
     attrs[_KEY] = payload
     json.dumps(attrs)  # fail before writing anything if not serialisable
 
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    from .safety import atomic_output
+
     factory = COMPRESSIONS[compression][0]
-    try:
-        group = zarr.open_group(str(tmp), mode="w-", zarr_format=2)
+    with atomic_output(path, overwrite=overwrite, directory=True) as tmp:
+        group = zarr.open_group(str(tmp), mode="w", zarr_format=2)
         group.attrs.update(attrs)
         tczyx = data.transpose(0, 2, 1, 3, 4)
         arr = group.create_array(
@@ -626,25 +625,4 @@ def write_zarr(
         else:
             for i in range(tczyx.shape[0]):  # one time point at a time: bounded temporaries
                 arr[i] = tczyx[i]
-        _replace_dir(tmp, path, overwrite=overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path
-
-
-def _replace_dir(tmp: Path, path: Path, *, overwrite: bool) -> None:
-    """Rename the finished store ``tmp`` to ``path`` (the old store removed only after)."""
-    if not path.exists():
-        os.rename(tmp, path)
-        return
-    if not overwrite:  # appeared while we were writing
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-    os.rename(path, old)
-    try:
-        os.rename(tmp, path)
-    except BaseException:
-        os.rename(old, path)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -79,6 +79,7 @@ def _z_drift_params(
     post_median_filter: bool = False,
     median_kernel_size: Annotated[int, {"min": 1, "max": 21}] = 3,
     interpolation_order: Annotated[int, {"min": 0, "max": 5}] = 1,
+    max_shift: Annotated[float, {"min": 0.0, "max": 100000.0}] = 0.0,
 ) -> dict:
     """Intra-stack z-drift.
 
@@ -101,8 +102,15 @@ def _z_drift_params(
         Size of those median filters.
     interpolation_order : int
         1 linear (no new extremes), 3 cubic (sharper).
+    max_shift : float
+        Largest plausible shift in pixels; 0: 45 % of the image.
     """
-    return dict(locals())
+    return _bound(dict(locals()))
+
+
+def _bound(opts: dict) -> dict:
+    """``max_shift`` 0 in the form means the default bound (None)."""
+    return {**opts, "max_shift": opts["max_shift"] or None}
 
 
 def _register_params(
@@ -116,10 +124,11 @@ def _register_params(
     post_median_filter: bool = False,
     median_kernel_size: Annotated[int, {"min": 1, "max": 21}] = 3,
     interpolation_order: Annotated[int, {"min": 0, "max": 5}] = 1,
+    max_shift: Annotated[float, {"min": 0.0, "max": 100000.0}] = 0.0,
 ) -> dict:
     opts = dict(locals())
     zr = _zrange(opts.pop("use_zrange"), opts.pop("z_start"), opts.pop("z_stop"))
-    return {**opts, **zr}
+    return {**_bound(opts), **zr}
 
 
 _PANELS = {
