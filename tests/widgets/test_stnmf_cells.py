@@ -25,7 +25,9 @@ def _spike_csv(path, counts):
     times["silent"] = np.array([])
     n = max(len(t) for t in times.values())
     lines = [",".join(times)]
-    lines += [",".join(f"{t[i]:.5f}" if i < len(t) else "" for t in times.values()) for i in range(n)]
+    lines += [
+        ",".join(f"{t[i]:.5f}" if i < len(t) else "" for t in times.values()) for i in range(n)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 

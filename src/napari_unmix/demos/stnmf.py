@@ -54,7 +54,9 @@ def run(output_dir: Path) -> list[dict]:
             s = STNMF(ste, r=20, pixel_size=px, num_iter=1000, **resolve_settings(name))
             rows.append(_row(f"sparse cell, m=20,000, {name} settings", s, truth))
         export_stnmf(s, output_dir, name="stnmf_m20000", figure=False, overwrite=True)
-        save_figure(s.plot(truth=truth["subunits"]), output_dir / "stnmf_m20000.png", overwrite=True)
+        save_figure(
+            s.plot(truth=truth["subunits"]), output_dir / "stnmf_m20000.png", overwrite=True
+        )
         for m in (5000, 20000):
             ste, truth = make_cell(n_spikes=m)
             s = STNMF(ste, r=20, pixel_size=px, num_iter=1000, **resolve_settings("recovery"))
