@@ -172,6 +172,11 @@ def iter_stnmf_cells(
                 stimulus, spikes[name], lag=lag, latency=latency, temporal_filter=filt, **timing
             )
             cell.n_spikes = int(ste.shape[-1])
+            if cell.n_spikes < r:
+                raise ValueError(
+                    f"cell {name!r} has {cell.n_spikes} spikes inside the movie; STNMF with "
+                    f"r={r} modules needs at least {r} (thousands for subunits)"
+                )
             s = STNMF(
                 ste, r=r, factorize=False, num_iter=num_iter, pixel_size=pixel_size,
                 moransi_threshold=moransi_threshold, seed=seed, **opts,
