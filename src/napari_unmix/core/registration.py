@@ -88,7 +88,7 @@ def _stackreg_shift(
 REGISTRATION_METHODS: dict[str, tuple[Callable, str]] = {
     "phase_cross_correlation": (
         _pcc_shift,
-        "masked normalised cross-correlation (band-passed, checked for plausibility), "
+        "masked normalised cross-correlation on the overlap (checked for plausibility), "
         "refined by least squares to a fraction of a pixel",
     ),
     "phase_cross_correlation_only": (
