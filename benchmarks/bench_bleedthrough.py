@@ -7,6 +7,10 @@ On one synthetic TZCYX stack (``make_bleedthrough_stack``, alpha = 0.35; full si
   the reference) against the truth and against each other;
 * estimation time per method (reference t = 0, all z; ours without and with the
   bootstrap interval);
+* what the 95 % interval costs on a 16x512x512 volume (``--quick``: 4x256x256): the bare
+  estimate, the default call (bounded m-out-of-n bootstrap), the previous ordinary
+  bootstrap (every mask voxel per resample, estimated in full), and the reference (which
+  computes no interval);
 * end-to-end ``unmix(input, output, method="mean_ratio")`` time, peak memory and output
   size, each run in a fresh process (``ru_maxrss`` is per process). Output compression:
   ours writes uncompressed OME-TIFF (zlib level 0, our default: corrected float32 data
@@ -197,11 +201,84 @@ def main() -> int:
         else:
             row["reference"] = "not available"
         rows.append(row)
+    ci_rows = _ci_cost(ref_estimate, quick=args.quick)
+    rows.extend(ci_rows)
     rows.append(e2e_row)
     print_table(rows)
     save_rows("bench_bleedthrough", rows)
-    save_summary("bench_bleedthrough", _summary(rows, e2e_ours, e2e_ref, label, truth["alpha"]))
+    summary = _summary(rows[: len(METHODS)] + [e2e_row], e2e_ours, e2e_ref, label, truth["alpha"])
+    for r in ci_rows:
+        summary.append(
+            summary_row(
+                "bleed-through", f"alpha with 95% interval ({r['case'].split()[-1]})",
+                data=r["data"], ours_s=r["ours default (with CI) s"],
+                ours_accuracy=f"CI costs {r['default / bare']} the bare estimate "
+                f"(ordinary bootstrap: {r['ordinary bootstrap / bare']})",
+                reference="spectral-unmixing (no interval)",
+                reference_s=r.get("reference s", "not available"),
+            )
+        )  # fmt: skip
+    save_summary("bench_bleedthrough", summary)
     return 0
+
+
+def _ordinary_bootstrap(src, tgt, method: str, n: int = 100) -> tuple[float, float]:
+    """The previous default interval: ``n`` resamples of every mask voxel, each estimated
+    in full (what ``estimate_alpha`` did before the bounded m-out-of-n bootstrap)."""
+    import numpy as np
+
+    from napari_unmix.core.bleedthrough import ALPHA_METHODS, estimate_alpha
+
+    est = estimate_alpha(src, tgt, method=method, n_bootstrap=0)
+    x, y = est.mask_source.astype(np.float64), est.mask_target.astype(np.float64)
+    rng = np.random.default_rng(0)
+    func = ALPHA_METHODS[method].func
+    alphas = [
+        func(x[i], y[i], alpha_max=1.0, mi_bins=64)[0] for i in rng.integers(0, x.size, (n, x.size))
+    ]
+    lo, hi = np.percentile(alphas, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def _ci_cost(ref_estimate, *, quick: bool) -> list[dict]:
+    """What the 95 % interval costs on one volume: bare estimate, the default call (bounded
+    m-out-of-n bootstrap, 100 resamples), the previous ordinary bootstrap, the reference
+    (which gives no interval)."""
+    import warnings
+
+    from napari_unmix.core.bleedthrough import AlphaReliabilityWarning, estimate_alpha
+    from napari_unmix.core.synthetic import make_bleedthrough_stack
+
+    n_z, yx = (4, 256) if quick else (16, 512)
+    data, _ = make_bleedthrough_stack(n_t=1, n_z=n_z, shape=(yx, yx))
+    src, tgt = data[0, :, 0], data[0, :, 1]
+    label = f"{n_z}x{yx}x{yx} volume (one time point)"
+    rows = []
+    warnings.simplefilter("ignore", AlphaReliabilityWarning)  # (said in the tables)
+    for method in METHODS:
+        t_bare, _ = timed(
+            lambda m=method: estimate_alpha(src, tgt, method=m, n_bootstrap=0), repeat=5
+        )
+        t_def, est = timed(lambda m=method: estimate_alpha(src, tgt, method=m), repeat=5)
+        t_old, old = timed(lambda m=method: _ordinary_bootstrap(src, tgt, m), repeat=1)
+        row = {
+            "benchmark": "bleedthrough",
+            "case": f"95% interval cost, {method}",
+            "data": label,
+            "ours bare s": round(t_bare, 4),
+            "ours default (with CI) s": round(t_def, 4),
+            "ours ordinary bootstrap s": round(t_old, 3),
+            "default / bare": f"{t_def / t_bare:.1f}x",
+            "ordinary bootstrap / bare": f"{t_old / t_bare:.1f}x",
+            "ours CI": f"{est.ci[0]:.4f}-{est.ci[1]:.4f}",
+            "ordinary bootstrap CI": f"{old[0]:.4f}-{old[1]:.4f}",
+        }
+        if ref_estimate is not None:
+            t_ref, _ = timed(lambda m=method: ref_estimate(src, tgt, method=m), repeat=5)
+            row["reference s"] = round(t_ref, 4)
+            row["reference / ours default"] = f"{t_ref / t_def:.1f}x"
+        rows.append(row)
+    return rows
 
 
 def _summary(rows, ours, ref, label, truth) -> list[dict]:

@@ -6,6 +6,13 @@ modules through ``.npy`` files, so peak memory (ru_maxrss) is per case.
 
 * speed: same STE, r = 20, sparsity 1.7, nnsvdlrc init, same iteration count: setup
   (Gram + init), time per iteration, final residual, peak memory; ours also at growing m.
+* model cells: ``core/scenarios/stnmf.py`` cells (the default 7-subunit cell and cells
+  drawn across subunit count, size, overlap, nonlinearity, noise and stimulus unit, from a
+  seed not used to choose the settings) at 5,000-100,000 spikes; subunits matched
+  (correlation >= 0.8) by ours at the "recovery" settings and by the reference at its
+  defaults (given the ensemble in stimulus units of ±1, as it needs), same iterations
+  (300);
+  false subunits (localized modules matching no true subunit), time per cell.
 * recovery: ``make_ste_sparse`` with m = 20,000 and 50,000 spikes; Hungarian matching of
   the modules to the 7 true subunits (correlation >= 0.8 / 0.9), diameters vs truth
   (4·sigma·pixel_size = 144 µm); reference at its defaults, ours at the same settings and
@@ -25,7 +32,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -82,6 +88,11 @@ finish_s = 0.0
 if mode == "scan":
     s, rows = select_sparsity(ste, r=20, num_iter=num_iter, pixel_size=float(sys.argv[5]))
     t1 = t2 = time.perf_counter()
+elif mode == "recovery":
+    from napari_unmix.api.stnmf_recording import resolve_settings
+    s = STNMF(ste, r=20, num_iter=num_iter, pixel_size=float(sys.argv[5]),
+              **resolve_settings("recovery"))
+    t1 = t2 = time.perf_counter()
 else:
     s = STNMF(ste, r=20, sparsity=sparsity, factorize=False, pixel_size=float(sys.argv[5]))
     # setup: Gram matrix V Vᵀ and the nnsvdlrc init (done by the constructor)
@@ -134,13 +145,10 @@ def run_worker(
 
 
 def match(modules: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correlations of the Hungarian-matched (module, true subunit) pairs."""
-    t = truth.reshape(len(truth), -1)
-    w = np.nan_to_num(modules.reshape(len(modules), -1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.nan_to_num(np.corrcoef(t, w)[: len(t), len(t) :])
-    i, j = linear_sum_assignment(-c)
-    return c[i, j], j
+    """Correlations of the Hungarian-matched (true subunit, module) pairs and module indices."""
+    from napari_unmix.core.scenarios.stnmf import match_subunits
+
+    return match_subunits(modules, truth, with_index=True)
 
 
 def speed_rows(tmp, ref_py, quick):
@@ -203,6 +211,7 @@ def recovery_rows(tmp, ref_py, quick):
         runs = [("ours (same settings)", sys.executable, OUR_WORKER, "fit")]
         scan_iter = max(num_iter, 1000)  # iterations are cheap: same time budget, more of them
         runs.append((f"ours (sparsity scan, {scan_iter} it)", sys.executable, OUR_WORKER, "scan"))
+        runs.append(("ours (recovery settings)", sys.executable, OUR_WORKER, "recovery"))
         if ref_py:
             runs.insert(0, ("stnmf reference", ref_py, REFERENCE_WORKER, "fit"))
         for label, py, code, mode in runs:
@@ -241,18 +250,82 @@ def recovery_rows(tmp, ref_py, quick):
     return rows
 
 
+def model_cell_rows(tmp, ref_py, quick, save=None):
+    from napari_unmix.core.scenarios.stnmf import ModelCell, draw_cells, make_cell, match_subunits
+
+    num_iter = 300
+    counts = (5000, 20000) if quick else (5000, 20000, 50000)
+    cells = [("default 7-subunit cell", ModelCell())] + [
+        (f"drawn cell {i}", c)
+        for i, c in enumerate(draw_cells(3 if quick else 7, random_state=2026))
+    ]
+    # the reference takes minutes per cell at 50,000+ spikes: fewer cells there
+    n_cells = {50000: 4}
+    rows = []
+    for m in counts:
+        for k, (label, cell) in enumerate(cells[: n_cells.get(m, len(cells))]):
+            ste, truth = make_cell(cell, n_spikes=m, random_state=1000 + k)
+            path = tmp / "cell.npy"
+            np.save(path, ste)
+            np.save(tmp / "cell_unit.npy", ste / np.float32(cell.contrast))
+            px = cell.pixel_size
+            row = {"benchmark": "stnmf model cells", "case": f"{label} m={m}", "spikes": m,
+                   "subunits": cell.n_subunits, "iters": num_iter}  # fmt: skip
+            for side, py, code, src, mode in [
+                ("ours", sys.executable, OUR_WORKER, path, "recovery"),
+                ("ref", ref_py, REFERENCE_WORKER, tmp / "cell_unit.npy", "fit"),
+            ]:
+                if py is None:
+                    row[f"{side} matched"] = "not available"
+                    continue
+                res = run_worker(py, code, src, num_iter, tmp / "mod.npy", pixel=px, mode=mode)
+                if res is None:
+                    row[f"{side} matched"] = "failed"
+                    continue
+                corr = match_subunits(np.load(tmp / "mod.npy"), truth["subunits"])
+                found = _matched_modules(np.load(tmp / "mod.npy"), truth["subunits"])
+                row[f"{side} matched"] = int((corr >= 0.8).sum())
+                row[f"{side} false"] = len(set(res["localized"]) - found)
+                row[f"{side} s/cell"] = round(
+                    res.get("total_s", res["setup_s"] + res["iter_s"] * num_iter), 2
+                )
+            rows.append(row)
+            print(row, flush=True)
+            if save is not None:  # the table takes long: keep what is done
+                save(rows)
+    return rows
+
+
+def _matched_modules(modules: np.ndarray, subunits: np.ndarray) -> set[int]:
+    corr, j = match(modules, subunits)
+    return {int(x) for x in j[corr >= 0.8]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations and sizes")
+    parser.add_argument("--only", choices=["speed", "recovery", "cells"], help="one section")
     args = parser.parse_args()
     ref_py = reference_python()
     print(f"machine: {machine()}; reference python: {ref_py or 'not available'}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        rows = speed_rows(tmp, ref_py, args.quick) + recovery_rows(tmp, ref_py, args.quick)
-    print_table(rows)
-    save_rows("bench_stnmf", rows)
-    save_summary("bench_stnmf", _summary(rows))
+        out = "bench_stnmf" if args.only is None else f"bench_stnmf_{args.only}"
+        done: list[dict] = []
+
+        def save(section_rows):
+            save_rows(out, done + section_rows)
+            save_summary(out, _summary(done + section_rows))
+
+        sections = {"speed": speed_rows, "recovery": recovery_rows}
+        for name, fn in sections.items():
+            if args.only in (None, name):
+                done += fn(tmp, ref_py, args.quick)
+                save([])
+        if args.only in (None, "cells"):
+            done += model_cell_rows(tmp, ref_py, args.quick, save=save)
+    print_table(done)
+    save([])
     return 0
 
 
@@ -265,7 +338,7 @@ def _summary(rows: list[dict]) -> list[dict]:
         except (TypeError, ValueError):
             return v
 
-    out = []
+    out = _cells_summary(rows)
     for r in rows:
         if r["benchmark"] == "stnmf speed" and "ref ms/iter" in r:
             ref = r["ref ms/iter"]
@@ -296,6 +369,35 @@ def _summary(rows: list[dict]) -> list[dict]:
                 reference="stnmf 1.1.0",
                 reference_s=num(ref.get("total s", ref.get("matched>=0.8", "not available"))),
                 reference_accuracy=f"matched r>=0.8: {ref['matched>=0.8']}" if "total s" in ref else None,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _cells_summary(rows: list[dict]) -> list[dict]:
+    """Per spike count: subunits matched by ours and the reference over all model cells."""
+    cells = [r for r in rows if r["benchmark"] == "stnmf model cells"]
+    out = []
+    for m in dict.fromkeys(r["spikes"] for r in cells):
+        sel = [r for r in cells if r["spikes"] == m]
+        truth = sum(r["subunits"] for r in sel)
+        ours = sum(r["ours matched"] for r in sel if isinstance(r.get("ours matched"), int))
+        ref_ok = all(isinstance(r.get("ref matched"), int) for r in sel)
+        ref = sum(r["ref matched"] for r in sel) if ref_ok else None
+        fewer = sum(r["ours matched"] < r["ref matched"] for r in sel) if ref_ok else None
+        false = sum(r.get("ours false", 0) for r in sel)
+        out.append(
+            summary_row(
+                "STNMF", f"model cells: subunits recovered (r>=0.8), {m} spikes",
+                data=f"{len(sel)} model cells, {truth} subunits",
+                ours_s=float(np.median([r["ours s/cell"] for r in sel])),
+                ours_accuracy=f"{ours}/{truth} ({false} false)",
+                reference="stnmf 1.1.0",
+                reference_s=float(np.median([r["ref s/cell"] for r in sel])) if ref_ok else "not available",
+                reference_accuracy=(
+                    f"{ref}/{truth}; ours {ours / max(ref, 1):.1f}x, fewer on {fewer} cells"
+                    if ref_ok else None
+                ),
             )
         )  # fmt: skip
     return out

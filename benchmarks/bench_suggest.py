@@ -9,8 +9,9 @@ Two tables:
    (seed 0) and summed over several seeds;
 2. **time** on bead cubes of 128², 256² and 512² × 80 channels. The generator scales the
    bead radius with the image, so the larger cubes are also run with
-   ``local_background_sigma`` scaled by the same factor (a user would set it to the size
-   of the structures).
+   ``local_background_sigma`` scaled by the same factor; the defaults (``None``) estimate
+   the object scale and the group count from the data (the scenario table over many
+   conditions is ``bench_suggest_scenarios.py``).
 
 No reference package implements this suggester (no PyPI equivalent of a threshold-sweep
 ROI proposer with spectral grouping): the reference column says "not available"; the
@@ -81,7 +82,12 @@ def timing_rows(sizes: tuple[int, ...]) -> list[dict]:
     rows = []
     for n in sizes:
         cube, truth = make_bead_cube(shape=(n, n), n_channels=80)
-        settings = [{"max_groups": 3}, {"max_groups": 4}, {"max_groups": 4, "binning": 2}]
+        settings = [
+            {},  # the defaults: object scale and group count estimated from the data
+            {"max_groups": 3, "local_background_sigma": 8.0},  # the previous defaults
+            {"max_groups": 4},
+            {"max_groups": 4, "binning": 2},
+        ]
         if n > 128:
             settings.append({"max_groups": 4, "local_background_sigma": 8.0 * n / 128})
         for kw in settings:
@@ -91,7 +97,7 @@ def timing_rows(sizes: tuple[int, ...]) -> list[dict]:
                 {
                     "benchmark": "suggest_rois",
                     "size": f"{n}x{n}x80",
-                    "settings": ", ".join(f"{k}={v}" for k, v in kw.items()),
+                    "settings": ", ".join(f"{k}={v}" for k, v in kw.items()) or "defaults",
                     "ours_s": f"{seconds:.3f}",
                     "reference": "not available",
                     "ratio": "n/a",

@@ -55,5 +55,9 @@ def test_wheel_contains_manifest(tmp_path):
     wheel = next(tmp_path.glob("napari_unmix-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "napari_unmix/napari.yaml" in names
+    from napari_unmix._sample_data import SAMPLE_FILES  # the sample files ship too
+
+    for name in (*SAMPLE_FILES, "README.md"):
+        assert f"napari_unmix/sample_data/{name}" in names, name
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "napari_unmix:napari.yaml" in zipfile.ZipFile(wheel).read(entry).decode()

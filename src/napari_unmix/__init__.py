@@ -47,6 +47,9 @@ _EXPORTS: dict[str, str] = {
     "load_ste": "napari_unmix.api.stnmf",
     "select_sparsity": "napari_unmix.api.stnmf",
     "stnmf_file": "napari_unmix.api.stnmf",
+    "stnmf_cells": "napari_unmix.api.stnmf",
+    "spike_triggered_average": "napari_unmix.api.stnmf",
+    "temporal_filter_from_sta": "napari_unmix.api.stnmf",
     # bleed-through correction
     "unmix": "napari_unmix.api.bleedthrough",
     "unmix_array": "napari_unmix.api.bleedthrough",
@@ -101,6 +104,15 @@ _EXPORTS: dict[str, str] = {
     "convert_time_encoded_stack_to_channel_stack": "napari_unmix.api.stack_tools",
     "show_all_channels_in_napari": "napari_unmix.viewer_helpers",
     "show_unmixed_channels_in_napari": "napari_unmix.viewer_helpers",
+    # files, spectral axes, batches and re-use (issue 20)
+    "read_envi": "napari_unmix.io.envi",
+    "read_zarr_levels": "napari_unmix.io.zarr_io",
+    "resolve_spectral_axis": "napari_unmix.io.spectral_axis",
+    "read_axis_file": "napari_unmix.io.spectral_axis",
+    "expand_inputs": "napari_unmix.api.batch",
+    "run_batch": "napari_unmix.api.batch",
+    "reapply": "napari_unmix.api.reapply",
+    "reapply_plan": "napari_unmix.api.reapply",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -59,3 +59,61 @@ def test_progress_callback_and_detail():
     )
     assert [s["iteration"] for s in seen] == [1, 2, 3]
     assert len(rep["result"]["transforms_by_t"][0]) == 3
+
+
+def test_a_given_unmixing_matrix_is_applied_or_refused():
+    data, truth = make_picasso_mix(n_channels=3, shape=(64, 64), noise_sigma=0, random_state=1)
+    unmix = np.linalg.inv(truth["mixing"])
+    out, rep = napari_unmix.unmix_picasso_array(data, unmixing_matrix=unmix)  # no alpha_mode
+    assert rep["result"]["alpha_mode"] == "fixed"
+    np.testing.assert_allclose(out, truth["fluorophores"], atol=1e-5)  # used, not ignored
+    with pytest.raises(ValueError, match="alpha_mode='fixed'"):
+        napari_unmix.unmix_picasso_array(data, unmixing_matrix=unmix, alpha_mode="per_t")
+    bad = [
+        (np.eye(2), "must be 3x3 or 1x3x3"),
+        (np.full((3, 3), np.nan), "NaN or infinite"),
+        (np.ones((3, 3)), "singular or nearly so"),
+        ([["a", 0, 0], [0, 1, 0], [0, 0, 1]], "not a numeric"),
+    ]
+    for matrix, message in bad:
+        with pytest.raises(ValueError, match=message):
+            napari_unmix.unmix_picasso_array(data, unmixing_matrix=matrix)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"qn": 100.0}, r"qn must be an integer .* \(float\)"),
+        ({"max_iter": 2.5}, "max_iter must be an integer"),
+        ({"pixel_bin_size": True}, "pixel_bin_size must be an integer"),
+        ({"alpha_reference_t": 0.0}, "alpha_reference_t must be an integer"),
+        ({"random_state": "x"}, "random_state must be an integer"),
+        ({"channels": [0, 0.5, 2]}, r"channels must be integer channel indices.*0.5 is float"),
+        (
+            {"implementation": "source_sink_n", "sink_channels": [2.0]},
+            "sink_channels must be integer",
+        ),
+        ({"implementation": "matlab_3c", "noise_aware": True}, "noise_aware=True is implemented"),
+        ({"split_sigma": -1.0}, "split_sigma must be > 0"),
+    ],
+)
+def test_options_that_must_be_integers_or_valid_are_refused(kwargs, message):
+    data, _ = make_picasso_mix(n_channels=3, shape=(64, 64))
+    with pytest.raises(ValueError, match=message):
+        napari_unmix.unmix_picasso_array(data, **kwargs)
+
+
+def test_offset_data_unmix_and_the_advice_works():
+    """``d - 5`` (all values negative) used to fail, and so did the advised option."""
+    data, truth = make_picasso_mix(n_channels=3, shape=(64, 64), random_state=0)
+    for units in ("own_channel", "input"):
+        out, _ = napari_unmix.unmix_picasso_array(
+            data - 5, pixel_bin_size=4, output_units=units, clip_negative=False
+        )
+        assert crosstalk_metrics(out[0, 0], truth["fluorophores"][0, 0])["crosstalk"] < 0.1
+    ss, _ = napari_unmix.unmix_picasso_array(data - 5, implementation="source_sink_n")
+    ref, _ = napari_unmix.unmix_picasso_array(data, implementation="source_sink_n")
+    # an offset changes nothing beyond float32 rounding of the shifted values
+    np.testing.assert_allclose(ss, ref, atol=2e-3)
+    with pytest.raises(ValueError, match="reference_compatible=True divides by the maximum"):
+        napari_unmix.unmix_picasso_array(data - 5, pixel_bin_size=4, reference_compatible=True)

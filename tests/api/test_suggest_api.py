@@ -43,7 +43,9 @@ def test_2d_image_is_rejected():
     ("kwargs", "match"),
     [
         ({"projection": "median"}, "projection must be one of"),
-        ({"max_groups": 0}, "max_groups must be >= 1"),
+        ({"max_groups": 0}, "max_groups must be a whole number >= 1"),
+        ({"max_groups": 2.5}, "max_groups must be a whole number >= 1"),
+        ({"local_background_sigma": -1.0}, "local_background_sigma must be >= 0"),
         ({"peak_threshold": 1.5}, r"peak_threshold must be in \(0, 1\]"),
         ({"similarity_threshold": 2.0}, "similarity_threshold is a cosine"),
     ],
@@ -53,11 +55,24 @@ def test_bad_parameters(small, kwargs, match):
         napari_unmix.suggest_rois(small[0], **kwargs)
 
 
-def test_nan_rejected():
+def test_inf_and_all_nan_rejected():
     cube = np.zeros((3, 16, 16), np.float32)
-    cube[0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    cube[0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinite values"):
         napari_unmix.suggest_rois(cube)
+    with pytest.raises(ValueError, match="every pixel of the cube is NaN"):
+        napari_unmix.suggest_rois(np.full((3, 16, 16), np.nan))
+    with pytest.raises(ValueError, match="real numbers"):
+        napari_unmix.suggest_rois(np.zeros((3, 16, 16), complex))
+
+
+def test_nan_pixels_are_ignored_with_a_note(small):
+    cube, _ = small
+    holed = cube.copy()
+    holed[:, 5:7, 5:40] = np.nan
+    with pytest.warns(UserWarning, match="70 NaN pixel"):
+        res = napari_unmix.suggest_rois(holed, max_groups=4)
+    assert np.isfinite(res.spectra).all() and res.estimated["nan_pixels"] == 70
 
 
 def test_flat_image_warns_no_candidates():

@@ -154,15 +154,19 @@ def test_random_fallback_is_reproducible():
     assert np.array_equal(a.H0, b.H0)
 
 
-def test_background_component_gets_fixed_projection_map(beads):
+def test_background_component_map_is_locked_only_on_request(beads):
     cube, _truth, masks, background = beads
     comps = [
         ComponentSeed(name="lipid", masks=[masks[0]]),
         ComponentSeed(name="bg", masks=[background], background=True),
     ]
     s = prepare_seeds(cube, comps, background_projection="min", background_smooth=2)
-    assert s.lock_W.tolist() == [False, True] and s.background.tolist() == [False, True]
-    assert "min projection" in s.provenance[1]["W"]
+    assert s.lock_W.tolist() == [False, False] and s.background.tolist() == [False, True]
+    assert "Minimum background map" in s.provenance[1]["W"]
+    comps[1] = ComponentSeed(name="bg", masks=[background], background=True, lock_w=True)
+    s = prepare_seeds(cube, comps)
+    assert s.lock_W.tolist() == [False, True] and "(fixed)" in s.provenance[1]["W"]
+    assert "Estimated" in s.provenance[1]["W"]
 
 
 def test_audit_and_bad_input(beads):
@@ -189,6 +193,11 @@ def test_integer_cube_is_not_wrapped():
     m = np.zeros((8, 8), bool)
     m[:4] = True
     s = prepare_seeds(cube, [{"masks": [~m]}], background_masks=[m])
-    assert s.H0[0].tolist() == [90.0] * 4
+    np.testing.assert_allclose(s.H0[0], 90.0, rtol=1e-6)  # 100 - 10, not wrapped
     with pytest.raises(ValueError, match="all zero"):  # 10 - 100 clipped at 0, not 65446
-        prepare_seeds(cube, [{"name": "dark", "masks": [m]}], background_masks=[~m])
+        prepare_seeds(
+            cube,
+            [{"name": "dark", "masks": [m]}],
+            background_masks=[~m],
+            background_subtraction="constant",
+        )

@@ -29,29 +29,34 @@ def _score(res, truth):
     return score_against_truth(res.boxes, res.groups, truth["abundances"])
 
 
+#: the bead cubes' fixed background sigma of the tests of the grouping options (the
+#: estimated one is tested on the scenario generator in test_suggest_scenarios.py)
+S8 = {"local_background_sigma": 8.0}
+
+
 @pytest.mark.parametrize(("max_groups", "found"), [(3, 3), (4, 4)])
-def test_bead_cube_default_finds_dominated_components(bead, max_groups, found):
+def test_bead_cube_given_groups_finds_dominated_components(bead, max_groups, found):
     cube, truth = bead
-    s = _score(find_suggestions(cube, max_groups=max_groups), truth)
+    s = _score(find_suggestions(cube, **S8, max_groups=max_groups), truth)
     assert s["n_found"] == found and s["n_pure_groups"] == max_groups == s["n_groups"]
 
 
 def test_bead_cube_weak_component_found(bead):
     cube, truth = bead
-    res = find_suggestions(cube, max_groups=4)
+    res = find_suggestions(cube, **S8, max_groups=4)
     assert 3 in _score(res, truth)["components_found"]  # 4x dimmer "weak" beads
 
 
 def test_bead_cube_pure_groups_with_several_rois(bead):
     cube, truth = bead
-    s = _score(find_suggestions(cube, max_groups=4, max_rois_per_group=3), truth)
+    s = _score(find_suggestions(cube, **S8, max_groups=4, max_rois_per_group=3), truth)
     assert s["n_found"] == 4 and s["n_pure_groups"] == 4
 
 
 def test_gradient_fingerprint_helps_on_bead_cube(bead):
     cube, truth = bead
-    on = _score(find_suggestions(cube, max_groups=4, gradient_fingerprint=True), truth)
-    off = _score(find_suggestions(cube, max_groups=4, gradient_fingerprint=False), truth)
+    on = _score(find_suggestions(cube, **S8, max_groups=4, gradient_fingerprint=True), truth)
+    off = _score(find_suggestions(cube, **S8, max_groups=4, gradient_fingerprint=False), truth)
     assert on["n_found"] == 4 and off["n_found"] == 2
 
 
@@ -60,11 +65,11 @@ def test_similar_cube_hierarchical(similar):
     u = truth["spectra"] / np.linalg.norm(truth["spectra"], axis=1, keepdims=True)
     cos = (u @ u.T)[np.triu_indices(5, 1)]
     assert cos.min() >= 0.85 and cos.max() <= 0.95
-    s = _score(find_suggestions(cube, max_groups=5), truth)
+    s = _score(find_suggestions(cube, **S8, max_groups=5), truth)
     assert s["n_found"] == 5 and s["n_pure_groups"] == 5  # the weak one (4) too
-    s = _score(find_suggestions(cube, max_groups=3), truth)
+    s = _score(find_suggestions(cube, **S8, max_groups=3), truth)
     assert s["n_found"] == 3 and s["n_pure_groups"] == 3
-    s = _score(find_suggestions(cube, max_groups=5, max_rois_per_group=3), truth)
+    s = _score(find_suggestions(cube, **S8, max_groups=5, max_rois_per_group=3), truth)
     assert s["n_found"] == 5 and s["n_pure_groups"] >= 3
 
 
@@ -75,7 +80,7 @@ def test_gradient_fingerprint_over_seeds():
         cube, truth = synthetic.make_bead_cube(random_state=seed)
         for grad in found:
             found[grad] += _score(
-                find_suggestions(cube, max_groups=4, gradient_fingerprint=grad), truth
+                find_suggestions(cube, **S8, max_groups=4, gradient_fingerprint=grad), truth
             )["n_found"]
     assert found == {True: 9, False: 6}
 
@@ -83,7 +88,7 @@ def test_gradient_fingerprint_over_seeds():
 def test_representative_rules(bead):
     cube, truth = bead
     for rule in ("distinctive", "typical"):
-        s = _score(find_suggestions(cube, max_groups=4, representative=rule), truth)
+        s = _score(find_suggestions(cube, **S8, max_groups=4, representative=rule), truth)
         assert s["n_found"] == 4 and s["n_pure_groups"] == 4
 
 

@@ -51,7 +51,7 @@ def test_cli_doc_runs(tmp_path, monkeypatch, capsys):
             exec(compile(block, str(DOC), "exec"), namespace)
         expected = re.findall(r"^print\(.*\)\s+# (.*)$", block, flags=re.M)
         assert out.getvalue().strip().splitlines() == expected
-    assert n_commands == 6
+    assert n_commands == 7
     for name in ("beads_nnls_spectra.csv", "cell.csv", "cell.png", "tissue_maps_report/report.md"):
         assert (tmp_path / name).exists(), name
     assert not (tmp_path / "beads_x.ome.tif").exists()

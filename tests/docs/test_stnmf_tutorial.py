@@ -22,4 +22,9 @@ def test_tutorial_code_runs(capsys):
     assert namespace["s"].num_subunits >= 3
     assert int((namespace["corr"] >= 0.8).sum()) >= 2
     assert namespace["best"].sparsity in (1.7, 2.5)
-    assert namespace["ens"].shape[:2] == (20, 20)
+    assert namespace["ens"].shape[:2] == (16, 16)
+    # the recovery settings of section 4 find every subunit of the tutorial's cell
+    assert namespace["rec"].num_subunits == 7
+    cells = namespace["cells"]
+    assert [c.name for c in cells] == ["cell 0", "cell 1"]
+    assert all(c.error is None and c.stnmf.num_subunits >= 2 for c in cells)

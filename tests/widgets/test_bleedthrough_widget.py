@@ -96,3 +96,19 @@ def test_bad_input_is_a_notification(make_napari_viewer, qtbot):
     w.alpha_mode.value = "reference_t"
     _expect_error(w, qtbot, "NaN")  # raised in the worker, shown as a notification
     assert w.worker is None or not w.worker.is_running
+
+
+@pytest.mark.filterwarnings("ignore::napari_unmix.core.bleedthrough.AlphaReliabilityWarning")
+def test_an_unreliable_estimate_is_said_in_the_dock(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    data, _ = make_bleedthrough_stack(n_t=2, n_z=2, shape=(96, 96))  # a 185-voxel mask
+    viewer.add_image(data[:, :, 0], name="src")
+    viewer.add_image(data[:, :, 1], name="tgt")
+    w = BleedthroughWidget(viewer)
+    qtbot.addWidget(w)
+    w.method.value = "mi_min"
+    with qtbot.waitSignal(w.estimated, timeout=TIMEOUT) as blocker:
+        w.estimate_button.clicked.emit()
+    est = blocker.args[0]["forward"]["estimates"][0]
+    assert est["reliable"] is False and est["alpha"] != 0.5
+    assert "95% CI" in w.result.value and "⚠ t=0: mi_min:" in w.result.value

@@ -80,7 +80,7 @@ def test_resonance_rows_and_w_maps(cube):
     model = _model(cube)
     model.resonances.append(ResonanceRow(component=0, position=3015, width=20, gaussian=True))
     model.resonances.append(ResonanceRow(component=1, position=2850, width=15, n_pixels=20))
-    model.add_background_map(projection="min", component=2)
+    model.add_background_map(projection="min", component=2, lock=True)
     rows = model.rows()
     assert [r["kind"] for r in rows] == ["dummy", "resonance"] and rows[1]["locked"]
     assert model.row_spectrum(rows[0]) is None  # W-only row: no fake spectrum
@@ -106,3 +106,32 @@ def test_state_round_trip_through_preset_file(cube, tmp_path):
     (tmp_path / "x.json").write_text('{"a": 1}')
     with pytest.raises(ValueError, match="not an napari-unmix NNMF preset"):
         load_preset(tmp_path / "x.json")
+
+
+def test_estimated_background_map_excludes_the_beads_and_is_not_locked():
+    data, truth = make_bead_cube(shape=(64, 64), n_channels=16)
+    model = RoiModel(data)
+    model.add_background_map(component=4)  # default: "estimate"
+    comps, _ = model.components()
+    w = comps[0].w_map
+    assert comps[0].background and not comps[0].lock_w
+    beads = truth["abundances"].max(axis=0) > 0.5
+    # the channel mean holds the beads; the estimate follows the true background gradient
+    assert np.corrcoef(w[beads], truth["background_map"][beads])[0, 1] > 0.9
+    with pytest.raises(ValueError, match="projection must be one of"):
+        model.add_background_map(projection="median", component=5)
+
+
+def test_processed_view_subtracts_the_scaled_background():
+    data, truth = make_bead_cube(shape=(64, 64), n_channels=16)
+    model = RoiModel(data)
+    empty = np.argwhere(truth["abundances"].max(axis=0) < 0.005)
+    y, x = empty[len(empty) // 2]
+    model.set_shapes([rectangle(y - 2, x - 2, y + 2, x + 2)], ["rectangle"], [{"background": True}])
+    level = model.background_level()
+    true = truth["background_map"] / truth["background_map"][model.mask(0)].mean()
+    assert np.median(np.abs(level - true)) < 0.1 * true.mean()  # the gradient, not a constant
+    assert np.corrcoef(level.ravel(), true.ravel())[0, 1] > 0.95
+    out = model.processed(data)
+    background = truth["abundances"].max(axis=0) < 0.005
+    assert abs(float(out[:, background].mean())) < 0.05 * float(data[:, background].mean())

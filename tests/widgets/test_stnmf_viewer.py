@@ -78,15 +78,19 @@ def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
     assert w.export("/tmp") is None and "run STNMF first" in errors[-1]
 
 
-def test_sparse_sample_in_viewer(make_napari_viewer, qtbot):
+@pytest.mark.parametrize("sample", ["ste"])  # the sparse cell: benchmarks, demo
+def test_samples_give_their_7_subunits_with_the_dock_defaults(make_napari_viewer, qtbot, sample):
+    from napari_unmix.core.scenarios.stnmf import match_subunits
+    from napari_unmix.widgets.stnmf_viewer import STNMFWidget
+
     viewer = make_napari_viewer()
-    viewer.open_sample("napari-unmix", "ste_sparse")
-    w = _widget(viewer)
+    viewer.open_sample("napari-unmix", sample)
+    truth = viewer.layers[0].metadata["ground_truth"]
+    w = STNMFWidget(viewer)  # every setting at its default
     qtbot.addWidget(w)
-    w.r.setValue(20)
-    w.num_iter.setValue(150)
     worker = w.run()
-    with qtbot.waitSignal(worker.finished, timeout=120000):
+    with qtbot.waitSignal(worker.finished, timeout=180000):
         pass
-    assert w.result.num_subunits >= 3
+    assert w.result.num_subunits == 7
+    assert (match_subunits(w.result.modules, truth["subunits"]) >= 0.8).sum() == 7
     assert viewer.layers["STNMF modules"].scale[-1] == 30.0  # the sample's stixel size

@@ -132,3 +132,19 @@ def test_sample_cube_rectangles_match_ground_truth(make_napari_viewer, qtbot):
     s = score_against_truth(boxes, rois.features["group"].to_numpy(), truth["abundances"])
     assert s["n_found"] == 4 and s["n_pure_groups"] == 4
     assert len(rois.features) == 4 and rois.features["component"].tolist() == [0, 1, 2, 3]
+
+
+def test_defaults_are_estimated_from_the_data(make_napari_viewer, qtbot, cube):
+    viewer = make_napari_viewer()
+    widget = SuggestWidget(viewer)
+    params = widget.parameters()
+    assert params["local_background_sigma"] is None and params["max_groups"] is None
+    assert widget.local_background_sigma.native.text() == "auto"
+    widget.image.value = viewer.add_image(cube, name="beads")
+    _go(widget, qtbot)
+    est = viewer.layers["ROIs"].metadata["suggest_report"]["estimated"]
+    assert est["local_background_sigma"] > 0 and est["n_groups"] >= 2
+    widget.max_groups.value = 3
+    widget.local_background_sigma.value = 8.0
+    assert widget.parameters()["max_groups"] == 3
+    assert widget.parameters()["local_background_sigma"] == 8.0

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.validate import check_int
+
 __all__ = [
     "OUTPUT_FORMATS",
     "check_output",
@@ -87,35 +89,83 @@ def check_output(
     output_format: str,
     overwrite: bool,
     inputs: tuple = (),
+    other_inputs: dict[str, Any] | None = None,
+    companions: tuple = (),
+    expected_bytes: int | None = None,
+    compression_level: int = 0,
 ) -> Path:
-    """Validate the output path and its sidecar before any work is done."""
-    from ..io.omio_io import check_output_path
-    from ..io.sidecar import sidecar_path
-    from ..io.zarr_io import check_zarr_output_path
+    """Check the inputs and every output of a file-level call before any work is done.
 
-    check = check_zarr_output_path if output_format == "ome-zarr" else check_output_path
-    path = check(output_path, overwrite=overwrite, inputs=tuple(Path(p) for p in inputs))
-    side = sidecar_path(path)
-    if side.exists() and not overwrite:
-        raise FileExistsError(f"{str(side)!r} exists; choose another name or pass overwrite=True")
+    ``inputs`` are image inputs (files, or OME-Zarr stores), ``other_inputs`` maps a
+    description ("spectra file") to another input file. The outputs are ``output_path``,
+    its sidecar ``<output>.json`` and ``companions`` (e.g. ``<stem>_spectra.csv``); none
+    may be an input (even with ``overwrite``), an existing one only with ``overwrite``,
+    and the output folder must be writable with room for ``expected_bytes`` (default:
+    the size of the inputs). ``compression_level`` (0-9) is checked here too, so a bad
+    value is refused before any work. See :func:`~napari_unmix.io.safety.plan_outputs`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> lib = d / "lib.csv"
+    >>> _ = lib.write_text("axis,a\\n1,2\\n")
+    >>> check_output(d / "maps.ome.tif", output_format="ome-tiff", overwrite=True,
+    ...              other_inputs={"spectra file": lib}, companions=(lib,))
+    Traceback (most recent call last):
+    ...
+    napari_unmix.io.safety.OutputIsInputError: refusing to write ...lib.csv': it is the input file ...
+    """
+    from ..io.safety import check_input, input_bytes, plan_outputs
+    from ..io.sidecar import sidecar_path
+    from ..io.zarr_io import is_zarr_path
+
+    check_int("compression_level", compression_level, minimum=0, maximum=9)
+    images = [check_input(p, allow_store=True) for p in inputs if p is not None]
+    others = [
+        check_input(p, what=what) for what, p in (other_inputs or {}).items() if p is not None
+    ]
+    path = Path(output_path)
+    zarr = output_format == "ome-zarr"
+    if zarr and not is_zarr_path(path):
+        raise ValueError(f"an OME-Zarr output must end in .ome.zarr or .zarr, got {path.name!r}")
+    outputs = [path, sidecar_path(path), *(Path(c) for c in companions if c is not None)]
+    all_inputs = [*images, *others]
+    plan_outputs(
+        outputs,
+        inputs=all_inputs,
+        overwrite=overwrite,
+        expected_bytes=input_bytes(images) if expected_bytes is None else int(expected_bytes),
+        directories=[path] if zarr else (),
+    )
     return path
 
 
-def open_input(path: str | os.PathLike, *, lazy: bool) -> tuple[Any, dict[str, Any]]:
+def open_input(
+    path: str | os.PathLike,
+    *,
+    lazy: bool,
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
     """Read an input image: a lazy dask TZCYX array when ``lazy`` (or a Zarr store).
 
     Zarr stores are always opened lazily; with ``lazy=False`` they are then computed
-    into memory, so the caller gets numpy.
+    into memory, so the caller gets numpy. The spectral axis is resolved once here for
+    every file-level function (``spectral_axis`` / ``spectral_units`` win over the file;
+    see :mod:`napari_unmix.io.spectral_axis`); ``meta["spectral_axis_source"]`` says
+    where it came from.
     """
     from ..io.omio_io import read_image
     from ..io.zarr_io import read_lazy
 
+    axis = {"spectral_axis": spectral_axis, "spectral_units": spectral_units}
     if lazy:
-        return read_lazy(path)
+        return read_lazy(path, **axis)
     if is_lazy_input(path):
-        data, meta = read_lazy(path)
+        data, meta = read_lazy(path, **axis)
         return np.asarray(data.compute()), meta
-    return read_image(path)
+    return read_image(path, **axis)
 
 
 def save_output(
@@ -141,10 +191,9 @@ def save_output(
     from ..io.sidecar import write_sidecar
     from ..io.zarr_io import write_zarr
 
-    level = int(compression_level)
-    if not 0 <= level <= 9:
-        raise ValueError(f"compression_level must be in 0..9, got {compression_level=}")
+    level = check_int("compression_level", compression_level, minimum=0, maximum=9)
     names = list(channel_names if channel_names is not None else meta.get("channel_names"))
+    report.setdefault("spectral_axis_source", meta.get("spectral_axis_source"))
     report["output_path"] = str(output_path)
     report["output_format"] = output_format
     report["compression_level"] = level
@@ -164,6 +213,7 @@ def save_output(
             compression="zstd" if level else None,
             compression_level=max(level, 1),
             scheduler=scheduler,
+            levels="auto",
             **common,
         )
     else:

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -23,10 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.axes import validate_tzcyx
 from ..core.bleedthrough import (
-    ALPHA_METHODS,
-    AlphaEstimate,
     apply_correction,
     correction_diagnostics,
     estimate_alpha,
@@ -35,6 +33,13 @@ from ..core.bleedthrough import (
     sample_voxels,
 )
 from ..core.report import describe_array, start_report, to_jsonable
+from ..core.validate import check_option_types
+from ._bleedthrough_estimate import (
+    ALPHA_MODES,
+    check_options,
+    estimate_bleedthrough,
+    estimate_bleedthrough_steps,
+)
 
 __all__ = [
     "ALPHA_MODES",
@@ -49,11 +54,6 @@ __all__ = [
     "unmix_array_steps",
 ]
 
-#: How alpha varies over time: one given value, one estimated at a reference time
-#: point, or one estimated per time point.
-ALPHA_MODES = ("fixed", "reference_t", "per_t")
-_REVERSE_SEED_OFFSET = 10_000  # as in spectral-unmixing: the reverse direction's seed
-
 
 def report_path_from_output_path(output_path: str | os.PathLike) -> Path:
     """The JSON sidecar written next to ``output_path`` (``<output>.json``).
@@ -65,252 +65,6 @@ def report_path_from_output_path(output_path: str | os.PathLike) -> Path:
     """
     path = Path(output_path)
     return path.with_name(path.name + ".json")
-
-
-def _resolve_mode(alpha_mode: str | None, alpha: Any, method: str) -> tuple[str, bool]:
-    if alpha_mode is not None:
-        mode = str(alpha_mode).strip().lower()
-        if mode not in ALPHA_MODES:
-            raise ValueError(f"alpha_mode must be one of {ALPHA_MODES} or None, got {alpha_mode!r}")
-        return mode, False
-    if alpha is not None:
-        return "fixed", True
-    if method == "manual":
-        raise ValueError(
-            "method='manual' needs a value: give alpha=..., or choose an estimating method "
-            f"({', '.join(m for m in ALPHA_METHODS if m != 'manual')})"
-        )
-    return "reference_t", True
-
-
-def _seed(random_state: Any, offset: int) -> Any:
-    return random_state + offset if isinstance(random_state, int | np.integer) else random_state
-
-
-def _direction(
-    data: Any,
-    *,
-    label: str,
-    src: int,
-    tgt: int,
-    mode: str,
-    alpha: Any,
-    t_ref: int,
-    seed_offset: int,
-    est_kw: dict[str, Any],
-) -> Generator[dict, None, dict]:
-    """Alpha per time point for one direction; yields progress, returns a report part."""
-    n_t = data.shape[0]
-    method = est_kw["method"]
-    if mode == "fixed":
-        if alpha is None:
-            raise ValueError(f"alpha_mode='fixed' needs alpha for the {label} direction")
-        a = np.asarray(alpha, dtype=np.float64).reshape(-1)
-        if a.size not in (1, n_t) or not np.all(np.isfinite(a)) or np.any(a < 0):
-            raise ValueError(
-                f"{label} alpha must be >= 0 (one value or one per time point, T={n_t}), "
-                f"got {a.tolist()}"
-            )
-        a = np.broadcast_to(a, (n_t,)).copy() if a.size == 1 else a
-        yield {"message": f"{label}: alpha given ({a[0]:.4f})"}
-        return {
-            "source_channel": src,
-            "target_channel": tgt,
-            "method": method,
-            "method_effective": "manual",
-            "alpha_source": "user_provided",
-            "alpha_by_t": a.tolist(),
-            "ci95_by_t": None,
-            "estimates": [],
-            "_objects": [],
-        }
-    if method == "manual":
-        raise ValueError(
-            f"method='manual' cannot estimate alpha (alpha_mode={mode!r}); use alpha_mode='fixed' "
-            "with alpha=..., or choose an estimating method"
-        )
-    if mode == "reference_t":
-        if not 0 <= int(t_ref) < n_t:
-            raise ValueError(f"alpha_reference_t={t_ref} is out of range for T={n_t} time points")
-        times = [int(t_ref)]
-    else:
-        times = list(range(n_t))
-    estimates: list[AlphaEstimate] = []
-    for t in times:
-        kw = dict(
-            est_kw, random_state=_seed(est_kw["random_state"], seed_offset + t * (mode == "per_t"))
-        )
-        est = estimate_alpha(data[t, :, src], data[t, :, tgt], **kw)
-        estimates.append(est)
-        ci = "" if est.ci is None else f" (95% CI {est.ci[0]:.4f}-{est.ci[1]:.4f})"
-        yield {"message": f"{label}: t={t} alpha={est.alpha:.4f}{ci} [{est.method}]"}
-    alphas = np.array([e.alpha for e in estimates])
-    cis = [None if e.ci is None else list(e.ci) for e in estimates]
-    if mode == "reference_t":
-        alphas = np.full(n_t, alphas[0])
-        cis = cis * n_t
-    return {
-        "source_channel": src,
-        "target_channel": tgt,
-        "method": method,
-        "method_effective": method,
-        "alpha_source": "estimated",
-        "alpha_by_t": alphas.tolist(),
-        "ci95_by_t": cis,
-        "estimates": [{"t": t, **e.to_dict()} for t, e in zip(times, estimates, strict=True)],
-        "mask_voxel_count_by_t": [e.details["mask_voxel_count"] for e in estimates],
-        "mask_fallback_used": any(e.details["mask_fallback_used"] for e in estimates),
-        "_objects": estimates,
-    }
-
-
-def _check_data(data: Any, source_channel: int, target_channel: int) -> tuple[int, int]:
-    if not hasattr(data, "ndim"):
-        data = np.asarray(data)
-    if data.ndim != 5:
-        raise ValueError(
-            f"expected a 5-D TZCYX array, got {data.shape=}; convert it with "
-            "napari_unmix.to_tzcyx(data, axes=...)"
-        )
-    validate_tzcyx(data, min_channels=2)
-    if data.dtype.kind not in "uif":
-        raise ValueError(f"expected numeric image data, got {data.dtype=}")
-    n_c = data.shape[2]
-    s, t = int(source_channel), int(target_channel)
-    for name, ch in (("source_channel", s), ("target_channel", t)):
-        if not 0 <= ch < n_c:
-            raise ValueError(
-                f"{name}={ch} is out of range: the data have {n_c} channels (0..{n_c - 1})"
-            )
-    if s == t:
-        raise ValueError(f"source_channel and target_channel must differ, both are {s}")
-    return s, t
-
-
-def estimate_bleedthrough(data: Any, /, **kwargs: Any) -> dict:
-    """Only the estimation part of :func:`unmix_array`: the report without corrected data.
-
-    Takes the same keywords as :func:`unmix_array`. The returned dict has
-    ``"forward"`` (and ``"reverse"`` when bidirectional) with ``alpha_by_t``,
-    ``ci95_by_t`` and per-estimate details, plus ``"estimates"``: the
-    :class:`~napari_unmix.core.bleedthrough.AlphaEstimate` objects (for plots).
-
-    Examples
-    --------
-    >>> from napari_unmix.core.synthetic import make_bleedthrough_stack
-    >>> data, _ = make_bleedthrough_stack(n_t=1, n_z=1, shape=(64, 64), noise_sigma=0)
-    >>> rep = estimate_bleedthrough(data, method="mi_min", n_bootstrap=0)
-    >>> len(rep["forward"]["alpha_by_t"])
-    1
-    """
-    gen = estimate_bleedthrough_steps(data, **kwargs)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
-def estimate_bleedthrough_steps(
-    data: Any,
-    /,
-    *,
-    alpha: Any = None,
-    alpha_mode: str | None = None,
-    alpha_reference_t: int = 0,
-    source_channel: int = 0,
-    target_channel: int = 1,
-    signal_percentile: float = 99.0,
-    target_low_percentile: float | None = None,
-    background_percentile: float = 1.0,
-    method: str = "mean_ratio",
-    bidirectional: bool = False,
-    alpha_reverse: Any = None,
-    method_reverse: str | None = None,
-    preprocess_alpha_inputs: bool = True,
-    alpha_max: float = 1.0,
-    signal_percentile_reverse: float | None = None,
-    background_percentile_reverse: float | None = None,
-    target_low_percentile_reverse: float | None = None,
-    alpha_max_reverse: float | None = None,
-    mi_bins: int = 64,
-    mi_bins_reverse: int | None = None,
-    max_alpha_voxels: int | None = 500_000,
-    random_state: Any = 0,
-    min_mask_voxels: int = 16,
-    n_bootstrap: int = 100,
-) -> Generator[dict, None, dict]:
-    """Generator form of :func:`estimate_bleedthrough`: yields progress, returns the report.
-
-    Keywords as in :func:`unmix_array` (without ``clip_negative``/``output_dtype``).
-    """
-    s, t = _check_data(data, source_channel, target_channel)
-    method = str(method).strip().lower()
-    if method not in ALPHA_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {sorted(ALPHA_METHODS)}")
-    mode, defaulted = _resolve_mode(alpha_mode, alpha, method)
-
-    def inherit(rev: Any, fwd: Any) -> Any:
-        return fwd if rev is None else rev
-
-    common = {
-        "preprocess_alpha_inputs": preprocess_alpha_inputs,
-        "max_alpha_voxels": max_alpha_voxels,
-        "random_state": random_state,
-        "min_mask_voxels": min_mask_voxels,
-        "n_bootstrap": n_bootstrap,
-    }
-    fwd_kw = {
-        "method": method,
-        "signal_percentile": signal_percentile,
-        "target_low_percentile": target_low_percentile,
-        "background_percentile": background_percentile,
-        "alpha_max": alpha_max,
-        "mi_bins": mi_bins,
-        **common,
-    }
-    out: dict[str, Any] = {"alpha_mode": mode, "alpha_mode_was_defaulted": defaulted}
-    fwd = yield from _direction(
-        data, label="forward", src=s, tgt=t, mode=mode, alpha=alpha, t_ref=alpha_reference_t,
-        seed_offset=0, est_kw=fwd_kw,
-    )  # fmt: skip
-    rev = None
-    if bidirectional:
-        rev_kw = {
-            "method": str(inherit(method_reverse, method)).strip().lower(),
-            "signal_percentile": inherit(signal_percentile_reverse, signal_percentile),
-            "target_low_percentile": inherit(target_low_percentile_reverse, target_low_percentile),
-            "background_percentile": inherit(background_percentile_reverse, background_percentile),
-            "alpha_max": inherit(alpha_max_reverse, alpha_max),
-            "mi_bins": inherit(mi_bins_reverse, mi_bins),
-            **common,
-        }
-        if rev_kw["method"] not in ALPHA_METHODS:
-            raise ValueError(
-                f"unknown method_reverse {method_reverse!r}; choose one of {sorted(ALPHA_METHODS)}"
-            )
-        rev = yield from _direction(
-            data, label="reverse", src=t, tgt=s, mode=mode, alpha=inherit(alpha_reverse, alpha),
-            t_ref=alpha_reference_t, seed_offset=_REVERSE_SEED_OFFSET, est_kw=rev_kw,
-        )  # fmt: skip
-        det = 1.0 - np.asarray(fwd["alpha_by_t"]) * np.asarray(rev["alpha_by_t"])
-        if np.any(det <= 0):
-            raise ValueError(
-                "alpha * alpha_reverse >= 1: the 2x2 mixing matrix cannot be inverted "
-                f"(alpha={fwd['alpha_by_t']}, alpha_reverse={rev['alpha_by_t']}); lower alpha_max "
-                "or give the coefficients"
-            )
-        out["determinant_by_t"] = det.tolist()
-    out["estimates"] = {
-        "forward": fwd.pop("_objects"),
-        "reverse": rev.pop("_objects") if rev else [],
-    }
-    out["forward"], out["reverse"] = fwd, rev
-    for key, part in (("alpha", fwd), ("alpha_reverse", rev)):
-        vals = None if part is None else part["alpha_by_t"]
-        out[f"{key}_by_t"] = vals
-        out[key] = None if vals is None or len(set(vals)) > 1 else vals[0]
-    return out
 
 
 def _diagnostics(
@@ -453,6 +207,7 @@ def unmix_array(
         Settings, alpha per direction and time point with 95% intervals, mask sizes and
         fallbacks, diagnostics (Pearson and MI before/after), versions, input description.
     """
+    check_option_types(unmix_array, locals())
     kwargs = {
         k: v
         for k, v in locals().items()
@@ -518,8 +273,10 @@ def unmix(
     input_path, output_path : str or PathLike
         Input image; output file (never the input; an existing file only with
         ``overwrite=True``).
-    alpha : float, optional
-        Bleed-through coefficient. Given and ``alpha_mode=None``: used as is ("fixed").
+    alpha : float or sequence of float, optional
+        Bleed-through coefficient: one value, or one per time point. Given and
+        ``alpha_mode=None``: used as is ("fixed"); with "per_t" it must be one value per
+        time point; with "reference_t" it is refused (that mode estimates).
     alpha_mode : {"fixed", "reference_t", "per_t"}, optional
         One given alpha; one estimated from time point ``alpha_reference_t`` (all its
         z-slices) and applied to every time point; or one estimated per time point.
@@ -566,7 +323,8 @@ def unmix(
     min_mask_voxels : int
         Minimum mask size.
     n_bootstrap : int
-        Bootstrap resamples for the 95% interval of each estimated alpha (0: none).
+        Bootstrap resamples for the 95% interval of each estimated alpha (0: none); at
+        most 2048 mask voxels each (m-out-of-n), so the interval costs little.
     output_format : {"ome-tiff", "ome-zarr"}
         "ome-tiff" (default): computed in memory, one OME-TIFF file. "ome-zarr": the input
         (OME-Zarr, OME-TIFF) is read lazily, alpha is estimated exactly in a few bounded-memory passes and
@@ -588,6 +346,7 @@ def unmix(
     Path
         The written OME-TIFF or OME-Zarr store; its report is ``report_path_from_output_path(path)``.
     """
+    check_option_types(unmix, locals())
     kwargs = {
         k: v
         for k, v in locals().items()
@@ -607,8 +366,12 @@ def unmix(
     )
 
     fmt = resolve_output_format(output_format)
+    check_options(  # everything that needs no data, before reading the input
+        **{k: v for k, v in kwargs.items() if k in inspect.signature(check_options).parameters}
+    )
     input_path, output_path = Path(input_path), Path(output_path)
-    check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,))
+    check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
+                 compression_level=compression_level)  # fmt: skip
     with use_scheduler(scheduler):
         if verbose:
             print(f"reading {input_path}", flush=True)

@@ -33,6 +33,14 @@ from ..core.hsmap import ClusterResult, choose_k
 from ..core.metrics import agreement, silhouette
 from ..core.preprocess import Preprocessing
 from ..core.report import describe_array, start_report
+from ..core.validate import (
+    check_array,
+    check_axis,
+    check_int,
+    check_not_constant,
+    check_not_empty,
+    check_number,
+)
 
 __all__ = [
     "ClusterResult",
@@ -73,6 +81,7 @@ def _prepare(cube, axis, preprocessing):
             f"expected a hyperspectral cube (C, Y, X), got shape {getattr(cube, 'shape', None)}; "
             "for per-pixel spectra as rows use cube_from_rows(rows, image_shape)"
         )
+    check_array("cube", cube)
     if axis is None:
         axis = np.arange(cube.shape[0], dtype=np.float64)
     axis = np.asarray(axis, dtype=np.float64).reshape(-1)
@@ -81,6 +90,7 @@ def _prepare(cube, axis, preprocessing):
             f"spectral axis has {axis.size} values but the cube {cube.shape[0]} channels "
             f"({cube.shape=}); give one axis value per channel"
         )
+    axis = check_axis("spectral axis", axis)
     pipe = _pipeline(preprocessing)
     if not pipe.is_identity:
         cube, axis = pipe.apply(cube, axis)
@@ -113,6 +123,7 @@ def intensity_map(
         {"target": target, "window": window},
         cube=describe_array(cube, axes="CYX"),
     )
+    check_number("window", window, minimum=0.0)
     cube, axis, pipe = _prepare(cube, axis, preprocessing)
     idx = core.band_channels(axis, target, window)
     image = core.band_intensity(cube, axis, target, window=window)
@@ -154,6 +165,8 @@ def ratio_map(
         },
         cube=describe_array(cube, axes="CYX"),
     )
+    check_number("min_denominator", min_denominator, minimum=0.0)
+    check_number("window", window, minimum=0.0)
     cube, axis, pipe = _prepare(cube, axis, preprocessing)
     ratio, valid = core.band_ratio(
         cube,
@@ -207,9 +220,19 @@ def iter_cluster_map(
     }
     report = start_report("cluster_map", params, cube=describe_array(cube, axes="CYX"))
     yield "preprocessing", 0.0
+    lazy = type(cube).__module__.split(".")[0] == "dask"
+    if lazy and not _pipeline(preprocessing).is_identity:
+        raise ValueError(
+            "preprocessing of a dask cube is not supported here; preprocess it first, or "
+            "pass a numpy cube"
+        )
     cube, axis, pipe = _prepare(cube, spectral_axis, preprocessing)
-    result = yield from core.iter_cluster_map(
-        np.asarray(cube),
+    if not lazy:
+        cube = np.asarray(cube)
+        check_not_constant("cube", cube)
+    run = core.iter_cluster_map_chunked if lazy else core.iter_cluster_map
+    result = yield from run(
+        cube,
         n_clusters=n_clusters,
         method=method,
         n_components=n_components,
@@ -227,6 +250,11 @@ def iter_cluster_map(
 
 def cluster_map(cube, n_clusters: int, /, **kwargs: Any) -> ClusterResult:
     """Cluster the pixel spectra of a (C, Y, X) cube into ``n_clusters`` regions.
+
+    A dask cube (e.g. from ``read_lazy`` of an OME-Zarr store or ENVI file) is never
+    loaded whole: the clustering is fitted on ``max_samples`` seeded pixels (default
+    20000) and the labels are computed chunk by chunk
+    (:func:`napari_unmix.core.hsmap.iter_cluster_map_chunked`).
 
     Keyword options (see :func:`napari_unmix.core.hsmap.iter_cluster_map`): ``method``
     ("kmeans", "ward", "gmm"), ``n_components`` (cluster PCA scores), ``cleanup``
@@ -280,6 +308,16 @@ def map_metrics(
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"labels must be a (Y, X) image, got {labels.shape=}")
+    if labels.dtype.kind not in "iuf":
+        raise TypeError(f"labels must be an integer label image, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
+        raise ValueError(
+            f"labels must be whole numbers (an integer label image); this {labels.dtype} "
+            "image has fractions, NaN or inf"
+        )
+    check_not_empty("labels", labels)
+    if sample_size is not None:
+        check_int("sample_size", sample_size, minimum=2)
     used = labels > 0
     uniq, counts = np.unique(labels[used], return_counts=True)
     out: dict[str, Any] = {
@@ -288,12 +326,21 @@ def map_metrics(
         "silhouette": None,
     }
     if embedding is not None:
-        emb = np.asarray(embedding)
+        lazy = type(embedding).__module__.split(".")[0] == "dask"
+        emb = embedding if lazy else np.asarray(embedding)
         if emb.ndim != 3 or emb.shape[1:] != labels.shape:
             raise ValueError(
                 f"embedding must be (d, Y, X) with Y×X = {labels.shape}, got {emb.shape=}"
             )
-        if uniq.size >= 2:
+        if uniq.size >= 2 and lazy:  # gather only the sampled pixels of a lazy embedding
+            ys, xs = np.nonzero(used)
+            n = min(sample_size or ys.size, ys.size)
+            pick = np.sort(np.random.default_rng(random_state).choice(ys.size, n, replace=False))
+            ys, xs = ys[pick], xs[pick]
+            feats = np.asarray(emb.transpose(1, 2, 0).vindex[ys, xs])
+            out["silhouette"] = silhouette(feats, labels[ys, xs], sample_size=None)
+            out["silhouette_sample_size"] = int(n)
+        elif uniq.size >= 2:
             feats = emb.reshape(emb.shape[0], -1).T[used.ravel()]
             out["silhouette"] = silhouette(
                 feats, labels[used], sample_size=sample_size, random_state=random_state
@@ -327,6 +374,7 @@ def cube_from_rows(rows, image_shape, /, *, positions=None) -> np.ndarray:
     >>> cube_from_rows(np.arange(12.0).reshape(6, 2), (2, 3))[1].tolist()
     [[1.0, 3.0, 5.0], [7.0, 9.0, 11.0]]
     """
+    check_array("rows", rows)
     rows = np.asarray(rows, dtype=np.float32)
     if rows.ndim != 2:
         raise ValueError(f"rows must be (pixels, channels), got {rows.shape=}")
@@ -449,7 +497,9 @@ def read_pixel_spectra(
     axis : (C,) float64
     info : dict (``image_shape``, ``source``, ``n_spectra``)
     """
-    path = Path(path)
+    from ..io.safety import check_input
+
+    path = check_input(path, what="spectra file")
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     suffix = path.suffix.lower()
@@ -469,7 +519,10 @@ def read_pixel_spectra(
         )
     if len(shape) != 2:
         raise ValueError(f"image_shape must be (height, width), got {shape}")
-    cube = cube_from_rows(rows, shape, positions=pos)
+    try:
+        cube = cube_from_rows(rows, shape, positions=pos)
+    except ValueError as err:
+        raise ValueError(f"{path.name}: {err}") from None
     return cube, axis, {"image_shape": shape, "source": str(path), "n_spectra": rows.shape[0]}
 
 
@@ -536,6 +589,7 @@ def _write_report_files(
     window, method, n_clusters, units, overwrite,
 ) -> Path:  # fmt: skip
     """Figures, ``metrics.json`` and ``report.md`` of computed maps into ``out``."""
+    from ..io.safety import atomic_output, plan_outputs
     from ..io.sidecar import write_json
     from ..plot import hsmap as plots
     from ..plot.figure import save_figure
@@ -565,28 +619,41 @@ def _write_report_files(
         overwrite=overwrite,
     )
     md = _report_markdown(metrics, res, irep, rrep, units=u)
-    path = out / "report.md"
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists")
-    path.write_text(md, encoding="utf-8")
+    path = plan_outputs([out / "report.md"], overwrite=overwrite)[0]
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        tmp.write_text(md, encoding="utf-8")
     return path
 
 
 _ROW_FILES = (".csv", ".txt", ".h5", ".hdf5", ".he5")
 
 
-def _read_map_input(path: Path, image_shape, spectral_units):
-    """Cube (C, Y, X), spectral axis, units and an input description of a cube file."""
+def _read_map_input(path: Path, image_shape, spectral_units, spectral_axis=None):
+    """Cube (C, Y, X), spectral axis, units and an input description of a cube file.
+
+    OME-Zarr stores and ENVI cubes are opened lazily (a dask cube, mapped chunk by chunk).
+    """
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if path.suffix.lower() in _ROW_FILES:
         cube, axis, info = read_pixel_spectra(path, image_shape=image_shape)
-        return cube, axis, spectral_units or "cm-1", {"source": str(path), **info}
+        source = "header row of the spectra file"
+        if spectral_axis is not None:
+            from ..io.spectral_axis import parse_spectral_axis
+
+            found = parse_spectral_axis(spectral_axis, n_channels=axis.size)
+            axis, source = found.values, found.source
+        info = {"source": str(path), **info, "spectral_axis_source": source}
+        return cube, axis, spectral_units or "cm-1", info
     if image_shape is not None:
         raise ValueError("image_shape applies to per-pixel spectra files (CSV / HDF5) only")
-    from ..io.omio_io import read_image
+    from ..io.envi import is_envi_path
+    from ._files import is_lazy_input, open_input
 
-    data, meta = read_image(path)
+    data, meta = open_input(
+        path, lazy=is_lazy_input(path) or is_envi_path(path), spectral_axis=spectral_axis,
+        spectral_units=spectral_units,
+    )  # fmt: skip
     if data.shape[0] != 1 or data.shape[1] != 1:
         raise ValueError(
             f"{path.name}: expected one hyperspectral cube (T = Z = 1, channels along C), got "
@@ -599,7 +666,11 @@ def _read_map_input(path: Path, image_shape, spectral_units):
     if axis is None:
         axis = np.arange(data.shape[2], dtype=np.float64)
         units = None
-    info = {"source": str(path), "physical_size": meta["physical_size"]}
+    info = {
+        "source": str(path),
+        "physical_size": meta["physical_size"],
+        "spectral_axis_source": meta.get("spectral_axis_source"),
+    }
     return data[0, 0], np.asarray(axis, dtype=np.float64), units, info
 
 
@@ -621,6 +692,7 @@ def map_report_file(
     random_state: int = 0,
     report: bool = True,
     overwrite: bool = False,
+    spectral_axis: Any = None,
 ) -> dict[str, Path]:
     """Intensity, ratio and cluster maps of a cube file, with metrics and a report folder.
 
@@ -630,7 +702,10 @@ def map_report_file(
         An image file holding one cube (T = Z = 1, the spectral channels along C; the
         spectral axis is read from the file's metadata, else channel indices are the
         axis), or per-pixel spectra as rows in CSV / HDF5 (see :func:`read_pixel_spectra`;
-        ``image_shape`` when the file lacks it).
+        ``image_shape`` when the file lacks it). OME-Zarr stores and ENVI cubes are read
+        lazily: the maps are computed chunk by chunk and the clusters fitted on a bounded
+        sample (:func:`napari_unmix.core.hsmap.iter_cluster_map_chunked`), so a cube
+        larger than memory can be mapped.
     output_path : path
         OME-TIFF of the three maps as channels ``intensity``, ``ratio``, ``cluster``
         (labels 1..k, 0 = left out, stored as float32); the report (every step's
@@ -643,6 +718,10 @@ def map_report_file(
         As :func:`cluster_map`.
     spectral_units : str, optional
         Units of the axis for labels (default: the file's; "cm-1" for spectra rows).
+    spectral_axis : optional
+        The cube's axis (values, ``"start:stop:n"`` or a file such as
+        ``wavelength.json``) when the file does not carry one; it wins over the file
+        (see :mod:`napari_unmix.io.spectral_axis`).
     overwrite : bool
         Replace existing outputs (all are checked before any work).
 
@@ -665,12 +744,12 @@ def map_report_file(
     >>> sorted(out)
     ['maps', 'sidecar']
     """
-    from ..io.omio_io import check_output_path, write_image
-    from ..io.sidecar import sidecar_path, write_sidecar
+    from ..io.omio_io import write_image
+    from ..io.sidecar import write_sidecar
+    from ._files import check_output
 
     inp, out = Path(input_path), Path(output_path)
-    check_output_path(out, overwrite=overwrite, inputs=(inp,))
-    check_output_path(sidecar_path(out), overwrite=overwrite)
+    check_output(out, output_format="ome-tiff", overwrite=overwrite, other_inputs={"input": inp})
     stem = out.name
     for end in (".ome.tiff", ".ome.tif", ".tiff", ".tif"):
         if stem.lower().endswith(end):
@@ -681,7 +760,7 @@ def map_report_file(
              "metrics.json", "report.md")  # fmt: skip
     if report and not overwrite and (clash := [n for n in names if (folder / n).exists()]):
         raise FileExistsError(f"{clash} exist in {str(folder)!r}; choose another output name")
-    cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units)
+    cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units, spectral_axis)
     imap, irep = intensity_map(cube, axis, target, window=window)
     rmap, rrep = ratio_map(cube, axis, numerator, denominator, window=window)
     res = cluster_map(
@@ -708,6 +787,7 @@ def map_report_file(
         cube=describe_array(cube, axes="CYX"),
     )  # fmt: skip
     rep.update(input=info, metrics=metrics, intensity=irep, ratio=rrep, clusters=res.report)
+    rep["spectral_axis_source"] = info.get("spectral_axis_source")
     rep["channels"] = ["intensity", "ratio", "cluster"]
     if report:
         folder.mkdir(exist_ok=True)

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL
+from ..core.validate import check_option_types
 from .nmf import iter_random_nnmf, iter_seeded_nnmf, load_spectra, nnls_unmix
 from .nmf_result import UnmixResult, _csv_path
 
@@ -42,28 +44,32 @@ Progress = Callable[[int, int], None] | None
 
 
 def _check_outputs(
-    input_path, output_path, overwrite: bool, output_format: str = "ome-tiff"
-) -> Path:
-    from ..io.omio_io import check_output_path
-    from ..io.sidecar import sidecar_path
-    from ..io.zarr_io import check_zarr_output_path
+    input_path, output_path, overwrite: bool, output_format: str = "ome-tiff",
+    other_inputs: dict[str, Any] | None = None,
+) -> Path:  # fmt: skip
+    """All inputs and outputs (maps, ``<stem>_spectra.csv``, sidecar) before any work."""
+    from ._files import check_output
 
-    check = check_zarr_output_path if output_format == "ome-zarr" else check_output_path
-    out = check(output_path, overwrite=overwrite, inputs=(input_path,))
-    check_output_path(_csv_path(out), overwrite=overwrite, inputs=(input_path,))
-    check_output_path(sidecar_path(out), overwrite=overwrite)
-    return out
+    return check_output(
+        output_path, output_format=output_format, overwrite=overwrite, inputs=(input_path,),
+        other_inputs=other_inputs, companions=(_csv_path(Path(output_path)),),
+    )  # fmt: skip
 
 
-def _read_cube(path, *, lazy: bool = False) -> tuple[Any, dict[str, Any], str]:
+def _read_cube(
+    path, *, lazy: bool = False, spectral_axis: Any = None, spectral_units: str | None = None
+) -> tuple[Any, dict[str, Any], str]:
     """Cube (C, Y, X) or slices (S, C, Y, X), metadata, and the slice axis ("Z" or "T").
 
     ``lazy``: a dask array (OME-Zarr, OME-TIFF read chunk by chunk); a Zarr store is
-    always opened lazily (and computed when not ``lazy``).
+    always opened lazily (and computed when not ``lazy``). The spectral axis comes from
+    :mod:`napari_unmix.io.spectral_axis` (explicit ``spectral_axis`` wins).
     """
     from ._files import open_input
 
-    data, meta = open_input(path, lazy=lazy)
+    data, meta = open_input(
+        path, lazy=lazy, spectral_axis=spectral_axis, spectral_units=spectral_units
+    )
     T, Z = data.shape[:2]
     if T > 1 and Z > 1:
         raise ValueError(
@@ -94,6 +100,7 @@ def _save(
     from .nmf_result import save_result
 
     result.report["input"] = {k: str(v) for k, v in inputs.items()}
+    result.report["spectral_axis_source"] = meta.get("spectral_axis_source")
     return save_result(
         result, out, overwrite=overwrite, physical_size=meta["physical_size"],
         slice_axis=slice_axis, output_format=output_format,
@@ -101,18 +108,18 @@ def _save(
 
 
 def _run(gen, progress: Progress, total: int) -> UnmixResult:
-    """Run an ``iter_*`` generator to its result, reporting ``progress(iteration, total)``."""
-    last = None
+    """Run an ``iter_*`` generator to its result, reporting ``progress(iteration, total)``.
+
+    The last call reports the iteration the fit really stopped at (a fit that converged
+    after 28 of at most 500 iterations ends with ``progress(28, 500)``).
+    """
     while True:
         try:
             it, _ = next(gen)
         except StopIteration as stop:
-            if progress is not None and last != total:
-                progress(total, total)
             return stop.value
         if progress is not None:
-            last = min(int(it), total)
-            progress(last, total)
+            progress(min(int(it), total), total)
 
 
 def nnls_unmix_file(
@@ -125,6 +132,8 @@ def nnls_unmix_file(
     overwrite: bool = False,
     output_format: str = "ome-tiff",
     scheduler: Any = None,
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
 ) -> dict[str, Path]:
     """Fixed-H NNLS abundance maps of an image file from known spectra in a CSV file.
 
@@ -149,6 +158,10 @@ def nnls_unmix_file(
         cubes larger than memory (the report's ``relative_error`` is then None).
     scheduler : optional
         Dask scheduler of the lazy path, e.g. a ``dask.distributed.Client``.
+    spectral_axis, spectral_units : optional
+        The image's spectral axis (values, ``"start:stop:n"`` or a file such as
+        ``wavelength.json``) and units when the file does not carry them (they win over
+        the file; see :mod:`napari_unmix.io.spectral_axis`).
 
     Returns
     -------
@@ -160,9 +173,12 @@ def nnls_unmix_file(
     fmt = resolve_output_format(output_format)
     if not Path(spectra_path).exists():
         raise FileNotFoundError(f"no such spectra file: {str(spectra_path)!r}")
-    out = _check_outputs(input_path, output_path, overwrite, fmt)
+    out = _check_outputs(input_path, output_path, overwrite, fmt, {"spectra file": spectra_path})
     with use_scheduler(scheduler):
-        cube, meta, slice_axis = _read_cube(input_path, lazy=fmt == "ome-zarr")
+        cube, meta, slice_axis = _read_cube(
+            input_path, lazy=fmt == "ome-zarr", spectral_axis=spectral_axis,
+            spectral_units=spectral_units,
+        )  # fmt: skip
         axis, units = _spectral(meta)
         res = nnls_unmix(cube, spectra_path, names=names, spectral_axis=axis, spectral_units=units)
         inputs = {"image": input_path, "spectra": spectra_path}
@@ -193,9 +209,9 @@ def seeded_nnmf_file(
     /,
     *,
     lock: Sequence[str | int] | None = None,
-    solver: str = "hals",
-    max_iter: int = 500,
-    tol: float = 1e-5,
+    solver: str = DEFAULT_SOLVER,
+    max_iter: int = DEFAULT_MAX_ITER,
+    tol: float = DEFAULT_TOL,
     l1_W: float = 0.0,
     slice_mode: str = "per_slice",
     reference_slice: int = 0,
@@ -203,18 +219,31 @@ def seeded_nnmf_file(
     random_state: int = 0,
     overwrite: bool = False,
     progress: Progress = None,
+    output_format: str = "ome-tiff",
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
 ) -> dict[str, Path]:
     """Seeded NNMF of an image file, started from the H seeds (spectra) in a CSV file.
 
     ``lock`` names the seeds (CSV column names or 0-based indices) whose spectra stay
     fixed; the others are refined. The other keywords are those of
     :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(iteration, max_iter)`` is
-    called every iteration. Outputs as :func:`nnls_unmix_file`.
+    called every iteration. Outputs as :func:`nnls_unmix_file` (``output_format=
+    "ome-zarr"`` writes the maps as OME-Zarr with resolution levels); ``spectral_axis``
+    / ``spectral_units`` as there.
     """
+    check_option_types(seeded_nnmf_file, locals())
+    from ._files import resolve_output_format
+
+    fmt = resolve_output_format(output_format)
     if not Path(seeds_path).exists():
         raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
-    out = _check_outputs(input_path, output_path, overwrite)
-    cube, meta, slice_axis = _read_cube(input_path)
+    out = _check_outputs(
+        input_path, output_path, overwrite, fmt, other_inputs={"seeds file": seeds_path}
+    )
+    cube, meta, slice_axis = _read_cube(
+        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
+    )
     axis, units = _spectral(meta)
     H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
     opts = {"solver": solver, "max_iter": max_iter, "tol": tol, "l1_W": l1_W,
@@ -227,7 +256,7 @@ def seeded_nnmf_file(
     res = _run(gen, progress, int(max_iter))
     res.report["locked"] = [str(v) for v in lock or []]
     inputs = {"image": input_path, "seeds": seeds_path}
-    return _save(res, out, meta, slice_axis, inputs, overwrite)
+    return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
 
 
 def random_nnmf_file(
@@ -237,25 +266,35 @@ def random_nnmf_file(
     *,
     k: int,
     init: str = "nndsvda",
-    solver: str = "hals",
-    max_iter: int = 500,
-    tol: float = 1e-5,
+    solver: str = DEFAULT_SOLVER,
+    max_iter: int = DEFAULT_MAX_ITER,
+    tol: float = DEFAULT_TOL,
     l1_W: float = 0.0,
     random_state: int = 0,
     overwrite: bool = False,
     progress: Progress = None,
+    output_format: str = "ome-tiff",
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
 ) -> dict[str, Path]:
     """Unseeded NNMF of an image file with ``k`` components (see
-    :func:`~napari_unmix.api.nmf.random_nnmf`); outputs as :func:`nnls_unmix_file`."""
-    out = _check_outputs(input_path, output_path, overwrite)
-    cube, meta, slice_axis = _read_cube(input_path)
+    :func:`~napari_unmix.api.nmf.random_nnmf`); outputs and the other keywords as
+    :func:`seeded_nnmf_file`."""
+    check_option_types(random_nnmf_file, locals())
+    from ._files import resolve_output_format
+
+    fmt = resolve_output_format(output_format)
+    out = _check_outputs(input_path, output_path, overwrite, fmt)
+    cube, meta, slice_axis = _read_cube(
+        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
+    )
     axis, units = _spectral(meta)
     gen = iter_random_nnmf(
         cube, k, init=init, solver=solver, max_iter=max_iter, tol=tol, l1_W=l1_W,
         spectral_axis=axis, spectral_units=units, random_state=random_state,
     )  # fmt: skip
     res = _run(gen, progress, int(max_iter))
-    return _save(res, out, meta, slice_axis, {"image": input_path}, overwrite)
+    return _save(res, out, meta, slice_axis, {"image": input_path}, overwrite, fmt)
 
 
 def nnmf_file(

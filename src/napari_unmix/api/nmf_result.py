@@ -121,7 +121,8 @@ def save_result(
     dict
         ``{"W": path, "H": path, "report": path}``.
     """
-    from ..io.omio_io import check_output_path, write_image
+    from ..io.omio_io import write_image
+    from ..io.safety import plan_outputs
     from ..io.sidecar import sidecar_path, write_sidecar
     from ..io.spectra import write_spectra_csv
     from ..io.zarr_io import check_zarr_output_path, write_zarr
@@ -130,9 +131,10 @@ def save_result(
     fmt = resolve_output_format(output_format)
     path = Path(path)
     csv_path = _csv_path(path)
-    (check_zarr_output_path if fmt == "ome-zarr" else check_output_path)(path, overwrite=overwrite)
-    check_output_path(csv_path, overwrite=overwrite)
-    check_output_path(sidecar_path(path), overwrite=overwrite)
+    if fmt == "ome-zarr":
+        check_zarr_output_path(path, overwrite=overwrite)
+    plan_outputs([path, csv_path, sidecar_path(path)], overwrite=overwrite,
+                 directories=[path] if fmt == "ome-zarr" else ())  # fmt: skip
     if fmt == "ome-zarr":
         W = result.W.astype(np.float32)  # stays lazy for a dask result
     else:
@@ -149,7 +151,7 @@ def save_result(
     report = {**result.report, "output_format": fmt}
     report["outputs"] = {"W": str(path), "H": str(csv_path)}
     write = write_zarr if fmt == "ome-zarr" else write_image
-    kw = {"report": report} if fmt == "ome-zarr" else {}
+    kw = {"report": report, "levels": "auto"} if fmt == "ome-zarr" else {}
     written = {
         "W": write(
             path,
@@ -168,8 +170,11 @@ def save_result(
         else np.asarray(result.spectral_axis)
     )
     axis_name = {"cm-1": "wavenumber_cm-1", "nm": "wavelength_nm"}.get(
-        result.spectral_units or "", "channel"
+        result.spectral_units or "",
+        "channel" if result.spectral_axis is None else f"spectral_axis_{result.spectral_units}",
     )
+    if result.spectral_units is None and result.spectral_axis is not None:
+        axis_name = "spectral_axis"
     if H.ndim == 2:
         rows, names = H, result.names
     else:  # one block of columns per slice

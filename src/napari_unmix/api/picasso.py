@@ -6,17 +6,73 @@ script switches by changing its import.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.axes import to_tzcyx
-from ..core.picasso import apply_picasso, iter_estimate_picasso
+from ..core.picasso import PicassoResult, apply_picasso, iter_estimate_picasso
 from ..core.report import describe_array, start_report
+from ..core.validate import check_option_types
 
-__all__ = ["unmix_picasso", "unmix_picasso_array"]
+__all__ = ["PicassoRun", "iter_unmix_picasso_array", "unmix_picasso", "unmix_picasso_array"]
+
+
+class PicassoRun(NamedTuple):
+    """What one PICASSO run produced: the unmixed stack, its report, the core result."""
+
+    unmixed: Any
+    report: dict[str, Any]
+    result: PicassoResult
+
+
+def iter_unmix_picasso_array(
+    data: Any, /, options: Mapping[str, Any] | None = None
+) -> Generator[dict, None, PicassoRun]:
+    """:func:`unmix_picasso_array` as a generator: yields its progress dicts, returns a
+    :class:`PicassoRun` (unmixed stack, report and the core result).
+
+    ``options`` are keyword arguments of :func:`unmix_picasso_array` (``channels``
+    included, ``progress`` excluded); unknown names are refused. The dock runs this in
+    its worker and scripts call :func:`unmix_picasso_array`: one code path.
+
+    Examples
+    --------
+    >>> from napari_unmix.core.synthetic import make_picasso_mix
+    >>> data, _ = make_picasso_mix(shape=(32, 32))
+    >>> gen = iter_unmix_picasso_array(data, {"implementation": "source_sink_n"})
+    >>> first = next(gen)
+    >>> sorted(first)
+    ['iteration', 'max_iter', 't', 'value']
+    """
+    signature = inspect.signature(unmix_picasso_array).parameters
+    names = list(signature)[1:-1]  # the options: not data, not progress
+    unknown = sorted(set(options or {}) - set(names))
+    if unknown:
+        raise ValueError(f"unknown PICASSO option(s) {unknown}; valid: {names}")
+    params = {k: (options or {}).get(k, signature[k].default) for k in names}
+    t_start = time.perf_counter()
+    arr = to_tzcyx(data, params["axes"])
+    core = {k: v for k, v in params.items() if k not in _API_ONLY}
+    result = yield from iter_estimate_picasso(arr, **core)
+    out = apply_picasso(
+        arr, result, clip_negative=params["clip_negative"], output_dtype=params["output_dtype"]
+    )
+    report = start_report("picasso", params, data=describe_array(data, axes=params["axes"]))
+    report["result"] = result.summary()
+    if params["detail"] and result.fits:
+        report["result"]["transforms_by_t"] = [
+            [m.tolist() for m in f.transforms] for f in result.fits
+        ]
+    report["seconds_estimation"] = round(time.perf_counter() - t_start, 3)
+    return PicassoRun(out, report, result)
+
+
+#: options of the array API that the core estimator does not take
+_API_ONLY = {"axes", "preprocess_alpha_inputs", "clip_negative", "output_dtype", "detail"}
 
 
 def unmix_picasso_array(
@@ -25,7 +81,7 @@ def unmix_picasso_array(
     *,
     axes: str | None = None,
     implementation: str = "matlab_3c",
-    alpha_mode: str = "reference_t",
+    alpha_mode: str | None = None,
     alpha_reference_t: int = 0,
     source_sink_matrix: Any = None,
     sink_channels: Sequence[int] | None = None,
@@ -47,6 +103,8 @@ def unmix_picasso_array(
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
     output_units: str = "own_channel",
+    noise_aware: bool | None = None,
+    split_sigma: float | None = None,
     clip_negative: bool = True,
     output_dtype: Any = "float32",
     detail: bool = False,
@@ -64,9 +122,14 @@ def unmix_picasso_array(
         Axis letters of ``data`` (default by number of dimensions: CYX, ZCYX, TZCYX).
     implementation : {"matlab_3c", "matlab_n", "source_sink_n"}
         ``source_sink_n`` is the most accurate (see ``docs/picasso.md``).
-    alpha_mode : {"reference_t", "per_t", "fixed"}
+    alpha_mode : {"reference_t", "per_t", "fixed"}, optional
         Estimate on time point ``alpha_reference_t`` and apply to all, estimate per time
-        point, or apply ``unmixing_matrix`` as given.
+        point, or apply ``unmixing_matrix`` as given. Default: ``"fixed"`` when
+        ``unmixing_matrix`` is given, else ``"reference_t"``; an estimating mode with a
+        given matrix is refused.
+    unmixing_matrix : array, shape (N, N) or (T, N, N), optional
+        Unmixing matrix applied to the selected channels as they are (no background
+        subtracted); it must be finite and invertible (condition number at most 1e6).
     source_sink_matrix, sink_channels, neutral_channels
         Source→sink relations for ``source_sink_n`` (rows = sources, -1 marks
         source→sink), or channel roles (indices of ``data``'s channels).
@@ -82,7 +145,15 @@ def unmix_picasso_array(
         Bound and seed of the estimation subsample.
     reference_compatible : bool
         Run the MATLAB scheme exactly as the ``spectral-unmixing`` package (sequential
-        updates, no early stop, max-normalised output).
+        updates, Nelder–Mead searches, no early stop, max-normalised output).
+    noise_aware : bool, optional
+        Source–sink: estimate on two views of the data with independent shot noise
+        (the checkerboard halves of the pixels), so noise does not bias the
+        coefficients low. Default on for ``source_sink_n`` (the views are split only
+        when the measured noise matters), refused for the MATLAB scheme.
+    split_sigma : float, optional
+        Source–sink: Gaussian smoothing (pixels) of the two noise-aware views; default
+        from the measured noise (no split when it is negligible, up to 1.5 px).
     output_units : {"own_channel", "input", "normalized"}
         MATLAB scheme output scale: each fluorophore at the intensity it has in its own
         channel (default), the loop's rows times the channel maxima, or max-normalised
@@ -110,52 +181,18 @@ def unmix_picasso_array(
     >>> out.shape, rep["result"]["converged"]
     ((1, 1, 3, 64, 64), [True])
     """
-    params = {k: v for k, v in locals().items() if k not in ("data", "progress")}
-    t_start = time.perf_counter()
-    arr = to_tzcyx(data, axes)
-    gen = iter_estimate_picasso(
-        arr,
-        channels=channels,
-        implementation=implementation,
-        alpha_mode=alpha_mode,
-        alpha_reference_t=alpha_reference_t,
-        source_sink_matrix=source_sink_matrix,
-        sink_channels=sink_channels,
-        neutral_channels=neutral_channels,
-        unmixing_matrix=unmixing_matrix,
-        background_percentile=background_percentile,
-        mi_bins=mi_bins,
-        alpha_max=alpha_max,
-        max_iter=max_iter,
-        tolerance=tolerance,
-        max_alpha_voxels=max_alpha_voxels,
-        random_state=random_state,
-        step_size=step_size,
-        qn=qn,
-        pixel_bin_size=pixel_bin_size,
-        alpha_clip=alpha_clip,
-        negativity_threshold=negativity_threshold,
-        clip_every_n_iterations=clip_every_n_iterations,
-        reference_compatible=reference_compatible,
-        output_units=output_units,
-    )
+    check_option_types(unmix_picasso_array, locals())
+    options = {k: v for k, v in locals().items() if k not in ("data", "progress")}
+    gen = iter_unmix_picasso_array(data, options)
     while True:
         try:
             item = next(gen)
         except StopIteration as stop:
-            result = stop.value
+            run = stop.value
             break
         if progress is not None:
             progress(item)
-    out = apply_picasso(arr, result, clip_negative=clip_negative, output_dtype=output_dtype)
-    report = start_report("picasso", params, data=describe_array(data, axes=axes))
-    report["result"] = result.summary()
-    if detail and result.fits:
-        report["result"]["transforms_by_t"] = [
-            [m.tolist() for m in f.transforms] for f in result.fits
-        ]
-    report["seconds_estimation"] = round(time.perf_counter() - t_start, 3)
-    return out, report
+    return run.unmixed, run.report
 
 
 def unmix_picasso(
@@ -164,7 +201,7 @@ def unmix_picasso(
     channels: Sequence[int] | None = None,
     *,
     implementation: str = "matlab_3c",
-    alpha_mode: str = "reference_t",
+    alpha_mode: str | None = None,
     alpha_reference_t: int = 0,
     source_sink_matrix: Any = None,
     sink_channels: Sequence[int] | None = None,
@@ -211,6 +248,7 @@ def unmix_picasso(
     Path
         The written image; its report is ``<path>.json``.
     """
+    check_option_types(unmix_picasso, locals())
     from ._files import (
         check_output,
         is_lazy_input,
@@ -227,8 +265,9 @@ def unmix_picasso(
         ext = ".ome.zarr" if fmt == "ome-zarr" else ".ome.tif"
         output_path = input_path.with_name(f"{stem}_picasso{ext}")
     output_path = check_output(
-        output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,)
-    )
+        output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
+        compression_level=compression_level,
+    )  # fmt: skip
     kwargs = {k: v for k, v in locals().items() if k in _ARRAY_KEYS}
     with use_scheduler(scheduler):
         lazy = fmt == "ome-zarr" or is_lazy_input(input_path)
@@ -272,6 +311,8 @@ _ARRAY_KEYS = {
     "alpha_clip",
     "negativity_threshold",
     "clip_every_n_iterations",
+    "noise_aware",
+    "split_sigma",
     "clip_negative",
     "output_dtype",
 }

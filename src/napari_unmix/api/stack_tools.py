@@ -184,15 +184,14 @@ def apply_stack_tool_file(
     >>> apply_stack_tool_file("max-z", src, d / "mip.ome.tif").name
     'mip.ome.tif'
     """
-    from ..io.omio_io import check_output_path, read_image, write_image
-    from ..io.sidecar import sidecar_path, write_sidecar
+    from ..io.omio_io import read_image, write_image
+    from ..io.sidecar import write_sidecar
+    from ._files import check_output
 
     _tool(tool)
-    output_path = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
-    if sidecar_path(output_path).exists() and not overwrite:
-        raise FileExistsError(
-            f"{str(sidecar_path(output_path))!r} exists; choose another name or pass overwrite=True"
-        )
+    output_path = check_output(
+        output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
+    )
     data, meta = read_image(input_path)
     steps = iter_stack_tool(tool, data, **options)
     while True:
@@ -255,10 +254,13 @@ def convert_time_encoded_stack_to_channel_stack(
     >>> read_image(out)[0].shape
     (1, 2, 3, 8, 8)
     """
-    from ..io.omio_io import check_output_path, read_image, write_image
+    from ..io.omio_io import read_image, write_image
     from ..io.sidecar import write_sidecar
+    from ._files import check_output
 
-    output_path = check_output_path(output_path, overwrite=overwrite, inputs=(input_path,))
+    output_path = check_output(
+        output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
+    )
     data, meta = read_image(input_path)
     n_t, _, n_c = data.shape[:3]
     if n_c != 1:

@@ -25,6 +25,7 @@ from ..core.suggest import (
     Suggestions,
     find_suggestions,
 )
+from ..core.validate import check_array, check_int, check_number, check_option_types
 
 __all__ = ["Suggestions", "suggest_rois"]
 
@@ -48,8 +49,17 @@ def _check(cube: Any, params: dict[str, Any]) -> np.ndarray:
             f"projection must be one of {sorted(PROJECTIONS)}, got {params['projection']!r}"
         )
     for name in ("max_groups", "max_rois_per_group", "pool_factor", "binning", "n_bands"):
-        if int(params[name]) < 1:
-            raise ValueError(f"{name} must be >= 1, got {params[name]!r}")
+        value = params[name]
+        if name == "max_groups" and value is None:
+            continue
+        if isinstance(value, bool) or not float(value).is_integer() or int(value) < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    sigma = params["local_background_sigma"]
+    if sigma is not None and not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(
+            f"local_background_sigma must be >= 0 px (or None: estimated from the image), "
+            f"got {sigma!r}"
+        )
     if not 0 < params["peak_threshold"] <= 1:
         raise ValueError(f"peak_threshold must be in (0, 1], got {params['peak_threshold']!r}")
     if not -1 <= params["similarity_threshold"] <= 1:
@@ -57,11 +67,18 @@ def _check(cube: Any, params: dict[str, Any]) -> np.ndarray:
             f"similarity_threshold is a cosine in [-1, 1], got {params['similarity_threshold']!r}"
         )
     data = np.asarray(cube)
-    if np.issubdtype(data.dtype, np.integer) or data.dtype == bool:
-        data = data.astype(np.float32)  # integer counts: convert before any subtraction
-    if not np.all(np.isfinite(data)):
-        raise ValueError("the cube contains NaN or infinite values; replace them first")
-    return data.astype(np.float32, copy=False)
+    if data.dtype.kind not in "biuf":
+        raise ValueError(f"the cube must hold real numbers, got dtype {data.dtype}")
+    if data.dtype.kind == "f":
+        if np.isinf(data).any():
+            raise ValueError(
+                "the cube contains infinite values; replace them (e.g. by NaN, which marks "
+                "pixels to ignore)"
+            )
+        nan_px = np.isnan(data).any(axis=0)
+        if nan_px.all():
+            raise ValueError("every pixel of the cube is NaN; nothing to suggest")
+    return data
 
 
 def suggest_rois(
@@ -70,13 +87,13 @@ def suggest_rois(
     *,
     projection: str = "average",
     processed: bool = False,
-    local_background_sigma: float = 8.0,
+    local_background_sigma: float | None = None,
     binning: int = 1,
     peak_sigma: float = 1.0,
     peak_threshold: float = 0.65,
     min_area: int = 3,
     min_diagonal: float = 0.0,
-    max_groups: int = 3,
+    max_groups: int | None = None,
     max_rois_per_group: int = 1,
     pool_factor: int = 8,
     gradient_fingerprint: bool = True,
@@ -99,8 +116,12 @@ def suggest_rois(
         How channels become one response map (see ``core.suggest.PROJECTIONS``).
     processed : bool
         Work on the per-channel local-background-subtracted cube instead of the raw one.
-    local_background_sigma : float
+    local_background_sigma : float or None
         Gaussian sigma (px) of the illumination background removed from the response map.
+        None (default): ``BACKGROUND_PER_RADIUS`` (0.7) times the typical object radius
+        estimated from the image (LoG scale-space peaks,
+        :func:`napari_unmix.core.background.object_scale`); the value used is in
+        ``estimated``.
     binning : int
         Block-mean spatial binning before peak finding (2–4 speeds up large images).
     peak_sigma : float
@@ -112,14 +133,20 @@ def suggest_rois(
         Smallest connected component kept (binned px²).
     min_diagonal : float
         Drop boxes whose diagonal is shorter (px); 0 keeps all.
-    max_groups : int
+    max_groups : int or None
         Number of spectral groups (hierarchical: exactly this many when there are enough
-        candidates; greedy: at most this many, largest groups first).
+        candidates; greedy: at most this many, largest groups first). None (default):
+        chosen from the data (hierarchical: the Ward tree is cut where merges join spectra
+        that differ by more than 2× their noise, at most 24 groups, then groups whose mean
+        spectrum is a non-negative mixture of the others' (relative residual < 5 %) are
+        merged away, see :func:`napari_unmix.core.suggest_groups.choose_group_count` and
+        :func:`~napari_unmix.core.suggest_groups.prune_mixtures`; greedy: as many as the
+        similarity threshold makes).
     max_rois_per_group : int
         ROIs returned per group (chosen by ``representative``).
     pool_factor : int
         The candidate pool is capped at ``max_groups × max_rois_per_group × pool_factor``
-        boxes, brightest first.
+        boxes (``max_groups`` = 24 when None), brightest first.
     gradient_fingerprint : bool
         Fingerprint = unit spectrum + unit first derivative (shoulders and slopes count).
     hierarchical : bool
@@ -145,9 +172,17 @@ def suggest_rois(
     Returns
     -------
     Suggestions
-        ``boxes`` (n×4, ``(y0, x0, y1, x1)``), ``groups``, ``spectra`` (n×C), ``scores``,
-        ``response``, ``parameters``, ``notes`` and ``report``. A cube without structure
-        gives zero boxes and a "no candidates" note (and a warning), not an error.
+        ``boxes`` (n×4, ``(y0, x0, y1, x1)``), ``groups``, ``spectra`` (n×C, the cube's
+        unit), ``scores``, ``response``, ``parameters``, ``estimated`` (settings estimated
+        from the data), ``notes`` and ``report``. A cube without structure gives zero boxes
+        and a "no candidates" note (and a warning), not an error. NaN pixels are ignored
+        (with a note); the result does not depend on the data's unit.
+
+    Raises
+    ------
+    ValueError
+        Not a C×Y×X cube, an image smaller than 4×4, infinite values, every pixel NaN, or
+        a setting out of range.
 
     Warns
     -----
@@ -162,6 +197,10 @@ def suggest_rois(
     >>> sorted(set(res.groups.tolist())), res.spectra.shape[1]
     ([0, 1], 32)
     """
+    check_number("peak_sigma", peak_sigma, minimum=0.0)
+    check_int("min_area", min_area, minimum=1)
+    check_array("cube", cube)
+    check_option_types(suggest_rois, locals())
     params = {k: v for k, v in locals().items() if k not in ("cube", "name", "warn")}
     data = _check(cube, params)
     t0 = time.perf_counter()
@@ -180,6 +219,7 @@ def suggest_rois(
         "groups": res.groups,
         "scores": res.scores,
     }
+    report["estimated"] = dict(res.estimated)
     report["notes"] = list(res.notes)
     report["seconds"] = round(seconds, 4)
     res.report = report

@@ -59,6 +59,8 @@ def validate_axes(axes: str, ndim: int) -> str:
     >>> validate_axes("zcyx", 4)
     'ZCYX'
     """
+    if not isinstance(axes, str):
+        raise TypeError(f"axes must be a string of axis letters such as 'CYX', got {axes!r}")
     axes_u = str(axes).upper()
     unknown = sorted(set(axes_u) - set(CANONICAL))
     if unknown:
@@ -140,6 +142,7 @@ def from_tzcyx(data: Any, axes: str) -> Any:
     >>> from_tzcyx(np.zeros((1, 1, 2, 8, 9)), "CYX").shape
     (2, 8, 9)
     """
+    validate_axes(axes, len(axes) if isinstance(axes, str) else -1)
     validate_tzcyx(data)
     axes_u = validate_axes(axes, len(axes))
     dropped = [a for a in CANONICAL if a not in axes_u]
@@ -174,6 +177,12 @@ def validate_tzcyx(data: Any, *, min_channels: int = 1, name: str = "data") -> N
         )
     if 0 in shape:
         raise ValueError(f"{name} is empty ({name}.shape={shape})")
+    kind = np.dtype(getattr(data, "dtype", np.float32)).kind
+    if kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers, got dtype {data.dtype}; convert it first "
+            "(e.g. np.abs(data) for complex, np.asarray(data, dtype=np.float32) for object)"
+        )
     if shape[2] < min_channels:
         raise ValueError(
             f"{name} has {shape[2]} channel(s) but at least {min_channels} are needed "

@@ -37,20 +37,40 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
-from .axes import validate_tzcyx
-from .mi import FixedBinnedMI, mutual_information
+from ._bleedthrough_apply import apply_correction, correction_diagnostics
+from ._bleedthrough_estimators import (
+    ALPHA_METHODS,
+    BOOTSTRAP_VOXELS,
+    AlphaMethod,
+    _bootstrap,
+    _method,
+)
+from ._bleedthrough_exact import (
+    _GUESS_VOXELS,
+    _check_finite,
+    _check_percentile,
+    _combine_masks,
+    _constant_source,
+    _gather,
+    _is_dask,
+    _pick_mask_voxels,
+    _whole_volume_mask,
+    check_integer,
+    check_random_state,
+)
+from .validate import check_array, check_option_types
 
 __all__ = [
     "ALPHA_METHODS",
     "AlphaEstimate",
     "AlphaMethod",
+    "AlphaReliabilityWarning",
     "apply_correction",
     "correction_diagnostics",
     "estimate_alpha",
@@ -58,156 +78,6 @@ __all__ = [
     "prepare_source_target_for_alpha",
     "sample_voxels",
 ]
-
-_EPS = 1e-12
-
-
-# ----------------------------------------------------------------------------- registry
-@dataclass(frozen=True)
-class AlphaMethod:
-    """One alpha estimator: ``func(x, y, alpha_max=..., mi_bins=...) -> (alpha, details)``.
-
-    ``x`` and ``y`` are the prepared source and target values inside the mask (float64).
-    ``func`` is None for ``manual`` (the user gives alpha).
-    """
-
-    name: str
-    label: str
-    doc: str
-    func: Callable[..., tuple[float, dict]] | None
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """Σ a·b without BLAS (a threaded ``ddot`` stalls for ~100 ms on a loaded machine)."""
-    return float(np.einsum("i,i->", a, b))
-
-
-def _mean_ratio(x: np.ndarray, y: np.ndarray, **_: Any) -> tuple[float, dict]:
-    den = float(np.mean(x))
-    if den <= _EPS:
-        raise ValueError(
-            "the mean source intensity in the mask is 0: the source channel has no signal "
-            "above background; check source_channel or lower background_percentile"
-        )
-    num = float(np.mean(y))
-    return max(num / den, 0.0), {"mean_target": num, "mean_source": den}
-
-
-def _linear_fit(x: np.ndarray, y: np.ndarray, **_: Any) -> tuple[float, dict]:
-    den = _dot(x, x)
-    if den <= _EPS:
-        raise ValueError(
-            "the source channel is zero everywhere in the mask (sum of squares 0); "
-            "check source_channel or lower background_percentile"
-        )
-    num = _dot(x, y)
-    return max(num / den, 0.0), {"sum_xy": num, "sum_x2": den}
-
-
-def _corr_min(x: np.ndarray, y: np.ndarray, *, alpha_max: float, **_: Any) -> tuple[float, dict]:
-    # corr(x, y - a x) falls monotonically in a and is 0 at a* = cov(x, y) / var(x), so the
-    # argmin of corr² over [0, alpha_max] is a* clipped to the interval: exact, no iterations.
-    xc = x - x.mean()
-    var = _dot(xc, xc)
-    if var <= _EPS:
-        raise ValueError(
-            "the source values in the mask are constant; corr_min needs variation in the "
-            "source (lower signal_percentile or use mean_ratio)"
-        )
-    a_star = _dot(xc, y - y.mean()) / var
-    alpha = min(max(a_star, 0.0), float(alpha_max))
-    return alpha, {"unbounded_argmin": a_star, "post_correlation": _pearson(x, y - alpha * x)}
-
-
-#: points of the coarse grid of ``mi_min`` before the bounded Brent refinement
-_MI_GRID = 17
-
-
-def _mi_min(
-    x: np.ndarray, y: np.ndarray, *, alpha_max: float, mi_bins: int, **_: Any
-) -> tuple[float, dict]:
-    mi = FixedBinnedMI(x, bins=mi_bins)
-    x32, y32 = x.astype(np.float32), y.astype(np.float32)  # half the memory traffic
-
-    def objective(a: float) -> float:
-        return mi.line(y32, x32, a)  # mi(y - a*x) in reused float32 buffers
-
-    # coarse grid first (the histogram MI is not convex), then a bounded Brent
-    # refinement between the best grid point's neighbours
-    grid = np.linspace(0.0, float(alpha_max), _MI_GRID)
-    values = np.array([objective(a) for a in grid])
-    i = int(np.argmin(values))
-    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    res = minimize_scalar(
-        objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-5 * alpha_max}
-    )
-    alpha, fun = (float(res.x), float(res.fun)) if res.fun <= values[i] else (grid[i], values[i])
-    return max(alpha, 0.0), {"post_mutual_information": fun, "n_evaluations": grid.size + res.nfev}
-
-
-#: The alpha estimators, name -> :class:`AlphaMethod` (drives the widget's dropdown).
-ALPHA_METHODS: dict[str, AlphaMethod] = {
-    m.name: m
-    for m in (
-        AlphaMethod("manual", "Manual", "Use the alpha you give (alpha >= 0).", None),
-        AlphaMethod(
-            "mean_ratio",
-            "Mean ratio",
-            "mean(target) / mean(source) over the bright-source mask. Fast, robust default.",
-            _mean_ratio,
-        ),
-        AlphaMethod(
-            "linear_fit",
-            "Linear fit",
-            "Least squares through the origin, Σxy / Σx², over the mask.",
-            _linear_fit,
-        ),
-        AlphaMethod(
-            "corr_min",
-            "Correlation minimisation",
-            "Alpha in [0, alpha_max] that makes the corrected target uncorrelated with the "
-            "source in the mask.",
-            _corr_min,
-        ),
-        AlphaMethod(
-            "mi_min",
-            "Mutual-information minimisation",
-            "Alpha in [0, alpha_max] that minimises the histogram mutual information between "
-            "source and corrected target (mi_bins bins).",
-            _mi_min,
-        ),
-    )
-}
-
-
-def _method(name: str) -> AlphaMethod:
-    key = str(name).strip().lower()
-    if key not in ALPHA_METHODS:
-        raise ValueError(f"unknown method {name!r}; choose one of {sorted(ALPHA_METHODS)}")
-    return ALPHA_METHODS[key]
-
-
-# ----------------------------------------------------------------------------- helpers
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
-    x = np.asarray(x, np.float64)
-    y = np.asarray(y, np.float64)
-    if x.size < 2 or np.std(x) <= _EPS or np.std(y) <= _EPS:
-        return float("nan")
-    xc, yc = x - x.mean(), y - y.mean()
-    return float(_dot(xc, yc) / np.sqrt(_dot(xc, xc) * _dot(yc, yc)))
-
-
-def _check_percentile(name: str, value: float | None) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    if not 0.0 <= value <= 100.0:
-        raise ValueError(f"{name} must be between 0 and 100, got {value!r}")
-    return value
-
-
-def _is_dask(data: Any) -> bool:
-    return type(data).__module__.split(".")[0] == "dask"
 
 
 def sample_voxels(
@@ -271,34 +141,6 @@ def sample_voxels(
 
         picked = list(dask.compute(*picked))
     return [np.asarray(p).reshape(-1) for p in picked], flat
-
-
-def _gather(volume: Any, flat: np.ndarray) -> Any:
-    """Values at sorted C-order indices: dask through ``vindex``, numpy plane by plane.
-
-    Gathering from each Y×X plane view with ``np.take`` avoids both the slow multi-array
-    fancy indexing and any stack-sized copy of a (possibly transposed) stack.
-    """
-    shape = tuple(volume.shape)
-    if _is_dask(volume):
-        return volume.vindex[np.unravel_index(flat, shape)]
-    volume = np.asarray(volume)
-    if volume.ndim < 3:
-        return (
-            volume.reshape(-1)[flat]
-            if volume.flags.c_contiguous
-            else volume[np.unravel_index(flat, shape)]
-        )
-    lead = shape[:-2]
-    plane = shape[-2] * shape[-1]
-    out = np.empty(flat.size, volume.dtype)
-    # where each plane's indices start in the sorted flat list: a few binary searches
-    bounds = np.searchsorted(flat, np.arange(int(np.prod(lead)) + 1, dtype=np.int64) * plane)
-    for p in np.flatnonzero(np.diff(bounds)):  # a loop over planes, not pixels
-        a, b = bounds[p], bounds[p + 1]
-        view = volume[np.unravel_index(p, lead)]  # one Y×X plane, never the whole stack
-        np.take(view.reshape(-1), flat[a:b] - p * plane, out=out[a:b])
-    return out
 
 
 def prepare_source_target_for_alpha(
@@ -381,254 +223,38 @@ def make_alpha_mask(
     return _combine_masks(mask, strict, sp, tp, s_thr, t_thr, min_voxels)
 
 
-def _combine_masks(
-    mask: np.ndarray,
-    strict: np.ndarray | None,
-    sp: float | None,
-    tp: float | None,
-    s_thr: float,
-    t_thr: float | None,
-    min_voxels: int,
-) -> tuple[np.ndarray, dict]:
-    """The strict mask when it is big enough, else the source-only one; its report."""
-    n_strict = None if strict is None else int(np.count_nonzero(strict))
-    use_strict, info = _choose_mask(
-        int(np.count_nonzero(mask)), n_strict, sp, tp, s_thr, t_thr, min_voxels
-    )
-    return (strict if use_strict else mask), info
-
-
-def _choose_mask(
-    n_src: int,
-    n_strict: int | None,
-    sp: float | None,
-    tp: float | None,
-    s_thr: float,
-    t_thr: float | None,
-    min_voxels: int,
-) -> tuple[bool, dict]:
-    """From the two mask sizes: use the strict mask?, and the mask report."""
-    strategy, fallback, use_strict, n = "source_only", False, False, n_src
-    if n_strict is not None:
-        if n_strict >= min_voxels:
-            use_strict, strategy, n = True, "source_and_low_target", n_strict
-        else:
-            fallback = True
-    if n < min_voxels:
-        raise ValueError(
-            f"the alpha mask has {n} voxel(s), fewer than min_mask_voxels={min_voxels}; "
-            "lower signal_percentile, give more data, or lower min_mask_voxels"
-        )
-    return use_strict, {
-        "signal_percentile": sp,
-        "target_low_percentile": tp,
-        "source_threshold": s_thr,
-        "target_threshold": t_thr,
-        "mask_strategy": strategy,
-        "mask_fallback_used": fallback,
-        "mask_voxel_count": n,
-        "source_only_mask_voxel_count": n_src,
-        "strict_mask_voxel_count": n_strict,
-        "min_mask_voxels": min_voxels,
-    }
-
-
-# ----------------------------------------------------------------------------- exact percentiles
-#: voxels of the seeded sample that brackets the exact whole-volume percentiles
-_GUESS_VOXELS = 16_384
-
-
-def _ranks(n: int, q: float) -> tuple[np.ndarray, float]:
-    """The two order statistics and the weight of ``np.percentile(..., q)`` (linear)."""
-    pos = q / 100.0 * (n - 1)
-    k0 = int(np.floor(pos))
-    return np.array([k0, min(k0 + 1, n - 1)]), pos - k0
-
-
-def _lerp(v: np.ndarray, frac: float) -> float:
-    """``np.percentile``'s linear interpolation between two order statistics."""
-    a, b = float(v[0]), float(v[1])
-    return a + (b - a) * frac if frac < 0.5 else b - (b - a) * (1.0 - frac)
-
-
-def _bracket(ks: np.ndarray, n: int, guess: np.ndarray, *, low: bool) -> Any:
-    """A value beyond the order statistics ``ks`` (sure by a wide margin), from the sample."""
-    m = guess.size
-    r = ks[1 if low else 0] / max(n - 1, 1)
-    margin = 6.0 * np.sqrt(max(min(r, 1 - r), 1.0 / m) / m) + 2.0 / m
-    if low and r + margin < 0.5:
-        return guess[int(np.ceil((r + margin) * (m - 1)))]
-    if not low and r - margin > 0.5:
-        return guess[int(np.floor((r - margin) * (m - 1)))]
-    return None
-
-
-def _beyond(
-    volume: np.ndarray, below: Any, above: Any
-) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
-    """Sorted C-order indices and values of the voxels ``<= below`` or ``>= above``.
-
-    Y×X plane by plane (a loop over planes, not pixels): each plane's comparisons,
-    index search and extremes run while it is in cache, and no stack-sized temporary is
-    made. Also returns the volume's (min, max) (NaN when it holds a NaN).
-    """
-    if below is None and above is None:
-        ext = (float(volume.min()), float(volume.max()))
-        return np.zeros(0, np.int64), np.zeros(0, volume.dtype), ext
-    planes = volume.reshape(-1, *volume.shape[-2:]) if volume.ndim >= 3 else None
-    if planes is None or not np.may_share_memory(planes, volume):
-        planes = [volume]  # (reshape had to copy: scan the volume in one go)
-    size = planes[0].size
-    sel = np.empty(planes[0].shape, dtype=bool)
-    tmp = np.empty_like(sel)
-    idx, vals, lows, highs = [], [], [], []
-    for p, plane in enumerate(planes):
-        lows.append(plane.min())
-        highs.append(plane.max())
-        if below is not None:
-            np.less_equal(plane, below, out=sel)
-            if above is not None:
-                np.greater_equal(plane, above, out=tmp)
-                sel |= tmp
-        else:
-            np.greater_equal(plane, above, out=sel)
-        i = np.flatnonzero(sel)
-        flat = plane.reshape(-1) if plane.flags.c_contiguous else None
-        vals.append(plane[np.unravel_index(i, plane.shape)] if flat is None else flat[i])
-        idx.append(i + p * size)
-    ext = (float(np.min(lows)), float(np.max(highs)))
-    return np.concatenate(idx), np.concatenate(vals), ext
-
-
-def _tail_stats(
-    volume: np.ndarray, guess: np.ndarray, ks_low: Any, ks_high: Any
-) -> tuple[Any, Any, Any, tuple[float, float]]:
-    """Exact order statistics in the low and the high tail of a numpy volume, one scan.
-
-    The sorted seeded sample ``guess`` brackets each tail; one comparison over the
-    volume finds the voxels beyond the brackets, and ``np.partition`` runs on those few
-    only. Counting makes the result exact whatever the sample; a failed bracket falls
-    back to a partition of the whole volume. Returns the low statistics, the high ones,
-    the sorted C-order indices of the high-tail voxels (None when not bracketed), among
-    which every voxel above the high statistics lies, and the volume's (min, max).
-    """
-    n = volume.size
-    below = None if ks_low is None else _bracket(ks_low, n, guess, low=True)
-    above = None if ks_high is None else _bracket(ks_high, n, guess, low=False)
-    idx, vals, ext = _beyond(volume, below, above)
-    low = high = high_idx = None
-    if below is not None:
-        cand = vals[vals <= below]
-        if cand.size > ks_low[1]:
-            low = np.partition(cand, ks_low)[ks_low]
-    if above is not None:
-        keep = vals >= above
-        cand, skipped = vals[keep], n - int(np.count_nonzero(keep))
-        if skipped <= ks_high[0]:
-            high, high_idx = np.partition(cand, ks_high - skipped)[ks_high - skipped], idx[keep]
-    missing = [k for k, v in ((ks_low, low), (ks_high, high)) if k is not None and v is None]
-    if missing:  # a bracket failed (tiny or odd data): partition everything once
-        ks = np.unique(np.concatenate(missing))
-        stats = dict(zip(ks.tolist(), np.partition(volume.reshape(-1), ks)[ks], strict=True))
-        if ks_low is not None and low is None:
-            low = np.array([stats[int(k)] for k in ks_low])
-        if ks_high is not None and high is None:
-            high = np.array([stats[int(k)] for k in ks_high])
-    return low, high, high_idx, ext
-
-
-def _check_finite(name: str, extremes: Any, dtype: np.dtype) -> None:
-    if dtype.kind == "f" and not np.all(np.isfinite(extremes)):
-        raise ValueError(
-            f"the {name} channel contains NaN or infinite values; replace them "
-            "(e.g. with 0) before estimating alpha"
-        )
-
-
-def _constant_source() -> ValueError:
-    return ValueError(
-        "the source channel is constant (e.g. all zero) after background subtraction; "
-        "there is no source signal to estimate bleed-through from; check source_channel"
-    )
-
-
-def _prep(v: np.ndarray, bg: float, preprocess: bool) -> np.ndarray:
-    """float32 ``max(v - bg, 0)`` (or just float32): the alpha preprocessing of values."""
-    out = np.asarray(v, dtype=np.float32)
-    return np.maximum(out - np.float32(bg), np.float32(0)) if preprocess else out
-
-
-def _pick_mask_voxels(rng: np.random.Generator, n_mask: int, k: int | None) -> np.ndarray | None:
-    """Sorted seeded ordinals of ``k`` mask voxels, or None when the mask has at most ``k``."""
-    if k is None or n_mask <= int(k):
-        return None
-    return np.sort(rng.choice(n_mask, int(k), replace=False))
-
-
-def _whole_volume_mask(
-    source: np.ndarray,
-    target: np.ndarray,
-    guess: tuple[np.ndarray, np.ndarray],
-    *,
-    background_percentile: float,
-    preprocess: bool,
-    signal_percentile: float,
-    target_low_percentile: float | None,
-    min_voxels: int,
-) -> tuple[np.ndarray, np.ndarray, float, float, dict]:
-    """Prepared source/target values in the mask, percentiles exact over the whole volume.
-
-    The same numbers as preparing the whole volume with
-    :func:`prepare_source_target_for_alpha` and masking it with :func:`make_alpha_mask`,
-    without stack-sized float32 copies: preparation ``v -> max(v - b, 0)`` is monotone,
-    so each percentile of the prepared volume is the preparation of two exact order
-    statistics of the measured one.
-    """
-    sp = _check_percentile("signal_percentile", signal_percentile)
-    tp = _check_percentile("target_low_percentile", target_low_percentile)
-    bp = _check_percentile("background_percentile", background_percentile)
-    n, f32 = source.size, np.float32
-    g_s, g_t = np.sort(guess[0]), np.sort(guess[1])
-    ks_bg, frac_bg = _ranks(n, bp)
-    ks_sig, frac_sig = _ranks(n, sp)
-    bg_stats, sig_stats, sig_idx, ext_s = _tail_stats(
-        source, g_s, ks_bg if preprocess else None, ks_sig
-    )
-    _check_finite("source", ext_s, source.dtype)
-
-    def prep(v: np.ndarray, bg: float) -> np.ndarray:
-        return _prep(v, bg, preprocess)
-
-    bg_s = bg_t = 0.0
-    if preprocess:
-        bg_s = float(f32(_lerp(bg_stats.astype(f32), frac_bg)))
-        bg_t_stats, _, _, ext_t = _tail_stats(target, g_t, ks_bg, None)
-        _check_finite("target", ext_t, target.dtype)
-        bg_t = float(f32(_lerp(bg_t_stats.astype(f32), frac_bg)))
-    else:
-        _check_finite("target", (target.min(), target.max()), target.dtype)
-    if not ext_s[1] > max(ext_s[0], bg_s):
-        raise _constant_source()
-    s_thr = _lerp(prep(sig_stats, bg_s), frac_sig)
-    edge = None if sig_idx is None else _bracket(ks_sig, n, g_s, low=False)
-    if edge is not None and float(prep(np.array([edge]), bg_s)[0]) < s_thr:
-        # voxels below the bracket are below the threshold: the mask lies in the tail
-        cs, ct = prep(_gather(source, sig_idx), bg_s), prep(_gather(target, sig_idx), bg_t)
-    else:
-        cs, ct = prep(source.reshape(-1), bg_s), prep(target.reshape(-1), bg_t)
-    mask = cs >= s_thr
-    t_thr, strict = None, None
-    if tp is not None:
-        ks, frac = _ranks(n, tp)
-        low = tp <= 50.0
-        stats = _tail_stats(target, g_t, ks if low else None, None if low else ks)[:2]
-        t_thr = _lerp(prep(stats[0] if low else stats[1], bg_t), frac)
-        strict = mask & (ct <= t_thr)
-    mask, info = _combine_masks(mask, strict, sp, tp, s_thr, t_thr, int(min_voxels))
-    return cs[mask], ct[mask], bg_s, bg_t, info
-
-
 # ----------------------------------------------------------------------------- estimation
+class AlphaReliabilityWarning(UserWarning):
+    """An estimated alpha that its estimator could not trust (e.g. a flat MI curve).
+
+    The estimate fell back to a stated rule; the reason is also in the report
+    (``details["warnings"]``, ``details["method_details"]["unreliable_reason"]``).
+    """
+
+
+def _check_volumes(source: Any, target: Any) -> tuple[Any, Any]:
+    """numpy or dask arrays of one numeric dtype kind and one shape, else a clear error."""
+    out = []
+    for name, v in (("source", source), ("target", target)):
+        if not hasattr(v, "shape") or not hasattr(v, "dtype"):
+            if np.ndim(v) == 0:
+                raise TypeError(
+                    f"{name} must be an array (numpy or dask) of voxel values, got "
+                    f"{type(v).__name__} {v!r}; pass e.g. data[t, :, channel]"
+                )
+            v = np.asarray(v)
+        if np.dtype(v.dtype).kind not in "uif":
+            raise TypeError(f"{name} must hold numbers, got dtype {v.dtype}")
+        out.append(v)
+    if tuple(out[0].shape) != tuple(out[1].shape):
+        raise ValueError(
+            f"source and target must have one shape, got {out[0].shape} and {out[1].shape}"
+        )
+    if int(np.prod(out[0].shape)) == 0:
+        raise ValueError("source and target are empty; nothing to estimate alpha from")
+    return out[0], out[1]
+
+
 @dataclass(frozen=True)
 class AlphaEstimate:
     """One estimated alpha with its bootstrap interval and how it was obtained.
@@ -654,19 +280,6 @@ class AlphaEstimate:
             "ci95": None if self.ci is None else list(self.ci),
             **self.details,
         }
-
-
-def _bootstrap(
-    func: Callable, x: np.ndarray, y: np.ndarray, n: int, rng: np.random.Generator, **kw: Any
-) -> tuple[float, float] | None:
-    if n <= 0:
-        return None
-    alphas = np.empty(n)
-    for b in range(n):  # one resample of the mask voxels per iteration (not a pixel loop)
-        i = rng.integers(0, x.size, x.size)
-        alphas[b] = func(x[i], y[i], **kw)[0]
-    lo, hi = np.percentile(alphas, [2.5, 97.5])
-    return float(lo), float(hi)
 
 
 def estimate_alpha(
@@ -705,7 +318,8 @@ def estimate_alpha(
     alpha_max : float
         Upper bound of the search for ``corr_min`` and ``mi_min``.
     mi_bins : int
-        Histogram bins per variable for ``mi_min``.
+        At most this many histogram bins per variable for ``mi_min``, which uses
+        ``ceil(3 n^(1/3))`` for ``n`` mask voxels (``mi_bins_used`` in the details).
     max_alpha_voxels : int or None
         Volumes up to this size (or None): every voxel is used. Larger volumes, numpy or
         dask alike: exact whole-volume percentiles and mask, then at most this many mask
@@ -716,7 +330,16 @@ def estimate_alpha(
     min_mask_voxels : int
         Minimum mask size.
     n_bootstrap : int
-        Bootstrap resamples of the mask voxels for a 95% interval (0: no interval).
+        Bootstrap resamples of the mask voxels for a 95% interval (0: no interval). Each
+        resample holds at most 2048 voxels, its deviation scaled by ``sqrt(2048 / n)``
+        (m-out-of-n bootstrap), so the interval's cost does not grow with the mask.
+
+    Warns
+    -----
+    AlphaReliabilityWarning
+        ``mi_min`` could not trust its curve (mask under 64 voxels, no minimum inside
+        ``[0, alpha_max]``, or a flat curve) and returned ``min(mi_argmin, corr_min)``;
+        the reason is in ``details["warnings"]``.
 
     Returns
     -------
@@ -730,17 +353,26 @@ def estimate_alpha(
     >>> round(est.alpha, 2), est.ci[0] < est.alpha < est.ci[1]
     (0.35, True)
     """
+    check_array("target", target)
+    check_array("source", source)
+    check_option_types(estimate_alpha, locals())
     m = _method(method)
     if m.func is None:
         raise ValueError("method='manual' does not estimate alpha; give alpha instead")
+    source, target = _check_volumes(source, target)
     alpha_max = float(alpha_max)
-    if not alpha_max > 0:
-        raise ValueError(f"alpha_max must be > 0, got {alpha_max=}")
-    mi_bins = int(mi_bins)
-    if mi_bins < 2:
-        raise ValueError(f"mi_bins must be >= 2, got {mi_bins=}")
-    ss = np.random.SeedSequence(random_state)
-    sample_seed, boot_seed = ss.spawn(2)
+    if not (np.isfinite(alpha_max) and alpha_max > 0):
+        raise ValueError(f"alpha_max must be a finite number > 0, got {alpha_max=}")
+    mi_bins = check_integer("mi_bins", mi_bins, minimum=2)
+    min_mask_voxels = check_integer("min_mask_voxels", min_mask_voxels, minimum=1)
+    n_bootstrap = check_integer("n_bootstrap", n_bootstrap, minimum=0)
+    if max_alpha_voxels is not None:
+        max_alpha_voxels = check_integer("max_alpha_voxels", max_alpha_voxels, minimum=1)
+    random_state = check_random_state(random_state)
+    if isinstance(random_state, np.random.Generator):
+        sample_seed, boot_seed = random_state.spawn(2)
+    else:
+        sample_seed, boot_seed = np.random.SeedSequence(random_state).spawn(2)
     rng = np.random.default_rng(sample_seed)
     shape = tuple(source.shape)
     if tuple(target.shape) != shape:
@@ -808,10 +440,22 @@ def estimate_alpha(
         x = s[mask].astype(np.float64)
         y = t[mask].astype(np.float64)
     kw = {"alpha_max": alpha_max, "mi_bins": mi_bins}
-    alpha, method_details = m.func(x, y, **kw)
+    alpha, method_details = m.func(x, y, mask_voxels=mask_info["mask_voxel_count"], **kw)
     if not np.isfinite(alpha):
         raise ValueError(f"the estimated alpha is not finite ({alpha}); check the input data")
-    ci = _bootstrap(m.func, x, y, int(n_bootstrap), np.random.default_rng(boot_seed), **kw)
+    warnings_ = []
+    if method_details.get("reliable") is False:
+        text = (
+            f"{m.name}: {method_details['unreliable_reason']}; alpha = {alpha:.4g} is "
+            f"{method_details['fallback']} instead. Check the scatter plot, lower "
+            "signal_percentile for a larger mask, or measure alpha on a single-stained control."
+        )
+        warnings.warn(text, AlphaReliabilityWarning, stacklevel=2)
+        warnings_.append(text)
+    boot_rng = np.random.default_rng(boot_seed)
+    ci = _bootstrap(
+        m, x, y, n_bootstrap, boot_rng, alpha=float(alpha), details=method_details, **kw
+    )
     details = {
         "background_percentile": background_percentile,
         "preprocess_alpha_inputs": bool(preprocess_alpha_inputs),
@@ -825,218 +469,11 @@ def estimate_alpha(
         "subsampled": bool(mask_subsampled) if whole else flat is not None,
         "max_alpha_voxels": max_alpha_voxels,
         "random_state": random_state if isinstance(random_state, int | None) else "generator",
-        "n_bootstrap": int(n_bootstrap),
+        "n_bootstrap": n_bootstrap,
+        "ci_method": None if ci is None else "m-out-of-n bootstrap",
+        "bootstrap_voxels": None if ci is None else min(x.size, BOOTSTRAP_VOXELS),
+        "reliable": method_details.get("reliable", True),
+        "warnings": warnings_,
         "method_details": method_details,
     }
     return AlphaEstimate(float(alpha), m.name, ci, details, x, y, s, t)
-
-
-# ----------------------------------------------------------------------------- apply
-def _per_t(value: Any, n_t: int, name: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    if arr.size == 1:
-        arr = np.full(n_t, arr[0])
-    if arr.size != n_t:
-        raise ValueError(
-            f"{name} must be a scalar or one value per time point ({n_t}), got {arr.size}"
-        )
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(f"{name} must be finite and >= 0, got {arr.tolist()}")
-    return arr
-
-
-def _resolve_dtype(output_dtype: Any, input_dtype: np.dtype) -> np.dtype:
-    if isinstance(output_dtype, str) and output_dtype.lower() in {"same", "input"}:
-        return np.dtype(input_dtype)
-    try:
-        dtype = np.dtype(output_dtype)
-    except TypeError as err:
-        raise ValueError(
-            f"unknown output_dtype {output_dtype!r}; e.g. 'float32', 'uint16'"
-        ) from err
-    if dtype.kind not in "uif":
-        raise ValueError(f"output_dtype must be a numeric dtype, got {output_dtype!r}")
-    return dtype
-
-
-def _cast(arr: Any, dtype: np.dtype) -> Any:
-    """Cast to ``dtype``; integers are rounded and clipped to the type's range (no wrap)."""
-    if arr.dtype == dtype:
-        return arr
-    if dtype.kind in "ui":
-        info = np.iinfo(dtype)
-        arr = np.rint(arr).clip(info.min, info.max)
-    return arr.astype(dtype)
-
-
-def _correct(src: Any, tgt: Any, a: Any, ar: Any, det: Any, clip: bool) -> tuple[Any, Any]:
-    """Corrected (source, target) from float32 measured ones; works on numpy and dask."""
-    new_t = tgt - a * src
-    new_s = None
-    if ar is not None:
-        new_s = (src - ar * tgt) / det
-        new_t = new_t / det
-    if clip:
-        new_t = new_t.clip(0, None)
-        new_s = None if new_s is None else new_s.clip(0, None)
-    return new_s, new_t
-
-
-def apply_correction(
-    data: Any,
-    alpha: float | Sequence[float] | np.ndarray,
-    /,
-    *,
-    source_channel: int = 0,
-    target_channel: int = 1,
-    alpha_reverse: float | Sequence[float] | np.ndarray | None = None,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
-    out: np.ndarray | None = None,
-) -> Any:
-    """Remove the bleed-through of one channel into another from a TZCYX stack.
-
-    Parameters
-    ----------
-    data : ndarray or dask array, shape (T, Z, C, Y, X)
-        Measured stack (any numeric dtype; integers are converted before subtracting).
-    alpha : float or sequence of float
-        Bleed-through of the source into the target, one value or one per time point.
-    source_channel, target_channel : int
-        Channel indices.
-    alpha_reverse : float or sequence of float, optional
-        Bleed-through of the target into the source. When given, both channels are
-        corrected by inverting ``[[1, alpha_reverse], [alpha, 1]]``; ``alpha *
-        alpha_reverse`` must be < 1.
-    clip_negative : bool
-        Clip corrected channels at 0.
-    output_dtype : str or dtype
-        ``"float32"`` (default), any numeric dtype (integers: rounded and clipped to the
-        type's range), or ``"same"`` for the input dtype.
-    out : ndarray, optional
-        numpy only: write the result into this array (shape of ``data``, dtype
-        ``output_dtype``) instead of a new one. It may be ``data`` itself, for a caller
-        that owns ``data`` (e.g. a stack it has just read from a file): this saves one
-        stack-sized allocation.
-
-    Returns
-    -------
-    array of the input's type
-        A new stack; all other channels are copied (cast to ``output_dtype``). A dask
-        input stays lazy, chunked by whole Y×X planes.
-
-    Examples
-    --------
-    >>> d = np.zeros((2, 1, 2, 2, 2), np.uint16)
-    >>> d[:, :, 0], d[:, :, 1] = 100, 50
-    >>> apply_correction(d, [0.3, 0.6], output_dtype="uint16")[:, 0, 1, 0, 0].tolist()
-    [20, 0]
-    """
-    validate_tzcyx(data, min_channels=2)
-    n_t, _, n_c = data.shape[:3]
-    s_ch, t_ch = int(source_channel), int(target_channel)
-    for name, ch in (("source_channel", s_ch), ("target_channel", t_ch)):
-        if not 0 <= ch < n_c:
-            raise ValueError(f"{name}={ch} is out of range for {n_c} channels ({data.shape=})")
-    if s_ch == t_ch:
-        raise ValueError(f"source_channel and target_channel must differ, both are {s_ch}")
-    a = _per_t(alpha, n_t, "alpha")
-    ar = None if alpha_reverse is None else _per_t(alpha_reverse, n_t, "alpha_reverse")
-    det = None
-    if ar is not None:
-        det = 1.0 - a * ar
-        if np.any(det <= 0):
-            raise ValueError(
-                "alpha * alpha_reverse must be < 1 for the 2x2 mixing matrix to be invertible, "
-                f"got {(a * ar).tolist()}; check both coefficients"
-            )
-    dtype = _resolve_dtype(output_dtype, data.dtype)
-    f32 = np.float32
-
-    def col(v: np.ndarray | None) -> np.ndarray | None:
-        return None if v is None else v.astype(f32)[:, None, None, None]
-
-    if _is_dask(data):
-        import dask.array as da
-
-        if out is not None:
-            raise ValueError("out= is for numpy input; a dask result stays lazy")
-
-        x = data
-        if x.chunksize[3] != x.shape[3] or x.chunksize[4] != x.shape[4]:
-            x = x.rechunk({3: -1, 4: -1})
-        new_s, new_t = _correct(
-            x[:, :, s_ch].astype(f32),
-            x[:, :, t_ch].astype(f32),
-            col(a),
-            col(ar),
-            col(det),
-            clip_negative,
-        )
-        chans = [_cast(x[:, :, c], dtype) for c in range(n_c)]
-        chans[t_ch] = _cast(new_t, dtype)
-        if new_s is not None:
-            chans[s_ch] = _cast(new_s, dtype)
-        return da.stack(chans, axis=2)
-
-    if out is None:
-        out = np.empty_like(data, dtype=dtype)  # same memory layout as the input (order K)
-    elif not isinstance(out, np.ndarray) or out.shape != data.shape or out.dtype != dtype:
-        raise ValueError(
-            f"out must be a numpy array of shape {data.shape} and dtype {dtype}, got "
-            f"{type(out).__name__} {getattr(out, 'shape', None)} {getattr(out, 'dtype', None)}"
-        )
-    for t in range(n_t):  # one time point at a time bounds the float32 temporaries
-        plane = data[t]
-        src = np.asarray(plane[:, s_ch], dtype=f32)  # no copy when already float32
-        tgt = np.asarray(plane[:, t_ch], dtype=f32)
-        new_t = src * f32(-a[t])
-        new_t += tgt
-        new_s = None
-        if ar is not None:
-            new_t /= f32(det[t])
-            new_s = tgt * f32(-ar[t])
-            new_s += src
-            new_s /= f32(det[t])
-        for arr in (new_t, new_s):
-            if clip_negative and arr is not None:
-                np.maximum(arr, 0, out=arr)
-        for c in range(n_c):
-            if c == t_ch:
-                out[t, :, c] = _cast(new_t, dtype)
-            elif c == s_ch and new_s is not None:
-                out[t, :, c] = _cast(new_s, dtype)
-            else:
-                out[t, :, c] = _cast(plane[:, c], dtype)
-    return out
-
-
-def correction_diagnostics(
-    source: np.ndarray,
-    target: np.ndarray,
-    corrected_target: np.ndarray,
-    *,
-    mi_bins: int = 64,
-) -> dict[str, float]:
-    """Pearson correlation and MI of source vs target before and after correction.
-
-    Arguments are matching 1-D samples (e.g. from :func:`sample_voxels`).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> s, t = rng.random(4000), rng.random(4000)
-    >>> d = correction_diagnostics(s, t + 0.5 * s, t, mi_bins=16)
-    >>> d["pearson_before"] > 0.3 > abs(d["pearson_after"])
-    True
-    """
-    s = np.asarray(source, np.float64).ravel()
-    t0 = np.asarray(target, np.float64).ravel()
-    t1 = np.asarray(corrected_target, np.float64).ravel()
-    return {
-        "pearson_before": _pearson(s, t0),
-        "pearson_after": _pearson(s, t1),
-        "mi_before": mutual_information(s, t0, bins=mi_bins),
-        "mi_after": mutual_information(s, t1, bins=mi_bins),
-        "n_voxels": int(s.size),
-    }

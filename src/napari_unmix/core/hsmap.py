@@ -6,6 +6,10 @@
   map spatially, and returns a :class:`ClusterResult` with mean ± sd spectra per cluster.
   It is a generator yielding ``(stage, fraction)`` so widgets can show progress;
   :func:`cluster_pixels` runs it to the end.
+* :func:`iter_cluster_map_chunked` does the same for a dask cube larger than memory: the
+  features and the clustering are fitted on a bounded, seeded sample of pixels, then every
+  chunk is labelled (nearest centroid, or the mixture's prediction) with the cluster
+  spectra summed in the same pass; only the label image is held in memory.
 * :func:`choose_k` scores a range of k (silhouette and inertia) for the user to decide.
 
 Labels are 1..k (0 = pixels left out, e.g. non-finite spectra), ordered by first
@@ -29,6 +33,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from .validate import check_array, check_int, check_not_constant
+
 __all__ = [
     "CLEANUPS",
     "CLUSTER_METHODS",
@@ -40,6 +46,7 @@ __all__ = [
     "cluster_pixels",
     "cluster_spectra",
     "iter_cluster_map",
+    "iter_cluster_map_chunked",
     "pixel_features",
 ]
 
@@ -128,6 +135,8 @@ def band_ratio(
     ([[2.0, nan]], [[True, False]])
     """
     axis = _check_cube(cube, axis)
+    if not min_denominator >= 0:  # (a negative one would divide by zero)
+        raise ValueError(f"min_denominator must be >= 0, got {min_denominator!r}")
     num = band_intensity(cube, axis, numerator, window=window)
     dw = window if denominator_window is None else denominator_window
     den = band_intensity(cube, axis, denominator, window=dw)
@@ -393,6 +402,40 @@ class ClusterResult:
         return int(self.mean_spectra.shape[0])
 
 
+def _check_method(method: str, cleanup: str | None) -> None:
+    if method not in CLUSTER_METHODS:
+        raise ValueError(
+            f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
+        )
+    if cleanup is not None and cleanup not in CLEANUPS:
+        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+
+
+def _check_k(n_clusters: Any, n_valid: int, where: str, hint: str) -> None:
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
+        raise ValueError(f"n_clusters must be an integer, got {n_clusters!r}")
+    if not 1 <= n_clusters <= n_valid:
+        raise ValueError(f"n_clusters={n_clusters} but {where} has {n_valid} usable pixels; {hint}")
+
+
+def _cluster_report(method, k, opts, fit_info, feat_info, cleanup, cleanup_options,
+                    random_state, n_valid, n_total, counts) -> dict[str, Any]:  # fmt: skip
+    return {
+        "method": method,
+        "method_label": CLUSTER_METHODS[method].label,
+        "n_clusters": k,
+        "method_options": opts,
+        "fit": fit_info,
+        "features": feat_info,
+        "cleanup": cleanup,
+        "cleanup_options": dict(cleanup_options or {}),
+        "random_state": random_state,
+        "n_pixels_clustered": n_valid,
+        "n_pixels_left_out": int(n_total - n_valid),
+        "counts": np.asarray(counts).astype(int).tolist(),
+    }
+
+
 def iter_cluster_map(
     cube,
     /,
@@ -434,21 +477,10 @@ def iter_cluster_map(
     """
     cube = np.asarray(cube)
     _check_cube(cube)
-    if method not in CLUSTER_METHODS:
-        raise ValueError(
-            f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
-        )
-    if cleanup is not None and cleanup not in CLEANUPS:
-        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+    _check_method(method, cleanup)
     rows, finite = _pixel_rows(cube)
     n_valid = int(finite.sum())
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
-        raise ValueError(f"n_clusters must be an integer, got {n_clusters!r}")
-    if not 1 <= n_clusters <= n_valid:
-        raise ValueError(
-            f"n_clusters={n_clusters} but the image has {n_valid} usable pixels; "
-            "choose 1 <= n_clusters <= number of pixels"
-        )
+    _check_k(n_clusters, n_valid, "the image", "choose 1 <= n_clusters <= number of pixels")
     yield "features", 0.1
     feats, feat_info = pixel_features(
         rows[finite], n_components=n_components, random_state=random_state
@@ -471,26 +503,221 @@ def iter_cluster_map(
     else:
         embedding = np.zeros((feats.shape[1], rows.shape[0]), np.float32)
         embedding[:, finite] = feats.T
-    report = {
-        "method": method,
-        "method_label": CLUSTER_METHODS[method].label,
-        "n_clusters": n_clusters,
-        "method_options": {k: v for k, v in opts.items() if k != "image_shape"},
-        "fit": fit_info,
-        "features": feat_info,
-        "cleanup": cleanup,
-        "cleanup_options": dict(cleanup_options or {}),
-        "random_state": random_state,
-        "n_pixels_clustered": n_valid,
-        "n_pixels_left_out": int(rows.shape[0] - n_valid),
-        "counts": counts.tolist(),
-    }
+    report = _cluster_report(
+        method, n_clusters, {k: v for k, v in opts.items() if k != "image_shape"}, fit_info,
+        feat_info, cleanup, cleanup_options, random_state, n_valid, rows.shape[0], counts,
+    )  # fmt: skip
     return ClusterResult(
         labels=labels,
         mean_spectra=mean,
         sd_spectra=sd,
         counts=counts,
         embedding=embedding.reshape((-1, *cube.shape[1:])),
+        report=report,
+    )
+
+
+def _predictor(method: str, feats: np.ndarray, raw: np.ndarray, k: int, fit: Any):
+    """``predict(features) -> raw labels 0..k-1`` for pixels outside the fitted sample."""
+    if method == "gmm":
+        return fit.predict
+    centroids = np.stack(
+        [feats[raw == j].mean(axis=0) if (raw == j).any() else feats[0] for j in range(k)]
+    ).astype(np.float32)
+    return lambda X: _nearest_centroid(X, centroids)
+
+
+def _sample_pixels(cube, max_samples: int, random_state: int) -> np.ndarray:
+    """(m, C) float32 spectra of a seeded sample of pixels, gathered exactly from ``cube``."""
+    _, y, x = cube.shape
+    n = y * x
+    m = min(int(max_samples), n)
+    idx = np.sort(np.random.default_rng(random_state).choice(n, m, replace=False))
+    ys, xs = np.divmod(idx, x)
+    picked = cube.transpose(1, 2, 0).vindex[ys, xs] if _is_dask(cube) else cube[:, ys, xs].T
+    return np.asarray(picked, dtype=np.float32)
+
+
+def _block_stats(block, transform, predict, k: int):
+    """Labels 1..k (0 = non-finite) and per-label sums of one (C, y, x) block."""
+    c = block.shape[0]
+    rows = np.asarray(block, dtype=np.float32).reshape(c, -1).T
+    fin = np.isfinite(rows).all(axis=1)
+    lab = np.zeros(rows.shape[0], np.int32)
+    if fin.any():
+        lab[fin] = predict(transform(rows[fin])) + 1
+    return lab.reshape(block.shape[1:]), _label_sums(rows, lab, k)
+
+
+def _label_sums(rows: np.ndarray, lab: np.ndarray, k: int):
+    sums, sq, counts = np.zeros((k, rows.shape[1])), np.zeros((k, rows.shape[1])), np.zeros(k)
+    for j in range(k):  # k is small; vectorised over pixels
+        sub = rows[lab == j + 1].astype(np.float64)
+        sums[j], sq[j], counts[j] = sub.sum(axis=0), (sub * sub).sum(axis=0), sub.shape[0]
+    return sums, sq, counts
+
+
+def _blockwise(cube, fn, batch: int):
+    """Run ``fn(block, (y0, x0))`` over the (C-whole) chunks of ``cube``, ``batch`` at a
+    time; yields (fraction done, results of the batch)."""
+    import dask
+
+    cube = cube.rechunk({0: -1})
+    starts_y = np.cumsum((0, *cube.chunks[1][:-1]))
+    starts_x = np.cumsum((0, *cube.chunks[2][:-1]))
+    blocks = cube.to_delayed()[0]
+    todo = [
+        (blocks[i, j], (int(y0), int(x0)))
+        for i, y0 in enumerate(starts_y)
+        for j, x0 in enumerate(starts_x)
+    ]
+    for b in range(0, len(todo), batch):
+        part = todo[b : b + batch]
+        out = dask.compute(*[dask.delayed(fn)(blk, pos) for blk, pos in part])
+        yield (b + len(part)) / len(todo), [(pos, r) for (_, pos), r in zip(part, out, strict=True)]
+
+
+def iter_cluster_map_chunked(
+    cube,
+    /,
+    *,
+    n_clusters: int,
+    method: str = "kmeans",
+    n_components: int | None = None,
+    cleanup: str | None = None,
+    cleanup_options: dict[str, Any] | None = None,
+    max_samples: int = 20000,
+    random_state: int = 0,
+    **method_options: Any,
+) -> Generator[tuple[str, float], None, ClusterResult]:
+    """Cluster a (C, Y, X) dask cube larger than memory, chunk by chunk.
+
+    The PCA (``n_components``) and the clustering are fitted on ``max_samples`` pixels
+    drawn with ``random_state`` (gathered exactly from the cube); then each chunk is
+    read once, labelled (nearest centroid of the fitted clusters; the mixture's own
+    prediction for "gmm") and its spectra summed per cluster. Memory: the label image,
+    the sample and a few chunks. Labels are 1..k in order of first appearance in
+    raster order, as :func:`iter_cluster_map`; with ``cleanup`` the spectra are summed
+    in a second pass over the cleaned labels. ``embedding`` is a lazy dask array.
+    Yields ``(stage, fraction)``; returns a :class:`ClusterResult`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from napari_unmix.core.synthetic import make_two_region_cube
+    >>> cube, truth = make_two_region_cube(shape=(40, 40))
+    >>> gen = iter_cluster_map_chunked(da.from_array(cube, chunks=(50, 20, 20)), n_clusters=2,
+    ...                                max_samples=500)
+    >>> while True:
+    ...     try:
+    ...         _ = next(gen)
+    ...     except StopIteration as stop:
+    ...         res = stop.value
+    ...         break
+    >>> res.labels.shape, res.counts.sum(), res.report["fit"]["n_sample"]
+    ((40, 40), np.int64(1600), 500)
+    """
+    import dask.array as da
+
+    if not _is_dask(cube):
+        cube = da.from_array(np.asarray(cube))
+    _check_cube(cube)
+    _check_method(method, cleanup)
+    if method_options.get("connectivity") is not None:
+        raise ValueError("connectivity needs every pixel at once; use iter_cluster_map")
+    if int(max_samples) < 1:
+        raise ValueError(f"max_samples must be >= 1, got {max_samples}")
+    yield "sample", 0.0
+    sample = _sample_pixels(cube, max_samples, random_state)
+    sample = sample[np.isfinite(sample).all(axis=1)]
+    _check_k(n_clusters, sample.shape[0], "the sample", "raise max_samples or lower n_clusters")
+    k, c = int(n_clusters), cube.shape[0]
+    feats, feat_info = pixel_features(
+        sample, n_components=n_components, max_samples=sample.shape[0], random_state=random_state
+    )
+    if n_components is None:
+        transform = lambda rows: rows  # noqa: E731
+    else:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=n_components, random_state=random_state).fit(sample)
+        transform = lambda rows: pca.transform(rows).astype(np.float32)  # noqa: E731
+    yield "clustering", 0.1
+    opts = {k_: v for k_, v in method_options.items() if k_ != "max_samples"}
+    if method == "gmm":
+        from sklearn.mixture import GaussianMixture
+
+        fitted = GaussianMixture(
+            n_components=k, covariance_type=opts.get("covariance_type", "diag"),
+            random_state=random_state, reg_covar=1e-5,
+        ).fit(feats)  # fmt: skip
+        raw = fitted.predict(feats)
+        fit_info = {"covariance_type": opts.get("covariance_type", "diag"),
+                    "converged": bool(fitted.converged_)}  # fmt: skip
+    else:
+        raw, fit_info = CLUSTER_METHODS[method].fn(
+            feats, k, random_state=random_state, max_samples=feats.shape[0], **opts
+        )
+        fitted = None
+    predict = _predictor(method, feats, np.asarray(raw), k, fitted)
+    fit_info = {**fit_info, "n_sample": int(sample.shape[0]), "mode": "sample + chunk labels"}
+    labels = np.zeros(cube.shape[1:], np.int32)
+    sums, sq, counts = np.zeros((k, c)), np.zeros((k, c)), np.zeros(k)
+    batch = 8
+
+    def label_block(block, pos):
+        return _block_stats(block, transform, predict, k)
+
+    for frac, results in _blockwise(cube, label_block, batch):
+        for (y0, x0), (lab, (s1, s2, n)) in results:
+            labels[y0 : y0 + lab.shape[0], x0 : x0 + lab.shape[1]] = lab
+            sums, sq, counts = sums + s1, sq + s2, counts + n
+        yield "labelling", 0.1 + 0.7 * frac
+    valid = labels > 0
+    order = np.zeros(k + 1, np.int32)  # raw label -> label by first appearance
+    if valid.any():
+        seen = labels[valid] - 1
+        _, first = np.unique(seen, return_index=True)
+        present = np.unique(seen)[np.argsort(first)]
+        rest = np.setdiff1d(np.arange(k), present)
+        order[1:][np.concatenate([present, rest])] = np.arange(1, k + 1)
+    labels = order[labels]
+    perm = np.argsort(order[1:])  # new label j+1 <- old raw label perm[j]
+    sums, sq, counts = sums[perm], sq[perm], counts[perm]
+    if cleanup is not None:
+        yield "clean-up", 0.8
+        labels = CLEANUPS[cleanup].fn(labels, k, **(cleanup_options or {}))
+
+        def resum(block, pos):
+            y0, x0 = pos
+            lab = labels[y0 : y0 + block.shape[1], x0 : x0 + block.shape[2]].ravel()
+            return _label_sums(np.asarray(block, np.float32).reshape(c, -1).T, lab, k)
+
+        sums, sq, counts = np.zeros((k, c)), np.zeros((k, c)), np.zeros(k)
+        for _, results in _blockwise(cube, resum, batch):
+            for _, (s1, s2, n) in results:
+                sums, sq, counts = sums + s1, sq + s2, counts + n
+    yield "spectra", 0.95
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], 0.0)
+        sd = np.sqrt(np.maximum(sq / np.maximum(counts, 1)[:, None] - mean**2, 0.0))
+    d = feats.shape[1]
+    embedding = cube.rechunk({0: -1}).map_blocks(
+        lambda b: transform(np.asarray(b, np.float32).reshape(c, -1).T).T.reshape(d, *b.shape[1:]),
+        chunks=((d,), *cube.rechunk({0: -1}).chunks[1:]),
+        dtype=np.float32,
+    )
+    report = _cluster_report(
+        method, k, opts, fit_info, feat_info, cleanup, cleanup_options, random_state,
+        int(valid.sum()), labels.size, counts,
+    )  # fmt: skip
+    report.update(max_samples=int(max_samples), chunked=True)
+    return ClusterResult(
+        labels=labels,
+        mean_spectra=mean.astype(np.float32),
+        sd_spectra=sd.astype(np.float32),
+        counts=counts.astype(int),
+        embedding=embedding,
         report=report,
     )
 
@@ -534,11 +761,21 @@ def choose_k(
     """
     from .metrics import silhouette
 
+    check_array("cube", cube)
+    check_int("sample_size", sample_size, minimum=2)
+    if method not in CLUSTER_METHODS:
+        raise ValueError(f"unknown method={method!r}; choose one of {sorted(CLUSTER_METHODS)}")
     cube = np.asarray(cube)
     _check_cube(cube)
+    check_not_constant("cube", cube)
     ks = sorted({int(k) for k in k_range})
     rows, finite = _pixel_rows(cube)
     rows = _subsample(rows[finite], sample_size, random_state)
+    # unit-free: cluster rows scaled to a max of 1 (k-means overflows float32 at 1e30);
+    # the inertia is reported back in the data's units
+    scale = float(np.abs(rows).max()) if rows.size else 1.0
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    rows = rows / scale
     if not ks or ks[0] < 2 or ks[-1] >= rows.shape[0]:
         raise ValueError(f"k_range must lie within 2..{rows.shape[0] - 1}, got {ks}")
     feats, _ = pixel_features(rows, n_components=n_components, random_state=random_state)
@@ -549,7 +786,7 @@ def choose_k(
         cent = np.stack(
             [feats[raw == j].mean(0) if (raw == j).any() else feats[0] for j in range(k)]
         )
-        inertia.append(float(((feats - cent[raw]) ** 2).sum()))
+        inertia.append(float(((feats - cent[raw]) ** 2).sum()) * scale**2)
     elbow = ks[0]
     if len(ks) >= 3:
         curvature = np.diff(inertia, 2)  # largest bend of the decreasing inertia curve

@@ -18,6 +18,7 @@ __all__ = [
     "FixedBinnedMI",
     "bin_indices",
     "clogc_table",
+    "line_mi_rows",
     "mutual_information",
     "mutual_information_from_indices",
 ]
@@ -224,3 +225,75 @@ class FixedBinnedMI:
             joint = np.bincount(idx.ravel(), minlength=a.size * b * b)
             out[c : c + a.size] = self._from_joint(joint)
         return out
+
+
+def line_mi_rows(
+    x: np.ndarray, y: np.ndarray, alphas: Sequence[float], *, bins: int, chunk_values: int = 262_144
+) -> np.ndarray:
+    """``MI(x[r], y[r] - a*x[r])`` for every row ``r`` and every ``a``, vectorised.
+
+    Many short samples at once (e.g. bootstrap resamples): each row is binned over its
+    own ranges exactly as :class:`FixedBinnedMI` bins one sample, and one ``bincount``
+    per chunk of rows counts every joint histogram.
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (R, m)
+        R samples of m paired values (no NaN), float32 or float64.
+    alphas : sequence of float, length G
+    bins : int
+        Bins per variable.
+    chunk_values : int
+        At most about this many values are binned at once (bounds the memory).
+
+    Returns
+    -------
+    ndarray, shape (R, G)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> s, t = rng.random((2, 3, 500))
+    >>> rows = line_mi_rows(s, t + 0.3 * s, [0.0, 0.3], bins=8)
+    >>> ref = [FixedBinnedMI(s[1], bins=8).along(t[1] + 0.3 * s[1], s[1], [0.0, 0.3])]
+    >>> rows.shape, bool(np.allclose(rows[1], ref[0]))
+    ((3, 2), True)
+    """
+    x = np.atleast_2d(np.asarray(x))
+    y = np.atleast_2d(np.asarray(y))
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have one shape, got {x.shape} and {y.shape}")
+    b = int(bins)
+    if b < 2:
+        raise ValueError(f"bins must be >= 2, got {bins=}")
+    a = np.asarray(alphas, dtype=np.float64).ravel()
+    n_rows, m = x.shape
+    g = a.size
+    lo, hi = x.min(axis=1, keepdims=True), x.max(axis=1, keepdims=True)
+    span = (hi - lo).astype(np.float64)
+    scale = np.divide(b, span, out=np.zeros_like(span), where=span > 0)
+    ix = np.minimum(((x - lo) * scale).astype(np.intp), b - 1)
+    table = clogc_table(m)
+    hx = table[np.stack([np.bincount(r, minlength=b) for r in ix])].sum(axis=1)
+    out = np.empty((n_rows, g))
+    # float32 halves the memory traffic (bin edges then follow float32 rounding)
+    x32, y32 = x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
+    a32 = a.astype(np.float32)
+    step = max(1, chunk_values // max(g * m, 1))
+    for c in range(0, n_rows, step):  # a loop over chunks of rows, not values
+        xr, yr = x32[c : c + step], y32[c : c + step]
+        k = xr.shape[0]
+        v = np.multiply(a32[None, :, None], xr[:, None, :])  # (k, G, m), float32 traffic
+        np.subtract(yr[:, None, :], v, out=v)
+        vlo, vhi = v.min(axis=2, keepdims=True), v.max(axis=2, keepdims=True)
+        vs = np.divide(b, vhi - vlo, out=np.zeros_like(vlo), where=vhi > vlo)
+        v -= vlo
+        v *= vs
+        idx = v.astype(np.intp)
+        np.minimum(idx, b - 1, out=idx)
+        idx += (ix[c : c + k] * b)[:, None, :]
+        idx += (np.arange(k * g, dtype=np.intp) * b * b).reshape(k, g, 1)
+        joint = np.bincount(idx.ravel(), minlength=k * g * b * b).reshape(k, g, b, b)
+        h = table[joint].sum(axis=(2, 3)) - table[joint.sum(axis=2)].sum(axis=2)
+        out[c : c + k] = np.log(m) + (h - hx[c : c + k, None]) / m
+    return np.maximum(out, 0.0)

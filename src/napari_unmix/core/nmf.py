@@ -1,14 +1,17 @@
-"""NNMF ``X ≈ W H`` with per-component locks: HALS (default) or multiplicative updates.
+"""NNMF ``X ≈ W H`` with per-component locks: extrapolated HALS, exact alternating NNLS, MU.
 
 ``X`` is pixels × channels, ``W`` pixels × k (abundance maps), ``H`` k × channels
 (spectra). The objective is ``½||X − W H||²_F + l1_W · ΣW``. A component may have its H row
 locked (a known spectrum) or its W column locked (a fixed map, e.g. background) while the
-other components are updated; neither update ever increases the objective.
+other components are updated; the reported objective never increases.
 
 The solver skeleton follows scikit-learn's ``_nmf.py``: an init function (seeds, NNDSVD or
 random), one small update over precomputed products reused for W and H by transposition,
-and a fit loop that stops when the objective's decrease falls below ``tol`` times the
-first iteration's decrease, returns the iteration count and warns at ``max_iter``.
+and a fit loop with a scale-free stop rule (:func:`stop_rule`: the objective's recent and
+extrapolated remaining decrease relative to the objective, never the first iteration's
+drop) that returns the iteration count and warns (``ConvergenceWarning``) at ``max_iter``.
+Block updates are pushed along their last step with restarts (Ang & Gillis, 2019); the
+default solver ``"auto"`` turns to exact block updates when progress slows.
 :func:`iter_nmf` is the generator form (yields ``(iteration, objective)``, returns the
 :class:`NMFFit`); :func:`fit_nmf` runs it to the end.
 
@@ -30,10 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from .nnls import one_blas_thread
+from .nnls import _bpp, one_blas_thread
 
 __all__ = [
+    "DEFAULT_MAX_ITER",
+    "DEFAULT_SOLVER",
+    "DEFAULT_TOL",
     "SOLVERS",
+    "STOP_WINDOW",
     "NMFFit",
     "fit_nmf",
     "iter_nmf",
@@ -41,6 +48,7 @@ __all__ = [
     "objective",
     "random_init",
     "run_to_end",
+    "stop_rule",
 ]
 
 
@@ -55,6 +63,7 @@ class NMFFit:
     objective: float
     relative_error: float  #: ``||X − W H||_F / ||X||_F``
     history: list[float] = field(default_factory=list)  #: objective per iteration (0 = init)
+    l1: float = 0.0  #: the absolute L1 weight used (``l1_W × mean ||H0_j||²``)
 
 
 def objective(X: np.ndarray, W: np.ndarray, H: np.ndarray, *, l1_W: float = 0.0) -> float:
@@ -132,20 +141,106 @@ def _mu_columns(
     A[:, free] *= num / np.maximum(den, eps)
 
 
+def _anls_columns(
+    A: np.ndarray,
+    P: np.ndarray,
+    Q: np.ndarray,
+    free: np.ndarray,
+    l1: float,
+    eps: float,
+    max_sweeps: int = 1,
+) -> None:
+    """Exact update of the free columns of ``A`` by block principal pivoting NNLS.
+
+    Minimises ``½||X − A B||² + l1 ΣA`` over the free columns with the locked ones fixed:
+    ``min ½ aᵀ Q_FF a − (P_F − A_L Q_LF − l1)ᵀ a`` for every row, ``a >= 0``.
+    """
+    f = np.flatnonzero(free)
+    if f.size == 0:
+        return
+    rhs = P[:, f].T.copy()
+    locked = np.flatnonzero(~free)
+    if locked.size:
+        rhs -= Q[np.ix_(f, locked)] @ A[:, locked].T
+    if l1:
+        rhs -= l1
+    Af, _ = _bpp(Q[np.ix_(f, f)], rhs, 10 * f.size + 50, passive0=A[:, f].T > 0)
+    A[:, f] = Af.T
+
+
 #: solver name -> (column update, label, doc)
 SOLVERS: dict[str, dict[str, Any]] = {
+    "auto": {
+        "update": _hals_columns,
+        "switch_to": _anls_columns,
+        "label": "automatic (HALS, exact blocks when slow)",
+        "doc": "Extrapolated HALS while it converges fast; alternating exact NNLS once the "
+        "objective's decrease slows to a crawl (similar spectra, ill-conditioned blocks).",
+    },
+    "anls": {
+        "update": _anls_columns,
+        "label": "alternating NNLS (exact blocks)",
+        "doc": "Alternating exact non-negative least squares (block principal pivoting): "
+        "every update is the exact minimiser of its block; fewest iterations, best with "
+        "similar spectra.",
+    },
     "hals": {
         "update": _hals_columns,
         "label": "HALS (accelerated)",
         "doc": "Hierarchical alternating least squares: exact per-component updates, "
-        "repeated while cheap (Gillis & Glineur); fast.",
+        "repeated while cheap (Gillis & Glineur).",
     },
     "mu": {
         "update": _mu_columns,
         "label": "multiplicative updates",
-        "doc": "Lee & Seung multiplicative updates; slower, keeps zeros at zero.",
+        "doc": "Lee & Seung multiplicative updates; slow, keeps zeros at zero.",
     },
 }
+
+#: default solver, stop tolerance and iteration cap (chosen on the scenario table,
+#: benchmarks/bench_hs_scenarios.py)
+DEFAULT_SOLVER = "auto"
+DEFAULT_TOL = 1e-6
+DEFAULT_MAX_ITER = 1000
+#: iterations per window of the stop rule (the rule compares two windows)
+STOP_WINDOW = 10
+
+
+class _Extrapolation:
+    """Heuristic extrapolation with restarts (Ang & Gillis, 2019) for block updates.
+
+    After each block update the iterate is pushed along its last step,
+    ``Y = max(0, A + β (A − A_prev))``; ``β`` grows by 5 % while the objective falls and
+    is cut (and the push undone) when it rises, so a run never ends worse than the plain
+    updates would. Locked blocks do not move, so they are never pushed.
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.beta, self.beta_cap = 0.5, 1.0
+        self.last = np.inf
+
+    def step(self, A: np.ndarray, A_prev: np.ndarray) -> np.ndarray:
+        if not self.enabled:
+            return A
+        Y = A - A_prev
+        Y *= self.beta
+        Y += A
+        return np.maximum(Y, 0.0, out=Y)
+
+    def accept(self, value: float) -> bool:
+        """Record the objective at the pushed point; True = restart from the plain update."""
+        if not self.enabled:
+            return False
+        restart = value > self.last
+        if restart:
+            self.beta_cap = self.beta
+            self.beta /= 1.5
+        else:
+            self.beta = min(self.beta_cap, 1.05 * self.beta)
+            self.beta_cap = min(1.0, 1.01 * self.beta_cap)
+            self.last = value
+        return restart
 
 
 def _validate(X, W0, H0, lock_H, lock_W):
@@ -160,6 +255,8 @@ def _validate(X, W0, H0, lock_H, lock_W):
     if H.ndim != 2 or H.shape[1] != c:
         raise ValueError(f"H0 must be k x {c} (components x channels), got {H.shape=}")
     k = H.shape[0]
+    if k == 0:
+        raise ValueError("H0 has no components (0 rows); give at least one seed spectrum")
     if W.shape != (n, k):
         raise ValueError(f"W0 must be {n} x {k} (pixels x components), got {W.shape=}")
     if not (np.isfinite(W).all() and np.isfinite(H).all()):
@@ -172,7 +269,68 @@ def _validate(X, W0, H0, lock_H, lock_W):
         if arr.size != k:
             raise ValueError(f"{name} needs one flag per component ({k}), got {arr.size}")
         locks.append(arr)
+    zero_h = np.flatnonzero(~H.any(axis=1) & locks[0])
+    if zero_h.size:
+        raise ValueError(
+            f"locked spectra {zero_h.tolist()} are all zero: they cannot explain anything; "
+            "give a spectrum or unlock them"
+        )
     return X, W, H, locks[0], locks[1]
+
+
+def _gap_estimate(history: list[float], window: int) -> float:
+    """Remaining objective decrease, extrapolated from the last two windows' drops.
+
+    With ``d1``, ``d2`` the decreases over the two last windows of ``window`` iterations,
+    a geometric tail with ratio ``q = d2 / d1`` still holds ``d2 q / (1 − q)``. Infinite
+    while the drops do not shrink (no tail to extrapolate yet).
+    """
+    d1 = history[-1 - window] - history[-1 - 2 * window]
+    d2 = history[-1] - history[-1 - window]
+    d1, d2 = -d1, -d2
+    if d2 <= 0.0:
+        return 0.0
+    if d1 <= d2:
+        return np.inf
+    q = d2 / d1
+    return d2 * q / (1.0 - q)
+
+
+def _slow(history: list[float], window: int) -> bool:
+    """True when the last window lowered the objective by more than half as much as the one before."""
+    if len(history) <= 2 * window:
+        return False
+    d1 = history[-1 - 2 * window] - history[-1 - window]
+    d2 = history[-1 - window] - history[-1]
+    return d2 > 0.5 * d1 > 0
+
+
+def stop_rule(history: list[float], tol: float, floor: float, window: int = STOP_WINDOW) -> bool:
+    """Scale-free stop test on an objective history (index 0 = the start).
+
+    Stops when the extrapolated remaining decrease and the mean decrease per iteration
+    over the last window are both at most ``tol × (objective + floor)``; ``floor`` (a tiny
+    fraction of ``½||X||²``) lets exact factorisations stop. Never decides before two full
+    windows, so a huge first drop (a poor start) cannot stop a run. Every quantity is a
+    ratio of objectives, so multiplying the data by a constant changes nothing.
+
+    Examples
+    --------
+    >>> h = [100.0 * 0.5**i + 1.0 for i in range(40)]
+    >>> stop_rule(h[:8], 1e-6, 0.0), stop_rule(h, 1e-6, 0.0)
+    (False, True)
+    """
+    if len(history) <= 2 * window:
+        return False
+    scale = tol * (history[-1] + floor)
+    mean_drop = (history[-1 - window] - history[-1]) / window
+    return mean_drop <= scale and _gap_estimate(history, window) <= scale
+
+
+def _warn(message: str) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
 def iter_nmf(
@@ -181,12 +339,13 @@ def iter_nmf(
     H0: np.ndarray,
     /,
     *,
-    solver: str = "hals",
-    max_iter: int = 500,
-    tol: float = 1e-5,
+    solver: str = DEFAULT_SOLVER,
+    max_iter: int = DEFAULT_MAX_ITER,
+    tol: float = DEFAULT_TOL,
     l1_W: float = 0.0,
     lock_H: np.ndarray | None = None,
     lock_W: np.ndarray | None = None,
+    extrapolate: bool = True,
 ) -> Generator[tuple[int, float], None, NMFFit]:
     """Generator form of :func:`fit_nmf`: yields ``(iteration, objective)``, returns the fit.
 
@@ -203,59 +362,95 @@ def iter_nmf(
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
-    if max_iter < 1 or tol < 0 or l1_W < 0:
-        raise ValueError(
-            f"need max_iter >= 1, tol >= 0 and l1_W >= 0, got {max_iter=}, {tol=}, {l1_W=}"
-        )
+    _check_iteration_options(max_iter, tol, l1_W)
     X, W, H, lock_H, lock_W = _validate(X, W0, H0, lock_H, lock_W)
     update: Callable = SOLVERS[solver]["update"]
+    switch_to: Callable | None = SOLVERS[solver].get("switch_to")
     eps = np.finfo(np.float64).eps
     norm_x2 = float(np.vdot(X, X))
     free_W, free_H = ~lock_W, ~lock_H
+    # L1 in the data's unit: l1_W is the abundance (in units of the seeds' spectra) below
+    # which a component is zeroed, so the penalty scales with ||H0_j||² like the fit term
+    hh0 = np.einsum("ij,ij->i", H, H)
+    l1 = float(l1_W * hh0[hh0 > 0].mean()) if l1_W and (hh0 > 0).any() else 0.0
 
-    def obj(WtX: np.ndarray, WtW: np.ndarray) -> float:
+    def obj(Wm: np.ndarray, Hm: np.ndarray, WtX: np.ndarray, WtW: np.ndarray) -> float:
         # ½(||X||² − 2⟨WᵀX, H⟩ + ⟨WᵀW, H Hᵀ⟩) + l1 ΣW, from the small products only
-        fit2 = norm_x2 - 2.0 * np.vdot(WtX, H) + np.vdot(WtW, H @ H.T)
-        return float(0.5 * max(fit2, 0.0) + l1_W * W.sum())
+        fit2 = norm_x2 - 2.0 * np.vdot(WtX, Hm) + np.vdot(WtW, Hm @ Hm.T)
+        return float(0.5 * max(fit2, 0.0) + l1 * Wm.sum())
 
     with one_blas_thread:
-        history = [obj(W.T @ X, W.T @ W)]
-    first_drop = None
+        history = [obj(W, H, W.T @ X, W.T @ W)]
+    floor = 1e-9 * 0.5 * norm_x2
     converged = False
     it = 0
     n, c = X.shape
     k = H.shape[0]
-    # inner sweeps per update: 1 + 0.1 × (cost of the products / cost of one sweep); the
-    # H sweeps are tiny (k × C) but not free in Python. Tuned on the bead cube (C/k = 16:
-    # 2 W sweeps, 5 H sweeps reach a given error in ~25 % fewer iterations than 1 + 1;
-    # re-checked with one BLAS thread: 4, 6 or 9 W sweeps need more iterations, not fewer,
-    # and 20 H sweeps none fewer).
+    # HALS inner sweeps per update: 1 + 0.1 × (cost of the products / cost of one sweep)
     sweeps_W = 1 + int(0.1 * (1 + c / k))
     sweeps_H = min(1 + int(0.1 * (1 + n / k)), 5)
+    acc = _Extrapolation(enabled=extrapolate and solver != "mu")
+    W_prev, H_prev = W.copy(order="F"), H.copy()
+    best_W, best_H = W, H
+    stalls = 0
     for it in range(1, max_iter + 1):
         # the products are tall and skinny: one BLAS thread, released before every yield
         with one_blas_thread:
-            # X Hᵀ as (H Xᵀ)ᵀ: contiguous columns for the column sweeps
-            update(W, (H @ X.T).T, H @ H.T, free_W, l1_W, eps, sweeps_W)
-            WtX, WtW = W.T @ X, W.T @ W
-            update(H.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
-            history.append(obj(WtX, WtW))
+            # W from the (extrapolated) pair, then H from the extrapolated W
+            Wn = W  # updated in place: W is the point the update starts from
+            update(Wn, (H @ X.T).T, H @ H.T, free_W, l1, eps, sweeps_W)
+            Wy = acc.step(Wn, W_prev)
+            WtX, WtW = Wy.T @ X, Wy.T @ Wy
+            Hn = H
+            update(Hn.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
+            value = obj(Wy, Hn, WtX, WtW)
+            Hy = acc.step(Hn, H_prev)
+            restart = acc.accept(value)
+            if value < history[-1]:
+                best_W, best_H = Wy.copy(order="F"), Hn.copy()
+                history.append(value)
+                stalls = 0
+            else:
+                history.append(history[-1])
+                stalls += not restart
+            if restart:  # back to the best pair, without momentum
+                W, H = best_W.copy(order="F"), best_H.copy()
+                W_prev, H_prev = W.copy(order="F"), H.copy()
+            else:
+                W_prev, H_prev = Wn.copy(order="F"), Hn.copy()
+                W, H = Wy, Hy
         yield it, history[-1]
-        drop = history[-2] - history[-1]
-        if first_drop is None:
-            first_drop = max(drop, eps * max(history[0], 1.0))
-        if drop <= tol * first_drop:
+        if stalls >= 2:
+            converged = True  # a fixed point: two plain updates in a row changed nothing
+            break
+        if stop_rule(history, tol, floor):
             converged = True
             break
+        if switch_to is not None and _slow(history, STOP_WINDOW):
+            update, switch_to = switch_to, None
+    W, H = best_W, best_H
     if not converged:
-        warnings.warn(
+        _warn(
             f"NNMF stopped at max_iter={max_iter} before converging (tol={tol}); raise "
-            "max_iter or tol",
-            RuntimeWarning,
-            stacklevel=2,
+            "max_iter or tol"
         )
-    rel = float(np.sqrt(2.0 * max(history[-1] - l1_W * W.sum(), 0.0) / max(norm_x2, eps)))
-    return NMFFit(W, H, it, converged, history[-1], rel, history)
+    if not (W[:, free_W] > 0).any() and free_W.any():
+        _warn(
+            "every free map is zero: the data have no positive signal along the spectra "
+            "(negative data or spectra?); check the cube's offset and the seeds"
+        )
+    rel = float(np.sqrt(2.0 * max(history[-1] - l1 * W.sum(), 0.0) / max(norm_x2, eps)))
+    return NMFFit(W, H, it, converged, history[-1], rel, history, l1)
+
+
+def _check_iteration_options(max_iter: Any, tol: Any, l1_W: Any) -> None:
+    """One rule for max_iter / tol / l1_W, shared with the API."""
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer):
+        raise ValueError(f"max_iter must be a whole number, got {max_iter!r}")
+    if max_iter < 1 or not tol >= 0 or not l1_W >= 0:
+        raise ValueError(
+            f"need max_iter >= 1, tol >= 0 and l1_W >= 0, got {max_iter=}, {tol=}, {l1_W=}"
+        )
 
 
 def run_to_end(gen: Generator[Any, None, Any]) -> Any:
@@ -282,9 +477,9 @@ def fit_nmf(
     H0: np.ndarray,
     /,
     *,
-    solver: str = "hals",
-    max_iter: int = 500,
-    tol: float = 1e-5,
+    solver: str = DEFAULT_SOLVER,
+    max_iter: int = DEFAULT_MAX_ITER,
+    tol: float = DEFAULT_TOL,
     l1_W: float = 0.0,
     lock_H: np.ndarray | None = None,
     lock_W: np.ndarray | None = None,
@@ -297,15 +492,16 @@ def fit_nmf(
         Non-negative-ish data, pixels × channels, finite (mask NaN pixels before).
     W0 : (n, k) array, H0 : (k, C) array
         Non-negative initial factors (seeds). They are copied, never modified.
-    solver : {"hals", "mu"}
+    solver : {"auto", "anls", "hals", "mu"}
         See :data:`SOLVERS`.
     max_iter : int
-        Iteration cap; a ``RuntimeWarning`` is issued when it is reached.
+        Iteration cap; a ``ConvergenceWarning`` is issued when it is reached.
     tol : float
-        Stop when an iteration lowers the objective by less than ``tol`` times the first
-        iteration's decrease.
+        Relative objective precision of :func:`stop_rule` (scale-free).
     l1_W : float
-        L1 penalty on W (sparser maps). 0 = none.
+        L1 penalty on W (sparser maps) in abundance units: the absolute weight is
+        ``l1_W × mean ||H0_j||²`` (``NMFFit.l1``), so it does not depend on the data's unit.
+        0 = none.
     lock_H, lock_W : (k,) bool arrays, optional
         Components whose H row / W column stays at its seed.
 
@@ -341,8 +537,10 @@ def nndsvd_init(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Non-negative double SVD initialisation (Boutsidis & Gallopoulos, 2008).
 
-    ``variant="nndsvda"`` fills the zeros with the mean of ``X`` (better for HALS/MU);
-    ``"nndsvd"`` leaves them at 0.
+    ``variant="nndsvda"`` fills the zeros with ``sqrt(mean(X) / k)`` (the scale of one
+    factor's entries, so ``W H`` keeps the data's scale whatever its unit; scikit-learn fills
+    with ``mean(X)``, which on raw counts makes the start far too large); ``"nndsvd"``
+    leaves them at 0.
 
     Examples
     --------
@@ -355,6 +553,7 @@ def nndsvd_init(
     X = np.asarray(X, dtype=np.float64)
     if variant not in ("nndsvd", "nndsvda"):
         raise ValueError(f"variant must be 'nndsvd' or 'nndsvda', got {variant!r}")
+    k = _check_rank(X, k)
     U, S, Vt = randomized_svd(X, k, random_state=random_state)
     W = np.zeros((X.shape[0], k))
     H = np.zeros((k, X.shape[1]))
@@ -374,7 +573,7 @@ def nndsvd_init(
     W[W < 1e-12] = 0
     H[H < 1e-12] = 0
     if variant == "nndsvda":
-        avg = max(float(X.mean()), 0.0)
+        avg = np.sqrt(max(float(X.mean()), 0.0) / k)
         W[W == 0] = avg
         H[H == 0] = avg
     return W, H
@@ -392,6 +591,21 @@ def random_init(
     ((4, 2), (2, 3))
     """
     X = np.asarray(X, dtype=np.float64)
+    k = _check_rank(X, k)
     rng = np.random.default_rng(random_state)
     scale = np.sqrt(max(float(X.mean()), 1e-12) / k)
     return rng.random((X.shape[0], k)) * scale, rng.random((k, X.shape[1])) * scale
+
+
+def _check_rank(X: np.ndarray, k: Any) -> int:
+    """``k`` as an int between 1 and min(pixels, channels) of the 2-D ``X``, or a clear error."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ValueError(f"k (the number of components) must be a whole number, got {k!r}")
+    if X.ndim != 2:
+        raise ValueError(f"X must be pixels x channels, got {X.shape=}")
+    if not 1 <= k <= min(X.shape):
+        raise ValueError(
+            f"k must be between 1 and min(pixels, channels) = {min(X.shape)} for X of shape "
+            f"{X.shape}, got {k=}"
+        )
+    return int(k)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["kkt_violation", "nnls", "nnls_gram", "nnls_maps"]
+__all__ = ["kkt_violation", "nnls", "nnls_cube", "nnls_gram", "nnls_maps"]
 
 #: the products here are k × k by k × n or tall and skinny: memory-bound, and a second
 #: BLAS thread only adds synchronisation (10-50× slower on a loaded machine), so the
@@ -64,6 +64,9 @@ class _OneBlasThread:
 
 
 one_blas_thread = _OneBlasThread()
+
+#: pixels per block of the pivoting solver (working arrays of a few MB stay in cache)
+BLOCK = 32768
 
 
 class _Inverses:
@@ -139,24 +142,53 @@ def _count(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bpp(G: np.ndarray, B: np.ndarray, max_rounds: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`)."""
+def _bpp(
+    G: np.ndarray, B: np.ndarray, max_rounds: int, passive0: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`).
+
+    ``passive0`` (k × n bool) warm-starts the passive sets, e.g. from the previous NNMF
+    iterate's support: most columns are then feasible at once. Wide problems run in
+    blocks of :data:`BLOCK` columns: the working arrays then stay in cache (about twice
+    as fast on 512 x 512 pixels).
+    """
     k, n = B.shape
+    if n > BLOCK:
+        W = np.empty((k, n))
+        rounds = unconverged = 0
+        for lo in range(0, n, BLOCK):
+            part = slice(lo, lo + BLOCK)
+            W[:, part], info = _bpp(
+                G, B[:, part], max_rounds, None if passive0 is None else passive0[:, part]
+            )
+            rounds = max(rounds, info["rounds"])
+            unconverged += info["unconverged"]
+        return W, {"rounds": rounds, "unconverged": unconverged}
     if k == 0 or n == 0:
         return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
     tiny = np.finfo(float).tiny
     tol_y = 1e-11 * np.maximum(np.abs(B).max(axis=0, initial=0.0), tiny)
     tol_w = tol_y / max(float(np.diag(G).max(initial=0.0)), tiny)
     inverses = _Inverses(G)
-    # start from the unconstrained solution (all components passive): most pixels of a
-    # well-posed problem need only a few exchanges from there. The working arrays hold
-    # only the columns still infeasible; finished columns are written to W once.
+    # The working arrays hold only the columns still infeasible; finished columns are
+    # written to W once.
     W = np.zeros((k, n))
     cols = np.arange(n)
     Bc = B
-    Pc = np.ones((k, n), dtype=bool)
-    Wc = inverses.get(Pc[:, 0]) @ B
-    Yc = None  # gradient on the active set (none in the first round)
+    if passive0 is None:
+        # the unconstrained solution: columns that are non-negative are done; the others
+        # start from its positive support (closer to their final set than "all passive")
+        Wc = inverses.get(np.ones(k, dtype=bool)) @ B
+        passive0 = Wc > 0
+    if passive0.all():
+        Pc = np.ones((k, n), dtype=bool)
+        Wc = inverses.get(Pc[:, 0]) @ B
+        Yc = None  # gradient on the active set (none: every component passive)
+    else:
+        Pc = np.array(passive0, dtype=bool)
+        Wc = _solve(inverses, B, Pc)
+        Yc = G @ Wc
+        Yc -= B
     # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
     # three more without progress, then single exchanges (guarantees termination)
     best = np.full(n, k + 1, dtype=np.int16)
@@ -262,16 +294,7 @@ def kkt_violation(X: np.ndarray, H: np.ndarray, W: np.ndarray) -> float:
 def _kkt_gram(G: np.ndarray, B: np.ndarray, Wt: np.ndarray) -> float:
     if B.size == 0:
         return 0.0
-    grad = G @ Wt - B
-    scale = max(float(np.abs(B).max()), np.finfo(float).tiny)
-    wmax = max(float(np.abs(Wt).max()), np.finfo(float).tiny)
-    gmax = max(float(np.abs(G).max()), np.finfo(float).tiny)
-    v = max(
-        float(np.maximum(-Wt, 0).max()) * gmax,
-        float(np.maximum(-grad, 0).max()),
-        float(np.abs(Wt * grad).max()) / wmax,
-    )
-    return v / scale
+    return _kkt_from(G @ Wt - B, B, Wt, G)
 
 
 def nnls(X: np.ndarray, H: np.ndarray, /) -> tuple[np.ndarray, dict[str, Any]]:
@@ -311,19 +334,107 @@ def nnls(X: np.ndarray, H: np.ndarray, /) -> tuple[np.ndarray, dict[str, Any]]:
         return np.ascontiguousarray(Wt.T), info
 
 
-def _nnls_block(block: np.ndarray, H: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """W maps and residual map of one C × y × x block (NaN pixels give NaN)."""
-    C, ny, nx = block.shape
-    X = block.reshape(C, -1).T.astype(np.float64)
-    good = np.isfinite(X).all(axis=1)
-    out = np.full((H.shape[0] + 1, ny * nx), np.nan, dtype=np.float32)
-    if good.any():
-        Xg = X[good]
-        with one_blas_thread:
-            Wt, _ = nnls_gram(G, H @ Xg.T)
-            out[:-1, good] = Wt
-            out[-1, good] = np.sqrt(((Xg - Wt.T @ H) ** 2).sum(axis=1))
-    return out.reshape(-1, ny, nx)
+def nnls_cube(
+    cube: np.ndarray, H: np.ndarray, /, *, exclude: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Exact NNLS maps, residual map and fit statistics of a C × Y × X numpy cube.
+
+    Runs in blocks of :data:`BLOCK` pixels: each block is converted to float64 once, its
+    right-hand sides ``H X`` come from one BLAS product, the pivoting solver runs on
+    them, and the residual norm comes from the Gram form
+    ``||x − wH||² = ||x||² − 2 wᵀb + wᵀGw`` (no ``X − W H`` array is formed). Peak
+    memory is the cube plus the outputs plus a few block-sized buffers.
+
+    Parameters
+    ----------
+    cube : (C, Y, X) array
+        Any real dtype; never modified. Pixels with a NaN or inf are skipped.
+    H : (k, C) array
+        Fixed spectra.
+    exclude : (Y, X) bool, optional
+        Pixels to skip (NaN in the outputs).
+
+    Returns
+    -------
+    W : (k, Y, X) float32
+    residual : (Y, X) float32
+        Per-pixel residual norm.
+    stats : dict
+        ``sum_r2`` and ``sum_x2`` (over the pixels used), ``kkt_violation`` (relative),
+        ``negative_fraction`` of the used values, ``n_pixels``, ``rounds``,
+        ``unconverged``.
+
+    Examples
+    --------
+    >>> cube = np.stack([np.full((2, 2), 2.0), np.full((2, 2), -1.0)])
+    >>> W, res, st = nnls_cube(cube, np.eye(2))
+    >>> W[:, 0, 0].tolist(), float(res[0, 0]), st["kkt_violation"] < 1e-12
+    ([2.0, 0.0], 1.0, True)
+    """
+    H = np.asarray(H, dtype=np.float64)
+    C, ny, nx = cube.shape
+    k, n = H.shape[0], ny * nx
+    flat = np.asarray(cube).reshape(C, n)
+    skip = None if exclude is None else np.asarray(exclude, dtype=bool).reshape(n)
+    W = np.full((k, n), np.nan, dtype=np.float32)
+    res = np.full(n, np.nan, dtype=np.float32)
+    stats = {"sum_r2": 0.0, "sum_x2": 0.0, "kkt_violation": 0.0, "negative_fraction": 0.0,
+             "n_pixels": 0, "rounds": 0, "unconverged": 0}  # fmt: skip
+    negatives = 0
+    with one_blas_thread:
+        G = H @ H.T
+        for lo in range(0, n, BLOCK):
+            hi = min(lo + BLOCK, n)
+            # float64 block: exact right-hand sides and a residual without cancellation
+            Xb = flat[:, lo:hi].astype(np.float64)
+            B = H @ Xb
+            good = np.isfinite(B).all(axis=0)  # a NaN or inf anywhere in x reaches b
+            if skip is not None:
+                good &= ~skip[lo:hi]
+            if not good.all():
+                Xb, B = Xb[:, good], B[:, good]
+            if B.shape[1] == 0:
+                continue
+            Wt, info = _bpp(G, B, 10 * k + 50)
+            GW = G @ Wt
+            x2 = np.einsum("cm,cm->m", Xb, Xb)
+            r2 = x2 - 2.0 * np.einsum("km,km->m", Wt, B) + np.einsum("km,km->m", Wt, GW)
+            np.maximum(r2, 0.0, out=r2)
+            idx = np.flatnonzero(good) + lo
+            W[:, idx] = Wt
+            res[idx] = np.sqrt(r2)
+            GW -= B  # the gradient, for the KKT check
+            stats["kkt_violation"] = max(stats["kkt_violation"], _kkt_from(GW, B, Wt, G))
+            stats["sum_r2"] += float(r2.sum())
+            stats["sum_x2"] += float(x2.sum())
+            stats["n_pixels"] += int(idx.size)
+            stats["rounds"] = max(stats["rounds"], info["rounds"])
+            stats["unconverged"] += info["unconverged"]
+            if flat.dtype.kind not in "ub":
+                negatives += int(np.count_nonzero(Xb < 0))
+    if stats["n_pixels"]:
+        stats["negative_fraction"] = negatives / (stats["n_pixels"] * C)
+    return W.reshape(k, ny, nx), res.reshape(ny, nx), stats
+
+
+def _kkt_from(grad: np.ndarray, B: np.ndarray, Wt: np.ndarray, G: np.ndarray) -> float:
+    """Relative KKT violation from a precomputed gradient ``G W − B``."""
+    tiny = np.finfo(float).tiny
+    scale = max(float(np.abs(B).max(initial=0.0)), tiny)
+    wmax = max(float(np.abs(Wt).max(initial=0.0)), tiny)
+    gmax = max(float(np.abs(G).max(initial=0.0)), tiny)
+    v = max(
+        float(np.maximum(-Wt, 0).max(initial=0.0)) * gmax,
+        float(np.maximum(-grad, 0).max(initial=0.0)),
+        float(np.abs(Wt * grad).max(initial=0.0)) / wmax,
+    )
+    return v / scale
+
+
+def _nnls_block(block: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """W maps and residual map of one C × y × x block, stacked (NaN pixels give NaN)."""
+    W, res, _ = nnls_cube(block, H)
+    return np.concatenate([W, res[None]])
 
 
 def nnls_maps(cube, H: np.ndarray, /):
@@ -355,7 +466,6 @@ def nnls_maps(cube, H: np.ndarray, /):
             f"expected a C x Y x X cube with C = {H.shape[1]} channels (the length of the "
             f"spectra), got {getattr(cube, 'shape', None)}"
         )
-    G = H @ H.T
     k = H.shape[0]
     if type(cube).__module__.startswith("dask"):
         import dask.array as da
@@ -365,10 +475,9 @@ def nnls_maps(cube, H: np.ndarray, /):
             _nnls_block,
             cube,
             H,
-            G,
             dtype=np.float32,
             chunks=((k + 1,), *cube.chunks[1:]),
         )
         return out[:k], out[k]
-    out = _nnls_block(np.asarray(cube), H, G)
-    return out[:k], out[k]
+    W, res, _ = nnls_cube(np.asarray(cube), H)
+    return W, res

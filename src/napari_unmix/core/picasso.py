@@ -34,11 +34,14 @@ from .axes import validate_tzcyx
 from .picasso_apply import (
     _matrix_per_t,
     apply_unmixing,
+    check_integers,
     crosstalk_metrics,
+    is_integer,
     map_selected_channels,
     validate_channels,
 )
 from .picasso_matlab import MatlabFit, iter_matlab_picasso, replay
+from .picasso_noise import auto_split_sigma, checkerboard_smoothed, noise_fraction
 from .picasso_sourcesink import iter_source_sink, relations_from_matrix
 
 __all__ = [
@@ -151,20 +154,29 @@ def _check_source_sink_matrix(m: Any, n: int) -> np.ndarray:
     return m.astype(int)
 
 
-def _check_sample(sample: np.ndarray, channels: list[int]) -> None:
-    """Reject NaN/inf and constant channels in the data used for estimation."""
+def _check_sample(sample: np.ndarray, channels: list[int]) -> int:
+    """Fill a few NaN/inf pixels with the channel median (in place); refuse constant
+    channels and channels that are mostly non-finite. Returns the filled pixel count."""
+    filled = 0
     for k, c in enumerate(channels):
         ch = sample[k]
-        if not np.all(np.isfinite(ch)):
-            raise ValueError(
-                f"channel {c} contains NaN or infinite values; replace them (e.g. with 0) first"
-            )
+        bad = ~np.isfinite(ch)
+        if bad.any():
+            if bad.mean() > 0.5:
+                raise ValueError(
+                    f"channel {c} is {bad.mean():.0%} NaN or infinite at the estimation time "
+                    "point; estimate on a time point with data (alpha_reference_t) or "
+                    "replace them first"
+                )
+            ch[bad] = np.median(ch[~bad])  # a few dead pixels: no structure, no weight
+            filled += int(bad.sum())
         lo, hi = float(ch.min()), float(ch.max())
         if not hi > lo:
             raise ValueError(
                 f"channel {c} is constant (all values {lo:g}) at the estimation time point; "
                 "PICASSO needs structure in every selected channel: deselect it"
             )
+    return filled
 
 
 # ----------------------------------------------------------------------------- result
@@ -190,6 +202,19 @@ class PicassoResult:
         channel maximum; ``normalized``: 1).
     mixing : ndarray, shape (T, N, N)
         Estimated mixing matrix with unit diagonal (``I ≈ mixing @ F``).
+    mixing_se : ndarray, shape (T, N, N), optional
+        Source–sink: standard error of every estimated mixing coefficient (spread of
+        the MI minimum over disjoint pixel subsets); 0 where nothing was estimated.
+    alpha_mode, noise_aware
+        How the matrix was obtained (``"fixed"``: given by the caller) and whether the
+        estimate may compare independently noisy views.
+    noise_fraction, split_sigma
+        Per estimated time point: the largest channel's share of variance that is pixel
+        noise, and the smoothing of the split views used (0: not split, the noise was
+        negligible or ``noise_aware=False``).
+    non_finite_pixels : list of int
+        Per estimated time point, NaN/inf values left out of the estimate (they stay
+        NaN in the output).
     """
 
     implementation: str
@@ -206,6 +231,12 @@ class PicassoResult:
     history: list[list[float]] = field(default_factory=list)
     mixing: np.ndarray | None = None
     fits: list[Any] = field(default_factory=list)
+    mixing_se: np.ndarray | None = None
+    alpha_mode: str = "reference_t"
+    noise_aware: bool = False
+    noise_fraction: list[float] = field(default_factory=list)
+    non_finite_pixels: list[int] = field(default_factory=list)
+    split_sigma: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (matrices per time point, iterations, convergence)."""
@@ -225,6 +256,11 @@ class PicassoResult:
         }
         if self.mixing is not None:
             out["mixing_matrix_by_t"] = self.mixing
+        if self.mixing_se is not None:
+            out["mixing_standard_error_by_t"] = self.mixing_se
+        out["alpha_mode"], out["noise_aware"] = self.alpha_mode, self.noise_aware
+        out["noise_fraction"], out["split_sigma"] = self.noise_fraction, self.split_sigma
+        out["non_finite_pixels_ignored"] = self.non_finite_pixels
         return out
 
 
@@ -248,7 +284,7 @@ def iter_estimate_picasso(
     *,
     channels: Sequence[int] | None = None,
     implementation: str = "matlab_3c",
-    alpha_mode: str = "reference_t",
+    alpha_mode: str | None = None,
     alpha_reference_t: int = 0,
     source_sink_matrix: Any = None,
     sink_channels: Sequence[int] | None = None,
@@ -269,6 +305,8 @@ def iter_estimate_picasso(
     clip_every_n_iterations: int = 50,
     reference_compatible: bool = False,
     output_units: str = "own_channel",
+    noise_aware: bool | None = None,
+    split_sigma: float | None = None,
 ) -> Generator[dict, None, PicassoResult]:
     """Estimate PICASSO unmixing, yielding progress dicts; returns a :class:`PicassoResult`.
 
@@ -285,8 +323,14 @@ def iter_estimate_picasso(
     validate_tzcyx(data, min_channels=2)
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"{implementation=} is not one of {sorted(IMPLEMENTATIONS)}")
-    if alpha_mode not in ALPHA_MODES:
-        raise ValueError(f"{alpha_mode=} is not one of {ALPHA_MODES}")
+    alpha_mode = _resolve_alpha_mode(alpha_mode, unmixing_matrix)
+    if noise_aware is None:
+        noise_aware = implementation == "source_sink_n"
+    if noise_aware and implementation != "source_sink_n":
+        raise ValueError(
+            f"noise_aware=True is implemented for 'source_sink_n', not {implementation!r} "
+            "(the MATLAB scheme bins pixels instead); leave noise_aware unset"
+        )
     if output_units not in OUTPUT_UNITS:
         raise ValueError(f"{output_units=} is not one of {OUTPUT_UNITS}")
     chans = validate_channels(channels, data.shape[2])
@@ -300,9 +344,11 @@ def iter_estimate_picasso(
     n_t = data.shape[0]
     if pixel_bin_size is None:
         pixel_bin_size = auto_pixel_bin_size(data.shape[3:])
-    if not 0 <= int(alpha_reference_t) < n_t:
-        raise ValueError(f"{alpha_reference_t=} is outside the {n_t} time point(s)")
     _check_numbers(
+        alpha_reference_t=alpha_reference_t,
+        random_state=random_state,
+        clip_every_n_iterations=clip_every_n_iterations,
+        split_sigma=split_sigma,
         qn=qn,
         max_iter=max_iter,
         pixel_bin_size=pixel_bin_size,
@@ -314,6 +360,8 @@ def iter_estimate_picasso(
         background_percentile=background_percentile,
         tolerance=tolerance,
     )
+    if not 0 <= int(alpha_reference_t) < n_t:
+        raise ValueError(f"{alpha_reference_t=} is outside the {n_t} time point(s)")
     is_ss = implementation == "source_sink_n"
     if not is_ss and (
         source_sink_matrix is not None or sink_channels is not None or neutral_channels is not None
@@ -326,6 +374,12 @@ def iter_estimate_picasso(
     if is_ss:
         if source_sink_matrix is not None and (sink_channels or neutral_channels):
             raise ValueError("give either source_sink_matrix or sink/neutral channels, not both")
+        for name, group in (
+            ("sink_channels", sink_channels),
+            ("neutral_channels", neutral_channels),
+        ):
+            if group is not None:
+                check_integers(name, group)
         if source_sink_matrix is None:
             pos = {c: k for k, c in enumerate(chans)}
             for name, group in (("sink_channels", sink_channels), ("neutral", neutral_channels)):
@@ -346,6 +400,8 @@ def iter_estimate_picasso(
         background=np.zeros((n_t, n)),
         scale=np.ones((n_t, n)),
         output_units=output_units,
+        alpha_mode=alpha_mode,
+        noise_aware=bool(noise_aware) and alpha_mode != "fixed",
     )
     if alpha_mode == "fixed":
         if unmixing_matrix is None:
@@ -361,15 +417,27 @@ def iter_estimate_picasso(
     fits = {}
     for t in ts:
         planes = _reference_planes(data, t, chans, max_alpha_voxels, rng)
-        _check_sample(planes, chans)
+        result.non_finite_pixels.append(_check_sample(planes, chans))
+        fraction = float(noise_fraction(planes).max())
+        sigma = auto_split_sigma(fraction) if split_sigma is None else float(split_sigma)
+        split = bool(noise_aware) and sigma > 0
+        result.noise_fraction.append(round(fraction, 5))
+        result.split_sigma.append(sigma if split else 0.0)
         if is_ss:
             bg = np.percentile(planes.reshape(n, -1), background_percentile, axis=1)
-            flat = np.maximum(planes.reshape(n, -1) - bg[:, None].astype(np.float32), 0)
+            centred = planes - bg[:, None, None, None].astype(np.float32)
+            if split:
+                flat, partner = checkerboard_smoothed(centred, sigma)
+            else:
+                flat, partner = centred.reshape(n, -1), None
             if flat.shape[1] > max_alpha_voxels:
-                flat = flat[:, rng.choice(flat.shape[1], int(max_alpha_voxels), replace=False)]
+                pick = rng.choice(flat.shape[1], int(max_alpha_voxels), replace=False)
+                flat = flat[:, pick]
+                partner = None if partner is None else partner[:, pick]
             gen = iter_source_sink(
                 flat,
                 relations,
+                partner=partner,
                 alpha_max=alpha_max,
                 mi_bins=mi_bins,
                 max_iter=max_iter,
@@ -382,10 +450,14 @@ def iter_estimate_picasso(
                     f"images of {planes.shape[2:]} pixels are too small for "
                     f"{pixel_bin_size=}: use at most {min(planes.shape[2:]) // 2}"
                 )
-            scale = planes.reshape(n, -1).max(axis=1).astype(np.float64)
-            norm = planes / scale[:, None, None, None].astype(np.float32)
-            bg = np.percentile(norm.reshape(n, -1), background_percentile, axis=1) * scale
-            prepared = np.maximum(norm - (bg / scale)[:, None, None, None].astype(np.float32), 0)
+            scale, bg = _matlab_normalisation(
+                planes, chans, background_percentile, reference_compatible
+            )
+            prepared = np.maximum(
+                (planes - bg[:, None, None, None].astype(np.float32))
+                / scale[:, None, None, None].astype(np.float32),
+                0,
+            )
             gen = iter_matlab_picasso(
                 prepared,
                 update="sequential" if reference_compatible else "simultaneous",
@@ -408,22 +480,56 @@ def iter_estimate_picasso(
         if is_ss:
             result.matrix[t] = fit.matrix
             result.mixing[t] = fit.mixing
+            if result.mixing_se is None:
+                result.mixing_se = np.zeros((n_t, n, n))
+            result.mixing_se[t] = fit.alpha_se.T
         else:  # input units: D U D⁻¹ acting on (I - b)
             result.matrix[t] = np.diag(scale) @ fit.matrix @ np.diag(1 / scale)
-            out_scale[t], result.mixing[t] = _own_channel_fit(planes, bg, prepared, fit, rng)
+            if result.output_units == "own_channel":
+                out_scale[t], result.mixing[t] = _own_channel_fit(planes, bg, prepared, fit, rng)
+            else:  # the mixing the linear part of the loop inverts, unit diagonal
+                mix = np.linalg.inv(result.matrix[t])
+                result.mixing[t] = mix / np.diag(mix)[None, :]
             if result.output_units == "input":
                 out_scale[t] = scale
             elif result.output_units == "normalized":
                 out_scale[t] = 1.0
     if alpha_mode == "reference_t":
         t0 = ts[0]
-        for arr in (result.matrix, result.background, result.scale, out_scale, result.mixing):
+        arrays = [result.matrix, result.background, result.scale, out_scale, result.mixing]
+        for arr in arrays + ([result.mixing_se] if result.mixing_se is not None else []):
             arr[:] = arr[t0]
     if not is_ss:
         result.mode = "replay"
         result.out_scale = out_scale
         result.fits = [fits[t] if t in fits else fits[ts[0]] for t in range(n_t)]
     return result
+
+
+def _matlab_normalisation(
+    planes: np.ndarray, chans: list[int], percentile: float, reference_compatible: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel scale and background of the MATLAB scheme: ``(I - bg) / scale``.
+
+    The published code divides by the channel maximum; by default the scale is the span
+    above the background (``max - bg``), so an offset added to the data (a camera
+    baseline, ``data - 5``) changes nothing.
+    """
+    flat = planes.reshape(planes.shape[0], -1)
+    top = flat.max(axis=1).astype(np.float64)
+    bg = np.percentile(flat, percentile, axis=1).astype(np.float64)
+    scale = top if reference_compatible else top - bg
+    bad = [c for c, v in zip(chans, scale, strict=True) if not v > 0]
+    if bad:
+        what = "maximum" if reference_compatible else "maximum above the background"
+        fix = (
+            "; reference_compatible=True divides by the maximum as the MATLAB code does "
+            "and needs positive data: add an offset, or use reference_compatible=False"
+            if reference_compatible
+            else ""
+        )
+        raise ValueError(f"channel(s) {bad}: the {what} is not positive{fix}")
+    return scale, bg
 
 
 def _own_channel_fit(
@@ -455,7 +561,8 @@ def _own_channel_fit(
     if not np.all(factors > 0):
         raise ValueError(
             "the unmixed channels do not explain the measured ones (an own-channel scale "
-            f"came out <= 0: {factors.tolist()}); try output_units='input'"
+            f"came out <= 0: {factors.tolist()}); use output_units='input' (the loop's "
+            "output times each channel's span) or implementation='source_sink_n'"
         )
     return factors, coef / factors[None, :]
 
@@ -481,13 +588,37 @@ def estimate_picasso(data: Any, /, **kwargs: Any) -> PicassoResult:
             return stop.value
 
 
+def _resolve_alpha_mode(alpha_mode: str | None, unmixing_matrix: Any) -> str:
+    """``alpha_mode`` to run: a given matrix is applied, never silently replaced."""
+    if alpha_mode is None:
+        return "reference_t" if unmixing_matrix is None else "fixed"
+    if alpha_mode not in ALPHA_MODES:
+        raise ValueError(f"{alpha_mode=} is not one of {ALPHA_MODES}")
+    if unmixing_matrix is not None and alpha_mode != "fixed":
+        raise ValueError(
+            f"unmixing_matrix is given but {alpha_mode=} estimates a new matrix: pass "
+            "alpha_mode='fixed' (or leave alpha_mode unset) to apply the given matrix, "
+            "or drop unmixing_matrix to estimate one"
+        )
+    return alpha_mode
+
+
 def _check_numbers(**v: Any) -> None:
     ints = {"qn": (2, 10_000), "max_iter": (1, 100_000), "pixel_bin_size": (1, 4096)}
     ints |= {"mi_bins": (2, 4096), "max_alpha_voxels": (100, 10**10)}
+    ints |= {"alpha_reference_t": (0, 10**9), "random_state": (0, 2**63 - 1)}
+    ints |= {"clip_every_n_iterations": (0, 10**9)}
     for name, (lo, hi) in ints.items():
         val = v[name]
-        if int(val) != val or not lo <= int(val) <= hi:
-            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {name}={val!r}")
+        if not is_integer(val) or not lo <= int(val) <= hi:
+            raise ValueError(
+                f"{name} must be an integer in [{lo}, {hi}], got {name}={val!r}"
+                + (f" ({type(val).__name__})" if not is_integer(val) else "")
+            )
+    if v["split_sigma"] is not None and not v["split_sigma"] > 0:
+        raise ValueError(
+            f"split_sigma must be > 0 (pixels) or None (from the noise), got {v['split_sigma']!r}"
+        )
     for name in ("step_size", "alpha_clip", "alpha_max"):
         if not v[name] > 0:
             raise ValueError(f"{name} must be > 0, got {name}={v[name]!r}")

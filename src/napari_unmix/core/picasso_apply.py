@@ -14,7 +14,14 @@ import numpy as np
 
 from .axes import validate_tzcyx
 
-__all__ = ["apply_unmixing", "crosstalk_metrics", "map_selected_channels", "validate_channels"]
+__all__ = [
+    "apply_unmixing",
+    "check_integers",
+    "crosstalk_metrics",
+    "is_integer",
+    "map_selected_channels",
+    "validate_channels",
+]
 
 
 def validate_channels(channels: Sequence[int] | None, n_channels: int) -> list[int]:
@@ -31,6 +38,7 @@ def validate_channels(channels: Sequence[int] | None, n_channels: int) -> list[i
     """
     if channels is None:
         channels = list(range(n_channels))
+    check_integers("channels", channels)
     channels = [int(c) for c in channels]
     if len(set(channels)) != len(channels):
         raise ValueError(f"{channels=} lists a channel twice; give each channel once")
@@ -42,8 +50,46 @@ def validate_channels(channels: Sequence[int] | None, n_channels: int) -> list[i
     return channels
 
 
+def is_integer(value: Any) -> bool:
+    """True for Python/NumPy integers (not bools, not integral floats such as 4.0).
+
+    Examples
+    --------
+    >>> is_integer(4), is_integer(np.int64(4)), is_integer(4.0), is_integer(True)
+    (True, True, False, False)
+    """
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def check_integers(name: str, values: Sequence[Any]) -> None:
+    """Refuse channel lists with entries that are not integers (0.5 must not become 0).
+
+    Examples
+    --------
+    >>> check_integers("channels", [0, 0.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: channels must be integer channel indices, got [0, 0.5] (0.5 is float)
+    """
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a list of channel indices, got {values!r}")
+    bad = [v for v in values if not is_integer(v)]
+    if bad:
+        raise ValueError(
+            f"{name} must be integer channel indices, got {list(values)!r} "
+            f"({bad[0]!r} is {type(bad[0]).__name__})"
+        )
+
+
+#: largest condition number accepted for a given unmixing matrix
+MAX_CONDITION = 1e6
+
+
 def _matrix_per_t(matrix: Any, n: int, n_t: int) -> np.ndarray:
-    m = np.asarray(matrix, dtype=np.float64)
+    try:
+        m = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"the unmixing matrix is not a numeric N×N array: {err}") from None
     if m.shape == (n, n):
         m = np.broadcast_to(m, (n_t, n, n))
     if m.shape != (n_t, n, n):
@@ -53,6 +99,15 @@ def _matrix_per_t(matrix: Any, n: int, n_t: int) -> np.ndarray:
         )
     if not np.all(np.isfinite(m)):
         raise ValueError("the unmixing matrix contains NaN or infinite values")
+    cond = np.linalg.cond(m)
+    worst = int(np.argmax(np.where(np.isfinite(cond), cond, np.inf)))
+    if not cond[worst] <= MAX_CONDITION:
+        where = f" (time point {worst})" if m.shape[0] > 1 and not np.all(m == m[:1]) else ""
+        raise ValueError(
+            f"the unmixing matrix{where} is singular or nearly so (condition number "
+            f"{float(cond[worst]):.3g} > {MAX_CONDITION:g}): an unmixing matrix must be "
+            "invertible, e.g. the inverse of a mixing matrix with 1 on the diagonal"
+        )
     return np.array(m)
 
 
@@ -111,8 +166,11 @@ def apply_unmixing(
 ) -> Any:
     """Apply an unmixing matrix to the selected channels of a TZCYX stack.
 
-    ``out[sel] = matrix @ max(data[sel] - background, 0)`` per pixel (without
-    ``background``: ``matrix @ data[sel]``); other channels pass through unchanged.
+    ``out[sel] = matrix @ (data[sel] - background)`` per pixel (without ``background``:
+    ``matrix @ data[sel]``), clipped at zero afterwards if ``clip_negative``; other
+    channels pass through unchanged. The offsets are not clipped before the matrix: on
+    shot-noise-limited data, clipping the noise of the background at zero would add an
+    offset only where the background is dark, which the matrix turns into crosstalk.
 
     Parameters
     ----------
@@ -128,7 +186,7 @@ def apply_unmixing(
     output_dtype : dtype
         Default float32; integer types are rounded and clipped to their range.
     background : array, shape (N,) or (T, N), optional
-        Offsets subtracted (and the result clipped at 0) before the matrix.
+        Offsets subtracted before the matrix.
 
     Returns
     -------
@@ -154,7 +212,7 @@ def apply_unmixing(
 
     def fn(sel: np.ndarray, t: int) -> np.ndarray:
         if bgs is not None:
-            sel = np.maximum(sel - bgs[t][:, None, None, None], 0)
+            sel = sel - bgs[t][:, None, None, None]
         return np.tensordot(mats[t], sel, axes=(1, 0))
 
     return map_selected_channels(

@@ -56,6 +56,8 @@ class SourceSinkFit:
     iterations: int = 0
     converged: bool = False
     max_change: list[float] = field(default_factory=list)
+    #: standard error of every alpha (``[source, sink]``) from disjoint pixel subsets
+    alpha_se: np.ndarray | None = None
 
     @property
     def mixing(self) -> np.ndarray:
@@ -80,6 +82,18 @@ def _search(objective, lo: float, hi: float, *, grid: int, xatol: float) -> floa
     return float(res.x) if res.fun <= vals[k] else float(xs[k])
 
 
+def _pair_line(unmix, alpha, source, sink, others, own, other, mi_bins, clip):
+    """``(base, src, mi)``: the sink without the other sources' share, the progressively
+    unmixed source (both from ``own``), and the MI against the source in ``other``."""
+    # einsum, not BLAS: a threaded GEMV is ~50x slower on a loaded machine
+    src = clip(np.einsum("k,kn->n", unmix[source], own))
+    base = own[sink].copy()
+    for k in others:
+        base -= np.float32(alpha[k, sink]) * clip(np.einsum("k,kn->n", unmix[k], own))
+    ref = src if other is own else np.maximum(np.einsum("k,kn->n", unmix[source], other), 0)
+    return base, src, FixedBinnedMI(ref, bins=mi_bins)
+
+
 def iter_source_sink(
     x: np.ndarray,
     relations: list[tuple[int, int]],
@@ -90,6 +104,8 @@ def iter_source_sink(
     max_iter: int = 200,
     tolerance: float = 1e-4,
     grid: int = 21,
+    global_sweeps: int = 6,
+    partner: np.ndarray | None = None,
 ) -> Generator[dict, None, SourceSinkFit]:
     """Estimate source→sink alphas on pixel samples; yield progress after every sweep.
 
@@ -109,6 +125,16 @@ def iter_source_sink(
         Stop when no alpha changed by more than this in a sweep.
     grid : int
         Points of the first coarse search over ``[0, alpha_max]``.
+    global_sweeps : int
+        Sweeps that search all of ``[0, alpha_max]`` (with the sources unmixed by the
+        previous sweep) before the local refinement, so an alpha found with a still
+        mixed source cannot trap the search in a local minimum.
+    partner : ndarray, shape (N, n), optional
+        A second measurement of the same pixels with independent noise (e.g. the other
+        half of every pixel block). The MI is then taken between the corrected sink in
+        ``x`` and the unmixed source in ``partner``: the noise the subtraction carries
+        over from the source cannot correlate with the partner, so shot noise does not
+        bias the alphas toward zero.
 
     Returns (as the generator's return value)
     -------
@@ -130,6 +156,12 @@ def iter_source_sink(
     0.3
     """
     x = np.asarray(x, dtype=np.float32)  # float32: half the memory traffic per MI
+    y = x if partner is None else np.asarray(partner, dtype=np.float32)
+    # with a partner everything stays linear: clipping noise at zero would add an offset
+    # only where the source is dark
+    clip = (lambda v: np.maximum(v, 0)) if partner is None else (lambda v: v)
+    if y.shape != x.shape:
+        raise ValueError(f"partner must have the shape of x {x.shape}, got {y.shape}")
     n_ch = x.shape[0]
     alpha = np.zeros((n_ch, n_ch))
     fit = SourceSinkFit(alpha=alpha)
@@ -143,19 +175,17 @@ def iter_source_sink(
         for source, sink in relations:
             unmix = np.linalg.inv(np.eye(n_ch) + alpha.T).astype(np.float32)
             others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
-            # the progressively unmixed source and the other sources' share of the sink
-            # (einsum, not BLAS: a threaded GEMV is ~50x slower on a loaded machine)
-            src = np.maximum(np.einsum("k,kn->n", unmix[source], x), 0)
-            base = x[sink].copy()
-            for k in others:
-                pure_k = np.maximum(np.einsum("k,kn->n", unmix[k], x), 0)
-                base -= np.float32(alpha[k, sink]) * pure_k
-            mi = FixedBinnedMI(src, bins=mi_bins)
+            views = [(x, x)] if partner is None else [(x, y), (y, x)]  # both ways round
+            lines = [
+                _pair_line(unmix, alpha, source, sink, others, own, other, mi_bins, clip)
+                for own, other in views
+            ]
 
-            def objective(a, base=base, src=src, mi=mi):
-                return mi.line(base, src, a)  # unclipped: over-subtraction raises the MI
+            def objective(a, lines=lines):
+                # unclipped sink: over-subtraction raises the MI
+                return sum(mi.line(base, src, a) for base, src, mi in lines) / len(lines)
 
-            if sweep == 0:
+            if sweep < global_sweeps:
                 first = max(xatol, window[source, sink] / 10)  # later sweeps refine
                 alpha[source, sink] = _search(objective, 0.0, span, grid=grid, xatol=first)
                 continue
@@ -165,14 +195,52 @@ def iter_source_sink(
             xs = np.clip(a0 + w * np.array([-1.0, -0.5, 0.0, 0.5, 1.0]), 0.0, span)
             k = int(np.argmin([objective(float(v)) for v in xs]))
             on_edge = k in (0, 4) and 0.0 < xs[k] < span
-            window[source, sink] = w if on_edge else w / 2
+            # moving shrinks the window a little too, so a relation whose optimum
+            # shifts with the others' alphas cannot bounce between two edges forever
+            window[source, sink] = 0.8 * w if on_edge else w / 2
             alpha[source, sink] = float(xs[k])
         change = float(np.max(np.abs(alpha - before))) if relations else 0.0
         fit.max_change.append(change)
         fit.iterations = sweep + 1
         yield {"iteration": sweep + 1, "max_change": change}
         settled = max((window[i, j] for i, j in relations), default=0.0) <= 2 * tolerance
-        if sweep > 0 and change <= tolerance and settled:
+        if sweep >= global_sweeps and change <= tolerance and settled:
             fit.converged = True
             break
+    fit.alpha_se = alpha_standard_error(x, y, alpha, relations, mi_bins=mi_bins, clip=clip)
     return fit
+
+
+def alpha_standard_error(
+    x: np.ndarray,
+    y: np.ndarray,
+    alpha: np.ndarray,
+    relations: list[tuple[int, int]],
+    *,
+    mi_bins: int,
+    clip,
+    subsets: int = 4,
+    half_width: float = 0.15,
+    points: int = 61,
+) -> np.ndarray:
+    """Standard error of each alpha: its MI minimum on ``subsets`` disjoint pixel sets.
+
+    Every other alpha stays at its estimate; each subset's minimum is searched on a grid
+    of ``points`` values within ``half_width`` of the estimate. The spread of the subset
+    minima over ``sqrt(subsets)`` estimates the error of the full-sample alpha (a subset
+    minimum on the grid's edge makes the error at least the half width).
+    """
+    n_ch, n = x.shape
+    se = np.zeros((n_ch, n_ch))
+    unmix = np.linalg.inv(np.eye(n_ch) + alpha.T).astype(np.float32)
+    parts = np.array_split(np.arange(n), subsets)
+    for source, sink in relations:
+        others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
+        grid = np.clip(alpha[source, sink] + np.linspace(-half_width, half_width, points), 0, None)
+        best = []
+        for idx in parts:
+            xs, ys = x[:, idx], y[:, idx]
+            base, src, mi = _pair_line(unmix, alpha, source, sink, others, xs, ys, mi_bins, clip)
+            best.append(grid[int(np.argmin(mi.along(base, src, grid)))])
+        se[source, sink] = float(np.std(best, ddof=1) / np.sqrt(subsets))
+    return se

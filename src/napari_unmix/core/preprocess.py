@@ -28,6 +28,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._stacks import nan_safe
+from .validate import check_number
 
 __all__ = [
     "BASELINES",
@@ -338,10 +339,10 @@ class Preprocessing:
             )
         if self.normalise != "none" and self.normalise not in NORMALISATIONS:
             raise ValueError(
-                f"unknown normalisation {self.normalise!r}; use 'none' or {sorted(NORMALISATIONS)}"
+                f"unknown normalisation normalise={self.normalise!r}; use 'none' or "
+                f"{sorted(NORMALISATIONS)}"
             )
-        if self.spatial_sigma < 0:
-            raise ValueError(f"spatial_sigma must be >= 0, got {self.spatial_sigma}")
+        check_number("spatial_sigma", self.spatial_sigma, minimum=0.0)
 
     @property
     def is_identity(self) -> bool:

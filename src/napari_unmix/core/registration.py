@@ -28,6 +28,7 @@ from ._stacks import (
     run_steps,
 )
 from ._translation import estimate_translation
+from .validate import check_array, check_int
 
 __all__ = [
     "REFERENCE_MODES",
@@ -128,6 +129,8 @@ def _estimator(
     method: str, upsample_factor: int, post_median: bool, size: int, max_shift: float | None
 ) -> Callable:
     fn = _method(method)
+    check_int("upsample_factor", upsample_factor)
+    check_int("median_kernel_size", size)
     if int(upsample_factor) < 1:
         raise ValueError(f"upsample_factor must be >= 1, got {upsample_factor}")
     if max_shift is not None and not (np.isfinite(max_shift) and max_shift > 0):
@@ -290,6 +293,10 @@ def estimate_time_shifts(
     return shifts
 
 
+#: scipy.ndimage boundary modes for shifted-in pixels
+_SHIFT_MODES = ("constant", "nearest", "reflect", "mirror", "wrap", "grid-constant")
+
+
 def _shift_plane(plane: np.ndarray, shift: np.ndarray, order: int, mode: str) -> np.ndarray:
     """``ndimage.shift`` of one plane; non-finite pixels move to the nearest pixel.
 
@@ -318,6 +325,9 @@ def _apply_shifts_steps(
 ) -> Steps:
     stack = _check_stack(stack)
     n_t, n_z = stack.shape[:2]
+    check_array("shifts", shifts, finite=True)
+    if mode not in _SHIFT_MODES:
+        raise ValueError(f"unknown mode={mode!r}; choose one of {list(_SHIFT_MODES)}")
     shifts = np.asarray(shifts, np.float64)
     if shifts.shape == (n_t, 2):
         shifts = np.repeat(shifts[:, None], n_z, axis=1)
@@ -326,8 +336,7 @@ def _apply_shifts_steps(
             f"shifts must have shape (T, 2) or (T, Z, 2) = ({n_t}, {n_z}, 2) for "
             f"{stack.shape=}, got {shifts.shape=}"
         )
-    if not 0 <= int(interpolation_order) <= 5:
-        raise ValueError(f"interpolation_order must be 0..5, got {interpolation_order}")
+    check_int("interpolation_order", interpolation_order, minimum=0, maximum=5)
     order = int(interpolation_order)
     dtype = _out_dtype(stack)
 
@@ -432,6 +441,7 @@ def correct_intra_stack_z_drift(stack: Any, /, **options: Any) -> Any:
     >>> np.round(shifts[0, 1], 1).tolist()
     [-1.5, 0.5]
     """
+    check_array("stack", stack, finite=True)
     return run_steps(_z_drift_steps(stack, **options))
 
 
@@ -486,4 +496,5 @@ def register_stack(stack: Any, /, *, registration_channel: int, **options: Any) 
     >>> np.round(shifts, 1).tolist()
     [[0.0, 0.0], [-0.7, -2.0]]
     """
+    check_array("stack", stack, finite=True)
     return run_steps(_register_steps(stack, registration_channel=registration_channel, **options))

@@ -27,9 +27,13 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter, gaussian_filter1d
 
+from .background import background_level, object_scale, smooth_background
 from .nnls import nnls
+from .validate import check_array, check_option_types
 
 __all__ = [
+    "BACKGROUND_MAPS",
+    "BACKGROUND_SUBTRACTIONS",
     "W_MODES",
     "ComponentSeed",
     "SeedSet",
@@ -100,11 +104,66 @@ class SeedSet:
     subtract_spectrum: np.ndarray | None = None  #: background ROI mean removed from the data
     provenance: list[dict[str, Any]] = field(default_factory=list)
     spectral_axis: np.ndarray | None = None
+    #: (Y, X) per-pixel level of ``subtract_spectrum`` (None: the same everywhere)
+    subtract_map: np.ndarray | None = None
 
     @property
     def k(self) -> int:
         """Number of components."""
         return int(self.H0.shape[0])
+
+    def remove_background(self, X: np.ndarray, /) -> np.ndarray:
+        """``X`` (pixels × C, every pixel of a slice in raster order) minus the background.
+
+        The background is ``subtract_map[y, x] * subtract_spectrum`` (the spectrum alone
+        when there is no map); without a background ROI ``X`` is returned unchanged.
+
+        Examples
+        --------
+        >>> s = SeedSet(np.ones((1, 2)), np.ones((1, 1, 2)), np.zeros(1, bool),
+        ...             np.zeros(1, bool), ["a"], np.zeros(1, bool),
+        ...             subtract_spectrum=np.array([1.0, 2.0]),
+        ...             subtract_map=np.array([[1.0, 0.5]]))
+        >>> s.remove_background(np.full((2, 2), 4.0)).tolist()
+        [[3.0, 2.0], [3.5, 3.0]]
+        """
+        if self.subtract_spectrum is None:
+            return X
+        if self.subtract_map is None:
+            return X - self.subtract_spectrum
+        level = np.asarray(self.subtract_map, np.float64).reshape(-1)
+        if level.size != X.shape[0]:
+            raise ValueError(
+                f"the background map has {level.size} pixels, the data {X.shape[0]}; prepare "
+                "the seeds on a slice of the same image size"
+            )
+        return X - level[:, None] * self.subtract_spectrum
+
+    def background_at(self, y: int, x: int, /) -> np.ndarray:
+        """The subtracted background spectrum (C,) at pixel (y, x) (zeros without one).
+
+        Examples
+        --------
+        >>> s = SeedSet(np.ones((1, 2)), np.ones((1, 1, 2)), np.zeros(1, bool),
+        ...             np.zeros(1, bool), ["a"], np.zeros(1, bool),
+        ...             subtract_spectrum=np.array([1.0, 2.0]),
+        ...             subtract_map=np.array([[1.0, 0.5]]))
+        >>> s.background_at(0, 1).tolist()
+        [0.5, 1.0]
+        """
+        if self.subtract_spectrum is None:
+            return np.zeros(self.H0.shape[1])
+        level = 1.0 if self.subtract_map is None else float(self.subtract_map[y, x])
+        return level * self.subtract_spectrum
+
+    def subtract_from_cube(self, data: np.ndarray, /) -> np.ndarray:
+        """float64 copy of ``data`` (channels at axis -3, e.g. all slices) minus the
+        background (the per-pixel map applies to every slice)."""
+        out = np.array(data, dtype=np.float64)
+        if self.subtract_spectrum is None:
+            return out
+        bg = self.subtract_spectrum[:, None, None]
+        return out - (bg if self.subtract_map is None else bg * self.subtract_map[None])
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -384,15 +443,76 @@ def _resonance_seed(
     return img, X[top].mean(axis=0), info
 
 
-def _background_map(cube, projection: str, smooth: float) -> np.ndarray:
-    funcs = {"mean": np.nanmean, "max": np.nanmax, "min": np.nanmin}
-    if projection not in funcs:
+def _projection_map(fn):
+    def project(cube: np.ndarray, spectrum: np.ndarray | None) -> np.ndarray:
+        return np.nan_to_num(fn(np.asarray(cube, dtype=np.float64), axis=0), nan=0.0)
+
+    return project
+
+
+def _estimated_map(cube: np.ndarray, spectrum: np.ndarray | None) -> np.ndarray:
+    if spectrum is not None and np.all(np.isfinite(spectrum)) and np.any(spectrum > 0):
+        return background_level(cube, spectrum)
+    img = np.nanmean(np.asarray(cube, dtype=np.float64), axis=0)
+    return smooth_background(img, radius=object_scale(img))
+
+
+#: background W seed -> (function(cube, H seed or None) -> (Y, X) map, label, doc)
+BACKGROUND_MAPS: dict[str, tuple[Any, str, str]] = {
+    "estimate": (
+        _estimated_map,
+        "Estimated (objects excluded)",
+        "per-pixel amount of the background component's seed spectrum, fitted smoothly "
+        "to the pixels outside the objects (core.background.background_level)",
+    ),
+    "mean": (_projection_map(np.nanmean), "Mean", "mean over channels (includes the objects)"),
+    "max": (_projection_map(np.nanmax), "Maximum", "maximum over channels"),
+    "min": (_projection_map(np.nanmin), "Minimum", "minimum over channels"),
+}
+
+
+def _background_map(cube, projection: str, smooth: float, spectrum=None) -> np.ndarray:
+    if projection not in BACKGROUND_MAPS:
         raise ValueError(
-            f"background_projection must be one of {sorted(funcs)}, got {projection!r}"
+            f"background_projection must be one of {sorted(BACKGROUND_MAPS)}, got {projection!r}"
         )
-    img = funcs[projection](np.asarray(cube, dtype=np.float64), axis=0)
-    img = np.nan_to_num(img, nan=0.0)
+    img = BACKGROUND_MAPS[projection][0](cube, spectrum)
     return gaussian_filter(img, smooth) if smooth > 0 else img
+
+
+#: background-ROI subtraction -> label, doc (the map is made in prepare_seeds)
+BACKGROUND_SUBTRACTIONS: dict[str, tuple[str, str]] = {
+    "scaled": (
+        "Scaled per pixel",
+        "the background ROIs' mean spectrum times its per-pixel level, estimated outside "
+        "the objects (a gradient is removed, the objects' own signal is not)",
+    ),
+    "constant": (
+        "Constant",
+        "the background ROIs' mean spectrum, the same at every pixel",
+    ),
+}
+
+
+def _check_background_masks(
+    background_masks: Sequence[np.ndarray], comps: Sequence[ComponentSeed], shape: tuple
+) -> None:
+    """A background ROI that is also a component's ROI would subtract that component."""
+    union = np.zeros(shape, bool)
+    for i, m in enumerate(background_masks):
+        union |= _check_mask(m, shape, f"background mask {i}")
+    for comp in comps:
+        for m in comp.masks:
+            m = np.asarray(m, bool)
+            if m.shape != shape or not m.any():
+                continue  # reported by mask_spectrum with its own message
+            inside = float((m & union).sum()) / float(m.sum())
+            if inside >= 0.5:
+                raise ValueError(
+                    f"{inside:.0%} of a ROI of component {comp.name!r} lies inside the "
+                    "background ROIs: a background ROI must be an empty area, not a "
+                    "component; unmark it as background or move it"
+                )
 
 
 def audit_seeds(H: np.ndarray, names: Sequence[str], /) -> list[str]:
@@ -467,8 +587,9 @@ def prepare_seeds(
     overwrite: bool = False,
     downsample: int = 1,
     background_masks: Sequence[np.ndarray] = (),
-    background_projection: str | None = "mean",
+    background_projection: str | None = "estimate",
     background_smooth: float = 0.0,
+    background_subtraction: str = "scaled",
     residual_rank: str = "score",
     residual_n: int = 16,
     random_state: int = 0,
@@ -499,12 +620,20 @@ def prepare_seeds(
     downsample : int
         Block size for the W-from-H maps (speed).
     background_masks : sequence of (Y, X) bool
-        Background ROIs: their mean spectrum is subtracted from every pixel for the seeds
-        of non-background components (and the fit); their pixels are never seed pixels.
-    background_projection : {"mean", "max", "min"} or None
-        Map used as fixed (locked) W seed of a background component without ``w_map``.
+        Background ROIs: their mean spectrum is subtracted from the data for the seeds of
+        non-background components (and the fit, see ``background_subtraction``); their
+        pixels are never seed pixels. A ROI of a component may not lie inside them.
+    background_projection : {"estimate", "mean", "max", "min"} or None
+        W seed of a background component without ``w_map`` (:data:`BACKGROUND_MAPS`):
+        ``"estimate"`` (default) is the per-pixel amount of its seed spectrum fitted
+        smoothly outside the objects, so the objects are not part of it; the channel
+        projections contain the objects. Not locked unless the component has ``lock_w``.
     background_smooth : float
         Gaussian sigma (pixels) applied to that map.
+    background_subtraction : {"scaled", "constant"}
+        How the background ROIs' mean spectrum is removed (:data:`BACKGROUND_SUBTRACTIONS`):
+        ``"scaled"`` (default) times its per-pixel level estimated outside the objects
+        (``SeedSet.subtract_map``), ``"constant"`` the same spectrum at every pixel.
     residual_rank : {"score", "max_intensity"}
         Ranking of residual pixels for the fallback.
     residual_n : int
@@ -518,9 +647,12 @@ def prepare_seeds(
     Raises
     ------
     ValueError
-        More components than channels, an empty or misshaped mask, a seed of the wrong
-        length, negative or non-finite given seeds, an all-NaN cube.
+        More components than channels, duplicated component names, an empty or misshaped
+        mask, a component ROI inside the background ROIs, a seed of the wrong length,
+        negative or non-finite given seeds, an all-NaN cube, an unknown option.
     """
+    check_option_types(prepare_seeds, locals())
+    check_array("cube", cube)
     data = _as_float_cube(cube, exclude)
     C, ny, nx = data.shape
     comps = [_as_component(c, j) for j, c in enumerate(components)]
@@ -537,14 +669,30 @@ def prepare_seeds(
     if axis.shape != (C,):
         raise ValueError(f"spectral_axis has {axis.size} values for {C} channels")
     names = [c.name for c in comps]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(
+            f"component names must be unique, {dupes} occur more than once; rename them "
+            "(ROIs of one component share its component index, not only its name)"
+        )
+    if background_subtraction not in BACKGROUND_SUBTRACTIONS:
+        raise ValueError(
+            f"background_subtraction must be one of {sorted(BACKGROUND_SUBTRACTIONS)}, "
+            f"got {background_subtraction!r}"
+        )
     rng = np.random.default_rng(random_state)
 
-    subtract = None
+    subtract = level = None
     taken = np.zeros(ny * nx, bool)
     data_sub = data
     if len(background_masks):
+        _check_background_masks(background_masks, comps, (ny, nx))
         subtract = mask_spectrum(data, background_masks)
-        data_sub = data - subtract[:, None, None]
+        if background_subtraction == "scaled" and np.any(subtract > 0):
+            level = background_level(data, subtract)
+            data_sub = data - level[None] * subtract[:, None, None]
+        else:
+            data_sub = data - subtract[:, None, None]
         for m in background_masks:
             taken |= np.asarray(m, bool).ravel()
 
@@ -589,9 +737,11 @@ def prepare_seeds(
             if "seed_pixels" in info:  # (n, 2) Y, X of the pixels averaged for H
                 prov[j]["seed_pixels"] = info["seed_pixels"]
         if comp.background and W_img[j] is None and background_projection is not None:
-            W_img[j] = _background_map(data, background_projection, background_smooth)
-            lock_W[j] = True
-            prov[j]["W"] = f"{background_projection} projection (fixed)"
+            h = None if np.isnan(H[j]).all() else H[j]
+            W_img[j] = _background_map(data, background_projection, background_smooth, h)
+            prov[j]["W"] = f"{BACKGROUND_MAPS[background_projection][1]} background map" + (
+                " (fixed)" if lock_W[j] else ""
+            )
 
     missing = audit_seeds(H, names)
     if missing:
@@ -637,4 +787,5 @@ def prepare_seeds(
         subtract_spectrum=subtract,
         provenance=prov,
         spectral_axis=axis,
+        subtract_map=level,
     )

@@ -68,6 +68,7 @@ from .registration import (
     estimate_z_drift,
     register_stack,
 )
+from .validate import check_int, check_number
 
 __all__ = [
     "FILTERS",
@@ -88,7 +89,12 @@ __all__ = [
 
 
 def _per_t(value: Any, n_t: int, name: str, cast: Callable) -> list:
-    """A scalar, or one value per time point."""
+    """A scalar, or one value per time point (a wrong type is named; ranges: the filters)."""
+    check = check_int if cast is int else check_number
+
+    def cast(v: Any) -> Any:
+        return check(name, v)
+
     if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
         values = [cast(v) for v in value]
         if len(values) != n_t:
@@ -121,6 +127,8 @@ FILTERS: dict[str, tuple[Callable, str, str]] = {
 
 
 def _filter_names(filters: str | Sequence[str], name: str = "filters") -> list[str]:
+    if not isinstance(filters, str | Sequence):
+        raise TypeError(f"{name} must be a filter name or a list of names, got {filters!r}")
     names = [filters] if isinstance(filters, str) else list(filters)
     names = [str(f).strip().lower() for f in names]
     if not names:

@@ -40,6 +40,7 @@ from threadpoolctl import ThreadpoolController
 __all__ = [
     "FORMULATIONS",
     "INITS",
+    "SETTINGS",
     "RelativeChange",
     "SemiNMFResult",
     "afhals",
@@ -170,6 +171,31 @@ FORMULATIONS: dict[str, dict[str, Any]] = {
     "direct": {
         "label": "direct products with V (as the stnmf package)",
         "products": products_direct,
+    },
+}
+
+
+#: Named settings of the factorisation. "recovery" (the default of the dock, the CLI and
+#: :func:`~napari_unmix.api.stnmf.stnmf_cells`) was chosen on the model-cell table of
+#: ``benchmarks/bench_stnmf.py`` (``core/scenarios/stnmf.py``): smoothing every frame by
+#: half a stixel and a sparsity in units of the ensemble's SD recover 2-3x the subunits of
+#: "reference" (the ``stnmf`` package's defaults) at 20,000 spikes.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "recovery": {
+        "label": "recovery: frames smoothed by 0.5 stixel, sparsity in noise SDs",
+        "smoothing": 0.5,
+        "sparsity": 4.0,
+        "normalize": True,
+        "min_weight_z": 10.0,
+        "min_weight_ratio": 0.3,
+    },
+    "reference": {
+        "label": "reference: as the stnmf package (no smoothing, sparsity 1.7 absolute)",
+        "smoothing": 0.0,
+        "sparsity": 1.7,
+        "normalize": False,
+        "min_weight_z": 0.0,
+        "min_weight_ratio": 0.0,
     },
 }
 
@@ -448,12 +474,7 @@ def sparse_seminmf(v: np.ndarray, r: int, /, **kwargs: Any) -> SemiNMFResult:
     >>> sparse_seminmf(v, 3, num_iter=2).n_iter
     2
     """
-    gen = iter_sparse_seminmf(v, r, **kwargs)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return drain(iter_sparse_seminmf(v, r, **kwargs))
 
 
 def drain(gen: Iterable) -> Any:

@@ -36,26 +36,36 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import block_reduce
 
+from .background import object_scale, pixel_noise, smooth_background
 from .suggest_groups import (
+    AUTO_MAX_GROUPS,
     GROUPINGS,
     REPRESENTATIVES,
     box_iou,
     box_spectra,
+    choose_group_count,
     dedupe_groups,
+    fingerprint_noise,
     fingerprints,
     pick_representatives,
+    prune_mixtures,
     score_against_truth,
 )
 
 __all__ = [
+    "AUTO_MAX_GROUPS",
+    "BACKGROUND_PER_RADIUS",
+    "CANDIDATE_SNR",
     "CORE_FRACTION",
     "GROUPINGS",
     "PROJECTIONS",
     "REPRESENTATIVES",
     "Suggestions",
+    "box_contrast_snr",
     "box_iou",
     "box_spectra",
     "candidate_boxes",
+    "channel_noise",
     "find_suggestions",
     "fingerprints",
     "processed_cube",
@@ -74,6 +84,14 @@ IOU_ACROSS_SWEEP = 0.45
 N_LEVELS = 8
 LOWEST_LEVEL = 0.08
 PERCENTILE_FLOORS = (75.0, 15.0)
+#: With ``local_background_sigma=None`` the sigma is this many times the object radius
+#: estimated from the image (:func:`napari_unmix.core.background.object_scale`); chosen on
+#: the scenario table of ``benchmarks/bench_suggest_scenarios.py``.
+BACKGROUND_PER_RADIUS = 0.7
+#: A candidate box is kept when its mean contrast over the local background (average
+#: projection) is at least this many times the noise of a mean over its pixels: boxes on
+#: noise are dropped before grouping.
+CANDIDATE_SNR = 5.0
 
 
 @dataclass
@@ -96,6 +114,9 @@ class Suggestions:
         Every setting of the run.
     notes : list of str
         What the user should know (no candidates, fewer candidates than groups, ...).
+    estimated : dict
+        Settings estimated from the data when left at None: ``object_radius`` (px),
+        ``local_background_sigma`` (px), ``n_groups``; and ``nan_pixels``.
     report : dict
         Provenance record (filled by :func:`napari_unmix.suggest_rois`).
     """
@@ -108,6 +129,7 @@ class Suggestions:
     parameters: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    estimated: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_groups(self) -> int:
@@ -356,11 +378,87 @@ def _merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndar
     """Union of the bands' candidates, brightest first, spatial duplicates suppressed."""
     boxes = np.concatenate([bx for bx, _ in per_band]) if per_band else np.zeros((0, 4), int)
     scores = np.concatenate([s for _, s in per_band]) if per_band else np.zeros(0, np.float32)
-    keep: list[int] = []
-    for i in np.argsort(-scores, kind="stable"):
-        if not keep or not np.any(box_iou(boxes[i], boxes[keep]) >= IOU_ACROSS_SWEEP):
-            keep.append(int(i))
-    return boxes[keep].reshape(-1, 4), scores[keep]
+    order = np.argsort(-scores, kind="stable")
+    b = boxes[order].astype(np.float64)
+    # all pairwise IoUs at once (n is the capped pool), then the greedy pass over n only
+    ih = np.clip(
+        np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None
+    )
+    iw = np.clip(
+        np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None
+    )
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    inter = ih * iw
+    overlap = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-12) >= IOU_ACROSS_SWEEP
+    keep = np.zeros(len(b), bool)
+    for i in range(len(b)):
+        keep[i] = not np.any(overlap[i, :i] & keep[:i])
+    return boxes[order[keep]].reshape(-1, 4), scores[order[keep]]
+
+
+def _unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
+    """float32 copy divided by the largest finite magnitude, and that scale: every step
+    after this is unit-free, and 1e30 or 1e-30 data neither overflow nor underflow."""
+    arr = np.asarray(cube)
+    if arr.size == 0 or (arr.dtype.kind == "f" and np.isnan(arr).all()):
+        scale = 0.0
+    else:  # no copy of the cube: the largest magnitude from the max and the min
+        scale = max(float(np.nanmax(arr)), -float(np.nanmin(arr)))
+    if not 0 < scale < np.inf:
+        scale = 1.0
+    scale = float(2.0 ** np.round(np.log2(scale)))  # a power of two: the division is exact
+    return (arr / scale).astype(np.float32), scale
+
+
+def _fill_nan(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NaN pixels (NaN in any channel) replaced by the channel medians, and their mask."""
+    bad = np.isnan(data).any(axis=0)
+    if not bad.any():
+        return data, bad
+    filled = data.copy()
+    filled[:, bad] = np.median(data[:, ~bad], axis=1)[:, None]
+    return filled, bad
+
+
+def channel_noise(data: np.ndarray, /, *, max_pixels: int = 65536) -> np.ndarray:
+    """Per-channel pixel noise of a C×Y×X cube from horizontal neighbour differences (MAD),
+    on at most ``max_pixels`` pixels (whole rows).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> noise = channel_noise(rng.normal(0, [[[1.0]], [[3.0]]], (2, 64, 64)))
+    >>> bool(np.allclose(noise, [1.0, 3.0], rtol=0.1))
+    True
+    """
+    step = max(1, data.shape[1] * data.shape[2] // max_pixels)
+    d = np.diff(np.asarray(data[:, ::step], np.float64), axis=2).reshape(len(data), -1)
+    med = np.median(d, axis=1, keepdims=True)
+    return 1.4826 * np.median(np.abs(d - med), axis=1) / np.sqrt(2.0)
+
+
+def box_contrast_snr(image: np.ndarray, boxes: np.ndarray, /, *, radius: float) -> np.ndarray:
+    """Signal-to-noise ratio of every box's mean contrast on a 2-D image.
+
+    Contrast is the image minus its smooth background with the objects (of ``radius`` px)
+    excluded (:func:`napari_unmix.core.background.smooth_background`); the noise of a box
+    mean is the image's pixel noise over the root of the box's pixel count (summed-area
+    table, no loop over pixels).
+
+    Examples
+    --------
+    >>> img = np.random.default_rng(0).normal(0, 1, (64, 64)); img[10:20, 10:20] += 3
+    >>> snr = box_contrast_snr(img, np.array([[10, 10, 20, 20], [40, 40, 50, 50]]), radius=5)
+    >>> bool(snr[0] > 20), bool(abs(snr[1]) < 3)
+    (True, True)
+    """
+    img = np.asarray(image, np.float64)
+    contrast = img - smooth_background(img, radius=radius)
+    table = np.pad(contrast.cumsum(axis=0).cumsum(axis=1), ((1, 0), (1, 0)))
+    y0, x0, y1, x1 = np.asarray(boxes, int).reshape(-1, 4).T
+    n = np.maximum((y1 - y0) * (x1 - x0), 1)
+    total = table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+    return total / n / (pixel_noise(img) / np.sqrt(n))
 
 
 def find_suggestions(
@@ -369,13 +467,13 @@ def find_suggestions(
     *,
     projection: str = "average",
     processed: bool = False,
-    local_background_sigma: float = 8.0,
+    local_background_sigma: float | None = None,
     binning: int = 1,
     peak_sigma: float = 1.0,
     peak_threshold: float = 0.65,
     min_area: int = 3,
     min_diagonal: float = 0.0,
-    max_groups: int = 3,
+    max_groups: int | None = None,
     max_rois_per_group: int = 1,
     pool_factor: int = 8,
     gradient_fingerprint: bool = True,
@@ -389,16 +487,31 @@ def find_suggestions(
     """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
 
     See :func:`napari_unmix.suggest_rois` for the parameters (this is its validated core,
-    without the provenance report and warnings).
+    without the provenance report and warnings). ``local_background_sigma=None`` uses
+    :data:`BACKGROUND_PER_RADIUS` times the object radius estimated from the image;
+    ``max_groups=None`` chooses the group count by
+    :func:`~napari_unmix.core.suggest_groups.choose_group_count` (at most
+    :data:`AUTO_MAX_GROUPS`) and merges mixtures away
+    (:func:`~napari_unmix.core.suggest_groups.prune_mixtures`). The spectra are in the cube's unit; everything else does
+    not depend on it.
     """
     params = {k: v for k, v in locals().items() if k != "cube"}
-    data = (
-        processed_cube(cube, local_background_sigma=local_background_sigma) if processed else cube
-    )
+    raw, scale = _unit_free(cube)
+    filled, nan_px = _fill_nan(raw)
+    estimated: dict[str, Any] = {"nan_pixels": int(nan_px.sum())}
+    sigma = local_background_sigma
+    mean_image = filled.mean(axis=0, dtype=np.float64)
+    if sigma is None:
+        radius = object_scale(mean_image)
+        sigma = BACKGROUND_PER_RADIUS * radius
+        estimated.update(object_radius=round(radius, 2), local_background_sigma=round(sigma, 2))
+    else:
+        radius = max(sigma / BACKGROUND_PER_RADIUS, 1.5)
+    data = processed_cube(filled, local_background_sigma=sigma) if processed else filled
     maps, bright = _response_and_brightness(
         data,
         projection=projection,
-        local_background_sigma=local_background_sigma,
+        local_background_sigma=sigma,
         frame=frame,
         n_bands=n_bands,
     )
@@ -409,7 +522,7 @@ def find_suggestions(
         "min_area": min_area,
         "min_diagonal": min_diagonal,
     }
-    pool = max_groups * max_rois_per_group * pool_factor
+    pool = (max_groups or AUTO_MAX_GROUPS) * max_rois_per_group * pool_factor
     boxes, scores = _merge_bands(
         [
             candidate_boxes(m, max_candidates=pool, brightness=bm, **kw)
@@ -418,39 +531,60 @@ def find_suggestions(
     )
     boxes, scores = boxes[:pool], scores[:pool]
     notes: list[str] = []
+    significant = box_contrast_snr(mean_image, boxes, radius=radius) >= CANDIDATE_SNR
+    if len(boxes) and not significant.all():
+        estimated["boxes_on_noise"] = int((~significant).sum())
+        boxes, scores = boxes[significant], scores[significant]
+    if nan_px.any():
+        notes.append(f"{int(nan_px.sum())} NaN pixel(s) ignored (filled for the response map)")
     n_c = cube.shape[0]
+    spectra = box_spectra(np.where(nan_px, np.nan, data) if nan_px.any() else data, boxes)
+    usable = np.isfinite(spectra).all(axis=1)  # a box of NaN pixels only
+    boxes, scores, spectra = boxes[usable], scores[usable], spectra[usable]
     if len(boxes) == 0:
         notes.append(
             "no candidates: the response map has no structure above the thresholds; "
             "lower peak_threshold or min_area, or use another projection"
         )
         empty = np.zeros((0, 4), int), np.zeros(0, int), np.zeros((0, n_c), np.float32)
-        return Suggestions(*empty, np.zeros(0, np.float32), maps[0], params, notes)
-    spectra = box_spectra(data, boxes)
-    fp = fingerprints(spectra, gradient=gradient_fingerprint)
-    n_groups = min(max_groups, len(boxes))
-    if n_groups < max_groups:
-        notes.append(
-            f"only {len(boxes)} candidates for {max_groups=}: made {n_groups} groups; "
-            "lower peak_threshold/min_area or ask for fewer groups"
+        return Suggestions(
+            *empty, np.zeros(0, np.float32), maps[0], params, notes, estimated=estimated
         )
+    fp = fingerprints(spectra, gradient=gradient_fingerprint)
+    if max_groups is None:
+        n_pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        noise = fingerprint_noise(
+            spectra, channel_noise(data), n_pixels, gradient=gradient_fingerprint
+        )
+        n_groups = choose_group_count(fp, noise) if hierarchical else len(boxes)
+    else:
+        n_groups = min(max_groups, len(boxes))
+        if n_groups < max_groups:
+            notes.append(
+                f"only {len(boxes)} candidates for {max_groups=}: made {n_groups} groups; "
+                "lower peak_threshold/min_area or ask for fewer groups"
+            )
     method = "hierarchical" if hierarchical else "greedy"
     labels = GROUPINGS[method][0](fp, n_groups, similarity_threshold)
+    if max_groups is None:
+        labels = prune_mixtures(spectra, fp, labels) if hierarchical else labels
+        estimated["n_groups"] = int(labels.max()) + 1
     keep = dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
     idx, groups = pick_representatives(
         fp,
         labels,
         np.nonzero(keep)[0],
-        max_groups=max_groups,
+        max_groups=max_groups or len(boxes),
         max_rois_per_group=max_rois_per_group,
         representative=representative,
     )
     return Suggestions(
         boxes[idx].astype(int),
         groups,
-        spectra[idx],
+        (spectra[idx] * np.float32(scale)).astype(np.float32),
         scores[idx].astype(np.float32),
         maps[0],
         params,
         notes,
+        estimated=estimated,
     )

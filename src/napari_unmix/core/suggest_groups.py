@@ -19,9 +19,12 @@ __all__ = [
     "REPRESENTATIVES",
     "box_iou",
     "box_spectra",
+    "choose_group_count",
     "dedupe_groups",
+    "fingerprint_noise",
     "fingerprints",
     "pick_representatives",
+    "prune_mixtures",
     "score_against_truth",
 ]
 
@@ -47,7 +50,8 @@ def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- grouping
 def box_spectra(cube: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Mean spectrum (C,) of the cube inside every box, float32, shape (n, C).
+    """Mean spectrum (C,) of the cube inside every box, float32, shape (n, C); NaN pixels
+    are skipped (a box of NaN pixels only gives NaN).
 
     Examples
     --------
@@ -56,7 +60,11 @@ def box_spectra(cube: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """
     out = np.empty((len(boxes), cube.shape[0]), np.float32)
     for i, (y0, x0, y1, x1) in enumerate(boxes):  # one slice per box, not per pixel
-        out[i] = np.asarray(cube[:, y0:y1, x0:x1], np.float32).mean(axis=(1, 2))
+        part = np.asarray(cube[:, y0:y1, x0:x1], np.float32)
+        bad = np.isnan(part[0])
+        if bad.any():
+            part = part[:, ~bad] if (~bad).any() else np.full((len(part), 1), np.nan, np.float32)
+        out[i] = part.reshape(len(part), -1).mean(axis=1)
     return out
 
 
@@ -81,6 +89,109 @@ def fingerprints(spectra: np.ndarray, /, *, gradient: bool = True) -> np.ndarray
     if gradient and spectra.shape[1] > 1:
         fp = np.concatenate([fp, _unit(np.gradient(spectra, axis=1))], axis=1) / np.sqrt(2)
     return fp
+
+
+def fingerprint_noise(
+    spectra: np.ndarray, channel_noise: np.ndarray, n_pixels: np.ndarray, /, *, gradient: bool
+) -> np.ndarray:
+    """Expected noise (root of the summed variance) of each box's fingerprint.
+
+    A box mean of ``n`` pixels has channel noise ``channel_noise / sqrt(n)``; dividing by the
+    spectrum's norm gives the noise of its unit fingerprint, and the first derivative
+    (central differences) carries half the variance over the derivative's norm.
+
+    Examples
+    --------
+    >>> fingerprint_noise(np.array([[3.0, 4.0]]), np.array([1.0, 1.0]), np.array([4]),
+    ...                   gradient=False).round(3).tolist()
+    [0.141]
+    """
+    s = np.asarray(spectra, np.float64)
+    var = float(np.sum(np.asarray(channel_noise, np.float64) ** 2)) / np.maximum(n_pixels, 1)
+    tiny = np.finfo(np.float64).tiny
+    out = var / np.maximum(np.sum(s * s, axis=1), tiny)
+    if gradient and s.shape[1] > 1:
+        g = np.gradient(s, axis=1)
+        out = (out + 0.5 * var / np.maximum(np.sum(g * g, axis=1), tiny)) / 2.0
+    return np.sqrt(out)
+
+
+#: A Ward merge counts as a real spectral difference when its height exceeds this many
+#: times the height two boxes of one spectrum reach by noise alone.
+NOISE_MERGE = 2.0
+#: Most groups the noise cut may make before mixtures are pruned.
+AUTO_MAX_GROUPS = 24
+#: A group whose mean spectrum is a non-negative combination of the other groups' mean
+#: spectra up to this relative residual is a mixture, not a component of its own.
+MIXTURE_RESIDUAL = 0.05
+
+
+def choose_group_count(
+    fp: np.ndarray, noise: np.ndarray, /, *, max_groups: int = AUTO_MAX_GROUPS
+) -> int:
+    """Number of spectral groups: the Ward merges that noise cannot explain, plus one.
+
+    Two boxes of one spectrum differ by noise only; in the Ward tree their merge height is
+    about ``sqrt(2) * noise``. Every merge higher than :data:`NOISE_MERGE` times that
+    (median noise of the fingerprints) joins spectra that differ, so the tree is cut
+    there (at most ``max_groups`` groups). This errs on the side of more groups: boxes on
+    mixtures form groups of their own, which :func:`prune_mixtures` removes.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> centres = np.eye(4)[[0, 0, 1, 1, 2, 2, 3, 3] * 3]
+    >>> fp = centres + rng.normal(0, 0.01, centres.shape)
+    >>> choose_group_count(fp, np.full(len(fp), 0.02))
+    4
+    >>> choose_group_count(fp[:, :1] * 0 + 1 + rng.normal(0, 0.01, (24, 1)), np.full(24, 0.02))
+    1
+    """
+    n = len(fp)
+    if n < 2:
+        return n
+    heights = linkage(fp, method="ward")[:, 2]
+    floor = max(NOISE_MERGE * np.sqrt(2.0) * float(np.median(noise)), 1e-9)
+    return int(min(max_groups, 1 + np.sum(heights > floor)))
+
+
+def prune_mixtures(
+    spectra: np.ndarray,
+    fp: np.ndarray,
+    labels: np.ndarray,
+    /,
+    *,
+    threshold: float = MIXTURE_RESIDUAL,
+) -> np.ndarray:
+    """Merge away groups whose mean spectrum is a mixture of the other groups' spectra.
+
+    Repeatedly, the group whose unit mean spectrum the other groups' unit mean spectra fit
+    best by non-negative least squares is dropped while that relative residual is below
+    ``threshold``; the boxes of dropped groups join the remaining group of the closest
+    fingerprint centre. Returns labels ``0 .. m-1``.
+
+    Examples
+    --------
+    >>> s = np.array([[1.0, 0, 0], [0, 1.0, 0], [0.5, 0.5, 0], [0, 0, 1.0]])
+    >>> prune_mixtures(s, s, np.arange(4)).tolist()
+    [0, 1, 0, 2]
+    """
+    from scipy.optimize import nnls
+
+    labels = np.asarray(labels).copy()
+    alive = list(np.unique(labels))
+    while len(alive) > 2:
+        cent = _unit(np.stack([spectra[labels == g].mean(axis=0) for g in alive]))
+        resid = [nnls(np.delete(cent, i, axis=0).T, cent[i])[1] for i in range(len(alive))]
+        i = int(np.argmin(resid))
+        if resid[i] >= threshold:
+            break
+        labels[labels == alive.pop(i)] = -1
+    dead = labels < 0
+    if dead.any():
+        centres = _unit(np.stack([fp[labels == g].mean(axis=0) for g in alive]))
+        labels[dead] = np.asarray(alive)[np.argmax(fp[dead] @ centres.T, axis=1)]
+    return np.searchsorted(np.asarray(alive), labels)
 
 
 def _ward(fp: np.ndarray, n_groups: int, threshold: float) -> np.ndarray:

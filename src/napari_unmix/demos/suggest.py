@@ -12,6 +12,7 @@ from ..io.sidecar import write_sidecar
 
 #: (sample, generator, settings) run by the demo
 RUNS = (
+    ("bead_cube", synthetic.make_bead_cube, {}),  # defaults: scale and groups estimated
     ("bead_cube", synthetic.make_bead_cube, {"max_groups": 4}),
     ("bead_cube", synthetic.make_bead_cube, {"max_groups": 3}),
     ("similar_cube", synthetic.make_similar_bead_cube, {"max_groups": 5}),

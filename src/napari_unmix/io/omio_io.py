@@ -5,10 +5,11 @@ OME-TIFF. This module wraps it so that users get what they asked for:
 
 * OMIO prints to stdout; we capture that (and its warnings) instead of showing it.
 * ``omio.imwrite`` names the output after ``Annotations["original_filename"]`` and always
-  writes ``.ome.tif``; we write into a private temporary folder next to the destination and
+  writes ``.ome.tif``; we write into a temporary folder next to the destination and
   rename the result to exactly the path asked for (an atomic rename on one file system), so
   a failed write never leaves a half file in place of good data.
-* An existing file is never overwritten unless ``overwrite=True``.
+* An existing file is never overwritten unless ``overwrite=True``, an input never (the
+  checks and temporaries are those of :mod:`napari_unmix.io.safety`).
 * Errors from deep inside a library become one clear message naming the file.
 
 omio imports napari at module level, so it is imported inside the functions only.
@@ -20,8 +21,6 @@ import contextlib
 import io
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,14 @@ from typing import Any
 import numpy as np
 
 from ..core.axes import validate_tzcyx
+from ..core.validate import check_int
 
 __all__ = [
+    "DTYPE_CONVERSIONS",
     "READ_EXTENSIONS",
     "UnreadableImageError",
     "check_output_path",
+    "image_dtype",
     "is_supported_image",
     "read_image",
     "write_image",
@@ -49,14 +51,18 @@ class UnreadableImageError(OSError):
 
 
 def is_supported_image(path: str | os.PathLike) -> bool:
-    """True when ``path`` ends with one of :data:`READ_EXTENSIONS`.
+    """True when ``path`` ends with one of :data:`READ_EXTENSIONS` or is an ENVI header.
 
     Examples
     --------
-    >>> is_supported_image("cells.OME.TIF"), is_supported_image("spectra.csv")
-    (True, False)
+    >>> is_supported_image("cells.OME.TIF"), is_supported_image("cube.hdr")
+    (True, True)
+    >>> is_supported_image("spectra.csv")
+    False
     """
-    return str(path).lower().endswith(READ_EXTENSIONS)
+    from .envi import is_envi_path
+
+    return str(path).lower().endswith(READ_EXTENSIONS) or is_envi_path(path)
 
 
 @contextlib.contextmanager
@@ -72,13 +78,19 @@ def _quiet():
         yield sink
 
 
-def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
+def read_image(
+    path: str | os.PathLike, *, spectral_axis: Any = None, spectral_units: str | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Read an image file into a TZCYX array and a metadata dict.
 
     Parameters
     ----------
     path : str or PathLike
-        ``.ome.tif``, ``.ome.tiff``, ``.tif``, ``.tiff``, ``.lsm`` or ``.czi`` file.
+        ``.ome.tif``, ``.ome.tiff``, ``.tif``, ``.tiff``, ``.lsm`` or ``.czi`` file (through
+        OMIO), or an ENVI header ``.hdr`` (through :mod:`napari_unmix.io.envi`).
+    spectral_axis, spectral_units : optional
+        Explicit spectral axis (values, ``"start:stop:n"`` or a file) and units; they win
+        over what the file and its siblings say (see :mod:`napari_unmix.io.spectral_axis`).
 
     Returns
     -------
@@ -88,27 +100,39 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     metadata : dict
         ``axes`` ("TZCYX"), ``physical_size`` (z, y, x) in ``unit``, ``time_increment``,
         ``channel_names`` (list, one per channel), ``spectral_axis`` / ``spectral_units``
-        when the file was written by this package with them, ``extra`` (what
-        napari-unmix stored in the file) and ``omio`` (OMIO's full metadata).
+        when an axis was found (file metadata, TIFF tags, a sibling ``wavelength.json``,
+        ...), ``spectral_axis_source`` (where it came from, or "none (channel index)"),
+        ``extra`` (what napari-unmix stored in the file) and ``omio`` (OMIO's metadata).
 
     Raises
     ------
     FileNotFoundError
         The file does not exist.
+    IsADirectoryError
+        The path is a folder.
     ValueError
-        The extension is not one OMIO reads.
+        The extension is not one OMIO reads, or the file is empty.
     UnreadableImageError
         The file exists but is not a readable image (truncated, corrupt, empty).
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
-    if path.is_dir():
-        raise ValueError(f"{str(path)!r} is a folder; give an image file")
+    from .safety import check_input
+
+    path = check_input(path)
     if not is_supported_image(path):
         raise ValueError(
             f"cannot read {path.name!r}: unsupported file type; "
-            f"supported are {', '.join(READ_EXTENSIONS)}"
+            f"supported are {', '.join(READ_EXTENSIONS)} and ENVI .hdr"
+        )
+    from .spectral_axis import attach_spectral_axis
+
+    axis_kw = {"spectral_axis": spectral_axis, "spectral_units": spectral_units}
+    if path.suffix.lower() == ".hdr":
+        from .envi import read_envi
+
+        lazy, meta = read_envi(path)
+        meta.pop("report", None)
+        return np.asarray(lazy.compute()), attach_spectral_axis(
+            path, meta, lazy.shape[2], **axis_kw
         )
     import omio
 
@@ -125,7 +149,8 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
     data = np.asarray(data)
     if data.ndim != 5 or data.size == 0:
         raise UnreadableImageError(f"{path.name!r} holds no image data ({data.shape=})")
-    return data, _metadata_from_omio(meta, data.shape)
+    meta = _metadata_from_omio(meta, data.shape)
+    return data, attach_spectral_axis(path, meta, data.shape[2], **axis_kw)
 
 
 def _metadata_from_omio(meta: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
@@ -153,16 +178,19 @@ def _metadata_from_omio(meta: dict[str, Any], shape: tuple[int, ...]) -> dict[st
     for key in ("spectral_axis", "spectral_units"):
         if key in extra:
             out[key] = extra[key]
+    if "spectral_axis" in extra:
+        out["spectral_axis_source"] = "OME metadata"
     return out
 
 
 def check_output_path(
     path: str | os.PathLike, *, overwrite: bool = False, inputs: tuple = ()
 ) -> Path:
-    """Validate an output path before any work is done.
+    """Validate one output file path before any work is done.
 
-    Refuses an existing file (unless ``overwrite``), a path equal to one of ``inputs``,
-    and a missing parent folder.
+    Refuses a path that is one of ``inputs`` (even with ``overwrite``), an existing file
+    (unless ``overwrite``), a folder, and a missing or read-only parent folder; see
+    :func:`~napari_unmix.io.safety.plan_outputs`, which checks all outputs of a call.
 
     Examples
     --------
@@ -171,20 +199,41 @@ def check_output_path(
     >>> check_output_path(d / "out.ome.tif").name
     'out.ome.tif'
     """
-    path = Path(path)
-    for inp in inputs:
-        if inp is not None and Path(inp).resolve() == path.resolve():
-            raise ValueError(
-                f"output path {str(path)!r} is the input file; choose another name "
-                "(the input is never overwritten)"
-            )
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    if path.is_dir():
-        raise ValueError(f"output path {str(path)!r} is a folder; give a file name")
-    if not path.parent.exists():
-        raise FileNotFoundError(f"the output folder {str(path.parent)!r} does not exist")
-    return path
+    from .safety import plan_outputs
+
+    return plan_outputs([path], inputs=inputs, overwrite=overwrite)[0]
+
+
+#: dtypes written as another one (OME-TIFF has no such pixel type), and how.
+DTYPE_CONVERSIONS = {
+    "bool": ("uint8", "False/True become 0/1"),
+    "float16": ("float32", "exact"),
+}
+
+
+def image_dtype(dtype: Any) -> np.dtype:
+    """The dtype :func:`write_image` stores for ``dtype``, or a ValueError saying why not.
+
+    bool is stored as uint8 (0/1) and float16 as float32 (:data:`DTYPE_CONVERSIONS`);
+    complex, object, string and 64-bit integer arrays are refused.
+
+    Examples
+    --------
+    >>> image_dtype(bool), image_dtype("float16"), image_dtype("uint16")
+    (dtype('uint8'), dtype('float32'), dtype('uint16'))
+    """
+    dt = np.dtype(dtype)
+    if dt.name in DTYPE_CONVERSIONS:
+        return np.dtype(DTYPE_CONVERSIONS[dt.name][0])
+    if (dt.kind in "ui" and dt.itemsize <= 4) or dt in (np.float32, np.float64):
+        return dt
+    hint = {
+        "c": "write the real part, the magnitude (np.abs) or both as channels",
+        "O": "convert the array to a numeric dtype first (e.g. data.astype(np.float32))",
+        "U": "convert the array to a numeric dtype first",
+        "S": "convert the array to a numeric dtype first",
+    }.get(dt.kind, "convert it to float32 or a 32-bit (or smaller) integer type first")
+    raise ValueError(f"cannot write an image of dtype {dt} as OME-TIFF: {hint}")
 
 
 def write_image(
@@ -206,7 +255,9 @@ def write_image(
     path : str or PathLike
         Destination file; written as OME-TIFF whatever its ending.
     data : ndarray
-        TZCYX array (numpy; dask arrays are computed plane by plane by tifffile).
+        TZCYX array (numpy; dask arrays are computed plane by plane by tifffile). bool
+        is stored as uint8 (0/1), float16 as float32; complex, object and 64-bit integer
+        arrays are refused with a message saying what to convert (:func:`image_dtype`).
     physical_size : (z, y, x)
         Voxel size in ``unit``.
     unit : str
@@ -232,8 +283,10 @@ def write_image(
     """
     path = check_output_path(path, overwrite=overwrite)
     validate_tzcyx(data)
-    if not 0 <= int(compression_level) <= 9:
-        raise ValueError(f"compression_level must be in 0..9, got {compression_level=}")
+    dtype = image_dtype(data.dtype)
+    if dtype != data.dtype:
+        data = data.astype(dtype)
+    check_int("compression_level", compression_level, minimum=0, maximum=9)
     n_c = data.shape[2]
     payload = dict(extra or {})
     if channel_names is not None:
@@ -243,41 +296,36 @@ def write_image(
     import omio
 
     from ..core.report import to_jsonable
+    from .safety import commit, temporary_dir
 
     pz, py, px = (float(v) for v in physical_size)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".napari-unmix-", dir=path.parent))
     try:
-        with _quiet():
-            meta = omio.create_empty_metadata(
-                physicalsize_xyz=(px, py, pz),
-                pixelunit=unit,
-                time_increment=float(time_increment),
-                time_increment_unit="s",
-                shape=tuple(int(s) for s in data.shape),
-                annotations={_ANNOTATION_KEY: json.dumps(to_jsonable(payload))},
-                verbose=False,
-            )
-            meta["Annotations"]["original_filename"] = "image.ome.tif"
-            written = omio.imwrite(
-                str(tmpdir / "image.ome.tif"),
-                data,
-                meta,
-                compression_level=int(compression_level),
-                overwrite=True,
-                return_fnames=True,
-                verbose=False,
-            )
-        if not written:
-            raise OSError("OMIO wrote no file")
-        if path.exists() and not overwrite:  # appeared while we were writing
-            raise FileExistsError(
-                f"{str(path)!r} exists; choose another name or pass overwrite=True"
-            )
-        os.replace(written[0], path)
+        with temporary_dir(path.parent, path.name) as tmpdir:
+            with _quiet():
+                meta = omio.create_empty_metadata(
+                    physicalsize_xyz=(px, py, pz),
+                    pixelunit=unit,
+                    time_increment=float(time_increment),
+                    time_increment_unit="s",
+                    shape=tuple(int(s) for s in data.shape),
+                    annotations={_ANNOTATION_KEY: json.dumps(to_jsonable(payload))},
+                    verbose=False,
+                )
+                meta["Annotations"]["original_filename"] = "image.ome.tif"
+                written = omio.imwrite(
+                    str(tmpdir / "image.ome.tif"),
+                    data,
+                    meta,
+                    compression_level=int(compression_level),
+                    overwrite=True,
+                    return_fnames=True,
+                    verbose=False,
+                )
+            if not written:
+                raise OSError("OMIO wrote no file")
+            commit(written[0], path, overwrite=overwrite)
     except Exception as err:
         if isinstance(err, OSError | ValueError):
             raise
         raise OSError(f"could not write {str(path)!r}: {type(err).__name__}: {err}") from err
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
     return path

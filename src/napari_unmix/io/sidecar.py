@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,8 @@ def sidecar_path(output_path: str | os.PathLike) -> Path:
 def write_json(path: str | os.PathLike, obj: Any, *, overwrite: bool = False) -> Path:
     """Write ``obj`` as indented JSON, atomically (temporary name, then rename).
 
+    The file gets the user's normal permissions (like an image; not private 0600).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -38,18 +39,12 @@ def write_json(path: str | os.PathLike, obj: Any, *, overwrite: bool = False) ->
     >>> p.read_text().strip().splitlines()[1]
     '  "a": 1'
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
+    from .safety import atomic_output, plan_outputs
+
+    path = plan_outputs([path], overwrite=overwrite)[0]
     text = json.dumps(to_jsonable(obj), indent=2)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
     return path
 
 
@@ -62,12 +57,15 @@ def write_sidecar(
 
 def read_sidecar(path: str | os.PathLike) -> dict[str, Any]:
     """Read a sidecar, given either the output file or the ``.json`` itself."""
+    from .safety import check_input
+
     path = Path(path)
     if path.suffix.lower() != ".json":
         path = sidecar_path(path)
     if not path.exists():
         raise FileNotFoundError(f"no report found at {str(path)!r}")
+    path = check_input(path, what="report")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path.name!r} is not valid JSON ({err})") from err

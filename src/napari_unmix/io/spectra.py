@@ -11,7 +11,29 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_spectra_csv", "write_spectra_csv"]
+__all__ = ["check_spectra_axis", "read_spectra_csv", "write_spectra_csv"]
+
+#: File signatures refused by content before a binary file is parsed as text.
+_MAGIC = {
+    b"II*\x00": "a TIFF image",
+    b"MM\x00*": "a TIFF image",
+    b"II+\x00": "a BigTIFF image",
+    b"\x89PNG": "a PNG image",
+    b"\x89HDF": "an HDF5 file",
+    b"PK\x03\x04": "a ZIP archive (e.g. .npz)",
+    b"\x93NUMPY": "a NumPy .npy file",
+}
+
+
+def _refuse_binary(path: Path, head: bytes) -> None:
+    kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if kind is None and b"\x00" in head:
+        kind = "a binary file"
+    if kind is not None:
+        raise ValueError(
+            f"{path.name!r} is {kind}, not a spectra CSV; give a text file with the spectral "
+            "axis in the first column and one column per spectrum"
+        )
 
 
 def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -20,7 +42,7 @@ def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, l
     Returns
     -------
     axis : ndarray, shape (C,)
-        First column, increasing or decreasing.
+        First column, strictly increasing or decreasing.
     spectra : ndarray, shape (n, C)
         One row per spectrum column.
     names : list of str
@@ -29,8 +51,9 @@ def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, l
     Raises
     ------
     ValueError
-        Text or empty cells in a numeric column, NaN/inf values, fewer than two columns or
-        two rows — the message names the column and row.
+        A binary file (an image given by mistake), text or empty cells in a numeric
+        column, NaN/inf values, fewer than two columns or two rows, an axis column that
+        is not strictly monotonic — the message names the column and row.
 
     Examples
     --------
@@ -41,10 +64,15 @@ def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, l
     >>> axis.tolist(), spectra.tolist(), names
     ([2850.0, 2900.0], [[1.0, 0.5]], ['lipid'])
     """
+    from .safety import check_input
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    check_input(path, what="spectra file")
+    raw = path.read_bytes()
+    _refuse_binary(path, raw[:4096])
+    text = raw.decode("utf-8", errors="replace")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t ")
         delim = dialect.delimiter
@@ -80,15 +108,60 @@ def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, l
             except ValueError:
                 col = header[j] if header else f"column {j + 1}"
                 raise ValueError(
-                    f"{path.name!r}: non-numeric value {cell!r} in {col!r}, data row {i + 1}"
+                    f"{path.name!r}: non-numeric value {cell[:40]!r} in {str(col)[:40]!r}, "
+                    f"data row {i + 1}"
                 ) from None
     bad = ~np.isfinite(values)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         col = header[j] if header else f"column {j + 1}"
         raise ValueError(f"{path.name!r}: NaN or infinite value in {col!r}, data row {i + 1}")
+    step = np.diff(values[:, 0])
+    if not ((step > 0).all() or (step < 0).all()):
+        i = int(np.flatnonzero(np.sign(step) != np.sign(step[0]))[0]) if step[0] else 0
+        col = header[0] if header else "column 1"
+        raise ValueError(
+            f"{path.name!r}: the axis column {col!r} is not strictly increasing or decreasing "
+            f"(data rows {i + 1}-{i + 2}: {values[i, 0]!r}, {values[i + 1, 0]!r}); sort the "
+            "rows by the axis and remove repeated values"
+        )
     names = header[1:] if header else [f"spectrum_{j}" for j in range(1, n_col)]
     return values[:, 0], values[:, 1:].T.copy(), names
+
+
+def check_spectra_axis(
+    file_axis: np.ndarray,
+    image_axis: np.ndarray,
+    *,
+    name: str = "the spectra file",
+    min_overlap: float = 0.5,
+) -> None:
+    """Refuse spectra whose axis does not cover the image's spectral axis.
+
+    The spectra are resampled onto the image's axis; outside the file's range there is
+    nothing to resample, so at least ``min_overlap`` of the image's axis range must lie
+    inside the file's range (otherwise the units or the file are most likely wrong).
+
+    Examples
+    --------
+    >>> check_spectra_axis(np.array([400.0, 700.0]), np.array([500.0, 600.0]))
+    >>> check_spectra_axis(np.array([400.0, 700.0]), np.array([2800.0, 3000.0]), name="lib.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: lib.csv covers 400..700 but the image's spectral axis spans 2800..3000 (0% overlap); are both in the same units (cm-1 vs nm)? Pass the image's axis with spectral_axis= / --spectral-axis if it is missing or wrong
+    """
+    f_lo, f_hi = float(np.min(file_axis)), float(np.max(file_axis))
+    i_lo, i_hi = float(np.min(image_axis)), float(np.max(image_axis))
+    span = i_hi - i_lo
+    inside = max(0.0, min(f_hi, i_hi) - max(f_lo, i_lo))
+    frac = inside / span if span > 0 else float(f_lo <= i_lo <= f_hi)
+    if frac < min_overlap:
+        raise ValueError(
+            f"{name} covers {f_lo:g}..{f_hi:g} but the image's spectral axis spans "
+            f"{i_lo:g}..{i_hi:g} ({100 * frac:.0f}% overlap); are both in the same units "
+            "(cm-1 vs nm)? Pass the image's axis with spectral_axis= / --spectral-axis if it "
+            "is missing or wrong"
+        )
 
 
 def write_spectra_csv(
@@ -110,7 +183,11 @@ def write_spectra_csv(
     >>> p.read_text().splitlines()[0]
     'axis,a'
     """
+    from ..core.validate import check_array
+
     path = Path(path)
+    check_array("spectra", spectra, finite=True)
+    check_array("axis", axis, finite=True)
     spectra = np.atleast_2d(np.asarray(spectra, dtype=np.float64))
     axis = np.asarray(axis, dtype=np.float64).reshape(-1)
     if spectra.shape[1] != axis.size:
@@ -118,13 +195,15 @@ def write_spectra_csv(
     names = list(names) if names is not None else [f"component_{i}" for i in range(len(spectra))]
     if len(names) != len(spectra):
         raise ValueError(f"{len(names)} names for {len(spectra)} spectra")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from .safety import atomic_output, plan_outputs
+
+    plan_outputs([path], overwrite=overwrite)
+    with (
+        atomic_output(path, overwrite=overwrite) as tmp,
+        open(tmp, "w", newline="", encoding="utf-8") as fh,
+    ):
         w = csv.writer(fh)
         w.writerow([axis_name, *names])
         for c in range(axis.size):
             w.writerow([repr(float(axis[c])), *(repr(float(v)) for v in spectra[:, c])])
-    os.replace(tmp, path)
     return path

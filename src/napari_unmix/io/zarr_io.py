@@ -42,9 +42,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,16 +50,20 @@ from typing import Any
 import numpy as np
 
 from ..core.axes import CANONICAL, infer_axes, to_tzcyx, validate_tzcyx
+from ..core.validate import check_int
 
 __all__ = [
     "COMPRESSIONS",
     "ZARR_EXTENSIONS",
+    "add_levels",
+    "auto_levels",
     "check_zarr_output_path",
     "is_zarr_path",
     "plane_chunks",
     "read_lazy",
     "read_tiff_lazy",
     "read_zarr",
+    "read_zarr_levels",
     "write_zarr",
 ]
 
@@ -250,6 +252,8 @@ def read_zarr(
     for key in ("spectral_axis", "spectral_units"):
         if key in extra:
             meta[key] = extra[key]
+    if "spectral_axis" in extra:
+        meta["spectral_axis_source"] = "OME-Zarr attributes"
     return data, meta
 
 
@@ -308,7 +312,15 @@ class _LazyTiff:
             return self._arr
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        return self.zarr_array()[key]
+        try:
+            return self.zarr_array()[key]
+        except Exception as err:  # a truncated / corrupt file: one clear message
+            from .omio_io import UnreadableImageError
+
+            raise UnreadableImageError(
+                f"cannot read {Path(self.path).name!r} as an image ({type(err).__name__}: "
+                f"{err}); is the file complete and of the type its name says?"
+            ) from err
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "shape": self.shape, "dtype": self.dtype.str}
@@ -336,9 +348,9 @@ def read_tiff_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     import dask.array as da
     from dask.base import tokenize
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    from .safety import check_input
+
+    path = check_input(path)
     try:
         import tifffile
 
@@ -386,14 +398,20 @@ def read_tiff_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     for key in ("spectral_axis", "spectral_units"):
         if key in extra:
             meta[key] = extra[key]
+    if "spectral_axis" in extra:
+        meta["spectral_axis_source"] = "OME metadata"
     return data, meta
 
 
-def read_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
-    """Open any supported image lazily: Zarr and TIFF as dask arrays, others via OMIO.
+def read_lazy(
+    path: str | os.PathLike, *, spectral_axis: Any = None, spectral_units: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Open any supported image lazily: Zarr, TIFF and ENVI as dask arrays, others via OMIO.
 
-    Zarr stores go through :func:`read_zarr`, TIFF/LSM through :func:`read_tiff_lazy`;
-    other formats (CZI) are read whole with
+    Zarr stores go through :func:`read_zarr`, TIFF/LSM through :func:`read_tiff_lazy`,
+    ENVI headers through :func:`~napari_unmix.io.envi.read_envi`; the spectral axis is
+    resolved as in :func:`~napari_unmix.io.omio_io.read_image` (``spectral_axis`` /
+    ``spectral_units`` win). Other formats (CZI) are read whole with
     :func:`~napari_unmix.io.omio_io.read_image` and wrapped in a dask array chunked by
     Y×X planes, so callers see one type.
 
@@ -404,19 +422,29 @@ def read_lazy(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     >>> read_lazy(p)[0].shape
     (1, 1, 2, 3, 3)
     """
+    from .envi import is_envi_path
+    from .spectral_axis import attach_spectral_axis
+
     p = Path(path)
     if is_zarr_path(p) or (
         p.is_dir() and any((p / n).exists() for n in (".zattrs", "zarr.json", ".zarray"))
     ):
-        return read_zarr(p)
-    if str(p).lower().endswith(_TIFF_EXTENSIONS):
-        return read_tiff_lazy(p)
-    import dask.array as da
+        data, meta = read_zarr(p)
+    elif str(p).lower().endswith(_TIFF_EXTENSIONS):
+        data, meta = read_tiff_lazy(p)
+    elif is_envi_path(p):
+        from .envi import read_envi
 
-    from .omio_io import read_image
+        data, meta = read_envi(p)
+    else:
+        import dask.array as da
 
-    data, meta = read_image(p)
-    return da.from_array(data, chunks=(1, 1, 1, *data.shape[3:])), {**meta, "report": None}
+        from .omio_io import read_image
+
+        arr, meta = read_image(p)
+        data, meta = da.from_array(arr, chunks=(1, 1, 1, *arr.shape[3:])), {**meta, "report": None}
+    axis = {"spectral_axis": spectral_axis, "spectral_units": spectral_units}
+    return data, attach_spectral_axis(p, meta, data.shape[2], **axis)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -449,22 +477,12 @@ def check_zarr_output_path(
     >>> check_zarr_output_path(pathlib.Path(tempfile.mkdtemp()) / "out.ome.zarr").name
     'out.ome.zarr'
     """
+    from .safety import plan_outputs
+
     path = Path(path)
     if not is_zarr_path(path):
         raise ValueError(f"an OME-Zarr output must end in .ome.zarr or .zarr, got {path.name!r}")
-    for inp in inputs:
-        if inp is not None and Path(inp).resolve() == path.resolve():
-            raise ValueError(
-                f"output path {str(path)!r} is the input; choose another name "
-                "(the input is never overwritten)"
-            )
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{str(path)!r} exists and is a file, not a Zarr store")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    if not path.parent.exists():
-        raise FileNotFoundError(f"the output folder {str(path.parent)!r} does not exist")
-    return path
+    return plan_outputs([path], inputs=inputs, overwrite=overwrite, directories=[path])[0]
 
 
 def _ngff_attrs(
@@ -526,6 +544,7 @@ def write_zarr(
     compression_level: int = 1,
     chunks: tuple[int, int, int, int, int] | None = None,
     scheduler: Any = None,
+    levels: int | str = 1,
 ) -> Path:
     """Write a TZCYX array to an OME-Zarr store chunk by chunk, atomically.
 
@@ -561,11 +580,16 @@ def write_zarr(
     scheduler : optional
         Dask scheduler for the write (e.g. a ``distributed.Client``; default the
         active one). The output folder must be reachable from every worker.
+    levels : int or "auto"
+        Resolution levels (1: full resolution only). Each further level halves Y and X
+        and is computed from the level written before it (see :func:`add_levels`), so
+        napari shows big results quickly; "auto" adds levels while the smaller side
+        stays at least :data:`MIN_LEVEL_SIDE` pixels.
 
     Returns
     -------
     Path
-        The written store (NGFF 0.4, Zarr v2, axes ``tczyx``, one resolution level).
+        The written store (NGFF 0.4, Zarr v2, axes ``tczyx``).
     """
     import dask.array as da
     import zarr
@@ -580,6 +604,7 @@ def write_zarr(
         raise ValueError(f"expected numeric image data, got {data.dtype=}")
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression must be one of {list(COMPRESSIONS)}, got {compression!r}")
+    check_int("compression_level", compression_level, minimum=0, maximum=9)
     n_c = data.shape[2]
     if channel_names is None:
         channel_names = [f"C{i}" for i in range(n_c)]
@@ -606,10 +631,11 @@ def write_zarr(
     attrs[_KEY] = payload
     json.dumps(attrs)  # fail before writing anything if not serialisable
 
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    from .safety import atomic_output
+
     factory = COMPRESSIONS[compression][0]
-    try:
-        group = zarr.open_group(str(tmp), mode="w-", zarr_format=2)
+    with atomic_output(path, overwrite=overwrite, directory=True) as tmp:
+        group = zarr.open_group(str(tmp), mode="w", zarr_format=2)
         group.attrs.update(attrs)
         tczyx = data.transpose(0, 2, 1, 3, 4)
         arr = group.create_array(
@@ -626,25 +652,98 @@ def write_zarr(
         else:
             for i in range(tczyx.shape[0]):  # one time point at a time: bounded temporaries
                 arr[i] = tczyx[i]
-        _replace_dir(tmp, path, overwrite=overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        add_levels(group, levels, scheduler=scheduler)
     return path
 
 
-def _replace_dir(tmp: Path, path: Path, *, overwrite: bool) -> None:
-    """Rename the finished store ``tmp`` to ``path`` (the old store removed only after)."""
-    if not path.exists():
-        os.rename(tmp, path)
-        return
-    if not overwrite:  # appeared while we were writing
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-    os.rename(path, old)
-    try:
-        os.rename(tmp, path)
-    except BaseException:
-        os.rename(old, path)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+# ----------------------------------------------------------------------- resolution levels
+#: Smallest Y or X side of an added resolution level (``levels="auto"``).
+MIN_LEVEL_SIDE = 256
+
+
+def auto_levels(shape: tuple[int, ...], *, min_side: int = MIN_LEVEL_SIDE) -> int:
+    """Number of resolution levels for ``shape`` (halving Y and X down to ``min_side``).
+
+    Examples
+    --------
+    >>> auto_levels((1, 1, 3, 2048, 1500)), auto_levels((1, 1, 3, 128, 128))
+    (3, 1)
+    """
+    n, side = 1, min(int(shape[-2]), int(shape[-1]))
+    while side // 2 >= min_side and n < 10:
+        side //= 2
+        n += 1
+    return n
+
+
+def add_levels(group: Any, levels: int | str, *, scheduler: Any = None) -> int:
+    """Add resolution levels to an OME-Zarr image group whose level 0 is written.
+
+    Level k halves Y and X of level k - 1 and is computed from that stored level, chunk
+    by chunk (``ome_zarr.dask_utils``: local mean for floating-point data, nearest
+    sample for integers and labels, so labels stay labels); the ``multiscales``
+    datasets and their scales are updated. Returns the number of levels.
+    """
+    import dask.array as da
+    from ome_zarr.dask_utils import downscale_nearest, local_mean
+
+    ms = group.attrs["multiscales"]
+    datasets = ms[0]["datasets"]
+    level0 = group[datasets[0]["path"]]
+    n = auto_levels(level0.shape) if levels == "auto" else int(levels)
+    if n < 1:
+        raise ValueError(f"levels must be >= 1 or 'auto', got {levels!r}")
+    base = next(t for t in datasets[0]["coordinateTransformations"] if t["type"] == "scale")
+    new = list(datasets[:1])
+    prev = level0
+    for k in range(1, n):
+        if min(prev.shape[-2:]) < 2:
+            break
+        src = da.from_zarr(prev)
+        shape = (*prev.shape[:-2], prev.shape[-2] // 2, prev.shape[-1] // 2)
+        if np.dtype(prev.dtype).kind == "f":
+            down = local_mean(src, shape)
+        else:
+            down = downscale_nearest(src, (1, 1, 1, 2, 2))[..., : shape[-2], : shape[-1]]
+        chunks = plane_chunks(down.shape)
+        arr = group.create_array(
+            str(k),
+            shape=down.shape,
+            chunks=chunks,
+            dtype=prev.dtype,
+            compressors=prev.compressors,
+            chunk_key_encoding={"name": "v2", "separator": "/"},
+            fill_value=0,
+        )
+        da.store(down.rechunk(chunks), arr, lock=False, scheduler=scheduler)
+        scale = list(base["scale"])
+        scale[-2] *= 2**k
+        scale[-1] *= 2**k
+        new.append(
+            {"path": str(k), "coordinateTransformations": [{"type": "scale", "scale": scale}]}
+        )
+        prev = arr
+    ms[0]["datasets"] = new
+    group.attrs["multiscales"] = ms
+    return len(new)
+
+
+def read_zarr_levels(path: str | os.PathLike) -> tuple[list[Any], dict[str, Any]]:
+    """All resolution levels of an OME-Zarr image as lazy TZCYX dask arrays, largest first.
+
+    The metadata is that of :func:`read_zarr` (level 0); ``meta["levels"]`` is the count.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_zarr(pathlib.Path(tempfile.mkdtemp()) / "a.ome.zarr",
+    ...                np.ones((1, 1, 2, 64, 48), np.float32), levels=3)
+    >>> [lv.shape[-2:] for lv in read_zarr_levels(p)[0]]
+    [(64, 48), (32, 24), (16, 12)]
+    """
+    data, meta = read_zarr(path)
+    attrs = meta.get("zarr_attrs") or {}
+    ms_list, _ = _multiscales(attrs)
+    n = len((ms_list or [{}])[0].get("datasets") or [None])
+    levels = [data] + [read_zarr(path, level=k)[0] for k in range(1, n)]
+    return levels, {**meta, "levels": n}

@@ -30,10 +30,9 @@ def save_figure(
     fig: Figure, path: str | os.PathLike, *, dpi: int = 110, overwrite: bool = False
 ) -> Path:
     """Save ``fig`` as PNG to ``path`` via a temporary name; refuse to replace a file."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; choose another name or pass overwrite=True")
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix or '.png'}")
-    fig.savefig(tmp, dpi=dpi)
-    os.replace(tmp, path)
+    from ..io.safety import atomic_output, plan_outputs
+
+    path = plan_outputs([path], overwrite=overwrite)[0]
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
     return path

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .figure import new_figure
 
@@ -44,8 +45,9 @@ def plot_stnmf(
     """Overview figure of an :class:`~napari_unmix.api.stnmf.STNMF` result.
 
     Panels: the STA with its outline (black) and the subunit outlines (``colors``); every
-    module (localized ones titled in their colour); the weights of the subunits over the
-    spikes (``full``); Moran's I per module with the threshold. ``truth`` (s, x, y)
+    module (localized ones titled in their colour); the distribution of every subunit's
+    weights over the spikes (``full``; one outline histogram per subunit, its mean
+    marked); Moran's I per module (integer module ticks) with the threshold. ``truth`` (s, x, y)
     optionally adds the true subunit outlines dashed on the STA panel.
     """
     cmap = cmap or "RdBu_r"
@@ -77,6 +79,9 @@ def plot_stnmf(
         bar_colors[k] = c
     ax2.bar(np.arange(r), mi, color=bar_colors)
     ax2.axhline(s.moransi_threshold, color="k", ls=":", lw=1)
+    ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2.set_xlim(-0.6, r - 0.4)
+    ax2.set_title("Moran's I (coloured: subunits; dotted: threshold)", fontsize=7)
     ax2.set_xlabel("module", fontsize=7)
     ax2.set_ylabel("Moran's I", fontsize=7)
     ax2.tick_params(labelsize=6)
@@ -87,13 +92,16 @@ def plot_stnmf(
             axm.title.set_color(col[loc.index(k)])
     if full and loc:
         axw = fig.add_subplot(grid[-1, :])
-        w = s.weights[loc]
-        step = max(1, w.shape[1] // 2000)
-        for c, row in zip(col, w, strict=True):
-            axw.plot(np.arange(0, w.shape[1], step), row[::step], color=c, lw=0.4, alpha=0.8)
-        axw.set_xlabel("spike", fontsize=7)
-        axw.set_ylabel("weight", fontsize=7)
+        w = np.asarray(s.weights[loc], np.float64)
+        lo, hi = np.percentile(w, [0.5, 99.5])
+        bins = np.linspace(lo, hi, 80)
+        for k, c, row in zip(loc, col, w, strict=True):
+            axw.hist(row, bins=bins, histtype="step", color=c, lw=1.0, label=f"{k}")
+            axw.axvline(row.mean(), color=c, lw=0.8, ls=":")
+        axw.set_xlabel("weight per spike (dotted: mean)", fontsize=7)
+        axw.set_ylabel("spikes", fontsize=7)
         axw.tick_params(labelsize=6)
+        axw.legend(fontsize=6, ncols=min(len(loc), 10), title="subunit", title_fontsize=6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fig.suptitle(f"STNMF: {len(loc)} subunits of {r} modules, residual {s.res:.4g}", fontsize=8)

@@ -347,6 +347,10 @@ class BleedthroughWidget(QWidget):
         text = f"alpha = {fmt(rep['forward'])}"
         if rep.get("reverse"):
             text += f"\nalpha reverse = {fmt(rep['reverse'])}"
+        for part in (rep["forward"], rep.get("reverse") or {}):
+            for e in part.get("estimates", []):
+                for warning in e.get("warnings", []):  # estimates that know they are unsure
+                    text += f"\n⚠ t={e['t']}: {warning}"
         return text
 
     def _show_estimate(self, rep: dict) -> None:

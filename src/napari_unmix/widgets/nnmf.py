@@ -32,7 +32,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..api.nmf import iter_random_nnmf, iter_seeded_nnmf, nnls_unmix, pca
-from ..core.nmf import SOLVERS
+from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL, SOLVERS
 from ..core.seeds import W_MODES, prepare_seeds
 from ._ui import guarded
 
@@ -85,7 +85,7 @@ def _run_nnls(data, s, components, background_masks, axis, units):
     )  # fmt: skip
     yield 0, float("nan")
     if seeds.subtract_spectrum is not None:  # the fit sees the background-subtracted data
-        data = np.asarray(data, np.float64) - seeds.subtract_spectrum[:, None, None]
+        data = seeds.subtract_from_cube(data)  # the scaled per-pixel background
     res = nnls_unmix(data, seeds.H0, names=seeds.names, spectral_axis=axis, spectral_units=units)
     res.seeds = seeds
     return res
@@ -140,10 +140,10 @@ DEFAULTS: dict[str, Any] = {
     "w_mode": "nnls",
     "rank_by": "max_intensity",
     "overwrite": False,
-    "background_projection": "mean",
-    "solver": "hals",
-    "max_iter": 500,
-    "tol": 1e-5,
+    "background_projection": "estimate",
+    "solver": DEFAULT_SOLVER,
+    "max_iter": DEFAULT_MAX_ITER,
+    "tol": DEFAULT_TOL,
     "l1_W": 0.0,
     "slice_mode": "per_slice",
     "reference_slice": 0,
@@ -201,7 +201,7 @@ class NNMFWidget(QWidget):
         self.rank_by.addItem("score", "score")
         self.overwrite = QCheckBox("overwrite existing W with H-based map")
         self.background_projection = QComboBox()
-        self.background_projection.addItems(["mean", "max", "min"])
+        self.background_projection.addItems(["estimate", "mean", "max", "min"])
         self.solver = QComboBox()
         self.solver.addItems(sorted(SOLVERS))
         self.max_iter = QSpinBox()

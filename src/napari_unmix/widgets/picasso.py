@@ -1,8 +1,9 @@
 """Dock widget "PICASSO unmixing": blind unmixing of N channel layers, automatic or manual.
 
-Thin driver: gathers layers and settings, runs
-:func:`napari_unmix.core.picasso.iter_estimate_picasso` in a ``thread_worker`` (progress
-bar, cancel), and adds ``unmixed_<name>`` layers. The manual mode shows one slider per
+Thin driver: gathers layers and settings, runs the script API's own code path
+(:func:`napari_unmix.api.picasso.iter_unmix_picasso_array`, the generator behind
+``unmix_picasso_array``) in a ``thread_worker`` (progress bar, cancel), and adds
+``unmixed_<name>`` layers with the API's report. The manual mode shows one slider per
 source→sink relation and re-unmixes the displayed slice live.
 """
 
@@ -35,18 +36,16 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ..api.picasso import PicassoRun, iter_unmix_picasso_array
 from ..core.axes import from_tzcyx, to_tzcyx
 from ..core.picasso import (
     IMPLEMENTATIONS,
     PicassoResult,
-    apply_picasso,
     apply_unmixing,
     auto_pixel_bin_size,
     build_source_sink_matrix,
-    iter_estimate_picasso,
 )
 from ..core.picasso_sourcesink import SourceSinkFit
-from ..core.report import describe_array, start_report
 
 __all__ = ["PicassoWidget", "gather_channels"]
 
@@ -292,15 +291,7 @@ class PicassoWidget(QWidget):
         # the dock's own bar counts iterations
         @thread_worker(progress={"desc": f"PICASSO {impl}"})
         def work():
-            gen = iter_estimate_picasso(data, **kwargs)
-            while True:
-                try:
-                    item = next(gen)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                yield item
-            return result, apply_picasso(data, result), kwargs
+            return (yield from iter_unmix_picasso_array(data, {"axes": "TZCYX", **kwargs}))
 
         self.worker = work()
         self.worker.yielded.connect(lambda item: self.progress.setValue(item["iteration"]))
@@ -322,13 +313,10 @@ class PicassoWidget(QWidget):
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
-    def _on_done(self, payload) -> None:
-        result, out, kwargs = payload
-        self.result = result
+    def _on_done(self, run: PicassoRun) -> None:
+        result = self.result = run.result
         self.progress.setValue(self.progress.maximum())  # converged before max_iter: done
-        report = start_report("picasso", kwargs, data=describe_array(self._data, axes="TZCYX"))
-        report["result"] = result.summary()
-        self._add_layers(out, "unmixed_", {"report": report})
+        self._add_layers(run.unmixed, "unmixed_", {"report": run.report})
         shown = result.mixing if result.mixing is not None else result.matrix
         self.matrix_label.setText(
             "estimated mixing (rows = channels, unit diagonal):\n"

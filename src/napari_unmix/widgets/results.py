@@ -125,7 +125,7 @@ class ResultsWidget(QWidget):
         w = np.nan_to_num(W[:, y, x])
         fitted = w @ H
         if self.result.seeds is not None and self.result.seeds.subtract_spectrum is not None:
-            fitted = fitted + self.result.seeds.subtract_spectrum
+            fitted = fitted + self.result.seeds.background_at(y, x)
         if self.result.params.get("method") == "pca":
             fitted = fitted + np.asarray(self.result.report["mean_spectrum"])
         self.pixel_plot.plot(

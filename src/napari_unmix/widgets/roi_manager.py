@@ -93,7 +93,7 @@ class RoiManagerWidget(QWidget):
             box.setDecimals(2)
         self.g_amp.setValue(1.0)
         self.projection = QComboBox()
-        self.projection.addItems(["mean", "max", "min"])
+        self.projection.addItems(["estimate", "mean", "max", "min"])
 
         buttons = {
             "Add spectrum from file…": self._ask_spectrum_file,
@@ -453,7 +453,7 @@ class RoiManagerWidget(QWidget):
         self.add_background_map(self.projection.currentText())
 
     @guarded
-    def add_background_map(self, projection: str = "mean") -> None:
+    def add_background_map(self, projection: str = "estimate") -> None:
         """Add a fixed background W map row (a projection of the cube over channels)."""
         self._need_model().add_background_map(
             projection=projection, component=self._next_component()

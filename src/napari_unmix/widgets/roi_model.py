@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 from skimage.draw import polygon2mask
 
-from ..core.seeds import ComponentSeed, gaussian_spectrum, mask_spectrum, resample_spectrum
+from ..core.background import background_level
+from ..core.seeds import (
+    BACKGROUND_MAPS,
+    ComponentSeed,
+    gaussian_spectrum,
+    mask_spectrum,
+    resample_spectrum,
+)
 from ._roi_schema import ROI_COLUMNS, ROI_DEFAULTS, empty_features
 
 __all__ = [
@@ -305,29 +312,60 @@ class RoiModel:
         masks = self.background_masks()
         return mask_spectrum(self.cube, masks) if masks else None
 
+    def background_level(self) -> np.ndarray | None:
+        """Per-pixel level (Y, X) of the background spectrum, estimated outside the objects
+        (as the fit's default ``background_subtraction="scaled"``); None without background
+        ROIs."""
+        bg = self.background_spectrum()
+        if bg is None or not np.any(bg > 0):
+            return None
+        return background_level(np.asarray(self.cube), bg)
+
     def processed(self, data: Any, /) -> np.ndarray:
-        """float32 copy of ``data`` (channels at axis -3, e.g. all slices) minus the background."""
+        """float32 copy of ``data`` (channels at axis -3, e.g. all slices) minus the
+        background: the background ROIs' spectrum times its per-pixel level (what the fit
+        subtracts)."""
         bg = self.background_spectrum()
         if bg is None:
             raise ValueError("no background ROI: mark a drawn ROI as background first")
-        return np.asarray(data, dtype=np.float32) - bg.astype(np.float32)[:, None, None]
+        level = self.background_level()
+        sub = bg.astype(np.float32)[:, None, None]
+        if level is not None:
+            sub = sub * level.astype(np.float32)[None]
+        return np.asarray(data, dtype=np.float32) - sub
 
-    def add_background_map(self, *, projection: str = "mean", component: int) -> None:
-        """Add a fixed background W map (mean / max / min over channels) as a W-only row."""
-        funcs = {"mean": np.nanmean, "max": np.nanmax, "min": np.nanmin}
-        if projection not in funcs:
-            raise ValueError(f"projection must be one of {sorted(funcs)}, got {projection!r}")
-        img = np.nan_to_num(funcs[projection](np.asarray(self.cube, np.float64), axis=0))
-        self.add_w_map(img, name=f"background ({projection})", component=component, background=True)
+    def add_background_map(
+        self, *, projection: str = "estimate", component: int, lock: bool = False
+    ) -> None:
+        """Add a background W map as a W-only row (see ``core.seeds.BACKGROUND_MAPS``).
+
+        ``"estimate"`` (default) is the smooth background with the objects excluded (the
+        per-pixel level of the background ROIs' spectrum when there are background ROIs,
+        else of the average image); ``"mean"`` / ``"max"`` / ``"min"`` are projections over
+        the channels, which contain the objects. The map is a seed that the fit refines;
+        ``lock=True`` keeps it fixed.
+        """
+        if projection not in BACKGROUND_MAPS:
+            raise ValueError(
+                f"projection must be one of {sorted(BACKGROUND_MAPS)}, got {projection!r}"
+            )
+        spectrum = self.background_spectrum() if self.background_masks() else None
+        img = BACKGROUND_MAPS[projection][0](np.asarray(self.cube), spectrum)
+        self.add_w_map(
+            img, name=f"background ({projection})", component=component, background=True, lock=lock
+        )
 
     def row_spectrum(self, row: int | dict[str, Any]) -> np.ndarray | None:
         """Spectrum shown for a table row (None for a W-only row)."""
         r = self.rows()[row] if isinstance(row, int) else row
         if r["kind"] == "drawn":
-            cube = self.cube
             bg = self.background_spectrum() if self.show_processed else None
-            s = mask_spectrum(cube, [self.mask(r["index"])])
-            return s if bg is None or r["background"] else s - bg
+            mask = self.mask(r["index"])
+            s = mask_spectrum(self.cube, [mask])
+            if bg is None or r["background"]:
+                return s
+            level = self.background_level()
+            return s - bg * (1.0 if level is None else float(level[mask].mean()))
         if r["kind"] == "resonance":
             res = self.resonances[r["index"]]
             return gaussian_spectrum(
@@ -366,15 +404,22 @@ class RoiModel:
         )
 
     def add_w_map(
-        self, w_map: np.ndarray, /, *, name: str, component: int, background: bool = False
+        self,
+        w_map: np.ndarray,
+        /,
+        *,
+        name: str,
+        component: int,
+        background: bool = False,
+        lock: bool = True,
     ) -> None:
-        """Add a fixed W map (e.g. a background projection) as a locked W-only dummy row."""
+        """Add a W map as a W-only dummy row, fixed during the fit unless ``lock=False``."""
         w = np.asarray(w_map, dtype=np.float64)
         if w.shape != self.image_shape:
             raise ValueError(f"W map is {w.shape}, the image is {self.image_shape}")
         self.dummies.append(
             DummyRow(name=name, component=int(component), source="w_only", w_map=w,
-                     background=background, lock_w=True)
+                     background=background, lock_w=lock)
         )  # fmt: skip
 
     def import_result(self, result: Any, /, *, mode: str = "H", first_component: int = 0) -> int:

@@ -27,6 +27,9 @@ from ._roi_schema import add_rois, box_to_rectangle, get_or_create_roi_layer, re
 
 __all__ = ["SuggestWidget"]
 
+#: spin-box value shown as "auto" for the local background sigma (estimated from the data)
+AUTO = -1.0
+
 
 def _run(data: np.ndarray, name: str, params: dict[str, Any]):
     """Worker body: returns the result, or the message of a bad-input ValueError."""
@@ -52,8 +55,9 @@ class SuggestWidget(Container):
             value="average",
         )
         self.processed = CheckBox(text="use background-subtracted data", value=False)
+        # the lowest value of these two boxes means "auto": estimated from the data (None)
         self.local_background_sigma = FloatSpinBox(
-            label="local background σ (px)", value=8.0, min=0.0, max=500.0
+            label="local background σ (px, -1 = auto)", value=AUTO, min=AUTO, max=500.0
         )
         self.binning = SpinBox(label="binning", value=1, min=1, max=16)
         self.peak_sigma = FloatSpinBox(label="peak smoothing σ", value=1.0, min=0.0, max=20.0)
@@ -62,7 +66,8 @@ class SuggestWidget(Container):
         )
         self.min_area = SpinBox(label="min area (px²)", value=3, min=1, max=100000)
         self.min_diagonal = FloatSpinBox(label="min diagonal (px)", value=0.0, min=0.0, max=1e5)
-        self.max_groups = SpinBox(label="groups", value=3, min=1, max=100)
+        self.max_groups = SpinBox(label="groups (0 = auto)", value=0, min=0, max=100)
+        self.local_background_sigma.native.setSpecialValueText("auto")
         self.max_rois_per_group = SpinBox(label="ROIs per group", value=1, min=1, max=100)
         self.gradient_fingerprint = CheckBox(text="gradient fingerprint", value=True)
         self.hierarchical = CheckBox(text="hierarchical (Ward)", value=True)
@@ -130,7 +135,12 @@ class SuggestWidget(Container):
             "merge_duplicates",
             "representative",
         ]
-        return {n: getattr(self, n).value for n in names}
+        params = {n: getattr(self, n).value for n in names}
+        if params["local_background_sigma"] <= AUTO:
+            params["local_background_sigma"] = None
+        if params["max_groups"] < 1:
+            params["max_groups"] = None
+        return params
 
     def _displayed_index(self, layer: Image) -> tuple[int, ...]:
         """Data indices of the slice on display, for every axis of ``layer``."""

@@ -1,0 +1,165 @@
+"""PICASSO accuracy across photon counts: every implementation vs the reference and the oracle.
+
+Scenes from :mod:`napari_unmix.core.scenarios.picasso` (Poisson noise at 0.1-100 photons
+per count unit, background ~100 counts, objects a few hundred counts, spill-over
+0.05-0.5, separate or co-localised biology), 3 and 4 channels. Every method is scored
+against the true fluorophores with ``score_unmixing``: residual crosstalk (max over
+channel pairs), smallest own-signal gain, largest fraction of signal pixels <= 0.
+
+Methods: ``source_sink_n`` (default: noise-aware), ``source_sink_n`` with
+``noise_aware=False`` (the estimate before #18), ``matlab_3c`` / ``matlab_n``,
+``reference_compatible=True``, the ``spectral-unmixing`` package's MATLAB-like PICASSO
+(when installed, i.e. in ``.venv-bench``), and the oracle: the inverse of the true
+matrix on the data minus the true background. Our outputs are scored unclipped
+(``clip_negative=False``; clipping noise at zero biases any regression); the MATLAB
+scheme and the reference clip inside their loop.
+
+Usage: ``python benchmarks/bench_picasso_scenarios.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, print_table, save_rows, save_summary, summary_row
+from bench_picasso import reference_matlab
+from napari_unmix.core.picasso import apply_picasso, apply_unmixing, estimate_picasso
+from napari_unmix.core.scenarios.picasso import PHOTONS, make_picasso_scene, score_unmixing
+
+
+def _reference():
+    try:
+        from spectral_unmixing.picasso_impl import run_picasso_matlab_like
+    except ImportError:
+        return None
+    return run_picasso_matlab_like
+
+
+def _methods(n: int, bin_size: int, ref) -> dict:
+    """name -> function(data, truth) returning the unmixed selected channels (T,Z,N,Y,X)."""
+    matlab = "matlab_3c" if n == 3 else "matlab_n"
+
+    def ours(**kw):
+        def run(data, truth):
+            res = estimate_picasso(data, pixel_bin_size=bin_size, **kw)
+            out = apply_picasso(data, res, clip_negative=False)
+            if res.output_units == "normalized":  # back to counts, as the reference below
+                out = out * res.scale[0][None, None, :, None, None].astype(np.float32)
+            return out
+
+        return run
+
+    def oracle(data, truth):
+        unmix = np.linalg.inv(truth["mixing"])
+        return apply_unmixing(data, unmix, background=truth["background"], clip_negative=False)
+
+    def reference(data, truth):
+        vol = np.nan_to_num(np.moveaxis(data[0], 1, 0))  # C, Z, Y, X
+        out = reference_matlab(ref, vol, bin_size)
+        top = vol.reshape(n, -1).max(axis=1)  # its output is max-normalised
+        return np.moveaxis(out * top[:, None, None, None], 0, 1)[None]
+
+    methods = {
+        "source_sink_n": ours(implementation="source_sink_n"),
+        "source_sink_n noise_aware=False": ours(implementation="source_sink_n", noise_aware=False),
+        matlab: ours(implementation=matlab),
+        f"{matlab} reference_compatible": ours(implementation=matlab, reference_compatible=True),
+    }
+    if ref is not None:
+        methods["spectral-unmixing matlab-like"] = reference
+    methods["oracle inv(M)"] = oracle
+    return methods
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="128² and one scene per case")
+    args = parser.parse_args()
+    side = 128 if args.quick else 256
+    seeds = range(1 if args.quick else 2)
+    bin_size = 4 if args.quick else 8  # ~1000 blocks per plane for the MATLAB scheme
+    ref = _reference()
+    print(f"PICASSO scenarios: {side}², {machine()}", flush=True)
+    rows = []
+    for n in (3, 4):
+        for ppu in PHOTONS:
+            scores: dict[str, list] = {}
+            for seed in seeds:
+                biology = ("separate", "colocalised")[seed % 2]
+                data, truth = make_picasso_scene(
+                    n_channels=n,
+                    photons_per_unit=ppu,
+                    biology=biology,
+                    shape=(side, side),
+                    n_nan=5,
+                    random_state=1000 * n + seed,
+                )
+                for name, run in _methods(n, bin_size, ref).items():
+                    t0 = time.perf_counter()
+                    out = run(data, truth)
+                    dt = time.perf_counter() - t0
+                    scores.setdefault(name, []).append(score_unmixing(out, truth) | {"s": dt})
+            for name, sc in scores.items():
+                rows.append(_row(name, n, ppu, side, sc))
+            print(f"  {n} channels, {ppu} photons/unit done", flush=True)
+    if ref is None:
+        rows.append({"method": "spectral-unmixing", "channels": "not available"})
+    print_table(rows)
+    save_rows("bench_picasso_scenarios", rows)
+    save_summary("bench_picasso_scenarios", _summary(rows, side, ref is not None))
+    return 0
+
+
+def _row(name: str, n: int, ppu: float, side: int, sc: list[dict]) -> dict:
+    med = {k: float(np.median([s[k] for s in sc])) for k in sc[0]}
+    return {
+        "method": name,
+        "channels": n,
+        "photons/unit": ppu,
+        "size": f"{side}²",
+        "scenes": len(sc),
+        "crosstalk median": f"{med['crosstalk']:.3f}",
+        "crosstalk max": f"{max(s['crosstalk'] for s in sc):.3f}",
+        "gain min": f"{min(s['gain_min'] for s in sc):.3f}",
+        "signal clipped max": f"{max(s['clipped_signal'] for s in sc):.1%}",
+        "seconds median": f"{med['s']:.2f}",
+    }
+
+
+def _summary(rows: list[dict], side: int, have_ref: bool) -> list[dict]:
+    """At 0.5 photons/unit (the issue's case): ours vs the reference, oracle for scale."""
+    pick = {(r["method"], r["channels"]): r for r in rows if r.get("photons/unit") == 0.5}
+    out = []
+    for n in (3, 4):
+        matlab = "matlab_3c" if n == 3 else "matlab_n"
+        ref = pick.get(("spectral-unmixing matlab-like", n))
+        oracle = pick.get(("oracle inv(M)", n))
+        for name in ("source_sink_n", matlab):
+            r = pick.get((name, n))
+            if r is None:
+                continue
+            acc = f"crosstalk {r['crosstalk median']} (oracle {oracle['crosstalk median']})"
+            out.append(
+                summary_row(
+                    "PICASSO scenarios",
+                    f"{name}, 0.5 photons/unit",
+                    data=f"{n} channels, {side}x{side}, Poisson",
+                    ours_s=float(r["seconds median"]),
+                    ours_accuracy=acc,
+                    reference="spectral-unmixing",
+                    reference_s=float(ref["seconds median"]) if ref else "not available",
+                    reference_accuracy=f"crosstalk {ref['crosstalk median']}" if ref else None,
+                )
+            )
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
