@@ -634,10 +634,6 @@ ENTRIES: list[Entry] = [
         options={"median_size": "count", "gaussian_sigma": "nonneg", "filters": "choice"},
         documented={**_STACK_OK, **_NAN_KEPT},
         check=_stack_check,
-        open={
-            "nan": "issue 18: the median filter drops a NaN pixel silently (not marked)",
-            "inf": "issue 18: the median filter drops an inf pixel silently (not marked)",
-        },
     ),
     _arr(
         "match_histograms_across_time",
@@ -646,10 +642,6 @@ ENTRIES: list[Entry] = [
         options={"reference_t": "channel"},
         documented={**_STACK_OK, **_NAN_KEPT},
         check=_stack_check,
-        open={
-            "nan": "issue 18: histogram matching hides a NaN pixel (not marked)",
-            "inf": "issue 18: histogram matching hides an inf pixel (not marked)",
-        },
     ),
     _arr(
         "max_z_project",
@@ -663,20 +655,16 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, **kw: _nu().correct_intra_stack_z_drift(x, **kw),
         "stack",
         options={"registration_channel": "channel", "upsample_factor": "count"},
-        documented=_STACK_OK,
-        check=finite,
-        open={
-            "huge": "issue 18: 1e30-scaled data overflow in the phase correlation",
-        },
+        documented={**_STACK_OK, **_NAN_KEPT},
+        check=_stack_check,
     ),
     _arr(
         "register_stack",
         lambda x, tmp, **kw: _nu().register_stack(x, **{"registration_channel": 0, **kw}),
         "stack",
         options={"registration_channel": "channel", "reference_t": "channel"},
-        documented=_STACK_OK,
-        check=finite,
-        open={"huge": "issue 18: 1e30-scaled data overflow in the phase correlation"},
+        documented={**_STACK_OK, **_NAN_KEPT},
+        check=_stack_check,
     ),
     _arr(
         "apply_shifts",
