@@ -370,6 +370,8 @@ ENTRIES: list[Entry] = [
             **_CONVERT,
             "constant": "a flat cube has no seed regions: no suggestion, with a note",
             "negative": "regions come from relative contrast: offsets do not matter",
+            "nan": "NaN pixels are ignored (filled for the response map, left out of the "
+            "box spectra), with a note",
         },
         check=lambda r, x: None if np.ptp(np.asarray(x, float)) else _no_boxes(r),
     ),
