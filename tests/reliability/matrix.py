@@ -281,6 +281,19 @@ _WRITTEN_OK = {
 }
 
 
+_STIXELS_LEFT_OUT = {
+    "nan": "stixels with a NaN are left out of the factorisation: NaN in the modules there",
+    "inf": "stixels with an inf are left out of the factorisation: NaN in the modules there",
+}
+
+
+def _stnmf_check(result: Any, x: Any) -> None:
+    """Modules are NaN exactly at the stixels with a non-finite value, finite elsewhere."""
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(axis=-1)
+    modules = np.asarray(result.modules)
+    assert np.isnan(modules[:, bad]).all() and np.isfinite(modules[:, ~bad]).all()
+
+
 def _picasso(x, tmp, **kw):
     return _nu().unmix_picasso_array(x, **{"max_iter": 3, "pixel_bin_size": 4, **kw})
 
@@ -379,14 +392,15 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, **kw: _nu().STNMF(x, **{"r": 2, "num_iter": 3, **kw}),
         "ste",
         options={"r": "count", "num_iter": "count", "sparsity": "nonneg", "method": "choice"},
-        documented={**_SCALE_OK, **_CONVERT, **_NEG_OK},
-        check=lambda r, x: None,
-        open={
-            "huge": "issue 19: 1e30-scaled data overflow inside the factorisation",
-            "nan": "issue 19: NaN entries are accepted without a documented rule",
-            "inf": "issue 19: inf entries are accepted without a documented rule",
-            "constant": "issue 19: a constant ensemble gives modules instead of an error",
+        # issue 19: a zero / constant ensemble (e.g. an all-False bool one) and values that
+        # overflow float32 in the Gram matrix (1e30) are errors that say so
+        documented={
+            "tiny": _SCALE_OK["tiny"],
+            "float16": _CONVERT["float16"],
+            **_NEG_OK,
+            **_STIXELS_LEFT_OUT,
         },
+        check=_stnmf_check,
     ),
     _arr(
         "select_sparsity",
@@ -396,7 +410,8 @@ ENTRIES: list[Entry] = [
         "ste",
         classes=("ndim", "nan", "empty", "object", "complex"),
         options={"r": "count"},
-        open={"nan": "issue 19: NaN entries are accepted without a documented rule"},
+        documented={"nan": _STIXELS_LEFT_OUT["nan"]},
+        check=lambda r, x: _stnmf_check(r[0], x),
     ),
     _arr(
         "spike_triggered_ensemble",

@@ -18,8 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import time
 import warnings
@@ -172,6 +170,11 @@ def iter_stnmf_cells(
                 stimulus, spikes[name], lag=lag, latency=latency, temporal_filter=filt, **timing
             )
             cell.n_spikes = int(ste.shape[-1])
+            if cell.n_spikes < r:
+                raise ValueError(
+                    f"cell {name!r} has {cell.n_spikes} spikes inside the movie; STNMF with "
+                    f"r={r} modules needs at least {r} (thousands for subunits)"
+                )
             s = STNMF(
                 ste, r=r, factorize=False, num_iter=num_iter, pixel_size=pixel_size,
                 moransi_threshold=moransi_threshold, seed=seed, **opts,
@@ -202,20 +205,20 @@ def write_cells_table(
     results: Sequence[CellResult], stem: str | os.PathLike, /, *, overwrite: bool = False
 ) -> dict[str, Path]:
     """The cells table as ``<stem>.csv`` and ``<stem>.json``; returns both paths."""
-    from ..io.omio_io import check_output_path
+    from ..io.safety import plan_outputs
+    from ..io.sidecar import write_json
+    from .stnmf_files import write_rows_csv
 
     rows = cells_table(results)
     stem = Path(stem)
-    out = {
-        "cells_csv": check_output_path(stem.with_name(stem.name + ".csv"), overwrite=overwrite),
-        "cells_json": check_output_path(stem.with_name(stem.name + ".json"), overwrite=overwrite),
+    csv_path, json_path = plan_outputs(
+        [stem.with_name(stem.name + ".csv"), stem.with_name(stem.name + ".json")],
+        overwrite=overwrite,
+    )
+    return {
+        "cells_csv": write_rows_csv(csv_path, rows, overwrite=overwrite),
+        "cells_json": write_json(json_path, rows, overwrite=overwrite),
     }
-    with open(out["cells_csv"], "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    out["cells_json"].write_text(json.dumps(rows, indent=1))
-    return out
 
 
 def stnmf_recording_file(
@@ -248,7 +251,7 @@ def stnmf_recording_file(
     per cell). ``options`` go to :func:`iter_stnmf_cells` (``r``, ``settings``,
     ``sparsity``, ``smoothing``, ``num_iter``, ``pixel_size``, ...).
     """
-    from ..io.omio_io import check_output_path
+    from ..io.safety import plan_outputs
     from ..io.sidecar import sidecar_path
     from ..io.spikes import read_spike_table, read_stimulus
     from .stnmf_files import _write_outputs
@@ -271,9 +274,10 @@ def stnmf_recording_file(
     per_cell = {name: _cell_paths(folder, name, figure) for name in names if name in table}
     inputs = (Path(stimulus_path), Path(spikes))
     folder.mkdir(parents=True, exist_ok=True)
-    for p in [*(v for d in per_cell.values() for v in d.values() if v is not None),
-              folder / "cells.csv", folder / "cells.json"]:  # fmt: skip
-        check_output_path(p, overwrite=overwrite, inputs=inputs)  # all before the work
+    plan_outputs(  # every output, before the work
+        [*(v for d in per_cell.values() for v in d.values()), folder / "cells.csv",
+         folder / "cells.json"], inputs=inputs, overwrite=overwrite,
+    )  # fmt: skip
     gen = iter_stnmf_cells(
         stim, table, cells=cells, frame_rate=None if counts else frame_rate, lag=lag,
         latency=latency, temporal_filter=temporal_filter, n_lags=n_lags, **options,
