@@ -267,6 +267,41 @@ def _stack_check(result: Any, x: Any) -> None:
     (finite if np.isfinite(np.asarray(x, dtype=np.float64)).all() else nan_kept)(result, x)
 
 
+_NAN_MOVED = {
+    "nan": "a NaN pixel keeps its value and moves with its plane; it does not pull the shifts",
+    "inf": "an inf pixel keeps its value and moves with its plane; it does not pull the shifts",
+}
+_MAX_Z_NAN = {
+    "nan": "NaN pixels are ignored: the projection is NaN only where every slice is",
+    "inf": "an inf pixel is the maximum where it is +inf (marked, not hidden)",
+}
+
+
+def _shifted_check(result: Any, x: Any) -> None:
+    """Finite shifts; a non-finite pixel is non-finite where its plane's shift takes it
+    (when that is inside the image), and it is the only non-finite output pixel."""
+    out, shifts = result
+    finite(shifts, x)
+    x = np.asarray(x, dtype=np.float64)
+    if np.isfinite(x).all():
+        return finite(out, x)
+    per_plane = np.broadcast_to(
+        shifts if shifts.ndim == 3 else shifts[:, None], (*x.shape[:2], 2)
+    )  # (T, Z, 2)
+    expected = np.zeros(x.shape, bool)
+    for t, z, c, y, xx in np.argwhere(~np.isfinite(x)):
+        dy, dx = np.rint(per_plane[t, z]).astype(int)
+        if 0 <= y + dy < x.shape[3] and 0 <= xx + dx < x.shape[4]:
+            expected[t, z, c, y + dy, xx + dx] = True
+    np.testing.assert_array_equal(~np.isfinite(np.asarray(out)), expected)
+
+
+def _max_z_check(result: Any, x: Any) -> None:
+    """The projection is the maximum over z of the non-NaN values (NaN where all are)."""
+    want = np.fmax.reduce(np.asarray(x, dtype=np.float64), axis=1, keepdims=True)
+    np.testing.assert_array_equal(np.asarray(result, dtype=np.float64), want)
+
+
 def _nmf_check(result: Any, x: Any) -> None:
     if np.isfinite(np.asarray(x, dtype=np.float64)).all():
         finite(result, x)
@@ -649,10 +684,6 @@ ENTRIES: list[Entry] = [
         options={"median_size": "count", "gaussian_sigma": "nonneg", "filters": "choice"},
         documented={**_STACK_OK, **_NAN_KEPT},
         check=_stack_check,
-        open={
-            "nan": "issue 18: the median filter drops a NaN pixel silently (not marked)",
-            "inf": "issue 18: the median filter drops an inf pixel silently (not marked)",
-        },
     ),
     _arr(
         "match_histograms_across_time",
@@ -661,37 +692,31 @@ ENTRIES: list[Entry] = [
         options={"reference_t": "channel"},
         documented={**_STACK_OK, **_NAN_KEPT},
         check=_stack_check,
-        open={
-            "nan": "issue 18: histogram matching hides a NaN pixel (not marked)",
-            "inf": "issue 18: histogram matching hides an inf pixel (not marked)",
-        },
     ),
     _arr(
         "max_z_project",
         lambda x, tmp, **kw: _nu().max_z_project(x, **kw),
         "stack",
-        documented={**_STACK_OK, **_NAN_KEPT},
-        check=_stack_check,
+        documented={**_STACK_OK, **_MAX_Z_NAN},
+        check=_max_z_check,
     ),
     _arr(
         "correct_intra_stack_z_drift",
-        lambda x, tmp, **kw: _nu().correct_intra_stack_z_drift(x, **kw),
+        lambda x, tmp, **kw: _nu().correct_intra_stack_z_drift(x, return_shifts=True, **kw),
         "stack",
         options={"registration_channel": "channel", "upsample_factor": "count"},
-        documented=_STACK_OK,
-        check=finite,
-        open={
-            "huge": "issue 18: 1e30-scaled data overflow in the phase correlation",
-        },
+        documented={**_STACK_OK, **_NAN_MOVED},
+        check=_shifted_check,
     ),
     _arr(
         "register_stack",
-        lambda x, tmp, **kw: _nu().register_stack(x, **{"registration_channel": 0, **kw}),
+        lambda x, tmp, **kw: _nu().register_stack(
+            x, **{"registration_channel": 0, "return_shifts": True, **kw}
+        ),
         "stack",
         options={"registration_channel": "channel", "reference_t": "channel"},
-        documented=_STACK_OK,
-        check=finite,
-        open={"huge": "issue 18: 1e30-scaled data overflow in the phase correlation"},
+        documented={**_STACK_OK, **_NAN_MOVED},
+        check=_shifted_check,
     ),
     _arr(
         "apply_shifts",
@@ -705,8 +730,8 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, tool="max-z", **kw: _nu().apply_stack_tool(tool, x, **kw)[0],
         "stack",
         options={"tool": "choice"},
-        documented={**_STACK_OK, **_NAN_KEPT},
-        check=_stack_check,
+        documented={**_STACK_OK, **_MAX_Z_NAN},
+        check=_max_z_check,
     ),
 ]
 
