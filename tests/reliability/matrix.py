@@ -329,6 +329,25 @@ def _stnmf_check(result: Any, x: Any) -> None:
     assert np.isnan(modules[:, bad]).all() and np.isfinite(modules[:, ~bad]).all()
 
 
+def _sta_check(result: Any, x: Any) -> None:
+    """NaN / inf stimulus stixels are non-finite in every lag of the STA, the rest finite."""
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(axis=0)
+    sta = np.asarray(result)
+    assert (~np.isfinite(sta[:, bad])).all() and np.isfinite(sta[:, ~bad]).all()
+
+
+def _cells_check(result: Any, x: Any) -> None:
+    """One cell: modules as STNMF of its ensemble gives them, or the reason it failed."""
+    (cell,) = result
+    x = np.asarray(x, dtype=np.float64)
+    if np.ptp(x) == 0:
+        assert cell.stnmf is None and "constant" in cell.error
+        return
+    assert cell.error is None, cell.error
+    ens = _nu().spike_triggered_ensemble(x, np.arange(x.shape[0]) % 3)
+    _stnmf_check(cell.stnmf, ens)
+
+
 def _picasso(x, tmp, **kw):
     return _nu().unmix_picasso_array(x, **{"max_iter": 3, "pixel_bin_size": 4, **kw})
 
@@ -464,6 +483,59 @@ ENTRIES: list[Entry] = [
             "inf": "inf stimulus frames give inf ensemble frames where they have spikes",
         },
         check=lambda r, x: None if np.asarray(r).ndim == 3 else 1 / 0,
+    ),
+    _arr(
+        "spike_triggered_average",
+        lambda x, tmp, **kw: _nu().spike_triggered_average(
+            x, np.arange(x.shape[0] if np.ndim(x) else 0) % 3, **{"n_lags": 2, **kw}
+        ),
+        "stimulus",
+        options={"n_lags": "count"},
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            **_NEG_OK,
+            **_CONST_OK,
+            "nan": "a stixel with a NaN is NaN in the STA (marked, not hidden)",
+            "inf": "a stixel with an inf is inf / NaN in the STA (marked, not hidden)",
+        },
+        check=_sta_check,
+    ),
+    _arr(
+        "temporal_filter_from_sta",
+        lambda x, tmp: _nu().temporal_filter_from_sta(x[:3] if np.ndim(x) == 3 else x),
+        "stimulus",
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            **_NEG_OK,
+            "constant": "a constant STA gives the flat filter (1, 1, 1) / sqrt(3)",
+            "nan": "stixels with a NaN are left out of the filter",
+            "inf": "stixels with an inf are left out of the filter",
+        },
+        check=lambda r, x: np.testing.assert_allclose(np.linalg.norm(r), 1.0, rtol=1e-6),
+    ),
+    _arr(
+        "stnmf_cells",
+        lambda x, tmp, **kw: _nu().stnmf_cells(
+            x,
+            {"a": np.arange(x.shape[0] if np.ndim(x) else 0) % 3},
+            **{"r": 2, "num_iter": 3, **kw},
+        ),
+        "stimulus",
+        options={"r": "count", "num_iter": "count", "settings": "choice"},
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            **_NEG_OK,
+            "constant": "a cell whose ensemble cannot be factorised gets the reason in its "
+            "result (CellResult.error); the other cells go on",
+            "nan": "stixels with a NaN in a spike's frames are left out of that cell's "
+            "factorisation: NaN in its modules there",
+            "inf": "stixels with an inf in a spike's frames are left out of that cell's "
+            "factorisation: NaN in its modules there",
+        },
+        check=_cells_check,
     ),
     # ------------------------------------------------------------------ bleed-through
     _arr(

@@ -30,10 +30,12 @@ import numpy as np
 
 from ..core.stnmf import SETTINGS, drain
 from ..core.stnmf_ensemble import (
+    _check_stimulus,
     spike_triggered_average,
     spike_triggered_ensemble,
     temporal_filter_from_sta,
 )
+from ..core.validate import check_int, check_option_types
 from .stnmf_model import STNMF, PixelSizeWarning
 
 __all__ = [
@@ -146,6 +148,10 @@ def iter_stnmf_cells(
     (``core.stnmf.SETTINGS``). ``fraction`` runs from 0 to 1 within a cell. Returns one
     :class:`CellResult` per cell, in order.
     """
+    check_option_types(iter_stnmf_cells, locals())
+    check_int("r", r, minimum=2)
+    check_int("num_iter", num_iter, minimum=1)
+    _check_stimulus(stimulus)  # the movie of every cell: its errors are the call's
     names = list(spikes) if cells is None else [str(c) for c in cells]
     missing = [c for c in names if c not in spikes]
     if missing:
