@@ -267,6 +267,41 @@ def _stack_check(result: Any, x: Any) -> None:
     (finite if np.isfinite(np.asarray(x, dtype=np.float64)).all() else nan_kept)(result, x)
 
 
+_NAN_MOVED = {
+    "nan": "a NaN pixel keeps its value and moves with its plane; it does not pull the shifts",
+    "inf": "an inf pixel keeps its value and moves with its plane; it does not pull the shifts",
+}
+_MAX_Z_NAN = {
+    "nan": "NaN pixels are ignored: the projection is NaN only where every slice is",
+    "inf": "an inf pixel is the maximum where it is +inf (marked, not hidden)",
+}
+
+
+def _shifted_check(result: Any, x: Any) -> None:
+    """Finite shifts; a non-finite pixel is non-finite where its plane's shift takes it
+    (when that is inside the image), and it is the only non-finite output pixel."""
+    out, shifts = result
+    finite(shifts, x)
+    x = np.asarray(x, dtype=np.float64)
+    if np.isfinite(x).all():
+        return finite(out, x)
+    per_plane = np.broadcast_to(
+        shifts if shifts.ndim == 3 else shifts[:, None], (*x.shape[:2], 2)
+    )  # (T, Z, 2)
+    expected = np.zeros(x.shape, bool)
+    for t, z, c, y, xx in np.argwhere(~np.isfinite(x)):
+        dy, dx = np.rint(per_plane[t, z]).astype(int)
+        if 0 <= y + dy < x.shape[3] and 0 <= xx + dx < x.shape[4]:
+            expected[t, z, c, y + dy, xx + dx] = True
+    np.testing.assert_array_equal(~np.isfinite(np.asarray(out)), expected)
+
+
+def _max_z_check(result: Any, x: Any) -> None:
+    """The projection is the maximum over z of the non-NaN values (NaN where all are)."""
+    want = np.fmax.reduce(np.asarray(x, dtype=np.float64), axis=1, keepdims=True)
+    np.testing.assert_array_equal(np.asarray(result, dtype=np.float64), want)
+
+
 def _nmf_check(result: Any, x: Any) -> None:
     if np.isfinite(np.asarray(x, dtype=np.float64)).all():
         finite(result, x)
@@ -279,6 +314,38 @@ _WRITTEN_OK = {
     "nan": "NaN is a valid float pixel: written as is",
     "inf": "inf is a valid float pixel: written as is",
 }
+
+
+_STIXELS_LEFT_OUT = {
+    "nan": "stixels with a NaN are left out of the factorisation: NaN in the modules there",
+    "inf": "stixels with an inf are left out of the factorisation: NaN in the modules there",
+}
+
+
+def _stnmf_check(result: Any, x: Any) -> None:
+    """Modules are NaN exactly at the stixels with a non-finite value, finite elsewhere."""
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(axis=-1)
+    modules = np.asarray(result.modules)
+    assert np.isnan(modules[:, bad]).all() and np.isfinite(modules[:, ~bad]).all()
+
+
+def _sta_check(result: Any, x: Any) -> None:
+    """NaN / inf stimulus stixels are non-finite in every lag of the STA, the rest finite."""
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(axis=0)
+    sta = np.asarray(result)
+    assert (~np.isfinite(sta[:, bad])).all() and np.isfinite(sta[:, ~bad]).all()
+
+
+def _cells_check(result: Any, x: Any) -> None:
+    """One cell: modules as STNMF of its ensemble gives them, or the reason it failed."""
+    (cell,) = result
+    x = np.asarray(x, dtype=np.float64)
+    if np.ptp(x) == 0:
+        assert cell.stnmf is None and "constant" in cell.error
+        return
+    assert cell.error is None, cell.error
+    ens = _nu().spike_triggered_ensemble(x, np.arange(x.shape[0]) % 3)
+    _stnmf_check(cell.stnmf, ens)
 
 
 def _picasso(x, tmp, **kw):
@@ -383,12 +450,13 @@ ENTRIES: list[Entry] = [
         options={"r": "count", "num_iter": "count", "sparsity": "nonneg", "method": "choice"},
         # issue 19: a zero / constant ensemble (e.g. an all-False bool one) and values that
         # overflow float32 in the Gram matrix (1e30) are errors that say so
-        documented={"tiny": _SCALE_OK["tiny"], "float16": _CONVERT["float16"], **_NEG_OK},
-        check=lambda r, x: None,
-        open={
-            "nan": "issue 19: NaN entries are accepted without a documented rule",
-            "inf": "issue 19: inf entries are accepted without a documented rule",
+        documented={
+            "tiny": _SCALE_OK["tiny"],
+            "float16": _CONVERT["float16"],
+            **_NEG_OK,
+            **_STIXELS_LEFT_OUT,
         },
+        check=_stnmf_check,
     ),
     _arr(
         "select_sparsity",
@@ -398,7 +466,8 @@ ENTRIES: list[Entry] = [
         "ste",
         classes=("ndim", "nan", "empty", "object", "complex"),
         options={"r": "count"},
-        open={"nan": "issue 19: NaN entries are accepted without a documented rule"},
+        documented={"nan": _STIXELS_LEFT_OUT["nan"]},
+        check=lambda r, x: _stnmf_check(r[0], x),
     ),
     _arr(
         "spike_triggered_ensemble",
@@ -416,6 +485,59 @@ ENTRIES: list[Entry] = [
             "inf": "inf stimulus frames give inf ensemble frames where they have spikes",
         },
         check=lambda r, x: None if np.asarray(r).ndim == 3 else 1 / 0,
+    ),
+    _arr(
+        "spike_triggered_average",
+        lambda x, tmp, **kw: _nu().spike_triggered_average(
+            x, np.arange(x.shape[0] if np.ndim(x) else 0) % 3, **{"n_lags": 2, **kw}
+        ),
+        "stimulus",
+        options={"n_lags": "count"},
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            **_NEG_OK,
+            **_CONST_OK,
+            "nan": "a stixel with a NaN is NaN in the STA (marked, not hidden)",
+            "inf": "a stixel with an inf is inf / NaN in the STA (marked, not hidden)",
+        },
+        check=_sta_check,
+    ),
+    _arr(
+        "temporal_filter_from_sta",
+        lambda x, tmp: _nu().temporal_filter_from_sta(x[:3] if np.ndim(x) == 3 else x),
+        "stimulus",
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            **_NEG_OK,
+            "constant": "a constant STA gives the flat filter (1, 1, 1) / sqrt(3)",
+            "nan": "stixels with a NaN are left out of the filter",
+            "inf": "stixels with an inf are left out of the filter",
+        },
+        check=lambda r, x: np.testing.assert_allclose(np.linalg.norm(r), 1.0, rtol=1e-6),
+    ),
+    _arr(
+        "stnmf_cells",
+        lambda x, tmp, **kw: _nu().stnmf_cells(
+            x,
+            {"a": np.arange(x.shape[0] if np.ndim(x) else 0) % 3},
+            **{"r": 2, "num_iter": 3, **kw},
+        ),
+        "stimulus",
+        options={"r": "count", "num_iter": "count", "settings": "choice"},
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            **_NEG_OK,
+            "constant": "a cell whose ensemble cannot be factorised gets the reason in its "
+            "result (CellResult.error); the other cells go on",
+            "nan": "stixels with a NaN in a spike's frames are left out of that cell's "
+            "factorisation: NaN in its modules there",
+            "inf": "stixels with an inf in a spike's frames are left out of that cell's "
+            "factorisation: NaN in its modules there",
+        },
+        check=_cells_check,
     ),
     # ------------------------------------------------------------------ bleed-through
     _arr(
@@ -649,24 +771,26 @@ ENTRIES: list[Entry] = [
         "max_z_project",
         lambda x, tmp, **kw: _nu().max_z_project(x, **kw),
         "stack",
-        documented={**_STACK_OK, **_NAN_KEPT},
-        check=_stack_check,
+        documented={**_STACK_OK, **_MAX_Z_NAN},
+        check=_max_z_check,
     ),
     _arr(
         "correct_intra_stack_z_drift",
-        lambda x, tmp, **kw: _nu().correct_intra_stack_z_drift(x, **kw),
+        lambda x, tmp, **kw: _nu().correct_intra_stack_z_drift(x, return_shifts=True, **kw),
         "stack",
         options={"registration_channel": "channel", "upsample_factor": "count"},
-        documented={**_STACK_OK, **_NAN_KEPT},
-        check=_stack_check,
+        documented={**_STACK_OK, **_NAN_MOVED},
+        check=_shifted_check,
     ),
     _arr(
         "register_stack",
-        lambda x, tmp, **kw: _nu().register_stack(x, **{"registration_channel": 0, **kw}),
+        lambda x, tmp, **kw: _nu().register_stack(
+            x, **{"registration_channel": 0, "return_shifts": True, **kw}
+        ),
         "stack",
         options={"registration_channel": "channel", "reference_t": "channel"},
-        documented={**_STACK_OK, **_NAN_KEPT},
-        check=_stack_check,
+        documented={**_STACK_OK, **_NAN_MOVED},
+        check=_shifted_check,
     ),
     _arr(
         "apply_shifts",
@@ -680,8 +804,8 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, tool="max-z", **kw: _nu().apply_stack_tool(tool, x, **kw)[0],
         "stack",
         options={"tool": "choice"},
-        documented={**_STACK_OK, **_NAN_KEPT},
-        check=_stack_check,
+        documented={**_STACK_OK, **_MAX_Z_NAN},
+        check=_max_z_check,
     ),
 ]
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validate import check_option_types
+from ..core.validate import check_int, check_option_types
 from ..io.spikes import read_array
 from .stnmf_model import STNMF, PixelSizeWarning
 
-__all__ = ["export_stnmf", "load_ste", "modules_table", "stnmf_file"]
+__all__ = ["export_stnmf", "load_ste", "modules_table", "stnmf_file", "write_rows_csv"]
 
 
 def modules_table(s: STNMF, /) -> list[dict[str, Any]]:
@@ -66,6 +66,9 @@ def export_stnmf(
 
     Returns the written paths by kind (``modules``, ``sidecar``, ``table``, ``figure``).
     """
+    from ..io.safety import plan_outputs
+    from ..io.sidecar import sidecar_path
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -73,17 +76,39 @@ def export_stnmf(
         "table": folder / f"{name}_modules.csv",
         "figure": folder / f"{name}.png" if figure else None,
     }
+    plan_outputs([*paths.values(), sidecar_path(paths["modules"])], overwrite=overwrite)
     return _write_outputs(s, paths, overwrite=overwrite)
+
+
+def write_rows_csv(
+    path: str | os.PathLike, rows: list[dict[str, Any]], /, *, overwrite: bool = False
+) -> Path:
+    """Write ``rows`` (dicts with the same keys) as a CSV table with a header, atomically.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_rows_csv(pathlib.Path(tempfile.mkdtemp()) / "t.csv", [{"a": 1, "b": "x"}])
+    >>> p.read_text().splitlines()
+    ['a,b', '1,x']
+    """
+    import csv
+
+    from ..io.safety import atomic_output, plan_outputs
+
+    path = plan_outputs([path], overwrite=overwrite)[0]
+    with atomic_output(path, overwrite=overwrite) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def _write_outputs(
     s: STNMF, paths: dict[str, Any], *, overwrite: bool, extra: dict | None = None
 ) -> dict[str, Path]:
     """Modules OME-TIFF + sidecar, module table CSV and (if a path is given) the figure."""
-    import csv
-
-    from ..io.omio_io import check_output_path, write_image
-    from ..io.safety import atomic_output
+    from ..io.omio_io import write_image
     from ..io.sidecar import write_sidecar
 
     px = s.pixel_size or 1.0
@@ -98,12 +123,7 @@ def _write_outputs(
     rep = s.report
     rep.update(extra or {})
     out["sidecar"] = write_sidecar(out["modules"], rep, overwrite=overwrite)
-    rows = modules_table(s)
-    out["table"] = check_output_path(paths["table"], overwrite=overwrite)
-    with atomic_output(out["table"], overwrite=overwrite) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    out["table"] = write_rows_csv(paths["table"], modules_table(s), overwrite=overwrite)
     if paths.get("figure") is not None:
         from ..plot.figure import save_figure
 
@@ -216,9 +236,7 @@ def stnmf_file(
         "figure": out.with_name(f"{stem}.png") if figure else None,
     }
     plan_outputs([*paths.values(), sidecar_path(out)], inputs=[inp], overwrite=overwrite)
-    num_iter = int(num_iter)
-    if num_iter < 1:
-        raise ValueError(f"num_iter must be at least 1, got {num_iter=}")
+    num_iter = check_int("num_iter", num_iter, minimum=1)
     ste = load_ste(inp, key=key)
     s = STNMF(
         ste, r=r, seed=seed, pixel_size=pixel_size, moransi_threshold=moransi_threshold,
@@ -273,16 +291,17 @@ def load_ste(path: str | os.PathLike, /, *, key: str | None = None) -> np.ndarra
     three-dimensional array). Empty files and files that are not what their suffix says
     (e.g. a text file named ``.npy``) give a message saying so.
     """
+    from ..io.safety import check_input
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in ENSEMBLE_SUFFIXES:
         raise ValueError(f"cannot read {suffix!r}; use one of {list(ENSEMBLE_SUFFIXES)}")
+    check_input(path, what="ensemble file")
     if suffix == ".mat":
-        if not path.exists():
-            raise FileNotFoundError(f"no such file: {str(path)!r}")
         ste = _load_mat(path, key)
     else:
-        ste = np.asarray(read_array(path, key=key, ndim=3))
+        ste = np.asarray(read_array(path, key=key, ndim=3, what="ensemble file"))
     if ste.ndim != 3:
         raise ValueError(f"{path.name}: expected a 3-D ensemble (x, y, m), got {ste.shape=}")
     return ste

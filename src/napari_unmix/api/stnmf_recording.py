@@ -18,8 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import time
 import warnings
@@ -32,10 +30,12 @@ import numpy as np
 
 from ..core.stnmf import SETTINGS, drain
 from ..core.stnmf_ensemble import (
+    _check_stimulus,
     spike_triggered_average,
     spike_triggered_ensemble,
     temporal_filter_from_sta,
 )
+from ..core.validate import check_int, check_option_types
 from .stnmf_model import STNMF, PixelSizeWarning
 
 __all__ = [
@@ -148,6 +148,10 @@ def iter_stnmf_cells(
     (``core.stnmf.SETTINGS``). ``fraction`` runs from 0 to 1 within a cell. Returns one
     :class:`CellResult` per cell, in order.
     """
+    check_option_types(iter_stnmf_cells, locals())
+    check_int("r", r, minimum=2)
+    check_int("num_iter", num_iter, minimum=1)
+    _check_stimulus(stimulus)  # the movie of every cell: its errors are the call's
     names = list(spikes) if cells is None else [str(c) for c in cells]
     missing = [c for c in names if c not in spikes]
     if missing:
@@ -207,20 +211,20 @@ def write_cells_table(
     results: Sequence[CellResult], stem: str | os.PathLike, /, *, overwrite: bool = False
 ) -> dict[str, Path]:
     """The cells table as ``<stem>.csv`` and ``<stem>.json``; returns both paths."""
-    from ..io.omio_io import check_output_path
+    from ..io.safety import plan_outputs
+    from ..io.sidecar import write_json
+    from .stnmf_files import write_rows_csv
 
     rows = cells_table(results)
     stem = Path(stem)
-    out = {
-        "cells_csv": check_output_path(stem.with_name(stem.name + ".csv"), overwrite=overwrite),
-        "cells_json": check_output_path(stem.with_name(stem.name + ".json"), overwrite=overwrite),
+    csv_path, json_path = plan_outputs(
+        [stem.with_name(stem.name + ".csv"), stem.with_name(stem.name + ".json")],
+        overwrite=overwrite,
+    )
+    return {
+        "cells_csv": write_rows_csv(csv_path, rows, overwrite=overwrite),
+        "cells_json": write_json(json_path, rows, overwrite=overwrite),
     }
-    with open(out["cells_csv"], "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    out["cells_json"].write_text(json.dumps(rows, indent=1))
-    return out
 
 
 def stnmf_recording_file(

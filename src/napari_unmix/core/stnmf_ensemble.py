@@ -380,6 +380,7 @@ def spike_triggered_average(
     >>> int(np.abs(sta[:, 0, 0]).argmax())
     2
     """
+    check_int("n_lags", n_lags, minimum=1)
     stim = _check_stimulus(stimulus)
     t = int(stim.shape[0])
     counts = spike_counts(spikes, t, frame_rate=frame_rate, frame_times=frame_times)
@@ -400,7 +401,8 @@ def temporal_filter_from_sta(sta: np.ndarray, /) -> np.ndarray:
 
     The leading singular vector of the STA as lags × stixels, signed so that the lag of
     largest magnitude is positive and scaled to unit norm; pass it as
-    ``temporal_filter`` to :func:`spike_triggered_ensemble`.
+    ``temporal_filter`` to :func:`spike_triggered_ensemble`. Stixels with a NaN or inf
+    (from such a stimulus) are left out.
 
     Examples
     --------
@@ -409,10 +411,12 @@ def temporal_filter_from_sta(sta: np.ndarray, /) -> np.ndarray:
     >>> np.round(temporal_filter_from_sta(-sta), 3)
     array([ 0.095,  0.953, -0.286])
     """
+    check_array("sta", sta)
     a = np.asarray(sta, np.float64)
     if a.ndim != 3:
         raise ValueError(f"expected an STA of shape (n_lags, x, y), got {a.shape}")
     if not np.any(a):
         raise ValueError("the STA is zero: no temporal filter to estimate")
-    u = np.linalg.svd(np.nan_to_num(a.reshape(a.shape[0], -1)), full_matrices=False)[0][:, 0]
+    a = np.where(np.isfinite(a), a, 0.0)  # non-finite stixels (NaN / inf stimulus) left out
+    u = np.linalg.svd(a.reshape(a.shape[0], -1), full_matrices=False)[0][:, 0]
     return u * np.sign(u[np.abs(u).argmax()])

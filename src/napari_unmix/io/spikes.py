@@ -31,17 +31,15 @@ _NPY_MAGIC = b"\x93NUMPY"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
-def _check_file(path: Path, kinds: tuple[str, ...]) -> str:
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
-    if path.is_dir():
-        raise ValueError(f"{path.name} is a folder; give a file ({', '.join(kinds)})")
+def _check_file(path: Path, kinds: tuple[str, ...], what: str) -> str:
+    """The suffix of an input that exists, is a non-empty file and has the right content."""
+    from .safety import check_input
+
+    check_input(path, what=what)  # missing, a folder, 0 bytes
     suffix = path.suffix.lower()
     if suffix not in kinds:
         raise ValueError(f"cannot read {path.name}: use one of {', '.join(kinds)}")
     size = path.stat().st_size
-    if size == 0:
-        raise ValueError(f"{path.name} is empty (0 bytes); was it written completely?")
     with open(path, "rb") as fh:
         head = fh.read(8)
     expect = {".npy": _NPY_MAGIC, ".h5": _HDF5_MAGIC, ".hdf5": _HDF5_MAGIC, ".npz": b"PK"}
@@ -64,15 +62,16 @@ def read_array(
     key: str | None = None,
     ndim: int | None = None,
     mmap: bool = False,
+    what: str = "array file",
 ) -> Any:
     """One array from ``.npy``, ``.npz`` or HDF5, with clear messages for unreadable files.
 
     ``key`` names the array inside ``.npz`` / HDF5 (default: the only one with ``ndim``
     axes). With ``mmap``, ``.npy`` is memory-mapped and HDF5 returned as a lazy dask array
-    (nothing is read until used).
+    (nothing is read until used). ``what`` names the file in messages.
     """
     path = Path(path)
-    suffix = _check_file(path, STIMULUS_SUFFIXES)
+    suffix = _check_file(path, STIMULUS_SUFFIXES, what)
     try:
         if suffix == ".npy":
             return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
@@ -114,7 +113,7 @@ def _pick(arrays: dict[str, Any], key: str | None, ndim: int | None, path: Path)
 
 def read_stimulus(path: str | os.PathLike, /, *, key: str | None = None) -> Any:
     """A stimulus movie (t, x, y), lazily: ``.npy`` memory-mapped, HDF5 as a dask array."""
-    stim = read_array(path, key=key, ndim=3, mmap=True)
+    stim = read_array(path, key=key, ndim=3, mmap=True, what="stimulus movie")
     if stim.ndim != 3:
         raise ValueError(
             f"{Path(path).name}: expected a stimulus movie (t, x, y), got {stim.shape}"
@@ -131,7 +130,7 @@ def read_spike_table(
     dataset of an HDF5 / NPZ file holding a 2-D table.
     """
     path = Path(path)
-    suffix = _check_file(path, SPIKE_SUFFIXES)
+    suffix = _check_file(path, SPIKE_SUFFIXES, "spike table")
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_text_table(path)
     if suffix == ".npy":
