@@ -261,6 +261,9 @@ _NMF_OK = {
     "constant": "a flat cube is fitted like any other (one spectrum explains it): finite",
     "negative": "negative values (e.g. after baseline removal) are fitted; W and H stay >= 0",
 }
+# seeded / random NNMF refuse data without a positive value (all zero or negative: nothing
+# non-negative factors can fit) and say to check the offset; NNLS and PCA fit them
+_NNMF_OK = {k: v for k, v in _NMF_OK.items() if k != "negative"}
 
 
 def _stack_check(result: Any, x: Any) -> None:
@@ -370,6 +373,7 @@ ENTRIES: list[Entry] = [
             **_CONVERT,
             "constant": "a flat cube has no seed regions: no suggestion, with a note",
             "negative": "regions come from relative contrast: offsets do not matter",
+            "nan": "NaN pixels are left out of the projection and the ROIs, with a note",
         },
         check=lambda r, x: None if np.ptp(np.asarray(x, float)) else _no_boxes(r),
     ),
@@ -469,7 +473,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, **kw: _nu().seeded_nnmf(x, _D()["H"], **{**NNMF, **kw}),
         "cube",
         options={"max_iter": "count", "tol": "nonneg", "l1_W": "nonneg", "solver": "choice"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -477,7 +481,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, **kw: _gen(_nu().iter_seeded_nnmf(x, _D()["H"], **{**NNMF, **kw})),
         "cube",
         options={"max_iter": "count"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -485,7 +489,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, k=2, **kw: _nu().random_nnmf(x, k, **{**NNMF, **kw}),
         "cube",
         options={"k": "count", "max_iter": "count", "init": "choice"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -493,7 +497,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, k=2, **kw: _gen(_nu().iter_random_nnmf(x, k, **{**NNMF, **kw})),
         "cube",
         options={"k": "count"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -623,8 +627,15 @@ ENTRIES: list[Entry] = [
             "pixel_bin_size": "count",
             "alpha_reference_t": "channel",
         },
-        documented={**_SCALE_OK, **_CONVERT},
-        check=finite,
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            "negative": "an offset changes nothing (each channel is scaled by its span above "
+            "the background): finite",
+            "nan": "a few NaN pixels are left out of the estimate and stay NaN in the output",
+            "inf": "a few inf pixels are left out of the estimate and stay NaN in the output",
+        },
+        check=lambda r, x: (finite if np.isfinite(np.asarray(x, float)).all() else nan_kept)(r, x),
     ),
     # ------------------------------------------------------------------ stack tools
     _arr(
