@@ -704,6 +704,31 @@ ENTRIES: list[Entry] = [
         documented={**_STACK_OK, **_NAN_KEPT},
         check=_stack_check,
     ),
+    # ------------------------------------------------------------------ files (issue 20)
+    _arr(
+        "resolve_spectral_axis",
+        lambda x, tmp: _nu().resolve_spectral_axis(None, {}, _D()["axis"].size, spectral_axis=x),
+        "axis",
+        classes=(
+            "nan",
+            "inf",
+            "empty",
+            "complex",
+            "object",
+            "float16",
+            "negative",
+            "huge",
+            "tiny",
+        ),  # fmt: skip
+        documented={
+            "object": "an object array of numbers is used as float64",
+            "float16": "used as float64",
+            "negative": "an axis may have any sign (e.g. Raman shifts): kept",
+            "huge": "an axis has no assumed unit: kept as given",
+            "tiny": "an axis has no assumed unit: kept as given",
+        },
+        check=lambda r, x: None if np.isfinite(r.values).all() else 1 / 0,
+    ),
 ]
 
 #: File classes of an input only (readers).
@@ -734,6 +759,18 @@ def _writer_call(name: str, base: dict, second: str | None, prefix: tuple) -> Ca
         return getattr(_nu(), name)(*args, **{**extra, **kw})
 
     return call
+
+
+def _expanded_as_given(p: Path) -> list[Path]:
+    out = _nu().expand_inputs(p)
+    assert out == [Path(p)], f"expand_inputs({p}) gave {out}"
+    return out
+
+
+def _batch_failed(p: Path, tmp: Path) -> Any:
+    summary = _nu().run_batch(_nu().apply_stack_tool_file, [p], tmp / "o", prefix=("max-z",))
+    assert not summary.ok and not list((tmp / "o").glob("*.tif")), summary
+    return summary
 
 
 FILE_ENTRIES: list[Entry] = [
@@ -819,6 +856,43 @@ FILE_ENTRIES: list[Entry] = [
             ("apply_stack_tool_file", "two", {}, None, ("max-z",), {}),
             ("convert_time_encoded_stack_to_channel_stack", "timech", {}, None, (), {}),
         )
+    ),
+    _file(
+        "read_envi",
+        lambda p, tmp: _nu().read_envi(p)[0].compute(),
+        "envi",
+        ("missing", "empty_file", "mislabelled", "folder"),
+    ),  # fmt: skip
+    _file(
+        "read_zarr_levels",
+        lambda p, tmp: _nu().read_zarr_levels(p),
+        "zarr",
+        ("missing", "mislabelled", "folder"),
+    ),
+    _file("read_axis_file", lambda p, tmp: _nu().read_axis_file(p), "json", IN_CLASSES),
+    _file("reapply_plan", lambda p, tmp: _nu().reapply_plan(p), "json", IN_CLASSES),
+    _file(
+        "reapply",
+        lambda p, tmp: _nu().reapply(p, [tmp / "in.ome.tif"], output_dir=tmp / "o"),
+        "json",
+        IN_CLASSES,
+    ),
+    _file(
+        "expand_inputs",
+        lambda p, tmp: _expanded_as_given(p),
+        "two",
+        ("missing", "folder"),
+        documented={"missing": "a path named explicitly is kept, so the batch reports it failed"},
+    ),
+    _file(
+        "run_batch",
+        lambda p, tmp: _batch_failed(p, tmp),
+        "two",
+        ("missing", "empty_file", "truncated", "mislabelled", "folder"),
+        documented=dict.fromkeys(
+            ("missing", "empty_file", "truncated", "mislabelled", "folder"),
+            "the input is reported failed in the summary (ok is False); the batch goes on",
+        ),
     ),
     _file(
         "save_result",
