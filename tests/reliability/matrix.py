@@ -719,7 +719,7 @@ ENTRIES: list[Entry] = [
             "negative",
             "huge",
             "tiny",
-        ),  # fmt: skip
+        ),
         documented={
             "object": "an object array of numbers is used as float64",
             "float16": "used as float64",
@@ -862,7 +862,7 @@ FILE_ENTRIES: list[Entry] = [
         lambda p, tmp: _nu().read_envi(p)[0].compute(),
         "envi",
         ("missing", "empty_file", "mislabelled", "folder"),
-    ),  # fmt: skip
+    ),
     _file(
         "read_zarr_levels",
         lambda p, tmp: _nu().read_zarr_levels(p),
