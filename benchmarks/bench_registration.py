@@ -9,7 +9,7 @@ registered onto time point 0.
 Methods, side by side on the same pairs:
 
 - ours ``phase_cross_correlation`` (the default: the masked ZNCC surface of the
-  band-passed images, least-squares sub-pixel step) and
+  smoothed images, least-squares sub-pixel step) and
   ``phase_cross_correlation_only`` (upsample 20);
 - ours with the integer peak found instead among the peaks of windowed correlation
   surfaces - plain, phase-normalised or both - each climbed to the local maximum of the

@@ -47,9 +47,6 @@ _EXPORTS: dict[str, str] = {
     "load_ste": "napari_unmix.api.stnmf",
     "select_sparsity": "napari_unmix.api.stnmf",
     "stnmf_file": "napari_unmix.api.stnmf",
-    "stnmf_cells": "napari_unmix.api.stnmf",
-    "spike_triggered_average": "napari_unmix.api.stnmf",
-    "temporal_filter_from_sta": "napari_unmix.api.stnmf",
     # bleed-through correction
     "unmix": "napari_unmix.api.bleedthrough",
     "unmix_array": "napari_unmix.api.bleedthrough",

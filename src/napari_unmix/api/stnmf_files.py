@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.validate import check_option_types
 from ..io.spikes import read_array
 from .stnmf_model import STNMF, PixelSizeWarning
 
@@ -82,6 +83,7 @@ def _write_outputs(
     import csv
 
     from ..io.omio_io import check_output_path, write_image
+    from ..io.safety import atomic_output
     from ..io.sidecar import write_sidecar
 
     px = s.pixel_size or 1.0
@@ -98,7 +100,7 @@ def _write_outputs(
     out["sidecar"] = write_sidecar(out["modules"], rep, overwrite=overwrite)
     rows = modules_table(s)
     out["table"] = check_output_path(paths["table"], overwrite=overwrite)
-    with open(out["table"], "w", newline="") as fh:
+    with atomic_output(out["table"], overwrite=overwrite) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -191,7 +193,8 @@ def stnmf_file(
     >>> sorted(p.name for p in out.values())
     ['cell.csv', 'cell.ome.tif', 'cell.ome.tif.json']
     """
-    from ..io.omio_io import check_output_path
+    check_option_types(stnmf_file, locals())
+    from ..io.safety import check_input, plan_outputs
     from ..io.sidecar import sidecar_path
     from .stnmf_recording import resolve_settings, stnmf_recording_file
 
@@ -205,17 +208,14 @@ def stnmf_file(
             moransi_threshold=moransi_threshold, settings=settings, sparsity=sparsity,
             smoothing=smoothing,
         )  # fmt: skip
-    inp, out = Path(input_path), Path(output_path)
-    if not inp.exists():
-        raise FileNotFoundError(f"no such file: {str(inp)!r}")
+    inp, out = check_input(input_path, what="ensemble file"), Path(output_path)
     stem = _stem(out)
     paths: dict[str, Any] = {
         "modules": out,
         "table": out.with_name(f"{stem}.csv"),
         "figure": out.with_name(f"{stem}.png") if figure else None,
     }
-    for p in [*(v for v in paths.values() if v is not None), sidecar_path(out)]:
-        check_output_path(p, overwrite=overwrite, inputs=(inp,))
+    plan_outputs([*paths.values(), sidecar_path(out)], inputs=[inp], overwrite=overwrite)
     num_iter = int(num_iter)
     if num_iter < 1:
         raise ValueError(f"num_iter must be at least 1, got {num_iter=}")

@@ -26,6 +26,7 @@ from ..core import stnmf as core
 from ..core import stnmf_props as props
 from ..core.report import describe_array, start_report
 from ..core.stnmf_ensemble import check_ensemble_values, check_memory, format_bytes, stnmf_memory
+from ..core.validate import check_array, check_option_types
 
 __all__ = ["STNMF", "PixelSizeWarning", "select_sparsity"]
 
@@ -127,6 +128,8 @@ class STNMF:
         min_weight_z: float = 0.0,
         min_weight_ratio: float = 0.0,
     ):
+        check_array("ste", ste)
+        check_option_types(STNMF.__init__, locals())
         if method != "SparseSemiNMF":
             raise ValueError(f"unknown method {method!r}; only 'SparseSemiNMF' is available")
         if np.ndim(ste) != 3:
@@ -165,7 +168,9 @@ class STNMF:
             )
         self.pixel_size = pixel_size
         self.moransi_threshold = moransi_threshold
-        check_ensemble_values(self.v, dtype=dtype, overflow=not self.normalize)
+        check_ensemble_values(
+            self.v, dtype=dtype, overflow=not self.normalize, source_dtype=np.result_type(ste)
+        )
         raw = self.v
         if self.smoothing > 0 or self.normalize:  # normalize: any stimulus unit works
             self.v = _prepare(data, self.mask, self.smoothing, self.normalize)

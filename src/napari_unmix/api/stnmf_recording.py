@@ -172,6 +172,11 @@ def iter_stnmf_cells(
                 stimulus, spikes[name], lag=lag, latency=latency, temporal_filter=filt, **timing
             )
             cell.n_spikes = int(ste.shape[-1])
+            if cell.n_spikes < r:
+                raise ValueError(
+                    f"cell {name!r} has {cell.n_spikes} spikes inside the movie; STNMF with "
+                    f"r={r} modules needs at least {r} (thousands for subunits)"
+                )
             s = STNMF(
                 ste, r=r, factorize=False, num_iter=num_iter, pixel_size=pixel_size,
                 moransi_threshold=moransi_threshold, seed=seed, **opts,
@@ -248,7 +253,7 @@ def stnmf_recording_file(
     per cell). ``options`` go to :func:`iter_stnmf_cells` (``r``, ``settings``,
     ``sparsity``, ``smoothing``, ``num_iter``, ``pixel_size``, ...).
     """
-    from ..io.omio_io import check_output_path
+    from ..io.safety import plan_outputs
     from ..io.sidecar import sidecar_path
     from ..io.spikes import read_spike_table, read_stimulus
     from .stnmf_files import _write_outputs
@@ -271,9 +276,10 @@ def stnmf_recording_file(
     per_cell = {name: _cell_paths(folder, name, figure) for name in names if name in table}
     inputs = (Path(stimulus_path), Path(spikes))
     folder.mkdir(parents=True, exist_ok=True)
-    for p in [*(v for d in per_cell.values() for v in d.values() if v is not None),
-              folder / "cells.csv", folder / "cells.json"]:  # fmt: skip
-        check_output_path(p, overwrite=overwrite, inputs=inputs)  # all before the work
+    plan_outputs(  # every output, before the work
+        [*(v for d in per_cell.values() for v in d.values()), folder / "cells.csv",
+         folder / "cells.json"], inputs=inputs, overwrite=overwrite,
+    )  # fmt: skip
     gen = iter_stnmf_cells(
         stim, table, cells=cells, frame_rate=None if counts else frame_rate, lag=lag,
         latency=latency, temporal_filter=temporal_filter, n_lags=n_lags, **options,

@@ -7,11 +7,12 @@ or ramps, and one NaN or inf pixel does not stop it:
 1. **Masking**: non-finite pixels (and pixels outside ``reference_mask`` /
    ``moving_mask``) get weight 0 everywhere below; they are filled with the mean of
    their finite neighbours only so that filters do not spread them.
-2. **Preparation**: each image loses its least-squares plane (mean and ramp) and is
-   band-passed: a Gaussian of 1 px (against shot noise) minus one of 8 px (against slow
-   backgrounds). No offset, gain, ramp or border can make a peak after this.
+2. **Preparation**: both images lose the same ramp (the mean slope of their
+   least-squares planes: a ramp that moves with the sample goes, and the images still
+   match exactly at the true shift) and are smoothed by a 1 px Gaussian (shot noise).
+   Offsets and gains do not matter to the score below.
 3. **Score of every shift**: the zero-mean normalised cross-correlation (ZNCC) of the two
-   band-passed images *on their valid overlap*, for every integer shift at once (masked
+   images *on their valid overlap*, for every integer shift at once (masked
    normalised cross-correlation by FFT, Padfield 2012). Unlike a plain
    cross-correlation it does not grow with the overlap, which is what made a smooth,
    bright image lock onto the "largest overlap" peak before.
@@ -53,10 +54,10 @@ from ._stacks import fill_nonfinite
 
 __all__ = ["NORMALIZATIONS", "TranslationEstimate", "estimate_translation"]
 
-#: Overlap scores are computed on band-passed images: a Gaussian of _LOWPASS_SIGMA px
-#: (against shot noise) minus one of _HIGHPASS_SIGMA px (against offsets and ramps).
+#: Overlap scores are computed on images smoothed by a Gaussian of _LOWPASS_SIGMA px
+#: (against shot noise), after a common ramp was removed. No high-pass: its border
+#: extension differs between the two frames and misled the scores on smooth textures.
 _LOWPASS_SIGMA = 1.0
-_HIGHPASS_SIGMA = 8.0
 
 #: Chance-correlation standard errors taken off every score before maxima are ranked;
 #: the standard error of the ZNCC of unrelated images is 1 / sqrt(independent samples),
@@ -71,7 +72,7 @@ _LS_REACH = 4.0
 
 
 def _pixels_per_sample(images, masks) -> float:
-    """Pixels per independent sample of band-passed images: 2 pi var(f) / var(grad f)
+    """Pixels per independent sample of the smoothed images: 2 pi var(f) / var(grad f)
     (the area of a Gaussian correlation peak; 4 pi sigma^2 for white noise smoothed by
     sigma), never less than for smoothed white noise."""
     ratios = []
@@ -109,8 +110,8 @@ def _fill(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return fill_nonfinite(image, ~valid)
 
 
-def _detrend(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Image minus its weighted least-squares plane ``a + b y + c x``."""
+def _plane(image: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least-squares plane ``a + b y + c x``: coefficients and basis."""
     ny, nx = image.shape
     y, x = np.mgrid[0:ny, 0:nx]
     basis = np.stack([np.ones(image.size), (y.ravel() - ny / 2) / ny, (x.ravel() - nx / 2) / nx])
@@ -120,7 +121,26 @@ def _detrend(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
         coef = np.linalg.solve(gram, (basis * w) @ image.ravel())
     except np.linalg.LinAlgError:
         coef = np.zeros(3)
+    return coef, basis
+
+
+def _detrend(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Image minus its weighted least-squares plane ``a + b y + c x``."""
+    coef, basis = _plane(image, weight)
     return image - (coef @ basis).reshape(image.shape)
+
+
+def _common_ramp(a, b, ok_a, ok_b) -> tuple[np.ndarray, np.ndarray]:
+    """Both images minus the same ramp (the mean of their two plane slopes).
+
+    A ramp that moves with the sample is removed, and because both lose the same linear
+    function, the images still match exactly at the true shift (a shifted ramp is the
+    ramp plus a constant, which the ZNCC ignores); planes fitted to each image alone
+    differ with the content in view and would not.
+    """
+    (ca, basis), (cb, _) = _plane(a, ok_a), _plane(b, ok_b)
+    ramp = (0.5 * (ca[1:] + cb[1:]) @ basis[1:]).reshape(a.shape)
+    return a - ramp - ca[0], b - ramp - cb[0]  # own means off too: no float32 cancellation
 
 
 def _hann(shape: tuple[int, int]) -> np.ndarray:
@@ -174,7 +194,7 @@ def _zncc_surface(a, b, ok_a, ok_b, bound) -> tuple[np.ndarray, np.ndarray]:
         sp_fft.next_fast_len(n + min(int(np.ceil(m)) + 2, n - 1), real=True)
         for n, m in zip(a.shape, bound, strict=True)
     )
-    # single precision: the images are band-passed (zero mean), so the sums below do
+    # single precision: the images have no ramp and little mean, so the sums below do
     # not cancel catastrophically, and the FFTs take half the time
     ma, mb = ok_a.astype(np.float32), ok_b.astype(np.float32)
     fa, fb = (a * ok_a).astype(np.float32), (b * ok_b).astype(np.float32)
@@ -305,7 +325,7 @@ def _refine_ls(ref, mov, ref_ok, mov_ok, start, *, max_iter: int = 20) -> np.nda
         s, gain, offset = s + step[:2], gain + step[2], offset + step[3]
         if not np.all(np.isfinite(s)) or np.abs(s - start).max() > _LS_REACH:
             return start
-        if np.abs(step[:2]).max() < 1e-3:
+        if np.abs(step[:2]).max() < 1e-4:
             break
     return s
 
@@ -391,11 +411,10 @@ def estimate_translation(
     if ref_ok.sum() < 16 or mov_ok.sum() < 16:
         return TranslationEstimate(zero, 0.0, 0.0, False)
     ref, mov = _fill(ref, ref_ok), _fill(mov, mov_ok)
-    # overlap scores on high-passed images: offsets, gains and ramps cannot raise them
+    # overlap scores: offsets and gains do not change a ZNCC, a common ramp is removed
     hp_ref, hp_mov = (
         ndi.gaussian_filter(im, _LOWPASS_SIGMA, mode="nearest")
-        - ndi.gaussian_filter(im, _HIGHPASS_SIGMA, mode="nearest")
-        for im in (_detrend(ref, ref_ok), _detrend(mov, mov_ok))  # a ramp leaves no border
+        for im in _common_ramp(ref, mov, ref_ok, mov_ok)
     )
     bound = 0.45 * np.array(ref.shape) if max_shift is None else np.full(2, float(max_shift))
     per_sample = _pixels_per_sample((hp_ref, hp_mov), (ref_ok, mov_ok))

@@ -89,7 +89,7 @@ def _stackreg_shift(
 REGISTRATION_METHODS: dict[str, tuple[Callable, str]] = {
     "phase_cross_correlation": (
         _pcc_shift,
-        "masked normalised cross-correlation (band-passed, checked for plausibility), "
+        "masked normalised cross-correlation on the overlap (checked for plausibility), "
         "refined by least squares to a fraction of a pixel",
     ),
     "phase_cross_correlation_only": (
@@ -315,7 +315,7 @@ def _shift_plane(plane: np.ndarray, shift: np.ndarray, order: int, mode: str) ->
     out = ndi.shift(fill_nonfinite(plane, bad), shift, order=order, mode=mode)
     codes = np.select([np.isnan(plane), plane == np.inf, plane == -np.inf], [1, 2, 3], 0)
     codes = codes.astype(np.uint8)
-    moved = ndi.shift(codes, shift, order=0, mode="constant", cval=0)
+    moved = ndi.shift(codes, shift, order=0, mode="grid-constant", cval=0)
     out[moved > 0] = np.array([np.nan, np.inf, -np.inf], out.dtype)[moved[moved > 0] - 1]
     return out
 
@@ -441,7 +441,7 @@ def correct_intra_stack_z_drift(stack: Any, /, **options: Any) -> Any:
     >>> np.round(shifts[0, 1], 1).tolist()
     [-1.5, 0.5]
     """
-    check_array("stack", stack, finite=True)
+    check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
     return run_steps(_z_drift_steps(stack, **options))
 
 
@@ -496,5 +496,5 @@ def register_stack(stack: Any, /, *, registration_channel: int, **options: Any) 
     >>> np.round(shifts, 1).tolist()
     [[0.0, 0.0], [-0.7, -2.0]]
     """
-    check_array("stack", stack, finite=True)
+    check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
     return run_steps(_register_steps(stack, registration_channel=registration_channel, **options))

@@ -18,9 +18,8 @@ Large data
 Non-finite pixels
     A NaN or inf pixel stays where it is (or moves with its plane when shifted) and
     keeps its value, and it does not pull on the other pixels: filters and shifts see it
-    as the mean of its finite neighbours, histogram matching and the max-z projection
-    ignore it (a projection is NaN only where every slice is), and shift estimation
-    gives it no weight.
+    as the mean of its finite neighbours, histogram matching ignores it, the max-z
+    projection keeps it marked (NaN there), and shift estimation gives it no weight.
 
 Progress
     The long tools have a generator form in :data:`STACK_TOOLS` (``tool.steps(...)``)
@@ -53,7 +52,6 @@ from ._stacks import (
     _map_volumes,
     _out_dtype,
     _zrange,
-    nan_max,
     nan_safe,
     run_steps,
 )
@@ -336,7 +334,7 @@ def max_z_project(stack: Any, /, *, zrange: Sequence[int] | None = None) -> Any:
     """
     stack = _check_stack(stack)
     start, stop = _zrange(zrange, stack.shape[1])
-    return nan_max(stack[:, start:stop], 1, keepdims=True)
+    return stack[:, start:stop].max(axis=1, keepdims=True)  # a NaN pixel stays NaN (marked)
 
 
 # ----------------------------------------------------------------------------- registry

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .validate import check_array, check_int
+
 __all__ = [
     "STNMFMemoryError",
     "available_memory",
@@ -156,7 +158,7 @@ def ensemble_axes(shape: tuple[int, ...], /) -> tuple[int, int, int]:
 
 
 def check_ensemble_values(
-    v: np.ndarray, /, *, dtype: str = "float32", overflow: bool = True
+    v: np.ndarray, /, *, dtype: str = "float32", overflow: bool = True, source_dtype: Any = None
 ) -> None:
     """Clear errors for an ensemble STNMF cannot factorise: zero, constant, or too large.
 
@@ -175,8 +177,9 @@ def check_ensemble_values(
     lo, hi = float(np.min(v)), float(np.max(v))
     if lo == hi:
         what = "zero everywhere" if hi == 0 else f"constant ({hi:g} everywhere)"
+        src = "" if source_dtype is None else f", input dtype {np.dtype(source_dtype)}"
         raise ValueError(
-            f"the ensemble is {what} ({n} stixels × {m} spikes): it holds no stimulus "
+            f"the ensemble is {what} ({n} stixels × {m} spikes{src}): it holds no stimulus "
             "structure to factorise; check that the stimulus and the spikes belong together "
             "and that the stimulus is not blank"
         )
@@ -251,7 +254,8 @@ def spike_counts(
 
 def _check_stimulus(stimulus: Any) -> Any:
     stim = stimulus if hasattr(stimulus, "shape") and hasattr(stimulus, "dtype") else None
-    if stim is None:
+    if stim is None or isinstance(stim, np.ndarray):
+        check_array("stimulus", stimulus)
         stim = np.asarray(stimulus)
     if stim.ndim != 3:
         raise ValueError(f"expected a stimulus movie (t, x, y), got shape {tuple(stim.shape)}")
@@ -330,6 +334,7 @@ def spike_triggered_ensemble(
     >>> spike_triggered_ensemble(stim, [0.26, 0.30, 0.31], frame_rate=10, lag=1)[1, 1]
     array([0., 1., 1.], dtype=float32)
     """
+    check_int("lag", lag, minimum=0)
     stim = _check_stimulus(stimulus)
     t = int(stim.shape[0])
     counts = spike_counts(spikes, t, frame_rate=frame_rate, frame_times=frame_times)
