@@ -85,7 +85,7 @@ def test_spectra_file_refused_by_content_and_nnmf_to_ome_zarr(tmp_path, capsys):
     assert "is a TIFF image, not a spectra CSV" in line and line.isprintable()
 
     store = tmp_path / "fit.ome.zarr"
-    argv = ["nnmf", str(src), str(store), "--k", "3", "--max-iter", "30"]
+    argv = ["nnmf", str(src), str(store), "--k", "3", "--max-iter", "300"]  # converges
     assert cli.main([*argv, "--output-format", "ome-zarr", "--quiet"]) == 0
     levels, meta = read_zarr_levels(store)
     assert levels[0].shape == (1, 1, 3, 16, 16) and meta["report"]["tool"] == "random_nnmf"

@@ -34,16 +34,25 @@ def test_per_t_alphas_are_honoured(stack):
         ({"alpha": 0.1, "alpha_mode": "reference_t"}, "would be ignored"),
         ({"alpha": [0.1, np.nan], "alpha_mode": "per_t"}, ">= 0"),
         ({"alpha": "a lot"}, "must be numbers"),
-        ({"source_channel": 0.5}, "source_channel must be a whole number, got 0.5"),
-        ({"target_channel": True}, "target_channel must be a whole number"),
-        ({"alpha_reference_t": 1.5}, "alpha_reference_t must be a whole number"),
-        ({"mi_bins": 16.5}, "mi_bins must be a whole number"),
-        ({"max_alpha_voxels": 0}, "max_alpha_voxels must be >= 1"),
+        ({"source_channel": 0.5}, "source_channel must be an integer, got source_channel=0.5"),
+        ({"target_channel": True}, "target_channel must be an integer, got target_channel=True"),
+        (
+            {"alpha_reference_t": 1.5},
+            "alpha_reference_t must be an integer, got alpha_reference_t=1.5",
+        ),
+        ({"mi_bins": 16.5}, "mi_bins must be an integer, got mi_bins=16.5"),
+        (
+            {"max_alpha_voxels": 0},
+            "max_alpha_voxels must be an integer >= 1, got max_alpha_voxels=0",
+        ),
         ({"random_state": "x"}, "random_state must be None, an integer >= 0 or a numpy"),
         ({"random_state": -1}, "random_state must be"),
-        ({"n_bootstrap": -1}, "n_bootstrap must be >= 0"),
-        ({"alpha": 0.2, "n_bootstrap": -5}, "n_bootstrap must be >= 0"),  # checked in fixed too
-        ({"min_mask_voxels": 0}, "min_mask_voxels must be >= 1"),
+        ({"n_bootstrap": -1}, "n_bootstrap must be an integer >= 0, got n_bootstrap=-1"),
+        (
+            {"alpha": 0.2, "n_bootstrap": -5},
+            "n_bootstrap must be an integer >= 0, got n_bootstrap=-5",
+        ),  # checked in fixed too
+        ({"min_mask_voxels": 0}, "min_mask_voxels must be an integer >= 1, got min_mask_voxels=0"),
     ],
 )
 def test_bad_values_are_refused_with_a_reason(stack, kwargs, match):
@@ -54,7 +63,7 @@ def test_bad_values_are_refused_with_a_reason(stack, kwargs, match):
 def test_estimate_alpha_input_checks(stack):
     with pytest.raises(TypeError, match="source must be an array"):
         estimate_alpha(1.0, 2.0)
-    with pytest.raises(TypeError, match="must hold numbers"):
+    with pytest.raises(TypeError, match="target must hold real numbers, got dtype <U1"):
         estimate_alpha(np.array(["a", "b"]), np.array(["c", "d"]))
     with pytest.raises(ValueError, match="one shape"):
         estimate_alpha(stack[0, :, 0], stack[0, 0, 1])

@@ -43,8 +43,8 @@ def test_2d_image_is_rejected():
     ("kwargs", "match"),
     [
         ({"projection": "median"}, "projection must be one of"),
-        ({"max_groups": 0}, "max_groups must be a whole number >= 1"),
-        ({"max_groups": 2.5}, "max_groups must be an integer"),  # shared type check
+        ({"max_groups": 0}, "max_groups must be an integer >= 1, got max_groups=0"),
+        ({"max_groups": 2.5}, "max_groups must be an integer.*, got max_groups=2.5"),
         ({"local_background_sigma": -1.0}, "local_background_sigma must be >= 0"),
         ({"peak_threshold": 1.5}, r"peak_threshold must be in \(0, 1\]"),
         ({"similarity_threshold": 2.0}, "similarity_threshold is a cosine"),

@@ -165,7 +165,10 @@ def test_input_never_modified(two_region):
         (lambda c, a: hsmap.cluster_pixels(c, n_clusters=0), "usable pixels"),
         (lambda c, a: hsmap.cluster_pixels(c, n_clusters=2.0), "must be an integer"),
         (lambda c, a: hsmap.cluster_pixels(c, n_clusters=2, method="dbscan"), "unknown clustering"),
-        (lambda c, a: hsmap.cluster_pixels(c, n_clusters=2, cleanup="erode"), "unknown clean-up"),
+        (
+            lambda c, a: hsmap.cluster_pixels(c, n_clusters=2, cleanup="erode"),
+            "cleanup=.erode. is not a known clean-up",
+        ),
         (lambda c, a: hsmap.cluster_pixels(c, n_clusters=2, n_components=500), "n_components"),
         (lambda c, a: hsmap.choose_k(c, k_range=[1, 2]), "k_range"),
     ],

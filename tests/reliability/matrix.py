@@ -261,6 +261,9 @@ _NMF_OK = {
     "constant": "a flat cube is fitted like any other (one spectrum explains it): finite",
     "negative": "negative values (e.g. after baseline removal) are fitted; W and H stay >= 0",
 }
+# seeded / random NNMF refuse data without a positive value (all zero or negative: nothing
+# non-negative factors can fit) and say to check the offset; NNLS and PCA fit them
+_NNMF_OK = {k: v for k, v in _NMF_OK.items() if k != "negative"}
 
 
 def _stack_check(result: Any, x: Any) -> None:
@@ -294,6 +297,11 @@ def _shifted_check(result: Any, x: Any) -> None:
         if 0 <= y + dy < x.shape[3] and 0 <= xx + dx < x.shape[4]:
             expected[t, z, c, y + dy, xx + dx] = True
     np.testing.assert_array_equal(~np.isfinite(np.asarray(out)), expected)
+
+
+def _finite_axis(result: Any, x: Any) -> None:
+    """A resolved spectral axis never carries NaN or inf."""
+    assert np.isfinite(result.values).all(), f"non-finite axis values {result.values!r}"
 
 
 def _max_z_check(result: Any, x: Any) -> None:
@@ -593,7 +601,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, **kw: _nu().seeded_nnmf(x, _D()["H"], **{**NNMF, **kw}),
         "cube",
         options={"max_iter": "count", "tol": "nonneg", "l1_W": "nonneg", "solver": "choice"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -601,7 +609,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, **kw: _gen(_nu().iter_seeded_nnmf(x, _D()["H"], **{**NNMF, **kw})),
         "cube",
         options={"max_iter": "count"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -609,7 +617,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, k=2, **kw: _nu().random_nnmf(x, k, **{**NNMF, **kw}),
         "cube",
         options={"k": "count", "max_iter": "count", "init": "choice"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -617,7 +625,7 @@ ENTRIES: list[Entry] = [
         lambda x, tmp, k=2, **kw: _gen(_nu().iter_random_nnmf(x, k, **{**NNMF, **kw})),
         "cube",
         options={"k": "count"},
-        documented=_NMF_OK,
+        documented=_NNMF_OK,
         check=_nmf_check,
     ),
     _arr(
@@ -747,8 +755,15 @@ ENTRIES: list[Entry] = [
             "pixel_bin_size": "count",
             "alpha_reference_t": "channel",
         },
-        documented={**_SCALE_OK, **_CONVERT},
-        check=finite,
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            "negative": "an offset changes nothing (each channel is scaled by its span above "
+            "the background): finite",
+            "nan": "a few NaN pixels are left out of the estimate and stay NaN in the output",
+            "inf": "a few inf pixels are left out of the estimate and stay NaN in the output",
+        },
+        check=lambda r, x: (finite if np.isfinite(np.asarray(x, float)).all() else nan_kept)(r, x),
     ),
     # ------------------------------------------------------------------ stack tools
     _arr(
@@ -807,6 +822,31 @@ ENTRIES: list[Entry] = [
         documented={**_STACK_OK, **_MAX_Z_NAN},
         check=_max_z_check,
     ),
+    # ------------------------------------------------------------------ files (issue 20)
+    _arr(
+        "resolve_spectral_axis",
+        lambda x, tmp: _nu().resolve_spectral_axis(None, {}, _D()["axis"].size, spectral_axis=x),
+        "axis",
+        classes=(
+            "nan",
+            "inf",
+            "empty",
+            "complex",
+            "object",
+            "float16",
+            "negative",
+            "huge",
+            "tiny",
+        ),
+        documented={
+            "object": "an object array of numbers is used as float64",
+            "float16": "used as float64",
+            "negative": "an axis may have any sign (e.g. Raman shifts): kept",
+            "huge": "an axis has no assumed unit: kept as given",
+            "tiny": "an axis has no assumed unit: kept as given",
+        },
+        check=_finite_axis,
+    ),
 ]
 
 #: File classes of an input only (readers).
@@ -837,6 +877,18 @@ def _writer_call(name: str, base: dict, second: str | None, prefix: tuple) -> Ca
         return getattr(_nu(), name)(*args, **{**extra, **kw})
 
     return call
+
+
+def _expanded_as_given(p: Path) -> list[Path]:
+    out = _nu().expand_inputs(p)
+    assert out == [Path(p)], f"expand_inputs({p}) gave {out}"
+    return out
+
+
+def _batch_failed(p: Path, tmp: Path) -> Any:
+    summary = _nu().run_batch(_nu().apply_stack_tool_file, [p], tmp / "o", prefix=("max-z",))
+    assert not summary.ok and not list((tmp / "o").glob("*.tif")), summary
+    return summary
 
 
 FILE_ENTRIES: list[Entry] = [
@@ -922,6 +974,43 @@ FILE_ENTRIES: list[Entry] = [
             ("apply_stack_tool_file", "two", {}, None, ("max-z",), {}),
             ("convert_time_encoded_stack_to_channel_stack", "timech", {}, None, (), {}),
         )
+    ),
+    _file(
+        "read_envi",
+        lambda p, tmp: _nu().read_envi(p)[0].compute(),
+        "envi",
+        ("missing", "empty_file", "mislabelled", "folder"),
+    ),
+    _file(
+        "read_zarr_levels",
+        lambda p, tmp: _nu().read_zarr_levels(p),
+        "zarr",
+        ("missing", "mislabelled", "folder"),
+    ),
+    _file("read_axis_file", lambda p, tmp: _nu().read_axis_file(p), "json", IN_CLASSES),
+    _file("reapply_plan", lambda p, tmp: _nu().reapply_plan(p), "json", IN_CLASSES),
+    _file(
+        "reapply",
+        lambda p, tmp: _nu().reapply(p, [tmp / "in.ome.tif"], output_dir=tmp / "o"),
+        "json",
+        IN_CLASSES,
+    ),
+    _file(
+        "expand_inputs",
+        lambda p, tmp: _expanded_as_given(p),
+        "two",
+        ("missing", "folder"),
+        documented={"missing": "a path named explicitly is kept, so the batch reports it failed"},
+    ),
+    _file(
+        "run_batch",
+        lambda p, tmp: _batch_failed(p, tmp),
+        "two",
+        ("missing", "empty_file", "truncated", "mislabelled", "folder"),
+        documented=dict.fromkeys(
+            ("missing", "empty_file", "truncated", "mislabelled", "folder"),
+            "the input is reported failed in the summary (ok is False); the batch goes on",
+        ),
     ),
     _file(
         "save_result",

@@ -53,7 +53,11 @@ def good(tmp_path_factory):
         "npy": d / "ste.npy",
         "json": d / "r.json",
         "rows": d / "rows.csv",
+        "envi": d / "cube.hdr",
     }  # fmt: skip
+    from spectral import envi
+
+    envi.save_image(str(files["envi"]), np.moveaxis(D["cube"], 0, -1), interleave="bsq")
     np.save(files["npy"], D["ste"])
     files["json"].write_text(json.dumps({"tool": "x"}))
     rows = D["rows"]

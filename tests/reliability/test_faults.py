@@ -15,7 +15,7 @@ import pytest
 
 from napari_unmix.io.safety import StaleTemporaryWarning, is_temporary
 
-# Writes OME-Zarr stores, OME-TIFFs (OMIO), JSON sidecars and spectra CSVs in turn, each
+# Writes JSON sidecars, spectra CSVs, OME-TIFFs (OMIO) and OME-Zarr stores in turn, each
 # with content derived from its index only, until killed.
 _WRITER = r"""
 import sys
@@ -34,15 +34,15 @@ def data(i):
 
 print("ready", flush=True)
 for i in range(10_000):
-    kind = i % 4
+    kind = i % 4  # the quick writers first: a multiscale OME-Zarr store takes ~1 s
     if kind == 0:
-        write_zarr(folder / f"out{i}.ome.zarr", data(i), compression=None)
-    elif kind == 1:
-        write_image(folder / f"out{i}.ome.tif", data(i))
-    elif kind == 2:
         write_json(folder / f"out{i}.json", {"i": i, "values": list(range(20_000))})
-    else:
+    elif kind == 1:
         write_spectra_csv(folder / f"out{i}.csv", np.arange(2000.0), np.full((3, 2000), i))
+    elif kind == 2:
+        write_image(folder / f"out{i}.ome.tif", data(i))
+    else:
+        write_zarr(folder / f"out{i}.ome.zarr", data(i), compression=None)
 """
 
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core._bleedthrough_exact import check_integer, check_random_state
+from ..core._bleedthrough_exact import check_random_state
 from ..core.axes import validate_tzcyx
 from ..core.bleedthrough import ALPHA_METHODS, AlphaEstimate, estimate_alpha
+from ..core.validate import check_int
 
 __all__ = [
     "ALPHA_MODES",
@@ -123,17 +124,17 @@ def check_options(
     ...
     ValueError: forward alpha has 1 value(s) but alpha_mode='per_t' needs a sequence, one per time point (one value for every time point: alpha_mode='fixed'); got [0.1]
     """
-    check_integer("source_channel", source_channel, minimum=0)
-    check_integer("target_channel", target_channel, minimum=0)
+    check_int("source_channel", source_channel, minimum=0)
+    check_int("target_channel", target_channel, minimum=0)
     random_state = check_random_state(random_state)
-    check_integer("alpha_reference_t", alpha_reference_t, minimum=0)
-    check_integer("n_bootstrap", n_bootstrap, minimum=0)
-    check_integer("min_mask_voxels", min_mask_voxels, minimum=1)
+    check_int("alpha_reference_t", alpha_reference_t, minimum=0)
+    check_int("n_bootstrap", n_bootstrap, minimum=0)
+    check_int("min_mask_voxels", min_mask_voxels, minimum=1)
     for name, bins in (("mi_bins", mi_bins), ("mi_bins_reverse", mi_bins_reverse)):
         if bins is not None:
-            check_integer(name, bins, minimum=2)
+            check_int(name, bins, minimum=2)
     if max_alpha_voxels is not None:
-        check_integer("max_alpha_voxels", max_alpha_voxels, minimum=1)
+        check_int("max_alpha_voxels", max_alpha_voxels, minimum=1)
     for name, m in (("method", method), ("method_reverse", method_reverse)):
         if m is not None and str(m).strip().lower() not in ALPHA_METHODS:
             raise ValueError(f"unknown {name} {m!r}; choose one of {sorted(ALPHA_METHODS)}")
@@ -183,7 +184,7 @@ def _direction(
             "with alpha=..., or choose an estimating method"
         )
     if mode == "reference_t":
-        t_ref = check_integer("alpha_reference_t", t_ref)
+        t_ref = check_int("alpha_reference_t", t_ref)
         if not 0 <= t_ref < n_t:
             raise ValueError(f"alpha_reference_t={t_ref} is out of range for T={n_t} time points")
         times = [t_ref]
@@ -230,8 +231,8 @@ def _check_data(data: Any, source_channel: int, target_channel: int) -> tuple[in
     if data.dtype.kind not in "uif":
         raise ValueError(f"expected numeric image data, got {data.dtype=}")
     n_c = data.shape[2]
-    s = check_integer("source_channel", source_channel)
-    t = check_integer("target_channel", target_channel)
+    s = check_int("source_channel", source_channel)
+    t = check_int("target_channel", target_channel)
     for name, ch in (("source_channel", s), ("target_channel", t)):
         if not 0 <= ch < n_c:
             raise ValueError(

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.nmf import SOLVERS, _check_iteration_options
 from ..core.seeds import resample_spectrum
-from ..core.validate import check_not_empty
+from ..core.validate import check_int, check_not_empty
 
 SLICE_MODES = ("per_slice", "reference")
 INITS = ("nndsvda", "nndsvd", "random")
@@ -165,8 +165,7 @@ def _check_signal(X: np.ndarray) -> None:
 
 def _check_k(k: Any, n_channels: int) -> int:
     """A whole number of components between 1 and the number of channels."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise ValueError(f"k (the number of components) must be a whole number, got {k!r}")
+    k = check_int("k", k)
     if not 1 <= k <= n_channels:
         raise ValueError(f"k must be between 1 and the number of channels ({n_channels}), got {k=}")
     return int(k)

@@ -52,8 +52,7 @@ def _check(cube: Any, params: dict[str, Any]) -> np.ndarray:
         value = params[name]
         if name == "max_groups" and value is None:
             continue
-        if isinstance(value, bool) or not float(value).is_integer() or int(value) < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        check_int(name, value, minimum=1)
     sigma = params["local_background_sigma"]
     if sigma is not None and not (np.isfinite(sigma) and sigma >= 0):
         raise ValueError(

@@ -15,28 +15,7 @@ from typing import Any
 
 import numpy as np
 
-
-def check_integer(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """``value`` as an int, refused when it is not a whole number (or below ``minimum``).
-
-    Examples
-    --------
-    >>> check_integer("mi_bins", 32.0, minimum=2)
-    32
-    >>> check_integer("source_channel", 0.5)
-    Traceback (most recent call last):
-    ...
-    ValueError: source_channel must be a whole number, got 0.5
-    """
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
-    if not ok and isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-        ok = bool(np.isfinite(value)) and float(value).is_integer()
-    if not ok:
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+from .validate import OptionError
 
 
 def check_random_state(random_state: Any) -> Any:
@@ -47,7 +26,7 @@ def check_random_state(random_state: Any) -> Any:
     >>> check_random_state("x")
     Traceback (most recent call last):
     ...
-    ValueError: random_state must be None, an integer >= 0 or a numpy Generator, got 'x'
+    napari_unmix.core.validate.OptionError: random_state must be None, an integer >= 0 or a numpy Generator, got 'x'
     """
     if random_state is None or isinstance(
         random_state, np.random.Generator | np.random.SeedSequence
@@ -56,7 +35,7 @@ def check_random_state(random_state: Any) -> Any:
     integral = isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
     if integral and int(random_state) >= 0:
         return int(random_state)
-    raise ValueError(
+    raise OptionError(
         f"random_state must be None, an integer >= 0 or a numpy Generator, got {random_state!r}"
     )
 

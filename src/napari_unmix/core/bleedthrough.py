@@ -61,10 +61,9 @@ from ._bleedthrough_exact import (
     _is_dask,
     _pick_mask_voxels,
     _whole_volume_mask,
-    check_integer,
     check_random_state,
 )
-from .validate import check_array, check_option_types
+from .validate import check_array, check_int, check_option_types
 
 __all__ = [
     "ALPHA_METHODS",
@@ -243,8 +242,7 @@ def _check_volumes(source: Any, target: Any) -> tuple[Any, Any]:
                     f"{type(v).__name__} {v!r}; pass e.g. data[t, :, channel]"
                 )
             v = np.asarray(v)
-        if np.dtype(v.dtype).kind not in "uif":
-            raise TypeError(f"{name} must hold numbers, got dtype {v.dtype}")
+        check_array(name, v)
         out.append(v)
     if tuple(out[0].shape) != tuple(out[1].shape):
         raise ValueError(
@@ -363,11 +361,11 @@ def estimate_alpha(
     alpha_max = float(alpha_max)
     if not (np.isfinite(alpha_max) and alpha_max > 0):
         raise ValueError(f"alpha_max must be a finite number > 0, got {alpha_max=}")
-    mi_bins = check_integer("mi_bins", mi_bins, minimum=2)
-    min_mask_voxels = check_integer("min_mask_voxels", min_mask_voxels, minimum=1)
-    n_bootstrap = check_integer("n_bootstrap", n_bootstrap, minimum=0)
+    mi_bins = check_int("mi_bins", mi_bins, minimum=2)
+    min_mask_voxels = check_int("min_mask_voxels", min_mask_voxels, minimum=1)
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, minimum=0)
     if max_alpha_voxels is not None:
-        max_alpha_voxels = check_integer("max_alpha_voxels", max_alpha_voxels, minimum=1)
+        max_alpha_voxels = check_int("max_alpha_voxels", max_alpha_voxels, minimum=1)
     random_state = check_random_state(random_state)
     if isinstance(random_state, np.random.Generator):
         sample_seed, boot_seed = random_state.spawn(2)

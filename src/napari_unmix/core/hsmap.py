@@ -408,7 +408,9 @@ def _check_method(method: str, cleanup: str | None) -> None:
             f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
         )
     if cleanup is not None and cleanup not in CLEANUPS:
-        raise ValueError(f"unknown clean-up {cleanup!r}; use None or one of {sorted(CLEANUPS)}")
+        raise ValueError(
+            f"cleanup={cleanup!r} is not a known clean-up; use None or one of {sorted(CLEANUPS)}"
+        )
 
 
 def _check_k(n_clusters: Any, n_valid: int, where: str, hint: str) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .nnls import _bpp, one_blas_thread
+from .validate import check_int
 
 __all__ = [
     "DEFAULT_MAX_ITER",
@@ -362,7 +363,7 @@ def iter_nmf(
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
-    _check_iteration_options(max_iter, tol, l1_W)
+    max_iter = _check_iteration_options(max_iter, tol, l1_W)
     X, W, H, lock_H, lock_W = _validate(X, W0, H0, lock_H, lock_W)
     update: Callable = SOLVERS[solver]["update"]
     switch_to: Callable | None = SOLVERS[solver].get("switch_to")
@@ -443,14 +444,14 @@ def iter_nmf(
     return NMFFit(W, H, it, converged, history[-1], rel, history, l1)
 
 
-def _check_iteration_options(max_iter: Any, tol: Any, l1_W: Any) -> None:
-    """One rule for max_iter / tol / l1_W, shared with the API."""
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer):
-        raise ValueError(f"max_iter must be a whole number, got {max_iter!r}")
+def _check_iteration_options(max_iter: Any, tol: Any, l1_W: Any) -> int:
+    """One rule for max_iter / tol / l1_W, shared with the API; ``max_iter`` as an int."""
+    max_iter = check_int("max_iter", max_iter)
     if max_iter < 1 or not tol >= 0 or not l1_W >= 0:
         raise ValueError(
             f"need max_iter >= 1, tol >= 0 and l1_W >= 0, got {max_iter=}, {tol=}, {l1_W=}"
         )
+    return max_iter
 
 
 def run_to_end(gen: Generator[Any, None, Any]) -> Any:
@@ -599,8 +600,7 @@ def random_init(
 
 def _check_rank(X: np.ndarray, k: Any) -> int:
     """``k`` as an int between 1 and min(pixels, channels) of the 2-D ``X``, or a clear error."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise ValueError(f"k (the number of components) must be a whole number, got {k!r}")
+    k = check_int("k", k)
     if X.ndim != 2:
         raise ValueError(f"X must be pixels x channels, got {X.shape=}")
     if not 1 <= k <= min(X.shape):

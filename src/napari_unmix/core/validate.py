@@ -11,11 +11,11 @@ Examples
 >>> check_int("n_bootstrap", -3, minimum=0)
 Traceback (most recent call last):
 ...
-ValueError: n_bootstrap must be an integer >= 0, got n_bootstrap=-3
+napari_unmix.core.validate.OptionError: n_bootstrap must be an integer >= 0, got n_bootstrap=-3
 >>> check_number("min_denominator", -1.0, minimum=0.0)
 Traceback (most recent call last):
 ...
-ValueError: min_denominator must be a number >= 0, got min_denominator=-1.0
+napari_unmix.core.validate.OptionError: min_denominator must be a number >= 0, got min_denominator=-1.0
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DataTypeError",
+    "OptionError",
     "check_array",
     "check_axis",
     "check_int",
@@ -35,6 +37,21 @@ __all__ = [
     "check_option_types",
     "check_sizes",
 ]
+
+
+class OptionError(TypeError, ValueError):
+    """A bad option value: of the wrong type (``k=2.5``) or out of its range (``k=-3``).
+
+    Both a TypeError and a ValueError, so callers may catch either; the message always
+    names the option and the value (``"k must be an integer >= 1, got k=2.5"``).
+    """
+
+
+class DataTypeError(TypeError, ValueError):
+    """An array whose dtype cannot be used (complex, object, strings): what to convert.
+
+    Both a TypeError and a ValueError, like :class:`OptionError`.
+    """
 
 
 def _range_text(minimum: float | None, maximum: float | None) -> str:
@@ -50,7 +67,7 @@ def _range_text(minimum: float | None, maximum: float | None) -> str:
 def check_int(
     name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
-    """``value`` as an int within ``[minimum, maximum]``, or a TypeError / ValueError.
+    """``value`` as an int within ``[minimum, maximum]``, or an :class:`OptionError`.
 
     bool and non-integral floats (``2.5``) are refused; ``3.0`` and numpy ints are fine.
 
@@ -62,13 +79,13 @@ def check_int(
     ok = isinstance(value, numbers.Integral) or (
         isinstance(value, numbers.Real) and float(value).is_integer()
     )
-    if isinstance(value, bool) or not ok:
-        raise TypeError(
+    if isinstance(value, bool | np.bool_) or not ok:
+        raise OptionError(
             f"{name} must be an integer{_range_text(minimum, maximum)}, got {name}={value!r}"
         )
     v = int(value)
     if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
-        raise ValueError(
+        raise OptionError(
             f"{name} must be an integer{_range_text(minimum, maximum)}, got {name}={value!r}"
         )
     return v
@@ -91,17 +108,17 @@ def check_number(
     >>> check_number("window", 0, minimum=0, strict=True)
     Traceback (most recent call last):
     ...
-    ValueError: window must be a number > 0, got window=0
+    napari_unmix.core.validate.OptionError: window must be a number > 0, got window=0
     """
     text = _range_text(minimum, maximum)
     if strict and minimum is not None:
         text = text.replace(f">= {minimum:g}", f"> {minimum:g}")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number{text}, got {name}={value!r}")
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise OptionError(f"{name} must be a number{text}, got {name}={value!r}")
     v = float(value)
     low = minimum is not None and (v <= minimum if strict else v < minimum)
     if not np.isfinite(v) or low or (maximum is not None and v > maximum):
-        raise ValueError(f"{name} must be a number{text}, got {name}={value!r}")
+        raise OptionError(f"{name} must be a number{text}, got {name}={value!r}")
     return v
 
 
@@ -174,7 +191,7 @@ def check_array(
     nonnegative: bool = False,
     allow_empty: bool = False,
 ) -> None:
-    """A TypeError / ValueError when ``data`` is not a usable real-valued array.
+    """A :class:`DataTypeError` / ValueError when ``data`` is not a usable real-valued array.
 
     Refuses complex, object and string arrays (with what to convert), empty arrays (unless
     ``allow_empty``), and with ``finite`` NaN / inf, with ``nonnegative`` negative values.
@@ -185,7 +202,7 @@ def check_array(
     >>> check_array("cube", np.ones((2, 3), np.complex64))
     Traceback (most recent call last):
     ...
-    TypeError: cube must hold real numbers, got dtype complex64; take np.abs(...) or .real first
+    napari_unmix.core.validate.DataTypeError: cube must hold real numbers, got dtype complex64; take np.abs(...) or .real first
     >>> check_array("cube", np.array([[1.0, np.nan]]), finite=True)
     Traceback (most recent call last):
     ...
@@ -201,7 +218,7 @@ def check_array(
             "c": "take np.abs(...) or .real first",
             "O": "convert it first, e.g. np.asarray(data, dtype=np.float32)",
         }.get(kind, "convert it to a numeric dtype first")
-        raise TypeError(f"{name} must hold real numbers, got dtype {dtype}; {hint}")
+        raise DataTypeError(f"{name} must hold real numbers, got dtype {dtype}; {hint}")
     if not allow_empty:
         check_not_empty(name, data)
     if type(data).__module__.split(".")[0] == "dask" or not (finite or nonnegative):
@@ -231,7 +248,7 @@ _SIMPLE_TYPES = {
 
 
 def check_option_types(func: Any, values: dict[str, Any]) -> None:
-    """A TypeError naming the option when a value does not have its annotated type.
+    """An :class:`OptionError` naming the option when a value does not have its annotated type.
 
     Checks the parameters of ``func`` annotated ``int``, ``float`` (or ``... | None``)
     and ``bool`` against ``values`` (e.g. ``locals()`` at the top of ``func``): an int
@@ -245,7 +262,7 @@ def check_option_types(func: Any, values: dict[str, Any]) -> None:
     >>> fit(None, max_iter="many")
     Traceback (most recent call last):
     ...
-    TypeError: max_iter must be an integer, got max_iter='many'
+    napari_unmix.core.validate.OptionError: max_iter must be an integer, got max_iter='many'
     """
     import inspect
 
@@ -271,7 +288,7 @@ def check_option_types(func: Any, values: dict[str, Any]) -> None:
             ok = isinstance(value, bool | np.bool_) or value in (0, 1)
             what = "True or False"
         if not ok:
-            raise TypeError(f"{name} must be {what}, got {name}={value!r}")
+            raise OptionError(f"{name} must be {what}, got {name}={value!r}")
 
 
 def check_sizes(**values: Any) -> None:
@@ -284,7 +301,7 @@ def check_sizes(**values: Any) -> None:
     >>> check_sizes(n_t=-3)
     Traceback (most recent call last):
     ...
-    ValueError: n_t must be an integer >= 1, got n_t=-3
+    napari_unmix.core.validate.OptionError: n_t must be an integer >= 1, got n_t=-3
     """
     for name, value in values.items():
         if name == "shape":

@@ -138,6 +138,8 @@ def check_axis(values: Any, n_channels: int | None, *, source: str) -> np.ndarra
     ...
     ValueError: the spectral axis from test is not strictly increasing or decreasing (values [1.0, 1.0, 2.0]); give one distinct value per channel, in order
     """
+    if np.asarray(values).dtype.kind == "c":
+        raise ValueError(f"the spectral axis from {source} holds complex numbers; give real values")
     try:
         axis = np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
