@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,11 @@ __all__ = [
     "iter_estimate_picasso",
     "validate_channels",
 ]
+
+
+class NoBleedThroughWarning(UserWarning):
+    """A blind source–sink estimate found no bleed-through: the matrix is the identity."""
+
 
 #: implementation name -> label, doc, channel rule
 IMPLEMENTATIONS: dict[str, dict[str, Any]] = {
@@ -215,6 +221,11 @@ class PicassoResult:
     non_finite_pixels : list of int
         Per estimated time point, NaN/inf values left out of the estimate (they stay
         NaN in the output).
+    zero_relations : list of list of [int, int]
+        Source–sink, per estimated time point: the ``[source, sink]`` channels (indices of
+        the data) whose coefficient stayed at its lower bound 0, i.e. no bleed-through
+        detectable in that direction (all of them: the matrix is the identity, and
+        :class:`NoBleedThroughWarning` says so).
     """
 
     implementation: str
@@ -237,6 +248,7 @@ class PicassoResult:
     noise_fraction: list[float] = field(default_factory=list)
     non_finite_pixels: list[int] = field(default_factory=list)
     split_sigma: list[float] = field(default_factory=list)
+    zero_relations: list[list[list[int]]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (matrices per time point, iterations, convergence)."""
@@ -261,6 +273,8 @@ class PicassoResult:
         out["alpha_mode"], out["noise_aware"] = self.alpha_mode, self.noise_aware
         out["noise_fraction"], out["split_sigma"] = self.noise_fraction, self.split_sigma
         out["non_finite_pixels_ignored"] = self.non_finite_pixels
+        if self.implementation == "source_sink_n" and self.alpha_mode != "fixed":
+            out["zero_relations"] = self.zero_relations
         return out
 
 
@@ -483,6 +497,18 @@ def iter_estimate_picasso(
             if result.mixing_se is None:
                 result.mixing_se = np.zeros((n_t, n, n))
             result.mixing_se[t] = fit.alpha_se.T
+            zero = [[chans[i], chans[j]] for i, j in relations if fit.alpha[i, j] <= tolerance]
+            result.zero_relations.append(zero)
+            if relations and len(zero) == len(relations):
+                warnings.warn(
+                    f"PICASSO source_sink_n found no bleed-through at t={t}: every "
+                    "coefficient stayed at 0, so the channels are returned unchanged. "
+                    "The source-sink model sees no spill-over to remove (check the "
+                    "scatter plot); implementation='matlab_n' may subtract more, but "
+                    "it can over-subtract (negative correlation afterwards)",
+                    NoBleedThroughWarning,
+                    stacklevel=2,
+                )
         else:  # input units: D U D⁻¹ acting on (I - b)
             result.matrix[t] = np.diag(scale) @ fit.matrix @ np.diag(1 / scale)
             if result.output_units == "own_channel":
