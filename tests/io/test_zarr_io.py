@@ -233,3 +233,10 @@ def test_levels_with_chunks_splitting_planes_equal_whole_plane_levels(tmp_path):
     split = write_zarr(tmp_path / "s.zarr", da.from_array(data), chunks=(1, 1, 1, 8, 20), levels=3)
     for a, b in zip(read_zarr_levels(whole)[0], read_zarr_levels(split)[0], strict=True):
         np.testing.assert_array_equal(a.compute(), b.compute())
+
+
+@pytest.mark.parametrize("bad", [0, -1, "all", 2.5])
+def test_levels_refused_before_writing(tmp_path, bad):
+    with pytest.raises(ValueError, match="levels must be an int >= 1 or 'auto'"):
+        write_zarr(tmp_path / "x.zarr", _stack(), levels=bad)
+    assert not any(tmp_path.iterdir())  # refused up front: no store, no temporary

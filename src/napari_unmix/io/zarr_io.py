@@ -618,6 +618,7 @@ def write_zarr(
     if len(tz_chunks) != 5 or min(tz_chunks) < 1:
         raise ValueError(f"chunks must be 5 positive ints (TZCYX), got {chunks!r}")
     t, z, c, y, x = tz_chunks
+    n_levels = _check_levels(levels, data.shape)
     store_chunks = (t, c, z, y, x)
     payload = dict(to_jsonable(extra or {}))
     payload["channel_names"] = [str(n) for n in channel_names]
@@ -649,7 +650,6 @@ def write_zarr(
             chunk_key_encoding={"name": "v2", "separator": "/"},
             fill_value=0,
         )
-        n_levels = _check_levels(levels, tczyx.shape)
         whole_planes = (y, x) == tuple(tczyx.shape[-2:])
         if not whole_planes:  # chunks split a plane: levels from the stored level 0
             if _is_dask(tczyx):
@@ -697,10 +697,11 @@ def auto_levels(shape: tuple[int, ...], *, min_side: int = MIN_LEVEL_SIDE) -> in
 
 def _check_levels(levels: int | str, shape: tuple[int, ...]) -> int:
     """The number of levels asked for, "auto" resolved by :func:`auto_levels`."""
-    n = auto_levels(shape) if levels == "auto" else int(levels)
-    if n < 1:
-        raise ValueError(f"levels must be >= 1 or 'auto', got {levels!r}")
-    return n
+    if levels == "auto":
+        return auto_levels(shape)
+    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1:
+        raise ValueError(f"levels must be an int >= 1 or 'auto', got {levels!r}")
+    return int(levels)
 
 
 def _factor(side: int) -> int:
