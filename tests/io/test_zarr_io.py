@@ -171,3 +171,72 @@ def test_bad_inputs_say_what_to_change(tmp_path):
         read_zarr(out, level=1)
     assert is_zarr_path("a/b.ome.zarr/") and not is_zarr_path("a.ome.tif")
     json.dumps(read_zarr(out)[1]["zarr_attrs"])  # attributes are plain JSON
+
+
+# ----------------------------------------------------------------------- resolution levels
+def _reference_levels(data, n):
+    """Each level from the one before: 2x2 mean for floats, the top-left sample otherwise."""
+    out = [data]
+    for _ in range(1, n):
+        prev = out[-1]
+        ny, nx = prev.shape[-2] // 2, prev.shape[-1] // 2
+        if data.dtype.kind == "f":
+            blocks = prev[..., : 2 * ny, : 2 * nx].reshape(*prev.shape[:-2], ny, 2, nx, 2)
+            out.append(blocks.astype(np.float64).mean(axis=(-3, -1)).astype(data.dtype))
+        else:
+            out.append(prev[..., : 2 * ny : 2, : 2 * nx : 2])
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.float32, np.float64])
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize("yx", [(40, 24), (27, 13)])
+def test_levels_mean_or_nearest_without_reading_back(tmp_path, dtype, lazy, yx, monkeypatch):
+    data = _stack(dtype, shape=(2, 2, 3, *yx))
+    src = da.from_array(data, chunks=(1, 2, 1, 7, yx[1])) if lazy else data
+    # every level comes from the data being written: the store is never read back
+    monkeypatch.setattr(da, "from_zarr", lambda *a, **k: pytest.fail("level 0 was re-read"))
+    out = write_zarr(tmp_path / "m.ome.zarr", src, physical_size=(2.0, 0.5, 0.25), levels=3)
+    monkeypatch.undo()
+    from napari_unmix.io.zarr_io import read_zarr_levels
+
+    levels, meta = read_zarr_levels(out)
+    assert meta["levels"] == 3
+    for got, want in zip(levels, _reference_levels(data, 3), strict=True):
+        assert got.dtype == data.dtype and got.chunksize == (1, 1, 1, *got.shape[-2:])
+        np.testing.assert_allclose(got.compute(), want, rtol=1e-6)
+    ms = zarr.open_group(str(out), mode="r").attrs["multiscales"][0]["datasets"]
+    assert [d["coordinateTransformations"][0]["scale"][-2:] for d in ms] == [
+        [0.5, 0.25],
+        [1.0, 0.5],
+        [2.0, 1.0],
+    ]
+
+
+def test_levels_keep_labels_and_auto_rule(tmp_path):
+    tiles = np.arange(16, dtype=np.int32).reshape(1, 1, 1, 4, 4)
+    labels = np.repeat(np.repeat(tiles, 256, 3), 256, 4)  # 1024 x 1024: levels 1024, 512, 256
+    out = write_zarr(tmp_path / "lab.ome.zarr", da.from_array(labels), levels="auto")
+    from napari_unmix.io.zarr_io import auto_levels, read_zarr_levels
+
+    levels, meta = read_zarr_levels(out)
+    assert meta["levels"] == auto_levels(labels.shape) == 3
+    for lv in levels[1:]:
+        assert set(np.unique(lv.compute())) <= set(range(16))
+
+
+def test_levels_with_chunks_splitting_planes_equal_whole_plane_levels(tmp_path):
+    from napari_unmix.io.zarr_io import read_zarr_levels
+
+    data = _stack(np.float32, shape=(1, 2, 2, 32, 20))
+    whole = write_zarr(tmp_path / "w.zarr", data, levels=3)
+    split = write_zarr(tmp_path / "s.zarr", da.from_array(data), chunks=(1, 1, 1, 8, 20), levels=3)
+    for a, b in zip(read_zarr_levels(whole)[0], read_zarr_levels(split)[0], strict=True):
+        np.testing.assert_array_equal(a.compute(), b.compute())
+
+
+@pytest.mark.parametrize("bad", [0, -1, "all", 2.5])
+def test_levels_refused_before_writing(tmp_path, bad):
+    with pytest.raises(ValueError, match="levels must be an int >= 1 or 'auto'"):
+        write_zarr(tmp_path / "x.zarr", _stack(), levels=bad)
+    assert not any(tmp_path.iterdir())  # refused up front: no store, no temporary

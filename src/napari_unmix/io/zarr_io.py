@@ -582,8 +582,10 @@ def write_zarr(
         active one). The output folder must be reachable from every worker.
     levels : int or "auto"
         Resolution levels (1: full resolution only). Each further level halves Y and X
-        and is computed from the level written before it (see :func:`add_levels`), so
-        napari shows big results quickly; "auto" adds levels while the smaller side
+        of the one before (nearest sample for integers, local mean for floats, as
+        :func:`add_levels`) and is computed from the level-0 planes while they are
+        written, in the same pass (nothing is read back), so napari shows big results
+        quickly; "auto" adds levels while the smaller side
         stays at least :data:`MIN_LEVEL_SIDE` pixels.
 
     Returns
@@ -616,6 +618,7 @@ def write_zarr(
     if len(tz_chunks) != 5 or min(tz_chunks) < 1:
         raise ValueError(f"chunks must be 5 positive ints (TZCYX), got {chunks!r}")
     t, z, c, y, x = tz_chunks
+    n_levels = _check_levels(levels, data.shape)
     store_chunks = (t, c, z, y, x)
     payload = dict(to_jsonable(extra or {}))
     payload["channel_names"] = [str(n) for n in channel_names]
@@ -647,12 +650,28 @@ def write_zarr(
             chunk_key_encoding={"name": "v2", "separator": "/"},
             fill_value=0,
         )
-        if _is_dask(tczyx):
-            da.store(tczyx.rechunk(store_chunks), arr, lock=False, scheduler=scheduler)
+        whole_planes = (y, x) == tuple(tczyx.shape[-2:])
+        if not whole_planes:  # chunks split a plane: levels from the stored level 0
+            if _is_dask(tczyx):
+                da.store(tczyx.rechunk(store_chunks), arr, lock=False, scheduler=scheduler)
+            else:
+                for i in range(tczyx.shape[0]):
+                    arr[i] = tczyx[i]
+            add_levels(group, n_levels, scheduler=scheduler)
+        elif _is_dask(tczyx):
+            # every level from the same level-0 chunks, in one pass: nothing is re-read
+            src = tczyx.rechunk(store_chunks)
+            downs = _level_arrays(src, n_levels)
+            targets = [arr, *_create_levels(group, downs)]
+            da.store([src, *downs], targets, lock=False, scheduler=scheduler)
         else:
+            targets = [arr, *_create_levels(group, _level_shapes(tczyx, n_levels))]
             for i in range(tczyx.shape[0]):  # one time point at a time: bounded temporaries
-                arr[i] = tczyx[i]
-        add_levels(group, levels, scheduler=scheduler)
+                level = tczyx[i]
+                for target in targets:
+                    if target is not arr:
+                        level = _downsample(level)
+                    target[i] = level
     return path
 
 
@@ -676,56 +695,123 @@ def auto_levels(shape: tuple[int, ...], *, min_side: int = MIN_LEVEL_SIDE) -> in
     return n
 
 
-def add_levels(group: Any, levels: int | str, *, scheduler: Any = None) -> int:
-    """Add resolution levels to an OME-Zarr image group whose level 0 is written.
+def _check_levels(levels: int | str, shape: tuple[int, ...]) -> int:
+    """The number of levels asked for, "auto" resolved by :func:`auto_levels`."""
+    if levels == "auto":
+        return auto_levels(shape)
+    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1:
+        raise ValueError(f"levels must be an int >= 1 or 'auto', got {levels!r}")
+    return int(levels)
 
-    Level k halves Y and X of level k - 1 and is computed from that stored level, chunk
-    by chunk (``ome_zarr.dask_utils``: local mean for floating-point data, nearest
-    sample for integers and labels, so labels stay labels); the ``multiscales``
-    datasets and their scales are updated. Returns the number of levels.
+
+def _factor(side: int) -> int:
+    # the block size ome_zarr's local_mean uses for side -> side // 2 (3 for a side of 3)
+    return int(float(side) / (side // 2))
+
+
+def _downsample(block: Any) -> Any:
+    """One Y x X halving of whole planes: nearest sample for integers, local mean for floats.
+
+    Equal to ``ome_zarr.dask_utils`` (``downscale_nearest`` / ``local_mean``) on arrays
+    chunked by whole planes, so a level built here matches one built from the store.
     """
-    import dask.array as da
-    from ome_zarr.dask_utils import downscale_nearest, local_mean
+    ny, nx = block.shape[-2] // 2, block.shape[-1] // 2
+    if np.dtype(block.dtype).kind != "f":
+        return block[..., : 2 * ny : 2, : 2 * nx : 2]
+    from skimage.transform import downscale_local_mean
 
-    ms = group.attrs["multiscales"]
-    datasets = ms[0]["datasets"]
-    level0 = group[datasets[0]["path"]]
-    n = auto_levels(level0.shape) if levels == "auto" else int(levels)
-    if n < 1:
-        raise ValueError(f"levels must be >= 1 or 'auto', got {levels!r}")
-    base = next(t for t in datasets[0]["coordinateTransformations"] if t["type"] == "scale")
-    new = list(datasets[:1])
-    prev = level0
-    for k in range(1, n):
-        if min(prev.shape[-2:]) < 2:
+    factors = (1,) * (block.ndim - 2) + (_factor(block.shape[-2]), _factor(block.shape[-1]))
+    return downscale_local_mean(block, factors).astype(block.dtype)[..., :ny, :nx]
+
+
+def _level_shapes(data: Any, n: int) -> list[tuple[tuple[int, ...], Any]]:
+    """(shape, dtype) of levels 1 .. n - 1 (fewer when a side would drop below 1)."""
+    out, shape = [], tuple(data.shape)
+    for _ in range(1, n):
+        if min(shape[-2:]) < 2:
             break
-        src = da.from_zarr(prev)
-        shape = (*prev.shape[:-2], prev.shape[-2] // 2, prev.shape[-1] // 2)
-        if np.dtype(prev.dtype).kind == "f":
-            down = local_mean(src, shape)
-        else:
-            down = downscale_nearest(src, (1, 1, 1, 2, 2))[..., : shape[-2], : shape[-1]]
-        chunks = plane_chunks(down.shape)
-        arr = group.create_array(
-            str(k),
-            shape=down.shape,
-            chunks=chunks,
-            dtype=prev.dtype,
-            compressors=prev.compressors,
-            chunk_key_encoding={"name": "v2", "separator": "/"},
-            fill_value=0,
+        shape = (*shape[:-2], shape[-2] // 2, shape[-1] // 2)
+        out.append((shape, data.dtype))
+    return out
+
+
+def _level_arrays(level0: Any, n: int) -> list[Any]:
+    """Levels 1 .. n - 1 as dask arrays derived block by block from ``level0``'s chunks.
+
+    ``level0`` must be chunked by whole Y x X planes; each level keeps one chunk per
+    plane, so the halving needs no neighbouring chunk.
+    """
+    out, prev = [], level0
+    for shape, _ in _level_shapes(level0, n):
+        chunks = (*prev.chunks[:-2], (shape[-2],), (shape[-1],))
+        prev = prev.map_blocks(_downsample, chunks=chunks, dtype=prev.dtype)
+        out.append(prev.rechunk(plane_chunks(shape)))
+    return out
+
+
+def _create_levels(group: Any, levels: list[Any]) -> list[Any]:
+    """Create the arrays "1", "2", ... for ``levels`` (arrays or (shape, dtype)) next to
+    level 0 and record them in the group's ``multiscales``; returns the Zarr arrays."""
+    ms = group.attrs["multiscales"]
+    level0 = group[ms[0]["datasets"][0]["path"]]
+    base = next(
+        t for t in ms[0]["datasets"][0]["coordinateTransformations"] if t["type"] == "scale"
+    )
+    arrays, datasets = [], list(ms[0]["datasets"][:1])
+    for k, level in enumerate(levels, start=1):
+        shape, dtype = (level.shape, level.dtype) if hasattr(level, "shape") else level
+        arrays.append(
+            group.create_array(
+                str(k),
+                shape=shape,
+                chunks=plane_chunks(shape),
+                dtype=dtype,
+                compressors=level0.compressors,
+                chunk_key_encoding={"name": "v2", "separator": "/"},
+                fill_value=0,
+            )
         )
-        da.store(down.rechunk(chunks), arr, lock=False, scheduler=scheduler)
         scale = list(base["scale"])
         scale[-2] *= 2**k
         scale[-1] *= 2**k
-        new.append(
+        datasets.append(
             {"path": str(k), "coordinateTransformations": [{"type": "scale", "scale": scale}]}
         )
-        prev = arr
-    ms[0]["datasets"] = new
+    ms[0]["datasets"] = datasets
     group.attrs["multiscales"] = ms
-    return len(new)
+    return arrays
+
+
+def add_levels(group: Any, levels: int | str, *, scheduler: Any = None) -> int:
+    """Add resolution levels to an OME-Zarr image group whose level 0 is written.
+
+    Level k halves Y and X of level k - 1 (local mean for floating-point data, as
+    ``ome_zarr.dask_utils.local_mean``; nearest sample for integers and labels, so labels
+    stay labels). Level 0 is read once, one whole Y×X plane at a time, and every level is
+    derived from those planes in the same pass; the ``multiscales`` datasets and their
+    scales are updated. :func:`write_zarr` builds the levels from the data it writes
+    instead, without reading the store. Returns the number of levels.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, zarr
+    >>> p = write_zarr(pathlib.Path(tempfile.mkdtemp()) / "a.ome.zarr",
+    ...                np.arange(2 * 8 * 6, dtype=np.uint16).reshape(1, 1, 2, 8, 6))
+    >>> add_levels(zarr.open_group(str(p), mode="r+"), 3)
+    3
+    >>> read_zarr(p, level=2)[0].compute()[0, 0, 1]
+    array([[48],
+           [72]], dtype=uint16)
+    """
+    import dask.array as da
+
+    level0 = group[group.attrs["multiscales"][0]["datasets"][0]["path"]]
+    n = _check_levels(levels, level0.shape)
+    src = da.from_zarr(level0).rechunk((1,) * (level0.ndim - 2) + tuple(level0.shape[-2:]))
+    downs = _level_arrays(src, n)
+    if downs:
+        da.store(downs, _create_levels(group, downs), lock=False, scheduler=scheduler)
+    return 1 + len(downs)
 
 
 def read_zarr_levels(path: str | os.PathLike) -> tuple[list[Any], dict[str, Any]]:
