@@ -47,9 +47,12 @@ class ReapplyWidget(QWidget):
         self.viewer = napari_viewer
         self.worker = None
         self.summary = None
-        self.report = QLineEdit(placeholderText="run_unmixed.ome.tif.json")
-        self.inputs = QLineEdit(placeholderText="folder, files or a pattern such as raw/*.tif")
-        self.output_dir = QLineEdit(placeholderText="folder for the results")
+        self.report = QLineEdit()
+        self.report.setPlaceholderText("run_unmixed.ome.tif.json")
+        self.inputs = QLineEdit()
+        self.inputs.setPlaceholderText("folder, files or a pattern such as raw/*.tif")
+        self.output_dir = QLineEdit()
+        self.output_dir.setPlaceholderText("folder for the results")
         self.overwrite = QCheckBox("replace existing outputs")
         self.run_button = QPushButton("Apply to files")
         self.cancel_button = QPushButton("Cancel")
