@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core._stacks import run_steps
+
 __all__ = ["ReapplyPlan", "iter_reapply", "read_report", "reapply", "reapply_plan"]
 
 #: Keywords never taken from a report: they describe the old run's files and display.
@@ -260,11 +262,7 @@ def reapply(
         report, inputs, output_dir=output_dir, overwrite=overwrite, suffix=suffix,
         output_format=output_format, **overrides,
     )  # fmt: skip
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return run_steps(gen)
 
 
 def iter_reapply(
