@@ -1,0 +1,77 @@
+"""One progress protocol for every long computation.
+
+A long computation is a generator that yields :class:`Progress` events and *returns* its
+result; :func:`run` drives one to its end for scripts (optionally passing each event to a
+callback), the docks wrap the same generator in a ``thread_worker`` and throttle what they
+draw, and one generator drives another with ``yield from``.
+
+Examples
+--------
+>>> def work(n):
+...     total = 0
+...     for i in range(n):
+...         total += i
+...         yield Progress(i + 1, n, "adding")
+...     return total
+>>> run(work(4))
+6
+>>> seen = []
+>>> run(work(2), seen.append)
+1
+>>> [e.fraction for e in seen]
+[0.5, 1.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Progress", "Steps", "run"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event: ``done`` of ``total`` steps (``total`` None: unknown), a short
+    message, and optionally a partial result (e.g. the current maps, for a live preview)."""
+
+    done: float = 0
+    total: float | None = None
+    message: str = ""
+    partial: Any = None
+
+    @property
+    def fraction(self) -> float | None:
+        """``done / total`` in 0..1, or None when the total is unknown."""
+        if not self.total:
+            return None
+        return min(max(float(self.done) / float(self.total), 0.0), 1.0)
+
+    def __str__(self) -> str:
+        head = f"{self.done:g}/{self.total:g}" if self.total else f"{self.done:g}"
+        return f"{head} {self.message}".strip()
+
+
+#: The type of a long computation: yields :class:`Progress`, returns the result.
+Steps = Generator[Progress, None, Any]
+
+
+def run(steps: Steps, callback: Callable[[Progress], Any] | None = None) -> Any:
+    """Drive ``steps`` to its end and return its return value; ``callback(event)`` per event.
+
+    Examples
+    --------
+    >>> def g():
+    ...     yield Progress(1, 1)
+    ...     return "done"
+    >>> run(g())
+    'done'
+    """
+    while True:
+        try:
+            event = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        if callback is not None:
+            callback(event)
