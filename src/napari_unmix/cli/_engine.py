@@ -118,7 +118,12 @@ class _Progress:
     def reset(self) -> None:
         self.last_pct, self.seen, self.shown = -1, None, None
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: Any, total: int | None = None) -> None:
+        """``(done, total)`` or one :class:`~napari_unmix.core.progress.Progress` event."""
+        if total is None:  # a Progress event
+            if not done.total:
+                return
+            done, total = done.done, done.total
         self.seen = (int(done), int(total))
         pct = int(100 * done / max(total, 1))
         if not self.quiet and (pct // 10 > self.last_pct // 10 or done == total):

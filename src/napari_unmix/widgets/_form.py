@@ -98,7 +98,7 @@ class OptionsForm(mw.Container):
     ) -> None:
         specs = {s.name: s for s in options.specs()}
         names = list(only) if only is not None else [n for n in specs if n not in exclude]
-        self.options = options
+        self.options_class = options
         self.specs = {n: specs[n] for n in names}
         given = dict(values or {})
         basic = [widget_for(specs[n], given.get(n)) for n in names if not specs[n].advanced]

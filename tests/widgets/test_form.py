@@ -1,0 +1,21 @@
+"""Dock forms generated from options show the defaults and return typed values."""
+
+from __future__ import annotations
+
+from contracts import check_form_defaults
+from contracts.demo import DemoOptions
+from napari_unmix.widgets._form import OptionsForm
+
+
+def test_form_shows_defaults_and_parses(qtbot):
+    form = OptionsForm(DemoOptions)
+    assert check_form_defaults(form, DemoOptions) == ["k", "tol", "kind", "names", "fast"]
+    assert form.advanced.native.isHidden()
+    form.advanced_toggle.value = True
+    assert not form.advanced.native.isHidden()
+    form.set_values({"k": 5, "names": ("x", "y"), "kind": "b"})
+    values = form.values()
+    assert values["k"] == 5 and values["names"] == ("x", "y") and values["kind"] == "b"
+    DemoOptions(**values)  # valid
+    form.reset()
+    assert form.values() == DemoOptions.defaults()
