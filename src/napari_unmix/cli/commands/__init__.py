@@ -4,7 +4,7 @@ module per tool. Adding a tool's command is one entry in its module."""
 from __future__ import annotations
 
 from .._spec import Command
-from . import bleedthrough, hsmap, nmf, picasso, stack, stnmf
+from . import bleedthrough, hsmap, nmf, picasso, stack_tools, stnmf
 
 __all__ = ["REGISTRY"]
 
@@ -23,7 +23,7 @@ _ORDER = (
     "convert-time-to-channels",
 )
 _ALL = {
-    **stack.COMMANDS,
+    **stack_tools.COMMANDS,
     **bleedthrough.COMMANDS,
     **picasso.COMMANDS,
     **nmf.COMMANDS,
