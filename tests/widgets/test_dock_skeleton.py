@@ -116,3 +116,25 @@ def test_settings_persist_and_reset(dock, qtbot, make_napari_viewer):
     assert again.form.values()["k"] == 4
     again.reset_settings()
     assert again.form.values()["k"] == DemoOptions.k and load_settings("demo") == {}
+
+
+def test_matrix_table_and_theme(qtbot):
+    from matplotlib.figure import Figure
+
+    from napari_unmix.widgets._matrix import MatrixTable
+    from napari_unmix.widgets._theme import style_axes, theme_colors
+
+    table = MatrixTable()
+    qtbot.addWidget(table)
+    m = np.array([[1.0, -0.25], [0.125, 1.0]])
+    table.set_matrix(m, ["C0", "C1"], ["C0", "C1"], title="unmixing matrix")
+    np.testing.assert_allclose(table.values(), m)
+    assert table.horizontalHeaderItem(1).text() == "C1"
+    with pytest.raises(ValueError, match="does not match"):
+        table.set_matrix(m, ["C0"], ["C0", "C1"])
+    colors = theme_colors()
+    fig = Figure()
+    fig.add_subplot(111).plot([0, 1], label="x")
+    fig.axes[0].legend()
+    style_axes(fig, colors)
+    assert fig.axes[0].xaxis.label.get_color() == colors["text"]
