@@ -138,3 +138,10 @@ def test_matrix_table_and_theme(qtbot):
     fig.axes[0].legend()
     style_axes(fig, colors)
     assert fig.axes[0].xaxis.label.get_color() == colors["text"]
+
+
+def test_demo_dock_passes_the_dock_contract(dock, qtbot):
+    from contracts.docks import check_dock_runs, screen_size
+
+    assert screen_size(dock.viewer) == (1280, 800)
+    check_dock_runs(dock.viewer, dock, qtbot)
