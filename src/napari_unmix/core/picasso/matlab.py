@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .mi import clogc_table
+from ..mi import clogc_table
+from ..progress import Progress, Steps
 
 __all__ = [
     "MatlabFit",
@@ -407,22 +408,28 @@ class MatlabFit:
     iterations: int = 0
     converged: bool = False
 
+    @property
+    def history(self) -> list[float]:
+        """The largest |alpha| of every sweep."""
+        return self.max_alpha
+
 
 def iter_matlab_picasso(
     prepared: np.ndarray,
     /,
     *,
-    update: str = "simultaneous",
-    max_iter: int = 200,
-    tolerance: float = 1e-4,
-    step_size: float = 0.2,
-    qn: int = 100,
-    pixel_bin_size: int = 16,
-    alpha_clip: float = 0.5,
-    negativity_threshold: float = 0.0009,
-    clip_every_n_iterations: int = 50,
-) -> Generator[dict, None, MatlabFit]:
-    """Run the PICASSO iteration; yield ``{"iteration", "max_alpha"}`` after each sweep.
+    update: str,
+    max_iter: int,
+    tolerance: float,
+    step_size: float,
+    qn: int,
+    pixel_bin_size: int,
+    alpha_clip: float,
+    negativity_threshold: float,
+    clip_every_n_iterations: int,
+) -> Steps:
+    """Run the PICASSO iteration; yield a :class:`~napari_unmix.core.progress.Progress`
+    after each sweep (``partial``: the :class:`MatlabFit` so far).
 
     Parameters
     ----------
@@ -432,6 +439,8 @@ def iter_matlab_picasso(
         How the incremental matrix is applied (see the module notes).
     clip_every_n_iterations : int
         Clip the state at zero after iterations 1, n+1, 2n+1, ... (0: never).
+    max_iter, tolerance, step_size, qn, pixel_bin_size, alpha_clip, negativity_threshold
+        :class:`~napari_unmix.core.picasso.PicassoOptions` fields (defaults there).
 
     Returns (as the generator's return value)
     -------
@@ -460,7 +469,7 @@ def iter_matlab_picasso(
             since_clip = np.eye(n)
             binned = bin_planes(full, pixel_bin_size)
             fit.clip_after.append(it)
-        yield {"iteration": it + 1, "max_alpha": max_alpha}
+        yield Progress(it + 1, max_iter, f"max |alpha| {max_alpha:.3g}", fit)
         if tolerance > 0 and max_alpha < tolerance:
             fit.converged = True
             break
