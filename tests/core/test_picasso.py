@@ -6,6 +6,7 @@ import pytest
 from scipy.optimize import minimize
 
 from napari_unmix.core.picasso import (
+    PicassoOptions,
     apply_picasso,
     apply_unmixing,
     build_source_sink_matrix,
@@ -13,7 +14,6 @@ from napari_unmix.core.picasso import (
     estimate_picasso,
     iter_estimate_picasso,
 )
-from napari_unmix.core.picasso import PicassoOptions
 from napari_unmix.core.picasso.matlab import _PairMI, nelder_mead_1d, replay
 from napari_unmix.core.synthetic import make_picasso_mix
 

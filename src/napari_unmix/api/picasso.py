@@ -271,34 +271,27 @@ def unmix_picasso(
     check_option_types(unmix_picasso, locals())
     estimation = PicassoOptions.pick(locals())
     output = PicassoApplyOptions.pick(locals())
-    from ._files import (
-        check_output,
-        is_lazy_input,
-        open_input,
-        resolve_output_format,
-        save_output,
-        use_scheduler,
-    )
+    from . import _files  # imported on use (keeps `import napari_unmix.api` light)
 
-    fmt = resolve_output_format(output_format)
+    fmt = _files.resolve_output_format(output_format)
     input_path = Path(input_path)
     if output_path is None:
         stem = input_path.name.split(".")[0]
         ext = ".ome.zarr" if fmt == "ome-zarr" else ".ome.tif"
         output_path = input_path.with_name(f"{stem}_picasso{ext}")
-    output_path = check_output(
+    output_path = _files.check_output(
         output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
         compression_level=compression_level,
     )  # fmt: skip
-    with use_scheduler(scheduler):
-        lazy = fmt == "ome-zarr" or is_lazy_input(input_path)
-        data, meta = open_input(input_path, lazy=lazy)
+    with _files.use_scheduler(scheduler):
+        lazy = fmt == "ome-zarr" or _files.is_lazy_input(input_path)
+        data, meta = _files.open_input(input_path, lazy=lazy)
         if verbose:
             print(f"[picasso] {input_path.name}: {data.shape} {data.dtype}, {implementation}")
         steps = _unmix_steps(data, estimation, output, axes=None, detail=detail)
         out, report, _ = run(steps)
         report["inputs"]["path"] = str(input_path)
-        path = save_output(
+        path = _files.save_output(
             output_path,
             out,
             meta,
@@ -310,4 +303,3 @@ def unmix_picasso(
     if verbose:
         print(f"[picasso] wrote {path} (+ .json), iterations {report['result']['iterations_run']}")
     return path
-

@@ -116,9 +116,7 @@ def _reference_planes(
     return np.ascontiguousarray(np.moveaxis(block, 1, 0), dtype=np.float32)
 
 
-def _estimate_t(
-    data: Any, t: int, plan: Plan, noise_aware: bool, result: PicassoResult
-) -> Steps:
+def _estimate_t(data: Any, t: int, plan: Plan, noise_aware: bool, result: PicassoResult) -> Steps:
     """Sample time point ``t``, record its noise, run the implementation on it."""
     opts = plan.opts
     planes = _reference_planes(data, t, plan.channels, opts.max_alpha_voxels, plan.rng)
@@ -204,7 +202,9 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
         IMPLEMENTATIONS[opts.implementation].function.check_channels(opts.implementation, chans)
     n, n_t = len(chans), data.shape[0]
     if not opts.alpha_reference_t < n_t:
-        raise ValueError(f"alpha_reference_t={opts.alpha_reference_t} is outside the {n_t} time point(s)")
+        raise ValueError(
+            f"alpha_reference_t={opts.alpha_reference_t} is outside the {n_t} time point(s)"
+        )
     relations = _relations(opts, chans)
     result = PicassoResult(
         implementation=opts.implementation,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -23,18 +23,17 @@ from .noise import checkerboard_smoothed
 from .result import NoBleedThroughWarning
 from .sourcesink import iter_source_sink
 
-if TYPE_CHECKING:
-    from .options import PicassoOptions
-
 __all__ = ["IMPLEMENTATIONS", "Plan", "Scheme", "TimePoint"]
 
 
 @dataclass
 class Plan:
-    """What every time point's estimate shares: the options, the selected channels, the
-    source→sink relations, the resolved block size and the sampling generator."""
+    """What every time point's estimate shares: the options (a
+    :class:`~.options.PicassoOptions`, which reads this module's registry), the selected
+    channels, the source→sink relations, the resolved block size, the sampling generator
+    and the output units."""
 
-    opts: PicassoOptions
+    opts: Any
     channels: list[int]
     relations: list[tuple[int, int]]
     pixel_bin_size: int
@@ -235,7 +234,6 @@ def _own_channel_fit(
             "output times each channel's span) or implementation='source_sink_n'"
         )
     return factors, coef / factors[None, :]
-
 
 
 #: implementation name -> how it estimates one time point (see :class:`Scheme`)

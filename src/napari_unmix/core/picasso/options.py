@@ -59,7 +59,9 @@ class _StrictOptions(Options):
             return tuple(int(c) for c in value)
         if spec.base is int and not spec.multiple:
             lo, hi = spec.bounds or (None, None)
-            inside = is_integer(value) and (lo is None or lo <= value) and (hi is None or value <= hi)
+            inside = (
+                is_integer(value) and (lo is None or lo <= value) and (hi is None or value <= hi)
+            )
             if not inside:
                 kind = f" ({type(value).__name__})" if not is_integer(value) else ""
                 raise OptionError(
@@ -103,7 +105,7 @@ class PicassoOptions(_StrictOptions):
         0, label="Reference time point", doc="time point the matrix is estimated on",
         bounds=(0, 10**9),
     )  # fmt: skip
-    source_sink_matrix: Any = option(
+    source_sink_matrix: object = option(
         None,
         label="Source-sink matrix",
         doc="source_sink_n: N×N, 1 on the diagonal, -1 where the row's channel bleeds "
@@ -115,7 +117,7 @@ class PicassoOptions(_StrictOptions):
     neutral_channels: tuple[int, ...] | None = option(
         None, label="Neutral channels", doc="source-sink: channels left out"
     )
-    unmixing_matrix: Any = option(
+    unmixing_matrix: object = option(
         None,
         label="Unmixing matrix",
         doc="N×N or T×N×N matrix applied as given (alpha_mode='fixed')",
@@ -138,9 +140,7 @@ class PicassoOptions(_StrictOptions):
         1.0, label="Alpha max (source-sink)", doc="upper bound of the coefficient search",
         bounds=(0.0, None),
     )  # fmt: skip
-    max_iter: int = option(
-        200, label="Max iterations", doc="iteration limit", bounds=(1, 100_000)
-    )
+    max_iter: int = option(200, label="Max iterations", doc="iteration limit", bounds=(1, 100_000))
     tolerance: float = option(
         1e-4,
         label="Tolerance",
@@ -235,13 +235,10 @@ class PicassoOptions(_StrictOptions):
 class PicassoApplyOptions(Options):
     """How an estimated PICASSO matrix is applied (see :func:`apply_picasso`)."""
 
-    clip_negative: bool = option(
-        True, label="Clip negative", doc="clip unmixed values below zero"
-    )
-    output_dtype: Any = option(
+    clip_negative: bool = option(True, label="Clip negative", doc="clip unmixed values below zero")
+    output_dtype: object = option(
         "float32",
         label="Output dtype",
         doc="output dtype; integer types are rounded and clipped to their range",
         advanced=True,
     )
-

@@ -150,7 +150,7 @@ class PicassoResult:
         >>> out.layer_names(), [ly.colormap for ly in out.layers]
         (['mix · picasso · a', 'mix · picasso · b'], ['green', 'magenta'])
         >>> sorted(out.tables)
-        ['mixing', 'unmixing']
+        ['unmixing']
         """
         layers: list[ResultLayer] = []
         if unmixed is not None and stacked:
