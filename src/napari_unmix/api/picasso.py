@@ -279,10 +279,8 @@ def unmix_picasso(
         stem = input_path.name.split(".")[0]
         ext = ".ome.zarr" if fmt == "ome-zarr" else ".ome.tif"
         output_path = input_path.with_name(f"{stem}_picasso{ext}")
-    output_path = _files.check_output(
-        output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
-        compression_level=compression_level,
-    )  # fmt: skip
+    writing = {"output_format": fmt, "overwrite": overwrite, "compression_level": compression_level}
+    output_path = _files.check_output(output_path, inputs=(input_path,), **writing)
     with _files.use_scheduler(scheduler):
         lazy = fmt == "ome-zarr" or _files.is_lazy_input(input_path)
         data, meta = _files.open_input(input_path, lazy=lazy)
@@ -291,15 +289,7 @@ def unmix_picasso(
         steps = _unmix_steps(data, estimation, output, axes=None, detail=detail)
         out, report, _ = run(steps)
         report["inputs"]["path"] = str(input_path)
-        path = _files.save_output(
-            output_path,
-            out,
-            meta,
-            report,
-            output_format=fmt,
-            overwrite=overwrite,
-            compression_level=compression_level,
-        )
+        path = _files.save_output(output_path, out, meta, report, **writing)
     if verbose:
         print(f"[picasso] wrote {path} (+ .json), iterations {report['result']['iterations_run']}")
     return path
