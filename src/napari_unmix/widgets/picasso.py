@@ -71,7 +71,7 @@ def _spin_box(spec: OptionSpec) -> QSpinBox | QDoubleSpinBox:
         box = QSpinBox(minimum=int(lo or 0), maximum=int(min(hi or _SPIN_MAX, _SPIN_MAX)))
     else:
         box = QDoubleSpinBox(decimals=5, minimum=float(lo or 0), maximum=float(hi or _SPIN_MAX))
-        box.setSingleStep(float(spec.default) or 0.1)
+        box.setSingleStep(0.1 * float(spec.default) or 0.1)
     box.setValue(spec.default)
     box.setToolTip(spec.help())
     return box
