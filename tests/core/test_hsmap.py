@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from napari_unmix.core import hsmap
-from napari_unmix.core.progress import run
 from napari_unmix.core.metrics import adjusted_rand_index, agreement, silhouette
+from napari_unmix.core.progress import run
 from napari_unmix.core.synthetic import bead_cube_labels, make_bead_cube, make_two_region_cube
 
 

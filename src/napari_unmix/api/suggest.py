@@ -22,8 +22,8 @@ from ..core.suggest import (
     GROUPINGS,
     PROJECTIONS,
     REPRESENTATIVES,
-    SuggestOptions,
     Suggestions,
+    SuggestOptions,
     find_suggestions,
 )
 from ..core.validate import check_array

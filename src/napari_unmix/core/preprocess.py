@@ -35,9 +35,9 @@ from .validate import OptionError
 
 __all__ = [
     "BASELINES",
+    "NORMALISATIONS",
     "AslsOptions",
     "PolyOptions",
-    "NORMALISATIONS",
     "Preprocessing",
     "baseline_asls",
     "baseline_poly",

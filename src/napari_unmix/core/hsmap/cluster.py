@@ -53,7 +53,7 @@ class ClusterOptions(Options):
     )  # fmt: skip
     cleanup: str | None = option(None, label="spatial clean-up",
                                  doc="spatial clean-up of the labels", choices=CLEANUPS)  # fmt: skip
-    cleanup_options: dict[str, Any] | None = option(
+    cleanup_options: Mapping[str, Any] | None = option(
         None, label="clean-up options", doc="options of the clean-up (size, min_size)",
         advanced=True,
     )  # fmt: skip

@@ -42,7 +42,7 @@ from .candidates import (
     processed_cube,
     response_maps,
 )
-from .find import SuggestOptions, Suggestions, find_suggestions
+from .find import Suggestions, SuggestOptions, find_suggestions
 from .groups import (
     AUTO_MAX_GROUPS,
     GROUPINGS,
