@@ -222,43 +222,42 @@ class HyperspectralMapsWidget(QWidget):
     def _map_kwargs(self, layer):
         return {"scale": layer.scale[-2:], "translate": layer.translate[-2:]}
 
-    def run_intensity(self):
-        """Compute the intensity map of the chosen band; returns the worker (or None)."""
+    def _run_map(self, compute, desc: str, status):
+        """Run ``compute(cube, axis, preprocessing)`` (a map function of the API) in a worker;
+        its MapResult becomes a layer and ``status(result)`` the status line."""
         got = self._guard()
         if got is None:
             return None
         layer, axis, pre = got
-        target, window = float(self.target.value), float(self.window.value)
 
         def done(out):
             self._add(out.to_result(), layer)
-            self.status.value = f"intensity map at {target:g} ± {window:g} added"
+            self.status.value = status(out)
 
-        def job():
-            return api.intensity_map(layer.data, axis, target, window=window, preprocessing=pre)
+        return self._start(lambda: compute(layer.data, axis, pre), done, total=0, desc=desc)
 
-        return self._start(job, done, total=0, desc="intensity map")
+    def run_intensity(self):
+        """Compute the intensity map of the chosen band; returns the worker (or None)."""
+        target, window = float(self.target.value), float(self.window.value)
+        return self._run_map(
+            lambda cube, axis, pre: api.intensity_map(
+                cube, axis, target, window=window, preprocessing=pre
+            ),
+            "intensity map",
+            lambda out: f"intensity map at {target:g} ± {window:g} added",
+        )
 
     def run_ratio(self):
         """Compute the ratio map numerator / denominator; returns the worker (or None)."""
-        got = self._guard()
-        if got is None:
-            return None
-        layer, axis, pre = got
-        num, den, window = (
-            float(self.numerator.value),
-            float(self.denominator.value),
-            float(self.window.value),
+        num, den = float(self.numerator.value), float(self.denominator.value)
+        window = float(self.window.value)
+        return self._run_map(
+            lambda cube, axis, pre: api.ratio_map(
+                cube, axis, num, den, window=window, preprocessing=pre
+            ),
+            "ratio map",
+            lambda out: f"ratio map added ({out.report['n_masked']} masked pixels)",
         )
-
-        def done(out):
-            self._add(out.to_result(), layer)
-            self.status.value = f"ratio map added ({out.report['n_masked']} masked pixels)"
-
-        def job():
-            return api.ratio_map(layer.data, axis, num, den, window=window, preprocessing=pre)
-
-        return self._start(job, done, total=0, desc="ratio map")
 
     def run_cluster(self):
         """Cluster the pixels; adds a Labels layer, plots spectra, fills the metrics table."""

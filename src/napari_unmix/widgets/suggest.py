@@ -123,23 +123,7 @@ class SuggestWidget(Container):
 
     def parameters(self) -> dict[str, Any]:
         """The core settings currently set in the dialog."""
-        names = [
-            "projection",
-            "processed",
-            "local_background_sigma",
-            "binning",
-            "peak_sigma",
-            "peak_threshold",
-            "min_area",
-            "min_diagonal",
-            "max_groups",
-            "max_rois_per_group",
-            "gradient_fingerprint",
-            "hierarchical",
-            "similarity_threshold",
-            "merge_duplicates",
-            "representative",
-        ]
+        names = [n for n in SuggestOptions.defaults() if hasattr(self, n)]
         params = {n: getattr(self, n).value for n in names}
         if params["local_background_sigma"] <= AUTO:
             params["local_background_sigma"] = None

@@ -281,16 +281,8 @@ def cluster_pixels(
     connectivity: str | None = ClusterOptions.connectivity,
     covariance_type: str | None = ClusterOptions.covariance_type,
 ) -> ClusterResult:
-    """Run :func:`iter_cluster_map` to the end and return its :class:`ClusterResult`.
-
-    Examples
-    --------
-    >>> from napari_unmix.core.synthetic import make_two_region_cube
-    >>> cube, truth = make_two_region_cube()
-    >>> res = cluster_pixels(cube, n_clusters=2, random_state=0)
-    >>> res.labels.shape, sorted(np.unique(res.labels).tolist())
-    ((30, 30), [1, 2])
-    """
+    """Run :func:`iter_cluster_map` to the end and return its :class:`ClusterResult`
+    (example: :mod:`napari_unmix.core.hsmap`)."""
     return run(iter_cluster_map(cube, **_keywords(locals())))
 
 

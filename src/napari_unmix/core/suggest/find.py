@@ -11,6 +11,7 @@ import numpy as np
 from ..background import object_scale
 from ..options import Options, option
 from ..result import Result, ResultLayer
+from . import groups as grouping
 from .candidates import (
     BACKGROUND_PER_RADIUS,
     CANDIDATE_SNR,
@@ -23,18 +24,6 @@ from .candidates import (
     processed_cube,
     response_and_brightness,
     unit_free,
-)
-from .groups import (
-    AUTO_MAX_GROUPS,
-    GROUPINGS,
-    REPRESENTATIVES,
-    box_spectra,
-    choose_group_count,
-    dedupe_groups,
-    fingerprint_noise,
-    fingerprints,
-    pick_representatives,
-    prune_mixtures,
 )
 
 __all__ = ["SuggestOptions", "Suggestions", "find_suggestions"]
@@ -80,7 +69,7 @@ class SuggestOptions(Options):
     merge_duplicates: bool = option(True, label="merge duplicates",
                                     doc="drop boxes overlapping a brighter box of the group")  # fmt: skip
     representative: str = option("distinctive", label="ROIs per group are the",
-                                 doc="which boxes represent a group", choices=REPRESENTATIVES)  # fmt: skip
+                                 doc="which boxes represent a group", choices=grouping.REPRESENTATIVES)  # fmt: skip
     frame: int = option(0, label="frame", doc="channel of projection='current_frame'",
                         bounds=(0, None), advanced=True)  # fmt: skip
     n_bands: int = option(3, label="bands", doc="bands of projection='multiband'",
@@ -178,7 +167,7 @@ def find_suggestions(
     :data:`BACKGROUND_PER_RADIUS` times the object radius estimated from the image;
     ``max_groups=None`` chooses the group count by
     :func:`~napari_unmix.core.suggest.groups.choose_group_count` (at most
-    :data:`AUTO_MAX_GROUPS`) and merges mixtures away
+    :data:`~napari_unmix.core.suggest.groups.AUTO_MAX_GROUPS`) and merges mixtures away
     (:func:`~napari_unmix.core.suggest.groups.prune_mixtures`). The spectra are in the cube's unit; everything else does
     not depend on it.
     """
@@ -209,7 +198,7 @@ def find_suggestions(
         "min_area": min_area,
         "min_diagonal": min_diagonal,
     }
-    pool = (max_groups or AUTO_MAX_GROUPS) * max_rois_per_group * pool_factor
+    pool = (max_groups or grouping.AUTO_MAX_GROUPS) * max_rois_per_group * pool_factor
     boxes, scores = merge_bands(
         [
             candidate_boxes(m, max_candidates=pool, brightness=bm, **kw)
@@ -225,7 +214,7 @@ def find_suggestions(
     if nan_px.any():
         notes.append(f"{int(nan_px.sum())} NaN pixel(s) ignored (filled for the response map)")
     n_c = cube.shape[0]
-    spectra = box_spectra(np.where(nan_px, np.nan, data) if nan_px.any() else data, boxes)
+    spectra = grouping.box_spectra(np.where(nan_px, np.nan, data) if nan_px.any() else data, boxes)
     usable = np.isfinite(spectra).all(axis=1)  # a box of NaN pixels only
     boxes, scores, spectra = boxes[usable], scores[usable], spectra[usable]
     if len(boxes) == 0:
@@ -237,13 +226,13 @@ def find_suggestions(
         return Suggestions(
             *empty, np.zeros(0, np.float32), maps[0], params, notes, estimated=estimated
         )
-    fp = fingerprints(spectra, gradient=gradient_fingerprint)
+    fp = grouping.fingerprints(spectra, gradient=gradient_fingerprint)
     if max_groups is None:
         n_pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        noise = fingerprint_noise(
+        noise = grouping.fingerprint_noise(
             spectra, channel_noise(data), n_pixels, gradient=gradient_fingerprint
         )
-        n_groups = choose_group_count(fp, noise) if hierarchical else len(boxes)
+        n_groups = grouping.choose_group_count(fp, noise) if hierarchical else len(boxes)
     else:
         n_groups = min(max_groups, len(boxes))
         if n_groups < max_groups:
@@ -252,12 +241,12 @@ def find_suggestions(
                 "lower peak_threshold/min_area or ask for fewer groups"
             )
     method = "hierarchical" if hierarchical else "greedy"
-    labels = GROUPINGS[method].function(fp, n_groups, similarity_threshold)
+    labels = grouping.GROUPINGS[method].function(fp, n_groups, similarity_threshold)
     if max_groups is None:
-        labels = prune_mixtures(spectra, fp, labels) if hierarchical else labels
+        labels = grouping.prune_mixtures(spectra, fp, labels) if hierarchical else labels
         estimated["n_groups"] = int(labels.max()) + 1
-    keep = dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
-    idx, groups = pick_representatives(
+    keep = grouping.dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
+    idx, groups = grouping.pick_representatives(
         fp,
         labels,
         np.nonzero(keep)[0],
