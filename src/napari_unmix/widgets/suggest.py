@@ -89,30 +89,9 @@ class SuggestWidget(Container):
         self.run_button = PushButton(text="Suggest ROIs")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.status = Label(value="")
-        self.extend(
-            [
-                self.image,
-                self.projection,
-                self.processed,
-                self.local_background_sigma,
-                self.binning,
-                self.peak_sigma,
-                self.peak_threshold,
-                self.min_area,
-                self.min_diagonal,
-                self.max_groups,
-                self.max_rois_per_group,
-                self.gradient_fingerprint,
-                self.hierarchical,
-                self.similarity_threshold,
-                self.merge_duplicates,
-                self.representative,
-                self.replace_previous,
-                self.run_button,
-                self.cancel_button,
-                self.status,
-            ]
-        )
+        options = [getattr(self, n) for n in SuggestOptions.defaults() if hasattr(self, n)]
+        self.extend([self.image, *options, self.replace_previous, self.run_button,
+                     self.cancel_button, self.status])  # fmt: skip
         self.run_button.changed.connect(self.run)
         self.cancel_button.changed.connect(self.cancel)
         self.viewer.layers.events.inserted.connect(self.reset_choices)
@@ -123,8 +102,7 @@ class SuggestWidget(Container):
 
     def parameters(self) -> dict[str, Any]:
         """The core settings currently set in the dialog."""
-        names = [n for n in SuggestOptions.defaults() if hasattr(self, n)]
-        params = {n: getattr(self, n).value for n in names}
+        params = {n: getattr(self, n).value for n in SuggestOptions.defaults() if hasattr(self, n)}
         if params["local_background_sigma"] <= AUTO:
             params["local_background_sigma"] = None
         if params["max_groups"] < 1:
