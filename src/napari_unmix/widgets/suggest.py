@@ -24,7 +24,7 @@ from napari.utils.notifications import show_error, show_info, show_warning
 
 from ..core.suggest import SuggestOptions
 from ._form import widget_for
-from ._roi_schema import add_rois, box_to_rectangle, get_or_create_roi_layer, remove_rois
+from ._roi_schema import add_rois, get_or_create_roi_layer, remove_rois
 
 __all__ = ["SuggestWidget"]
 
@@ -192,7 +192,7 @@ class SuggestWidget(Container):
             }
             for i, g in enumerate(res.groups)
         ]
-        add_rois(rois, [box_to_rectangle(b) for b in res.boxes], rows)
+        add_rois(rois, res.to_result(layer.name).layers[0].data, rows)
         rois.metadata["suggest_report"] = res.report
         for note in res.notes:
             show_warning(note)
