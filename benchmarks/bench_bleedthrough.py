@@ -232,7 +232,7 @@ def _ordinary_bootstrap(src, tgt, method: str, n: int = 100) -> tuple[float, flo
     est = estimate_alpha(src, tgt, method=method, n_bootstrap=0)
     x, y = est.mask_source.astype(np.float64), est.mask_target.astype(np.float64)
     rng = np.random.default_rng(0)
-    func = ALPHA_METHODS[method].func
+    func = ALPHA_METHODS[method].function
     alphas = [
         func(x[i], y[i], alpha_max=1.0, mi_bins=64)[0] for i in rng.integers(0, x.size, (n, x.size))
     ]
