@@ -3,6 +3,7 @@ defaults are those of AlphaOptions / BleedthroughOptions."""
 
 import pytest
 
+from contracts import check_cli_defaults, check_function_defaults
 from napari_unmix.api.bleedthrough import estimate_bleedthrough, unmix, unmix_array
 from napari_unmix.core.bleedthrough import (
     ALPHA_METHODS,
@@ -12,7 +13,6 @@ from napari_unmix.core.bleedthrough import (
     estimate_alpha,
 )
 from napari_unmix.core.validate import OptionError
-from contracts import check_cli_defaults, check_function_defaults
 
 
 def test_estimate_alpha_defaults():

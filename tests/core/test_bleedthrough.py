@@ -310,8 +310,8 @@ def test_dask_estimate_never_computes_the_whole_volume():
 
 
 def test_dask_exact_statistics_with_ties_and_missed_windows():
-    from napari_unmix.core.bleedthrough.lazy import _exact_stats, _flat_blocks
     from napari_unmix.core.bleedthrough.exact import _ranks
+    from napari_unmix.core.bleedthrough.lazy import _exact_stats, _flat_blocks
 
     rng = np.random.default_rng(0)
     vol = rng.integers(0, 7, size=(4, 50, 60)).astype(np.uint16).transpose(1, 0, 2)

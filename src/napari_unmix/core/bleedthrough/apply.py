@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from .estimators import _pearson
-from .exact import _is_dask
 from ..axes import validate_tzcyx
 from ..mi import mutual_information
 from ..validate import check_option_types
+from .estimators import _pearson
+from .exact import _is_dask
 
 __all__ = ["apply_correction", "correct_values", "correction_diagnostics"]
 

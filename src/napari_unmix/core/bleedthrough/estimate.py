@@ -23,6 +23,7 @@ from .sampling import make_alpha_mask, prepare_source_target_for_alpha, sample_v
 
 __all__ = ["AlphaEstimate", "AlphaReliabilityWarning", "estimate_alpha"]
 
+
 class AlphaReliabilityWarning(UserWarning):
     """An estimated alpha that its estimator could not trust (e.g. a flat MI curve).
 

@@ -65,9 +65,7 @@ def _norm(value: Any) -> Any:
 class AlphaOptions(Options):
     """Settings of one alpha estimate (see :func:`.estimate_alpha` for the details)."""
 
-    method: str = option(
-        "mean_ratio", label="method", doc="alpha estimator", choices=ALPHA_METHODS
-    )
+    method: str = option("mean_ratio", label="method", doc="alpha estimator", choices=ALPHA_METHODS)
     signal_percentile: float = option(
         99.0, label="signal percentile", doc="mask: source voxels at or above this percentile",
         bounds=(0, 100), unit=_PCT,
@@ -186,7 +184,7 @@ class BleedthroughOptions(AlphaOptions):
     )  # fmt: skip
     clip_negative: bool = option(True, label="clip negative",
                                  doc="clip corrected values at 0")  # fmt: skip
-    output_dtype: Any = option(
+    output_dtype: Any = option(  # noqa: RUF009 (a str or a numpy dtype)
         "float32", label="output dtype", advanced=True,
         doc="output dtype (integers rounded and clipped), or 'same'",
     )  # fmt: skip
