@@ -36,6 +36,7 @@ from ..core.bleedthrough import (
 from ..core.progress import Progress, Steps, run
 from ..core.report import describe_array, start_report, to_jsonable
 from ..core.validate import check_option_types
+from ..io.sidecar import sidecar_path
 from ._bleedthrough_estimate import (
     ALPHA_MODES,
     check_options,
@@ -61,15 +62,15 @@ _O = BleedthroughOptions  # (the defaults of unmix_array and unmix)
 
 
 def report_path_from_output_path(output_path: str | os.PathLike) -> Path:
-    """The JSON sidecar written next to ``output_path`` (``<output>.json``).
+    """The JSON sidecar written next to ``output_path`` (``<output>.json``), as
+    :func:`napari_unmix.io.sidecar.sidecar_path` (the name ``spectral-unmixing`` uses).
 
     Examples
     --------
     >>> report_path_from_output_path("out/cells.ome.tif").name
     'cells.ome.tif.json'
     """
-    path = Path(output_path)
-    return path.with_name(path.name + ".json")
+    return sidecar_path(output_path)
 
 
 def _diagnostics(data: Any, rep: dict, opts: BleedthroughOptions) -> dict:
@@ -343,29 +344,22 @@ def unmix(
     check_option_types(unmix, locals())
     opts = BleedthroughOptions.pick(locals())
     given = {"alpha": alpha, "alpha_reverse": alpha_reverse}
-    from ._files import (
-        check_output,
-        is_lazy_input,
-        open_input,
-        resolve_output_format,
-        save_output,
-        use_scheduler,
-    )
+    from . import _files as files  # (file support is imported when a file is used)
 
-    fmt = resolve_output_format(output_format)
+    fmt = files.resolve_output_format(output_format)
     check_options(opts, **given)  # everything that needs no data, before reading the input
     input_path, output_path = Path(input_path), Path(output_path)
-    check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
+    files.check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
                  compression_level=compression_level)  # fmt: skip
-    with use_scheduler(scheduler):
+    with files.use_scheduler(scheduler):
         if verbose:
             print(f"reading {input_path}", flush=True)
-        if fmt == "ome-zarr" or is_lazy_input(input_path):
+        if fmt == "ome-zarr" or files.is_lazy_input(input_path):
             # lazy: estimation streams bounded-memory passes, the correction goes chunk by chunk
-            data, meta = open_input(input_path, lazy=True)
+            data, meta = files.open_input(input_path, lazy=True)
             steps = unmix_array_steps(data, opts, **given)
         else:
-            data, meta = open_input(input_path, lazy=False)
+            data, meta = files.open_input(input_path, lazy=False)
             # the stack just read is ours, not the caller's: correct it in place when the
             # output dtype allows (one stack-sized buffer instead of two: faster, half the memory)
             same = str(output_dtype).lower() in {"same", "input"}
@@ -383,7 +377,7 @@ def unmix(
         report["inputs"]["input_path"] = str(input_path)
         report["channel_names"] = meta["channel_names"]
         report["physical_size_zyx"] = list(meta["physical_size"])
-        out = save_output(
+        out = files.save_output(
             output_path,
             corrected,
             meta,

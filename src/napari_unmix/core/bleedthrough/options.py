@@ -136,7 +136,19 @@ REVERSIBLE = (
     "mi_bins",
 )
 
-_INHERIT = "; None: as the forward direction"
+
+def _reverse(name: str) -> Any:
+    """The ``<name>_reverse`` field: the forward field's rules, None (inherit) by default."""
+    s = AlphaOptions.spec(name)
+    return option(
+        None,
+        label=f"reverse {s.label}",
+        doc=f"{s.doc}, reverse direction (None: as the forward one)",
+        bounds=s.bounds,
+        choices=s.choices,
+        advanced=True,
+        unit=s.unit,
+    )
 
 
 @dataclass(frozen=True)
@@ -158,30 +170,12 @@ class BleedthroughOptions(AlphaOptions):
     bidirectional: bool = option(
         False, label="bidirectional (2x2)", doc="2 x 2 model: both channels bleed"
     )
-    method_reverse: str | None = option(
-        None, label="reverse method", choices=ALPHA_METHODS, advanced=True,
-        doc="reverse estimator" + _INHERIT,
-    )  # fmt: skip
-    signal_percentile_reverse: float | None = option(
-        None, label="reverse signal percentile", bounds=(0, 100), unit=_PCT, advanced=True,
-        doc="reverse source-mask percentile" + _INHERIT,
-    )  # fmt: skip
-    target_low_percentile_reverse: float | None = option(
-        None, label="reverse target-low percentile", bounds=(0, 100), unit=_PCT,
-        advanced=True, doc="reverse low-target percentile" + _INHERIT,
-    )  # fmt: skip
-    background_percentile_reverse: float | None = option(
-        None, label="reverse background percentile", bounds=(0, 100), unit=_PCT,
-        advanced=True, doc="reverse background percentile" + _INHERIT,
-    )  # fmt: skip
-    alpha_max_reverse: float | None = option(
-        None, label="reverse alpha max", bounds=(0, None), advanced=True,
-        doc="reverse upper bound" + _INHERIT,
-    )  # fmt: skip
-    mi_bins_reverse: int | None = option(
-        None, label="reverse MI bins", bounds=(2, None), advanced=True,
-        doc="reverse histogram bins" + _INHERIT,
-    )  # fmt: skip
+    method_reverse: str | None = _reverse("method")
+    signal_percentile_reverse: float | None = _reverse("signal_percentile")
+    target_low_percentile_reverse: float | None = _reverse("target_low_percentile")
+    background_percentile_reverse: float | None = _reverse("background_percentile")
+    alpha_max_reverse: float | None = _reverse("alpha_max")
+    mi_bins_reverse: int | None = _reverse("mi_bins")
     clip_negative: bool = option(True, label="clip negative",
                                  doc="clip corrected values at 0")  # fmt: skip
     output_dtype: Any = option(  # noqa: RUF009 (a str or a numpy dtype)
