@@ -349,8 +349,8 @@ def unmix(
     fmt = files.resolve_output_format(output_format)
     check_options(opts, **given)  # everything that needs no data, before reading the input
     input_path, output_path = Path(input_path), Path(output_path)
-    files.check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
-                 compression_level=compression_level)  # fmt: skip
+    writing = {"output_format": fmt, "overwrite": overwrite, "compression_level": compression_level}
+    files.check_output(output_path, inputs=(input_path,), **writing)
     with files.use_scheduler(scheduler):
         if verbose:
             print(f"reading {input_path}", flush=True)
@@ -377,15 +377,7 @@ def unmix(
         report["inputs"]["input_path"] = str(input_path)
         report["channel_names"] = meta["channel_names"]
         report["physical_size_zyx"] = list(meta["physical_size"])
-        out = files.save_output(
-            output_path,
-            corrected,
-            meta,
-            report,
-            output_format=fmt,
-            overwrite=overwrite,
-            compression_level=compression_level,
-        )
+        out = files.save_output(output_path, corrected, meta, report, **writing)
     if verbose:
         print(f"report: {report_path_from_output_path(out)}", flush=True)
     return out
