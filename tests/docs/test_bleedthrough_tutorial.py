@@ -1,6 +1,6 @@
 """docs/bleedthrough.md: every python code block runs, in order, in one namespace."""
 
-from test_docs_code import ROOT, _code_blocks
+from docs.test_docs_code import ROOT, _code_blocks
 
 
 def test_tutorial_code_runs(tmp_path, monkeypatch, capsys):
