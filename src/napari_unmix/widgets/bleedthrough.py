@@ -125,6 +125,8 @@ class BleedthroughWidget(QWidget):
         self.target = mw.ComboBox(label="target layer", choices=self._image_layers)
         for attr, name in _FIELDS.items():
             setattr(self, attr, widget_for(BleedthroughOptions.spec(name)))
+        modes = BleedthroughOptions.spec("alpha_mode").choices.labels()
+        self.alpha_mode.choices = [("(auto)", None), *modes.items()]  # None: chosen from alpha
         self.alpha = mw.FloatSpinBox(
             label="alpha (manual)", value=0.0, min=-10.0, max=10.0, step=0.01
         )
