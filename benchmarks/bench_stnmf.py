@@ -89,7 +89,7 @@ if mode == "scan":
     s, rows = select_sparsity(ste, r=20, num_iter=num_iter, pixel_size=float(sys.argv[5]))
     t1 = t2 = time.perf_counter()
 elif mode == "recovery":
-    from napari_unmix.api.stnmf_recording import resolve_settings
+    from napari_unmix.api.stnmf import resolve_settings
     s = STNMF(ste, r=20, num_iter=num_iter, pixel_size=float(sys.argv[5]),
               **resolve_settings("recovery"))
     t1 = t2 = time.perf_counter()

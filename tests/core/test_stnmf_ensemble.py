@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from napari_unmix.core.scenarios.stnmf import make_recording
-from napari_unmix.core.stnmf_ensemble import (
+from napari_unmix.core.stnmf import (
     bin_spikes,
     check_ensemble_values,
     ensemble_axes,
@@ -110,7 +110,7 @@ _UNDER_LIMIT = textwrap.dedent(
     import resource, time
     import numpy as np
     from napari_unmix import STNMF
-    from napari_unmix.core.stnmf_ensemble import STNMFMemoryError
+    from napari_unmix.core.stnmf import STNMFMemoryError
     resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, resource.RLIM_INFINITY))
     ste = np.random.default_rng(0).standard_normal((8, 4000, 8)).astype(np.float32)
     t0 = time.perf_counter()

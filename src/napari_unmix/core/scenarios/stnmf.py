@@ -24,7 +24,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,18 @@ class ModelCell:
     pixel_size: float = 30.0
     jitter: float = 0.3  #: random shift of the subunit centres (stixels)
     center: tuple[float, float] | None = None  #: receptive-field centre (default: middle)
+
+
+_M = ModelCell  # the defaults of the keywords below
+
+
+def _model_cell(cell: ModelCell | None, values: dict[str, Any]) -> ModelCell:
+    """``cell`` (default :class:`ModelCell`) with the fields found in ``values`` (a
+    function's ``locals()``) that differ from the defaults of :class:`ModelCell`."""
+    base = cell or ModelCell()
+    names = [f.name for f in fields(ModelCell)]
+    changed = {k: values[k] for k in names if k in values and values[k] != getattr(_M, k)}
+    return replace(base, **changed)
 
 
 def _centers(n: int, spacing: float, center: np.ndarray) -> np.ndarray:
@@ -125,15 +137,27 @@ def make_cell(
     *,
     n_spikes: int = 20000,
     random_state: int | np.random.Generator | None = 0,
-    **params: Any,
+    n_subunits: int = _M.n_subunits,
+    sigma: float = _M.sigma,
+    spacing: float = _M.spacing,
+    subunit_exponent: float = _M.subunit_exponent,
+    threshold_sd: float | None = _M.threshold_sd,
+    output_exponent: float = _M.output_exponent,
+    noise: float = _M.noise,
+    contrast: float = _M.contrast,
+    grid: int = _M.grid,
+    pixel_size: float = _M.pixel_size,
+    jitter: float = _M.jitter,
+    center: tuple[float, float] | None = _M.center,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Spike-triggered ensemble (x, y, n_spikes) of a model cell, and its truth.
 
-    ``params`` override fields of ``cell`` (default :class:`ModelCell`). The truth has
+    The other keywords are the fields of :class:`ModelCell`; those that differ from its
+    defaults override the fields of ``cell`` (default :class:`ModelCell`). The truth has
     ``subunits`` (k, x, y; unit peak), ``centers`` (k, 2; stixels), ``diameters`` (µm,
     4σ), ``pixel_size``, ``cell`` (the parameters) and ``n_frames``.
     """
-    cell = replace(cell or ModelCell(), **params)
+    cell = _model_cell(cell, locals())
     if n_spikes < 1:
         raise ValueError(f"n_spikes must be >= 1, got {n_spikes=}")
     rng = np.random.default_rng(random_state)
@@ -152,13 +176,24 @@ def make_recording(
     *,
     n_spikes: int = 2000,
     random_state: int | np.random.Generator | None = 0,
-    **params: Any,
+    n_subunits: int = _M.n_subunits,
+    sigma: float = _M.sigma,
+    spacing: float = _M.spacing,
+    subunit_exponent: float = _M.subunit_exponent,
+    threshold_sd: float | None = _M.threshold_sd,
+    output_exponent: float = _M.output_exponent,
+    noise: float = _M.noise,
+    contrast: float = _M.contrast,
+    grid: int = _M.grid,
+    pixel_size: float = _M.pixel_size,
+    jitter: float = _M.jitter,
+    center: tuple[float, float] | None = _M.center,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Stimulus movie (t, x, y) and spike counts per frame (t,) of a model cell.
 
     The cell responds to frame ``t`` in frame ``t`` (latency 0). The movie holds every
     simulated frame, so keep ``n_spikes`` small (a few thousand spikes need about ten
-    times as many frames).
+    times as many frames). The other keywords are as in :func:`make_cell`.
 
     Examples
     --------
@@ -166,7 +201,7 @@ def make_recording(
     >>> stim.shape[1:], bool(counts.sum() >= 200)
     ((8, 8), True)
     """
-    cell = replace(cell or ModelCell(), **params)
+    cell = _model_cell(cell, locals())
     rng = np.random.default_rng(random_state)
     frames, counts, truth = _simulate(cell, n_spikes, rng, batch=max(n_spikes * 4, 1000))
     stim = np.concatenate(frames) * np.float32(cell.contrast)
@@ -182,12 +217,22 @@ def make_population(
     grid: int = 24,
     rate: float = 0.15,
     random_state: int | np.random.Generator | None = 0,
-    **params: Any,
+    n_subunits: int = _M.n_subunits,
+    sigma: float = _M.sigma,
+    spacing: float = _M.spacing,
+    subunit_exponent: float = _M.subunit_exponent,
+    threshold_sd: float | None = _M.threshold_sd,
+    output_exponent: float = _M.output_exponent,
+    noise: float = _M.noise,
+    contrast: float = _M.contrast,
+    pixel_size: float = _M.pixel_size,
+    jitter: float = _M.jitter,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], list[dict[str, Any]]]:
     """Several model cells watching one stimulus movie: movie (t, x, y), counts per cell.
 
     The cells' receptive fields sit at different places of a ``grid`` × ``grid`` movie;
-    each fires about ``rate`` spikes per frame; ``params`` go to every :class:`ModelCell`.
+    each fires about ``rate`` spikes per frame; the other keywords are the fields of every
+    :class:`ModelCell`.
     Returns the movie, ``{"cell 0": counts, ...}`` and one truth dict per cell.
 
     Examples
@@ -196,6 +241,7 @@ def make_population(
     >>> stim.shape, sorted(counts), truths[0]["subunits"].shape
     ((500, 16, 16), ['cell 0', 'cell 1'], (3, 16, 16))
     """
+    base = _model_cell(None, locals())
     rng = np.random.default_rng(random_state)
     stim = rng.choice(np.array([-1.0, 1.0], np.float32), (n_frames, grid * grid))
     ang = 2 * np.pi * np.arange(n_cells) / max(n_cells, 1) + rng.uniform(0, np.pi)
@@ -203,7 +249,7 @@ def make_population(
     counts, truths = {}, []
     for i in range(n_cells):
         center = (grid - 1) / 2 + radius * np.array([np.cos(ang[i]), np.sin(ang[i])])
-        cell = replace(ModelCell(grid=grid, center=(float(center[0]), float(center[1]))), **params)
+        cell = replace(base, grid=grid, center=(float(center[0]), float(center[1])))
         filt, centers = _subunits(cell, rng)
         fmat = filt.reshape(cell.n_subunits, -1).T.astype(np.float32)
         drive = _drive(stim, fmat, cell)
@@ -214,7 +260,7 @@ def make_population(
         truths.append({"subunits": filt.astype(np.float32), "centers": centers,
                        "pixel_size": cell.pixel_size, "cell": asdict(cell)})  # fmt: skip
     return (
-        stim.reshape(n_frames, grid, grid) * np.float32(params.get("contrast", 1.0)),
+        stim.reshape(n_frames, grid, grid) * np.float32(contrast),
         counts,
         truths,
     )

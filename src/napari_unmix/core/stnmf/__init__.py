@@ -1,0 +1,91 @@
+"""STNMF compute: sparse semi-NMF of spike-triggered ensembles, ensembles, module properties.
+
+* :mod:`.options` — :class:`StnmfOptions` (the factorisation), :data:`SETTINGS` with
+  :class:`StnmfSettingsOptions`, :class:`StnmfRecordingOptions`;
+* :mod:`.updates` — products through the Gram matrix, AF-HALS, :data:`INITS`,
+  :data:`FORMULATIONS`;
+* :mod:`.solver` — :func:`iter_sparse_seminmf` / :func:`sparse_seminmf`;
+* :mod:`.ensemble` — from a stimulus movie and spikes to an ensemble; the memory guard;
+* :mod:`.props` — Moran's I, outlines, Gaussian fits, coverage.
+
+Examples
+--------
+>>> import numpy as np
+>>> v = np.random.default_rng(0).standard_normal((16, 300))
+>>> sparse_seminmf(v, 3, num_iter=2).modules.shape
+(16, 3)
+"""
+
+from __future__ import annotations
+
+from . import props
+from .ensemble import (
+    STNMFMemoryError,
+    available_memory,
+    bin_spikes,
+    check_ensemble_values,
+    check_memory,
+    check_stimulus,
+    ensemble_axes,
+    format_bytes,
+    spike_counts,
+    spike_triggered_average,
+    spike_triggered_ensemble,
+    stnmf_memory,
+    temporal_filter_from_sta,
+)
+from .options import (
+    SETTINGS,
+    StnmfOptions,
+    StnmfRecordingOptions,
+    StnmfSettingsOptions,
+    settings_values,
+)
+from .solver import RelativeChange, SemiNMFResult, init_modules, iter_sparse_seminmf, sparse_seminmf
+from .updates import (
+    FORMULATIONS,
+    INITS,
+    afhals,
+    gram,
+    products_direct,
+    products_gram,
+    reference_rho,
+    residual_from_products,
+    solve_weights,
+)
+
+__all__ = [
+    "FORMULATIONS",
+    "INITS",
+    "SETTINGS",
+    "STNMFMemoryError",
+    "RelativeChange",
+    "SemiNMFResult",
+    "StnmfOptions",
+    "StnmfRecordingOptions",
+    "StnmfSettingsOptions",
+    "afhals",
+    "available_memory",
+    "bin_spikes",
+    "check_ensemble_values",
+    "check_memory",
+    "check_stimulus",
+    "ensemble_axes",
+    "format_bytes",
+    "gram",
+    "init_modules",
+    "iter_sparse_seminmf",
+    "products_direct",
+    "products_gram",
+    "props",
+    "reference_rho",
+    "residual_from_products",
+    "settings_values",
+    "solve_weights",
+    "spike_counts",
+    "sparse_seminmf",
+    "spike_triggered_average",
+    "spike_triggered_ensemble",
+    "stnmf_memory",
+    "temporal_filter_from_sta",
+]
