@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from napari_unmix import STNMF
-from napari_unmix.api.stnmf import stnmf_recording_file
-from napari_unmix.api.stnmf import resolve_settings
+from napari_unmix.api.stnmf import resolve_settings, stnmf_recording_file
 from napari_unmix.cli import main
 from napari_unmix.core.progress import run
 from napari_unmix.core.scenarios.stnmf import make_cell, make_recording, match_subunits

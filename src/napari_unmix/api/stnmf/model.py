@@ -32,7 +32,7 @@ from ...core.stnmf import (
     format_bytes,
     stnmf_memory,
 )
-from ...core.validate import check_array
+from ...core.validate import check_array, check_int
 from .properties import SubunitProperties, modules_table
 
 __all__ = ["STNMF"]
@@ -131,6 +131,8 @@ class STNMF(SubunitProperties):
     ):
         check_array("ste", ste)
         given = {k: v for k, v in locals().items() if k != "init" or isinstance(v, str)}
+        r = check_int("r", r)  # r < 2: the message below names the ensemble's size too
+        given["r"] = max(r, 2)
         self.options = opts = StnmfOptions.pick(given)  # the one place options are checked
         if np.ndim(ste) != 3:
             raise ValueError(
@@ -138,7 +140,7 @@ class STNMF(SubunitProperties):
                 "stack the spike-triggered frames along the last axis"
             )
         self.x, self.y, self.m = (int(s) for s in np.shape(ste))
-        self.r, self.sparsity, self.dtype = opts.r, opts.sparsity, opts.dtype
+        self.r, self.sparsity, self.dtype = r, opts.sparsity, opts.dtype
         self.smoothing, self.normalize = opts.smoothing, opts.normalize
         self.min_weight_z, self.min_weight_ratio = opts.min_weight_z, opts.min_weight_ratio
         check_size(self.x, self.y, self.m, self.r, self.dtype)
@@ -157,7 +159,7 @@ class STNMF(SubunitProperties):
             raise ValueError("every stixel contains NaN or inf; nothing to factorise")
         self.v = flat[self.mask] if self.masked else flat
         n = self.v.shape[0]
-        if self.m < self.r or n < self.r:
+        if self.r < 2 or self.m < self.r or n < self.r:
             raise ValueError(
                 f"need 2 <= r <= spikes and stixels, got r={self.r}, {self.m} spikes, "
                 f"{n} valid stixels; lower r or record more spikes"
@@ -301,7 +303,6 @@ class STNMF(SubunitProperties):
         self._cache.clear()
         self._h = h
 
-
     # ------------------------------------------------------------------ factors
     @property
     def modules(self) -> np.ndarray:
@@ -434,7 +435,9 @@ class STNMF(SubunitProperties):
             "face_color": "transparent", "edge_width": 0.08,
             "properties": {k: np.array(v) for k, v in kinds.items()},
         }  # fmt: skip
-        return ResultLayer("outlines", shapes, kind="shapes", axes="XY", role="outline", extra=extra)
+        return ResultLayer(
+            "outlines", shapes, kind="shapes", axes="XY", role="outline", extra=extra
+        )
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -30,7 +30,6 @@ import numpy as np
 
 from ...core.progress import Progress, Steps, run
 from ...core.result import Result
-from ...core.validate import check_int
 from ...core.stnmf import (
     StnmfOptions,
     StnmfRecordingOptions,
@@ -41,6 +40,7 @@ from ...core.stnmf import (
     spike_triggered_ensemble,
     temporal_filter_from_sta,
 )
+from ...core.validate import check_int
 from .model import STNMF
 from .outputs import write_cells_table, write_outputs
 from .properties import PixelSizeWarning

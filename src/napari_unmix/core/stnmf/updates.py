@@ -113,9 +113,7 @@ def residual_from_products(
 FORMULATIONS = Registry(
     "formulation",
     [
-        Method(
-            "gram", products_gram, "Gram matrix V Vᵀ", "cost per iteration independent of m"
-        ),
+        Method("gram", products_gram, "Gram matrix V Vᵀ", "cost per iteration independent of m"),
         Method("direct", products_direct, "direct products with V", "as the stnmf package"),
     ],
 )

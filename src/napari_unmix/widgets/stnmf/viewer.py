@@ -32,7 +32,6 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -44,19 +43,17 @@ from ...api.stnmf import (
     CellResult,
     export_stnmf,
     load_ste,
-    modules_table,
     resolve_settings,
     write_cells_table,
 )
 from ...core.progress import Progress
 from ...core.result import Result
 from ...core.stnmf import SETTINGS, StnmfOptions, StnmfRecordingOptions, StnmfSettingsOptions
-from ...io.spikes import read_spike_table
 from .inputs import AXES, ensemble_from_layer, field_for, field_value, resolve_axes
 from .plots import WeightsPlot
 from .recording import _FILE_ITEM, RecordingMixin
-from .tables import CELL_COLUMNS, MODULE_COLUMNS, add_cell_row, fill_modules, make_table
-from .worker import cells_steps, factorize_steps, progress_step
+from .tables import CELL_COLUMNS, MODULE_COLUMNS, fill_modules, make_table
+from .worker import factorize_steps, progress_step
 
 __all__ = ["STNMFWidget"]
 
@@ -150,7 +147,9 @@ class STNMFWidget(RecordingMixin, QWidget):
 
     def option_values(self) -> dict[str, Any]:
         """``{option: value}`` of every option field the dock shows."""
-        out = {self._specs[a].name: field_value(getattr(self, a), self._specs[a]) for a in self._specs}
+        out = {
+            self._specs[a].name: field_value(getattr(self, a), self._specs[a]) for a in self._specs
+        }
         out["counts"] = self.counts_combo.currentIndex() == 1
         return out
 
@@ -357,9 +356,11 @@ class STNMFWidget(RecordingMixin, QWidget):
         """One napari layer per result layer (replacing earlier ones); by role."""
         kw = self._layer_kwargs()
         meta = {"stnmf_report": result.report}
-        names = result.layer_names() if result.source else [
-            f"{result.tool} {ly.name}" for ly in result.layers
-        ]
+        names = (
+            result.layer_names()
+            if result.source
+            else [f"{result.tool} {ly.name}" for ly in result.layers]
+        )
         added = {}
         for ly, name in zip(result.layers, names, strict=True):
             if name in self.viewer.layers:
