@@ -359,18 +359,6 @@ class STNMF(SubunitProperties):
             raise ValueError(f"pixel_size must be >= 0 µm (0: unknown), got {um!r}")
         self._pixel_size = float(um)
 
-    @property
-    def moransi_threshold(self) -> float:
-        return self._moransi_threshold
-
-    @moransi_threshold.setter
-    def moransi_threshold(self, value: float) -> None:
-        if not -1 < value < 1:
-            raise ValueError(f"moransi_threshold must be in (-1, 1), got {value!r}")
-        self._moransi_threshold = float(value)
-        if hasattr(self, "_cache"):
-            self._cache.clear()
-
     # ------------------------------------------------------------------ outputs
     def plot(
         self,

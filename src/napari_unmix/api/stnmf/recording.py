@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.progress import Progress, Steps, run
+from ...core.progress import Progress, Steps, run, runs
 from ...core.result import Result
 from ...core.stnmf import (
     StnmfOptions,
@@ -216,33 +216,13 @@ def iter_stnmf_cells(
     return results
 
 
-def stnmf_cells(
-    stimulus: Any,
-    spikes: Mapping[str, Any],
-    /,
-    *,
-    cells: Sequence[str] | None = None,
-    frame_rate: float | None = _R.frame_rate,
-    frame_times: Any = None,
-    lag: int = _R.lag,
-    latency: float | None = _R.latency,
-    temporal_filter: Any = _R.temporal_filter,
-    n_lags: int = _R.n_lags,
-    r: int = _O.r,
-    settings: str = _S.settings,
-    sparsity: float | None = _S.sparsity,
-    smoothing: float | None = _S.smoothing,
-    normalize: bool | None = _S.normalize,
-    min_weight_z: float | None = _S.min_weight_z,
-    min_weight_ratio: float | None = _S.min_weight_ratio,
-    num_iter: int = _O.num_iter,
-    pixel_size: float = _O.pixel_size,
-    moransi_threshold: float = _O.moransi_threshold,
-    seed: int | None = _O.seed,
-) -> list[CellResult]:
-    """:func:`iter_stnmf_cells` run to the end (same arguments)."""
-    kwargs = {k: v for k, v in locals().items() if k not in ("stimulus", "spikes")}
-    return run(iter_stnmf_cells(stimulus, spikes, **kwargs))
+stnmf_cells = runs(
+    iter_stnmf_cells,
+    "stnmf_cells",
+    """:func:`iter_stnmf_cells` run to the end (same arguments): one :class:`CellResult`
+    per cell.""",
+    returns=list[CellResult],
+)
 
 
 def cells_table(results: Sequence[CellResult], /) -> list[dict[str, Any]]:

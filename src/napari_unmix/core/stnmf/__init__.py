@@ -18,22 +18,8 @@ Examples
 
 from __future__ import annotations
 
-from . import props
-from .ensemble import (
-    STNMFMemoryError,
-    available_memory,
-    bin_spikes,
-    check_ensemble_values,
-    check_memory,
-    check_stimulus,
-    ensemble_axes,
-    format_bytes,
-    spike_counts,
-    spike_triggered_average,
-    spike_triggered_ensemble,
-    stnmf_memory,
-    temporal_filter_from_sta,
-)
+from . import ensemble, props
+from .ensemble import *  # noqa: F403 (its __all__)
 from .options import (
     SETTINGS,
     StnmfOptions,
@@ -55,23 +41,16 @@ from .updates import (
 )
 
 __all__ = [
+    *ensemble.__all__,
     "FORMULATIONS",
     "INITS",
     "SETTINGS",
     "RelativeChange",
-    "STNMFMemoryError",
     "SemiNMFResult",
     "StnmfOptions",
     "StnmfRecordingOptions",
     "StnmfSettingsOptions",
     "afhals",
-    "available_memory",
-    "bin_spikes",
-    "check_ensemble_values",
-    "check_memory",
-    "check_stimulus",
-    "ensemble_axes",
-    "format_bytes",
     "gram",
     "init_modules",
     "iter_sparse_seminmf",
@@ -83,9 +62,4 @@ __all__ = [
     "settings_values",
     "solve_weights",
     "sparse_seminmf",
-    "spike_counts",
-    "spike_triggered_average",
-    "spike_triggered_ensemble",
-    "stnmf_memory",
-    "temporal_filter_from_sta",
 ]

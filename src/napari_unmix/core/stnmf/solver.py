@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..progress import Progress, Steps, run
+from ..progress import Progress, Steps, runs
 from .options import StnmfOptions
 from .updates import (
     FORMULATIONS,
@@ -229,23 +229,9 @@ def iter_sparse_seminmf(
     return SemiNMFResult(w, weights, history[-1], it, history, stopped_by)
 
 
-def sparse_seminmf(
-    v: np.ndarray,
-    r: int,
-    /,
-    *,
-    init: str | np.ndarray = _O.init,
-    sparsity: float = _O.sparsity,
-    num_iter: int = _O.num_iter,
-    random_state: int | np.random.Generator | None = _O.seed,
-    dtype: str = _O.dtype,
-    formulation: str = _O.formulation,
-    callbacks: Sequence[Callback] | Callback | None = None,
-    alpha: float = _O.alpha,
-    eps: float = _O.eps,
-    g: np.ndarray | None = None,
-    blas_threads: int | None = _O.blas_threads,
-) -> SemiNMFResult:
+sparse_seminmf = runs(
+    iter_sparse_seminmf,
+    "sparse_seminmf",
     """Sparse semi-NMF ``V ≈ W₊ H`` by AF-HALS (:func:`iter_sparse_seminmf` run to its end).
 
     Parameters
@@ -279,6 +265,6 @@ def sparse_seminmf(
     >>> v = np.random.default_rng(1).standard_normal((16, 200))
     >>> sparse_seminmf(v, 3, num_iter=2).n_iter
     2
-    """
-    kwargs = {k: val for k, val in locals().items() if k not in ("v", "r")}
-    return run(iter_sparse_seminmf(v, r, **kwargs))
+    """,
+    returns=SemiNMFResult,
+)

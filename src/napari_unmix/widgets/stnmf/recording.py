@@ -10,7 +10,7 @@ from pathlib import Path
 
 from napari.qt.threading import create_worker
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QFileDialog, QListWidgetItem
+from qtpy.QtWidgets import QListWidgetItem
 
 from ...api.stnmf import CellResult, modules_table
 from ...core.progress import Progress
@@ -25,13 +25,6 @@ _FILE_ITEM = "(opened file)"
 
 class RecordingMixin:
     """Spike table, cell list, :meth:`run_cells` and the per-cell results of the dock."""
-
-    def _open_spikes(self):
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open spike table", "", "Spike tables (*.csv *.tsv *.txt *.npy *.npz *.h5 *.hdf5)"
-        )
-        if path:
-            self.open_spikes(path)
 
     def open_spikes(self, path: str | Path) -> None:
         """Read a spike table: the input layer becomes the stimulus, its cells are listed."""

@@ -58,6 +58,8 @@ from .worker import factorize_steps, progress_step
 __all__ = ["STNMFWidget"]
 
 _COUNTS = ["spike times (s)", "counts per frame"]
+_ENSEMBLES = "Ensembles (*.npy *.npz *.mat *.h5 *.hdf5)"
+_SPIKE_TABLES = "Spike tables (*.csv *.tsv *.txt *.npy *.npz *.h5 *.hdf5)"
 #: The dock's fields: (options class, field, attribute, narrower range (min, max) or None)
 _FIELDS = [
     (StnmfRecordingOptions, "frame_rate", "frame_rate", (0.0, 100000.0)),
@@ -111,14 +113,18 @@ class STNMFWidget(RecordingMixin, QWidget):
         self.axes_label = QLabel("")
         self.axes_label.setWordWrap(True)
         self.load_btn = QPushButton("Open file…")
-        self.load_btn.clicked.connect(self._open_file)
+        self.load_btn.clicked.connect(
+            lambda: self._ask("Open ensemble", _ENSEMBLES, self.open_file)
+        )
         form.addRow("input", _row(self.layer_combo, self.load_btn))
         form.addRow("axes", self.axes_combo)
         form.addRow("", self.axes_label)
         # recording: a spike table turns the input layer into the stimulus movie (t, x, y)
         self.spikes_btn = QPushButton("Spike table…")
         self.spikes_btn.setToolTip("CSV/NPY/NPZ/HDF5, one column or dataset per cell")
-        self.spikes_btn.clicked.connect(self._open_spikes)
+        self.spikes_btn.clicked.connect(
+            lambda: self._ask("Open spike table", _SPIKE_TABLES, self.open_spikes)
+        )
         self.clear_spikes_btn = QPushButton("Clear")
         self.clear_spikes_btn.clicked.connect(self.clear_spikes)
         form.addRow("spikes", _row(self.spikes_btn, self.clear_spikes_btn))
@@ -234,12 +240,11 @@ class STNMFWidget(RecordingMixin, QWidget):
         order = "spikes, x, y" if axes == "mxy" else "x, y, spikes"
         self.axes_label.setText(f"read as ({order}): {m} spikes")
 
-    def _open_file(self):
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open ensemble", "", "Ensembles (*.npy *.npz *.mat *.h5 *.hdf5)"
-        )
+    def _ask(self, title: str, pattern: str, then) -> None:
+        """A file dialog; ``then(path)`` if a file was chosen."""
+        path, _ = QFileDialog.getOpenFileName(self, title, "", pattern)
         if path:
-            self.open_file(path)
+            then(path)
 
     def open_file(self, path: str | Path) -> None:
         """Use an ensemble (x, y, m) from a file as the input."""
