@@ -94,14 +94,14 @@ def runs(steps: Callable[..., Steps], name: str, doc: str, returns: Any = None) 
     """
 
     @functools.wraps(steps)
-    def script(*args: Any, **kwargs: Any) -> Any:
+    def _script(*args: Any, **kwargs: Any) -> Any:
         return run(steps(*args, **kwargs))
 
     sig = inspect.signature(steps)
-    script.__signature__ = sig.replace(  # type: ignore[attr-defined]
+    _script.__signature__ = sig.replace(  # type: ignore[attr-defined]
         return_annotation=sig.empty if returns is None else returns
     )
-    script.__name__ = script.__qualname__ = name
-    script.__doc__ = doc
-    del script.__wrapped__
-    return script
+    _script.__name__ = _script.__qualname__ = name
+    _script.__doc__ = doc
+    del _script.__wrapped__
+    return _script
