@@ -11,13 +11,19 @@ from napari_unmix import STNMF
 from napari_unmix.api.stnmf import resolve_settings, stnmf_recording_file
 from napari_unmix.cli import main
 from napari_unmix.core.progress import run
-from napari_unmix.core.scenarios.stnmf import make_cell, make_recording, match_subunits
+from napari_unmix.core.scenarios.stnmf import (
+    ModelCell,
+    make_cell,
+    make_recording,
+    match_subunits,
+)
 
 
 @pytest.fixture(scope="module")
 def recording():
     """Two model cells seen through one stimulus movie, as spike counts per frame."""
-    stim, counts, truth = make_recording(n_spikes=4000, grid=10, n_subunits=3, random_state=4)
+    cell = ModelCell(grid=10, n_subunits=3)
+    stim, counts, truth = make_recording(cell, n_spikes=4000, random_state=4)
     rng = np.random.default_rng(1)
     other = rng.poisson(0.05, counts.shape)  # a cell unrelated to the stimulus
     return stim, {"model": counts, "unrelated": other, "silent": np.zeros_like(counts)}, truth

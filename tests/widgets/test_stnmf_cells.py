@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
-from napari_unmix.core.scenarios.stnmf import make_population, match_subunits
+from napari_unmix.core.scenarios.stnmf import ModelCell, make_population, match_subunits
 
 FRAME_RATE = 50.0
 
 
 @pytest.fixture(scope="module")
 def population():
-    return make_population(3, n_frames=30000, grid=16, n_subunits=3, random_state=5)
+    cell = ModelCell(n_subunits=3)
+    return make_population(3, n_frames=30000, grid=16, cell=cell, random_state=5)
 
 
 def _spike_csv(path, counts):

@@ -9,8 +9,8 @@ writes one set of outputs per cell plus a table of all cells (CSV and JSON).
 
 Examples
 --------
->>> from napari_unmix.core.scenarios.stnmf import make_recording
->>> stim, counts, _ = make_recording(n_spikes=800, grid=10, n_subunits=3, random_state=0)
+>>> from napari_unmix.core.scenarios.stnmf import ModelCell, make_recording
+>>> stim, counts, _ = make_recording(ModelCell(grid=10, n_subunits=3), n_spikes=800)
 >>> res = stnmf_cells(stim, {"a": counts, "b": counts[::-1].copy()}, r=4, num_iter=20)
 >>> [(c.name, c.n_spikes > 0, c.error) for c in res]
 [('a', True, None), ('b', True, None)]

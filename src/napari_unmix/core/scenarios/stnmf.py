@@ -17,14 +17,14 @@ model (for the path from a recording to an ensemble).
 
 Examples
 --------
->>> ste, truth = make_cell(n_spikes=500, grid=12, random_state=1)
+>>> ste, truth = make_cell(ModelCell(grid=12), n_spikes=500, random_state=1)
 >>> ste.shape, truth["subunits"].shape
 ((12, 12, 500), (7, 12, 12))
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -55,18 +55,6 @@ class ModelCell:
     pixel_size: float = 30.0
     jitter: float = 0.3  #: random shift of the subunit centres (stixels)
     center: tuple[float, float] | None = None  #: receptive-field centre (default: middle)
-
-
-_M = ModelCell  # the defaults of the keywords below
-
-
-def _model_cell(cell: ModelCell | None, values: dict[str, Any]) -> ModelCell:
-    """``cell`` (default :class:`ModelCell`) with the fields found in ``values`` (a
-    function's ``locals()``) that differ from the defaults of :class:`ModelCell`."""
-    base = cell or ModelCell()
-    names = [f.name for f in fields(ModelCell)]
-    changed = {k: values[k] for k in names if k in values and values[k] != getattr(_M, k)}
-    return replace(base, **changed)
 
 
 def _centers(n: int, spacing: float, center: np.ndarray) -> np.ndarray:
@@ -137,27 +125,14 @@ def make_cell(
     *,
     n_spikes: int = 20000,
     random_state: int | np.random.Generator | None = 0,
-    n_subunits: int = _M.n_subunits,
-    sigma: float = _M.sigma,
-    spacing: float = _M.spacing,
-    subunit_exponent: float = _M.subunit_exponent,
-    threshold_sd: float | None = _M.threshold_sd,
-    output_exponent: float = _M.output_exponent,
-    noise: float = _M.noise,
-    contrast: float = _M.contrast,
-    grid: int = _M.grid,
-    pixel_size: float = _M.pixel_size,
-    jitter: float = _M.jitter,
-    center: tuple[float, float] | None = _M.center,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Spike-triggered ensemble (x, y, n_spikes) of a model cell, and its truth.
 
-    The other keywords are the fields of :class:`ModelCell`; those that differ from its
-    defaults override the fields of ``cell`` (default :class:`ModelCell`). The truth has
+    ``cell`` holds the model's parameters (default :class:`ModelCell`). The truth has
     ``subunits`` (k, x, y; unit peak), ``centers`` (k, 2; stixels), ``diameters`` (µm,
     4σ), ``pixel_size``, ``cell`` (the parameters) and ``n_frames``.
     """
-    cell = _model_cell(cell, locals())
+    cell = cell or ModelCell()
     if n_spikes < 1:
         raise ValueError(f"n_spikes must be >= 1, got {n_spikes=}")
     rng = np.random.default_rng(random_state)
@@ -176,32 +151,20 @@ def make_recording(
     *,
     n_spikes: int = 2000,
     random_state: int | np.random.Generator | None = 0,
-    n_subunits: int = _M.n_subunits,
-    sigma: float = _M.sigma,
-    spacing: float = _M.spacing,
-    subunit_exponent: float = _M.subunit_exponent,
-    threshold_sd: float | None = _M.threshold_sd,
-    output_exponent: float = _M.output_exponent,
-    noise: float = _M.noise,
-    contrast: float = _M.contrast,
-    grid: int = _M.grid,
-    pixel_size: float = _M.pixel_size,
-    jitter: float = _M.jitter,
-    center: tuple[float, float] | None = _M.center,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Stimulus movie (t, x, y) and spike counts per frame (t,) of a model cell.
 
     The cell responds to frame ``t`` in frame ``t`` (latency 0). The movie holds every
     simulated frame, so keep ``n_spikes`` small (a few thousand spikes need about ten
-    times as many frames). The other keywords are as in :func:`make_cell`.
+    times as many frames).
 
     Examples
     --------
-    >>> stim, counts, truth = make_recording(n_spikes=200, grid=8, n_subunits=3)
+    >>> stim, counts, truth = make_recording(ModelCell(grid=8, n_subunits=3), n_spikes=200)
     >>> stim.shape[1:], bool(counts.sum() >= 200)
     ((8, 8), True)
     """
-    cell = _model_cell(cell, locals())
+    cell = cell or ModelCell()
     rng = np.random.default_rng(random_state)
     frames, counts, truth = _simulate(cell, n_spikes, rng, batch=max(n_spikes * 4, 1000))
     stim = np.concatenate(frames) * np.float32(cell.contrast)
@@ -217,31 +180,24 @@ def make_population(
     grid: int = 24,
     rate: float = 0.15,
     random_state: int | np.random.Generator | None = 0,
-    n_subunits: int = _M.n_subunits,
-    sigma: float = _M.sigma,
-    spacing: float = _M.spacing,
-    subunit_exponent: float = _M.subunit_exponent,
-    threshold_sd: float | None = _M.threshold_sd,
-    output_exponent: float = _M.output_exponent,
-    noise: float = _M.noise,
-    contrast: float = _M.contrast,
-    pixel_size: float = _M.pixel_size,
-    jitter: float = _M.jitter,
+    cell: ModelCell | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], list[dict[str, Any]]]:
     """Several model cells watching one stimulus movie: movie (t, x, y), counts per cell.
 
     The cells' receptive fields sit at different places of a ``grid`` × ``grid`` movie;
-    each fires about ``rate`` spikes per frame; the other keywords are the fields of every
-    :class:`ModelCell`.
+    each fires about ``rate`` spikes per frame; ``cell`` holds the parameters of every cell
+    (its ``grid`` and ``center`` are set here).
     Returns the movie, ``{"cell 0": counts, ...}`` and one truth dict per cell.
 
     Examples
     --------
-    >>> stim, counts, truths = make_population(2, n_frames=500, grid=16, n_subunits=3)
+    >>> stim, counts, truths = make_population(
+    ...     2, n_frames=500, grid=16, cell=ModelCell(n_subunits=3)
+    ... )
     >>> stim.shape, sorted(counts), truths[0]["subunits"].shape
     ((500, 16, 16), ['cell 0', 'cell 1'], (3, 16, 16))
     """
-    base = _model_cell(None, locals())
+    base = cell or ModelCell()
     rng = np.random.default_rng(random_state)
     stim = rng.choice(np.array([-1.0, 1.0], np.float32), (n_frames, grid * grid))
     ang = 2 * np.pi * np.arange(n_cells) / max(n_cells, 1) + rng.uniform(0, np.pi)
@@ -260,7 +216,7 @@ def make_population(
         truths.append({"subunits": filt.astype(np.float32), "centers": centers,
                        "pixel_size": cell.pixel_size, "cell": asdict(cell)})  # fmt: skip
     return (
-        stim.reshape(n_frames, grid, grid) * np.float32(contrast),
+        stim.reshape(n_frames, grid, grid) * np.float32(base.contrast),
         counts,
         truths,
     )
