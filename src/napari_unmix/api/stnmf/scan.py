@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,30 +20,19 @@ def select_sparsity(
     *,
     sparsities: tuple[float, ...] = (1.7, 2.5, 3.5, 5.0),
     r: int = _O.r,
-    init: str | np.ndarray = _O.init,
-    flipsign: bool = _O.flipsign,
-    sort: bool = _O.sort,
-    method: str = _O.method,
-    seed: int | None = _O.seed,
-    dtype: str = _O.dtype,
-    pixel_size: float = _O.pixel_size,
-    moransi_threshold: float = _O.moransi_threshold,
     num_iter: int = _O.num_iter,
-    callbacks: Callable | list[Callable] | None = None,
-    formulation: str = _O.formulation,
-    blas_threads: int | None = _O.blas_threads,
-    smoothing: float = _O.smoothing,
-    normalize: bool = _O.normalize,
-    min_weight_z: float = _O.min_weight_z,
-    min_weight_ratio: float = _O.min_weight_ratio,
+    pixel_size: float = _O.pixel_size,
+    options: StnmfOptions | None = None,
 ) -> tuple[STNMF, list[dict[str, float]]]:
     """Factorise once per sparsity and keep the run with the most total localization.
 
     The score of a run is the sum of Moran's I over its localized modules (how many
     subunits, and how compact): too little sparsity leaves subunits mixed with noise,
     too much merges or erases them. No ground truth is used. The Gram matrix is computed
-    once and shared, so the scan costs a few single runs of the Gram solver. The other
-    keywords are those of :class:`STNMF`.
+    once and shared, so the scan costs a few single runs of the Gram solver. ``r``,
+    ``num_iter`` and ``pixel_size`` are those of :class:`STNMF`; ``options`` (a
+    :class:`~napari_unmix.core.stnmf.StnmfOptions`) sets any other keyword of the class
+    (``init``, ``seed``, ``moransi_threshold``, ``smoothing``, ...).
 
     Returns the best :class:`STNMF` and one row per sparsity (``sparsity``,
     ``num_subunits``, ``score``, ``residual``).
@@ -59,10 +47,13 @@ def select_sparsity(
     """
     if not sparsities:
         raise ValueError("give at least one sparsity")
-    kwargs = {k: v for k, v in locals().items() if k not in ("ste", "sparsities", "init")}
+    given = (options or StnmfOptions()).as_dict()
+    init = given.pop("init")
+    stnmf = {k: v for k, v in given.items() if k not in ("alpha", "eps", "sparsity")}
+    stnmf.update(r=r, num_iter=num_iter, pixel_size=pixel_size)
     rows, best, best_score, g = [], None, -np.inf, None
     for sp in sparsities:
-        s = STNMF(ste, **{**kwargs, "sparsity": sp}, init=None, factorize=False)
+        s = STNMF(ste, **stnmf, sparsity=sp, init=None, factorize=False)
         if g is None:
             g = s.gram
         s._g = g
