@@ -311,11 +311,11 @@ def nnmf_file(
     max_iter: int = NmfOptions.max_iter,
     tol: float = NmfOptions.tol,
     l1_W: float = NmfOptions.l1_W,
+    spectral_units: str | None = None,
     random_state: int = NmfOptions.random_state,
     progress: ProgressCallback = None,
     overwrite: bool = False,
     spectral_axis: Any = None,
-    spectral_units: str | None = None,
     output_format: str = "ome-tiff",
 ) -> dict[str, Path]:
     """Seeded NNMF from a seeds CSV (``seeds=``) or unseeded NNMF with ``k`` components;

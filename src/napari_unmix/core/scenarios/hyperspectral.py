@@ -264,28 +264,17 @@ def _object_amplitudes(rng, n, k, close_pair):
 
 # ----------------------------------------------------------------------------- scene
 def make_scene(
-    random_state: int | np.random.Generator | None = None,
-    *,
-    shape: tuple[int, int] | None = None,
-    n_channels: int | None = None,
-    n_components: int | None = None,
-    counts: float | None = None,
-    dtype: str | None = None,
-    unit: float | None = None,
-    spectral_units: str | None = None,
-    read_noise: float | None = None,
-    shot_noise: bool | None = None,
-    background_level: float | None = None,
-    close_pair: bool | None = None,
-    pair_similarity: float | None = None,
-    max_similarity: float = 0.95,
-    object_diameter: float | None = None,
-    fill_fraction: float | None = None,
+    random_state: int | np.random.Generator | None = None, *,
+    shape: tuple[int, int] | None = None, n_channels: int | None = None,
+    n_components: int | None = None, counts: float | None = None, dtype: str | None = None,
+    unit: float | None = None, spectral_units: str | None = None,
+    read_noise: float | None = None, shot_noise: bool | None = None,
+    background_level: float | None = None, close_pair: bool | None = None,
+    pair_similarity: float | None = None, max_similarity: float = 0.95,
+    object_diameter: float | None = None, fill_fraction: float | None = None,
     nan_fraction: float | None = None,
-    max_side: int = 1024,
-    max_channels: int = 200,
-    max_components: int = 8,
-) -> HyperspectralScene:
+    max_side: int = 1024, max_channels: int = 200, max_components: int = 8,
+) -> HyperspectralScene:  # fmt: skip
     """Draw one hyperspectral scene with known maps, spectra and background.
 
     Every condition left as ``None`` is drawn; the draws happen in a fixed order, so a
