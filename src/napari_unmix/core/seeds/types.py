@@ -106,8 +106,7 @@ class SeedSet:
         return X - level[:, None] * self.subtract_spectrum
 
     def background_at(self, y: int, x: int, /) -> np.ndarray:
-        """The subtracted background spectrum (C,) at pixel (y, x) (zeros without one).
-        """
+        """The subtracted background spectrum (C,) at pixel (y, x) (zeros without one)."""
         if self.subtract_spectrum is None:
             return np.zeros(self.H0.shape[1])
         level = 1.0 if self.subtract_map is None else float(self.subtract_map[y, x])
