@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
-from ._stacks import nan_safe
+from .stack_tools._stacks import nan_safe
 from .validate import check_number
 
 __all__ = [

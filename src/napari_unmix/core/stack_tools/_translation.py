@@ -1,7 +1,7 @@
 """Robust 2-D translation between two images: a masked ZNCC peak, checked, refined.
 
 :func:`estimate_translation` is what every registration method of
-:mod:`napari_unmix.core.registration` builds on. It cannot be fooled by contrast, offset
+:mod:`napari_unmix.core.stack_tools.registration` builds on. It cannot be fooled by contrast, offset
 or ramps, and one NaN or inf pixel does not stop it:
 
 1. **Masking**: non-finite pixels (and pixels outside ``reference_mask`` /
