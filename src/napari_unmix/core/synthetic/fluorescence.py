@@ -181,6 +181,12 @@ def _filaments(rng: np.random.Generator, shape: tuple[int, int], n: int, width: 
     return img
 
 
+def _random_blobs(rng, shape, n: int, margin: float, radii, amplitudes) -> np.ndarray:
+    """``n`` blobs at random centres with uniform random radii and amplitudes."""
+    centers = _random_centers(rng, n, shape, margin)
+    return gaussian_blobs(shape, centers, rng.uniform(*radii, n), rng.uniform(*amplitudes, n))
+
+
 def make_picasso_mix(
     *,
     n_channels: int = 3,
@@ -228,23 +234,11 @@ def make_picasso_mix(
         for t in range(n_t):
             for z in range(n_z):
                 if kind == 0:  # cells
-                    n = 10
-                    img = gaussian_blobs(
-                        shape,
-                        _random_centers(rng, n, shape, 6),
-                        rng.uniform(3, 6, n),
-                        rng.uniform(0.5, 1.0, n),
-                    )
+                    img = _random_blobs(rng, shape, 10, 6, (3, 6), (0.5, 1.0))
                 elif kind == 1:  # filaments
                     img = _filaments(rng, shape, 5, 1.2)
                 elif kind == 2:  # puncta
-                    n = 40
-                    img = gaussian_blobs(
-                        shape,
-                        _random_centers(rng, n, shape, 3),
-                        rng.uniform(1.0, 1.8, n),
-                        rng.uniform(0.4, 1.0, n),
-                    )
+                    img = _random_blobs(rng, shape, 40, 3, (1.0, 1.8), (0.4, 1.0))
                 else:  # rings: difference of blobs
                     n = 6
                     c = _random_centers(rng, n, shape, 8)
