@@ -71,27 +71,29 @@ def _differs(value: Any, default: Any) -> bool:
         return True
 
 
-def _noting_warnings(steps: Steps, notes: list[str]) -> Steps:
-    """Drive ``steps``, copying the text of every warning it raises into ``notes``.
+class _NotingWarnings:
+    """Iterator over ``steps`` copying the text of every warning it raises into ``notes``.
 
     Warnings are caught only around each step (never across a ``yield``) and raised
-    again, so callers still see them.
+    again, so callers still see them; ``yield from`` returns the steps' result.
     """
-    while True:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                item = next(steps)
-            except StopIteration as stop:
-                done, item = True, stop.value
-            else:
-                done = False
-        for w in caught:
-            notes.append(str(w.message))
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        if done:
-            return item
-        yield item
+
+    def __init__(self, steps: Steps, notes: list[str]) -> None:
+        self.steps, self.notes = steps, notes
+
+    def __iter__(self) -> _NotingWarnings:
+        return self
+
+    def __next__(self) -> Progress:
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return next(self.steps)
+        finally:
+            for w in caught:
+                self.notes.append(str(w.message))
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _run_tool(tool: str, stack: Any, values: dict[str, Any]) -> Steps:
@@ -105,7 +107,7 @@ def _run_tool(tool: str, stack: Any, values: dict[str, Any]) -> Steps:
         stack=describe_array(stack, axes="TZCYX"),
     )
     notes: list[str] = []
-    res: StackToolResult = yield from _noting_warnings(method.function(stack, opts), notes)
+    res: StackToolResult = yield from _NotingWarnings(method.function(stack, opts), notes)
     results: dict[str, Any] = {}
     if notes:  # e.g. time points left unmoved because no shift was plausible
         results["warnings"] = notes
