@@ -24,6 +24,11 @@ _AXES_BY_NDIM = {2: "YX", 3: "ZYX", 4: "TZYX"}
 #: Fields of the filter form (the filter steps are a dropdown of orders; the per-channel
 #: overrides are for scripts and the command line).
 _FILTER_FIELDS = ("median_size", "gaussian_sigma", "apply_3d")
+#: What an empty line edit means.
+_PLACEHOLDERS = {
+    "zrange": "START STOP (empty: all slices)",
+    "max_shift": "empty: 45 % of the image",
+}
 
 
 def _panel(tool: str) -> OptionsForm:
@@ -41,6 +46,9 @@ def _panel(tool: str) -> OptionsForm:
             tooltip=FilterOptions.spec("filters").help(),
         )
         form.insert(0, steps)
+    for name, text in _PLACEHOLDERS.items():
+        if name in form.specs:
+            form.field(name).native.setPlaceholderText(text)
     form.label = "parameters"
     return form
 
