@@ -74,3 +74,11 @@ def test_dock_forms_show_the_defaults(make_napari_viewer):
         check_form_defaults(widget.panels[tool], options)
     widget.tool.value = "filter"
     assert widget.options()["filters"] == list(st.FilterOptions.filters)
+
+
+def test_generic_functions_take_every_option_of_every_tool():
+    import inspect
+
+    names = {s.name for tool in st.STACK_TOOLS.values() for s in tool.options.specs()}
+    for func in GENERIC:
+        assert names <= set(inspect.signature(func).parameters), func.__name__

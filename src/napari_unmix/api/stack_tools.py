@@ -46,8 +46,8 @@ __all__ = [
 
 # Every option of every tool with its (common) default: the keywords of the functions below.
 _DEFAULTS: dict[str, Any] = {}
-for _cls in (FilterOptions, HistogramOptions, MaxZOptions, ZDriftOptions, RegisterOptions):
-    _DEFAULTS.update(_cls.defaults())
+for _tool in STACK_TOOLS.values():
+    _DEFAULTS.update(_tool.options.defaults())
 
 
 def _tool_options(tool: str, values: dict[str, Any]) -> tuple[Any, Any]:
