@@ -44,13 +44,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
-from napari_unmix.core._translation import estimate_translation
 from napari_unmix.core.scenarios.registration import (
     TEXTURES,
     make_registration_stack,
     registration_residual,
 )
-from napari_unmix.core.stack_tools import estimate_time_shifts, run_steps
+from napari_unmix.core.stack_tools import estimate_time_shifts, estimate_translation
 
 PHOTONS = (1.0, 10.0, 100.0)
 N_T = 4
@@ -59,7 +58,7 @@ N_T = 4
 def _ours(method: str, **options) -> Callable:
     def run(stack: np.ndarray) -> np.ndarray:
         steps = estimate_time_shifts(stack, registration_channel=0, method=method, **options)
-        return run_steps(steps)
+        return run(steps)
 
     return run
 

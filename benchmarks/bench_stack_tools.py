@@ -19,15 +19,7 @@ from scipy import ndimage as ndi
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import napari_unmix.core.stack_tools as ours
-from _common import (
-    machine,
-    peak_rss_mb,
-    print_table,
-    save_rows,
-    save_summary,
-    summary_row,
-    timed,
-)
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.core.synthetic import make_bleedthrough_stack
 
 PAD = 16

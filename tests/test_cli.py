@@ -67,12 +67,9 @@ def test_options_map_to_api_keywords(stack_file, tmp_path):
     ]
     assert cli.main([*argv, "--quiet"]) == 0
     params = json.loads(Path(str(out) + ".json").read_text())["parameters"]
-    assert params == {
-        "tool": "filter",
-        "apply_3d": True,
-        "gaussian_sigma": 0.5,
-        "filters": ["gaussian"],
-    }
+    given = {"tool": "filter", "apply_3d": True, "gaussian_sigma": 0.5, "filters": ["gaussian"]}
+    assert {k: params[k] for k in given} == given
+    assert params["median_size"] == 3  # the report records every setting, defaults included
 
 
 def test_bad_input_is_one_line_and_nonzero(stack_file, tmp_path, capsys):

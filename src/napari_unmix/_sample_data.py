@@ -151,6 +151,14 @@ def bead_cube_sample() -> list[LayerDataTuple]:
     ]
 
 
+def _ste_layer(ste: np.ndarray, truth: dict[str, Any], name: str, key: str) -> LayerDataTuple:
+    """An ensemble (x, y, m) as one image layer, spikes first (``metadata["ste_axes"]``)."""
+    meta = {"ste_axes": "mxy", "ground_truth": truth, "sample": key}
+    size = truth["pixel_size"]
+    style = {"axis_labels": ("spike", "x", "y"), "colormap": "gray", "scale": (1.0, size, size)}
+    return np.moveaxis(ste, -1, 0), {"name": name, **style, "metadata": meta}, "image"
+
+
 def ste_sample() -> list[LayerDataTuple]:
     """Spike-triggered stimulus ensemble of a model cell with 7 Gaussian subunits.
 
@@ -162,19 +170,7 @@ def ste_sample() -> list[LayerDataTuple]:
     from .core.scenarios.stnmf import make_cell
 
     ste, truth = make_cell(n_spikes=20000)
-    return [
-        (
-            np.moveaxis(ste, -1, 0),
-            {
-                "name": "spike-triggered ensemble",
-                "axis_labels": ("spike", "x", "y"),
-                "colormap": "gray",
-                "scale": (1.0, truth["pixel_size"], truth["pixel_size"]),
-                "metadata": {"ste_axes": "mxy", "ground_truth": truth, "sample": "ste"},
-            },
-            "image",
-        )
-    ]
+    return [_ste_layer(ste, truth, "spike-triggered ensemble", "ste")]
 
 
 def ste_sparse_sample() -> list[LayerDataTuple]:
@@ -184,19 +180,7 @@ def ste_sparse_sample() -> list[LayerDataTuple]:
     here STNMF separates the subunits (see ``docs/stnmf.md``).
     """
     ste, truth = synthetic.make_ste_sparse(n_spikes=20000)
-    return [
-        (
-            np.moveaxis(ste, -1, 0),
-            {
-                "name": "spike-triggered ensemble (sparse cell)",
-                "axis_labels": ("spike", "x", "y"),
-                "colormap": "gray",
-                "scale": (1.0, truth["pixel_size"], truth["pixel_size"]),
-                "metadata": {"ste_axes": "mxy", "ground_truth": truth, "sample": "ste_sparse"},
-            },
-            "image",
-        )
-    ]
+    return [_ste_layer(ste, truth, "spike-triggered ensemble (sparse cell)", "ste_sparse")]
 
 
 def two_region_sample() -> list[LayerDataTuple]:

@@ -45,7 +45,7 @@ def test_file_level_keeps_metadata_and_writes_sidecar(tmp_path):
         tmp_path / "f.ome.tif",
         filters=["median"],
         median_size=3,
-        progress=lambda d, t: calls.append((d, t)),
+        progress=calls.append,
     )
     back, meta = read_image(out)
     from scipy import ndimage as ndi
@@ -55,7 +55,7 @@ def test_file_level_keeps_metadata_and_writes_sidecar(tmp_path):
     )
     assert meta["physical_size"] == pytest.approx((2.0, 0.3, 0.3))
     assert meta["channel_names"] == ["GFP", "RFP"]
-    assert calls[-1] == (4, 4)
+    assert (calls[-1].done, calls[-1].total) == (4, 4)
     rep = json.loads((tmp_path / "f.ome.tif.json").read_text())
     assert rep["parameters"]["filters"] == ["median"]
     assert rep["inputs"]["input_path"].endswith("in.ome.tif")

@@ -9,20 +9,19 @@ from hypothesis import strategies as hs
 from scipy import ndimage as ndi
 
 from napari_unmix.core import stack_tools as st
-from napari_unmix.core._translation import estimate_translation
+from napari_unmix.core.progress import run
 from napari_unmix.core.scenarios.registration import (
     TEXTURES,
     make_registration_stack,
     registration_residual,
 )
+from napari_unmix.core.stack_tools import estimate_translation
 
 DETAILED = ("sparse_cells", "dense_tissue", "nonfinite")
 
 
 def _shifts(stack, method="phase_cross_correlation", **options):
-    return st.run_steps(
-        st.estimate_time_shifts(stack, registration_channel=0, method=method, **options)
-    )
+    return run(st.estimate_time_shifts(stack, registration_channel=0, method=method, **options))
 
 
 @pytest.mark.parametrize("texture", sorted(TEXTURES))

@@ -10,6 +10,7 @@ from hypothesis import strategies as hs
 from scipy import ndimage as ndi
 
 from napari_unmix.core import stack_tools as st
+from napari_unmix.core.progress import run
 from napari_unmix.core.synthetic import make_bleedthrough_stack
 
 RNG = np.random.default_rng(0)
@@ -27,10 +28,8 @@ CALLS = {
     "correct_intra_stack_z_drift": st.correct_intra_stack_z_drift,
     "register_stack": lambda a: st.register_stack(a, registration_channel=0),
     "apply_shifts": lambda a: st.apply_shifts(a, np.zeros((1, 2))),
-    "estimate_z_drift": lambda a: st.run_steps(st.estimate_z_drift(a)),
-    "estimate_time_shifts": lambda a: st.run_steps(
-        st.estimate_time_shifts(a, registration_channel=0)
-    ),
+    "estimate_z_drift": lambda a: run(st.estimate_z_drift(a)),
+    "estimate_time_shifts": lambda a: run(st.estimate_time_shifts(a, registration_channel=0)),
 }
 
 
@@ -195,11 +194,11 @@ def test_register_stack_reference_t_zrange_and_dask():
     true = np.array([[0.5, 0.5], [0.0, 0.0], [-1.0, 2.0]])
     planes = np.stack([_view(scene, d) for d in true])  # (T, C, Y, X)
     stack = np.stack([planes, planes * 0.2], axis=1)  # Z=2
-    shifts = st.run_steps(
+    shifts = run(
         st.estimate_time_shifts(stack, registration_channel=1, reference_t=1, zrange=(0, 1))
     )
     np.testing.assert_allclose(shifts, -(true - true[1]), atol=0.02)
-    pre = st.run_steps(
+    pre = run(
         st.estimate_time_shifts(
             da.from_array(stack, chunks=(1, 1, 1, 32, 32)),
             registration_channel=1,
@@ -247,7 +246,7 @@ def test_z_drift_recovers_known_shifts(mode):
 def test_z_drift_mean_mode_no_drift_gives_zero_and_bad_options():
     vol = np.stack([_view(_scene(), (0.0, 0.0))] * 3)[None]
     for mode in ("mean", "full_projection"):
-        shifts = st.run_steps(st.estimate_z_drift(vol, reference_mode=mode))
+        shifts = run(st.estimate_z_drift(vol, reference_mode=mode))
         assert np.abs(shifts).max() < 1e-3
     with pytest.raises(ValueError, match="unknown reference_mode"):
         st.correct_intra_stack_z_drift(vol, reference_mode="middle")
@@ -274,15 +273,16 @@ def test_pystackreg_method_when_installed():
 
 def test_steps_report_progress():
     with pytest.warns(RuntimeWarning, match="no clear translation"):  # slices of pure noise
-        steps = list(iter(st.STACK_TOOLS["z-drift"].steps(_rand((2, 2, 1, 16, 16)))))
-    assert steps[-1] == (2, 2) and all(total > 0 for _, total in steps)
+        tool = st.STACK_TOOLS["z-drift"]
+        steps = list(iter(tool.function(_rand((2, 2, 1, 16, 16)), tool.options())))
+    assert (steps[-1].done, steps[-1].total) == (2, 2) and all(e.total > 0 for e in steps)
 
 
 def test_pcc_only_method_is_limited_by_upsample_factor():
     scene = _scene()
     true = np.array([[0.0, 0.0], [1.3, -0.7]])
     stack = np.stack([_view(scene, d) for d in true])[:, None]
-    shifts = st.run_steps(
+    shifts = run(
         st.estimate_time_shifts(
             stack, registration_channel=0, method="phase_cross_correlation_only", upsample_factor=20
         )

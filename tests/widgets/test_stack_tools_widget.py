@@ -108,9 +108,11 @@ def test_viewer_helpers_reuse_viewer_and_apply_scale(make_napari_viewer, tmp_pat
 
 
 def test_cancel_stops_the_worker_without_adding_layers(viewer_with_sample, qtbot, monkeypatch):
+    from napari_unmix.core.progress import Progress
+
     def endless(*_args, **_kwargs):
         while True:
-            yield 0, 1
+            yield Progress(0, 1)
 
     monkeypatch.setattr("napari_unmix.widgets.stack_tools.iter_stack_tool", endless)
     viewer = viewer_with_sample

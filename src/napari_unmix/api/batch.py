@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.progress import Progress, run
+
 __all__ = [
     "BatchItem",
     "BatchSummary",
@@ -199,7 +201,15 @@ def run_batch(
     output_dir: str | os.PathLike,
     *,
     on_item: Callable[[BatchItem], None] | None = None,
-    **kwargs: Any,
+    prefix: tuple[Any, ...] = (),
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    suffix: str = "",
+    extension: str = ".ome.tif",
+    overwrite: bool = False,
+    pass_overwrite: bool = True,
+    overwrite_hint: str = "overwrite=True",
+    on_start: Callable[[int, int, Path, Path], None] | None = None,
 ) -> BatchSummary:
     """Call ``func(*prefix, input, output, *args, **kwargs)`` for every input.
 
@@ -215,26 +225,20 @@ def run_batch(
         of the first as inputs.
     on_item : callable, optional
         Called with each finished :class:`BatchItem` (e.g. to print progress).
-    **kwargs
-        Keywords of :func:`iter_batch`: ``prefix``, ``args``, ``kwargs`` (positional
-        arguments before the input and after the output, keywords of ``func``),
-        ``suffix`` / ``extension`` (output ``<input stem><suffix><extension>``),
-        ``overwrite`` (replace existing outputs; otherwise such inputs are skipped),
-        ``pass_overwrite``, ``overwrite_hint``, ``on_start``.
+    prefix, args, kwargs, suffix, extension, overwrite, pass_overwrite, overwrite_hint, on_start
+        As in :func:`iter_batch`: positional arguments before the input and after the
+        output, keywords of ``func``; output ``<input stem><suffix><extension>``;
+        ``overwrite`` replaces existing outputs (otherwise such inputs are skipped).
 
     Returns
     -------
     BatchSummary
         ``.ok`` is False when any input failed; a ``KeyboardInterrupt`` stops the batch.
     """
-    gen = iter_batch(func, inputs, output_dir, **kwargs)
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if on_item is not None:
-            on_item(item)
+    options = {k: v for k, v in locals().items() if k not in ("func", "inputs", "output_dir")}
+    options.pop("on_item")
+    gen = iter_batch(func, inputs, output_dir, **options)
+    return run(gen, None if on_item is None else (lambda event: on_item(event.partial)))
 
 
 def iter_batch(
@@ -251,10 +255,10 @@ def iter_batch(
     pass_overwrite: bool = True,
     overwrite_hint: str = "overwrite=True",
     on_start: Callable[[int, int, Path, Path], None] | None = None,
-) -> Generator[BatchItem, None, BatchSummary]:
-    """Generator form of :func:`run_batch`: yields each finished :class:`BatchItem`
-    (``len(summary.items)`` of ``len(inputs)`` done) and returns the summary; docks run it
-    in a worker thread with a progress bar. ``overwrite_hint`` names how the caller
+) -> Generator[Progress, None, BatchSummary]:
+    """Generator form of :func:`run_batch`: yields a :class:`~napari_unmix.core.progress.Progress`
+    per finished input (``partial``: its :class:`BatchItem`) and returns the summary; docks
+    run it in a worker thread with a progress bar. ``overwrite_hint`` names how the caller
     replaces outputs in "skipped" reasons (the command line says ``--overwrite``);
     ``on_start(index, total, input, output)`` is called before each input.
     """
@@ -301,5 +305,5 @@ def iter_batch(
         claimed.setdefault(out, inp)
         item.seconds = time.perf_counter() - t0
         summary.items.append(item)
-        yield item
+        yield Progress(n, len(inputs), f"{item.status} {inp.name}", partial=item)
     return summary

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core._stacks import run_steps
+from ..core.progress import Progress, run
 
 __all__ = ["ReapplyPlan", "iter_reapply", "read_report", "reapply", "reapply_plan"]
 
@@ -231,7 +231,7 @@ def reapply(
     overwrite: bool = False,
     suffix: str | None = None,
     output_format: str = "ome-tiff",
-    **overrides: Any,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Any:
     """Apply the parameters and estimated coefficients of ``report`` to other files.
 
@@ -250,8 +250,8 @@ def reapply(
         Default by tool (``_unmix``, ``_picasso``, ``_nnls``, ``_<stack tool>``).
     output_format : {"ome-tiff", "ome-zarr"}
         For the tools that take it (bleed-through, PICASSO, NNLS).
-    **overrides
-        Keywords that replace the report's (e.g. ``clip_negative=False``).
+    overrides : mapping, optional
+        Keywords that replace the report's (e.g. ``{"clip_negative": False}``).
 
     Returns
     -------
@@ -260,9 +260,9 @@ def reapply(
     """
     gen = iter_reapply(
         report, inputs, output_dir=output_dir, overwrite=overwrite, suffix=suffix,
-        output_format=output_format, **overrides,
+        output_format=output_format, overrides=overrides,
     )  # fmt: skip
-    return run_steps(gen)
+    return run(gen)
 
 
 def iter_reapply(
@@ -274,16 +274,16 @@ def iter_reapply(
     overwrite: bool = False,
     suffix: str | None = None,
     output_format: str = "ome-tiff",
-    **overrides: Any,
-) -> Any:
-    """Generator form of :func:`reapply`: yields ``(done, total, BatchItem)`` after each
-    input and returns the :class:`~napari_unmix.api.batch.BatchSummary`; the plan, the
+    overrides: Mapping[str, Any] | None = None,
+) -> Generator[Progress, None, Any]:
+    """Generator form of :func:`reapply`: yields a :class:`~napari_unmix.core.progress.Progress`
+    after each input (``partial``: its :class:`~napari_unmix.api.batch.BatchItem`) and returns the :class:`~napari_unmix.api.batch.BatchSummary`; the plan, the
     inputs and the output folder are checked before the first file."""
     from ._files import resolve_output_format
     from .batch import expand_inputs, iter_batch
 
     plan = reapply_plan(report)
-    kw = {**plan.keywords, **overrides}
+    kw = {**plan.keywords, **(overrides or {})}
     fmt = resolve_output_format(output_format)
     if fmt != "ome-tiff":
         kw["output_format"] = fmt
@@ -301,11 +301,4 @@ def iter_reapply(
         extension=".ome.zarr" if fmt == "ome-zarr" else ".ome.tif",
         overwrite=overwrite,
     )
-    done = 0
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        done += 1
-        yield done, len(files), item
+    return (yield from gen)

@@ -19,14 +19,23 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..core.progress import Progress, Steps, run
 from ..core.report import describe_array, start_report, to_jsonable
-from ..core.stack_tools import STACK_TOOLS, run_steps
+from ..core.stack_tools import (
+    STACK_TOOLS,
+    FilterOptions,
+    HistogramOptions,
+    MaxZOptions,
+    RegisterOptions,
+    StackToolResult,
+    ZDriftOptions,
+)
 
 __all__ = [
     "apply_stack_tool",
@@ -35,78 +44,134 @@ __all__ = [
     "iter_stack_tool",
 ]
 
-_RETURNS_SHIFTS = ("z-drift", "register")
+# Every option of every tool with its (common) default: the keywords of the functions below.
+_DEFAULTS: dict[str, Any] = {}
+for _tool in STACK_TOOLS.values():
+    _DEFAULTS.update(_tool.options.defaults())
 
 
-def _tool(name: str):
-    if name not in STACK_TOOLS:
-        raise ValueError(f"unknown stack tool {name!r}; choose from {sorted(STACK_TOOLS)}")
-    return STACK_TOOLS[name]
+def _tool_options(tool: str, values: dict[str, Any]) -> tuple[Any, Any]:
+    """``(method, options)`` of ``tool`` from a function's keywords; a keyword the tool
+    does not take is refused when it is not left at its default."""
+    method = STACK_TOOLS.resolve(tool)
+    names = {s.name for s in method.options.specs()}
+    given = {k: v for k, v in values.items() if k in _DEFAULTS}
+    foreign = [k for k, v in given.items() if k not in names and _differs(v, _DEFAULTS[k])]
+    if foreign:
+        raise TypeError(
+            f"the {tool!r} stack tool takes no option {foreign}; its options: {sorted(names)}"
+        )
+    return method, method.options.pick(given)
 
 
-def _noting_warnings(steps: Generator, notes: list[str]) -> Generator:
-    """Drive ``steps``, copying the text of every warning it raises into ``notes``.
+def _differs(value: Any, default: Any) -> bool:
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):  # arrays
+        return True
+
+
+class _NotingWarnings:
+    """Iterator over ``steps`` copying the text of every warning it raises into ``notes``.
 
     Warnings are caught only around each step (never across a ``yield``) and raised
-    again, so callers still see them.
+    again, so callers still see them; ``yield from`` returns the steps' result.
     """
-    while True:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                item = next(steps)
-            except StopIteration as stop:
-                done, item = True, stop.value
-            else:
-                done = False
-        for w in caught:
-            notes.append(str(w.message))
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        if done:
-            return item
-        yield item
+
+    def __init__(self, steps: Steps, notes: list[str]) -> None:
+        self.steps, self.notes = steps, notes
+
+    def __iter__(self) -> _NotingWarnings:
+        return self
+
+    def __next__(self) -> Progress:
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return next(self.steps)
+        finally:
+            for w in caught:
+                self.notes.append(str(w.message))
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _run_tool(tool: str, stack: Any, values: dict[str, Any]) -> Steps:
+    """The generator behind the functions below: Progress events, then a
+    :class:`~napari_unmix.core.stack_tools.StackToolResult` with its report."""
+    method, opts = _tool_options(tool, values)
+    t0 = time.perf_counter()
+    report = start_report(
+        f"stack_tools.{tool}",
+        {"tool": tool, **opts.as_dict()},
+        stack=describe_array(stack, axes="TZCYX"),
+    )
+    notes: list[str] = []
+    res: StackToolResult = yield from _NotingWarnings(method.function(stack, opts), notes)
+    results: dict[str, Any] = {}
+    if notes:  # e.g. time points left unmoved because no shift was plausible
+        results["warnings"] = notes
+    if res.shifts is not None:
+        results["shifts_yx"] = np.round(res.shifts, 4)
+        results["max_abs_shift_px"] = float(np.abs(res.shifts).max())
+    results["output"] = describe_array(res.data, axes="TZCYX")
+    results["seconds"] = round(time.perf_counter() - t0, 3)
+    report["results"] = to_jsonable(results)
+    report["description"] = method.doc
+    res.report = report
+    return res
 
 
 def iter_stack_tool(
-    tool: str, stack: Any, /, **options: Any
-) -> Generator[tuple[int, int], None, tuple[Any, dict[str, Any]]]:
-    """Generator form of :func:`apply_stack_tool`: yields ``(done, total)``, returns
-    ``(result, report)``. Widgets run it in a ``thread_worker`` (progress and cancel).
+    tool: str, stack: Any, /, options: Mapping[str, Any] | None = None
+) -> Generator[Progress, None, StackToolResult]:
+    """Generator form of :func:`apply_stack_tool`, with the tool's ``options`` as a mapping
+    (the keywords of :func:`apply_stack_tool`): yields
+    :class:`~napari_unmix.core.progress.Progress`, returns a
+    :class:`~napari_unmix.core.stack_tools.StackToolResult` (``.data``, ``.report``,
+    ``.to_result()``). Docks run it in a ``thread_worker`` (progress and cancel).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from napari_unmix.core.stack_tools import run_steps
-    >>> out, rep = run_steps(iter_stack_tool("filter", np.zeros((1, 1, 1, 8, 8)), filters="median"))
-    >>> rep["parameters"]["filters"]
-    'median'
+    >>> from napari_unmix.core.progress import run
+    >>> res = run(iter_stack_tool("filter", np.zeros((1, 1, 1, 8, 8)), {"filters": "median"}))
+    >>> res.report["parameters"]["filters"], res.data.shape
+    (['median'], (1, 1, 1, 8, 8))
     """
-    spec = _tool(tool)
-    t0 = time.perf_counter()
-    report = start_report(
-        f"stack_tools.{tool}",
-        {"tool": tool, **options},
-        stack=describe_array(stack, axes="TZCYX"),
-    )
-    if tool in _RETURNS_SHIFTS:
-        options = {**options, "return_shifts": True}
-    notes: list[str] = []
-    result = yield from _noting_warnings(spec.steps(stack, **options), notes)
-    results: dict[str, Any] = {}
-    if notes:  # e.g. time points left unmoved because no shift was plausible
-        results["warnings"] = notes
-    if tool in _RETURNS_SHIFTS:
-        result, shifts = result
-        results["shifts_yx"] = np.round(shifts, 4)
-        results["max_abs_shift_px"] = float(np.abs(shifts).max())
-    results["output"] = describe_array(result, axes="TZCYX")
-    results["seconds"] = round(time.perf_counter() - t0, 3)
-    report["results"] = to_jsonable(results)
-    report["description"] = spec.doc
-    return result, report
+    values = dict(options or {})
+    unknown = sorted(set(values) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"unknown stack tool option(s) {unknown}; options: {sorted(_DEFAULTS)}")
+    return (yield from _run_tool(tool, stack, values))
 
 
-def apply_stack_tool(tool: str, stack: Any, /, **options: Any) -> tuple[Any, dict[str, Any]]:
+def apply_stack_tool(
+    tool: str,
+    stack: Any,
+    /,
+    *,
+    filters: str | Sequence[str] = FilterOptions.filters,
+    median_size: int | Sequence[int] = FilterOptions.median_size,
+    gaussian_sigma: float | Sequence[float] = FilterOptions.gaussian_sigma,
+    apply_3d: bool = FilterOptions.apply_3d,
+    channel_overrides: dict[int, dict[str, Any]] | None = FilterOptions.channel_overrides,
+    filters_channel2: str | Sequence[str] | None = FilterOptions.filters_channel2,
+    median_size_channel2: int | Sequence[int] | None = FilterOptions.median_size_channel2,
+    gaussian_sigma_channel2: float | None = FilterOptions.gaussian_sigma_channel2,
+    reference_t: int = HistogramOptions.reference_t,
+    zrange: tuple[int, int] | None = MaxZOptions.zrange,
+    registration_channel: int = RegisterOptions.registration_channel,
+    method: str = RegisterOptions.method,
+    reference_mode: str = ZDriftOptions.reference_mode,
+    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
+    pre_median_filter: bool = RegisterOptions.pre_median_filter,
+    post_median_filter: bool = RegisterOptions.post_median_filter,
+    median_kernel_size: int = RegisterOptions.median_kernel_size,
+    upsample_factor: int = RegisterOptions.upsample_factor,
+    max_shift: float | None = RegisterOptions.max_shift,
+    interpolation_order: int = RegisterOptions.interpolation_order,
+) -> tuple[Any, dict[str, Any]]:
     """Run one stack tool on a TZCYX array and return ``(result, report)``.
 
     Parameters
@@ -116,9 +181,10 @@ def apply_stack_tool(tool: str, stack: Any, /, **options: Any) -> tuple[Any, dic
         ``"match-histograms"``, ``"max-z"``, ``"z-drift"`` or ``"register"``.
     stack : array, TZCYX
         numpy or dask.
-    **options
-        Keywords of the tool's function (e.g. ``filters=["median"]``,
-        ``registration_channel=0``).
+    filters, median_size, ..., interpolation_order : keyword
+        The options of the tool (the fields of its options class, e.g.
+        :class:`~napari_unmix.core.stack_tools.FilterOptions`); an option of another
+        tool is refused unless left at its default.
 
     Returns
     -------
@@ -138,7 +204,8 @@ def apply_stack_tool(tool: str, stack: Any, /, **options: Any) -> tuple[Any, dic
     >>> len(rep["results"]["shifts_yx"])
     2
     """
-    return run_steps(iter_stack_tool(tool, stack, **options))
+    res = run(_run_tool(tool, stack, locals()))
+    return res.data, res.report
 
 
 def apply_stack_tool_file(
@@ -148,8 +215,27 @@ def apply_stack_tool_file(
     /,
     *,
     overwrite: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    **options: Any,
+    progress: Callable[[Progress], None] | None = None,
+    filters: str | Sequence[str] = FilterOptions.filters,
+    median_size: int | Sequence[int] = FilterOptions.median_size,
+    gaussian_sigma: float | Sequence[float] = FilterOptions.gaussian_sigma,
+    apply_3d: bool = FilterOptions.apply_3d,
+    channel_overrides: dict[int, dict[str, Any]] | None = FilterOptions.channel_overrides,
+    filters_channel2: str | Sequence[str] | None = FilterOptions.filters_channel2,
+    median_size_channel2: int | Sequence[int] | None = FilterOptions.median_size_channel2,
+    gaussian_sigma_channel2: float | None = FilterOptions.gaussian_sigma_channel2,
+    reference_t: int = HistogramOptions.reference_t,
+    zrange: tuple[int, int] | None = MaxZOptions.zrange,
+    registration_channel: int = RegisterOptions.registration_channel,
+    method: str = RegisterOptions.method,
+    reference_mode: str = ZDriftOptions.reference_mode,
+    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
+    pre_median_filter: bool = RegisterOptions.pre_median_filter,
+    post_median_filter: bool = RegisterOptions.post_median_filter,
+    median_kernel_size: int = RegisterOptions.median_kernel_size,
+    upsample_factor: int = RegisterOptions.upsample_factor,
+    max_shift: float | None = RegisterOptions.max_shift,
+    interpolation_order: int = RegisterOptions.interpolation_order,
 ) -> Path:
     """Run one stack tool on an image file and write the result with its JSON sidecar.
 
@@ -166,9 +252,9 @@ def apply_stack_tool_file(
     overwrite : bool
         Replace an existing output and sidecar.
     progress : callable, optional
-        ``progress(done, total)`` called while the tool runs.
-    **options
-        Keywords of the tool.
+        Called with each :class:`~napari_unmix.core.progress.Progress` event.
+    filters, median_size, ..., interpolation_order : keyword
+        The options of the tool, see :func:`apply_stack_tool`.
 
     Returns
     -------
@@ -188,24 +274,18 @@ def apply_stack_tool_file(
     from ..io.sidecar import write_sidecar
     from ._files import check_output
 
-    _tool(tool)
+    values = locals()
+    _tool_options(tool, values)  # bad options fail before any file is touched
     output_path = check_output(
         output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
     )
     data, meta = read_image(input_path)
-    steps = iter_stack_tool(tool, data, **options)
-    while True:
-        try:
-            done, total = next(steps)
-        except StopIteration as stop:
-            result, report = stop.value
-            break
-        if progress is not None:
-            progress(done, total)
+    res = run(_run_tool(tool, data, values), progress)
+    report = res.report
     report["inputs"]["input_path"] = str(Path(input_path).resolve())
     path = write_image(
         output_path,
-        np.asarray(result),
+        np.asarray(res.data),
         physical_size=meta["physical_size"],
         unit=meta["unit"],
         time_increment=meta["time_increment"],

@@ -28,9 +28,9 @@ import numpy as np
 from dask import is_dask_collection
 from scipy import ndimage
 
-from ._stacks import nan_safe
 from .options import Options, option
 from .registry import Method, Registry
+from .stack_tools._stacks import nan_safe
 from .validate import OptionError
 
 __all__ = [

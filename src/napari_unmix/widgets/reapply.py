@@ -138,10 +138,10 @@ class ReapplyWidget(QWidget):
         if self.worker is not None:
             self.worker.quit()
 
-    def _on_item(self, event: tuple[int, int, Any]) -> None:
-        done, total, item = event
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
+    def _on_item(self, event: Any) -> None:
+        item = event.partial
+        self.progress.setRange(0, int(event.total))
+        self.progress.setValue(int(event.done))
         why = f": {item.message}" if item.message else ""
         self.log.appendPlainText(f"{item.status} {item.input.name}{why}")
 

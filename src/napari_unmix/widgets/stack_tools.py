@@ -6,138 +6,51 @@ cancel button), and adds the result as new layers with the inputs' scale, transl
 the report in ``layer.metadata["report"]``. Input layers are never modified.
 """
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from magicgui import magicgui
-from magicgui.widgets import ComboBox, Container, FunctionGui, Label, PushButton, Select
+from magicgui.widgets import ComboBox, Container, Label, PushButton, Select
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
 from ..api.stack_tools import iter_stack_tool
 from ..core.axes import from_tzcyx, to_tzcyx
-from ..core.stack_tools import REFERENCE_MODES, REGISTRATION_METHODS, STACK_TOOLS
+from ..core.stack_tools import STACK_TOOLS, FilterOptions
+from ._form import OptionsForm
 
 __all__ = ["StackToolsWidget", "layers_to_stack"]
 
 _STEPS = ["median", "gaussian", "median, gaussian", "gaussian, median"]
-_METHODS = list(REGISTRATION_METHODS)
-_MODES = list(REFERENCE_MODES)
 _AXES_BY_NDIM = {2: "YX", 3: "ZYX", 4: "TZYX"}
-
-
-# Parameter panels: one small function per tool; magicgui builds the widgets from the
-# signature and the function turns the values into the tool's keywords.
-def _filter_params(
-    steps: Annotated[str, {"choices": _STEPS}] = "median",
-    median_size: Annotated[int, {"min": 1, "max": 51}] = 3,
-    gaussian_sigma: Annotated[float, {"min": 0.0, "max": 50.0, "step": 0.1}] = 1.0,
-    apply_3d: bool = False,
-) -> dict:
-    """Filters.
-
-    Parameters
-    ----------
-    steps : str
-        Filters applied in this order.
-    median_size : int
-        Median window (pixels): 3 gentle, 5 strong; removes shot noise and hot pixels.
-    gaussian_sigma : float
-        Gaussian sigma (pixels); keep it below the smallest structure of interest.
-    apply_3d : bool
-        Filter each z-stack as a volume instead of plane by plane.
-    """
-    return {
-        "filters": [s.strip() for s in steps.split(",")],
-        "median_size": median_size,
-        "gaussian_sigma": gaussian_sigma,
-        "apply_3d": apply_3d,
-    }
-
-
-def _histogram_params(reference_t: Annotated[int, {"min": 0, "max": 100000}] = 0) -> dict:
-    return {"reference_t": reference_t}
-
-
-def _zrange(use_zrange: bool, z_start: int, z_stop: int) -> dict:
-    return {"zrange": (z_start, z_stop)} if use_zrange else {}
-
-
-def _projection_params(
-    use_zrange: bool = False,
-    z_start: Annotated[int, {"min": 0, "max": 100000}] = 0,
-    z_stop: Annotated[int, {"min": 1, "max": 100000}] = 1,
-) -> dict:
-    return _zrange(use_zrange, z_start, z_stop)
-
-
-def _z_drift_params(
-    registration_channel: Annotated[int, {"min": 0, "max": 64}] = 0,
-    method: Annotated[str, {"choices": _METHODS}] = "phase_cross_correlation",
-    reference_mode: Annotated[str, {"choices": _MODES}] = "neighbor",
-    neighbor_window_size: Annotated[int, {"min": 3, "max": 21, "step": 2}] = 3,
-    pre_median_filter: bool = False,
-    post_median_filter: bool = False,
-    median_kernel_size: Annotated[int, {"min": 1, "max": 21}] = 3,
-    interpolation_order: Annotated[int, {"min": 0, "max": 5}] = 1,
-    max_shift: Annotated[float, {"min": 0.0, "max": 100000.0}] = 0.0,
-) -> dict:
-    """Intra-stack z-drift.
-
-    Parameters
-    ----------
-    registration_channel : int
-        Index (in the selection) of the channel with structures visible in every slice.
-    method : str
-        Shift estimator; phase_cross_correlation is refined to a fraction of a pixel.
-    reference_mode : str
-        neighbor: against the slices just before; first: against slice 0; mean /
-        full_projection: against the mean / max over Z.
-    neighbor_window_size : int
-        Odd; 5 compares with two slices before each slice and averages.
-    pre_median_filter : bool
-        Median-filter the registration channel before estimating (noisy data).
-    post_median_filter : bool
-        Median-filter both images just before each estimate.
-    median_kernel_size : int
-        Size of those median filters.
-    interpolation_order : int
-        1 linear (no new extremes), 3 cubic (sharper).
-    max_shift : float
-        Largest plausible shift in pixels; 0: 45 % of the image.
-    """
-    return _bound(dict(locals()))
-
-
-def _bound(opts: dict) -> dict:
-    """``max_shift`` 0 in the form means the default bound (None)."""
-    return {**opts, "max_shift": opts["max_shift"] or None}
-
-
-def _register_params(
-    registration_channel: Annotated[int, {"min": 0, "max": 64}] = 0,
-    method: Annotated[str, {"choices": _METHODS}] = "phase_cross_correlation",
-    reference_t: Annotated[int, {"min": 0, "max": 100000}] = 0,
-    use_zrange: bool = False,
-    z_start: Annotated[int, {"min": 0, "max": 100000}] = 0,
-    z_stop: Annotated[int, {"min": 1, "max": 100000}] = 1,
-    pre_median_filter: bool = False,
-    post_median_filter: bool = False,
-    median_kernel_size: Annotated[int, {"min": 1, "max": 21}] = 3,
-    interpolation_order: Annotated[int, {"min": 0, "max": 5}] = 1,
-    max_shift: Annotated[float, {"min": 0.0, "max": 100000.0}] = 0.0,
-) -> dict:
-    opts = dict(locals())
-    zr = _zrange(opts.pop("use_zrange"), opts.pop("z_start"), opts.pop("z_stop"))
-    return {**_bound(opts), **zr}
-
-
-_PANELS = {
-    "filter": _filter_params,
-    "match-histograms": _histogram_params,
-    "max-z": _projection_params,
-    "z-drift": _z_drift_params,
-    "register": _register_params,
+#: Fields of the filter form (the filter steps are a dropdown of orders; the per-channel
+#: overrides are for scripts and the command line).
+_FILTER_FIELDS = ("median_size", "gaussian_sigma", "apply_3d")
+#: What an empty line edit means.
+_PLACEHOLDERS = {
+    "zrange": "START STOP (empty: all slices)",
+    "max_shift": "empty: 45 % of the image",
 }
+
+
+def _panel(tool: str) -> OptionsForm:
+    """The parameter form of one tool, from its options class."""
+    options = STACK_TOOLS[tool].options
+    if tool != "filter":
+        form = OptionsForm(options)
+    else:
+        form = OptionsForm(options, only=_FILTER_FIELDS)
+        steps = ComboBox(
+            name="steps",
+            label="Filters",
+            choices=_STEPS,
+            value=", ".join(FilterOptions.filters),
+            tooltip=FilterOptions.spec("filters").help(),
+        )
+        form.insert(0, steps)
+    for name, text in _PLACEHOLDERS.items():
+        if name in form.specs:
+            form.field(name).native.setPlaceholderText(text)
+    form.label = "parameters"
+    return form
 
 
 def layers_to_stack(layers: list[Any]) -> tuple[Any, list[str]]:
@@ -200,11 +113,7 @@ class StackToolsWidget(QWidget):
             choices=[(t.label, name) for name, t in STACK_TOOLS.items()],
             value="filter",
         )
-        self.panels: dict[str, FunctionGui] = {
-            name: magicgui(fn, call_button=False) for name, fn in _PANELS.items()
-        }
-        for panel in self.panels.values():
-            panel.label = "parameters"
+        self.panels: dict[str, OptionsForm] = {name: _panel(name) for name in STACK_TOOLS}
         self.run_button = PushButton(text="Run")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.status = Label(value="")
@@ -240,7 +149,10 @@ class StackToolsWidget(QWidget):
     def options(self) -> dict[str, Any]:
         """The keywords of the chosen tool, from its parameter panel."""
         panel = self.panels[self.tool.value]
-        return panel(**{w.name: w.value for w in panel})
+        values = panel.values()
+        if self.tool.value == "filter":
+            values["filters"] = [s.strip() for s in panel.steps.value.split(",")]
+        return values
 
     def run(self, _value: Any = None):
         """Start the chosen tool on the selected layers; returns the worker (or None)."""
@@ -256,13 +168,12 @@ class StackToolsWidget(QWidget):
         except ValueError as err:
             show_error(f"Stack tools: {err}")
             return None
-        self.worker = create_worker(_guarded, iter_stack_tool(tool, stack, **options))
+        self.worker = create_worker(_guarded, iter_stack_tool(tool, stack, options))
         pbar = progress(total=0, desc=STACK_TOOLS[tool].label)
 
-        def on_yield(step: tuple[int, int]) -> None:
-            done, total = step
-            pbar.total = total
-            pbar.n = done
+        def on_yield(event: Any) -> None:
+            pbar.total = int(event.total or 0)
+            pbar.n = int(event.done)
             pbar.refresh()
 
         def on_return(result: Any) -> None:
@@ -289,21 +200,24 @@ class StackToolsWidget(QWidget):
             self.worker.quit()
             self.status.value = "cancelled"
 
-    def _add_result(self, result: tuple[Any, dict], layers: list, tool: str, axes: list) -> None:
-        out, report = result
+    def _add_result(self, result: Any, layers: list, tool: str, axes: list) -> None:
+        """Add the layers of the tool's :class:`~napari_unmix.core.result.Result`, one per
+        input layer (channel), with the input's scale, colormap and the report."""
+        res = result.to_result(source=", ".join(ly.name for ly in layers))
         multichannel = "C" in axes[0]
-        for c, (layer, ax) in enumerate(zip(layers, axes, strict=True)):
-            data = from_tzcyx(out if multichannel else out[:, :, c : c + 1], ax)
-            meta = {k: v for k, v in layer.metadata.items() if k != "report"}
-            meta["report"] = report
-            self.viewer.add_image(
-                data,
-                name=f"{layer.name} [{tool}]",
-                scale=list(layer.scale),
-                translate=list(layer.translate),
-                axis_labels=tuple(layer.axis_labels),
-                colormap=layer.colormap.name,
-                blending=layer.blending,
-                metadata=meta,
-            )
+        for out in res.layers:
+            for c, (layer, ax) in enumerate(zip(layers, axes, strict=True)):
+                data = from_tzcyx(out.data if multichannel else out.data[:, :, c : c + 1], ax)
+                meta = {k: v for k, v in layer.metadata.items() if k != "report"}
+                meta["report"] = res.report
+                self.viewer.add_image(
+                    data,
+                    name=f"{layer.name} [{tool}]",
+                    scale=list(layer.scale),
+                    translate=list(layer.translate),
+                    axis_labels=tuple(layer.axis_labels),
+                    colormap=layer.colormap.name,
+                    blending=layer.blending,
+                    metadata=meta,
+                )
         self.status.value = f"{STACK_TOOLS[tool].label}: added {len(layers)} layer(s)"

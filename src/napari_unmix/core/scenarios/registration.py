@@ -16,7 +16,7 @@ Textures (:data:`TEXTURES`)
 Conventions
     ``truth["drift"]`` (T, 2) is how far the sample moved (y, x) at each time point
     (time point 0 does not move); ``truth["shifts"] = -drift`` is the correction that
-    :func:`napari_unmix.core.registration.apply_shifts` applies to align every time point
+    :func:`napari_unmix.core.stack_tools.apply_shifts` applies to align every time point
     to time point 0, i.e. what ``register_stack(..., return_shifts=True)`` should return.
     Intensities are ``scale`` units per relative unit (default 100); ``photons_per_unit``
     sets the shot noise (0.1: a few photons per pixel, 100: nearly noise-free).

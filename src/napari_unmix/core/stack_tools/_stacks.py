@@ -1,38 +1,43 @@
-"""Shared plumbing of the stack tools: TZCYX checks, progress steps, per-volume mapping."""
+"""Shared plumbing of the stack tools: TZCYX checks, per-volume mapping with progress, NaN handling."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 from scipy import ndimage as ndi
 
-from .axes import validate_tzcyx
-
-Steps = Generator[tuple[int, int], None, Any]
-
-
-def run_steps(steps: Steps) -> Any:
-    """Drain a generator that yields ``(done, total)`` and return its return value.
-
-    Examples
-    --------
-    >>> def work():
-    ...     yield 1, 1
-    ...     return "result"
-    >>> run_steps(work())
-    'result'
-    """
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+from ..axes import validate_tzcyx
+from ..progress import Progress, Steps
+from ..result import Result, ResultLayer
 
 
-def _is_dask(data: Any) -> bool:
-    return type(data).__module__.split(".")[0] == "dask"
+@dataclass
+class StackToolResult:
+    """What one stack tool returns: the TZCYX ``data``, the ``options`` used, the shifts
+    (y, x) in pixels for the drift tools, and the ``report`` the API adds."""
+
+    tool: str
+    data: Any
+    options: dict[str, Any]
+    shifts: np.ndarray | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def to_result(self, source: str = "") -> Result:
+        """One TZCYX layer (role "corrected") named after the tool; the shifts as a table.
+
+        Examples
+        --------
+        >>> res = StackToolResult("max-z", np.zeros((1, 1, 1, 4, 4)), {}).to_result("cells")
+        >>> res.layer_names(), res.layers[0].axes
+        (['cells · max-z · max-z'], 'TZCYX')
+        """
+        layer = ResultLayer(self.tool, self.data, axes="TZCYX", role="corrected")
+        tables = {} if self.shifts is None else {"shifts_yx": self.shifts}
+        return Result(self.tool, [layer], report=self.report, source=source, tables=tables)
 
 
 def _out_dtype(data: Any) -> np.dtype:
@@ -70,9 +75,15 @@ def _zrange(zrange: Sequence[int] | None, n_z: int) -> tuple[int, int]:
 
 
 def _map_volumes(
-    stack: Any, fn: Callable[[np.ndarray, int, int], np.ndarray], dtype: np.dtype
+    stack: Any,
+    fn: Callable[[np.ndarray, int, int], np.ndarray],
+    dtype: np.dtype,
+    message: str = "volumes",
 ) -> Steps:
-    """Apply ``fn(volume_zyx, t, c)`` to every (t, c) volume; lazily on dask arrays."""
+    """Apply ``fn(volume_zyx, t, c)`` to every (t, c) volume; lazily on dask arrays.
+
+    Yields one :class:`~napari_unmix.core.progress.Progress` per volume (one in all for
+    dask, where the work happens later)."""
     n_t, _, n_c = stack.shape[:3]
     if _is_dask(stack):
         chunked = stack.rechunk({0: 1, 1: -1, 2: 1, 3: -1, 4: -1})
@@ -84,14 +95,14 @@ def _map_volumes(
             out = fn(np.asarray(b[0, :, 0]), t, c)
             return np.asarray(out, dtype)[None, :, None]
 
-        yield 1, 1
+        yield Progress(1, 1, message)
         return chunked.map_blocks(block, dtype=dtype)
     out = np.empty(stack.shape, dtype)
     total = n_t * n_c
     for t in range(n_t):
         for c in range(n_c):
             out[t, :, c] = fn(np.asarray(stack[t, :, c]), t, c)
-            yield t * n_c + c + 1, total
+            yield Progress(t * n_c + c + 1, total, message)
     return out
 
 
