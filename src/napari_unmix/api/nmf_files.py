@@ -205,9 +205,10 @@ def _lock_flags(lock: Sequence[str | int] | None, names: list[str]) -> list[bool
 def seeded_nnmf_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
-    seeds_path: str | os.PathLike,
+    seeds_path: str | os.PathLike | None = None,
     /,
     *,
+    preset: str | os.PathLike | None = None,
     lock: Sequence[str | int] | None = None,
     solver: str = DEFAULT_SOLVER,
     max_iter: int = DEFAULT_MAX_ITER,
@@ -223,10 +224,14 @@ def seeded_nnmf_file(
     spectral_axis: Any = None,
     spectral_units: str | None = None,
 ) -> dict[str, Path]:
-    """Seeded NNMF of an image file, started from the H seeds (spectra) in a CSV file.
+    """Seeded NNMF of an image file, started from the H seeds (spectra) in a CSV file
+    or from a ROI-manager preset (``preset=``; exactly one of the two).
 
     ``lock`` names the seeds (CSV column names or 0-based indices) whose spectra stay
-    fixed; the others are refined. The other keywords are those of
+    fixed; the others are refined. A ``preset`` (saved by the ROI manager, made on an image
+    of the same shape) gives the seeds the dock's *Run* uses: its drawn ROIs, spectrum /
+    Gaussian / resonance / W-map rows, background ROIs and seed settings (see
+    :func:`~napari_unmix.api.rois.preset_seeds`); the fit options are these keywords. The other keywords are those of
     :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(iteration, max_iter)`` is
     called every iteration. Outputs as :func:`nnls_unmix_file` (``output_format=
     "ome-zarr"`` writes the maps as OME-Zarr with resolution levels); ``spectral_axis``
@@ -236,27 +241,49 @@ def seeded_nnmf_file(
     from ._files import resolve_output_format
 
     fmt = resolve_output_format(output_format)
-    if not Path(seeds_path).exists():
-        raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
+    if (seeds_path is None) == (preset is None):
+        raise ValueError("give either a seeds CSV or a preset (preset=), not both or neither")
+    source, kind = (seeds_path, "seeds") if preset is None else (preset, "preset")
+    if not Path(source).exists():
+        raise FileNotFoundError(f"no such {kind} file: {str(source)!r}")
     out = _check_outputs(
-        input_path, output_path, overwrite, fmt, other_inputs={"seeds file": seeds_path}
+        input_path, output_path, overwrite, fmt, other_inputs={f"{kind} file": source}
     )
     cube, meta, slice_axis = _read_cube(
         input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
     )
     axis, units = _spectral(meta)
-    H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
     opts = {"solver": solver, "max_iter": max_iter, "tol": tol, "l1_W": l1_W,
             "slice_mode": slice_mode, "reference_slice": reference_slice,
             "max_pixels": max_pixels, "random_state": random_state}  # fmt: skip
-    gen = iter_seeded_nnmf(
-        cube, H, lock_H=_lock_flags(lock, names), names=names or None, spectral_axis=axis,
-        spectral_units=units, **opts,
-    )  # fmt: skip
+    if preset is None:
+        H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
+        gen = iter_seeded_nnmf(
+            cube, H, lock_H=_lock_flags(lock, names), names=names or None, spectral_axis=axis,
+            spectral_units=units, **opts,
+        )  # fmt: skip
+    else:
+        gen = _preset_fit(cube, preset, lock, axis, units, opts)
     res = _run(gen, progress, int(max_iter))
     res.report["locked"] = [str(v) for v in lock or []]
-    inputs = {"image": input_path, "seeds": seeds_path}
+    inputs = {"image": input_path, kind: source}
     return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
+
+
+def _preset_fit(cube, preset, lock, axis, units, opts):
+    """The seeded fit generator from a ROI-manager preset (see :func:`seeded_nnmf_file`)."""
+    from .rois import preset_seeds
+
+    if lock:
+        raise ValueError("lock applies to a seeds CSV; a preset's rows carry their own locks")
+    seeds = preset_seeds(
+        preset, cube, spectral_axis=axis, spectral_units=units,
+        reference_slice=opts["reference_slice"],
+    )  # fmt: skip
+    return iter_seeded_nnmf(
+        cube, seeds.components, spectral_axis=seeds.spectral_axis, spectral_units=seeds.spectral_units,
+        seed_options=seeds.seed_options, **opts,
+    )  # fmt: skip
 
 
 def random_nnmf_file(
@@ -304,20 +331,22 @@ def nnmf_file(
     *,
     seeds: str | os.PathLike | None = None,
     k: int | None = None,
+    preset: str | os.PathLike | None = None,
     **kwargs: Any,
 ) -> dict[str, Path]:
-    """Seeded NNMF from a seeds CSV (``seeds=``) or unseeded NNMF with ``k`` components;
-    exactly one of the two. Other keywords go to :func:`seeded_nnmf_file` /
-    :func:`random_nnmf_file`."""
-    if (seeds is None) == (k is None):
+    """Seeded NNMF from a seeds CSV (``seeds=``) or a ROI-manager preset (``preset=``),
+    or unseeded NNMF with ``k`` components; exactly one of the three. Other keywords go to
+    :func:`seeded_nnmf_file` / :func:`random_nnmf_file`."""
+    given = sum(v is not None for v in (seeds, k, preset))
+    if given != 1:
         raise ValueError(
-            "give either seeds (a spectra CSV of H seeds) or k (number of components), not "
-            f"{'both' if seeds is not None else 'neither'}"
+            "give either seeds (a spectra CSV of H seeds), preset (a ROI-manager preset) or k "
+            f"(number of components), not {('neither', '', 'both', 'all three')[given]}"
         )
-    if seeds is not None:
+    if seeds is not None or preset is not None:
         if "init" in kwargs:
             raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")
-        return seeded_nnmf_file(input_path, output_path, seeds, **kwargs)
+        return seeded_nnmf_file(input_path, output_path, seeds, preset=preset, **kwargs)
     for key in ("lock", "slice_mode", "reference_slice", "max_pixels"):
         if kwargs.get(key) is not None:
             raise ValueError(f"{key} applies to seeded NNMF only; give seeds or drop {key}")

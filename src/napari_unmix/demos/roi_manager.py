@@ -18,7 +18,7 @@ from ..core.synthetic import make_bead_cube
 
 def roi_boxes(truth: dict, *, half: int = 2) -> tuple[list[np.ndarray], np.ndarray]:
     """A (2·half+1)² box inside a pure region of every component, and a background box."""
-    from ..widgets.roi_model import rectangle
+    from ..api.rois import rectangle
 
     A = truth["abundances"]
     boxes = []
@@ -33,10 +33,10 @@ def roi_boxes(truth: dict, *, half: int = 2) -> tuple[list[np.ndarray], np.ndarr
 
 
 def run(output_dir: Path) -> list[dict]:
+    from ..api.rois import RoiModel
     from ..io.presets import load_preset, save_preset
     from ..plot.figure import save_figure
     from ..plot.nmf import result_figure
-    from ..widgets.roi_model import RoiModel
 
     output_dir.mkdir(parents=True, exist_ok=True)
     cube, truth = make_bead_cube()

@@ -32,6 +32,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..api.nmf import iter_random_nnmf, iter_seeded_nnmf, nnls_unmix, pca
+from ..api.rois.preset import rank_components, seed_options
 from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL, SOLVERS
 from ..core.seeds import W_MODES, prepare_seeds
 from ._ui import guarded
@@ -40,28 +41,11 @@ __all__ = ["METHODS", "NNMFWidget", "run_method"]
 
 
 # ----------------------------------------------------------------------------- methods
-def _seed_options(s: dict[str, Any], background_masks: list) -> dict[str, Any]:
-    return {
-        "w_mode": s["w_mode"],
-        "overwrite": s["overwrite"],
-        "residual_rank": s["rank_by"],
-        "background_masks": background_masks,
-        "background_projection": s["background_projection"],
-    }
-
-
-def _apply_rank(components: list, rank_by: str) -> list:
-    for c in components:
-        if c.resonance is not None:
-            c.resonance = {**c.resonance, "rank_by": rank_by}
-    return components
-
-
 def _run_seeded(data, s, components, background_masks, axis, units):
     return (
         yield from iter_seeded_nnmf(
             data,
-            _apply_rank(components, s["rank_by"]),
+            rank_components(components, s["rank_by"]),
             solver=s["solver"],
             max_iter=s["max_iter"],
             tol=s["tol"],
@@ -72,7 +56,7 @@ def _run_seeded(data, s, components, background_masks, axis, units):
             reference_slice=s["reference_slice"],
             random_state=s["random_state"],
             max_pixels=s["max_pixels"] or None,
-            seed_options=_seed_options(s, background_masks),
+            seed_options=seed_options(s, background_masks),
         )
     )
 
@@ -80,8 +64,8 @@ def _run_seeded(data, s, components, background_masks, axis, units):
 def _run_nnls(data, s, components, background_masks, axis, units):
     ref = data[s["reference_slice"]] if data.ndim == 4 else data
     seeds = prepare_seeds(
-        np.asarray(ref), _apply_rank(components, s["rank_by"]), spectral_axis=axis,
-        random_state=s["random_state"], **_seed_options(s, background_masks),
+        np.asarray(ref), rank_components(components, s["rank_by"]), spectral_axis=axis,
+        random_state=s["random_state"], **seed_options(s, background_masks),
     )  # fmt: skip
     yield 0, float("nan")
     if seeds.subtract_spectrum is not None:  # the fit sees the background-subtracted data
@@ -362,8 +346,8 @@ class NNMFWidget(QWidget):
             raise ValueError("Test seeds needs a seeded method (seeded NNMF or fixed-H NNLS)")
         model = self.manager.model
         seeds = prepare_seeds(
-            model.cube, _apply_rank(comps, s["rank_by"]), spectral_axis=model.spectral_axis,
-            random_state=s["random_state"], **_seed_options(s, bg),
+            model.cube, rank_components(comps, s["rank_by"]), spectral_axis=model.spectral_axis,
+            random_state=s["random_state"], **seed_options(s, bg),
         )  # fmt: skip
         if self.preview is not None:
             self.preview.close_layers()

@@ -36,10 +36,14 @@ COMMANDS: dict[str, Command] = {
         input_help="hyperspectral image (channels along C; spectral axis in its metadata)",
     ),
     "nnmf": Command(
-        "NNMF of a hyperspectral file: seeded from a spectra CSV (--seeds) or random (--k)",
+        "NNMF of a hyperspectral file: seeded from a spectra CSV (--seeds) or a ROI-manager "
+        "preset (--preset), or random (--k)",
         "napari_unmix.api.nmf_files:nnmf_file",
         (
             opt("--seeds", "spectra CSV of H seeds (seeded NNMF)"),
+            opt(
+                "--preset", "ROI-manager preset JSON: its ROIs and rows seed the fit (seeded NNMF)"
+            ),
             opt("--k", "number of components (unseeded NNMF)", type=int),
             opt("--lock", "seeds whose spectrum stays fixed (names or 0-based indices)", nargs="+"),
             opt(
