@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from napari_unmix import cli
-from napari_unmix.api.nmf import iter_seeded_nnmf
-from napari_unmix.api.nmf_files import nnmf_file, seeded_nnmf_file
+from napari_unmix.api.nmf import iter_seeded_nnmf, nnmf_file, seeded_nnmf_file
 from napari_unmix.api.rois import ResonanceRow, RoiModel, preset_seeds, rectangle
+from napari_unmix.core.progress import run
 from napari_unmix.core.synthetic import make_bead_cube
 from napari_unmix.io.omio_io import read_image, write_image
 from napari_unmix.io.presets import save_preset
@@ -16,14 +16,6 @@ from napari_unmix.io.presets import save_preset
 #: the analysis dock's settings saved with a preset (ROI manager -> "Save preset")
 SETTINGS = {"w_mode": "nnls", "rank_by": "max_intensity", "overwrite": False,
             "background_projection": "estimate", "max_iter": 80, "tol": 1e-4}  # fmt: skip
-
-
-def _run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +51,11 @@ def _dock_result(cube, model):
     from napari_unmix.api.rois.preset import rank_components, seed_options
 
     comps, bg = model.components()
-    return _run(
+    return run(
         iter_seeded_nnmf(
             cube, rank_components(comps, SETTINGS["rank_by"]), max_iter=80, tol=1e-4,
             spectral_axis=model.spectral_axis, spectral_units="cm-1",
-            seed_options=seed_options(SETTINGS, bg),
+            seed_options=seed_options(SETTINGS), background_masks=bg,
         )
     )  # fmt: skip
 
@@ -77,8 +69,9 @@ def test_preset_seeds_are_the_models_components(scene):
         assert [m.tolist() for m in a.masks] == [m.tolist() for m in b.masks]
         assert a.gaussian == b.gaussian
     assert seeds.components[4].resonance["rank_by"] == "max_intensity"
-    assert len(seeds.seed_options["background_masks"]) == len(bg) == 1
-    assert seeds.seed_options["w_mode"] == "nnls" and seeds.settings == SETTINGS
+    assert len(seeds.background_masks) == len(bg) == 1
+    assert seeds.seed_options.w_mode == "nnls" and seeds.settings == SETTINGS
+    assert seeds.seed_options.residual_rank == "max_intensity"
     np.testing.assert_allclose(seeds.spectral_axis, model.spectral_axis)
     # a 4-D stack: the ROIs are placed on the reference slice
     assert len(preset_seeds(preset, np.stack([cube, cube]), reference_slice=1).components) == 5

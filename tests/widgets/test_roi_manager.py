@@ -300,7 +300,7 @@ def test_plugin_menu_widgets_share_one_manager(make_napari_viewer, monkeypatch):
 
 
 def test_saved_preset_reruns_from_a_script_like_the_dock(session, qtbot, tmp_path):
-    from napari_unmix.api.nmf_files import seeded_nnmf_file
+    from napari_unmix.api.nmf import seeded_nnmf_file
     from napari_unmix.io.omio_io import read_image, write_image
 
     viewer, manager, log = session

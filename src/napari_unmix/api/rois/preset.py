@@ -4,9 +4,11 @@ The ROI manager saves its rows and the analysis dock's settings as a preset
 (:func:`napari_unmix.io.presets.save_preset`); :func:`preset_seeds` restores the rows on
 another cube of the same shape and returns what the dock's *Run* passes to
 :func:`~napari_unmix.api.nmf.iter_seeded_nnmf`: the components (drawn ROIs as masks,
-spectrum / Gaussian / resonance / W-map rows) and the seed options (background masks and
-the seed settings the preset holds). :func:`seed_options` and :func:`rank_components`
-turn analysis settings into those, for the dock and the file API alike.
+spectrum / Gaussian / resonance / W-map rows), the background ROI masks and the seed
+options (:class:`~napari_unmix.core.seeds.SeedOptions` from the seed settings the preset
+holds, the options' defaults for the others). :func:`seed_options` and
+:func:`rank_components` turn analysis settings into those, for the dock and the file API
+alike.
 
 Examples
 --------
@@ -22,41 +24,42 @@ Examples
 >>> state["settings"]["analysis"] = {"w_mode": "nnls", "rank_by": "max_intensity"}
 >>> path = save_preset(pathlib.Path(tempfile.mkdtemp()) / "preset.json", state)
 >>> seeds = preset_seeds(path, cube)
->>> [c.name for c in seeds.components], len(seeds.seed_options["background_masks"])
+>>> [c.name for c in seeds.components], len(seeds.background_masks)
 (['a'], 1)
->>> seeds.seed_options["residual_rank"]
+>>> seeds.seed_options.residual_rank
 'max_intensity'
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ...core.seeds import ComponentSeed
+from ...core.seeds import ComponentSeed, SeedOptions
 from .model import RoiModel
 
 __all__ = ["PresetSeeds", "preset_seeds", "rank_components", "seed_options"]
 
-#: analysis setting (dock, preset) -> keyword of ``prepare_seeds`` (``seed_options``)
+#: analysis setting (dock, preset) -> field of :class:`~napari_unmix.core.seeds.SeedOptions`
 _SEED_SETTINGS = {
     "w_mode": "w_mode",
     "overwrite": "overwrite",
     "rank_by": "residual_rank",
     "background_projection": "background_projection",
+    "random_state": "random_state",
 }
 
 
-def seed_options(settings: dict[str, Any], background_masks: Sequence[np.ndarray] = ()) -> dict:
-    """``seed_options`` of the seeded fit from analysis settings: the seed settings that
-    ``settings`` holds (``w_mode``, ``overwrite``, ``rank_by`` -> ``residual_rank``,
-    ``background_projection``) and the background ROI masks."""
-    out = {key: settings[name] for name, key in _SEED_SETTINGS.items() if name in settings}
-    return {**out, "background_masks": list(background_masks)}
+def seed_options(settings: Mapping[str, Any]) -> SeedOptions:
+    """The seed options of analysis settings (the dock's, a preset's): the fields that
+    ``settings`` holds (``w_mode``, ``overwrite``, ``rank_by`` as ``residual_rank``,
+    ``background_projection``, ``random_state``), the options' defaults for the others."""
+    given = {key: settings[name] for name, key in _SEED_SETTINGS.items() if name in settings}
+    return SeedOptions.coerce(given)
 
 
 def rank_components(components: list[ComponentSeed], rank_by: str | None) -> list[ComponentSeed]:
@@ -74,8 +77,10 @@ class PresetSeeds:
     """What a preset gives a seeded fit (see :func:`preset_seeds`)."""
 
     components: list[ComponentSeed]
+    #: the background ROIs' masks (their spectrum is subtracted)
+    background_masks: list[np.ndarray]
     #: ``seed_options`` of :func:`~napari_unmix.api.nmf.iter_seeded_nnmf`
-    seed_options: dict[str, Any]
+    seed_options: SeedOptions
     spectral_axis: np.ndarray | None = None
     spectral_units: str | None = None
     #: the analysis dock's settings saved with the preset ({} when there were none)
@@ -90,14 +95,16 @@ def preset_seeds(
     spectral_axis: Any = None,
     spectral_units: str | None = None,
     reference_slice: int = 0,
+    random_state: int | None = None,
 ) -> PresetSeeds:
     """Seeds of a ROI-manager preset on ``cube`` (C × Y × X, or S × C × Y × X: the ROIs
     are placed on ``reference_slice``).
 
     ``preset`` is a preset file or its loaded state (:func:`~napari_unmix.io.presets.load_preset`).
     The cube must have the shape the preset was made on; the preset's spectral axis, when
-    it has one, is the one its spectrum rows are on (as in the dock). Raises ``ValueError``
-    for a preset without any seed row or a mismatching image.
+    it has one, is the one its spectrum rows are on (as in the dock). ``random_state``
+    (when given) replaces the preset's for the seeds. Raises ``ValueError`` for a preset
+    without any seed row or a mismatching image.
     """
     from ...io.presets import load_preset
 
@@ -107,9 +114,11 @@ def preset_seeds(
     model.load_state(state)
     components, background = model.components()
     settings = dict((state.get("settings") or {}).get("analysis") or {})
+    given = settings if random_state is None else {**settings, "random_state": random_state}
     return PresetSeeds(
         components=rank_components(components, settings.get("rank_by")),
-        seed_options=seed_options(settings, background),
+        background_masks=background,
+        seed_options=seed_options(given),
         spectral_axis=model.spectral_axis,
         spectral_units=model.spectral_units,
         settings=settings,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.seeds import SeedSet
+from ...core.seeds import SeedSet
 
 __all__ = ["UnmixResult", "save_result"]
 
@@ -121,12 +121,12 @@ def save_result(
     dict
         ``{"W": path, "H": path, "report": path}``.
     """
-    from ..io.omio_io import write_image
-    from ..io.safety import plan_outputs
-    from ..io.sidecar import sidecar_path, write_sidecar
-    from ..io.spectra import write_spectra_csv
-    from ..io.zarr_io import check_zarr_output_path, write_zarr
-    from ._files import resolve_output_format
+    from ...io.omio_io import write_image
+    from ...io.safety import plan_outputs
+    from ...io.sidecar import sidecar_path, write_sidecar
+    from ...io.spectra import write_spectra_csv
+    from ...io.zarr_io import check_zarr_output_path, write_zarr
+    from .._files import resolve_output_format
 
     fmt = resolve_output_format(output_format)
     path = Path(path)

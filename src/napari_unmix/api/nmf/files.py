@@ -33,14 +33,17 @@ from typing import Any
 
 import numpy as np
 
-from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL
-from ..core.validate import check_option_types
-from .nmf import iter_random_nnmf, iter_seeded_nnmf, load_spectra, nnls_unmix
-from .nmf_result import UnmixResult, _csv_path
+from ...core.nmf import NmfOptions, RandomNmfOptions, SeededNmfOptions
+from ...core.progress import Progress, run
+from ...core.validate import check_option_types
+from .common import load_spectra
+from .methods import METHODS, SEEDED
+from .nnls import nnls_unmix
+from .result import UnmixResult, _csv_path
 
 __all__ = ["nnls_unmix_file", "nnmf_file", "random_nnmf_file", "seeded_nnmf_file"]
 
-Progress = Callable[[int, int], None] | None
+ProgressCallback = Callable[[Progress], Any] | None
 
 
 def _check_outputs(
@@ -48,7 +51,7 @@ def _check_outputs(
     other_inputs: dict[str, Any] | None = None,
 ) -> Path:  # fmt: skip
     """All inputs and outputs (maps, ``<stem>_spectra.csv``, sidecar) before any work."""
-    from ._files import check_output
+    from .._files import check_output
 
     return check_output(
         output_path, output_format=output_format, overwrite=overwrite, inputs=(input_path,),
@@ -65,7 +68,7 @@ def _read_cube(
     always opened lazily (and computed when not ``lazy``). The spectral axis comes from
     :mod:`napari_unmix.io.spectral_axis` (explicit ``spectral_axis`` wins).
     """
-    from ._files import open_input
+    from .._files import open_input
 
     data, meta = open_input(
         path, lazy=lazy, spectral_axis=spectral_axis, spectral_units=spectral_units
@@ -97,7 +100,7 @@ def _save(
     result: UnmixResult, out: Path, meta, slice_axis, inputs: dict, overwrite: bool,
     output_format: str = "ome-tiff",
 ):  # fmt: skip
-    from .nmf_result import save_result
+    from .result import save_result
 
     result.report["input"] = {k: str(v) for k, v in inputs.items()}
     result.report["spectral_axis_source"] = meta.get("spectral_axis_source")
@@ -105,21 +108,6 @@ def _save(
         result, out, overwrite=overwrite, physical_size=meta["physical_size"],
         slice_axis=slice_axis, output_format=output_format,
     )  # fmt: skip
-
-
-def _run(gen, progress: Progress, total: int) -> UnmixResult:
-    """Run an ``iter_*`` generator to its result, reporting ``progress(iteration, total)``.
-
-    The last call reports the iteration the fit really stopped at (a fit that converged
-    after 28 of at most 500 iterations ends with ``progress(28, 500)``).
-    """
-    while True:
-        try:
-            it, _ = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(min(int(it), total), total)
 
 
 def nnls_unmix_file(
@@ -168,7 +156,7 @@ def nnls_unmix_file(
     dict
         ``{"W": path, "H": path, "report": path}``.
     """
-    from ._files import resolve_output_format, use_scheduler
+    from .._files import resolve_output_format, use_scheduler
 
     fmt = resolve_output_format(output_format)
     if not Path(spectra_path).exists():
@@ -202,6 +190,69 @@ def _lock_flags(lock: Sequence[str | int] | None, names: list[str]) -> list[bool
     return flags
 
 
+def _nnmf_to_file(
+    method: str, input_path, output_path, seeds_path, k, options: dict[str, Any], *,
+    lock, overwrite: bool, progress: ProgressCallback, output_format: str,
+    spectral_axis: Any, spectral_units: str | None, preset: Any = None,
+) -> dict[str, Path]:  # fmt: skip
+    """One of :data:`~napari_unmix.api.nmf.METHODS` from a file to files (seeds from a CSV
+    or a ROI-manager preset for the seeded methods); ``progress`` receives the Progress
+    events."""
+    from .._files import resolve_output_format
+
+    fmt = resolve_output_format(output_format)
+    others = {}
+    if method in SEEDED:
+        if (seeds_path is None) == (preset is None):
+            raise ValueError("give either a seeds CSV or a preset (preset=), not both or neither")
+        kind, source = ("seeds", seeds_path) if preset is None else ("preset", preset)
+        if not Path(source).exists():
+            raise FileNotFoundError(f"no such {kind} file: {str(source)!r}")
+        others = {f"{kind} file": source}
+    out = _check_outputs(input_path, output_path, overwrite, fmt, other_inputs=others or None)
+    cube, meta, slice_axis = _read_cube(
+        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
+    )
+    axis, units = _spectral(meta)
+    options = {**options, "spectral_axis": axis, "spectral_units": units}
+    inputs = {"image": input_path}
+    seeds_or_k = k
+    if method in SEEDED and preset is not None:
+        seeds_or_k = _preset_seeds(cube, preset, lock, options)
+        inputs["preset"] = preset
+    elif method in SEEDED:
+        seeds_or_k, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
+        options.update(lock_H=_lock_flags(lock, names), names=names or None)
+        inputs["seeds"] = seeds_path
+    res = run(_iter(method, cube, seeds_or_k, options), progress)
+    if method in SEEDED:
+        res.report["locked"] = [str(v) for v in lock or []]
+    return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
+
+
+def _preset_seeds(cube: Any, preset: Any, lock: Any, options: dict[str, Any]) -> list:
+    """The components of a ROI-manager preset on ``cube``; puts the preset's background
+    masks, seed options and spectral axis into ``options`` (as the dock's *Run* does)."""
+    from ..rois import preset_seeds
+
+    if lock:
+        raise ValueError("lock applies to a seeds CSV; a preset's rows carry their own locks")
+    seeds = preset_seeds(
+        preset, cube, spectral_axis=options["spectral_axis"],
+        spectral_units=options["spectral_units"], reference_slice=options["reference_slice"],
+        random_state=options["random_state"],
+    )  # fmt: skip
+    options.update(
+        spectral_axis=seeds.spectral_axis, spectral_units=seeds.spectral_units,
+        seed_options=seeds.seed_options, background_masks=seeds.background_masks,
+    )  # fmt: skip
+    return seeds.components
+
+
+def _iter(method: str, cube: Any, seeds_or_k: Any, options: dict[str, Any]):
+    return METHODS.resolve(method).function(cube, seeds_or_k, options)
+
+
 def seeded_nnmf_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -210,16 +261,16 @@ def seeded_nnmf_file(
     *,
     preset: str | os.PathLike | None = None,
     lock: Sequence[str | int] | None = None,
-    solver: str = DEFAULT_SOLVER,
-    max_iter: int = DEFAULT_MAX_ITER,
-    tol: float = DEFAULT_TOL,
-    l1_W: float = 0.0,
-    slice_mode: str = "per_slice",
-    reference_slice: int = 0,
-    max_pixels: int | None = None,
-    random_state: int = 0,
+    solver: str = SeededNmfOptions.solver,
+    max_iter: int = SeededNmfOptions.max_iter,
+    tol: float = SeededNmfOptions.tol,
+    l1_W: float = SeededNmfOptions.l1_W,
+    slice_mode: str = SeededNmfOptions.slice_mode,
+    reference_slice: int = SeededNmfOptions.reference_slice,
+    max_pixels: int | None = SeededNmfOptions.max_pixels,
+    random_state: int = SeededNmfOptions.random_state,
     overwrite: bool = False,
-    progress: Progress = None,
+    progress: ProgressCallback = None,
     output_format: str = "ome-tiff",
     spectral_axis: Any = None,
     spectral_units: str | None = None,
@@ -231,58 +282,19 @@ def seeded_nnmf_file(
     fixed; the others are refined. A ``preset`` (saved by the ROI manager, made on an image
     of the same shape) gives the seeds the dock's *Run* uses: its drawn ROIs, spectrum /
     Gaussian / resonance / W-map rows, background ROIs and seed settings (see
-    :func:`~napari_unmix.api.rois.preset_seeds`); the fit options are these keywords. The other keywords are those of
-    :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(iteration, max_iter)`` is
-    called every iteration. Outputs as :func:`nnls_unmix_file` (``output_format=
-    "ome-zarr"`` writes the maps as OME-Zarr with resolution levels); ``spectral_axis``
-    / ``spectral_units`` as there.
+    :func:`~napari_unmix.api.rois.preset_seeds`); the fit options are these keywords.
+    The other keywords are those of
+    :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(event)`` receives a
+    :class:`~napari_unmix.core.progress.Progress` event every iteration. Outputs as
+    :func:`nnls_unmix_file` (``output_format="ome-zarr"`` writes the maps as OME-Zarr with
+    resolution levels); ``spectral_axis`` / ``spectral_units`` as there.
     """
     check_option_types(seeded_nnmf_file, locals())
-    from ._files import resolve_output_format
-
-    fmt = resolve_output_format(output_format)
-    if (seeds_path is None) == (preset is None):
-        raise ValueError("give either a seeds CSV or a preset (preset=), not both or neither")
-    source, kind = (seeds_path, "seeds") if preset is None else (preset, "preset")
-    if not Path(source).exists():
-        raise FileNotFoundError(f"no such {kind} file: {str(source)!r}")
-    out = _check_outputs(
-        input_path, output_path, overwrite, fmt, other_inputs={f"{kind} file": source}
-    )
-    cube, meta, slice_axis = _read_cube(
-        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
-    )
-    axis, units = _spectral(meta)
-    opts = {"solver": solver, "max_iter": max_iter, "tol": tol, "l1_W": l1_W,
-            "slice_mode": slice_mode, "reference_slice": reference_slice,
-            "max_pixels": max_pixels, "random_state": random_state}  # fmt: skip
-    if preset is None:
-        H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
-        gen = iter_seeded_nnmf(
-            cube, H, lock_H=_lock_flags(lock, names), names=names or None, spectral_axis=axis,
-            spectral_units=units, **opts,
-        )  # fmt: skip
-    else:
-        gen = _preset_fit(cube, preset, lock, axis, units, opts)
-    res = _run(gen, progress, int(max_iter))
-    res.report["locked"] = [str(v) for v in lock or []]
-    inputs = {"image": input_path, kind: source}
-    return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
-
-
-def _preset_fit(cube, preset, lock, axis, units, opts):
-    """The seeded fit generator from a ROI-manager preset (see :func:`seeded_nnmf_file`)."""
-    from .rois import preset_seeds
-
-    if lock:
-        raise ValueError("lock applies to a seeds CSV; a preset's rows carry their own locks")
-    seeds = preset_seeds(
-        preset, cube, spectral_axis=axis, spectral_units=units,
-        reference_slice=opts["reference_slice"],
-    )  # fmt: skip
-    return iter_seeded_nnmf(
-        cube, seeds.components, spectral_axis=seeds.spectral_axis, spectral_units=seeds.spectral_units,
-        seed_options=seeds.seed_options, **opts,
+    opts = SeededNmfOptions.pick(locals())
+    return _nnmf_to_file(
+        "seeded_nnmf", input_path, output_path, seeds_path, None, opts.as_dict(), lock=lock,
+        overwrite=overwrite, progress=progress, output_format=output_format,
+        spectral_axis=spectral_axis, spectral_units=spectral_units, preset=preset,
     )  # fmt: skip
 
 
@@ -292,14 +304,14 @@ def random_nnmf_file(
     /,
     *,
     k: int,
-    init: str = "nndsvda",
-    solver: str = DEFAULT_SOLVER,
-    max_iter: int = DEFAULT_MAX_ITER,
-    tol: float = DEFAULT_TOL,
-    l1_W: float = 0.0,
-    random_state: int = 0,
+    init: str = RandomNmfOptions.init,
+    solver: str = RandomNmfOptions.solver,
+    max_iter: int = RandomNmfOptions.max_iter,
+    tol: float = RandomNmfOptions.tol,
+    l1_W: float = RandomNmfOptions.l1_W,
+    random_state: int = RandomNmfOptions.random_state,
     overwrite: bool = False,
-    progress: Progress = None,
+    progress: ProgressCallback = None,
     output_format: str = "ome-tiff",
     spectral_axis: Any = None,
     spectral_units: str | None = None,
@@ -308,20 +320,17 @@ def random_nnmf_file(
     :func:`~napari_unmix.api.nmf.random_nnmf`); outputs and the other keywords as
     :func:`seeded_nnmf_file`."""
     check_option_types(random_nnmf_file, locals())
-    from ._files import resolve_output_format
-
-    fmt = resolve_output_format(output_format)
-    out = _check_outputs(input_path, output_path, overwrite, fmt)
-    cube, meta, slice_axis = _read_cube(
-        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
-    )
-    axis, units = _spectral(meta)
-    gen = iter_random_nnmf(
-        cube, k, init=init, solver=solver, max_iter=max_iter, tol=tol, l1_W=l1_W,
-        spectral_axis=axis, spectral_units=units, random_state=random_state,
+    opts = RandomNmfOptions.pick(locals())
+    return _nnmf_to_file(
+        "random_nnmf", input_path, output_path, None, k, opts.as_dict(), lock=None,
+        overwrite=overwrite, progress=progress, output_format=output_format,
+        spectral_axis=spectral_axis, spectral_units=spectral_units,
     )  # fmt: skip
-    res = _run(gen, progress, int(max_iter))
-    return _save(res, out, meta, slice_axis, {"image": input_path}, overwrite, fmt)
+
+
+#: keywords of :func:`nnmf_file` that only a seeded / only an unseeded NNMF takes
+_SEEDED_ONLY = ("lock", "slice_mode", "reference_slice", "max_pixels")
+_RANDOM_ONLY = ("init",)
 
 
 def nnmf_file(
@@ -332,23 +341,43 @@ def nnmf_file(
     seeds: str | os.PathLike | None = None,
     k: int | None = None,
     preset: str | os.PathLike | None = None,
-    **kwargs: Any,
+    lock: Sequence[str | int] | None = None,
+    init: str | None = None,
+    solver: str = NmfOptions.solver,
+    max_iter: int = NmfOptions.max_iter,
+    tol: float = NmfOptions.tol,
+    l1_W: float = NmfOptions.l1_W,
+    slice_mode: str | None = None,
+    reference_slice: int | None = None,
+    max_pixels: int | None = None,
+    random_state: int = NmfOptions.random_state,
+    overwrite: bool = False,
+    progress: ProgressCallback = None,
+    output_format: str = "ome-tiff",
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
 ) -> dict[str, Path]:
     """Seeded NNMF from a seeds CSV (``seeds=``) or a ROI-manager preset (``preset=``),
-    or unseeded NNMF with ``k`` components; exactly one of the three. Other keywords go to
-    :func:`seeded_nnmf_file` / :func:`random_nnmf_file`."""
-    given = sum(v is not None for v in (seeds, k, preset))
-    if given != 1:
+    or unseeded NNMF with ``k`` components; exactly one of the three. The keywords are
+    those of :func:`seeded_nnmf_file` / :func:`random_nnmf_file`; ``init`` applies to unseeded NNMF only, ``lock``,
+    ``slice_mode``, ``reference_slice`` and ``max_pixels`` (None: their defaults) to seeded
+    NNMF only."""
+    given = {n: v for n, v in locals().items() if v is not None}
+    n_sources = len({"seeds", "preset", "k"} & set(given))
+    if n_sources != 1:
         raise ValueError(
             "give either seeds (a spectra CSV of H seeds), preset (a ROI-manager preset) or k "
-            f"(number of components), not {('neither', '', 'both', 'all three')[given]}"
+            f"(number of components), not {('neither', '', 'both', 'all three')[n_sources]}"
         )
-    if seeds is not None or preset is not None:
-        if "init" in kwargs:
-            raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")
-        return seeded_nnmf_file(input_path, output_path, seeds, preset=preset, **kwargs)
-    for key in ("lock", "slice_mode", "reference_slice", "max_pixels"):
-        if kwargs.get(key) is not None:
+    method = "random_nnmf" if k is not None else "seeded_nnmf"
+    for key in _SEEDED_ONLY if k is not None else _RANDOM_ONLY:
+        if key in given:
+            if key == "init":
+                raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")
             raise ValueError(f"{key} applies to seeded NNMF only; give seeds or drop {key}")
-        kwargs.pop(key, None)
-    return random_nnmf_file(input_path, output_path, k=k, **kwargs)
+    opts = METHODS.resolve(method).options.pick(given)
+    return _nnmf_to_file(
+        method, input_path, output_path, seeds, k, opts.as_dict(), lock=lock,
+        overwrite=overwrite, progress=progress, output_format=output_format,
+        spectral_axis=spectral_axis, spectral_units=spectral_units, preset=preset,
+    )  # fmt: skip

@@ -1,24 +1,23 @@
 """Shared helpers of the hyperspectral unmixing API (cube checks, flattening, spectra, results).
 
-Private to :mod:`napari_unmix.api.nmf`, :mod:`~napari_unmix.api.nmf_seeded` and
-:mod:`~napari_unmix.api.nmf_random`; the public names are re-exported by ``api.nmf``.
+Private to the modules of :mod:`napari_unmix.api.nmf`; the public names (``load_spectra``)
+are re-exported by ``api.nmf``.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..core.nmf import SOLVERS, _check_iteration_options
-from ..core.seeds import resample_spectrum
-from ..core.validate import check_int, check_not_empty
-
-SLICE_MODES = ("per_slice", "reference")
-INITS = ("nndsvda", "nndsvd", "random")
+from ...core.progress import run
+from ...core.seeds import resample_spectrum
+from ...core.validate import check_int, check_not_empty
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -89,19 +88,28 @@ def _residual(X: np.ndarray, W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, 
     return np.sqrt(r2), float(r2.sum()), float(x2.sum())
 
 
-def _fit_part(X: np.ndarray, good: np.ndarray, fit: Any, shape: tuple[int, int]) -> dict:
-    """One slice's arrays and numbers from an :class:`~napari_unmix.core.nmf.NMFFit`."""
-    r, num, den = _residual(X[good], fit.W, fit.H)
+def _part(
+    X: np.ndarray, good: np.ndarray, W: np.ndarray, H: np.ndarray, shape: tuple[int, int],
+    fit: Any = None,
+) -> dict:  # fmt: skip
+    """One slice's arrays and numbers from the good pixels' maps ``W`` (m × k) and ``H``;
+    ``fit`` (an :class:`~napari_unmix.core.nmf.NMFFit`) adds its iterations, else NNLS."""
+    r, num, den = _residual(X[good], W, H)
     return {
-        "W": _unflatten(fit.W, good, shape),
-        "H": fit.H,
+        "W": _unflatten(W, good, shape),
+        "H": H,
         "residual": _unflatten(r[:, None], good, shape)[0],
         "num": num,
         "den": den,
-        "n_iter": fit.n_iter,
-        "converged": fit.converged,
-        "history": fit.history,
+        "n_iter": 0 if fit is None else fit.n_iter,
+        "converged": True if fit is None else fit.converged,
+        "history": [] if fit is None else fit.history,
     }
+
+
+def _fit_part(X: np.ndarray, good: np.ndarray, fit: Any, shape: tuple[int, int]) -> dict:
+    """One slice's arrays and numbers from an :class:`~napari_unmix.core.nmf.NMFFit`."""
+    return _part(X, good, fit.W, fit.H, shape, fit)
 
 
 def _negative_note(X: np.ndarray | float) -> dict[str, Any]:
@@ -177,7 +185,7 @@ def _load_spectra(
     """k × C spectra from an array or a CSV path (resampled onto ``spectral_axis``)."""
     names = None
     if isinstance(spectra, str | os.PathLike):
-        from ..io.spectra import read_spectra_csv
+        from ...io.spectra import read_spectra_csv
 
         axis, rows, names = read_spectra_csv(spectra)
         if spectral_axis is None:
@@ -188,7 +196,7 @@ def _load_spectra(
                 )
             H = rows
         else:
-            from ..io.spectra import check_spectra_axis
+            from ...io.spectra import check_spectra_axis
 
             check_spectra_axis(axis, spectral_axis, name=repr(Path(spectra).name))
             H = np.stack([resample_spectrum(axis, r, spectral_axis)[0] for r in rows])
@@ -263,9 +271,19 @@ def _assemble(parts: list[dict], is4d: bool, per_slice_H: bool, **kw: Any) -> di
     }
 
 
-def _check_nmf_options(solver: str, max_iter: int, tol: float, l1_W: float, slice_mode: str):
-    if solver not in SOLVERS:
-        raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
-    _check_iteration_options(max_iter, tol, l1_W)
-    if slice_mode not in SLICE_MODES:
-        raise ValueError(f"slice_mode must be one of {SLICE_MODES}, got {slice_mode!r}")
+def run_form[**P, R](
+    steps: Callable[P, Generator[Any, None, R]], name: str, doc: str, returns: str
+) -> Callable[P, R]:
+    """The plain function of a generator function: the same signature (shown by ``help()``
+    and IDEs), runs it to the end with :func:`~napari_unmix.core.progress.run`."""
+
+    @functools.wraps(steps)
+    def plain(*args: Any, **kwargs: Any) -> Any:
+        return run(steps(*args, **kwargs))
+
+    sig = inspect.signature(steps)
+    plain.__signature__ = sig.replace(return_annotation=returns)  # type: ignore[attr-defined]
+    plain.__name__ = plain.__qualname__ = name
+    plain.__doc__ = doc
+    del plain.__wrapped__  # type: ignore[attr-defined]
+    return plain
