@@ -24,11 +24,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Progress", "Steps", "run"]
+__all__ = ["Progress", "Steps", "run", "run_form"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,35 @@ def run(steps: Steps, callback: Callable[[Progress], Any] | None = None) -> Any:
             return stop.value
         if callback is not None:
             callback(event)
+
+
+def run_form[**P, R](
+    steps: Callable[P, Generator[Any, None, R]], name: str, doc: str, returns: str
+) -> Callable[P, R]:
+    """The plain function of a generator function: the same signature (shown by ``help()``
+    and IDEs), runs it to the end with :func:`run`; ``doc`` is its summary line (a note
+    pointing to the generator's parameters is added), ``returns`` its return annotation.
+
+    Examples
+    --------
+    >>> def iter_sum(n: int, /, *, start: int = 0) -> Steps:
+    ...     yield Progress(1, 1)
+    ...     return start + n
+    >>> add = run_form(iter_sum, "add", "Add.", "int")
+    >>> add(2, start=1), list(inspect.signature(add).parameters)
+    (3, ['n', 'start'])
+    """
+
+    @functools.wraps(steps)
+    def _plain(*args: Any, **kwargs: Any) -> Any:
+        return run(steps(*args, **kwargs))
+
+    sig = inspect.signature(steps)
+    _plain.__signature__ = sig.replace(return_annotation=returns)  # type: ignore[attr-defined]
+    _plain.__name__ = _plain.__qualname__ = name
+    _plain.__doc__ = (
+        f"{doc}\n\n    The parameters are those of :func:`{steps.__name__}` (shown by "
+        "``help()``);\n    this runs it to the end and returns its result.\n    "
+    )
+    del _plain.__wrapped__  # type: ignore[attr-defined]
+    return _plain

@@ -140,20 +140,16 @@ class NNMFWidget(QWidget):
         self.random_state.setRange(0, 2**31 - 1)
 
         form = QFormLayout()
-        form.addRow("method", self.method)
-        form.addRow("k (PCA / random NNMF)", self.k)
-        form.addRow("W seed from H", self.w_mode)
-        form.addRow("H seed pixel metric", self.rank_by)
-        form.addRow("", self.overwrite)
-        form.addRow("background W projection", self.background_projection)
-        form.addRow("solver", self.solver)
-        form.addRow("max_iter", self.max_iter)
-        form.addRow("tol", self.tol)
-        form.addRow("sparsity (L1 on W)", self.l1_W)
-        form.addRow("4-D handling", self.slice_mode)
-        form.addRow("reference slice", self.reference_slice)
-        form.addRow("fit on pixels", self.max_pixels)
-        form.addRow("random_state", self.random_state)
+        rows = {
+            "method": self.method, "k (PCA / random NNMF)": self.k, "W seed from H": self.w_mode,
+            "H seed pixel metric": self.rank_by, "": self.overwrite,
+            "background W projection": self.background_projection, "solver": self.solver,
+            "max_iter": self.max_iter, "tol": self.tol, "sparsity (L1 on W)": self.l1_W,
+            "4-D handling": self.slice_mode, "reference slice": self.reference_slice,
+            "fit on pixels": self.max_pixels, "random_state": self.random_state,
+        }  # fmt: skip
+        for label, control in rows.items():
+            form.addRow(label, control)
 
         self.test_button = QPushButton("Test seeds")
         self.run_button = QPushButton("Run")

@@ -6,16 +6,13 @@ are re-exported by ``api.nmf``.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...core.progress import run
 from ...core.seeds import resample_spectrum
 from ...core.validate import check_int, check_not_empty
 
@@ -271,19 +268,13 @@ def _assemble(parts: list[dict], is4d: bool, per_slice_H: bool, **kw: Any) -> di
     }
 
 
-def run_form[**P, R](
-    steps: Callable[P, Generator[Any, None, R]], name: str, doc: str, returns: str
-) -> Callable[P, R]:
-    """The plain function of a generator function: the same signature (shown by ``help()``
-    and IDEs), runs it to the end with :func:`~napari_unmix.core.progress.run`."""
+def _result(out: dict, seeds: Any, params: dict, report: dict, names: list, axis: Any,
+            units: str | None, lazy: Any = None) -> Any:  # fmt: skip
+    """The :class:`~napari_unmix.api.nmf.UnmixResult` of an assembled ``out`` dict."""
+    from .result import UnmixResult
 
-    @functools.wraps(steps)
-    def plain(*args: Any, **kwargs: Any) -> Any:
-        return run(steps(*args, **kwargs))
-
-    sig = inspect.signature(steps)
-    plain.__signature__ = sig.replace(return_annotation=returns)  # type: ignore[attr-defined]
-    plain.__name__ = plain.__qualname__ = name
-    plain.__doc__ = doc
-    del plain.__wrapped__  # type: ignore[attr-defined]
-    return plain
+    return UnmixResult(
+        out["W"], out["H"], out["residual"], out["relative_error"], out["n_iter"],
+        out["converged"], seeds, params, report, names, axis, units, out["history"],
+        lazy_terms=lazy,
+    )  # fmt: skip

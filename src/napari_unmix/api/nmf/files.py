@@ -10,15 +10,15 @@ All three are checked before any work, and never overwritten unless ``overwrite=
 
 Examples
 --------
->>> import tempfile, pathlib
+>>> import pathlib, tempfile
 >>> from napari_unmix.core.synthetic import make_bead_cube
->>> from napari_unmix.io.omio_io import write_image
->>> from napari_unmix.io.spectra import write_spectra_csv
->>> d = pathlib.Path(tempfile.mkdtemp())
+>>> from napari_unmix.io import omio_io, spectra
 >>> cube, truth = make_bead_cube(shape=(24, 24), n_channels=16)
+>>> d = pathlib.Path(tempfile.mkdtemp())
 >>> axis = truth["spectral_axis"]
->>> src = write_image(d / "beads.ome.tif", cube[None, None], extra={"spectral_axis": axis.tolist()})
->>> lib = write_spectra_csv(d / "lib.csv", axis, truth["spectra"], truth["names"])
+>>> src = omio_io.write_image(d / "beads.ome.tif", cube[None, None],
+...                           extra={"spectral_axis": axis.tolist()})
+>>> lib = spectra.write_spectra_csv(d / "lib.csv", axis, truth["spectra"], truth["names"])
 >>> paths = nnls_unmix_file(src, d / "maps.ome.tif", lib)
 >>> sorted(paths), paths["H"].name
 (['H', 'W', 'report'], 'maps_spectra.csv')
@@ -190,17 +190,19 @@ def _lock_flags(lock: Sequence[str | int] | None, names: list[str]) -> list[bool
     return flags
 
 
-def _nnmf_to_file(
-    method: str, input_path, output_path, seeds_path, k, options: dict[str, Any], *,
-    lock, overwrite: bool, progress: ProgressCallback, output_format: str,
-    spectral_axis: Any, spectral_units: str | None, preset: Any = None,
-) -> dict[str, Path]:  # fmt: skip
-    """One of :data:`~napari_unmix.api.nmf.METHODS` from a file to files (seeds from a CSV
-    or a ROI-manager preset for the seeded methods); ``progress`` receives the Progress
-    events."""
+def _nnmf_to_file(method: str, values: dict[str, Any]) -> dict[str, Path]:
+    """One of :data:`~napari_unmix.api.nmf.METHODS` from a file to files: ``values`` are the
+    file-level function's arguments (seeds from the CSV ``seeds_path`` or the ROI-manager
+    ``preset`` for the seeded methods, else ``k``; None = the option's default); ``progress``
+    receives the Progress events."""
     from .._files import resolve_output_format
 
-    fmt = resolve_output_format(output_format)
+    given = {name: value for name, value in values.items() if value is not None}
+    options = METHODS.resolve(method).options.pick(given).as_dict()
+    seeds_path, lock, overwrite = values.get("seeds_path"), values.get("lock"), values["overwrite"]
+    preset = values.get("preset")
+    input_path = values["input_path"]
+    fmt = resolve_output_format(values["output_format"])
     others = {}
     if method in SEEDED:
         if (seeds_path is None) == (preset is None):
@@ -209,22 +211,24 @@ def _nnmf_to_file(
         if not Path(source).exists():
             raise FileNotFoundError(f"no such {kind} file: {str(source)!r}")
         others = {f"{kind} file": source}
-    out = _check_outputs(input_path, output_path, overwrite, fmt, other_inputs=others or None)
+    out = _check_outputs(
+        input_path, values["output_path"], overwrite, fmt, other_inputs=others or None
+    )
     cube, meta, slice_axis = _read_cube(
-        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
+        input_path, spectral_axis=values["spectral_axis"], spectral_units=values["spectral_units"]
     )
     axis, units = _spectral(meta)
-    options = {**options, "spectral_axis": axis, "spectral_units": units}
+    options.update(spectral_axis=axis, spectral_units=units)
     inputs = {"image": input_path}
-    seeds_or_k = k
+    arg = values.get("k")
     if method in SEEDED and preset is not None:
-        seeds_or_k = _preset_seeds(cube, preset, lock, options)
+        arg = _preset_seeds(cube, preset, lock, options)
         inputs["preset"] = preset
     elif method in SEEDED:
-        seeds_or_k, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
+        arg, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
         options.update(lock_H=_lock_flags(lock, names), names=names or None)
         inputs["seeds"] = seeds_path
-    res = run(_iter(method, cube, seeds_or_k, options), progress)
+    res = run(_iter(method, cube, arg, options), values["progress"])
     if method in SEEDED:
         res.report["locked"] = [str(v) for v in lock or []]
     return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
@@ -290,12 +294,7 @@ def seeded_nnmf_file(
     resolution levels); ``spectral_axis`` / ``spectral_units`` as there.
     """
     check_option_types(seeded_nnmf_file, locals())
-    opts = SeededNmfOptions.pick(locals())
-    return _nnmf_to_file(
-        "seeded_nnmf", input_path, output_path, seeds_path, None, opts.as_dict(), lock=lock,
-        overwrite=overwrite, progress=progress, output_format=output_format,
-        spectral_axis=spectral_axis, spectral_units=spectral_units, preset=preset,
-    )  # fmt: skip
+    return _nnmf_to_file("seeded_nnmf", locals())
 
 
 def random_nnmf_file(
@@ -305,27 +304,22 @@ def random_nnmf_file(
     *,
     k: int,
     init: str = RandomNmfOptions.init,
+    overwrite: bool = False,
+    random_state: int = RandomNmfOptions.random_state,
     solver: str = RandomNmfOptions.solver,
     max_iter: int = RandomNmfOptions.max_iter,
     tol: float = RandomNmfOptions.tol,
     l1_W: float = RandomNmfOptions.l1_W,
-    random_state: int = RandomNmfOptions.random_state,
-    overwrite: bool = False,
-    progress: ProgressCallback = None,
     output_format: str = "ome-tiff",
-    spectral_axis: Any = None,
+    progress: ProgressCallback = None,
     spectral_units: str | None = None,
+    spectral_axis: Any = None,
 ) -> dict[str, Path]:
     """Unseeded NNMF of an image file with ``k`` components (see
     :func:`~napari_unmix.api.nmf.random_nnmf`); outputs and the other keywords as
     :func:`seeded_nnmf_file`."""
     check_option_types(random_nnmf_file, locals())
-    opts = RandomNmfOptions.pick(locals())
-    return _nnmf_to_file(
-        "random_nnmf", input_path, output_path, None, k, opts.as_dict(), lock=None,
-        overwrite=overwrite, progress=progress, output_format=output_format,
-        spectral_axis=spectral_axis, spectral_units=spectral_units,
-    )  # fmt: skip
+    return _nnmf_to_file("random_nnmf", locals())
 
 
 #: keywords of :func:`nnmf_file` that only a seeded / only an unseeded NNMF takes
@@ -343,25 +337,25 @@ def nnmf_file(
     preset: str | os.PathLike | None = None,
     lock: Sequence[str | int] | None = None,
     init: str | None = None,
+    slice_mode: str | None = None,
+    reference_slice: int | None = None,
+    max_pixels: int | None = None,
     solver: str = NmfOptions.solver,
     max_iter: int = NmfOptions.max_iter,
     tol: float = NmfOptions.tol,
     l1_W: float = NmfOptions.l1_W,
-    slice_mode: str | None = None,
-    reference_slice: int | None = None,
-    max_pixels: int | None = None,
-    random_state: int = NmfOptions.random_state,
-    overwrite: bool = False,
-    progress: ProgressCallback = None,
-    output_format: str = "ome-tiff",
-    spectral_axis: Any = None,
     spectral_units: str | None = None,
+    random_state: int = NmfOptions.random_state,
+    progress: ProgressCallback = None,
+    overwrite: bool = False,
+    spectral_axis: Any = None,
+    output_format: str = "ome-tiff",
 ) -> dict[str, Path]:
     """Seeded NNMF from a seeds CSV (``seeds=``) or a ROI-manager preset (``preset=``),
     or unseeded NNMF with ``k`` components; exactly one of the three. The keywords are
-    those of :func:`seeded_nnmf_file` / :func:`random_nnmf_file`; ``init`` applies to unseeded NNMF only, ``lock``,
-    ``slice_mode``, ``reference_slice`` and ``max_pixels`` (None: their defaults) to seeded
-    NNMF only."""
+    those of :func:`seeded_nnmf_file` / :func:`random_nnmf_file`; ``init`` applies to
+    unseeded NNMF only, ``lock``, ``slice_mode``, ``reference_slice`` and ``max_pixels``
+    (None: their defaults) to seeded NNMF only."""
     given = {n: v for n, v in locals().items() if v is not None}
     n_sources = len({"seeds", "preset", "k"} & set(given))
     if n_sources != 1:
@@ -375,9 +369,4 @@ def nnmf_file(
             if key == "init":
                 raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")
             raise ValueError(f"{key} applies to seeded NNMF only; give seeds or drop {key}")
-    opts = METHODS.resolve(method).options.pick(given)
-    return _nnmf_to_file(
-        method, input_path, output_path, seeds, k, opts.as_dict(), lock=lock,
-        overwrite=overwrite, progress=progress, output_format=output_format,
-        spectral_axis=spectral_axis, spectral_units=spectral_units, preset=preset,
-    )  # fmt: skip
+    return _nnmf_to_file(method, {**locals(), "seeds_path": seeds})

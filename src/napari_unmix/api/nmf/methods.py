@@ -36,7 +36,9 @@ __all__ = ["METHODS", "SEEDED", "iter_method"]
 def _keywords(func: Callable, options: Mapping[str, Any]) -> dict[str, Any]:
     """The entries of ``options`` that ``func`` takes as keywords."""
     params = inspect.signature(func).parameters
-    return {k: v for k, v in options.items() if k in params and params[k].kind.name == "KEYWORD_ONLY"}
+    return {
+        k: v for k, v in options.items() if k in params and params[k].kind.name == "KEYWORD_ONLY"
+    }
 
 
 def _seeded_nnmf(cube: Any, seeds: Any, options: Mapping[str, Any]) -> Steps:

@@ -1,13 +1,5 @@
 """Fixed-H NNLS abundance maps: from known spectra (:func:`nnls_unmix`) or from seeds
 (:func:`seeded_nnls`: ROI / spectrum / resonance seeds, background ROIs subtracted).
-
-Examples
---------
->>> from napari_unmix.core.synthetic import make_bead_cube
->>> cube, truth = make_bead_cube(shape=(32, 32), n_channels=24)
->>> res = nnls_unmix(cube, truth["spectra"])
->>> res.W.shape, res.H.shape, res.residual.shape
-((4, 32, 32), (4, 24), (32, 32))
 """
 
 from __future__ import annotations
@@ -137,14 +129,14 @@ def seeded_nnls(
     seeds: Any,
     /,
     *,
-    exclude: np.ndarray | None = None,
-    names: Sequence[str] | None = None,
-    spectral_axis: Any = None,
-    spectral_units: str | None = None,
     reference_slice: int = 0,
     seed_options: SeedOptions | dict[str, Any] | None = None,
     background_masks: Sequence[np.ndarray] = (),
     random_state: int = SeedOptions.random_state,
+    exclude: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
 ) -> UnmixResult:
     """Fixed-H NNLS with the seeds' spectra: what a seeded NNMF starts from, kept fixed.
 

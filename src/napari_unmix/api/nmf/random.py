@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...core.nmf import INITS, RandomNmfOptions, iter_nmf
-from ...core.progress import Steps
+from ...core.progress import Steps, run_form
 from ...core.report import describe_array, start_report
 from ...core.validate import check_option_types
 from .common import (
@@ -22,9 +22,9 @@ from .common import (
     _flatten,
     _names,
     _part,
+    _result,
     _slices,
     _unflatten,
-    run_form,
 )
 from .result import UnmixResult
 
@@ -36,13 +36,13 @@ def iter_random_nnmf(
     k: int,
     /,
     *,
+    exclude: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
     init: str = RandomNmfOptions.init,
     solver: str = RandomNmfOptions.solver,
     max_iter: int = RandomNmfOptions.max_iter,
     tol: float = RandomNmfOptions.tol,
     l1_W: float = RandomNmfOptions.l1_W,
-    exclude: np.ndarray | None = None,
-    names: Sequence[str] | None = None,
     spectral_axis: Any = None,
     spectral_units: str | None = None,
     random_state: int = RandomNmfOptions.random_state,
@@ -87,22 +87,13 @@ def iter_random_nnmf(
     report = start_report("random_nnmf", params, cube=describe_array(cube))
     report.update(relative_error=out["relative_error"], n_iter=out["n_iter"],
                   converged=out["converged"], H=out["H"])  # fmt: skip
-    return UnmixResult(
-        out["W"], out["H"], out["residual"], out["relative_error"], out["n_iter"],
-        out["converged"], None, params, report, names, axis, spectral_units, out["history"],
-    )  # fmt: skip
+    return _result(out, None, params, report, names, axis, spectral_units)
 
 
 random_nnmf = run_form(
-    iter_random_nnmf,
-    "random_nnmf",
-    """Unseeded NNMF (exploratory first pass): NNDSVD(a) or random init, then HALS / MU.
-
-    The parameters are those of :func:`iter_random_nnmf` (shown by ``help()``); this runs
-    it to the end and returns the :class:`~napari_unmix.api.nmf.UnmixResult`.
-    """,
+    iter_random_nnmf, "random_nnmf", "Unseeded NNMF: NNDSVD(a) or random init, then HALS / MU.",
     "UnmixResult",
-)
+)  # fmt: skip
 
 
 def pca(

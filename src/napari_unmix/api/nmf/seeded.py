@@ -27,7 +27,7 @@ import numpy as np
 
 from ...core.nmf import SeededNmfOptions, iter_nmf
 from ...core.nnls import nnls, nnls_maps
-from ...core.progress import Progress, Steps
+from ...core.progress import Progress, Steps, run_form
 from ...core.report import describe_array, start_report
 from ...core.seeds import ComponentSeed, SeedOptions, SeedSet, prepare_seeds
 from .common import (
@@ -43,10 +43,9 @@ from .common import (
     _names,
     _negative_note,
     _part,
+    _result,
     _slices,
-    run_form,
 )
-from .result import UnmixResult
 
 __all__ = ["STRATEGIES", "iter_seeded_nnmf", "seed_options_and_masks", "seeded_nnmf"]
 
@@ -110,7 +109,7 @@ def seed_options_and_masks(
         seed_options = dict(seed_options)
         given = seed_options.pop("background_masks")
         background_masks = [*background_masks, *(given or ())]
-    opts = SeedOptions.coerce(seed_options, random_state=random_state)
+    opts = SeedOptions.coerce(seed_options, {"random_state": random_state})
     return opts, list(background_masks)
 
 
@@ -198,10 +197,6 @@ def iter_seeded_nnmf(
     background_masks : sequence of (Y, X) bool
         Background ROIs (see :func:`~napari_unmix.core.seeds.prepare_seeds`).
 
-    Returns
-    -------
-    UnmixResult
-
     Examples
     --------
     >>> from napari_unmix.core.progress import run
@@ -253,23 +248,13 @@ def iter_seeded_nnmf(
         H=out["H"], H0=seedset.H0, seed_provenance=seedset.provenance,
         subtracted_spectrum=seedset.subtract_spectrum, **parts[0].get("negative", {}),
     )  # fmt: skip
-    return UnmixResult(
-        out["W"], out["H"], out["residual"], out["relative_error"], out["n_iter"],
-        out["converged"], seedset, params, report, names, job.axis, spectral_units,
-        out["history"], lazy_terms=lazy,
-    )  # fmt: skip
+    return _result(out, seedset, params, report, names, job.axis, spectral_units, lazy)
 
 
 seeded_nnmf = run_form(
-    iter_seeded_nnmf,
-    "seeded_nnmf",
-    """NNMF of a hyperspectral cube started from seeds, with per-component locks.
-
-    The parameters are those of :func:`iter_seeded_nnmf` (shown by ``help()``); this runs
-    it to the end and returns the :class:`~napari_unmix.api.nmf.UnmixResult`.
-    """,
+    iter_seeded_nnmf, "seeded_nnmf", "NNMF of a hyperspectral cube started from seeds, with locks.",
     "UnmixResult",
-)
+)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- strategies

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..nnls import one_blas_thread
-from ..progress import Progress, Steps, run
+from ..progress import Progress, Steps, run_form
 from .options import NmfOptions
 from .solvers import SOLVERS, SWITCH_TO, _Extrapolation
 from .stop import STOP_WINDOW, _slow, stop_rule
@@ -122,17 +122,51 @@ def iter_nmf(
     lock_W: np.ndarray | None = None,
     extrapolate: bool = True,
 ) -> Steps:
-    """Generator form of :func:`fit_nmf`: yields a :class:`~napari_unmix.core.progress.Progress`
+    """Fit ``X ≈ W H`` from ``W0``, ``H0`` with locked components left unchanged.
+
+    The generator form of :func:`fit_nmf`: yields a :class:`~napari_unmix.core.progress.Progress`
     per iteration (``done`` = iteration of ``total`` = ``max_iter``, ``partial`` = the
     objective), returns the :class:`NMFFit`.
 
+    Parameters
+    ----------
+    X : (n, C) array
+        Non-negative-ish data, pixels × channels, finite (mask NaN pixels before).
+    W0 : (n, k) array, H0 : (k, C) array
+        Non-negative initial factors (seeds). They are copied, never modified.
+    solver : {"auto", "anls", "hals", "mu"}
+        See :data:`~napari_unmix.core.nmf.SOLVERS`; the defaults of these four are
+        :class:`~napari_unmix.core.nmf.NmfOptions`'s.
+    max_iter : int
+        Iteration cap; a ``ConvergenceWarning`` is issued when it is reached.
+    tol : float
+        Relative objective precision of :func:`stop_rule` (scale-free).
+    l1_W : float
+        L1 penalty on W (sparser maps) in abundance units: the absolute weight is
+        ``l1_W × mean ||H0_j||²`` (``NMFFit.l1``), so it does not depend on the data's unit.
+        0 = none.
+    lock_H, lock_W : (k,) bool arrays, optional
+        Components whose H row / W column stays at its seed.
+    extrapolate : bool
+        Push block updates along their last step (Ang & Gillis); not for ``"mu"``.
+
+    Returns
+    -------
+    NMFFit
+
     Examples
     --------
+    >>> H = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]) @ H
+    >>> fit = fit_nmf(X, np.full((3, 2), 0.5), H, lock_H=[True, True], tol=1e-12, max_iter=2000)
+    >>> fit.W.round(3).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
     >>> X = np.outer(np.arange(1.0, 5.0), [1.0, 2.0])
     >>> gen = iter_nmf(X, np.ones((4, 1)), np.ones((1, 2)), tol=1e-10)
     >>> first = next(gen)
     >>> first.done, first.partial >= 0
     (1, True)
+    >>> from napari_unmix.core.progress import run
     >>> fit = run(gen)
     >>> round(fit.relative_error, 6)
     0.0
@@ -219,65 +253,7 @@ def iter_nmf(
     return NMFFit(W, H, it, converged, history[-1], rel, history, l1)
 
 
-def fit_nmf(
-    X: np.ndarray,
-    W0: np.ndarray,
-    H0: np.ndarray,
-    /,
-    *,
-    solver: str = NmfOptions.solver,
-    max_iter: int = NmfOptions.max_iter,
-    tol: float = NmfOptions.tol,
-    l1_W: float = NmfOptions.l1_W,
-    lock_H: np.ndarray | None = None,
-    lock_W: np.ndarray | None = None,
-) -> NMFFit:
-    """Fit ``X ≈ W H`` from ``W0``, ``H0`` with locked components left unchanged.
-
-    Parameters
-    ----------
-    X : (n, C) array
-        Non-negative-ish data, pixels × channels, finite (mask NaN pixels before).
-    W0 : (n, k) array, H0 : (k, C) array
-        Non-negative initial factors (seeds). They are copied, never modified.
-    solver : {"auto", "anls", "hals", "mu"}
-        See :data:`~napari_unmix.core.nmf.SOLVERS`; the defaults of these four are
-        :class:`~napari_unmix.core.nmf.NmfOptions`'s.
-    max_iter : int
-        Iteration cap; a ``ConvergenceWarning`` is issued when it is reached.
-    tol : float
-        Relative objective precision of :func:`stop_rule` (scale-free).
-    l1_W : float
-        L1 penalty on W (sparser maps) in abundance units: the absolute weight is
-        ``l1_W × mean ||H0_j||²`` (``NMFFit.l1``), so it does not depend on the data's unit.
-        0 = none.
-    lock_H, lock_W : (k,) bool arrays, optional
-        Components whose H row / W column stays at its seed.
-
-    Returns
-    -------
-    NMFFit
-
-    Examples
-    --------
-    >>> H = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
-    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]) @ H
-    >>> fit = fit_nmf(X, np.full((3, 2), 0.5), H, lock_H=[True, True], tol=1e-12, max_iter=2000)
-    >>> fit.W.round(3).tolist()
-    [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
-    """
-    return run(
-        iter_nmf(
-            X,
-            W0,
-            H0,
-            solver=solver,
-            max_iter=max_iter,
-            tol=tol,
-            l1_W=l1_W,
-            lock_H=lock_H,
-            lock_W=lock_W,
-        )
-    )
-
-
+fit_nmf = run_form(
+    iter_nmf, "fit_nmf", "Fit ``X ≈ W H`` from ``W0``, ``H0`` with locked components unchanged.",
+    "NMFFit",
+)  # fmt: skip

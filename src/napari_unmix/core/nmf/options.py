@@ -41,35 +41,23 @@ class NmfOptions(Options):
     solver: str = option(
         "auto",
         label="Solver",
-        doc="NNMF update rule (auto: extrapolated HALS, exact blocks when progress slows)",
+        doc="NNMF update rule (auto: HALS, exact when slow)",
         choices=SOLVERS,
     )
     max_iter: int = option(
         1000,
         label="Max iterations",
-        doc="iteration cap; a ConvergenceWarning when it is reached",
+        doc="iteration cap (then a ConvergenceWarning)",
         bounds=(1, None),
     )
     tol: float = option(
-        1e-6,
-        label="Tolerance",
-        doc="relative objective precision of the scale-free stop rule",
-        bounds=(0.0, None),
-        advanced=True,
+        1e-6, label="Tolerance", bounds=(0, None), doc="relative precision of the stop rule"
     )
     l1_W: float = option(
-        0.0,
-        label="Sparsity (L1 on W)",
-        doc="L1 sparsity on the maps, in abundance units (0 = none)",
-        bounds=(0.0, None),
-        flag="--l1-w",
+        0.0, flag="--l1-w", label="Sparsity (L1 on W)", doc="L1 sparsity on the maps (0 = none)"
     )
     random_state: int = option(
-        0,
-        label="Random state",
-        doc="seed of every random choice (init, pixel sample, fallback seeds)",
-        bounds=(0, None),
-        advanced=True,
+        0, label="Random state", doc="seed of every random draw", bounds=(0, None)
     )
 
     def __post_init__(self) -> None:
@@ -95,24 +83,16 @@ class SeededNmfOptions(NmfOptions):
     """Seeded NNMF (:func:`~napari_unmix.api.nmf.seeded_nnmf`): the fit plus 4-D / sampling."""
 
     slice_mode: str = option(
-        "per_slice",
-        label="4-D handling",
-        doc="Z/T slices: per_slice fits or one reference fit (NNLS on the others)",
-        choices=SLICE_MODES,
+        "per_slice", label="4-D handling", doc="fit every slice, or one + NNLS", choices=SLICE_MODES
     )
     reference_slice: int = option(
-        0,
-        label="Reference slice",
-        doc="slice fitted with slice_mode reference",
-        bounds=(0, None),
+        0, bounds=(0, None), label="Reference slice", doc="slice fitted in reference mode"
     )
     max_pixels: int | None = option(
         None,
         label="Fit on pixels",
-        doc="fit on a random subsample of this many pixels, then NNLS of every pixel "
-        "(needed for dask cubes)",
+        doc="fit on a sample, then NNLS of all (dask)",
         bounds=(1, None),
-        advanced=True,
     )
 
 

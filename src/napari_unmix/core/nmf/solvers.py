@@ -17,10 +17,10 @@ from ..registry import Method, Registry
 
 __all__ = ["SOLVERS", "SWITCH_TO"]
 
+Arr = np.ndarray
 
-def _hals_sweep(
-    A: np.ndarray, P: np.ndarray, Q: np.ndarray, free: np.ndarray, l1: float, eps: float
-) -> float:
+
+def _hals_sweep(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float) -> float:
     """One HALS sweep over the free columns of ``A`` (in place); returns ``||ΔA||²``.
 
     ``P = X Bᵀ`` and ``Q = B Bᵀ`` for the fixed factor ``B``; column ``j`` becomes
@@ -43,15 +43,7 @@ def _hals_sweep(
     return change
 
 
-def _hals_columns(
-    A: np.ndarray,
-    P: np.ndarray,
-    Q: np.ndarray,
-    free: np.ndarray,
-    l1: float,
-    eps: float,
-    max_sweeps: int = 1,
-) -> None:
+def _hals_columns(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float, max_sweeps: int = 1):
     """Accelerated HALS (Gillis & Glineur, 2012): repeat sweeps while they pay off.
 
     The products ``P`` and ``Q`` are the expensive part; a sweep with them costs far less,
@@ -64,15 +56,7 @@ def _hals_columns(
             break
 
 
-def _mu_columns(
-    A: np.ndarray,
-    P: np.ndarray,
-    Q: np.ndarray,
-    free: np.ndarray,
-    l1: float,
-    eps: float,
-    max_sweeps: int = 1,
-) -> None:
+def _mu_columns(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float, max_sweeps: int = 1):
     """Multiplicative update of the free columns of ``A`` (Lee & Seung, with L1)."""
     if not free.any():
         return
@@ -81,15 +65,7 @@ def _mu_columns(
     A[:, free] *= num / np.maximum(den, eps)
 
 
-def _anls_columns(
-    A: np.ndarray,
-    P: np.ndarray,
-    Q: np.ndarray,
-    free: np.ndarray,
-    l1: float,
-    eps: float,
-    max_sweeps: int = 1,
-) -> None:
+def _anls_columns(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float, max_sweeps: int = 1):
     """Exact update of the free columns of ``A`` by block principal pivoting NNLS.
 
     Minimises ``½||X − A B||² + l1 ΣA`` over the free columns with the locked ones fixed:

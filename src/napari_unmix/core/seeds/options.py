@@ -34,61 +34,40 @@ class SeedOptions(Options):
         "nnls", label="W seed from H", doc="how maps are made from the H seeds", choices=W_MODES
     )
     overwrite: bool = option(
-        False,
-        label="Overwrite existing W with H-based map",
-        doc="H-based maps replace existing W seeds (else they only fill missing ones)",
+        False, label="Overwrite existing W with H-based map", doc="H maps replace W seeds"
     )
     downsample: int = option(
-        1,
-        label="Downsample",
-        doc="block size for the W-from-H maps (speed)",
-        bounds=(1, None),
-        advanced=True,
+        1, bounds=(1, None), label="Downsample", doc="block size of the W-from-H maps (speed)"
     )
     background_projection: str | None = option(
-        "estimate",
-        label="Background W projection",
-        doc="W seed of a background component without a map",
+        "estimate", label="Background W projection", doc="W seed of a background component",
         choices=BACKGROUND_MAPS,
-    )
+    )  # fmt: skip
     background_smooth: float = option(
-        0.0,
-        label="Background smoothing",
-        doc="Gaussian sigma (pixels) applied to the background map",
-        bounds=(0.0, None),
-        advanced=True,
-        unit="px",
-    )
+        0.0, label="Background smoothing", unit="px", doc="Gaussian sigma of the background map",
+        bounds=(0.0, None), advanced=True,
+    )  # fmt: skip
     background_subtraction: str = option(
-        "scaled",
-        label="Background ROI subtraction",
-        doc="how the background ROIs' mean spectrum is removed",
-        choices=BACKGROUND_SUBTRACTIONS,
-        advanced=True,
-    )
+        "scaled", choices=BACKGROUND_SUBTRACTIONS, advanced=True,
+        label="Background ROI subtraction", doc="how the background ROIs' spectrum is removed",
+    )  # fmt: skip
     residual_rank: str = option(
-        "score",
-        label="Residual pixel ranking",
-        doc="ranking of residual pixels for the fallback seed",
-        choices=RESIDUAL_RANKS,
-        advanced=True,
-    )
+        "score", label="Residual pixel ranking", doc="ranking of residual pixels (fallback)",
+        choices=RESIDUAL_RANKS, advanced=True,
+    )  # fmt: skip
     residual_n: int = option(
-        16,
-        label="Residual pixels",
+        16, advanced=True, bounds=(1, None), label="Residual pixels",
         doc="residual pixels averaged by the fallback seed",
-        bounds=(1, None),
-        advanced=True,
-    )
+    )  # fmt: skip
     random_state: int = option(0, label="Random state", doc="seed of the fallback", advanced=True)
 
     @classmethod
-    def coerce(cls, value: Any, **overrides: Any) -> SeedOptions:
+    def coerce(cls, value: Any, base: Mapping[str, Any] | None = None) -> SeedOptions:
         """A SeedOptions from an instance, a dict of its fields or None (the defaults);
-        ``overrides`` fill fields the value does not set."""
+        ``base`` fills fields the dict does not set."""
         if isinstance(value, SeedOptions):
             return value
         given = dict(value or {}) if isinstance(value, Mapping | type(None)) else None
         if given is None:
             raise TypeError(f"seed_options must be a SeedOptions or a dict, got {value!r}")
-        return cls.from_kwargs({**overrides, **given}, where="seed_options")
+        return cls.from_kwargs({**(base or {}), **given}, where="seed_options")

@@ -57,6 +57,17 @@ class SeedSet:
 
     ``W0`` columns are scaled to unit maximum (NNMF initialisation; the scale is carried
     by H), ``H0`` keeps the seeds' physical amplitude.
+
+    Examples
+    --------
+    >>> s = SeedSet(np.ones((1, 2)), np.ones((1, 1, 2)), np.zeros(1, bool),
+    ...             np.zeros(1, bool), ["a"], np.zeros(1, bool),
+    ...             subtract_spectrum=np.array([1.0, 2.0]),
+    ...             subtract_map=np.array([[1.0, 0.5]]))
+    >>> s.remove_background(np.full((2, 2), 4.0)).tolist()
+    [[3.0, 2.0], [3.5, 3.0]]
+    >>> s.background_at(0, 1).tolist()
+    [0.5, 1.0]
     """
 
     H0: np.ndarray  #: k × C, float64
@@ -81,15 +92,6 @@ class SeedSet:
 
         The background is ``subtract_map[y, x] * subtract_spectrum`` (the spectrum alone
         when there is no map); without a background ROI ``X`` is returned unchanged.
-
-        Examples
-        --------
-        >>> s = SeedSet(np.ones((1, 2)), np.ones((1, 1, 2)), np.zeros(1, bool),
-        ...             np.zeros(1, bool), ["a"], np.zeros(1, bool),
-        ...             subtract_spectrum=np.array([1.0, 2.0]),
-        ...             subtract_map=np.array([[1.0, 0.5]]))
-        >>> s.remove_background(np.full((2, 2), 4.0)).tolist()
-        [[3.0, 2.0], [3.5, 3.0]]
         """
         if self.subtract_spectrum is None:
             return X
@@ -105,15 +107,6 @@ class SeedSet:
 
     def background_at(self, y: int, x: int, /) -> np.ndarray:
         """The subtracted background spectrum (C,) at pixel (y, x) (zeros without one).
-
-        Examples
-        --------
-        >>> s = SeedSet(np.ones((1, 2)), np.ones((1, 1, 2)), np.zeros(1, bool),
-        ...             np.zeros(1, bool), ["a"], np.zeros(1, bool),
-        ...             subtract_spectrum=np.array([1.0, 2.0]),
-        ...             subtract_map=np.array([[1.0, 0.5]]))
-        >>> s.background_at(0, 1).tolist()
-        [0.5, 1.0]
         """
         if self.subtract_spectrum is None:
             return np.zeros(self.H0.shape[1])
