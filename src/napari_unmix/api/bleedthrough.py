@@ -110,7 +110,7 @@ def unmix_array_steps(
     :func:`unmix_array`.
     """
     params = {"clip_negative": clip_negative, "output_dtype": str(output_dtype), **kwargs}
-    report = start_report("bleedthrough", params, data=describe_array(data, axes="TZCYX"))
+    report = start_report("bleedthrough", params, {"data": describe_array(data, axes="TZCYX")})
     if not hasattr(data, "ndim"):
         data = np.asarray(data)
     est = yield from estimate_bleedthrough_steps(data, **kwargs)

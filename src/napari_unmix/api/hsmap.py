@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection
 
 from ..core import hsmap as core
 from ..core.hsmap import ClusterResult, choose_k
 from ..core.metrics import agreement, silhouette
 from ..core.preprocess import Preprocessing
 from ..core.report import describe_array, start_report
+from ..core.units import unit_symbol
 from ..core.validate import (
     check_array,
     check_axis,
@@ -121,7 +123,7 @@ def intensity_map(
     report = start_report(
         "intensity_map",
         {"target": target, "window": window},
-        cube=describe_array(cube, axes="CYX"),
+        {"cube": describe_array(cube, axes="CYX")},
     )
     check_number("window", window, minimum=0.0)
     cube, axis, pipe = _prepare(cube, axis, preprocessing)
@@ -163,7 +165,7 @@ def ratio_map(
             "denominator_window": denominator_window,
             "min_denominator": min_denominator,
         },
-        cube=describe_array(cube, axes="CYX"),
+        {"cube": describe_array(cube, axes="CYX")},
     )
     check_number("min_denominator", min_denominator, minimum=0.0)
     check_number("window", window, minimum=0.0)
@@ -218,9 +220,9 @@ def iter_cluster_map(
         "random_state": random_state,
         **method_options,
     }
-    report = start_report("cluster_map", params, cube=describe_array(cube, axes="CYX"))
+    report = start_report("cluster_map", params, {"cube": describe_array(cube, axes="CYX")})
     yield "preprocessing", 0.0
-    lazy = type(cube).__module__.split(".")[0] == "dask"
+    lazy = is_dask_collection(cube)
     if lazy and not _pipeline(preprocessing).is_identity:
         raise ValueError(
             "preprocessing of a dask cube is not supported here; preprocess it first, or "
@@ -326,7 +328,7 @@ def map_metrics(
         "silhouette": None,
     }
     if embedding is not None:
-        lazy = type(embedding).__module__.split(".")[0] == "dask"
+        lazy = is_dask_collection(embedding)
         emb = embedding if lazy else np.asarray(embedding)
         if emb.ndim != 3 or emb.shape[1:] != labels.shape:
             raise ValueError(
@@ -595,7 +597,7 @@ def _write_report_files(
     from ..plot.figure import save_figure
 
     (imap, irep), (rmap, rrep) = intensity, ratio
-    u = {"cm-1": "cm⁻¹"}.get(units or "", units or "channel")
+    u = unit_symbol(units)
     imap, rmap = np.asarray(imap), np.asarray(rmap)
     figs = {
         "intensity_map.png": plots.map_figure(
@@ -784,7 +786,7 @@ def map_report_file(
          "n_clusters": n_clusters, "window": window, "method": method,
          "n_components": n_components, "cleanup": cleanup, "random_state": random_state,
          "spectral_units": units},
-        cube=describe_array(cube, axes="CYX"),
+        {"cube": describe_array(cube, axes="CYX")},
     )  # fmt: skip
     rep.update(input=info, metrics=metrics, intensity=irep, ratio=rrep, clusters=res.report)
     rep["spectral_axis_source"] = info.get("spectral_axis_source")

@@ -19,6 +19,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL, iter_nmf, run_to_end
 from ..core.nnls import nnls, nnls_maps
@@ -35,7 +36,6 @@ from ._nmf_common import (
     _check_spectra,
     _fit_part,
     _flatten,
-    _is_dask,
     _names,
     _negative_note,
     _residual,
@@ -192,7 +192,7 @@ def iter_seeded_nnmf(
         "spectral_units": spectral_units,
         "exclude_pixels": int(ex.sum()) if ex is not None else 0,
     }
-    report = start_report("seeded_nnmf", params, cube=describe_array(cube))
+    report = start_report("seeded_nnmf", params, {"cube": describe_array(cube)})
     report.update(
         relative_error=out["relative_error"],
         n_iter=out["n_iter"],

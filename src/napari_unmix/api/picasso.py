@@ -61,7 +61,7 @@ def iter_unmix_picasso_array(
     out = apply_picasso(
         arr, result, clip_negative=params["clip_negative"], output_dtype=params["output_dtype"]
     )
-    report = start_report("picasso", params, data=describe_array(data, axes=params["axes"]))
+    report = start_report("picasso", params, {"data": describe_array(data, axes=params["axes"])})
     report["result"] = result.summary()
     if params["detail"] and result.fits:
         report["result"]["transforms_by_t"] = [

@@ -86,7 +86,7 @@ def iter_stack_tool(
     report = start_report(
         f"stack_tools.{tool}",
         {"tool": tool, **options},
-        stack=describe_array(stack, axes="TZCYX"),
+        {"stack": describe_array(stack, axes="TZCYX")},
     )
     if tool in _RETURNS_SHIFTS:
         options = {**options, "return_shifts": True}
@@ -277,8 +277,10 @@ def convert_time_encoded_stack_to_channel_stack(
     report = start_report(
         "stack_tools.convert_time_to_channels",
         {},
-        stack=describe_array(data, axes="TZCYX"),
-        input_path=str(Path(input_path).resolve()),
+        {
+            "stack": describe_array(data, axes="TZCYX"),
+            "input_path": str(Path(input_path).resolve()),
+        },
     )
     report["results"] = {"output": describe_array(converted, axes="TZCYX")}
     path = write_image(

@@ -542,7 +542,7 @@ class STNMF:
             "smoothing": self.smoothing, "normalize": self.normalize,
             "min_weight_z": self.min_weight_z, "min_weight_ratio": self.min_weight_ratio,
         }  # fmt: skip
-        rep = start_report("stnmf", params, ste=describe_array(self.v, axes="stixels×spikes"))
+        rep = start_report("stnmf", params, {"ste": describe_array(self.v, axes="stixels×spikes")})
         rep["ste_shape_xym"] = [self.x, self.y, self.m]
         rep["masked_stixels"] = int((~self.mask).sum())
         rep["residual"] = self.res

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ._bleedthrough_estimators import _pearson
-from ._bleedthrough_exact import _is_dask
 from .axes import validate_tzcyx
 from .mi import mutual_information
 from .validate import check_option_types

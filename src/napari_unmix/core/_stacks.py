@@ -6,6 +6,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 from scipy import ndimage as ndi
 
 from .axes import validate_tzcyx
@@ -29,10 +30,6 @@ def run_steps(steps: Steps) -> Any:
             next(steps)
         except StopIteration as stop:
             return stop.value
-
-
-def _is_dask(data: Any) -> bool:
-    return type(data).__module__.split(".")[0] == "dask"
 
 
 def _out_dtype(data: Any) -> np.dtype:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ._bleedthrough_apply import apply_correction, correction_diagnostics
 from ._bleedthrough_estimators import (
@@ -58,7 +59,6 @@ from ._bleedthrough_exact import (
     _combine_masks,
     _constant_source,
     _gather,
-    _is_dask,
     _pick_mask_voxels,
     _whole_volume_mask,
     check_random_state,

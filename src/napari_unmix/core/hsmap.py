@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 from scipy import ndimage
 
 from .validate import check_array, check_int, check_not_constant
@@ -49,10 +50,6 @@ __all__ = [
     "iter_cluster_map_chunked",
     "pixel_features",
 ]
-
-
-def _is_dask(x: Any) -> bool:
-    return type(x).__module__.split(".")[0] == "dask"
 
 
 def _check_cube(cube, axis=None):

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 from scipy import ndimage
 
 from ._stacks import nan_safe
@@ -40,10 +41,6 @@ __all__ = [
     "normalise",
     "smooth_spatial",
 ]
-
-
-def _is_dask(x: Any) -> bool:
-    return type(x).__module__.split(".")[0] == "dask"
 
 
 def _rows(cube):

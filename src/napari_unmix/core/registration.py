@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 from scipy import ndimage as ndi
 
 from ._stacks import (
     Steps,
     _check_index,
     _check_stack,
-    _is_dask,
     _map_volumes,
     _out_dtype,
     _zrange,

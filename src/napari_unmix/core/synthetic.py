@@ -133,7 +133,7 @@ def make_bleedthrough_stack(
     >>> bool(np.allclose(data[:, :, 1], truth["target"] + 0.35 * truth["source"] + 0.05))
     True
     """
-    check_sizes(n_t=n_t, n_z=n_z, shape=shape, noise_sigma=noise_sigma)
+    check_sizes({"n_t": n_t, "n_z": n_z, "shape": shape, "noise_sigma": noise_sigma})
     rng = np.random.default_rng(random_state)
     if alpha_per_t is not None:
         alphas = np.asarray(alpha_per_t, dtype=np.float64).reshape(-1)
@@ -230,7 +230,15 @@ def make_picasso_mix(
     >>> bool(np.allclose(data, np.einsum("ij,tzjyx->tziyx", M, F), atol=1e-6))
     True
     """
-    check_sizes(n_channels=n_channels, n_t=n_t, n_z=n_z, shape=shape, noise_sigma=noise_sigma)
+    check_sizes(
+        {
+            "n_channels": n_channels,
+            "n_t": n_t,
+            "n_z": n_z,
+            "shape": shape,
+            "noise_sigma": noise_sigma,
+        }
+    )
     if n_channels < 2:
         raise ValueError(f"need at least 2 channels, got {n_channels=}")
     rng = np.random.default_rng(random_state)
@@ -388,7 +396,9 @@ def make_bead_cube(
     >>> cube.shape, truth["spectra"].shape
     ((32, 48, 48), (4, 32))
     """
-    check_sizes(n_channels=n_channels, n_beads=n_beads, shape=shape, noise_sigma=noise_sigma)
+    check_sizes(
+        {"n_channels": n_channels, "n_beads": n_beads, "shape": shape, "noise_sigma": noise_sigma}
+    )
     rng = np.random.default_rng(random_state)
     axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
     lipid = {"centers": [2850.0, 2885.0], "fwhms": [30.0, 35.0], "amplitudes": [1.0, 0.7]}
@@ -474,7 +484,7 @@ def make_ste(
     >>> ste.shape, truth["subunits"].shape
     ((12, 12, 500), (7, 12, 12))
     """
-    check_sizes(n_spikes=n_spikes, grid=grid, n_subunits=n_subunits, batch=batch)
+    check_sizes({"n_spikes": n_spikes, "grid": grid, "n_subunits": n_subunits, "batch": batch})
     rng = np.random.default_rng(random_state)
     centers = _hex_subunit_centers(n_subunits, spacing, np.array([(grid - 1) / 2] * 2))
     g = np.arange(grid, dtype=np.float64)
@@ -546,7 +556,9 @@ def make_similar_bead_cube(
     >>> cube.shape, bool(0.85 <= cos.min() and cos.max() <= 0.95)
     ((40, 48, 48), True)
     """
-    check_sizes(n_channels=n_channels, n_beads=n_beads, shape=shape, noise_sigma=noise_sigma)
+    check_sizes(
+        {"n_channels": n_channels, "n_beads": n_beads, "shape": shape, "noise_sigma": noise_sigma}
+    )
     rng = np.random.default_rng(random_state)
     axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
     backbone = resonance_spectrum(
@@ -590,7 +602,7 @@ def make_ste_sparse(
     >>> ste.shape, truth["threshold"]
     ((12, 12, 300), 8.0)
     """
-    check_sizes(n_spikes=n_spikes, grid=grid)
+    check_sizes({"n_spikes": n_spikes, "grid": grid})
     ste, truth = make_ste(
         n_spikes=n_spikes, grid=grid, threshold=threshold, rate_gain=rate_gain,
         random_state=random_state, **kwargs,
@@ -640,7 +652,7 @@ def make_two_region_cube(
     >>> cube.shape, truth["labels"].shape, np.bincount(truth["labels"].ravel()).tolist()
     ((200, 30, 30), (30, 30), [0, 450, 450])
     """
-    check_sizes(n_channels=n_channels, shape=shape, noise_sigma=noise_sigma)
+    check_sizes({"n_channels": n_channels, "shape": shape, "noise_sigma": noise_sigma})
     if len(shape) != 2 or min(shape) < 2:
         raise ValueError(f"shape must be (Y, X) with both >= 2, got {shape=}")
     rng = np.random.default_rng(random_state)
