@@ -63,8 +63,9 @@ def report_path_from_output_path(output_path: str | os.PathLike) -> Path:
     >>> report_path_from_output_path("out/cells.ome.tif").name
     'cells.ome.tif.json'
     """
-    path = Path(output_path)
-    return path.with_name(path.name + ".json")
+    from ..io.sidecar import sidecar_path
+
+    return sidecar_path(output_path)
 
 
 def _diagnostics(
