@@ -13,6 +13,12 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def _dock_settings_dir(tmp_path_factory, monkeypatch):
+    """Docks save their settings into a fresh folder per test, never the user's."""
+    monkeypatch.setenv("NAPARI_UNMIX_SETTINGS_DIR", str(tmp_path_factory.mktemp("settings")))
+
+
 @pytest.fixture
 def bleed_stack():
     """Small noise-free two-channel stack with alpha = 0.35."""

@@ -57,7 +57,7 @@ def test_progress_callback_and_detail():
     _, rep = napari_unmix.unmix_picasso_array(
         data, pixel_bin_size=4, max_iter=3, progress=seen.append, detail=True
     )
-    assert [s["iteration"] for s in seen] == [1, 2, 3]
+    assert [s.done for s in seen] == [1, 2, 3]
     assert len(rep["result"]["transforms_by_t"][0]) == 3
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from napari_unmix.core import hsmap
 from napari_unmix.core.metrics import adjusted_rand_index, agreement, silhouette
+from napari_unmix.core.progress import run
 from napari_unmix.core.synthetic import bead_cube_labels, make_bead_cube, make_two_region_cube
 
 
@@ -136,7 +137,7 @@ def test_non_finite_pixels_left_out(two_region):
 
 
 def test_generator_yields_progress(two_region):
-    stages = [s for s, _ in hsmap.iter_cluster_map(two_region[0], n_clusters=2)]
+    stages = [event.message for event in hsmap.iter_cluster_map(two_region[0], n_clusters=2)]
     assert stages == ["features", "clustering", "clean-up", "spectra"]
 
 
@@ -207,12 +208,7 @@ def test_chunked_clustering_of_a_dask_cube_matches_the_truth_and_numpy():
     assert res.labels.flat[0] == 1  # first appearance in raster order
     gen = iter_cluster_map_chunked(lazy, n_clusters=2, cleanup="majority", max_samples=300)
     stages = []
-    while True:
-        try:
-            stages.append(next(gen)[0])
-        except StopIteration as stop:
-            cleaned = stop.value
-            break
+    cleaned = run(gen, lambda event: stages.append(event.message))
     assert "labelling" in stages and "clean-up" in stages
     np.testing.assert_array_equal(
         cleaned.counts, np.bincount(cleaned.labels.ravel(), minlength=3)[1:]

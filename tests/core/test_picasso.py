@@ -6,6 +6,7 @@ import pytest
 from scipy.optimize import minimize
 
 from napari_unmix.core.picasso import (
+    PicassoOptions,
     apply_picasso,
     apply_unmixing,
     build_source_sink_matrix,
@@ -13,7 +14,7 @@ from napari_unmix.core.picasso import (
     estimate_picasso,
     iter_estimate_picasso,
 )
-from napari_unmix.core.picasso_matlab import _PairMI, nelder_mead_1d, replay
+from napari_unmix.core.picasso.matlab import _PairMI, nelder_mead_1d, replay
 from napari_unmix.core.synthetic import make_picasso_mix
 
 # "Must show" thresholds of issue #4; the 128² sample needs pixel_bin_size=4 for the
@@ -105,9 +106,12 @@ def test_nelder_mead_matches_scipy_step_for_step():
 
 def test_progress_and_early_stop():
     data, _ = make_picasso_mix(n_channels=3, shape=(64, 64), random_state=0)
-    items = list(iter_estimate_picasso(data, implementation="source_sink_n", max_iter=50))
-    assert items[0]["t"] == 0 and items[-1]["iteration"] < 50
-    assert items[-1]["value"] <= 1e-4
+    opts = PicassoOptions(implementation="source_sink_n", max_iter=50)
+    items = list(iter_estimate_picasso(data, opts))
+    assert items[0].partial.t == 0 and items[-1].partial.iteration < 50
+    assert items[-1].partial.value <= 1e-4
+    assert [e.done for e in items] == list(range(1, len(items) + 1)) and items[0].total == 50
+    assert items[-1].partial.matrix.shape == (3, 3)
 
 
 def test_apply_unmixing_numpy_and_dask_agree_and_stay_lazy():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from napari_unmix.core.picasso import apply_picasso, apply_unmixing, estimate_picasso
-from napari_unmix.core.picasso_noise import checkerboard_smoothed, noise_fraction
+from napari_unmix.core.picasso.noise import checkerboard_smoothed, noise_fraction
 from napari_unmix.core.scenarios.picasso import (
     draw_scene_params,
     make_picasso_scene,

@@ -71,3 +71,26 @@ def test_registry_resolves_and_refuses():
         KINDS.resolve("z")
     with pytest.raises(ValueError, match="twice"):
         Registry("kind", [Method("a", len, "", ""), Method("a", len, "", "")])
+
+
+def test_takes_options_generates_the_keywords():
+    import inspect
+
+    from napari_unmix.core.options import takes_options
+
+    @takes_options(DemoOptions)
+    def fit(x, /, *, weight=1.0, options):
+        return x * weight, options
+
+    sig = inspect.signature(fit)
+    assert list(sig.parameters) == ["x", "weight", "k", "tol", "kind", "names", "fast", "options"]
+    assert sig.parameters["k"].default == DemoOptions.k
+    assert fit(2)[1] == DemoOptions()
+    assert fit(2, weight=3.0, k=5)[0] == 6.0 and fit(2, k=5)[1].k == 5
+    assert fit(2, options=DemoOptions(k=7), tol=1.0)[1] == DemoOptions(k=7, tol=1.0)
+    with pytest.raises(OptionError, match="k must be an integer"):
+        fit(2, k=0.5)
+    with pytest.raises(OptionError, match="did you mean 'kind'"):
+        fit(2, kinds="a")
+    with pytest.raises(OptionError, match="options must be a DemoOptions"):
+        fit(2, options={"k": 1})

@@ -6,16 +6,23 @@ script switches by changing its import.
 
 from __future__ import annotations
 
-import inspect
 import os
 import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..core.axes import to_tzcyx
-from ..core.picasso import PicassoResult, apply_picasso, iter_estimate_picasso
+from ..core.picasso import (
+    PicassoApplyOptions,
+    PicassoOptions,
+    PicassoResult,
+    apply_picasso,
+    iter_estimate_picasso,
+)
+from ..core.progress import Progress, Steps, run
 from ..core.report import describe_array, start_report
+from ..core.result import Result
 from ..core.validate import check_option_types
 
 __all__ = ["PicassoRun", "iter_unmix_picasso_array", "unmix_picasso", "unmix_picasso_array"]
@@ -28,12 +35,44 @@ class PicassoRun(NamedTuple):
     report: dict[str, Any]
     result: PicassoResult
 
+    def to_result(
+        self, source: str = "", *, names: Sequence[str] | None = None, stacked: bool = False
+    ) -> Result:
+        """The unmixed channels as layers with this run's report
+        (:meth:`PicassoResult.to_result <napari_unmix.core.picasso.PicassoResult.to_result>`)."""
+        return self.result.to_result(
+            source, unmixed=self.unmixed, names=names, stacked=stacked, report=self.report
+        )
 
-def iter_unmix_picasso_array(
-    data: Any, /, options: Mapping[str, Any] | None = None
-) -> Generator[dict, None, PicassoRun]:
-    """:func:`unmix_picasso_array` as a generator: yields its progress dicts, returns a
-    :class:`PicassoRun` (unmixed stack, report and the core result).
+
+def _unmix_steps(
+    data: Any,
+    estimation: PicassoOptions,
+    output: PicassoApplyOptions,
+    *,
+    axes: str | None,
+    detail: bool,
+) -> Steps:
+    """Estimate, apply and report: the one code path of the script API, the CLI and the dock."""
+    t_start = time.perf_counter()
+    arr = to_tzcyx(data, axes)
+    result = yield from iter_estimate_picasso(arr, estimation)
+    out = apply_picasso(arr, result, **output.as_dict())
+    params = {"axes": axes, **estimation.as_dict(), **output.as_dict(), "detail": detail}
+    report = start_report("picasso", params, {"data": describe_array(data, axes=axes)})
+    report["result"] = result.summary()
+    if detail and result.fits:
+        report["result"]["transforms_by_t"] = [
+            [m.tolist() for m in f.transforms] for f in result.fits
+        ]
+    report["seconds_estimation"] = round(time.perf_counter() - t_start, 3)
+    return PicassoRun(out, report, result)
+
+
+def iter_unmix_picasso_array(data: Any, /, options: Mapping[str, Any] | None = None) -> Steps:
+    """:func:`unmix_picasso_array` as a generator: yields its
+    :class:`~napari_unmix.core.progress.Progress` events, returns a :class:`PicassoRun`
+    (unmixed stack, report and the core result).
 
     ``options`` are keyword arguments of :func:`unmix_picasso_array` (``channels``
     included, ``progress`` excluded); unknown names are refused. The dock runs this in
@@ -45,34 +84,17 @@ def iter_unmix_picasso_array(
     >>> data, _ = make_picasso_mix(shape=(32, 32))
     >>> gen = iter_unmix_picasso_array(data, {"implementation": "source_sink_n"})
     >>> first = next(gen)
-    >>> sorted(first)
-    ['iteration', 'max_iter', 't', 'value']
+    >>> first.done, first.partial.t, first.partial.matrix.shape
+    (1, 0, (3, 3))
     """
-    signature = inspect.signature(unmix_picasso_array).parameters
-    names = list(signature)[1:-1]  # the options: not data, not progress
-    unknown = sorted(set(options or {}) - set(names))
-    if unknown:
-        raise ValueError(f"unknown PICASSO option(s) {unknown}; valid: {names}")
-    params = {k: (options or {}).get(k, signature[k].default) for k in names}
-    t_start = time.perf_counter()
-    arr = to_tzcyx(data, params["axes"])
-    core = {k: v for k, v in params.items() if k not in _API_ONLY}
-    result = yield from iter_estimate_picasso(arr, **core)
-    out = apply_picasso(
-        arr, result, clip_negative=params["clip_negative"], output_dtype=params["output_dtype"]
+    given = dict(options or {})
+    axes, detail = given.pop("axes", None), bool(given.pop("detail", False))
+    apply_names = set(PicassoApplyOptions.defaults())
+    output = PicassoApplyOptions.from_kwargs({k: v for k, v in given.items() if k in apply_names})
+    estimation = PicassoOptions.from_kwargs(
+        {k: v for k, v in given.items() if k not in apply_names}, where="PICASSO"
     )
-    report = start_report("picasso", params, {"data": describe_array(data, axes=params["axes"])})
-    report["result"] = result.summary()
-    if params["detail"] and result.fits:
-        report["result"]["transforms_by_t"] = [
-            [m.tolist() for m in f.transforms] for f in result.fits
-        ]
-    report["seconds_estimation"] = round(time.perf_counter() - t_start, 3)
-    return PicassoRun(out, report, result)
-
-
-#: options of the array API that the core estimator does not take
-_API_ONLY = {"axes", "preprocess_alpha_inputs", "clip_negative", "output_dtype", "detail"}
+    return (yield from _unmix_steps(data, estimation, output, axes=axes, detail=detail))
 
 
 def unmix_picasso_array(
@@ -80,35 +102,35 @@ def unmix_picasso_array(
     channels: Sequence[int] | None = None,
     *,
     axes: str | None = None,
-    implementation: str = "matlab_3c",
-    alpha_mode: str | None = None,
-    alpha_reference_t: int = 0,
-    source_sink_matrix: Any = None,
-    sink_channels: Sequence[int] | None = None,
-    neutral_channels: Sequence[int] | None = None,
-    unmixing_matrix: Any = None,
-    background_percentile: float = 1.0,
-    preprocess_alpha_inputs: bool = True,
-    mi_bins: int = 64,
-    alpha_max: float = 1.0,
-    max_iter: int = 200,
-    tolerance: float = 1e-4,
-    max_alpha_voxels: int = 500_000,
-    random_state: int = 0,
-    step_size: float = 0.2,
-    qn: int = 100,
-    pixel_bin_size: int | None = 16,
-    alpha_clip: float = 0.5,
-    negativity_threshold: float = 0.0009,
-    clip_every_n_iterations: int = 50,
-    reference_compatible: bool = False,
-    output_units: str = "own_channel",
-    noise_aware: bool | None = None,
-    split_sigma: float | None = None,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
+    implementation: str = PicassoOptions.implementation,
+    alpha_mode: str | None = PicassoOptions.alpha_mode,
+    alpha_reference_t: int = PicassoOptions.alpha_reference_t,
+    source_sink_matrix: Any = PicassoOptions.source_sink_matrix,
+    sink_channels: Sequence[int] | None = PicassoOptions.sink_channels,
+    neutral_channels: Sequence[int] | None = PicassoOptions.neutral_channels,
+    unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
+    background_percentile: float = PicassoOptions.background_percentile,
+    preprocess_alpha_inputs: bool = PicassoOptions.preprocess_alpha_inputs,
+    mi_bins: int = PicassoOptions.mi_bins,
+    alpha_max: float = PicassoOptions.alpha_max,
+    max_iter: int = PicassoOptions.max_iter,
+    tolerance: float = PicassoOptions.tolerance,
+    max_alpha_voxels: int = PicassoOptions.max_alpha_voxels,
+    random_state: int = PicassoOptions.random_state,
+    step_size: float = PicassoOptions.step_size,
+    qn: int = PicassoOptions.qn,
+    pixel_bin_size: int | None = PicassoOptions.pixel_bin_size,
+    alpha_clip: float = PicassoOptions.alpha_clip,
+    negativity_threshold: float = PicassoOptions.negativity_threshold,
+    clip_every_n_iterations: int = PicassoOptions.clip_every_n_iterations,
+    reference_compatible: bool = PicassoOptions.reference_compatible,
+    output_units: str = PicassoOptions.output_units,
+    noise_aware: bool | None = PicassoOptions.noise_aware,
+    split_sigma: float | None = PicassoOptions.split_sigma,
+    clip_negative: bool = PicassoApplyOptions.clip_negative,
+    output_dtype: Any = PicassoApplyOptions.output_dtype,
     detail: bool = False,
-    progress: Any = None,
+    progress: Callable[[Progress], Any] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Blindly unmix the selected channels of an image array with PICASSO.
 
@@ -163,7 +185,8 @@ def unmix_picasso_array(
     detail : bool
         Keep the per-iteration transforms of the MATLAB scheme in the report.
     progress : callable, optional
-        Called with every progress dict ``{"t", "iteration", "max_iter", "value"}``.
+        Called with every :class:`~napari_unmix.core.progress.Progress` event (``partial``:
+        a :class:`~napari_unmix.core.picasso.Sweep`: time point, sweep, value, matrix).
 
     Returns
     -------
@@ -181,18 +204,10 @@ def unmix_picasso_array(
     >>> out.shape, rep["result"]["converged"]
     ((1, 1, 3, 64, 64), [True])
     """
-    check_option_types(unmix_picasso_array, locals())
-    options = {k: v for k, v in locals().items() if k not in ("data", "progress")}
-    gen = iter_unmix_picasso_array(data, options)
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            run = stop.value
-            break
-        if progress is not None:
-            progress(item)
-    return run.unmixed, run.report
+    estimation = PicassoOptions.pick(locals())
+    output = PicassoApplyOptions.pick(locals())
+    done = run(_unmix_steps(data, estimation, output, axes=axes, detail=detail), progress)
+    return done.unmixed, done.report
 
 
 def unmix_picasso(
@@ -200,42 +215,47 @@ def unmix_picasso(
     output_path: str | os.PathLike | None = None,
     channels: Sequence[int] | None = None,
     *,
-    implementation: str = "matlab_3c",
-    alpha_mode: str | None = None,
-    alpha_reference_t: int = 0,
-    source_sink_matrix: Any = None,
-    sink_channels: Sequence[int] | None = None,
-    neutral_channels: Sequence[int] | None = None,
-    background_percentile: float = 1.0,
-    preprocess_alpha_inputs: bool = True,
-    mi_bins: int = 64,
-    alpha_max: float = 1.0,
-    max_iter: int = 200,
-    tolerance: float = 1e-4,
-    max_alpha_voxels: int = 500_000,
-    random_state: int = 0,
-    step_size: float = 0.2,
-    qn: int = 100,
-    pixel_bin_size: int | None = 16,
-    alpha_clip: float = 0.5,
-    negativity_threshold: float = 0.0009,
-    clip_every_n_iterations: int = 50,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
+    implementation: str = PicassoOptions.implementation,
+    alpha_mode: str | None = PicassoOptions.alpha_mode,
+    alpha_reference_t: int = PicassoOptions.alpha_reference_t,
+    source_sink_matrix: Any = PicassoOptions.source_sink_matrix,
+    sink_channels: Sequence[int] | None = PicassoOptions.sink_channels,
+    neutral_channels: Sequence[int] | None = PicassoOptions.neutral_channels,
+    background_percentile: float = PicassoOptions.background_percentile,
+    preprocess_alpha_inputs: bool = PicassoOptions.preprocess_alpha_inputs,
+    mi_bins: int = PicassoOptions.mi_bins,
+    alpha_max: float = PicassoOptions.alpha_max,
+    max_iter: int = PicassoOptions.max_iter,
+    tolerance: float = PicassoOptions.tolerance,
+    max_alpha_voxels: int = PicassoOptions.max_alpha_voxels,
+    random_state: int = PicassoOptions.random_state,
+    step_size: float = PicassoOptions.step_size,
+    qn: int = PicassoOptions.qn,
+    pixel_bin_size: int | None = PicassoOptions.pixel_bin_size,
+    alpha_clip: float = PicassoOptions.alpha_clip,
+    negativity_threshold: float = PicassoOptions.negativity_threshold,
+    clip_every_n_iterations: int = PicassoOptions.clip_every_n_iterations,
+    clip_negative: bool = PicassoApplyOptions.clip_negative,
+    output_dtype: Any = PicassoApplyOptions.output_dtype,
     verbose: bool = True,
     output_format: str = "ome-tiff",
     overwrite: bool = False,
     compression_level: int = 0,
     scheduler: Any = None,
-    **options: Any,
+    unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
+    reference_compatible: bool = PicassoOptions.reference_compatible,
+    output_units: str = PicassoOptions.output_units,
+    noise_aware: bool | None = PicassoOptions.noise_aware,
+    split_sigma: float | None = PicassoOptions.split_sigma,
+    detail: bool = False,
 ) -> Path:
     """Unmix an image file with PICASSO and write OME-TIFF plus a JSON sidecar.
 
-    Same parameters as :func:`unmix_picasso_array` (extra ones such as
-    ``reference_compatible``, ``output_units``, ``unmixing_matrix`` go through
-    ``**options``). ``output_path`` defaults to ``<input stem>_picasso.ome.tif`` (or
-    ``.ome.zarr``) next to the input; an existing file is overwritten only with
-    ``overwrite=True``.
+    Same parameters as :func:`unmix_picasso_array` (the first ones in the order of the
+    ``spectral-unmixing`` package, then ``unmixing_matrix``, ``reference_compatible``,
+    ``output_units``, ``noise_aware``, ``split_sigma``, ``detail``). ``output_path``
+    defaults to ``<input stem>_picasso.ome.tif`` (or ``.ome.zarr``) next to the input; an
+    existing file is overwritten only with ``overwrite=True``.
 
     ``output_format="ome-zarr"`` reads the input lazily (OME-Zarr, OME-TIFF), estimates
     on the bounded sample and writes the unmixed stack chunk by chunk to an OME-Zarr
@@ -249,70 +269,27 @@ def unmix_picasso(
         The written image; its report is ``<path>.json``.
     """
     check_option_types(unmix_picasso, locals())
-    from ._files import (
-        check_output,
-        is_lazy_input,
-        open_input,
-        resolve_output_format,
-        save_output,
-        use_scheduler,
-    )
+    estimation = PicassoOptions.pick(locals())
+    output = PicassoApplyOptions.pick(locals())
+    from . import _files  # imported on use (keeps `import napari_unmix.api` light)
 
-    fmt = resolve_output_format(output_format)
+    fmt = _files.resolve_output_format(output_format)
     input_path = Path(input_path)
     if output_path is None:
         stem = input_path.name.split(".")[0]
         ext = ".ome.zarr" if fmt == "ome-zarr" else ".ome.tif"
         output_path = input_path.with_name(f"{stem}_picasso{ext}")
-    output_path = check_output(
-        output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
-        compression_level=compression_level,
-    )  # fmt: skip
-    kwargs = {k: v for k, v in locals().items() if k in _ARRAY_KEYS}
-    with use_scheduler(scheduler):
-        lazy = fmt == "ome-zarr" or is_lazy_input(input_path)
-        data, meta = open_input(input_path, lazy=lazy)
+    writing = {"output_format": fmt, "overwrite": overwrite, "compression_level": compression_level}
+    output_path = _files.check_output(output_path, inputs=(input_path,), **writing)
+    with _files.use_scheduler(scheduler):
+        lazy = fmt == "ome-zarr" or _files.is_lazy_input(input_path)
+        data, meta = _files.open_input(input_path, lazy=lazy)
         if verbose:
             print(f"[picasso] {input_path.name}: {data.shape} {data.dtype}, {implementation}")
-        out, report = unmix_picasso_array(data, channels, **kwargs, **options)
+        steps = _unmix_steps(data, estimation, output, axes=None, detail=detail)
+        out, report, _ = run(steps)
         report["inputs"]["path"] = str(input_path)
-        path = save_output(
-            output_path,
-            out,
-            meta,
-            report,
-            output_format=fmt,
-            overwrite=overwrite,
-            compression_level=compression_level,
-        )
+        path = _files.save_output(output_path, out, meta, report, **writing)
     if verbose:
         print(f"[picasso] wrote {path} (+ .json), iterations {report['result']['iterations_run']}")
     return path
-
-
-_ARRAY_KEYS = {
-    "implementation",
-    "alpha_mode",
-    "alpha_reference_t",
-    "source_sink_matrix",
-    "sink_channels",
-    "neutral_channels",
-    "background_percentile",
-    "preprocess_alpha_inputs",
-    "mi_bins",
-    "alpha_max",
-    "max_iter",
-    "tolerance",
-    "max_alpha_voxels",
-    "random_state",
-    "step_size",
-    "qn",
-    "pixel_bin_size",
-    "alpha_clip",
-    "negativity_threshold",
-    "clip_every_n_iterations",
-    "noise_aware",
-    "split_sigma",
-    "clip_negative",
-    "output_dtype",
-}

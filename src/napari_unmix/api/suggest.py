@@ -23,14 +23,33 @@ from ..core.suggest import (
     PROJECTIONS,
     REPRESENTATIVES,
     Suggestions,
+    SuggestOptions,
     find_suggestions,
 )
-from ..core.validate import check_array, check_int, check_number, check_option_types
+from ..core.validate import check_array
 
-__all__ = ["Suggestions", "suggest_rois"]
+__all__ = ["SuggestOptions", "Suggestions", "suggest_rois"]
 
 
-def _check(cube: Any, params: dict[str, Any]) -> np.ndarray:
+def _check_values(params: dict[str, Any]) -> dict[str, Any]:
+    """The validated settings (:class:`SuggestOptions`), the ranges the options cannot say
+    (open ends, a cosine) with their own messages first."""
+    sigma = params["local_background_sigma"]
+    if isinstance(sigma, int | float) and not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(
+            f"local_background_sigma must be >= 0 px (or None: estimated from the image), "
+            f"got {sigma!r}"
+        )
+    threshold = params["peak_threshold"]
+    if isinstance(threshold, int | float) and not 0 < threshold <= 1:
+        raise ValueError(f"peak_threshold must be in (0, 1], got {threshold!r}")
+    cosine = params["similarity_threshold"]
+    if isinstance(cosine, int | float) and not -1 <= cosine <= 1:
+        raise ValueError(f"similarity_threshold is a cosine in [-1, 1], got {cosine!r}")
+    return SuggestOptions.pick(params).as_dict()
+
+
+def _check(cube: Any) -> np.ndarray:
     if not hasattr(cube, "shape") or len(cube.shape) != 3:
         shape = getattr(cube, "shape", None)
         raise ValueError(
@@ -39,32 +58,6 @@ def _check(cube: Any, params: dict[str, Any]) -> np.ndarray:
         )
     if cube.shape[1] < 4 or cube.shape[2] < 4:
         raise ValueError(f"the image is too small for ROIs: {cube.shape=} (need Y, X >= 4)")
-    if params["representative"] not in REPRESENTATIVES:
-        raise ValueError(
-            f"representative must be one of {sorted(REPRESENTATIVES)}, "
-            f"got {params['representative']!r}"
-        )
-    if params["projection"] not in PROJECTIONS:
-        raise ValueError(
-            f"projection must be one of {sorted(PROJECTIONS)}, got {params['projection']!r}"
-        )
-    for name in ("max_groups", "max_rois_per_group", "pool_factor", "binning", "n_bands"):
-        value = params[name]
-        if name == "max_groups" and value is None:
-            continue
-        check_int(name, value, minimum=1)
-    sigma = params["local_background_sigma"]
-    if sigma is not None and not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(
-            f"local_background_sigma must be >= 0 px (or None: estimated from the image), "
-            f"got {sigma!r}"
-        )
-    if not 0 < params["peak_threshold"] <= 1:
-        raise ValueError(f"peak_threshold must be in (0, 1], got {params['peak_threshold']!r}")
-    if not -1 <= params["similarity_threshold"] <= 1:
-        raise ValueError(
-            f"similarity_threshold is a cosine in [-1, 1], got {params['similarity_threshold']!r}"
-        )
     data = np.asarray(cube)
     if data.dtype.kind not in "biuf":
         raise ValueError(f"the cube must hold real numbers, got dtype {data.dtype}")
@@ -84,24 +77,24 @@ def suggest_rois(
     cube: Any,
     /,
     *,
-    projection: str = "average",
-    processed: bool = False,
-    local_background_sigma: float | None = None,
-    binning: int = 1,
-    peak_sigma: float = 1.0,
-    peak_threshold: float = 0.65,
-    min_area: int = 3,
-    min_diagonal: float = 0.0,
-    max_groups: int | None = None,
-    max_rois_per_group: int = 1,
-    pool_factor: int = 8,
-    gradient_fingerprint: bool = True,
-    hierarchical: bool = True,
-    similarity_threshold: float = 0.82,
-    merge_duplicates: bool = True,
-    representative: str = "distinctive",
-    frame: int = 0,
-    n_bands: int = 3,
+    projection: str = SuggestOptions.projection,
+    processed: bool = SuggestOptions.processed,
+    local_background_sigma: float | None = SuggestOptions.local_background_sigma,
+    binning: int = SuggestOptions.binning,
+    peak_sigma: float = SuggestOptions.peak_sigma,
+    peak_threshold: float = SuggestOptions.peak_threshold,
+    min_area: int = SuggestOptions.min_area,
+    min_diagonal: float = SuggestOptions.min_diagonal,
+    max_groups: int | None = SuggestOptions.max_groups,
+    max_rois_per_group: int = SuggestOptions.max_rois_per_group,
+    pool_factor: int = SuggestOptions.pool_factor,
+    gradient_fingerprint: bool = SuggestOptions.gradient_fingerprint,
+    hierarchical: bool = SuggestOptions.hierarchical,
+    similarity_threshold: float = SuggestOptions.similarity_threshold,
+    merge_duplicates: bool = SuggestOptions.merge_duplicates,
+    representative: str = SuggestOptions.representative,
+    frame: int = SuggestOptions.frame,
+    n_bands: int = SuggestOptions.n_bands,
     name: str | None = None,
     warn: bool = True,
 ) -> Suggestions:
@@ -138,8 +131,8 @@ def suggest_rois(
         chosen from the data (hierarchical: the Ward tree is cut where merges join spectra
         that differ by more than 2× their noise, at most 24 groups, then groups whose mean
         spectrum is a non-negative mixture of the others' (relative residual < 5 %) are
-        merged away, see :func:`napari_unmix.core.suggest_groups.choose_group_count` and
-        :func:`~napari_unmix.core.suggest_groups.prune_mixtures`; greedy: as many as the
+        merged away, see :func:`napari_unmix.core.suggest.groups.choose_group_count` and
+        :func:`~napari_unmix.core.suggest.groups.prune_mixtures`; greedy: as many as the
         similarity threshold makes).
     max_rois_per_group : int
         ROIs returned per group (chosen by ``representative``).
@@ -196,12 +189,9 @@ def suggest_rois(
     >>> sorted(set(res.groups.tolist())), res.spectra.shape[1]
     ([0, 1], 32)
     """
-    check_number("peak_sigma", peak_sigma, minimum=0.0)
-    check_int("min_area", min_area, minimum=1)
     check_array("cube", cube)
-    check_option_types(suggest_rois, locals())
-    params = {k: v for k, v in locals().items() if k not in ("cube", "name", "warn")}
-    data = _check(cube, params)
+    params = _check_values(locals())
+    data = _check(cube)
     t0 = time.perf_counter()
     res = find_suggestions(data, **params)
     seconds = time.perf_counter() - t0
@@ -209,9 +199,9 @@ def suggest_rois(
         "suggest_rois", params, {"cube": describe_array(cube, name=name, axes="CYX")}
     )
     report["method"] = {
-        "projection": PROJECTIONS[projection][2],
-        "grouping": GROUPINGS["hierarchical" if hierarchical else "greedy"][2],
-        "representative": REPRESENTATIVES[representative][2],
+        "projection": PROJECTIONS[projection].doc,
+        "grouping": GROUPINGS["hierarchical" if hierarchical else "greedy"].doc,
+        "representative": REPRESENTATIVES[representative].doc,
     }
     report["result"] = {
         "n_rois": len(res),

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
+import inspect
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -52,7 +54,7 @@ import numpy as np
 
 from .validate import OptionError, check_int, check_number
 
-__all__ = ["OptionSpec", "Options", "option"]
+__all__ = ["OptionSpec", "Options", "option", "takes_options"]
 
 _MISSING = dataclasses.MISSING
 
@@ -268,3 +270,79 @@ class Options:
     def as_dict(self) -> dict[str, Any]:
         """``{name: value}`` of every field (for reports and sidecars)."""
         return {s.name: getattr(self, s.name) for s in self.specs()}
+
+
+def takes_options(options_class: type[Options]) -> Any:
+    """Decorator: the function's keyword options are generated from ``options_class``.
+
+    The decorated function is written ``def f(data, /, *, ..., options: X)`` and receives one
+    validated ``X``; callers pass the fields as keywords (``f(data, k=3)``), an ``options=``
+    object, or both (keywords win). ``help()``, IDEs and ``inspect.signature`` show every field
+    as an explicit keyword with its default, so several functions that take the same
+    options do not restate their signatures, and a default is written only in ``X``.
+    Unknown keywords are refused with a suggestion.
+
+    Examples
+    --------
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class FitOptions(Options):
+    ...     max_iter: int = option(100, label="Iterations", doc="cap", bounds=(1, None))
+    >>> @takes_options(FitOptions)
+    ... def fit(x, /, *, options):
+    ...     return x * options.max_iter
+    >>> fit(2), fit(2, max_iter=3), fit(2, options=FitOptions(max_iter=4))
+    (200, 6, 8)
+    >>> list(inspect.signature(fit).parameters)
+    ['x', 'max_iter', 'options']
+    >>> fit(2, max_iters=3)
+    Traceback (most recent call last):
+    ...
+    napari_unmix.core.validate.OptionError: fit: unknown option 'max_iters'; did you mean 'max_iter'? (options: max_iter)
+    """
+    specs = options_class.specs()
+    names = {s.name for s in specs}
+
+    def decorate(func: Any) -> Any:
+        sig = inspect.signature(func)
+        own = [p for p in sig.parameters.values() if p.name != "options"]
+        own_names = {p.name for p in own}
+        head = [p for p in own if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+        tail = [p for p in own if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        generated = [
+            inspect.Parameter(
+                s.name, inspect.Parameter.KEYWORD_ONLY, default=s.default, annotation=s.type
+            )
+            for s in specs
+            if s.name not in own_names
+        ]
+        holder = inspect.Parameter(
+            "options",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=options_class | None,
+        )
+
+        @functools.wraps(func)
+        def _with_options(*args: Any, **kwargs: Any) -> Any:
+            given = kwargs.pop("options", None)
+            fields = {k: kwargs.pop(k) for k in list(kwargs) if k in names and k not in own_names}
+            extra = [k for k in kwargs if k not in own_names]
+            if extra:
+                options_class.from_kwargs({extra[0]: kwargs[extra[0]]}, where=func.__name__)
+            if given is None:
+                opts = options_class.from_kwargs(fields, where=func.__name__)
+            elif not isinstance(given, options_class):
+                raise OptionError(
+                    f"options must be a {options_class.__name__}, got {type(given).__name__}"
+                )
+            else:
+                opts = dataclasses.replace(given, **fields) if fields else given
+            return func(*args, options=opts, **kwargs)
+
+        _with_options.__signature__ = sig.replace(  # type: ignore[attr-defined]
+            parameters=[*head, *tail, *generated, holder]
+        )
+        del _with_options.__wrapped__  # type: ignore[attr-defined]
+        return _with_options
+
+    return decorate

@@ -21,19 +21,23 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from dask import is_dask_collection as _is_dask
+from dask import is_dask_collection
 from scipy import ndimage
 
 from ._stacks import nan_safe
-from .validate import check_number
+from .options import Options, option
+from .registry import Method, Registry
+from .validate import OptionError
 
 __all__ = [
     "BASELINES",
     "NORMALISATIONS",
+    "AslsOptions",
+    "PolyOptions",
     "Preprocessing",
     "baseline_asls",
     "baseline_poly",
@@ -57,7 +61,7 @@ def _per_spectrum(fn: Callable[[np.ndarray], np.ndarray], cube):
     def block(b):
         return fn(_rows(b)).T.reshape(b.shape).astype(np.float32)
 
-    if _is_dask(cube):
+    if is_dask_collection(cube):
         cube = cube.rechunk({0: -1})
         return cube.map_blocks(block, dtype=np.float32)
     return block(np.asarray(cube))
@@ -193,27 +197,43 @@ def baseline_asls(rows: np.ndarray, /, *, lam: float = 1e5, p: float = 0.01, n_i
     return z.T.astype(np.float32)
 
 
-class _Method(NamedTuple):
-    fn: Callable[..., np.ndarray]
-    label: str
-    doc: str
+@dataclass(frozen=True)
+class PolyOptions(Options):
+    """Options of the polynomial baseline."""
+
+    degree: int = option(3, label="degree", doc="polynomial degree", bounds=(0, None))
+    n_iter: int = option(30, label="iterations", doc="clipping iterations", bounds=(1, None))
 
 
-#: Baseline methods: name -> function(rows, axis, **params) returning the baseline rows.
-BASELINES: dict[str, _Method] = {
-    "poly": _Method(
-        lambda r, axis, degree=3, n_iter=30: baseline_poly(
-            r, axis=axis, degree=degree, n_iter=n_iter
+@dataclass(frozen=True)
+class AslsOptions(Options):
+    """Options of the asymmetric least-squares baseline."""
+
+    lam: float = option(1e5, label="stiffness", doc="smoothness penalty", bounds=(0.0, None))
+    p: float = option(0.01, label="asymmetry", doc="weight above the baseline", bounds=(0.0, 1.0))
+    n_iter: int = option(10, label="iterations", doc="re-weighting rounds", bounds=(1, None))
+
+
+#: Baseline methods: ``function(rows, axis, options)`` returning the baseline rows.
+BASELINES = Registry(
+    "baseline",
+    [
+        Method(
+            "poly",
+            lambda r, axis, o: baseline_poly(r, axis=axis, degree=o.degree, n_iter=o.n_iter),
+            "Polynomial (iterative)",
+            "Low-order polynomial clipped under the peaks; `degree` 2-5.",
+            PolyOptions,
         ),
-        "Polynomial (iterative)",
-        "Low-order polynomial clipped under the peaks; `degree` 2-5.",
-    ),
-    "asls": _Method(
-        lambda r, axis, lam=1e5, p=0.01, n_iter=10: baseline_asls(r, lam=lam, p=p, n_iter=n_iter),
-        "Asymmetric least squares",
-        "Smooth baseline under the peaks; larger `lam` = stiffer, `p` ~0.001-0.05.",
-    ),
-}
+        Method(
+            "asls",
+            lambda r, axis, o: baseline_asls(r, lam=o.lam, p=o.p, n_iter=o.n_iter),
+            "Asymmetric least squares",
+            "Smooth baseline under the peaks; larger `lam` = stiffer, `p` ~0.001-0.05.",
+            AslsOptions,
+        ),
+    ],
+)
 
 
 # ----------------------------------------------------------------------------- normalisation
@@ -234,23 +254,28 @@ def _norm_snv(rows, axis):
     return _safe_divide(centred, rows.std(axis=1, keepdims=True))
 
 
-#: Normalisations: name -> function(rows, axis) returning normalised rows (float64).
-NORMALISATIONS: dict[str, _Method] = {
-    "area": _Method(_norm_area, "Area", "Divide by the integrated absolute intensity."),
-    "max": _Method(
-        lambda r, axis: _safe_divide(r, np.abs(r).max(axis=1, keepdims=True)),
-        "Maximum",
-        "Divide by the largest absolute value.",
-    ),
-    "vector": _Method(
-        lambda r, axis: _safe_divide(r, np.linalg.norm(r, axis=1, keepdims=True)),
-        "Vector (L2)",
-        "Divide by the Euclidean norm.",
-    ),
-    "snv": _Method(
-        _norm_snv, "SNV", "Standard normal variate: subtract the mean, divide by the sd."
-    ),
-}
+#: Normalisations: ``function(rows, axis)`` returning normalised rows (float64).
+NORMALISATIONS = Registry(
+    "normalisation",
+    [
+        Method("area", _norm_area, "Area", "Divide by the integrated absolute intensity."),
+        Method(
+            "max",
+            lambda r, axis: _safe_divide(r, np.abs(r).max(axis=1, keepdims=True)),
+            "Maximum",
+            "Divide by the largest absolute value.",
+        ),
+        Method(
+            "vector",
+            lambda r, axis: _safe_divide(r, np.linalg.norm(r, axis=1, keepdims=True)),
+            "Vector (L2)",
+            "Divide by the Euclidean norm.",
+        ),
+        Method(
+            "snv", _norm_snv, "SNV", "Standard normal variate: subtract the mean, divide by the sd."
+        ),
+    ],
+)
 
 
 def normalise(cube, axis: np.ndarray, /, *, method: str = "vector"):
@@ -266,7 +291,7 @@ def normalise(cube, axis: np.ndarray, /, *, method: str = "vector"):
         raise ValueError(
             f"unknown normalisation {method!r}; choose one of {sorted(NORMALISATIONS)}"
         )
-    fn = NORMALISATIONS[method].fn
+    fn = NORMALISATIONS[method].function
     return _per_spectrum(lambda r: fn(r.astype(np.float64), axis), cube)
 
 
@@ -293,7 +318,7 @@ def smooth_spatial(cube, /, *, sigma: float):
             np.asarray(b, dtype=np.float32),
         )
 
-    if _is_dask(cube):
+    if is_dask_collection(cube):
         depth = int(np.ceil(4 * sigma))
         return cube.map_overlap(
             block, depth={0: 0, 1: depth, 2: depth}, boundary="reflect", dtype=np.float32
@@ -303,7 +328,7 @@ def smooth_spatial(cube, /, *, sigma: float):
 
 # ----------------------------------------------------------------------------- pipeline
 @dataclass(frozen=True)
-class Preprocessing:
+class Preprocessing(Options):
     """A frozen preprocessing pipeline: crop -> baseline -> normalise -> spatial smoothing.
 
     Parameters
@@ -312,7 +337,8 @@ class Preprocessing:
         Spectral range to keep, in axis units.
     baseline : {"none", "poly", "asls"}
     baseline_params : tuple of (name, value)
-        E.g. ``(("degree", 3),)`` for "poly", ``(("lam", 1e5), ("p", 0.01))`` for "asls".
+        E.g. ``(("degree", 3),)`` for "poly", ``(("lam", 1e5), ("p", 0.01))`` for "asls"
+        (the baseline's options class in :data:`BASELINES`).
     normalise : {"none", "area", "max", "vector", "snv"}
     spatial_sigma : float
         Gaussian sigma in pixels (0 = off).
@@ -323,23 +349,43 @@ class Preprocessing:
     'area'
     """
 
-    crop: tuple[float, float] | None = None
-    baseline: str = "none"
-    baseline_params: tuple[tuple[str, float], ...] = ()
-    normalise: str = "none"
-    spatial_sigma: float = 0.0
+    crop: tuple[float, ...] | None = option(
+        None, label="crop range", doc="spectral range to keep (axis units)"
+    )
+    baseline: str = option(
+        "none", label="baseline", doc="baseline removal", choices=("none", *BASELINES)
+    )
+    baseline_params: tuple = option(
+        (), label="baseline options", doc="(name, value) pairs of the baseline", advanced=True
+    )
+    normalise: str = option(
+        "none", label="normalise", doc="normalisation of every spectrum",
+        choices=("none", *NORMALISATIONS),
+    )  # fmt: skip
+    spatial_sigma: float = option(
+        0.0, label="spatial sigma (px)", doc="Gaussian smoothing of every channel image",
+        bounds=(0.0, None), unit="px",
+    )  # fmt: skip
 
     def __post_init__(self):
         if self.baseline != "none" and self.baseline not in BASELINES:
-            raise ValueError(
+            raise OptionError(
                 f"unknown baseline {self.baseline!r}; use 'none' or {sorted(BASELINES)}"
             )
         if self.normalise != "none" and self.normalise not in NORMALISATIONS:
-            raise ValueError(
+            raise OptionError(
                 f"unknown normalisation normalise={self.normalise!r}; use 'none' or "
                 f"{sorted(NORMALISATIONS)}"
             )
-        check_number("spatial_sigma", self.spatial_sigma, minimum=0.0)
+        super().__post_init__()
+        if self.baseline != "none":
+            self.baseline_options()  # validates the parameters
+
+    def baseline_options(self) -> Options:
+        """The baseline's options object from ``baseline_params``."""
+        return BASELINES[self.baseline].options.from_kwargs(
+            dict(self.baseline_params), where=f"baseline {self.baseline!r}"
+        )
 
     @property
     def is_identity(self) -> bool:
@@ -351,7 +397,8 @@ class Preprocessing:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        """The settings for a report (``baseline_params`` as a dict)."""
+        out = self.as_dict()
         out["baseline_params"] = dict(self.baseline_params)
         return out
 
@@ -366,12 +413,12 @@ class Preprocessing:
         if self.crop is not None:
             cube, axis = crop_spectral(cube, axis, self.crop)
         if self.baseline != "none":
-            fn, params = BASELINES[self.baseline].fn, dict(self.baseline_params)
-            cube = _per_spectrum(lambda r: r - fn(r, axis, **params), cube)
+            fn, params = BASELINES[self.baseline].function, self.baseline_options()
+            cube = _per_spectrum(lambda r: r - fn(r, axis, params), cube)
         if self.normalise != "none":
             cube = normalise(cube, axis, method=self.normalise)
         if self.spatial_sigma > 0:
             cube = smooth_spatial(cube, sigma=self.spatial_sigma)
-        if not _is_dask(cube):
+        if not is_dask_collection(cube):
             cube = np.asarray(cube, dtype=np.float32)
         return cube, axis

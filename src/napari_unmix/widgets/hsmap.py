@@ -23,8 +23,10 @@ from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from ..api import hsmap as api
-from ..core.hsmap import CLEANUPS, CLUSTER_METHODS, cluster_colors
-from ..core.preprocess import BASELINES, NORMALISATIONS
+from ..core.hsmap import ClusterOptions, MapOptions
+from ..core.preprocess import Preprocessing
+from ..core.result import Result
+from ._form import widget_for
 
 __all__ = ["HyperspectralMapsWidget"]
 
@@ -59,32 +61,23 @@ class HyperspectralMapsWidget(QWidget):
         )
         self.units = mw.ComboBox(label="units", choices=["cm-1", "nm", "channel"], value="cm-1")
         self.crop = mw.LineEdit(label="crop range", value="", tooltip="empty = all; 'lo, hi'")
-        self.baseline = mw.ComboBox(label="baseline", choices=[_NONE, *BASELINES], value=_NONE)
-        self.normalise = mw.ComboBox(
-            label="normalise", choices=[_NONE, *NORMALISATIONS], value=_NONE
-        )
-        self.sigma = mw.FloatSpinBox(label="spatial sigma (px)", value=0.0, min=0.0, max=20.0)
+        self.baseline = widget_for(Preprocessing.spec("baseline"))
+        self.normalise = widget_for(Preprocessing.spec("normalise"))
+        self.sigma = widget_for(Preprocessing.spec("spatial_sigma"))
         self.target = mw.FloatSpinBox(label="band (intensity)", value=1655.0, min=-1e6, max=1e6)
-        self.window = mw.FloatSpinBox(label="± window", value=10.0, min=0.0, max=1e5)
+        self.window = widget_for(MapOptions.spec("window"))
         self.numerator = mw.FloatSpinBox(label="ratio numerator", value=1655.0, min=-1e6, max=1e6)
         self.denominator = mw.FloatSpinBox(
             label="ratio denominator", value=1742.0, min=-1e6, max=1e6
         )
-        self.method = mw.ComboBox(
-            label="clustering",
-            choices=[(m.label, name) for name, m in CLUSTER_METHODS.items()],
-            value="kmeans",
-        )
+        self.method = widget_for(ClusterOptions.spec("method"))
         self.n_clusters = mw.SpinBox(label="clusters (k)", value=2, min=1, max=50)
         self.n_components = mw.SpinBox(
-            label="PCA components", value=0, min=0, max=100, tooltip="0 = cluster raw spectra"
-        )
-        self.cleanup = mw.ComboBox(
-            label="spatial clean-up",
-            choices=[(_NONE, _NONE)] + [(c.label, name) for name, c in CLEANUPS.items()],
-            value=_NONE,
-        )
-        self.seed = mw.SpinBox(label="random_state", value=0, min=0, max=2**31 - 1)
+            label="PCA components", value=ClusterOptions.n_components or 0, min=0, max=100,
+            tooltip="0 = cluster raw spectra",
+        )  # fmt: skip
+        self.cleanup = widget_for(ClusterOptions.spec("cleanup"))
+        self.seed = widget_for(ClusterOptions.spec("random_state"))
         self.truth = mw.ComboBox(label="ground truth", choices=self._truth_layers)
         self.btn_intensity = mw.PushButton(text="Intensity map")
         self.btn_ratio = mw.PushButton(text="Ratio map")
@@ -181,12 +174,33 @@ class HyperspectralMapsWidget(QWidget):
             },
             _start_thread=False,
         )
+        if total:  # a generator of Progress events
+            worker.yielded.connect(lambda ev: self._progress(desc, ev))
         self.worker = worker
         self.btn_cancel.enabled = True
         self.status.value = f"{desc} ..."
         # started from the event loop, so callers can connect to its signals first
         QTimer.singleShot(0, worker.start)
         return worker
+
+    def _progress(self, desc: str, event) -> None:
+        """One Progress event of the running job: its stage in the status line."""
+        self.status.value = f"{desc}: {event.message} ..."
+
+    def _add(self, result: Result, layer, metadata: dict[str, Any] | None = None) -> None:
+        """Add the result's layers next to ``layer`` (its Y/X scale), named ``<layer> <name>``."""
+        meta = {"report": result.report, **(metadata or {})}
+        for ly in result.layers:
+            common = {"name": f"{layer.name} {ly.name}", "metadata": meta,
+                      **self._map_kwargs(layer)}  # fmt: skip
+            if ly.kind == "labels":
+                colors = {**ly.extra["colors"], 0: (0, 0, 0, 0), None: (0, 0, 0, 0)}
+                self.viewer.add_labels(
+                    ly.data, colormap=DirectLabelColormap(color_dict=colors), **common
+                )
+            else:
+                limits = {"contrast_limits": list(ly.contrast_limits)} if ly.contrast_limits else {}
+                self.viewer.add_image(ly.data, colormap=ly.colormap, **limits, **common)
 
     def _finished(self):
         self.worker = None
@@ -208,57 +222,42 @@ class HyperspectralMapsWidget(QWidget):
     def _map_kwargs(self, layer):
         return {"scale": layer.scale[-2:], "translate": layer.translate[-2:]}
 
-    def run_intensity(self):
-        """Compute the intensity map of the chosen band; returns the worker (or None)."""
+    def _run_map(self, compute, desc: str, status):
+        """Run ``compute(cube, axis, preprocessing)`` (a map function of the API) in a worker;
+        its MapResult becomes a layer and ``status(result)`` the status line."""
         got = self._guard()
         if got is None:
             return None
         layer, axis, pre = got
-        target, window = float(self.target.value), float(self.window.value)
 
         def done(out):
-            image, report = out
-            self.viewer.add_image(
-                image, name=f"{layer.name} I({target:g})", colormap="viridis",
-                metadata={"report": report}, **self._map_kwargs(layer),
-            )  # fmt: skip
-            self.status.value = f"intensity map at {target:g} ± {window:g} added"
+            self._add(out.to_result(), layer)
+            self.status.value = status(out)
 
-        def job():
-            return api.intensity_map(layer.data, axis, target, window=window, preprocessing=pre)
+        return self._start(lambda: compute(layer.data, axis, pre), done, total=0, desc=desc)
 
-        return self._start(job, done, total=0, desc="intensity map")
+    def run_intensity(self):
+        """Compute the intensity map of the chosen band; returns the worker (or None)."""
+        target, window = float(self.target.value), float(self.window.value)
+        return self._run_map(
+            lambda cube, axis, pre: api.intensity_map(
+                cube, axis, target, window=window, preprocessing=pre
+            ),
+            "intensity map",
+            lambda out: f"intensity map at {target:g} ± {window:g} added",
+        )
 
     def run_ratio(self):
         """Compute the ratio map numerator / denominator; returns the worker (or None)."""
-        got = self._guard()
-        if got is None:
-            return None
-        layer, axis, pre = got
-        num, den, window = (
-            float(self.numerator.value),
-            float(self.denominator.value),
-            float(self.window.value),
+        num, den = float(self.numerator.value), float(self.denominator.value)
+        window = float(self.window.value)
+        return self._run_map(
+            lambda cube, axis, pre: api.ratio_map(
+                cube, axis, num, den, window=window, preprocessing=pre
+            ),
+            "ratio map",
+            lambda out: f"ratio map added ({out.report['n_masked']} masked pixels)",
         )
-
-        def done(out):
-            ratio, report = out
-            extra = {}
-            if isinstance(ratio, np.ndarray):  # robust limits; a lazy (dask) map is not computed
-                finite = ratio[np.isfinite(ratio)]
-                if finite.size:
-                    lo, hi = (float(v) for v in np.percentile(finite, [1, 99]))
-                    extra["contrast_limits"] = [lo, max(hi, lo + 1e-6)]
-            self.viewer.add_image(
-                ratio, name=f"{layer.name} {num:g}/{den:g}", colormap="magma",
-                metadata={"report": report}, **extra, **self._map_kwargs(layer),
-            )  # fmt: skip
-            self.status.value = f"ratio map added ({report['n_masked']} masked pixels)"
-
-        def job():
-            return api.ratio_map(layer.data, axis, num, den, window=window, preprocessing=pre)
-
-        return self._start(job, done, total=0, desc="ratio map")
 
     def run_cluster(self):
         """Cluster the pixels; adds a Labels layer, plots spectra, fills the metrics table."""
@@ -281,7 +280,7 @@ class HyperspectralMapsWidget(QWidget):
                 truth = None
         k = int(self.n_clusters.value)
         n_comp = int(self.n_components.value) or None
-        cleanup = None if self.cleanup.value == _NONE else self.cleanup.value
+        cleanup = self.cleanup.value
         seed = int(self.seed.value)
         method = self.method.value
         units = self._units(layer)
@@ -299,18 +298,10 @@ class HyperspectralMapsWidget(QWidget):
         def done(out):
             result, metrics = out
             self.last_result, self.last_metrics = out
-            colors = {j + 1: tuple(c) for j, c in enumerate(cluster_colors(result.n_clusters))}
-            colors[0] = (0, 0, 0, 0)
-            colors[None] = (0, 0, 0, 0)
-            report = dict(result.report, metrics=metrics)
-            self.viewer.add_labels(
-                result.labels, name=f"{layer.name} clusters (k={k})",
-                colormap=DirectLabelColormap(color_dict=colors),
-                metadata={"report": report, "mean_spectra": result.mean_spectra,
-                          "sd_spectra": result.sd_spectra,
-                          "spectral_axis": np.asarray(result.report["spectral_axis"])},
-                **self._map_kwargs(layer),
-            )  # fmt: skip
+            res = result.to_result()
+            res.report = dict(result.report, metrics=metrics)
+            tables = {n: res.tables[n] for n in ("mean_spectra", "sd_spectra", "spectral_axis")}
+            self._add(res, layer, metadata=tables)
             self._plot_spectra(result, units)
             self._fill_table(metrics)
             self.status.value = f"{result.report['method_label']}: {k} clusters"

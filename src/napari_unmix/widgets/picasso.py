@@ -1,10 +1,13 @@
 """Dock widget "PICASSO unmixing": blind unmixing of N channel layers, automatic or manual.
 
-Thin driver: gathers layers and settings, runs the script API's own code path
+Thin driver: gathers layers and settings (defaults and ranges from
+:class:`~napari_unmix.core.picasso.PicassoOptions`), runs the script API's own code path
 (:func:`napari_unmix.api.picasso.iter_unmix_picasso_array`, the generator behind
-``unmix_picasso_array``) in a ``thread_worker`` (progress bar, cancel), and adds
-``unmixed_<name>`` layers with the API's report. The manual mode shows one slider per
-source→sink relation and re-unmixes the displayed slice live.
+``unmix_picasso_array``) in a ``thread_worker`` (progress bar from its
+:class:`~napari_unmix.core.progress.Progress` events, cancel), and adds the layers of its
+:meth:`~napari_unmix.api.picasso.PicassoRun.to_result` as ``unmixed_<name>`` with the
+API's report. The manual mode shows one slider per source→sink relation and re-unmixes
+the displayed slice live.
 """
 
 from __future__ import annotations
@@ -38,19 +41,40 @@ from qtpy.QtWidgets import (
 
 from ..api.picasso import PicassoRun, iter_unmix_picasso_array
 from ..core.axes import from_tzcyx
+from ..core.options import OptionSpec
 from ..core.picasso import (
     IMPLEMENTATIONS,
+    RECOMMENDED_IMPLEMENTATION,
+    PicassoOptions,
     PicassoResult,
     apply_unmixing,
     auto_pixel_bin_size,
     build_source_sink_matrix,
 )
-from ..core.picasso_sourcesink import SourceSinkFit
+from ..core.picasso.sourcesink import SourceSinkFit
+from ..core.progress import Progress
+from ..core.result import ResultLayer
 from ._layers import layers_to_tzcyx
 
 __all__ = ["PicassoWidget", "gather_channels"]
 
 _SLIDER_STEPS = 1000
+_SPIN_MAX = 1_000_000  # the spin boxes' upper end where an option has none
+#: the options the dock shows (the rest keep their defaults)
+DOCK_OPTIONS = ("implementation", "max_iter", "tolerance", "pixel_bin_size", "alpha_max")
+
+
+def _spin_box(spec: OptionSpec) -> QSpinBox | QDoubleSpinBox:
+    """A spin box with the option's range, default and doc."""
+    lo, hi = spec.bounds or (None, None)
+    if spec.base is int:
+        box = QSpinBox(minimum=int(lo or 0), maximum=int(min(hi or _SPIN_MAX, _SPIN_MAX)))
+    else:
+        box = QDoubleSpinBox(decimals=5, minimum=float(lo or 0), maximum=float(hi or _SPIN_MAX))
+        box.setSingleStep(0.1 * float(spec.default) or 0.1)
+    box.setValue(spec.default)
+    box.setToolTip(spec.help())
+    return box
 
 
 def gather_channels(layers: list[Image]) -> tuple[np.ndarray, list[str], str | None]:
@@ -82,20 +106,16 @@ class PicassoWidget(QWidget):
         self.layer_list = QListWidget()
         self.refresh_button = QPushButton("Refresh layers")
         self.implementation = QComboBox()
-        for key, spec in IMPLEMENTATIONS.items():
-            self.implementation.addItem(spec["label"], key)
+        for method in IMPLEMENTATIONS.values():
+            self.implementation.addItem(method.label, method.name)
             self.implementation.setItemData(
-                self.implementation.count() - 1, spec["doc"], Qt.ToolTipRole
+                self.implementation.count() - 1, method.doc, Qt.ToolTipRole
             )
-        self.implementation.setCurrentIndex(list(IMPLEMENTATIONS).index("source_sink_n"))
-        self.max_iter = QSpinBox(minimum=1, maximum=10_000, value=200)
-        self.tolerance = QDoubleSpinBox(
-            decimals=5, minimum=0, maximum=1, value=1e-4, singleStep=1e-4
-        )
-        self.pixel_bin_size = QSpinBox(minimum=1, maximum=256, value=16)
-        self.alpha_max = QDoubleSpinBox(
-            decimals=2, minimum=0.01, maximum=10, value=1.0, singleStep=0.1
-        )
+        self.implementation.setCurrentIndex(list(IMPLEMENTATIONS).index(RECOMMENDED_IMPLEMENTATION))
+        self.max_iter = _spin_box(PicassoOptions.spec("max_iter"))
+        self.tolerance = _spin_box(PicassoOptions.spec("tolerance"))
+        self.pixel_bin_size = _spin_box(PicassoOptions.spec("pixel_bin_size"))
+        self.alpha_max = _spin_box(PicassoOptions.spec("alpha_max"))
         self.grid_box = QGroupBox("Source (row) → sink (column)")
         self.grid = QGridLayout(self.grid_box)
         self.all_button = QPushButton("All → all")
@@ -118,11 +138,8 @@ class PicassoWidget(QWidget):
         self.checks: dict[tuple[int, int], QCheckBox] = {}
 
         form = QFormLayout()
-        form.addRow("Implementation", self.implementation)
-        form.addRow("max_iter", self.max_iter)
-        form.addRow("tolerance", self.tolerance)
-        form.addRow("pixel_bin_size (MATLAB)", self.pixel_bin_size)
-        form.addRow("alpha_max (source-sink)", self.alpha_max)
+        for name in DOCK_OPTIONS:
+            form.addRow(PicassoOptions.spec(name).label, getattr(self, name))
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -242,15 +259,9 @@ class PicassoWidget(QWidget):
         except ValueError as err:
             show_error(str(err))
             return None
-        impl = self.implementation.currentData()
-        kwargs: dict[str, Any] = {
-            "implementation": impl,
-            "max_iter": self.max_iter.value(),
-            "tolerance": self.tolerance.value(),
-            "pixel_bin_size": self.pixel_bin_size.value(),
-            "alpha_max": self.alpha_max.value(),
-        }
-        if impl == "source_sink_n":
+        kwargs = self.option_values()
+        impl = kwargs["implementation"]
+        if impl == "source_sink_n":  # the grid declares its relations
             kwargs["source_sink_matrix"] = self.source_sink_matrix()
         self._data, self._names, self._layers = data, names, self.selected_layers()
         self._axes = axes
@@ -264,7 +275,7 @@ class PicassoWidget(QWidget):
             return (yield from iter_unmix_picasso_array(data, {"axes": "TZCYX", **kwargs}))
 
         self.worker = work()
-        self.worker.yielded.connect(lambda item: self.progress.setValue(item["iteration"]))
+        self.worker.yielded.connect(self._on_progress)
         self.worker.returned.connect(self._on_done)
         self.worker.errored.connect(lambda err: show_error(f"PICASSO failed: {err}"))
         self.worker.finished.connect(self._on_finished)
@@ -273,6 +284,16 @@ class PicassoWidget(QWidget):
         if start:
             self.worker.start()
         return self.worker
+
+    def option_values(self) -> dict[str, Any]:
+        """The options the dock shows, as :class:`PicassoOptions` keywords."""
+        values = {name: getattr(self, name).value() for name in DOCK_OPTIONS[1:]}
+        return {"implementation": self.implementation.currentData(), **values}
+
+    def _on_progress(self, event: Progress) -> None:
+        if event.total:
+            self.progress.setMaximum(int(event.total))
+        self.progress.setValue(int(event.done))
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -286,7 +307,12 @@ class PicassoWidget(QWidget):
     def _on_done(self, run: PicassoRun) -> None:
         result = self.result = run.result
         self.progress.setValue(self.progress.maximum())  # converged before max_iter: done
-        self._add_layers(run.unmixed, "unmixed_", {"report": run.report})
+        stacked = self._axes is not None  # one multichannel layer in, one out
+        likes = self._layers[:1] if stacked else self._layers
+        out = run.to_result(names=[f"unmixed_{ly.name}" for ly in likes], stacked=stacked)
+        for layer, like in zip(out.layers, likes, strict=True):
+            data = from_tzcyx(layer.data, self._axes) if stacked else layer.data
+            self._put_layer(layer, data.reshape(like.data.shape), like, {"report": out.report})
         shown = result.mixing if result.mixing is not None else result.matrix
         self.matrix_label.setText(
             "estimated mixing (rows = channels, unit diagonal):\n"
@@ -294,17 +320,8 @@ class PicassoWidget(QWidget):
         )
         self._build_sliders()
 
-    def _add_layers(self, out: np.ndarray, prefix: str, metadata: dict) -> None:
-        if self._axes is None:  # one layer per channel
-            for k, layer in enumerate(self._layers):
-                data = from_tzcyx(out[:, :, k : k + 1], "TZCYX")[:, :, 0]
-                data = data.reshape(layer.data.shape)
-                self._put_layer(f"{prefix}{layer.name}", data, layer, metadata)
-        else:
-            layer = self._layers[0]
-            self._put_layer(f"{prefix}{layer.name}", from_tzcyx(out, self._axes), layer, metadata)
-
-    def _put_layer(self, name: str, data: np.ndarray, like: Image, metadata: dict) -> None:
+    def _put_layer(self, out: ResultLayer, data: Any, like: Image, metadata: dict) -> None:
+        name = out.name
         if name in self.viewer.layers:
             self.viewer.layers[name].data = data
             self.viewer.layers[name].metadata.update(metadata)
@@ -314,8 +331,8 @@ class PicassoWidget(QWidget):
             name=name,
             scale=like.scale,
             translate=like.translate,
-            colormap=like.colormap,
-            blending="additive",
+            colormap=out.colormap or like.colormap,
+            blending=out.blending,
             metadata=dict(metadata),
         )
 

@@ -22,13 +22,19 @@ from magicgui.widgets import (
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 
-from ..core.suggest import PROJECTIONS, REPRESENTATIVES
-from ._roi_schema import add_rois, box_to_rectangle, get_or_create_roi_layer, remove_rois
+from ..core.suggest import SuggestOptions
+from ._form import widget_for
+from ._roi_schema import add_rois, get_or_create_roi_layer, remove_rois
 
 __all__ = ["SuggestWidget"]
 
 #: spin-box value shown as "auto" for the local background sigma (estimated from the data)
 AUTO = -1.0
+
+
+def _shown(default: Any, auto: Any) -> Any:
+    """A spin box's value for an option whose None means "estimated" (shown as ``auto``)."""
+    return auto if default is None else default
 
 
 def _run(data: np.ndarray, name: str, params: dict[str, Any]):
@@ -49,65 +55,43 @@ class SuggestWidget(Container):
         self.viewer = napari_viewer
         self.worker = None
         self.image = ComboBox(label="image (C×Y×X)", choices=self._image_choices)
-        self.projection = ComboBox(
-            label="projection",
-            choices=[(label, key) for key, (_, label, _) in PROJECTIONS.items()],
-            value="average",
+        self.projection = widget_for(SuggestOptions.spec("projection"))
+        self.processed = CheckBox(
+            text=SuggestOptions.spec("processed").label, value=SuggestOptions.processed
         )
-        self.processed = CheckBox(text="use background-subtracted data", value=False)
         # the lowest value of these two boxes means "auto": estimated from the data (None)
         self.local_background_sigma = FloatSpinBox(
-            label="local background σ (px, -1 = auto)", value=AUTO, min=AUTO, max=500.0
-        )
-        self.binning = SpinBox(label="binning", value=1, min=1, max=16)
-        self.peak_sigma = FloatSpinBox(label="peak smoothing σ", value=1.0, min=0.0, max=20.0)
+            label="local background σ (px, -1 = auto)",
+            value=_shown(SuggestOptions.local_background_sigma, AUTO), min=AUTO, max=500.0,
+        )  # fmt: skip
+        self.binning = SpinBox(label="binning", value=SuggestOptions.binning, min=1, max=16)
+        self.peak_sigma = widget_for(SuggestOptions.spec("peak_sigma"))
         self.peak_threshold = FloatSpinBox(
-            label="peak threshold", value=0.65, min=0.01, max=1.0, step=0.05
+            label="peak threshold", value=SuggestOptions.peak_threshold, min=0.01, max=1.0,
+            step=0.05,
+        )  # fmt: skip
+        self.min_area = widget_for(SuggestOptions.spec("min_area"))
+        self.min_diagonal = widget_for(SuggestOptions.spec("min_diagonal"))
+        self.max_groups = SpinBox(
+            label="groups (0 = auto)", value=_shown(SuggestOptions.max_groups, 0), min=0, max=100
         )
-        self.min_area = SpinBox(label="min area (px²)", value=3, min=1, max=100000)
-        self.min_diagonal = FloatSpinBox(label="min diagonal (px)", value=0.0, min=0.0, max=1e5)
-        self.max_groups = SpinBox(label="groups (0 = auto)", value=0, min=0, max=100)
         self.local_background_sigma.native.setSpecialValueText("auto")
-        self.max_rois_per_group = SpinBox(label="ROIs per group", value=1, min=1, max=100)
-        self.gradient_fingerprint = CheckBox(text="gradient fingerprint", value=True)
-        self.hierarchical = CheckBox(text="hierarchical (Ward)", value=True)
+        self.max_rois_per_group = widget_for(SuggestOptions.spec("max_rois_per_group"))
+        for name in ("gradient_fingerprint", "hierarchical", "merge_duplicates"):
+            spec = SuggestOptions.spec(name)
+            setattr(self, name, CheckBox(text=spec.label, value=spec.default))
         self.similarity_threshold = FloatSpinBox(
-            label="similarity (greedy)", value=0.82, min=-1.0, max=1.0, step=0.01
-        )
-        self.merge_duplicates = CheckBox(text="merge duplicates", value=True)
-        self.representative = ComboBox(
-            label="ROIs per group are the",
-            choices=[(label, key) for key, (_, label, _) in REPRESENTATIVES.items()],
-            value="distinctive",
-        )
+            label="similarity (greedy)", value=SuggestOptions.similarity_threshold, min=-1.0,
+            max=1.0, step=0.01,
+        )  # fmt: skip
+        self.representative = widget_for(SuggestOptions.spec("representative"))
         self.replace_previous = CheckBox(text="replace previous suggestions", value=True)
         self.run_button = PushButton(text="Suggest ROIs")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.status = Label(value="")
-        self.extend(
-            [
-                self.image,
-                self.projection,
-                self.processed,
-                self.local_background_sigma,
-                self.binning,
-                self.peak_sigma,
-                self.peak_threshold,
-                self.min_area,
-                self.min_diagonal,
-                self.max_groups,
-                self.max_rois_per_group,
-                self.gradient_fingerprint,
-                self.hierarchical,
-                self.similarity_threshold,
-                self.merge_duplicates,
-                self.representative,
-                self.replace_previous,
-                self.run_button,
-                self.cancel_button,
-                self.status,
-            ]
-        )
+        options = [getattr(self, n) for n in SuggestOptions.defaults() if hasattr(self, n)]
+        self.extend([self.image, *options, self.replace_previous, self.run_button,
+                     self.cancel_button, self.status])  # fmt: skip
         self.run_button.changed.connect(self.run)
         self.cancel_button.changed.connect(self.cancel)
         self.viewer.layers.events.inserted.connect(self.reset_choices)
@@ -118,24 +102,7 @@ class SuggestWidget(Container):
 
     def parameters(self) -> dict[str, Any]:
         """The core settings currently set in the dialog."""
-        names = [
-            "projection",
-            "processed",
-            "local_background_sigma",
-            "binning",
-            "peak_sigma",
-            "peak_threshold",
-            "min_area",
-            "min_diagonal",
-            "max_groups",
-            "max_rois_per_group",
-            "gradient_fingerprint",
-            "hierarchical",
-            "similarity_threshold",
-            "merge_duplicates",
-            "representative",
-        ]
-        params = {n: getattr(self, n).value for n in names}
+        params = {n: getattr(self, n).value for n in SuggestOptions.defaults() if hasattr(self, n)}
         if params["local_background_sigma"] <= AUTO:
             params["local_background_sigma"] = None
         if params["max_groups"] < 1:
@@ -225,7 +192,7 @@ class SuggestWidget(Container):
             }
             for i, g in enumerate(res.groups)
         ]
-        add_rois(rois, [box_to_rectangle(b) for b in res.boxes], rows)
+        add_rois(rois, res.to_result(layer.name).layers[0].data, rows)
         rois.metadata["suggest_report"] = res.report
         for note in res.notes:
             show_warning(note)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from .._spec import Command, _choices, opt
-
-_CLUSTER = "napari_unmix.core.hsmap:CLUSTER_METHODS"
-_CLEANUP = "napari_unmix.core.hsmap:CLEANUPS"
+from ...core.hsmap import ClusterOptions, MapOptions
+from .._spec import Command, opt, options_from
 
 COMMANDS: dict[str, Command] = {
     "maps": Command(
@@ -16,10 +14,8 @@ COMMANDS: dict[str, Command] = {
             opt("--numerator", "ratio numerator band centre", type=float, required=True),
             opt("--denominator", "ratio denominator band centre", type=float, required=True),
             opt("--n-clusters", "number of clusters", type=int, required=True),
-            opt("--window", "band half width in axis units (default 5)", type=float),
-            opt("--method", "clustering method (default kmeans)", choices=_choices(_CLUSTER)),
-            opt("--n-components", "cluster PCA scores of this many components", type=int),
-            opt("--cleanup", "spatial clean-up of the labels", choices=_choices(_CLEANUP)),
+            *options_from(MapOptions, only=("window",)),
+            *options_from(ClusterOptions, only=("method", "n_components", "cleanup")),
             opt(
                 "--image-shape",
                 "HEIGHT WIDTH of per-pixel spectra rows (CSV / HDF5) without one",
@@ -27,7 +23,7 @@ COMMANDS: dict[str, Command] = {
                 type=int,
                 metavar=("HEIGHT", "WIDTH"),
             ),
-            opt("--random-state", "seed (default 0)", type=int),
+            *options_from(ClusterOptions, only=("random_state",)),
             opt(
                 "--no-report", "no figures / report folder", action="store_false", keyword="report"
             ),

@@ -35,12 +35,14 @@ from typing import Any
 
 import numpy as np
 
+from ..registry import Method, Registry
 from ..synthetic import gaussian_blobs
 
 __all__ = [
     "BIOLOGY",
     "KINDS",
     "PHOTONS",
+    "STRUCTURES",
     "draw_scene_params",
     "make_picasso_scene",
     "score_unmixing",
@@ -49,42 +51,75 @@ __all__ = [
 #: photon counts per intensity unit the tables run over (0.1: very dim, 100: noise free)
 PHOTONS = (0.1, 0.5, 2.0, 10.0, 100.0)
 BIOLOGY = ("separate", "colocalised")
+
+
+def _draw_blobs(
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    scale: float,
+    n: int,
+    sig_lo: float,
+    sig_hi: float,
+    amp_lo: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centres, sizes and amplitudes of ``n`` blobs per 128² (sizes times ``scale``)."""
+    area = shape[0] * shape[1] / 128.0**2
+    n = max(1, round(n * area / scale**2))
+    margin = min(shape) / 8
+    centers = rng.uniform(margin, np.array(shape) - margin, size=(n, 2))
+    sig = rng.uniform(sig_lo, sig_hi, n) * scale
+    return centers, sig, rng.uniform(amp_lo, 1.0, n)
+
+
+def _cells(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    return gaussian_blobs(shape, *_draw_blobs(rng, shape, scale, 10, 3, 6))
+
+
+def _filaments(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    area = shape[0] * shape[1] / 128.0**2
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    img = np.zeros(shape, np.float32)
+    for _ in range(max(2, round(6 * np.sqrt(area)))):  # a few lines, each vectorised
+        p = rng.uniform(0, 1, 2) * np.array(shape)
+        theta = rng.uniform(0, np.pi)
+        d = np.abs((yy - p[0]) * np.cos(theta) - (xx - p[1]) * np.sin(theta))
+        img = np.maximum(img, rng.uniform(0.5, 1.0) * np.exp(-0.5 * (d / (1.2 * scale)) ** 2))
+    return img
+
+
+def _puncta(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    return gaussian_blobs(shape, *_draw_blobs(rng, shape, scale, 40, 1.0, 1.8, 0.4))
+
+
+def _rings(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    c, s, a = _draw_blobs(rng, shape, scale, 6, 4, 7, 0.6)
+    return np.clip(gaussian_blobs(shape, c, s, a) - gaussian_blobs(shape, c, 0.6 * s, a), 0, None)
+
+
+def _tissue(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """Dense tissue: many overlapping blobs of every size."""
+    return gaussian_blobs(shape, *_draw_blobs(rng, shape, scale, 120, 1.5, 5, 0.2))
+
+
 #: structure kinds; "tissue" (dense, overlapping, nearly Gaussian texture) is the hard
 #: case for any MI-based blind method and is drawn separately
-KINDS = ("cells", "filaments", "puncta", "rings", "tissue")
+STRUCTURES = Registry(
+    "structure kind",
+    [
+        Method("cells", _cells, "Cells", "round cell bodies"),
+        Method("filaments", _filaments, "Filaments", "straight lines across the image"),
+        Method("puncta", _puncta, "Puncta", "many small dots"),
+        Method("rings", _rings, "Rings", "hollow circles (membranes, nuclei envelopes)"),
+        Method("tissue", _tissue, "Tissue", "dense overlapping blobs of every size"),
+    ],
+)
+KINDS = tuple(STRUCTURES)
 SPARSE = KINDS[:4]
 
 
 def _structure(rng: np.random.Generator, kind: str, shape: tuple[int, int], scale: float):
     """One fluorophore's structure in [0, 1]; ``scale`` multiplies object sizes."""
-    area = shape[0] * shape[1] / 128.0**2
-
-    def blobs(n, sig_lo, sig_hi, amp_lo=0.5):
-        n = max(1, round(n * area / scale**2))
-        margin = min(shape) / 8
-        centers = rng.uniform(margin, np.array(shape) - margin, size=(n, 2))
-        sig = rng.uniform(sig_lo, sig_hi, n) * scale
-        return centers, sig, rng.uniform(amp_lo, 1.0, n)
-
-    if kind == "filaments":
-        yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-        img = np.zeros(shape, np.float32)
-        for _ in range(max(2, round(6 * np.sqrt(area)))):  # a few lines, each vectorised
-            p = rng.uniform(0, 1, 2) * np.array(shape)
-            theta = rng.uniform(0, np.pi)
-            d = np.abs((yy - p[0]) * np.cos(theta) - (xx - p[1]) * np.sin(theta))
-            img = np.maximum(img, rng.uniform(0.5, 1.0) * np.exp(-0.5 * (d / (1.2 * scale)) ** 2))
-    elif kind == "rings":
-        c, s, a = blobs(6, 4, 7, 0.6)
-        img = np.clip(
-            gaussian_blobs(shape, c, s, a) - gaussian_blobs(shape, c, 0.6 * s, a), 0, None
-        )
-    elif kind == "cells":
-        img = gaussian_blobs(shape, *blobs(10, 3, 6))
-    elif kind == "puncta":
-        img = gaussian_blobs(shape, *blobs(40, 1.0, 1.8, 0.4))
-    else:  # dense tissue: many overlapping blobs of every size
-        img = gaussian_blobs(shape, *blobs(120, 1.5, 5, 0.2))
+    img = STRUCTURES.resolve(kind).function(rng, shape, scale)
     return (img / max(float(img.max()), 1e-6)).astype(np.float32)
 
 

@@ -12,103 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from .axes import validate_tzcyx
+from ..axes import validate_tzcyx
+from .checks import _matrix_per_t, validate_channels
+from .matlab import replay
+from .options import PicassoApplyOptions
+from .result import PicassoResult
 
-__all__ = [
-    "apply_unmixing",
-    "check_integers",
-    "crosstalk_metrics",
-    "is_integer",
-    "map_selected_channels",
-    "validate_channels",
-]
-
-
-def validate_channels(channels: Sequence[int] | None, n_channels: int) -> list[int]:
-    """Selected channel indices, checked: in range, unique, at least 2.
-
-    Examples
-    --------
-    >>> validate_channels(None, 3)
-    [0, 1, 2]
-    >>> validate_channels([2, 2], 3)
-    Traceback (most recent call last):
-    ...
-    ValueError: channels=[2, 2] lists a channel twice; give each channel once
-    """
-    if channels is None:
-        channels = list(range(n_channels))
-    check_integers("channels", channels)
-    channels = [int(c) for c in channels]
-    if len(set(channels)) != len(channels):
-        raise ValueError(f"{channels=} lists a channel twice; give each channel once")
-    bad = [c for c in channels if not 0 <= c < n_channels]
-    if bad:
-        raise ValueError(f"channel(s) {bad} do not exist: the data have {n_channels} channels")
-    if len(channels) < 2:
-        raise ValueError(f"unmixing needs at least 2 channels, got {channels=}")
-    return channels
-
-
-def is_integer(value: Any) -> bool:
-    """True for Python/NumPy integers (not bools, not integral floats such as 4.0).
-
-    Examples
-    --------
-    >>> is_integer(4), is_integer(np.int64(4)), is_integer(4.0), is_integer(True)
-    (True, True, False, False)
-    """
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
-def check_integers(name: str, values: Sequence[Any]) -> None:
-    """Refuse channel lists with entries that are not integers (0.5 must not become 0).
-
-    Examples
-    --------
-    >>> check_integers("channels", [0, 0.5])
-    Traceback (most recent call last):
-    ...
-    ValueError: channels must be integer channel indices, got [0, 0.5] (0.5 is float)
-    """
-    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
-        raise ValueError(f"{name} must be a list of channel indices, got {values!r}")
-    bad = [v for v in values if not is_integer(v)]
-    if bad:
-        raise ValueError(
-            f"{name} must be integer channel indices, got {list(values)!r} "
-            f"({bad[0]!r} is {type(bad[0]).__name__})"
-        )
-
-
-#: largest condition number accepted for a given unmixing matrix
-MAX_CONDITION = 1e6
-
-
-def _matrix_per_t(matrix: Any, n: int, n_t: int) -> np.ndarray:
-    try:
-        m = np.asarray(matrix, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"the unmixing matrix is not a numeric N×N array: {err}") from None
-    if m.shape == (n, n):
-        m = np.broadcast_to(m, (n_t, n, n))
-    if m.shape != (n_t, n, n):
-        raise ValueError(
-            f"the unmixing matrix must be {n}x{n} or {n_t}x{n}x{n} for {n} selected "
-            f"channels and {n_t} time point(s), got {m.shape=}"
-        )
-    if not np.all(np.isfinite(m)):
-        raise ValueError("the unmixing matrix contains NaN or infinite values")
-    cond = np.linalg.cond(m)
-    worst = int(np.argmax(np.where(np.isfinite(cond), cond, np.inf)))
-    if not cond[worst] <= MAX_CONDITION:
-        where = f" (time point {worst})" if m.shape[0] > 1 and not np.all(m == m[:1]) else ""
-        raise ValueError(
-            f"the unmixing matrix{where} is singular or nearly so (condition number "
-            f"{float(cond[worst]):.3g} > {MAX_CONDITION:g}): an unmixing matrix must be "
-            "invertible, e.g. the inverse of a mixing matrix with 1 on the diagonal"
-        )
-    return np.array(m)
+__all__ = ["apply_picasso", "apply_unmixing", "crosstalk_metrics", "map_selected_channels"]
 
 
 def map_selected_channels(
@@ -160,8 +70,8 @@ def apply_unmixing(
     /,
     *,
     channels: Sequence[int] | None = None,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
+    clip_negative: bool = PicassoApplyOptions.clip_negative,
+    output_dtype: Any = PicassoApplyOptions.output_dtype,
     background: Any = None,
 ) -> Any:
     """Apply an unmixing matrix to the selected channels of a TZCYX stack.
@@ -218,6 +128,44 @@ def apply_unmixing(
     return map_selected_channels(
         data, chans, fn, clip_negative=clip_negative, output_dtype=output_dtype
     )
+
+
+def apply_picasso(
+    data: Any,
+    result: PicassoResult,
+    /,
+    *,
+    clip_negative: bool = PicassoApplyOptions.clip_negative,
+    output_dtype: Any = PicassoApplyOptions.output_dtype,
+) -> Any:
+    """Apply an estimated :class:`PicassoResult` to every time point of ``data``.
+
+    Linear results go through :func:`apply_unmixing`. MATLAB-scheme results replay the
+    loop (its transforms and clipping) on every time point, normalised with the
+    estimation time point's maxima and backgrounds (``alpha_mode="reference_t"``) so all
+    time points are treated alike, then scales by ``result.out_scale``.
+    """
+    opts = PicassoApplyOptions.pick(locals())
+    if result.mode == "linear" or result.out_scale is None:
+        return apply_unmixing(
+            data, result.matrix, channels=result.channels, background=result.background,
+            **opts.as_dict(),
+        )  # fmt: skip
+    validate_tzcyx(data)
+    if data.shape[0] != len(result.fits):
+        raise ValueError(
+            f"result was estimated for {len(result.fits)} time points, data has {data.shape[0]}"
+        )
+    scale = result.scale.astype(np.float32)
+    bg = result.background.astype(np.float32)
+    out_scale = result.out_scale.astype(np.float32)
+
+    def fn(sel: np.ndarray, t: int) -> np.ndarray:
+        s = scale[t][:, None, None, None]
+        prepared = np.maximum(sel / s - bg[t][:, None, None, None] / s, 0)
+        return replay(prepared, result.fits[t]) * out_scale[t][:, None, None, None]
+
+    return map_selected_channels(data, result.channels, fn, **opts.as_dict())
 
 
 # ----------------------------------------------------------------------------- metrics

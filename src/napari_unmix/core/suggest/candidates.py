@@ -1,76 +1,30 @@
-"""ROI suggester: find seed regions in a C×Y×X cube and group them by spectral similarity.
+"""Candidate boxes of the ROI suggester: response maps, the threshold sweep, noise tests.
 
-Three steps, each driven by keyword options whose defaults are the user-visible defaults:
-
-1. **Response map** — a projection of the cube (:data:`PROJECTIONS`), minus a
-   Gaussian-blurred copy (``local_background_sigma``) to remove illumination gradients,
-   negatives clipped, then normalised for local contrast.
-2. **Candidates** — block-mean binning, Gaussian peak smoothing, local maxima, and a
-   multi-threshold sweep (8 levels from ``peak_threshold`` down to ~8 % of the maximum,
-   with a percentile floor dropping from the 75th to the 15th percentile of the positive
-   values). At each level: connected components, per peak a core box (pixels above 72 % of
-   the peak), IoU de-duplication. The pool is capped and ranked by peak brightness.
-3. **Spectral grouping** — fingerprints of the box-mean spectra (optionally with their
-   first derivative), Ward linkage cut at exactly ``max_groups`` clusters, or greedy
-   cosine grouping.
-
-Nothing here imports napari, Qt or matplotlib; :func:`napari_unmix.suggest_rois` adds the
-provenance report and input validation for scripts.
-
-Examples
---------
->>> from napari_unmix.core.synthetic import make_bead_cube
->>> cube, truth = make_bead_cube(shape=(64, 64), n_channels=32)
->>> res = find_suggestions(cube, max_groups=4)
->>> res.boxes.shape[1], len(set(res.groups.tolist()))
-(4, 4)
+:data:`PROJECTIONS` (a :class:`~napari_unmix.core.registry.Registry`) turns the cube into
+one or a few response maps; :func:`candidate_boxes` finds boxes on each by the
+multi-threshold sweep; :func:`box_contrast_snr` drops boxes on noise.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import block_reduce
 
-from .background import object_scale, pixel_noise, smooth_background
-from .suggest_groups import (
-    AUTO_MAX_GROUPS,
-    GROUPINGS,
-    REPRESENTATIVES,
-    box_iou,
-    box_spectra,
-    choose_group_count,
-    dedupe_groups,
-    fingerprint_noise,
-    fingerprints,
-    pick_representatives,
-    prune_mixtures,
-    score_against_truth,
-)
+from ..background import pixel_noise, smooth_background
+from ..registry import Method, Registry
+from .groups import box_iou
 
 __all__ = [
-    "AUTO_MAX_GROUPS",
     "BACKGROUND_PER_RADIUS",
     "CANDIDATE_SNR",
     "CORE_FRACTION",
-    "GROUPINGS",
     "PROJECTIONS",
-    "REPRESENTATIVES",
-    "Suggestions",
     "box_contrast_snr",
-    "box_iou",
-    "box_spectra",
     "candidate_boxes",
     "channel_noise",
-    "find_suggestions",
-    "fingerprints",
     "processed_cube",
     "response_maps",
-    "score_against_truth",
 ]
 
 #: Fraction of a peak's value that defines its core (the box is the core's bounding box).
@@ -92,52 +46,6 @@ BACKGROUND_PER_RADIUS = 0.7
 #: projection) is at least this many times the noise of a mean over its pixels: boxes on
 #: noise are dropped before grouping.
 CANDIDATE_SNR = 5.0
-
-
-@dataclass
-class Suggestions:
-    """Suggested ROIs and their spectral groups.
-
-    Attributes
-    ----------
-    boxes : (n, 4) int array
-        ``(y0, x0, y1, x1)`` in full-resolution pixels, half-open (``y1``/``x1`` excluded).
-    groups : (n,) int array
-        Group label per box, ``0 .. n_groups-1``; group 0 holds the brightest box.
-    spectra : (n, C) float32 array
-        Mean spectrum of the (raw or processed) cube inside each box.
-    scores : (n,) float32 array
-        Peak brightness of each box on the response map (the ranking key).
-    response : (Y, X) float32 array
-        The response map (first band for ``projection="multiband"``), at full resolution.
-    parameters : dict
-        Every setting of the run.
-    notes : list of str
-        What the user should know (no candidates, fewer candidates than groups, ...).
-    estimated : dict
-        Settings estimated from the data when left at None: ``object_radius`` (px),
-        ``local_background_sigma`` (px), ``n_groups``; and ``nan_pixels``.
-    report : dict
-        Provenance record (filled by :func:`napari_unmix.suggest_rois`).
-    """
-
-    boxes: np.ndarray
-    groups: np.ndarray
-    spectra: np.ndarray
-    scores: np.ndarray
-    response: np.ndarray
-    parameters: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
-    report: dict[str, Any] = field(default_factory=dict)
-    estimated: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_groups(self) -> int:
-        """Number of distinct groups."""
-        return len(np.unique(self.groups))
-
-    def __len__(self) -> int:
-        return len(self.boxes)
 
 
 # ----------------------------------------------------------------------------- projections
@@ -172,23 +80,28 @@ def _current_frame(cube: np.ndarray, *, frame: int, n_bands: int) -> np.ndarray:
     return cube[frame][None].astype(np.float32)
 
 
-#: projection name -> (function(cube, frame=, n_bands=) -> (bands, Y, X), label, doc)
-PROJECTIONS: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
-    "average": (_average, "Average", "mean over all channels"),
-    "balanced": (
-        _balanced,
-        "Balanced",
-        "each channel contrast-normalised (1st-99th percentile), averaged with weights "
-        "proportional to its spatial variance",
-    ),
-    "multiband": (
-        _multiband,
-        "Multi-band",
-        "channel axis split into `n_bands` bands, candidates found per band and merged",
-    ),
-    "max": (_max, "Maximum", "maximum over channels"),
-    "current_frame": (_current_frame, "Current frame", "the channel given by `frame`"),
-}
+#: Projections: ``function(cube, frame=, n_bands=) -> (bands, Y, X)``.
+PROJECTIONS = Registry(
+    "projection",
+    [
+        Method("average", _average, "Average", "mean over all channels"),
+        Method(
+            "balanced",
+            _balanced,
+            "Balanced",
+            "each channel contrast-normalised (1st-99th percentile), averaged with weights "
+            "proportional to its spatial variance",
+        ),
+        Method(
+            "multiband",
+            _multiband,
+            "Multi-band",
+            "channel axis split into `n_bands` bands, candidates found per band and merged",
+        ),
+        Method("max", _max, "Maximum", "maximum over channels"),
+        Method("current_frame", _current_frame, "Current frame", "the channel given by `frame`"),
+    ],
+)
 
 
 def _local_background(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -231,7 +144,7 @@ def response_maps(
     >>> m.shape, float(m.max()), bool(m[0, 12, 12] > 0.5 > m[0, 25, 25])
     ((1, 32, 32), 1.0, True)
     """
-    return _response_and_brightness(
+    return response_and_brightness(
         cube,
         projection=projection,
         local_background_sigma=local_background_sigma,
@@ -240,13 +153,13 @@ def response_maps(
     )[0]
 
 
-def _response_and_brightness(
+def response_and_brightness(
     cube: np.ndarray, *, projection: str, local_background_sigma: float, frame: int, n_bands: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Response maps and brightness maps (background-subtracted projection, no contrast step)."""
     if projection not in PROJECTIONS:
         raise ValueError(f"projection must be one of {sorted(PROJECTIONS)}, got {projection=}")
-    maps = PROJECTIONS[projection][0](cube, frame=frame, n_bands=n_bands)
+    maps = PROJECTIONS[projection].function(cube, frame=frame, n_bands=n_bands)
     out = np.empty_like(maps, dtype=np.float32)
     bright = np.empty_like(maps, dtype=np.float32)
     for i, m in enumerate(maps):  # a few bands at most
@@ -374,7 +287,7 @@ def candidate_boxes(
     return boxes[keep][order].astype(int), np.asarray(scores, np.float32)[keep][order]
 
 
-def _merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Union of the bands' candidates, brightest first, spatial duplicates suppressed."""
     boxes = np.concatenate([bx for bx, _ in per_band]) if per_band else np.zeros((0, 4), int)
     scores = np.concatenate([s for _, s in per_band]) if per_band else np.zeros(0, np.float32)
@@ -396,7 +309,7 @@ def _merge_bands(per_band: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndar
     return boxes[order[keep]].reshape(-1, 4), scores[order[keep]]
 
 
-def _unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
+def unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
     """float32 copy divided by the largest finite magnitude, and that scale: every step
     after this is unit-free, and 1e30 or 1e-30 data neither overflow nor underflow."""
     arr = np.asarray(cube)
@@ -410,7 +323,7 @@ def _unit_free(cube: np.ndarray) -> tuple[np.ndarray, float]:
     return (arr / scale).astype(np.float32), scale
 
 
-def _fill_nan(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fill_nan(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """NaN pixels (NaN in any channel) replaced by the channel medians, and their mask."""
     bad = np.isnan(data).any(axis=0)
     if not bad.any():
@@ -459,132 +372,3 @@ def box_contrast_snr(image: np.ndarray, boxes: np.ndarray, /, *, radius: float) 
     n = np.maximum((y1 - y0) * (x1 - x0), 1)
     total = table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
     return total / n / (pixel_noise(img) / np.sqrt(n))
-
-
-def find_suggestions(
-    cube: np.ndarray,
-    /,
-    *,
-    projection: str = "average",
-    processed: bool = False,
-    local_background_sigma: float | None = None,
-    binning: int = 1,
-    peak_sigma: float = 1.0,
-    peak_threshold: float = 0.65,
-    min_area: int = 3,
-    min_diagonal: float = 0.0,
-    max_groups: int | None = None,
-    max_rois_per_group: int = 1,
-    pool_factor: int = 8,
-    gradient_fingerprint: bool = True,
-    hierarchical: bool = True,
-    similarity_threshold: float = 0.82,
-    merge_duplicates: bool = True,
-    representative: str = "distinctive",
-    frame: int = 0,
-    n_bands: int = 3,
-) -> Suggestions:
-    """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
-
-    See :func:`napari_unmix.suggest_rois` for the parameters (this is its validated core,
-    without the provenance report and warnings). ``local_background_sigma=None`` uses
-    :data:`BACKGROUND_PER_RADIUS` times the object radius estimated from the image;
-    ``max_groups=None`` chooses the group count by
-    :func:`~napari_unmix.core.suggest_groups.choose_group_count` (at most
-    :data:`AUTO_MAX_GROUPS`) and merges mixtures away
-    (:func:`~napari_unmix.core.suggest_groups.prune_mixtures`). The spectra are in the cube's unit; everything else does
-    not depend on it.
-    """
-    params = {k: v for k, v in locals().items() if k != "cube"}
-    raw, scale = _unit_free(cube)
-    filled, nan_px = _fill_nan(raw)
-    estimated: dict[str, Any] = {"nan_pixels": int(nan_px.sum())}
-    sigma = local_background_sigma
-    mean_image = filled.mean(axis=0, dtype=np.float64)
-    if sigma is None:
-        radius = object_scale(mean_image)
-        sigma = BACKGROUND_PER_RADIUS * radius
-        estimated.update(object_radius=round(radius, 2), local_background_sigma=round(sigma, 2))
-    else:
-        radius = max(sigma / BACKGROUND_PER_RADIUS, 1.5)
-    data = processed_cube(filled, local_background_sigma=sigma) if processed else filled
-    maps, bright = _response_and_brightness(
-        data,
-        projection=projection,
-        local_background_sigma=sigma,
-        frame=frame,
-        n_bands=n_bands,
-    )
-    kw = {
-        "binning": binning,
-        "peak_sigma": peak_sigma,
-        "peak_threshold": peak_threshold,
-        "min_area": min_area,
-        "min_diagonal": min_diagonal,
-    }
-    pool = (max_groups or AUTO_MAX_GROUPS) * max_rois_per_group * pool_factor
-    boxes, scores = _merge_bands(
-        [
-            candidate_boxes(m, max_candidates=pool, brightness=bm, **kw)
-            for m, bm in zip(maps, bright, strict=True)
-        ]
-    )
-    boxes, scores = boxes[:pool], scores[:pool]
-    notes: list[str] = []
-    significant = box_contrast_snr(mean_image, boxes, radius=radius) >= CANDIDATE_SNR
-    if len(boxes) and not significant.all():
-        estimated["boxes_on_noise"] = int((~significant).sum())
-        boxes, scores = boxes[significant], scores[significant]
-    if nan_px.any():
-        notes.append(f"{int(nan_px.sum())} NaN pixel(s) ignored (filled for the response map)")
-    n_c = cube.shape[0]
-    spectra = box_spectra(np.where(nan_px, np.nan, data) if nan_px.any() else data, boxes)
-    usable = np.isfinite(spectra).all(axis=1)  # a box of NaN pixels only
-    boxes, scores, spectra = boxes[usable], scores[usable], spectra[usable]
-    if len(boxes) == 0:
-        notes.append(
-            "no candidates: the response map has no structure above the thresholds; "
-            "lower peak_threshold or min_area, or use another projection"
-        )
-        empty = np.zeros((0, 4), int), np.zeros(0, int), np.zeros((0, n_c), np.float32)
-        return Suggestions(
-            *empty, np.zeros(0, np.float32), maps[0], params, notes, estimated=estimated
-        )
-    fp = fingerprints(spectra, gradient=gradient_fingerprint)
-    if max_groups is None:
-        n_pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        noise = fingerprint_noise(
-            spectra, channel_noise(data), n_pixels, gradient=gradient_fingerprint
-        )
-        n_groups = choose_group_count(fp, noise) if hierarchical else len(boxes)
-    else:
-        n_groups = min(max_groups, len(boxes))
-        if n_groups < max_groups:
-            notes.append(
-                f"only {len(boxes)} candidates for {max_groups=}: made {n_groups} groups; "
-                "lower peak_threshold/min_area or ask for fewer groups"
-            )
-    method = "hierarchical" if hierarchical else "greedy"
-    labels = GROUPINGS[method][0](fp, n_groups, similarity_threshold)
-    if max_groups is None:
-        labels = prune_mixtures(spectra, fp, labels) if hierarchical else labels
-        estimated["n_groups"] = int(labels.max()) + 1
-    keep = dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
-    idx, groups = pick_representatives(
-        fp,
-        labels,
-        np.nonzero(keep)[0],
-        max_groups=max_groups or len(boxes),
-        max_rois_per_group=max_rois_per_group,
-        representative=representative,
-    )
-    return Suggestions(
-        boxes[idx].astype(int),
-        groups,
-        (spectra[idx] * np.float32(scale)).astype(np.float32),
-        scores[idx].astype(np.float32),
-        maps[0],
-        params,
-        notes,
-        estimated=estimated,
-    )

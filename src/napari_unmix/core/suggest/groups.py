@@ -1,6 +1,6 @@
 """Spectral grouping of the ROI suggester: fingerprints, clustering, representatives, scoring.
 
-Used by :func:`napari_unmix.core.suggest.find_suggestions`; the registries
+Used by :func:`napari_unmix.core.suggest.find.find_suggestions`; the registries
 :data:`GROUPINGS` and :data:`REPRESENTATIVES` drive the method choices of the API and the
 widget. :func:`score_against_truth` compares suggestions with known abundance maps (tests,
 demo, benchmark).
@@ -8,11 +8,12 @@ demo, benchmark).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from scipy.cluster.hierarchy import cut_tree, linkage
+
+from ..registry import Method, Registry
 
 __all__ = [
     "GROUPINGS",
@@ -215,15 +216,21 @@ def _greedy(fp: np.ndarray, n_groups: int, threshold: float) -> np.ndarray:
     return labels
 
 
-#: grouping name -> (function(fingerprints, n_groups, threshold) -> labels, label, doc)
-GROUPINGS: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
-    "hierarchical": (_ward, "Ward (hierarchical)", "Ward linkage cut at exactly max_groups"),
-    "greedy": (
-        _greedy,
-        "Greedy cosine",
-        "brightest first, join the most similar group if cosine >= similarity_threshold",
-    ),
-}
+#: Groupings: ``function(fingerprints, n_groups, threshold) -> labels``.
+GROUPINGS = Registry(
+    "grouping",
+    [
+        Method(
+            "hierarchical", _ward, "Ward (hierarchical)", "Ward linkage cut at exactly max_groups"
+        ),
+        Method(
+            "greedy",
+            _greedy,
+            "Greedy cosine",
+            "brightest first, join the most similar group if cosine >= similarity_threshold",
+        ),
+    ],
+)
 
 
 def _trimmed_centre(fp: np.ndarray) -> np.ndarray:
@@ -247,16 +254,25 @@ def _typical(fp: np.ndarray, centres: np.ndarray, own: int) -> np.ndarray:
     return fp @ centres[own]
 
 
-#: representative rule -> (function(fingerprints, group centres, own group) -> rank, label, doc)
-REPRESENTATIVES: dict[str, tuple[Callable[..., np.ndarray], str, str]] = {
-    "distinctive": (
-        _distinctive,
-        "Most distinctive",
-        "largest margin between the cosine to the own group's (trimmed) centre and to the "
-        "nearest other centre: a box straddling two structures lies between centres",
-    ),
-    "typical": (_typical, "Most typical", "highest cosine to the own group's (trimmed) centre"),
-}
+#: Representative rules: ``function(fingerprints, group centres, own group) -> rank``.
+REPRESENTATIVES = Registry(
+    "representative",
+    [
+        Method(
+            "distinctive",
+            _distinctive,
+            "Most distinctive",
+            "largest margin between the cosine to the own group's (trimmed) centre and to the "
+            "nearest other centre: a box straddling two structures lies between centres",
+        ),
+        Method(
+            "typical",
+            _typical,
+            "Most typical",
+            "highest cosine to the own group's (trimmed) centre",
+        ),
+    ],
+)
 
 
 def dedupe_groups(boxes: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -313,7 +329,7 @@ def pick_representatives(
     idx_parts, group_parts = [], []
     for new, old in enumerate(order):
         members = candidates[kept_labels == old]
-        rank = REPRESENTATIVES[representative][0](fp[members], centres, new)
+        rank = REPRESENTATIVES[representative].function(fp[members], centres, new)
         best = members[np.argsort(-rank, kind="stable")[:max_rois_per_group]]
         idx_parts.append(best)
         group_parts.append(np.full(len(best), new))

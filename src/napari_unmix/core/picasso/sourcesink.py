@@ -25,13 +25,13 @@ implementation (alphas driven to the bound, most sink pixels clipped to zero):
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .mi import FixedBinnedMI
+from ..mi import FixedBinnedMI
+from ..progress import Progress, Steps
 
 __all__ = ["SourceSinkFit", "iter_source_sink", "relations_from_matrix"]
 
@@ -58,6 +58,11 @@ class SourceSinkFit:
     max_change: list[float] = field(default_factory=list)
     #: standard error of every alpha (``[source, sink]``) from disjoint pixel subsets
     alpha_se: np.ndarray | None = None
+
+    @property
+    def history(self) -> list[float]:
+        """The largest alpha change of every sweep."""
+        return self.max_change
 
     @property
     def mixing(self) -> np.ndarray:
@@ -99,15 +104,20 @@ def iter_source_sink(
     relations: list[tuple[int, int]],
     /,
     *,
-    alpha_max: float = 1.0,
-    mi_bins: int = 64,
-    max_iter: int = 200,
-    tolerance: float = 1e-4,
+    alpha_max: float,
+    mi_bins: int,
+    max_iter: int,
+    tolerance: float,
     grid: int = 21,
     global_sweeps: int = 6,
     partner: np.ndarray | None = None,
-) -> Generator[dict, None, SourceSinkFit]:
-    """Estimate source→sink alphas on pixel samples; yield progress after every sweep.
+) -> Steps:
+    """Estimate source→sink alphas on pixel samples; yield a
+    :class:`~napari_unmix.core.progress.Progress` after every sweep (``partial``: the
+    :class:`SourceSinkFit` so far).
+
+    The settings without a default are :class:`~napari_unmix.core.picasso.PicassoOptions`
+    fields (their defaults are written there).
 
     Parameters
     ----------
@@ -145,13 +155,9 @@ def iter_source_sink(
     >>> rng = np.random.default_rng(0)
     >>> f = rng.exponential(size=(2, 20000)) * (rng.random((2, 20000)) < 0.3)
     >>> x = np.array([[1.0, 0.0], [0.3, 1.0]]) @ f   # channel 0 bleeds into 1
-    >>> g = iter_source_sink(x, [(0, 1)], mi_bins=32)
-    >>> fit = None
-    >>> while fit is None:
-    ...     try:
-    ...         _ = next(g)
-    ...     except StopIteration as stop:
-    ...         fit = stop.value
+    >>> from napari_unmix.core.progress import run
+    >>> kw = dict(alpha_max=1.0, mi_bins=32, max_iter=200, tolerance=1e-4)
+    >>> fit = run(iter_source_sink(x, [(0, 1)], **kw))
     >>> round(float(fit.alpha[0, 1]), 1)
     0.3
     """
@@ -202,7 +208,7 @@ def iter_source_sink(
         change = float(np.max(np.abs(alpha - before))) if relations else 0.0
         fit.max_change.append(change)
         fit.iterations = sweep + 1
-        yield {"iteration": sweep + 1, "max_change": change}
+        yield Progress(sweep + 1, max_iter, f"max alpha change {change:.3g}", fit)
         settled = max((window[i, j] for i, j in relations), default=0.0) <= 2 * tolerance
         if sweep >= global_sweeps and change <= tolerance and settled:
             fit.converged = True

@@ -22,12 +22,13 @@ resolution images are only touched when the scheme clips them at zero.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .mi import clogc_table
+from ..mi import clogc_table
+from ..progress import Progress, Steps
+from .neldermead import nelder_mead_1d, nelder_mead_steps
 
 __all__ = [
     "MatlabFit",
@@ -139,76 +140,6 @@ class _PairMI:
         idx = self.flags.nonzero()[0]
         joint = self.table[idx[1:] - idx[:-1]].sum()
         return float((self.log_n - (h_snk + self.h_src - joint) / self.n) / _LN2)
-
-
-def nelder_mead_steps(
-    x0: float, *, maxiter: int = 200, xatol: float = 1e-4, fatol: float = 1e-4
-) -> Generator[float, float, float]:
-    """Scalar Nelder–Mead as a generator: yields points, receives their values.
-
-    Step for step as ``scipy.optimize.minimize(method="Nelder-Mead")`` in one dimension
-    (same initial simplex, coefficients and stopping rule). As a generator, many
-    independent searches can run in lockstep with their evaluations batched.
-    """
-    x = [x0, x0 * 1.05 if x0 != 0 else 0.00025]
-    fx = [(yield x[0]), (yield x[1])]
-    if fx[1] < fx[0]:
-        x.reverse()
-        fx.reverse()
-    it = 1
-    while it < maxiter:
-        if abs(x[1] - x[0]) <= xatol and abs(fx[0] - fx[1]) <= fatol:
-            break
-        best, worst = x[0], x[1]
-        xr = 2.0 * best - worst
-        fr = yield xr
-        if fr < fx[0]:
-            xe = 3.0 * best - 2.0 * worst
-            fe = yield xe
-            x[1], fx[1] = (xe, fe) if fe < fr else (xr, fr)
-        else:
-            shrink = False
-            if fr < fx[1]:
-                xc = 1.5 * best - 0.5 * worst
-                fc = yield xc
-                if fc <= fr:
-                    x[1], fx[1] = xc, fc
-                else:
-                    shrink = True
-            else:
-                xcc = 0.5 * best + 0.5 * worst
-                fcc = yield xcc
-                if fcc < fx[1]:
-                    x[1], fx[1] = xcc, fcc
-                else:
-                    shrink = True
-            if shrink:
-                x[1] = best + 0.5 * (x[1] - best)
-                fx[1] = yield x[1]
-        it += 1
-        if fx[1] < fx[0]:
-            x.reverse()
-            fx.reverse()
-    return x[0]
-
-
-def nelder_mead_1d(
-    f, x0: float, *, maxiter: int = 200, xatol: float = 1e-4, fatol: float = 1e-4
-) -> float:
-    """Minimise a scalar function with :func:`nelder_mead_steps`.
-
-    Examples
-    --------
-    >>> round(nelder_mead_1d(lambda x: (x - 0.3) ** 2, 0.1, xatol=1e-8, fatol=1e-12), 4)
-    0.3
-    """
-    gen = nelder_mead_steps(x0, maxiter=maxiter, xatol=xatol, fatol=fatol)
-    x = next(gen)
-    while True:
-        try:
-            x = gen.send(f(x))
-        except StopIteration as stop:
-            return stop.value
 
 
 class _BatchPairMI:
@@ -407,22 +338,28 @@ class MatlabFit:
     iterations: int = 0
     converged: bool = False
 
+    @property
+    def history(self) -> list[float]:
+        """The largest |alpha| of every sweep."""
+        return self.max_alpha
+
 
 def iter_matlab_picasso(
     prepared: np.ndarray,
     /,
     *,
-    update: str = "simultaneous",
-    max_iter: int = 200,
-    tolerance: float = 1e-4,
-    step_size: float = 0.2,
-    qn: int = 100,
-    pixel_bin_size: int = 16,
-    alpha_clip: float = 0.5,
-    negativity_threshold: float = 0.0009,
-    clip_every_n_iterations: int = 50,
-) -> Generator[dict, None, MatlabFit]:
-    """Run the PICASSO iteration; yield ``{"iteration", "max_alpha"}`` after each sweep.
+    update: str,
+    max_iter: int,
+    tolerance: float,
+    step_size: float,
+    qn: int,
+    pixel_bin_size: int,
+    alpha_clip: float,
+    negativity_threshold: float,
+    clip_every_n_iterations: int,
+) -> Steps:
+    """Run the PICASSO iteration; yield a :class:`~napari_unmix.core.progress.Progress`
+    after each sweep (``partial``: the :class:`MatlabFit` so far).
 
     Parameters
     ----------
@@ -432,6 +369,8 @@ def iter_matlab_picasso(
         How the incremental matrix is applied (see the module notes).
     clip_every_n_iterations : int
         Clip the state at zero after iterations 1, n+1, 2n+1, ... (0: never).
+    max_iter, tolerance, step_size, qn, pixel_bin_size, alpha_clip, negativity_threshold
+        :class:`~napari_unmix.core.picasso.PicassoOptions` fields (defaults there).
 
     Returns (as the generator's return value)
     -------
@@ -460,7 +399,7 @@ def iter_matlab_picasso(
             since_clip = np.eye(n)
             binned = bin_planes(full, pixel_bin_size)
             fit.clip_after.append(it)
-        yield {"iteration": it + 1, "max_alpha": max_alpha}
+        yield Progress(it + 1, max_iter, f"max |alpha| {max_alpha:.3g}", fit)
         if tolerance > 0 and max_alpha < tolerance:
             fit.converged = True
             break

@@ -1,0 +1,100 @@
+"""The result-layer policy shared by every dock.
+
+- Results are named ``<input> · <tool> · <component>`` and tagged in their metadata
+  (``metadata["napari_unmix"] = {"tool", "source", "run"}``) with the run's report in
+  ``metadata["report"]``.
+- Re-running a tool replaces that tool's previous results (and its previews) unless
+  ``keep_previous``; results of other tools are left alone.
+- The input layers and previews are hidden, never deleted, when results appear.
+- Components get distinct colormaps with additive blending (labels and shapes are added as
+  they are); the scale and translation follow the input layer for the axes they share.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from ..core.result import Result, ResultLayer, colormap_for
+
+__all__ = ["TAG", "remove_tool_layers", "show_result", "tool_layers"]
+
+#: metadata key that marks layers made by a napari-unmix dock
+TAG = "napari_unmix"
+_RUNS = itertools.count(1)
+
+
+def tool_layers(viewer: Any, tool: str, *, role: str | None = None) -> list[Any]:
+    """The layers a dock of ``tool`` added (of one ``role``, e.g. "preview", if given)."""
+    out = []
+    for layer in viewer.layers:
+        tag = layer.metadata.get(TAG) if isinstance(layer.metadata, dict) else None
+        mine = isinstance(tag, dict) and tag.get("tool") == tool
+        if mine and (role is None or tag.get("role") == role):
+            out.append(layer)
+    return out
+
+
+def remove_tool_layers(viewer: Any, tool: str, *, role: str | None = None) -> int:
+    """Remove the layers of ``tool`` (of ``role``); returns how many."""
+    layers = tool_layers(viewer, tool, role=role)
+    for layer in layers:
+        viewer.layers.remove(layer)
+    return len(layers)
+
+
+def _geometry(source: Any, ndim: int) -> dict[str, Any]:
+    if source is None:
+        return {}
+    scale = tuple(source.scale)[-ndim:]
+    translate = tuple(source.translate)[-ndim:]
+    if len(scale) < ndim:  # more axes than the input: leading ones at unit scale
+        pad = ndim - len(scale)
+        scale, translate = (1.0,) * pad + scale, (0.0,) * pad + translate
+    return {"scale": scale, "translate": translate}
+
+
+def _add(viewer: Any, name: str, item: ResultLayer, index: int, meta: dict, source: Any) -> Any:
+    ndim = getattr(item.data, "ndim", 2)
+    if item.kind == "labels":
+        return viewer.add_labels(item.data, name=name, metadata=meta, **_geometry(source, ndim))
+    if item.kind == "shapes":
+        return viewer.add_shapes(item.data, name=name, metadata=meta, **item.extra)
+    if item.kind == "points":
+        return viewer.add_points(item.data, name=name, metadata=meta, **item.extra)
+    return viewer.add_image(
+        item.data,
+        name=name,
+        colormap=item.colormap or colormap_for(index),
+        blending=item.blending,
+        contrast_limits=item.contrast_limits,
+        metadata=meta,
+        **_geometry(source, ndim),
+        **item.extra,
+    )
+
+
+def show_result(
+    viewer: Any,
+    result: Result,
+    *,
+    inputs: Sequence[Any] = (),
+    keep_previous: bool = False,
+) -> list[Any]:
+    """Add ``result``'s layers following the policy above; returns the new layers."""
+    if not keep_previous:
+        remove_tool_layers(viewer, result.tool)
+    for layer in tool_layers(viewer, result.tool, role="preview"):
+        layer.visible = False
+    run = next(_RUNS)
+    source = inputs[0] if inputs else None
+    added = []
+    for i, (name, item) in enumerate(zip(result.layer_names(), result.layers, strict=True)):
+        tag = {"tool": result.tool, "source": result.source, "run": run, "role": item.role}
+        meta = {TAG: tag, "report": result.report}
+        added.append(_add(viewer, name, item, i, meta, source))
+    for layer in inputs:
+        if layer in viewer.layers:
+            layer.visible = False
+    return added
