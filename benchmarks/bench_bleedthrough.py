@@ -34,15 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import (  # noqa: E402
-    machine,
-    peak_rss_mb,
-    print_table,
-    save_rows,
-    save_summary,
-    summary_row,
-    timed,
-)
+import _common as bench  # noqa: E402
 
 METHODS = ("mean_ratio", "linear_fit", "corr_min", "mi_min")
 
@@ -61,7 +53,7 @@ def _e2e_child(which: str, src: str, dst: str) -> None:
     """Run one end-to-end unmix in this (fresh) process and print JSON."""
     import omio  # noqa: F401  both tools import it (and napari with it): the baseline
 
-    base = peak_rss_mb()
+    base = bench.peak_rss_mb()
     t0 = time.perf_counter()
     if which == "make":  # write the input file (in a child, so the parent stays small)
         from napari_unmix.core.synthetic import make_bleedthrough_stack
@@ -86,7 +78,11 @@ def _e2e_child(which: str, src: str, dst: str) -> None:
         unmix(src, dst, method="mean_ratio", verbose=False)
     dt = time.perf_counter() - t0
     size = _size_mb(dst) if which != "read" else 0.0
-    print(json.dumps({"seconds": dt, "peak_mb": peak_rss_mb(), "base_mb": base, "size_mb": size}))
+    print(
+        json.dumps(
+            {"seconds": dt, "peak_mb": bench.peak_rss_mb(), "base_mb": base, "size_mb": size}
+        )
+    )
 
 
 def _size_mb(path: str) -> float:
@@ -122,7 +118,7 @@ def main() -> int:
     n_t, n_z, yx = (2, 5, 256) if args.quick else (5, 20, 512)
     size_mb = n_t * n_z * 2 * yx * yx * 4 / 2**20
     label = f"{n_t}x{n_z}x2x{yx}x{yx} float32 ({size_mb:.0f} MB)"
-    print(f"bench_bleedthrough on {label}; {machine()}")
+    print(f"bench_bleedthrough on {label}; {bench.machine()}")
     ref_estimate, ref_unmix = _reference()
     rows = []
     # end to end first, every run in a fresh child of this still small process:
@@ -137,25 +133,19 @@ def main() -> int:
     row = {"benchmark": "bleedthrough", "case": "unmix() end to end, mean_ratio", "data": label}
     if read:
         row["OMIO read alone s"] = round(read["seconds"], 2)
-    if ours:
-        extra = ours["peak_mb"] - ours["base_mb"]
-        row.update(
-            {
-                "ours s": round(ours["seconds"], 2),
-                "ours peak MB": round(ours["peak_mb"]),
-                "ours peak-baseline / input": f"{extra / size_mb:.2f}x",
-                "ours file MB (zlib 0)": round(ours["size_mb"]),
-            }
-        )
+    for name, res, zlib in (("ours", ours, 0), ("reference", ref, 3)):
+        if res:
+            row.update(
+                {
+                    f"{name} s": round(res["seconds"], 2),
+                    f"{name} peak MB": round(res["peak_mb"]),
+                    f"{name} peak-baseline / input": (
+                        f"{(res['peak_mb'] - res['base_mb']) / size_mb:.2f}x"
+                    ),
+                    f"{name} file MB (zlib {zlib})": round(res["size_mb"]),
+                }
+            )
     if ref:
-        row.update(
-            {
-                "reference s": round(ref["seconds"], 2),
-                "reference peak MB": round(ref["peak_mb"]),
-                "reference peak-baseline / input": f"{(ref['peak_mb'] - ref['base_mb']) / size_mb:.2f}x",
-                "reference file MB (zlib 3)": round(ref["size_mb"]),
-            }
-        )
         if ours:
             row["speed-up"] = f"{ref['seconds'] / ours['seconds']:.1f}x"
             if read:
@@ -171,10 +161,10 @@ def main() -> int:
     src, tgt = data[0, :, 0], data[0, :, 1]
     repeat = 3
     for method in METHODS:
-        t_ours, ours = timed(
+        t_ours, ours = bench.timed(
             lambda m=method: estimate_alpha(src, tgt, method=m, n_bootstrap=0), repeat=repeat
         )
-        t_boot, boot = timed(lambda m=method: estimate_alpha(src, tgt, method=m), repeat=1)
+        t_boot, boot = bench.timed(lambda m=method: estimate_alpha(src, tgt, method=m), repeat=1)
         full = estimate_alpha(src, tgt, method=method, n_bootstrap=0, max_alpha_voxels=None)
         row = {
             "benchmark": "bleedthrough",
@@ -188,7 +178,9 @@ def main() -> int:
             "ours+bootstrap s": round(t_boot, 3),
         }
         if ref_estimate is not None:
-            t_ref, ref = timed(lambda m=method: ref_estimate(src, tgt, method=m), repeat=repeat)
+            t_ref, ref = bench.timed(
+                lambda m=method: ref_estimate(src, tgt, method=m), repeat=repeat
+            )
             row.update(
                 {
                     "reference": round(ref, 5),
@@ -204,12 +196,12 @@ def main() -> int:
     ci_rows = _ci_cost(ref_estimate, quick=args.quick)
     rows.extend(ci_rows)
     rows.append(e2e_row)
-    print_table(rows)
-    save_rows("bench_bleedthrough", rows)
+    bench.print_table(rows)
+    bench.save_rows("bench_bleedthrough", rows)
     summary = _summary(rows[: len(METHODS)] + [e2e_row], e2e_ours, e2e_ref, label, truth["alpha"])
     for r in ci_rows:
         summary.append(
-            summary_row(
+            bench.summary_row(
                 "bleed-through", f"alpha with 95% interval ({r['case'].split()[-1]})",
                 data=r["data"], ours_s=r["ours default (with CI) s"],
                 ours_accuracy=f"CI costs {r['default / bare']} the bare estimate "
@@ -218,7 +210,7 @@ def main() -> int:
                 reference_s=r.get("reference s", "not available"),
             )
         )  # fmt: skip
-    save_summary("bench_bleedthrough", summary)
+    bench.save_summary("bench_bleedthrough", summary)
     return 0
 
 
@@ -232,7 +224,7 @@ def _ordinary_bootstrap(src, tgt, method: str, n: int = 100) -> tuple[float, flo
     est = estimate_alpha(src, tgt, method=method, n_bootstrap=0)
     x, y = est.mask_source.astype(np.float64), est.mask_target.astype(np.float64)
     rng = np.random.default_rng(0)
-    func = ALPHA_METHODS[method].func
+    func = ALPHA_METHODS[method].function
     alphas = [
         func(x[i], y[i], alpha_max=1.0, mi_bins=64)[0] for i in rng.integers(0, x.size, (n, x.size))
     ]
@@ -256,11 +248,11 @@ def _ci_cost(ref_estimate, *, quick: bool) -> list[dict]:
     rows = []
     warnings.simplefilter("ignore", AlphaReliabilityWarning)  # (said in the tables)
     for method in METHODS:
-        t_bare, _ = timed(
+        t_bare, _ = bench.timed(
             lambda m=method: estimate_alpha(src, tgt, method=m, n_bootstrap=0), repeat=5
         )
-        t_def, est = timed(lambda m=method: estimate_alpha(src, tgt, method=m), repeat=5)
-        t_old, old = timed(lambda m=method: _ordinary_bootstrap(src, tgt, m), repeat=1)
+        t_def, est = bench.timed(lambda m=method: estimate_alpha(src, tgt, method=m), repeat=5)
+        t_old, old = bench.timed(lambda m=method: _ordinary_bootstrap(src, tgt, m), repeat=1)
         row = {
             "benchmark": "bleedthrough",
             "case": f"95% interval cost, {method}",
@@ -274,7 +266,7 @@ def _ci_cost(ref_estimate, *, quick: bool) -> list[dict]:
             "ordinary bootstrap CI": f"{old[0]:.4f}-{old[1]:.4f}",
         }
         if ref_estimate is not None:
-            t_ref, _ = timed(lambda m=method: ref_estimate(src, tgt, method=m), repeat=5)
+            t_ref, _ = bench.timed(lambda m=method: ref_estimate(src, tgt, method=m), repeat=5)
             row["reference s"] = round(t_ref, 4)
             row["reference / ours default"] = f"{t_ref / t_def:.1f}x"
         rows.append(row)
@@ -293,7 +285,7 @@ def _summary(rows, ours, ref, label, truth) -> list[dict]:
         method = r["case"].removeprefix("alpha ")
         by_method[method] = r
         out.append(
-            summary_row(
+            bench.summary_row(
                 "bleed-through", f"estimate alpha, {method}", data=label, ours_s=r["ours s"],
                 ours_accuracy=err(r["ours"]), reference="spectral-unmixing",
                 reference_s=r.get("reference s", "not available"),
@@ -302,7 +294,7 @@ def _summary(rows, ours, ref, label, truth) -> list[dict]:
         )  # fmt: skip
     m = by_method.get("mean_ratio", {})
     out.append(
-        summary_row(
+        bench.summary_row(
             "bleed-through", "unmix() file to file, mean_ratio", data=label,
             ours_s=ours["seconds"] if ours else None,
             ours_peak_mb=ours["peak_mb"] if ours else None,

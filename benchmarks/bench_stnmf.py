@@ -37,7 +37,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _common import machine, print_table, save_rows, save_summary, summary_row  # noqa: E402
 
-# Shared head of both worker scripts (each runs in its own interpreter/venv): peak memory.
+# Shared head of both worker scripts (each runs in its own interpreter/venv): peak memory,
+# the localized modules and their diameters.
 _WORKER_HEAD = r"""
 import json, resource, sys, time, warnings
 import numpy as np
@@ -49,6 +50,15 @@ def peak_mb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def subunits(s):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loc = [int(i) for i in s.localized]
+        try:
+            diam = [float(d) for d in s.diameters]
+        except ValueError:  # stnmf 1.1.0 fails on zero subunits
+            diam = []
+    return loc, diam
 """
 
 REFERENCE_WORKER = (
@@ -63,13 +73,7 @@ t1 = time.perf_counter()
 s.factorize(num_iter=num_iter, disp=False)
 t2 = time.perf_counter()
 np.save(sys.argv[3], np.asarray(s.modules))
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    loc = [int(i) for i in s.localized]
-    try:
-        diam = [float(d) for d in s.diameters]
-    except ValueError:  # stnmf 1.1.0 fails on zero subunits
-        diam = []
+loc, diam = subunits(s)
 print(json.dumps({"setup_s": t1 - t0, "iter_s": (t2 - t1) / max(num_iter, 1), "res": float(s.res),
                   "localized": loc, "diameters": diam,
                   "peak_mb": peak_mb()}))
@@ -89,7 +93,7 @@ if mode == "scan":
     s, rows = select_sparsity(ste, r=20, num_iter=num_iter, pixel_size=float(sys.argv[5]))
     t1 = t2 = time.perf_counter()
 elif mode == "recovery":
-    from napari_unmix.api.stnmf_recording import resolve_settings
+    from napari_unmix.api.stnmf import resolve_settings
     s = STNMF(ste, r=20, num_iter=num_iter, pixel_size=float(sys.argv[5]),
               **resolve_settings("recovery"))
     t1 = t2 = time.perf_counter()
@@ -105,13 +109,7 @@ else:
     finish_s = t2 - stamps[-1]
     t2 = stamps[-1]
 np.save(sys.argv[3], np.asarray(s.modules))
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    loc = [int(i) for i in s.localized]
-    try:
-        diam = [float(d) for d in s.diameters]
-    except ValueError:  # stnmf 1.1.0 fails on zero subunits
-        diam = []
+loc, diam = subunits(s)
 print(json.dumps({"setup_s": t1 - t0, "iter_s": (t2 - t1) / max(num_iter, 1), "res": float(s.res),
                   "localized": loc, "diameters": diam, "sparsity": s.sparsity,
                   "total_s": t2 - t0 + finish_s, "finish_s": finish_s,

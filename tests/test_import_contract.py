@@ -40,8 +40,7 @@ def _lint_imports(contract: str) -> subprocess.CompletedProcess:
             "no-circles",
             marks=pytest.mark.xfail(
                 strict=False,
-                reason="#15 in progress: api.stnmf_files <-> stnmf_recording and "
-                "widgets.nnmf <-> roi_manager are broken on other branches",
+                reason="#15 in progress: widgets.nnmf <-> results <-> roi_manager (roi/nmf branches)",
             ),
         ),
     ],

@@ -8,16 +8,22 @@ import numpy as np
 import pytest
 
 from napari_unmix import STNMF
-from napari_unmix.api.stnmf import stnmf_recording_file
-from napari_unmix.api.stnmf_recording import resolve_settings
+from napari_unmix.api.stnmf import resolve_settings, stnmf_recording_file
 from napari_unmix.cli import main
-from napari_unmix.core.scenarios.stnmf import make_cell, make_recording, match_subunits
+from napari_unmix.core.progress import run
+from napari_unmix.core.scenarios.stnmf import (
+    ModelCell,
+    make_cell,
+    make_recording,
+    match_subunits,
+)
 
 
 @pytest.fixture(scope="module")
 def recording():
     """Two model cells seen through one stimulus movie, as spike counts per frame."""
-    stim, counts, truth = make_recording(n_spikes=4000, grid=10, n_subunits=3, random_state=4)
+    cell = ModelCell(grid=10, n_subunits=3)
+    stim, counts, truth = make_recording(cell, n_spikes=4000, random_state=4)
     rng = np.random.default_rng(1)
     other = rng.poisson(0.05, counts.shape)  # a cell unrelated to the stimulus
     return stim, {"model": counts, "unrelated": other, "silent": np.zeros_like(counts)}, truth
@@ -28,16 +34,11 @@ def test_cells_of_a_recording(recording):
     events = []
     from napari_unmix.api.stnmf import iter_stnmf_cells
 
-    gen = iter_stnmf_cells(stim, table, r=6, num_iter=100, pixel_size=30)
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            res = stop.value
-            break
+    res = run(iter_stnmf_cells(stim, table, r=6, num_iter=100, pixel_size=30), events.append)
     assert [c.name for c in res] == ["model", "unrelated", "silent"]
-    assert {(i, n) for i, n, _, f, _ in events if f == 1.0} == {(0, 3), (1, 3), (2, 3)}
-    assert [e[4] for e in events if e[4] is not None] == res
+    finished = [e for e in events if e.partial is not None]
+    assert [(e.done, e.total) for e in finished] == [(1, 3), (2, 3), (3, 3)]
+    assert [e.partial for e in finished] == res
     model, unrelated, silent = res
     corr = match_subunits(model.stnmf.modules, truth["subunits"])
     assert (corr >= 0.8).sum() == 3 and model.stnmf.num_subunits in (3, 4)  # 4: a split

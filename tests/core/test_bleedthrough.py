@@ -231,7 +231,7 @@ def test_whole_volume_percentiles_are_exact(dtype, kw):
     )
     for method in ("mean_ratio", "linear_fit", "corr_min", "mi_min"):
         est = estimate_alpha(src, tgt, method=method, max_alpha_voxels=2000, n_bootstrap=0, **kw)
-        full = ALPHA_METHODS[method].func(
+        full = ALPHA_METHODS[method].function(
             s[mask].astype(np.float64), t[mask].astype(np.float64), alpha_max=1.0, mi_bins=64
         )[0]
         assert est.details["percentiles_from"] == "whole_volume"
@@ -310,8 +310,8 @@ def test_dask_estimate_never_computes_the_whole_volume():
 
 
 def test_dask_exact_statistics_with_ties_and_missed_windows():
-    from napari_unmix.core._bleedthrough_dask import _exact_stats, _flat_blocks
-    from napari_unmix.core._bleedthrough_exact import _ranks
+    from napari_unmix.core.bleedthrough.exact import _ranks
+    from napari_unmix.core.bleedthrough.lazy import _exact_stats, _flat_blocks
 
     rng = np.random.default_rng(0)
     vol = rng.integers(0, 7, size=(4, 50, 60)).astype(np.uint16).transpose(1, 0, 2)
@@ -334,7 +334,7 @@ def test_dask_exact_statistics_with_ties_and_missed_windows():
 
 
 def test_exact_tail_statistics_with_ties_and_failed_brackets():
-    from napari_unmix.core._bleedthrough_exact import _ranks, _tail_stats
+    from napari_unmix.core.bleedthrough.exact import _ranks, _tail_stats
 
     rng = np.random.default_rng(0)
     vol = rng.integers(0, 7, size=(4, 50, 60)).astype(np.uint16)  # many ties

@@ -131,14 +131,14 @@ def test_estimates_do_not_depend_on_the_unit(method):
 def test_bounded_bootstrap_is_as_wide_as_the_ordinary_one(method):
     """m-out-of-n (2048 of a larger mask, deviations scaled by sqrt(m/n)) vs resampling
     every mask voxel, which costs the mask size times the estimate per resample."""
-    from napari_unmix.core._bleedthrough_estimators import ALPHA_METHODS
+    from napari_unmix.core.bleedthrough.estimators import ALPHA_METHODS
 
     data, _ = make_bleedthrough_stack(n_t=1, n_z=8, shape=(256, 256), random_state=3)
     est = estimate_alpha(data[0, :, 0], data[0, :, 1], method=method, random_state=1)
     x, y = est.mask_source.astype(np.float64), est.mask_target.astype(np.float64)
     assert x.size > est.details["bootstrap_voxels"] == 2048
     rng = np.random.default_rng(2)
-    func = ALPHA_METHODS[method].func
+    func = ALPHA_METHODS[method].function
     full = [
         func(x[i], y[i], alpha_max=1.0, mi_bins=64)[0]
         for i in rng.integers(0, x.size, (60, x.size))

@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from napari_unmix.core import stnmf as core
-from napari_unmix.core import stnmf_props as props
+from napari_unmix.core.stnmf import props
 from napari_unmix.core.synthetic import make_ste_sparse
 
 
@@ -96,7 +96,7 @@ def test_callbacks_stop(small_ste):
     assert res.n_iter < 500
     assert res.stopped_by == "RelativeChange"
     steps = list(core.iter_sparse_seminmf(v, 4, num_iter=3))
-    assert [s[0] for s in steps] == [0, 1, 2, 3]
+    assert [s.done for s in steps] == [0, 1, 2, 3]
 
 
 def test_bad_input():

@@ -10,8 +10,8 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from napari_unmix.core.scenarios.stnmf import make_recording
-from napari_unmix.core.stnmf_ensemble import (
+from napari_unmix.core.scenarios.stnmf import ModelCell, make_recording
+from napari_unmix.core.stnmf import (
     bin_spikes,
     check_ensemble_values,
     ensemble_axes,
@@ -110,7 +110,7 @@ _UNDER_LIMIT = textwrap.dedent(
     import resource, time
     import numpy as np
     from napari_unmix import STNMF
-    from napari_unmix.core.stnmf_ensemble import STNMFMemoryError
+    from napari_unmix.core.stnmf import STNMFMemoryError
     resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, resource.RLIM_INFINITY))
     ste = np.random.default_rng(0).standard_normal((8, 4000, 8)).astype(np.float32)
     t0 = time.perf_counter()
@@ -134,7 +134,8 @@ def test_oversized_request_fails_fast_under_a_memory_limit():
 
 
 def test_recording_ensemble_matches_model_truth():
-    stim, counts, truth = make_recording(n_spikes=3000, grid=10, n_subunits=3, random_state=2)
+    cell = ModelCell(grid=10, n_subunits=3)
+    stim, counts, truth = make_recording(cell, n_spikes=3000, random_state=2)
     ens = spike_triggered_ensemble(stim, counts)
     assert ens.shape == (10, 10, counts.sum())
     sta = ens.mean(axis=-1)

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
-from napari_unmix.core.scenarios.stnmf import make_population, match_subunits
+from napari_unmix.core.scenarios.stnmf import ModelCell, make_population, match_subunits
 
 FRAME_RATE = 50.0
 
 
 @pytest.fixture(scope="module")
 def population():
-    return make_population(3, n_frames=30000, grid=16, n_subunits=3, random_state=5)
+    cell = ModelCell(n_subunits=3)
+    return make_population(3, n_frames=30000, grid=16, cell=cell, random_state=5)
 
 
 def _spike_csv(path, counts):
@@ -33,7 +34,7 @@ def _spike_csv(path, counts):
 
 
 def _dock(viewer, qtbot):
-    from napari_unmix.widgets.stnmf_viewer import STNMFWidget
+    from napari_unmix.widgets.stnmf import STNMFWidget
 
     w = STNMFWidget(viewer)
     qtbot.addWidget(w)
@@ -61,8 +62,9 @@ def test_dock_runs_several_cells(make_napari_viewer, qtbot, tmp_path, population
         pass
     assert set(w.cell_results) == {"cell 0", "cell 1", "silent"}
     # progress per cell, in order
-    cells_seen = [e[3] for e in progress if e[0] == "progress"]
-    assert cells_seen.index("cell 0") < cells_seen.index("cell 1")
+    cells_seen = [e.message for e in progress if e.partial is None]
+    first = [next(i for i, m in enumerate(cells_seen) if f"'cell {k}'" in m) for k in (0, 1)]
+    assert first[0] < first[1]
     matched = 0
     for k in (0, 1):
         res = w.cell_results[f"cell {k}"].stnmf
@@ -91,7 +93,7 @@ def test_dock_runs_several_cells(make_napari_viewer, qtbot, tmp_path, population
 
 
 def test_axes_rule_and_failed_run_status(make_napari_viewer, qtbot, monkeypatch):
-    from napari_unmix.widgets import stnmf_viewer
+    from napari_unmix.widgets.stnmf import viewer as stnmf_viewer
 
     errors = []
     monkeypatch.setattr(stnmf_viewer, "show_error", errors.append)

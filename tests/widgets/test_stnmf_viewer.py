@@ -19,7 +19,7 @@ def ste_layer(make_napari_viewer):
 
 
 def _widget(viewer):
-    from napari_unmix.widgets.stnmf_viewer import STNMFWidget
+    from napari_unmix.widgets.stnmf import STNMFWidget
 
     w = STNMFWidget(viewer)
     w.r.setValue(8)
@@ -62,7 +62,7 @@ def test_run_select_export(ste_layer, qtbot, tmp_path):
 
 
 def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
-    from napari_unmix.widgets import stnmf_viewer
+    from napari_unmix.widgets.stnmf import viewer as stnmf_viewer
 
     errors = []
     monkeypatch.setattr(stnmf_viewer, "show_error", errors.append)
@@ -81,7 +81,7 @@ def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
 @pytest.mark.parametrize("sample", ["ste"])  # the sparse cell: benchmarks, demo
 def test_samples_give_their_7_subunits_with_the_dock_defaults(make_napari_viewer, qtbot, sample):
     from napari_unmix.core.scenarios.stnmf import match_subunits
-    from napari_unmix.widgets.stnmf_viewer import STNMFWidget
+    from napari_unmix.widgets.stnmf import STNMFWidget
 
     viewer = make_napari_viewer()
     viewer.open_sample("napari-unmix", sample)

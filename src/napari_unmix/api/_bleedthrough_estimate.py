@@ -2,21 +2,29 @@
 
 :func:`estimate_bleedthrough_steps` checks every option up front, resolves ``alpha_mode``,
 uses or refuses the alphas the user gives, and estimates the others with
-:func:`napari_unmix.core.bleedthrough.estimate_alpha`. :mod:`napari_unmix.api.bleedthrough`
-re-exports it next to ``unmix`` / ``unmix_array``.
+:func:`napari_unmix.core.bleedthrough.estimate_alpha`, one direction at a time (the
+reverse direction is the same function with the channels swapped and the ``*_reverse``
+settings, :meth:`~napari_unmix.core.bleedthrough.BleedthroughOptions.direction`).
+:mod:`napari_unmix.api.bleedthrough` re-exports it next to ``unmix`` / ``unmix_array``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
 
-from ..core._bleedthrough_exact import check_random_state
 from ..core.axes import validate_tzcyx
-from ..core.bleedthrough import ALPHA_METHODS, AlphaEstimate, estimate_alpha
-from ..core.validate import check_int
+from ..core.bleedthrough import (
+    ALPHA_METHODS,
+    ALPHA_MODES,
+    AlphaEstimate,
+    AlphaOptions,
+    BleedthroughOptions,
+    estimate_alpha,
+)
+from ..core.progress import Progress, Steps, run
+from ..core.validate import check_int, check_option_types
 
 __all__ = [
     "ALPHA_MODES",
@@ -25,18 +33,13 @@ __all__ = [
     "estimate_bleedthrough_steps",
 ]
 
-#: How alpha varies over time: one given value, one estimated at a reference time
-#: point, or one estimated per time point.
-ALPHA_MODES = ("fixed", "reference_t", "per_t")
 _REVERSE_SEED_OFFSET = 10_000  # as in spectral-unmixing: the reverse direction's seed
+_O = BleedthroughOptions  # (the defaults of estimate_bleedthrough)
 
 
 def _resolve_mode(alpha_mode: str | None, alpha: Any, method: str) -> tuple[str, bool]:
     if alpha_mode is not None:
-        mode = str(alpha_mode).strip().lower()
-        if mode not in ALPHA_MODES:
-            raise ValueError(f"alpha_mode must be one of {ALPHA_MODES} or None, got {alpha_mode!r}")
-        return mode, False
+        return alpha_mode, False
     if alpha is not None:
         return "fixed", True
     if method == "manual":
@@ -92,123 +95,96 @@ def _given_alpha(alpha: Any, n_t: int | None, *, label: str, mode: str) -> np.nd
 
 
 def check_options(
+    opts: BleedthroughOptions,
     *,
     alpha: Any = None,
-    alpha_mode: str | None = None,
     alpha_reverse: Any = None,
-    method: str = "mean_ratio",
-    method_reverse: str | None = None,
-    bidirectional: bool = False,
-    alpha_reference_t: int = 0,
-    source_channel: int = 0,
-    target_channel: int = 1,
-    mi_bins: int = 64,
-    mi_bins_reverse: int | None = None,
-    max_alpha_voxels: int | None = 500_000,
-    random_state: Any = 0,
-    min_mask_voxels: int = 16,
-    n_bootstrap: int = 100,
     n_t: int | None = None,
-) -> tuple[str, bool, Any]:
-    """Every check that needs no data, so a file-level call fails before reading its input.
+) -> tuple[str, bool]:
+    """The checks that need no data beyond the options' own, so a file-level call fails
+    before reading its input: ``alpha_mode`` and the given alphas.
 
     ``n_t``: the number of time points when known (checks the length of given alphas).
-    Returns ``(alpha_mode, alpha_mode_was_defaulted, random_state)``.
+    Returns ``(alpha_mode, alpha_mode_was_defaulted)``.
 
     Examples
     --------
-    >>> check_options(alpha=[0.1, 0.2], alpha_mode="per_t")
-    ('per_t', False, 0)
-    >>> check_options(alpha=0.1, alpha_mode="per_t")
+    >>> check_options(BleedthroughOptions(alpha_mode="per_t"), alpha=[0.1, 0.2])
+    ('per_t', False)
+    >>> check_options(BleedthroughOptions(alpha_mode="per_t"), alpha=0.1)
     Traceback (most recent call last):
     ...
     ValueError: forward alpha has 1 value(s) but alpha_mode='per_t' needs a sequence, one per time point (one value for every time point: alpha_mode='fixed'); got [0.1]
     """
-    check_int("source_channel", source_channel, minimum=0)
-    check_int("target_channel", target_channel, minimum=0)
-    random_state = check_random_state(random_state)
-    check_int("alpha_reference_t", alpha_reference_t, minimum=0)
-    check_int("n_bootstrap", n_bootstrap, minimum=0)
-    check_int("min_mask_voxels", min_mask_voxels, minimum=1)
-    for name, bins in (("mi_bins", mi_bins), ("mi_bins_reverse", mi_bins_reverse)):
-        if bins is not None:
-            check_int(name, bins, minimum=2)
-    if max_alpha_voxels is not None:
-        check_int("max_alpha_voxels", max_alpha_voxels, minimum=1)
-    for name, m in (("method", method), ("method_reverse", method_reverse)):
-        if m is not None and str(m).strip().lower() not in ALPHA_METHODS:
-            raise ValueError(f"unknown {name} {m!r}; choose one of {sorted(ALPHA_METHODS)}")
-    mode, defaulted = _resolve_mode(alpha_mode, alpha, str(method).strip().lower())
+    mode, defaulted = _resolve_mode(opts.alpha_mode, alpha, opts.method)
     if alpha is not None:
         _given_alpha(alpha, n_t, label="forward", mode=mode)
     rev = alpha if alpha_reverse is None else alpha_reverse
-    if bidirectional and rev is not None:
+    if opts.bidirectional and rev is not None:
         _given_alpha(rev, n_t, label="reverse", mode=mode)
-    return mode, defaulted, random_state
+    return mode, defaulted
+
+
+def _given_part(a: np.ndarray, method: str, src: int, tgt: int) -> dict[str, Any]:
+    return {
+        "source_channel": src,
+        "target_channel": tgt,
+        "method": method,
+        "method_effective": "manual",
+        "alpha_source": "user_provided",
+        "alpha_by_t": a.tolist(),
+        "ci95_by_t": None,
+        "estimates": [],
+        "_objects": [],
+    }
 
 
 def _direction(
     data: Any,
+    opts: AlphaOptions,
     *,
     label: str,
-    src: int,
-    tgt: int,
+    channels: tuple[int, int],
     mode: str,
     alpha: Any,
     t_ref: int,
     seed_offset: int,
-    est_kw: dict[str, Any],
-) -> Generator[dict, None, dict]:
+) -> Steps:
     """Alpha per time point for one direction; yields progress, returns a report part."""
     n_t = data.shape[0]
-    method = est_kw["method"]
+    src, tgt = channels
     if mode == "fixed" and alpha is None:
         raise ValueError(f"alpha_mode='fixed' needs alpha for the {label} direction")
     if alpha is not None:
         a = _given_alpha(alpha, n_t, label=label, mode=mode)
-        yield {"message": f"{label}: alpha given ({', '.join(f'{v:.4f}' for v in a[:4])})"}
-        return {
-            "source_channel": src,
-            "target_channel": tgt,
-            "method": method,
-            "method_effective": "manual",
-            "alpha_source": "user_provided",
-            "alpha_by_t": a.tolist(),
-            "ci95_by_t": None,
-            "estimates": [],
-            "_objects": [],
-        }
-    if method == "manual":
+        yield Progress(1, 1, f"{label}: alpha given ({', '.join(f'{v:.4f}' for v in a[:4])})")
+        return _given_part(a, opts.method, src, tgt)
+    if opts.method == "manual":
         raise ValueError(
             f"method='manual' cannot estimate alpha (alpha_mode={mode!r}); use alpha_mode='fixed' "
             "with alpha=..., or choose an estimating method"
         )
-    if mode == "reference_t":
-        t_ref = check_int("alpha_reference_t", t_ref)
-        if not 0 <= t_ref < n_t:
-            raise ValueError(f"alpha_reference_t={t_ref} is out of range for T={n_t} time points")
-        times = [t_ref]
-    else:
-        times = list(range(n_t))
+    if not 0 <= t_ref < n_t:
+        raise ValueError(f"alpha_reference_t={t_ref} is out of range for T={n_t} time points")
+    times = ALPHA_MODES[mode].function(n_t, t_ref)
     estimates: list[AlphaEstimate] = []
-    for t in times:
-        kw = dict(
-            est_kw, random_state=_seed(est_kw["random_state"], seed_offset + t * (mode == "per_t"))
-        )
+    for i, t in enumerate(times):
+        kw = {**opts.as_dict(), "random_state": _seed(opts.random_state, seed_offset + i)}
         est = estimate_alpha(data[t, :, src], data[t, :, tgt], **kw)
         estimates.append(est)
         ci = "" if est.ci is None else f" (95% CI {est.ci[0]:.4f}-{est.ci[1]:.4f})"
-        yield {"message": f"{label}: t={t} alpha={est.alpha:.4f}{ci} [{est.method}]"}
+        text = f"{label}: t={t} alpha={est.alpha:.4f}{ci} [{est.method}]"
+        yield Progress(i + 1, len(times), text)
     alphas = np.array([e.alpha for e in estimates])
     cis = [None if e.ci is None else list(e.ci) for e in estimates]
-    if mode == "reference_t":
+    if len(times) < n_t:  # one estimate for every time point
         alphas = np.full(n_t, alphas[0])
         cis = cis * n_t
     return {
         "source_channel": src,
         "target_channel": tgt,
-        "method": method,
-        "method_effective": method,
+        "method": opts.method,
+        "method_effective": opts.method,
         "alpha_source": "estimated",
         "alpha_by_t": alphas.tolist(),
         "ci95_by_t": cis,
@@ -243,7 +219,35 @@ def _check_data(data: Any, source_channel: int, target_channel: int) -> tuple[in
     return s, t
 
 
-def estimate_bleedthrough(data: Any, /, **kwargs: Any) -> dict:
+def estimate_bleedthrough(
+    data: Any,
+    /,
+    *,
+    alpha: Any = None,
+    alpha_mode: str | None = _O.alpha_mode,
+    alpha_reference_t: int = _O.alpha_reference_t,
+    source_channel: int = _O.source_channel,
+    target_channel: int = _O.target_channel,
+    signal_percentile: float = _O.signal_percentile,
+    target_low_percentile: float | None = _O.target_low_percentile,
+    background_percentile: float = _O.background_percentile,
+    method: str = _O.method,
+    bidirectional: bool = _O.bidirectional,
+    alpha_reverse: Any = None,
+    method_reverse: str | None = _O.method_reverse,
+    preprocess_alpha_inputs: bool = _O.preprocess_alpha_inputs,
+    alpha_max: float = _O.alpha_max,
+    signal_percentile_reverse: float | None = _O.signal_percentile_reverse,
+    background_percentile_reverse: float | None = _O.background_percentile_reverse,
+    target_low_percentile_reverse: float | None = _O.target_low_percentile_reverse,
+    alpha_max_reverse: float | None = _O.alpha_max_reverse,
+    mi_bins: int = _O.mi_bins,
+    mi_bins_reverse: int | None = _O.mi_bins_reverse,
+    max_alpha_voxels: int | None = _O.max_alpha_voxels,
+    random_state: Any = _O.random_state,
+    min_mask_voxels: int = _O.min_mask_voxels,
+    n_bootstrap: int = _O.n_bootstrap,
+) -> dict:
     """Only the estimation part of :func:`~napari_unmix.api.bleedthrough.unmix_array`.
 
     Takes the same keywords and returns the report without corrected data: ``"forward"`` (and ``"reverse"`` when bidirectional) with ``alpha_by_t``,
@@ -258,102 +262,41 @@ def estimate_bleedthrough(data: Any, /, **kwargs: Any) -> dict:
     >>> len(rep["forward"]["alpha_by_t"])
     1
     """
-    gen = estimate_bleedthrough_steps(data, **kwargs)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    check_option_types(estimate_bleedthrough, locals())
+    opts = BleedthroughOptions.pick(locals())
+    return run(estimate_bleedthrough_steps(data, opts, alpha=alpha, alpha_reverse=alpha_reverse))
 
 
 def estimate_bleedthrough_steps(
     data: Any,
+    options: BleedthroughOptions | None = None,
     /,
     *,
     alpha: Any = None,
-    alpha_mode: str | None = None,
-    alpha_reference_t: int = 0,
-    source_channel: int = 0,
-    target_channel: int = 1,
-    signal_percentile: float = 99.0,
-    target_low_percentile: float | None = None,
-    background_percentile: float = 1.0,
-    method: str = "mean_ratio",
-    bidirectional: bool = False,
     alpha_reverse: Any = None,
-    method_reverse: str | None = None,
-    preprocess_alpha_inputs: bool = True,
-    alpha_max: float = 1.0,
-    signal_percentile_reverse: float | None = None,
-    background_percentile_reverse: float | None = None,
-    target_low_percentile_reverse: float | None = None,
-    alpha_max_reverse: float | None = None,
-    mi_bins: int = 64,
-    mi_bins_reverse: int | None = None,
-    max_alpha_voxels: int | None = 500_000,
-    random_state: Any = 0,
-    min_mask_voxels: int = 16,
-    n_bootstrap: int = 100,
-) -> Generator[dict, None, dict]:
-    """Generator form of :func:`estimate_bleedthrough`: yields progress, returns the report.
+) -> Steps:
+    """Generator form of :func:`estimate_bleedthrough`: yields
+    :class:`~napari_unmix.core.progress.Progress`, returns the report.
 
-    Keywords as in :func:`~napari_unmix.api.bleedthrough.unmix_array` (without
-    ``clip_negative`` / ``output_dtype``).
+    ``options``: the settings (default :class:`BleedthroughOptions()`); ``alpha`` and
+    ``alpha_reverse`` the given coefficients, as in :func:`estimate_bleedthrough`.
     """
-    s, t = _check_data(data, source_channel, target_channel)
-    mode, defaulted, random_state = check_options(
-        alpha=alpha, alpha_mode=alpha_mode, alpha_reverse=alpha_reverse, method=method,
-        method_reverse=method_reverse, bidirectional=bidirectional,
-        alpha_reference_t=alpha_reference_t, source_channel=s, target_channel=t,
-        mi_bins=mi_bins, mi_bins_reverse=mi_bins_reverse, max_alpha_voxels=max_alpha_voxels,
-        random_state=random_state, min_mask_voxels=min_mask_voxels, n_bootstrap=n_bootstrap,
-        n_t=data.shape[0],
-    )  # fmt: skip
-    method = str(method).strip().lower()
-
-    def inherit(rev: Any, fwd: Any) -> Any:
-        return fwd if rev is None else rev
-
-    common = {
-        "preprocess_alpha_inputs": preprocess_alpha_inputs,
-        "max_alpha_voxels": max_alpha_voxels,
-        "random_state": random_state,
-        "min_mask_voxels": min_mask_voxels,
-        "n_bootstrap": n_bootstrap,
-    }
-    fwd_kw = {
-        "method": method,
-        "signal_percentile": signal_percentile,
-        "target_low_percentile": target_low_percentile,
-        "background_percentile": background_percentile,
-        "alpha_max": alpha_max,
-        "mi_bins": mi_bins,
-        **common,
-    }
+    opts = BleedthroughOptions() if options is None else options
+    s, t = _check_data(data, opts.source_channel, opts.target_channel)
+    n_t = data.shape[0]
+    mode, defaulted = check_options(opts, alpha=alpha, alpha_reverse=alpha_reverse, n_t=n_t)
     out: dict[str, Any] = {"alpha_mode": mode, "alpha_mode_was_defaulted": defaulted}
-    fwd = yield from _direction(
-        data, label="forward", src=s, tgt=t, mode=mode, alpha=alpha, t_ref=alpha_reference_t,
-        seed_offset=0, est_kw=fwd_kw,
-    )  # fmt: skip
-    rev = None
-    if bidirectional:
-        rev_kw = {
-            "method": str(inherit(method_reverse, method)).strip().lower(),
-            "signal_percentile": inherit(signal_percentile_reverse, signal_percentile),
-            "target_low_percentile": inherit(target_low_percentile_reverse, target_low_percentile),
-            "background_percentile": inherit(background_percentile_reverse, background_percentile),
-            "alpha_max": inherit(alpha_max_reverse, alpha_max),
-            "mi_bins": inherit(mi_bins_reverse, mi_bins),
-            **common,
-        }
-        if rev_kw["method"] not in ALPHA_METHODS:
-            raise ValueError(
-                f"unknown method_reverse {method_reverse!r}; choose one of {sorted(ALPHA_METHODS)}"
-            )
-        rev = yield from _direction(
-            data, label="reverse", src=t, tgt=s, mode=mode, alpha=inherit(alpha_reverse, alpha),
-            t_ref=alpha_reference_t, seed_offset=_REVERSE_SEED_OFFSET, est_kw=rev_kw,
+    given = {"forward": alpha, "reverse": alpha if alpha_reverse is None else alpha_reverse}
+    parts: dict[str, Any] = {"forward": None, "reverse": None}
+    for label in ("forward", "reverse")[: 1 + opts.bidirectional]:
+        reverse = label == "reverse"
+        parts[label] = yield from _direction(
+            data, opts.direction(reverse=reverse), label=label,
+            channels=(t, s) if reverse else (s, t), mode=mode, alpha=given[label],
+            t_ref=opts.alpha_reference_t, seed_offset=_REVERSE_SEED_OFFSET * reverse,
         )  # fmt: skip
+    fwd, rev = parts["forward"], parts["reverse"]
+    if rev is not None:
         det = 1.0 - np.asarray(fwd["alpha_by_t"]) * np.asarray(rev["alpha_by_t"])
         if np.any(det <= 0):
             raise ValueError(
@@ -362,10 +305,7 @@ def estimate_bleedthrough_steps(
                 "or give the coefficients"
             )
         out["determinant_by_t"] = det.tolist()
-    out["estimates"] = {
-        "forward": fwd.pop("_objects"),
-        "reverse": rev.pop("_objects") if rev else [],
-    }
+    out["estimates"] = {k: [] if p is None else p.pop("_objects") for k, p in parts.items()}
     out["forward"], out["reverse"] = fwd, rev
     for key, part in (("alpha", fwd), ("alpha_reverse", rev)):
         vals = None if part is None else part["alpha_by_t"]

@@ -16,24 +16,27 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 import os
-from collections.abc import Generator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..core.bleedthrough import (
+    BleedthroughOptions,
     apply_correction,
+    correct_values,
     correction_diagnostics,
     estimate_alpha,
     make_alpha_mask,
     prepare_source_target_for_alpha,
     sample_voxels,
 )
+from ..core.progress import Progress, Steps, run
 from ..core.report import describe_array, start_report, to_jsonable
 from ..core.validate import check_option_types
+from ..io.sidecar import sidecar_path
 from ._bleedthrough_estimate import (
     ALPHA_MODES,
     check_options,
@@ -43,6 +46,7 @@ from ._bleedthrough_estimate import (
 
 __all__ = [
     "ALPHA_MODES",
+    "BleedthroughOptions",
     "estimate_alpha",
     "estimate_bleedthrough",
     "estimate_bleedthrough_steps",
@@ -54,97 +58,92 @@ __all__ = [
     "unmix_array_steps",
 ]
 
+_O = BleedthroughOptions  # (the defaults of unmix_array and unmix)
+
 
 def report_path_from_output_path(output_path: str | os.PathLike) -> Path:
-    """The JSON sidecar written next to ``output_path`` (``<output>.json``).
+    """The JSON sidecar written next to ``output_path`` (``<output>.json``), as
+    :func:`napari_unmix.io.sidecar.sidecar_path` (the name ``spectral-unmixing`` uses).
 
     Examples
     --------
     >>> report_path_from_output_path("out/cells.ome.tif").name
     'cells.ome.tif.json'
     """
-    from ..io.sidecar import sidecar_path
-
     return sidecar_path(output_path)
 
 
-def _diagnostics(
-    data: Any, rep: dict, *, clip_negative: bool, mi_bins: int, max_voxels: Any, seed: Any
-) -> dict:
+def _diagnostics(data: Any, rep: dict, opts: BleedthroughOptions) -> dict:
     """Correlation and MI of source vs target, before and after, on a seeded sample."""
     s, t = rep["forward"]["source_channel"], rep["forward"]["target_channel"]
     (xs, ys), flat = sample_voxels(
-        data[:, :, s], data[:, :, t], max_voxels=max_voxels, random_state=seed
-    )
+        data[:, :, s], data[:, :, t], max_voxels=opts.max_alpha_voxels,
+        random_state=opts.random_state,
+    )  # fmt: skip
     xs, ys = xs.astype(np.float32), ys.astype(np.float32)
     plane = int(np.prod(data.shape[1:2] + data.shape[3:]))
     t_idx = (np.arange(xs.size) if flat is None else flat) // plane
     a = np.asarray(rep["alpha_by_t"], np.float32)[t_idx]
-    new_t = ys - a * xs
-    new_s = xs
+    ar = None
     if rep["reverse"] is not None:
         ar = np.asarray(rep["alpha_reverse_by_t"], np.float32)[t_idx]
-        det = 1 - a * ar
-        new_s, new_t = (xs - ar * ys) / det, new_t / det
-    if clip_negative:
-        new_t, new_s = np.maximum(new_t, 0), np.maximum(new_s, 0)
-    d = correction_diagnostics(xs, ys, new_t, mi_bins=mi_bins)
-    if rep["reverse"] is not None:
-        after = correction_diagnostics(new_s, ys, new_t, mi_bins=mi_bins)
+    new_s, new_t = correct_values(xs, ys, a, ar, clip=opts.clip_negative)
+    d = correction_diagnostics(xs, ys, new_t, mi_bins=opts.mi_bins)
+    if new_s is not None:
+        after = correction_diagnostics(new_s, ys, new_t, mi_bins=opts.mi_bins)
         d["pearson_after"], d["mi_after"] = after["pearson_after"], after["mi_after"]
     return d
 
 
+def _check_finite_channels(data: Any, est: dict) -> None:
+    if not (isinstance(data, np.ndarray) and data.dtype.kind == "f"):
+        return
+    for name in ("source", "target"):
+        ch = est["forward"][f"{name}_channel"]
+        if not all(np.isfinite(data[t, :, ch]).all() for t in range(data.shape[0])):
+            raise ValueError(
+                f"the {name} channel contains NaN or infinite values; replace them "
+                "(e.g. with 0) before correcting"
+            )
+
+
 def unmix_array_steps(
     data: Any,
+    options: BleedthroughOptions | None = None,
     /,
     *,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
+    alpha: Any = None,
+    alpha_reverse: Any = None,
     out: np.ndarray | None = None,
-    **kwargs: Any,
-) -> Generator[dict, None, tuple[Any, dict]]:
-    """Generator form of :func:`unmix_array`: yields progress dicts, returns the result.
+) -> Steps:
+    """Generator form of :func:`unmix_array`: yields
+    :class:`~napari_unmix.core.progress.Progress`, returns ``(corrected, report)``.
 
-    Each yielded dict has ``"message"``; the generator's return value (``StopIteration``)
-    is ``(corrected, report)``. Widgets run it in a ``thread_worker``; scripts use
+    ``options``: the settings (default :class:`BleedthroughOptions()`); the keywords as in
+    :func:`unmix_array`. Widgets run it in a ``thread_worker``; scripts use
     :func:`unmix_array`.
     """
-    params = {"clip_negative": clip_negative, "output_dtype": str(output_dtype), **kwargs}
+    opts = BleedthroughOptions() if options is None else options
+    params = {**opts.as_dict(), "alpha": alpha, "alpha_reverse": alpha_reverse}
+    params["output_dtype"] = str(opts.output_dtype)
     report = start_report("bleedthrough", params, {"data": describe_array(data, axes="TZCYX")})
     if not hasattr(data, "ndim"):
         data = np.asarray(data)
-    est = yield from estimate_bleedthrough_steps(data, **kwargs)
-    est.pop("estimates")
-    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
-        for name, ch in (
-            ("source", est["forward"]["source_channel"]),
-            ("target", est["forward"]["target_channel"]),
-        ):
-            if not all(np.isfinite(data[t, :, ch]).all() for t in range(data.shape[0])):
-                raise ValueError(
-                    f"the {name} channel contains NaN or infinite values; replace them "
-                    "(e.g. with 0) before correcting"
-                )
-    diagnostics = to_jsonable(
-        _diagnostics(
-            data,
-            est,
-            clip_negative=clip_negative,
-            mi_bins=int(kwargs.get("mi_bins", 64)),
-            max_voxels=kwargs.get("max_alpha_voxels", 500_000),
-            seed=kwargs.get("random_state", 0),
-        )
+    est = yield from estimate_bleedthrough_steps(
+        data, opts, alpha=alpha, alpha_reverse=alpha_reverse
     )
-    yield {"message": "applying the correction"}
+    est.pop("estimates")
+    _check_finite_channels(data, est)
+    diagnostics = to_jsonable(_diagnostics(data, est, opts))
+    yield Progress(0, 1, "applying the correction")
     corrected = apply_correction(
         data,
         est["alpha_by_t"],
         source_channel=est["forward"]["source_channel"],
         target_channel=est["forward"]["target_channel"],
         alpha_reverse=est["alpha_reverse_by_t"],
-        clip_negative=clip_negative,
-        output_dtype=output_dtype,
+        clip_negative=opts.clip_negative,
+        output_dtype=opts.output_dtype,
         out=out,
     )
     report.update(to_jsonable(est))
@@ -153,10 +152,17 @@ def unmix_array_steps(
         axis_order="TZCYX",
         output_dtype=str(corrected.dtype),
         output_shape=list(corrected.shape),
-        clip_negative=bool(clip_negative),
+        clip_negative=opts.clip_negative,
         bidirectional=est["reverse"] is not None,
     )
     return corrected, report
+
+
+def _printer(verbose: bool) -> Callable[[Progress], None] | None:
+    """Print each event's message (``verbose``), or nothing."""
+    if not verbose:
+        return None
+    return lambda event: print(event.message, flush=True)
 
 
 def unmix_array(
@@ -164,32 +170,32 @@ def unmix_array(
     /,
     *,
     alpha: Any = None,
-    alpha_mode: str | None = None,
-    alpha_reference_t: int = 0,
-    source_channel: int = 0,
-    target_channel: int = 1,
-    signal_percentile: float = 99.0,
-    target_low_percentile: float | None = None,
-    background_percentile: float = 1.0,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
+    alpha_mode: str | None = _O.alpha_mode,
+    alpha_reference_t: int = _O.alpha_reference_t,
+    source_channel: int = _O.source_channel,
+    target_channel: int = _O.target_channel,
+    signal_percentile: float = _O.signal_percentile,
+    target_low_percentile: float | None = _O.target_low_percentile,
+    background_percentile: float = _O.background_percentile,
+    clip_negative: bool = _O.clip_negative,
+    output_dtype: Any = _O.output_dtype,
     verbose: bool = False,
-    method: str = "mean_ratio",
-    bidirectional: bool = False,
+    method: str = _O.method,
+    bidirectional: bool = _O.bidirectional,
     alpha_reverse: Any = None,
-    method_reverse: str | None = None,
-    preprocess_alpha_inputs: bool = True,
-    alpha_max: float = 1.0,
-    signal_percentile_reverse: float | None = None,
-    background_percentile_reverse: float | None = None,
-    target_low_percentile_reverse: float | None = None,
-    alpha_max_reverse: float | None = None,
-    mi_bins: int = 64,
-    mi_bins_reverse: int | None = None,
-    max_alpha_voxels: int | None = 500_000,
-    random_state: Any = 0,
-    min_mask_voxels: int = 16,
-    n_bootstrap: int = 100,
+    method_reverse: str | None = _O.method_reverse,
+    preprocess_alpha_inputs: bool = _O.preprocess_alpha_inputs,
+    alpha_max: float = _O.alpha_max,
+    signal_percentile_reverse: float | None = _O.signal_percentile_reverse,
+    background_percentile_reverse: float | None = _O.background_percentile_reverse,
+    target_low_percentile_reverse: float | None = _O.target_low_percentile_reverse,
+    alpha_max_reverse: float | None = _O.alpha_max_reverse,
+    mi_bins: int = _O.mi_bins,
+    mi_bins_reverse: int | None = _O.mi_bins_reverse,
+    max_alpha_voxels: int | None = _O.max_alpha_voxels,
+    random_state: Any = _O.random_state,
+    min_mask_voxels: int = _O.min_mask_voxels,
+    n_bootstrap: int = _O.n_bootstrap,
     out: np.ndarray | None = None,
 ) -> tuple[Any, dict]:
     """Correct bleed-through in a TZCYX array; return ``(corrected, report)``.
@@ -209,54 +215,42 @@ def unmix_array(
         fallbacks, diagnostics (Pearson and MI before/after), versions, input description.
     """
     check_option_types(unmix_array, locals())
-    kwargs = {
-        k: v
-        for k, v in locals().items()
-        if k not in {"data", "verbose", "clip_negative", "output_dtype", "out"}
-    }
-    gen = unmix_array_steps(
-        data, clip_negative=clip_negative, output_dtype=output_dtype, out=out, **kwargs
-    )
-    while True:
-        try:
-            step = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if verbose:
-            print(step["message"], flush=True)
+    opts = BleedthroughOptions.pick(locals())
+    steps = unmix_array_steps(data, opts, alpha=alpha, alpha_reverse=alpha_reverse, out=out)
+    return run(steps, _printer(verbose))
 
 
 def unmix(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
     alpha: Any = None,
-    alpha_mode: str | None = None,
-    alpha_reference_t: int = 0,
-    source_channel: int = 0,
-    target_channel: int = 1,
-    signal_percentile: float = 99.0,
-    target_low_percentile: float | None = None,
-    background_percentile: float = 1.0,
-    clip_negative: bool = True,
-    output_dtype: Any = "float32",
+    alpha_mode: str | None = _O.alpha_mode,
+    alpha_reference_t: int = _O.alpha_reference_t,
+    source_channel: int = _O.source_channel,
+    target_channel: int = _O.target_channel,
+    signal_percentile: float = _O.signal_percentile,
+    target_low_percentile: float | None = _O.target_low_percentile,
+    background_percentile: float = _O.background_percentile,
+    clip_negative: bool = _O.clip_negative,
+    output_dtype: Any = _O.output_dtype,
     verbose: bool = True,
-    method: str = "mean_ratio",
-    bidirectional: bool = False,
+    method: str = _O.method,
+    bidirectional: bool = _O.bidirectional,
     alpha_reverse: Any = None,
-    method_reverse: str | None = None,
-    preprocess_alpha_inputs: bool = True,
-    alpha_max: float = 1.0,
-    signal_percentile_reverse: float | None = None,
-    background_percentile_reverse: float | None = None,
-    target_low_percentile_reverse: float | None = None,
-    alpha_max_reverse: float | None = None,
-    mi_bins: int = 64,
-    mi_bins_reverse: int | None = None,
-    max_alpha_voxels: int | None = 500_000,
-    random_state: Any = 0,
-    min_mask_voxels: int = 16,
+    method_reverse: str | None = _O.method_reverse,
+    preprocess_alpha_inputs: bool = _O.preprocess_alpha_inputs,
+    alpha_max: float = _O.alpha_max,
+    signal_percentile_reverse: float | None = _O.signal_percentile_reverse,
+    background_percentile_reverse: float | None = _O.background_percentile_reverse,
+    target_low_percentile_reverse: float | None = _O.target_low_percentile_reverse,
+    alpha_max_reverse: float | None = _O.alpha_max_reverse,
+    mi_bins: int = _O.mi_bins,
+    mi_bins_reverse: int | None = _O.mi_bins_reverse,
+    max_alpha_voxels: int | None = _O.max_alpha_voxels,
+    random_state: Any = _O.random_state,
+    min_mask_voxels: int = _O.min_mask_voxels,
     *,
-    n_bootstrap: int = 100,
+    n_bootstrap: int = _O.n_bootstrap,
     output_format: str = "ome-tiff",
     overwrite: bool = False,
     compression_level: int = 0,
@@ -348,40 +342,24 @@ def unmix(
         The written OME-TIFF or OME-Zarr store; its report is ``report_path_from_output_path(path)``.
     """
     check_option_types(unmix, locals())
-    kwargs = {
-        k: v
-        for k, v in locals().items()
-        if k
-        not in {
-            "input_path", "output_path", "output_format", "overwrite", "compression_level",
-            "scheduler",
-        }
-    }  # fmt: skip
-    from ._files import (
-        check_output,
-        is_lazy_input,
-        open_input,
-        resolve_output_format,
-        save_output,
-        use_scheduler,
-    )
+    opts = BleedthroughOptions.pick(locals())
+    given = {"alpha": alpha, "alpha_reverse": alpha_reverse}
+    from . import _files as files  # (file support is imported when a file is used)
 
-    fmt = resolve_output_format(output_format)
-    check_options(  # everything that needs no data, before reading the input
-        **{k: v for k, v in kwargs.items() if k in inspect.signature(check_options).parameters}
-    )
+    fmt = files.resolve_output_format(output_format)
+    check_options(opts, **given)  # everything that needs no data, before reading the input
     input_path, output_path = Path(input_path), Path(output_path)
-    check_output(output_path, output_format=fmt, overwrite=overwrite, inputs=(input_path,),
-                 compression_level=compression_level)  # fmt: skip
-    with use_scheduler(scheduler):
+    writing = {"output_format": fmt, "overwrite": overwrite, "compression_level": compression_level}
+    files.check_output(output_path, inputs=(input_path,), **writing)
+    with files.use_scheduler(scheduler):
         if verbose:
             print(f"reading {input_path}", flush=True)
-        if fmt == "ome-zarr" or is_lazy_input(input_path):
+        if fmt == "ome-zarr" or files.is_lazy_input(input_path):
             # lazy: estimation streams bounded-memory passes, the correction goes chunk by chunk
-            data, meta = open_input(input_path, lazy=True)
-            corrected, report = unmix_array(data, **kwargs)
+            data, meta = files.open_input(input_path, lazy=True)
+            steps = unmix_array_steps(data, opts, **given)
         else:
-            data, meta = open_input(input_path, lazy=False)
+            data, meta = files.open_input(input_path, lazy=False)
             # the stack just read is ours, not the caller's: correct it in place when the
             # output dtype allows (one stack-sized buffer instead of two: faster, half the memory)
             same = str(output_dtype).lower() in {"same", "input"}
@@ -389,8 +367,9 @@ def unmix(
                 in_place = same or np.dtype(output_dtype) == data.dtype
             except TypeError:
                 in_place = False  # an invalid dtype: unmix_array says what is wrong
-            corrected, report = unmix_array(data, out=data if in_place else None, **kwargs)
-        del data
+            steps = unmix_array_steps(data, opts, out=data if in_place else None, **given)
+        corrected, report = run(steps, _printer(verbose))
+        del data, steps
         if verbose:
             print(
                 f"writing {output_path} ({fmt}, compression level {compression_level})", flush=True
@@ -398,15 +377,7 @@ def unmix(
         report["inputs"]["input_path"] = str(input_path)
         report["channel_names"] = meta["channel_names"]
         report["physical_size_zyx"] = list(meta["physical_size"])
-        out = save_output(
-            output_path,
-            corrected,
-            meta,
-            report,
-            output_format=fmt,
-            overwrite=overwrite,
-            compression_level=compression_level,
-        )
+        out = files.save_output(output_path, corrected, meta, report, **writing)
     if verbose:
         print(f"report: {report_path_from_output_path(out)}", flush=True)
     return out

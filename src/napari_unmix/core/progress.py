@@ -24,11 +24,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Progress", "Steps", "run"]
+__all__ = ["Progress", "Steps", "run", "runs"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,31 @@ def run(steps: Steps, callback: Callable[[Progress], Any] | None = None) -> Any:
             return stop.value
         if callback is not None:
             callback(event)
+
+
+def runs(steps: Callable[..., Steps], name: str, doc: str, returns: Any = None) -> Callable:
+    """The script form of the long computation ``steps``: a function called ``name``, with
+    ``steps``' parameters (``help()`` and IDEs show them), that returns :func:`run` of it.
+
+    Examples
+    --------
+    >>> def iter_count(n, /, *, step=1):
+    ...     yield Progress(n, n)
+    ...     return n * step
+    >>> count = runs(iter_count, "count", "Count to the end.", returns=int)
+    >>> count(3, step=2), str(inspect.signature(count))
+    (6, '(n, /, *, step=1) -> int')
+    """
+
+    @functools.wraps(steps)
+    def _script(*args: Any, **kwargs: Any) -> Any:
+        return run(steps(*args, **kwargs))
+
+    sig = inspect.signature(steps)
+    _script.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        return_annotation=sig.empty if returns is None else returns
+    )
+    _script.__name__ = _script.__qualname__ = name
+    _script.__doc__ = doc
+    del _script.__wrapped__
+    return _script

@@ -586,7 +586,12 @@ def make_ste_sparse(
     threshold: float = 8.0,
     rate_gain: float = 0.3,
     random_state: int = 0,
-    **kwargs: Any,
+    n_subunits: int = 7,
+    subunit_sigma: float = 1.2,
+    spacing: float = 3.0,
+    pixel_size: float = 30.0,
+    batch: int = 20000,
+    exponent: float = 1.0,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """:func:`make_ste` with a thresholded output: a sparsely firing model cell.
 
@@ -594,7 +599,7 @@ def make_ste_sparse(
     (about one standard deviation above its mean for the default 7 subunits), so each
     spike follows strong drive of a few subunits. This is the regime in which STNMF can
     separate subunits from tens of thousands of spikes; with :func:`make_ste`'s linear
-    output even 50,000 spikes do not suffice. Other keywords go to :func:`make_ste`.
+    output even 50,000 spikes do not suffice. The other keywords are :func:`make_ste`'s.
 
     Examples
     --------
@@ -605,7 +610,8 @@ def make_ste_sparse(
     check_sizes({"n_spikes": n_spikes, "grid": grid})
     ste, truth = make_ste(
         n_spikes=n_spikes, grid=grid, threshold=threshold, rate_gain=rate_gain,
-        random_state=random_state, **kwargs,
+        random_state=random_state, n_subunits=n_subunits, subunit_sigma=subunit_sigma,
+        spacing=spacing, pixel_size=pixel_size, batch=batch, exponent=exponent,
     )  # fmt: skip
     truth["threshold"] = threshold
     truth["rate_gain"] = rate_gain

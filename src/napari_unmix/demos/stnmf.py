@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..api.stnmf import STNMF, export_stnmf
-from ..api.stnmf_recording import resolve_settings
+from ..api.stnmf import STNMF, export_stnmf, resolve_settings
 from ..core import synthetic
 from ..core.scenarios.stnmf import make_cell, match_subunits
 

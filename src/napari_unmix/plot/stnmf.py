@@ -66,7 +66,7 @@ def plot_stnmf(
         if len(o):
             ax.plot(*o.T, color=c, lw=1.2)
     if truth is not None:
-        from ..core.stnmf_props import contour
+        from ..core.stnmf.props import contour
 
         for t in truth:
             o = contour(t)

@@ -17,14 +17,34 @@ from magicgui import widgets as mw
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
-from ..api.bleedthrough import ALPHA_MODES, estimate_bleedthrough_steps, unmix_array_steps
-from ..core.bleedthrough import ALPHA_METHODS
+from ..api.bleedthrough import estimate_bleedthrough_steps, unmix_array_steps
+from ..core.bleedthrough import BleedthroughOptions
+from ._form import _parse, widget_for
 from ._layers import layer_axes, layers_to_tzcyx
 
 if TYPE_CHECKING:
     import napari
 
 __all__ = ["BleedthroughWidget"]
+
+#: dock attribute -> option (every default, range, label and tooltip from the options)
+_FIELDS = {
+    "source_channel": "source_channel",
+    "target_channel": "target_channel",
+    "method": "method",
+    "alpha_mode": "alpha_mode",
+    "reference_t": "alpha_reference_t",
+    "bidirectional": "bidirectional",
+    "signal_percentile": "signal_percentile",
+    "target_low": "target_low_percentile",
+    "background_percentile": "background_percentile",
+    "alpha_max": "alpha_max",
+    "mi_bins": "mi_bins",
+    "max_voxels": "max_alpha_voxels",
+    "n_bootstrap": "n_bootstrap",
+    "random_state": "random_state",
+    "clip_negative": "clip_negative",
+}
 
 
 class _InputError(ValueError):
@@ -65,44 +85,17 @@ class BleedthroughWidget(QWidget):
         self.worker = None
         self.source = mw.ComboBox(label="source layer", choices=self._image_layers)
         self.target = mw.ComboBox(label="target layer", choices=self._image_layers)
-        self.source_channel = mw.SpinBox(label="source channel", value=0, min=0, max=63)
-        self.target_channel = mw.SpinBox(label="target channel", value=1, min=0, max=63)
-        self.method = mw.ComboBox(
-            label="method",
-            choices=[(m.label, m.name) for m in ALPHA_METHODS.values()],
-            value="mean_ratio",
-            tooltip="\n".join(f"{m.label}: {m.doc}" for m in ALPHA_METHODS.values()),
-        )
-        self.alpha_mode = mw.ComboBox(
-            label="alpha mode", choices=list(ALPHA_MODES), value="reference_t"
-        )
+        for attr, name in _FIELDS.items():
+            setattr(self, attr, widget_for(BleedthroughOptions.spec(name)))
+        modes = BleedthroughOptions.spec("alpha_mode").choices.labels()
+        self.alpha_mode.choices = [("(auto)", None), *modes.items()]  # None: chosen from alpha
         self.alpha = mw.FloatSpinBox(
             label="alpha (manual)", value=0.0, min=-10.0, max=10.0, step=0.01
         )
-        self.reference_t = mw.SpinBox(label="reference t", value=0, min=0, max=100000)
-        self.bidirectional = mw.CheckBox(label="bidirectional (2x2)", value=False)
         self.alpha_reverse = mw.FloatSpinBox(
             label="alpha reverse (manual)", value=0.0, min=-10.0, max=10.0, step=0.01
         )
         self.show_advanced = mw.CheckBox(label="advanced settings", value=False)
-        self.signal_percentile = mw.FloatSpinBox(
-            label="signal percentile", value=99.0, min=0, max=100, step=0.5
-        )
-        self.target_low = mw.FloatSpinBox(
-            label="target-low percentile", value=100.0, min=0, max=100, step=1,
-            tooltip="100 = off; lower values keep only mask voxels with a dim target",
-        )  # fmt: skip
-        self.background_percentile = mw.FloatSpinBox(
-            label="background percentile", value=1.0, min=0, max=100
-        )
-        self.alpha_max = mw.FloatSpinBox(label="alpha max", value=1.0, min=0.01, max=10.0, step=0.1)
-        self.mi_bins = mw.SpinBox(label="MI bins", value=64, min=2, max=1024)
-        self.max_voxels = mw.SpinBox(
-            label="max voxels", value=500_000, min=100, max=100_000_000, step=10000
-        )
-        self.n_bootstrap = mw.SpinBox(label="bootstrap resamples", value=100, min=0, max=10000)
-        self.random_state = mw.SpinBox(label="random state", value=0, min=0, max=2**31 - 1)
-        self.clip_negative = mw.CheckBox(label="clip negative", value=True)
         self.advanced = mw.Container(
             widgets=[
                 self.signal_percentile, self.target_low, self.background_percentile,
@@ -160,27 +153,13 @@ class BleedthroughWidget(QWidget):
     # ------------------------------------------------------------------ settings
     def settings(self) -> dict[str, Any]:
         """Keyword arguments for the api functions from the current widget state."""
-        method = self.method.value
-        mode = self.alpha_mode.value
-        if method == "manual" and mode != "fixed":
-            mode = "fixed"
-        kw: dict[str, Any] = {
-            "method": method,
-            "alpha_mode": mode,
-            "alpha_reference_t": int(self.reference_t.value),
-            "bidirectional": bool(self.bidirectional.value),
-            "signal_percentile": float(self.signal_percentile.value),
-            "target_low_percentile": None
-            if self.target_low.value >= 100
-            else float(self.target_low.value),
-            "background_percentile": float(self.background_percentile.value),
-            "alpha_max": float(self.alpha_max.value),
-            "mi_bins": int(self.mi_bins.value),
-            "max_alpha_voxels": int(self.max_voxels.value),
-            "n_bootstrap": int(self.n_bootstrap.value),
-            "random_state": int(self.random_state.value),
+        kw = {
+            name: _parse(BleedthroughOptions.spec(name), getattr(self, attr).value)
+            for attr, name in _FIELDS.items()
         }
-        if mode == "fixed":
+        if kw["method"] == "manual":
+            kw["alpha_mode"] = "fixed"
+        if kw["alpha_mode"] == "fixed":
             for box in (self.alpha, self.alpha_reverse):
                 if box.value < 0:
                     raise _InputError(
@@ -201,29 +180,26 @@ class BleedthroughWidget(QWidget):
             return
         try:
             kw = self.settings()
+            given = {k: kw.pop(k) for k in ("alpha", "alpha_reverse") if k in kw}
             stack, s_ch, t_ch, back, _ = _stack_from_layers(
                 self.source.value,
                 self.target.value,
                 int(self.source_channel.value),
                 int(self.target_channel.value),
             )
+            kw.update(source_channel=s_ch, target_channel=t_ch)
+            opts = BleedthroughOptions.pick(kw)
         except ValueError as err:
             self._fail(str(err))
             return
-        kw.update(source_channel=s_ch, target_channel=t_ch)
-        if apply:
-            kw["clip_negative"] = bool(self.clip_negative.value)
         n_steps = 2 + (stack.shape[0] if kw["alpha_mode"] == "per_t" else 1) * (
             2 if kw["bidirectional"] else 1
         )
         src_layer, tgt_layer = self.source.value, self.target.value
 
         def job():
-            steps = (
-                unmix_array_steps(stack, **kw)
-                if apply
-                else estimate_bleedthrough_steps(stack, **kw)
-            )
+            run = unmix_array_steps if apply else estimate_bleedthrough_steps
+            steps = run(stack, opts, **given)
             try:
                 result = yield from steps
             except ValueError as err:  # bad data: a message for the user, not a traceback
@@ -231,7 +207,7 @@ class BleedthroughWidget(QWidget):
             return ("ok", result)
 
         self.worker = create_worker(job, _progress={"total": n_steps, "desc": "Bleed-through"})
-        self.worker.yielded.connect(lambda step: setattr(self.result, "value", step["message"]))
+        self.worker.yielded.connect(lambda event: setattr(self.result, "value", event.message))
         self.worker.returned.connect(
             lambda out: self._done(
                 out, apply=apply, back=back, layers=(src_layer, tgt_layer), kw=kw

@@ -2,71 +2,40 @@
 
 from __future__ import annotations
 
-from .._spec import Command, _choices, _OneOrMore, opt
+from ...core.bleedthrough import BleedthroughOptions
+from .._spec import Command, _OneOrMore, opt, options_from
 from ._common import COMPRESSION_LEVEL, OUTPUT_FORMAT
 
-_ALPHA = "napari_unmix.core.bleedthrough:ALPHA_METHODS"
+
+def _given(flag: str, help: str):
+    """A given coefficient: one value or one per time point."""
+    return opt(flag, help, type=float, nargs="+", action=_OneOrMore)
+
+
+#: the flags before --alpha-reverse, and after it (the order of --help)
+_FIRST = (
+    "alpha_mode", "alpha_reference_t", "method", "source_channel", "target_channel",
+    "signal_percentile", "target_low_percentile", "background_percentile", "bidirectional",
+)  # fmt: skip
+_THEN = (
+    "method_reverse", "signal_percentile_reverse", "target_low_percentile_reverse",
+    "background_percentile_reverse", "alpha_max", "alpha_max_reverse", "mi_bins",
+    "mi_bins_reverse", "max_alpha_voxels", "random_state", "n_bootstrap", "min_mask_voxels",
+    "preprocess_alpha_inputs", "clip_negative", "output_dtype",
+)  # fmt: skip
 
 COMMANDS: dict[str, Command] = {
     "unmix": Command(
         "bleed-through correction: target -= alpha * source (alpha estimated or given)",
         "napari_unmix.api.bleedthrough:unmix",
         (
-            opt(
+            _given(
                 "--alpha",
                 "given coefficient: one value (implies --alpha-mode fixed) or one per time point",
-                type=float,
-                nargs="+",
-                action=_OneOrMore,
             ),
-            opt(
-                "--alpha-mode",
-                "fixed, reference_t or per_t",
-                choices=["fixed", "reference_t", "per_t"],
-            ),
-            opt("--alpha-reference-t", "time point alpha is estimated on (default 0)", type=int),
-            opt("--method", "alpha estimator (default mean_ratio)", choices=_choices(_ALPHA)),
-            opt("--source-channel", "channel that bleeds (default 0)", type=int),
-            opt("--target-channel", "channel to correct (default 1)", type=int),
-            opt("--signal-percentile", "bright-source mask percentile (default 99)", type=float),
-            opt(
-                "--target-low-percentile", "keep voxels with a low target (percentile)", type=float
-            ),
-            opt("--background-percentile", "background percentile (default 1)", type=float),
-            opt("--bidirectional", "2 x 2 model: both channels bleed", action="store_true"),
-            opt(
-                "--alpha-reverse",
-                "given reverse coefficient(s), as --alpha",
-                type=float,
-                nargs="+",
-                action=_OneOrMore,
-            ),
-            opt("--method-reverse", "reverse estimator", choices=_choices(_ALPHA)),
-            opt("--signal-percentile-reverse", "reverse source-mask percentile", type=float),
-            opt("--target-low-percentile-reverse", "reverse low-target percentile", type=float),
-            opt("--background-percentile-reverse", "reverse background percentile", type=float),
-            opt("--alpha-max", "upper bound of optimised alpha (default 1)", type=float),
-            opt("--alpha-max-reverse", "reverse upper bound", type=float),
-            opt("--mi-bins", "histogram bins of mutual information (default 64)", type=int),
-            opt("--mi-bins-reverse", "reverse histogram bins", type=int),
-            opt("--max-alpha-voxels", "voxels sampled for alpha (default 500000)", type=int),
-            opt("--random-state", "seed of the sampling (default 0)", type=int),
-            opt(
-                "--n-bootstrap", "bootstrap resamples of the 95%% interval (default 100)", type=int
-            ),
-            opt(
-                "--no-preprocess-alpha-inputs",
-                "no background subtraction / clipping before estimating",
-                action="store_false",
-                keyword="preprocess_alpha_inputs",
-            ),
-            opt(
-                "--no-clip-negative",
-                "keep negative corrected values",
-                action="store_false",
-                keyword="clip_negative",
-            ),
-            opt("--output-dtype", "output dtype, or 'same' (default float32)"),
+            *options_from(BleedthroughOptions, only=_FIRST),
+            _given("--alpha-reverse", "given reverse coefficient(s), as --alpha"),
+            *options_from(BleedthroughOptions, only=_THEN),
             COMPRESSION_LEVEL,
             OUTPUT_FORMAT,
         ),

@@ -1,8 +1,9 @@
-"""Sub-commands of the stnmf tools."""
+"""Sub-commands of the stnmf tools: flags from the STNMF options (:mod:`napari_unmix.core.stnmf`)."""
 
 from __future__ import annotations
 
-from .._spec import Command, _choices, opt
+from ...core.stnmf import StnmfOptions, StnmfRecordingOptions, StnmfSettingsOptions
+from .._spec import Command, opt, options_from
 
 COMMANDS: dict[str, Command] = {
     "stnmf": Command(
@@ -10,18 +11,11 @@ COMMANDS: dict[str, Command] = {
         "-> modules, module table, figure, report",
         "napari_unmix.api.stnmf:stnmf_file",
         (
-            opt("--r", "number of modules (default 20)", type=int),
-            opt(
-                "--settings",
-                "recovery (default: more subunits from fewer spikes) or reference (stnmf package)",
-                choices=_choices("napari_unmix.core.stnmf:SETTINGS"),
+            *options_from(StnmfOptions, only=("r",)),
+            *options_from(StnmfSettingsOptions, only=("settings", "sparsity", "smoothing")),
+            *options_from(
+                StnmfOptions, only=("num_iter", "seed", "pixel_size", "moransi_threshold")
             ),
-            opt("--sparsity", "L1 weight on the modules (default: from --settings)", type=float),
-            opt("--smoothing", "frame smoothing in stixels (default: from --settings)", type=float),
-            opt("--num-iter", "iterations (default 1000)", type=int),
-            opt("--seed", "random seed (default 0)", type=int),
-            opt("--pixel-size", "stixel size in micrometres (default: unknown)", type=float),
-            opt("--moransi-threshold", "Moran's I of a subunit (default 0.25)", type=float),
             opt("--key", "array name inside .npz / .mat / .h5"),
             opt("--no-figure", "skip the PNG figure", action="store_false", keyword="figure"),
             opt(
@@ -30,16 +24,7 @@ COMMANDS: dict[str, Command] = {
                 "INPUT is then the stimulus movie (t, x, y) and OUTPUT a folder",
             ),
             opt("--cells", "cells of the spike table to run (default: all)", nargs="+"),
-            opt("--frame-rate", "stimulus frames per second (spike times in seconds)", type=float),
-            opt("--lag", "frames between a stimulus frame and its spikes (default 0)", type=int),
-            opt("--latency", "the same in seconds (needs --frame-rate)", type=float),
-            opt(
-                "--temporal-filter",
-                "sta: weight frames by each cell's STA time course",
-                choices=["sta"],
-            ),
-            opt("--n-lags", "frames of that STA time course (default 10)", type=int),
-            opt("--counts", "the spike table holds counts per frame", action="store_true"),
+            *options_from(StnmfRecordingOptions),
         ),
         progress=True,
         input_help="ensemble (x, y, spikes) as .npy, .npz, .mat or .h5; with --spikes the "

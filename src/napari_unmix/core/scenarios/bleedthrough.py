@@ -54,10 +54,25 @@ def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
-def draw_scenarios(n: int, *, random_state: Any = 0, **fixed: Any) -> list[dict[str, Any]]:
+#: the parameters :func:`draw_scenarios` draws (and may hold fixed)
+_DRAWN = ("overlap", "photons_per_unit", "alpha", "alpha_per_t", "shape", "n_z", "n_t")
+
+
+def draw_scenarios(
+    n: int,
+    *,
+    random_state: Any = 0,
+    overlap: str | None = None,
+    photons_per_unit: float | None = None,
+    alpha: float | None = None,
+    alpha_per_t: bool | None = None,
+    shape: tuple[int, int] | None = None,
+    n_z: int | None = None,
+    n_t: int | None = None,
+) -> list[dict[str, Any]]:
     """``n`` random parameter sets for :func:`make_scenario` (each with its own seed).
 
-    Keywords given in ``fixed`` (e.g. ``overlap="full"``) hold for every scenario.
+    A parameter given (e.g. ``overlap="full"``) holds for every scenario; None: drawn.
 
     Examples
     --------
@@ -65,6 +80,7 @@ def draw_scenarios(n: int, *, random_state: Any = 0, **fixed: Any) -> list[dict[
     >>> [p["photons_per_unit"] for p in s], len({p["random_state"] for p in s})
     ([1.0, 1.0], 2)
     """
+    fixed = {k: v for k, v in locals().items() if k in _DRAWN and v is not None}
     rng = np.random.default_rng(random_state)
     out = []
     for _ in range(int(n)):  # a loop over scenarios, each a few draws

@@ -17,7 +17,7 @@ model (for the path from a recording to an ensemble).
 
 Examples
 --------
->>> ste, truth = make_cell(n_spikes=500, grid=12, random_state=1)
+>>> ste, truth = make_cell(ModelCell(grid=12), n_spikes=500, random_state=1)
 >>> ste.shape, truth["subunits"].shape
 ((12, 12, 500), (7, 12, 12))
 """
@@ -125,15 +125,14 @@ def make_cell(
     *,
     n_spikes: int = 20000,
     random_state: int | np.random.Generator | None = 0,
-    **params: Any,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Spike-triggered ensemble (x, y, n_spikes) of a model cell, and its truth.
 
-    ``params`` override fields of ``cell`` (default :class:`ModelCell`). The truth has
+    ``cell`` holds the model's parameters (default :class:`ModelCell`). The truth has
     ``subunits`` (k, x, y; unit peak), ``centers`` (k, 2; stixels), ``diameters`` (µm,
     4σ), ``pixel_size``, ``cell`` (the parameters) and ``n_frames``.
     """
-    cell = replace(cell or ModelCell(), **params)
+    cell = cell or ModelCell()
     if n_spikes < 1:
         raise ValueError(f"n_spikes must be >= 1, got {n_spikes=}")
     rng = np.random.default_rng(random_state)
@@ -152,7 +151,6 @@ def make_recording(
     *,
     n_spikes: int = 2000,
     random_state: int | np.random.Generator | None = 0,
-    **params: Any,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Stimulus movie (t, x, y) and spike counts per frame (t,) of a model cell.
 
@@ -162,11 +160,11 @@ def make_recording(
 
     Examples
     --------
-    >>> stim, counts, truth = make_recording(n_spikes=200, grid=8, n_subunits=3)
+    >>> stim, counts, truth = make_recording(ModelCell(grid=8, n_subunits=3), n_spikes=200)
     >>> stim.shape[1:], bool(counts.sum() >= 200)
     ((8, 8), True)
     """
-    cell = replace(cell or ModelCell(), **params)
+    cell = cell or ModelCell()
     rng = np.random.default_rng(random_state)
     frames, counts, truth = _simulate(cell, n_spikes, rng, batch=max(n_spikes * 4, 1000))
     stim = np.concatenate(frames) * np.float32(cell.contrast)
@@ -182,20 +180,24 @@ def make_population(
     grid: int = 24,
     rate: float = 0.15,
     random_state: int | np.random.Generator | None = 0,
-    **params: Any,
+    cell: ModelCell | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], list[dict[str, Any]]]:
     """Several model cells watching one stimulus movie: movie (t, x, y), counts per cell.
 
     The cells' receptive fields sit at different places of a ``grid`` × ``grid`` movie;
-    each fires about ``rate`` spikes per frame; ``params`` go to every :class:`ModelCell`.
+    each fires about ``rate`` spikes per frame; ``cell`` holds the parameters of every cell
+    (its ``grid`` and ``center`` are set here).
     Returns the movie, ``{"cell 0": counts, ...}`` and one truth dict per cell.
 
     Examples
     --------
-    >>> stim, counts, truths = make_population(2, n_frames=500, grid=16, n_subunits=3)
+    >>> stim, counts, truths = make_population(
+    ...     2, n_frames=500, grid=16, cell=ModelCell(n_subunits=3)
+    ... )
     >>> stim.shape, sorted(counts), truths[0]["subunits"].shape
     ((500, 16, 16), ['cell 0', 'cell 1'], (3, 16, 16))
     """
+    base = cell or ModelCell()
     rng = np.random.default_rng(random_state)
     stim = rng.choice(np.array([-1.0, 1.0], np.float32), (n_frames, grid * grid))
     ang = 2 * np.pi * np.arange(n_cells) / max(n_cells, 1) + rng.uniform(0, np.pi)
@@ -203,7 +205,7 @@ def make_population(
     counts, truths = {}, []
     for i in range(n_cells):
         center = (grid - 1) / 2 + radius * np.array([np.cos(ang[i]), np.sin(ang[i])])
-        cell = replace(ModelCell(grid=grid, center=(float(center[0]), float(center[1]))), **params)
+        cell = replace(base, grid=grid, center=(float(center[0]), float(center[1])))
         filt, centers = _subunits(cell, rng)
         fmat = filt.reshape(cell.n_subunits, -1).T.astype(np.float32)
         drive = _drive(stim, fmat, cell)
@@ -214,7 +216,7 @@ def make_population(
         truths.append({"subunits": filt.astype(np.float32), "centers": centers,
                        "pixel_size": cell.pixel_size, "cell": asdict(cell)})  # fmt: skip
     return (
-        stim.reshape(n_frames, grid, grid) * np.float32(params.get("contrast", 1.0)),
+        stim.reshape(n_frames, grid, grid) * np.float32(base.contrast),
         counts,
         truths,
     )

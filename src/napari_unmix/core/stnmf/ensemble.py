@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .validate import check_array, check_int
+from ..validate import check_array, check_int
+from .options import StnmfRecordingOptions
 
 __all__ = [
     "STNMFMemoryError",
@@ -34,6 +35,7 @@ __all__ = [
     "bin_spikes",
     "check_ensemble_values",
     "check_memory",
+    "check_stimulus",
     "ensemble_axes",
     "format_bytes",
     "spike_counts",
@@ -124,7 +126,7 @@ def check_memory(nbytes: int, /, *, what: str, fraction: float = 0.8) -> None:
     >>> check_memory(2**70, what="STNMF of 10⁶ stixels")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    napari_unmix.core.stnmf_ensemble.STNMFMemoryError: STNMF of 10⁶ stixels needs about ...
+    napari_unmix.core.stnmf.ensemble.STNMFMemoryError: STNMF of 10⁶ stixels needs about ...
     """
     free = available_memory()
     if nbytes > fraction * free:
@@ -252,7 +254,8 @@ def spike_counts(
     return bin_spikes(spikes, n_frames, frame_rate=frame_rate, frame_times=frame_times)
 
 
-def _check_stimulus(stimulus: Any) -> Any:
+def check_stimulus(stimulus: Any, /) -> Any:
+    """The stimulus movie (t, x, y) as an array with ``shape`` (dask and memory maps kept)."""
     stim = stimulus if hasattr(stimulus, "shape") and hasattr(stimulus, "dtype") else None
     if stim is None or isinstance(stim, np.ndarray):
         check_array("stimulus", stimulus)
@@ -288,10 +291,10 @@ def spike_triggered_ensemble(
     spikes: Any,
     /,
     *,
-    frame_rate: float | None = None,
+    frame_rate: float | None = StnmfRecordingOptions.frame_rate,
     frame_times: Any = None,
-    lag: int = 0,
-    latency: float | None = None,
+    lag: int = StnmfRecordingOptions.lag,
+    latency: float | None = StnmfRecordingOptions.latency,
     temporal_filter: Any = None,
     dtype: str = "float32",
     max_bytes: int | None = None,
@@ -335,7 +338,7 @@ def spike_triggered_ensemble(
     array([0., 1., 1.], dtype=float32)
     """
     check_int("lag", lag, minimum=0)
-    stim = _check_stimulus(stimulus)
+    stim = check_stimulus(stimulus)
     t = int(stim.shape[0])
     counts = spike_counts(spikes, t, frame_rate=frame_rate, frame_times=frame_times)
     lag = _lag_frames(lag, latency, frame_rate)
@@ -381,7 +384,7 @@ def spike_triggered_average(
     2
     """
     check_int("n_lags", n_lags, minimum=1)
-    stim = _check_stimulus(stimulus)
+    stim = check_stimulus(stimulus)
     t = int(stim.shape[0])
     counts = spike_counts(spikes, t, frame_rate=frame_rate, frame_times=frame_times)
     if n_lags < 1 or n_lags > t:

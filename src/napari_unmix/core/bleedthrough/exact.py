@@ -5,7 +5,7 @@ The percentiles are found without sorting or copying the volume: a seeded sample
 keeps the tail beyond the bracket and ``np.partition`` runs on the tail only (a count
 check makes it exact; a failed bracket falls back to a partition of the volume). The
 mask choice and the small checks here are shared with the dask path
-(:mod:`._bleedthrough_dask`).
+(:mod:`.lazy`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from dask import is_dask_collection as _is_dask
 
-from .validate import OptionError
+from ..validate import OptionError
 
 
 def check_random_state(random_state: Any) -> Any:

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .mi import FixedBinnedMI, line_mi_rows
+from ..mi import FixedBinnedMI, line_mi_rows
+from ..registry import Method, Registry
 
 __all__ = ["ALPHA_METHODS", "BOOTSTRAP_VOXELS", "MI_FALLBACK", "AlphaMethod", "mi_bins_for"]
 
@@ -46,19 +47,15 @@ MI_MIN_DEPTH = 2.0
 
 # ----------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
-class AlphaMethod:
-    """One alpha estimator: ``func(x, y, alpha_max=..., mi_bins=...) -> (alpha, details)``.
+class AlphaMethod(Method):
+    """One alpha estimator: ``function(x, y, alpha_max=..., mi_bins=...) -> (alpha, details)``.
 
     ``x`` and ``y`` are the prepared source and target values inside the mask (float64).
-    ``func`` is None for ``manual`` (the user gives alpha). ``rows``, when given, is the
+    ``function`` is None for ``manual`` (the user gives alpha). ``rows``, when given, is the
     same estimator on many samples at once: ``rows(X, Y, alpha_max=...) -> alphas`` for
     ``(R, m)`` arrays (used by the bootstrap).
     """
 
-    name: str
-    label: str
-    doc: str
-    func: Callable[..., tuple[float, dict]] | None
     rows: Callable[..., np.ndarray] | None = None
 
 
@@ -297,53 +294,46 @@ def _mi_fallback_rows(
     return np.minimum(mi, corr)
 
 
-#: The alpha estimators, name -> :class:`AlphaMethod` (drives the widget's dropdown).
-ALPHA_METHODS: dict[str, AlphaMethod] = {
-    m.name: m
-    for m in (
-        AlphaMethod("manual", "Manual", "Use the alpha you give (alpha >= 0).", None),
+#: The alpha estimators, name -> :class:`AlphaMethod` (the dock's dropdown, the CLI's choices).
+ALPHA_METHODS = Registry(
+    "method",
+    [
+        AlphaMethod("manual", None, "Manual", "Use the alpha you give (alpha >= 0)."),
         AlphaMethod(
             "mean_ratio",
+            _mean_ratio,
             "Mean ratio",
             "mean(target) / mean(source) over the bright-source mask. Fast; unbiased only "
             "when the bright source voxels carry no target signal.",
-            _mean_ratio,
-            _mean_ratio_rows,
+            rows=_mean_ratio_rows,
         ),
         AlphaMethod(
             "linear_fit",
+            _linear_fit,
             "Linear fit",
             "Least squares through the origin, Σxy / Σx², over the mask.",
-            _linear_fit,
-            _linear_fit_rows,
+            rows=_linear_fit_rows,
         ),
         AlphaMethod(
             "corr_min",
+            _corr_min,
             "Correlation minimisation",
             "Alpha in [0, alpha_max] that makes the corrected target uncorrelated with the "
             "source in the mask.",
-            _corr_min,
-            _corr_min_rows,
+            rows=_corr_min_rows,
         ),
         AlphaMethod(
             "mi_min",
+            _mi_min,
             "Mutual-information minimisation",
             "Alpha in [0, alpha_max] that minimises the histogram mutual information between "
             "source and corrected target (3 n^(1/3) bins, at most mi_bins); least biased "
             "when source and target structures overlap. Falls back to corr_min, with a "
             "warning, when the mask is too small or the MI curve is flat.",
-            _mi_min,
-            _mi_min_rows,
+            rows=_mi_min_rows,
         ),
-    )
-}
-
-
-def _method(name: str) -> AlphaMethod:
-    key = str(name).strip().lower()
-    if key not in ALPHA_METHODS:
-        raise ValueError(f"unknown method {name!r}; choose one of {sorted(ALPHA_METHODS)}")
-    return ALPHA_METHODS[key]
+    ],
+)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -393,7 +383,7 @@ def _bootstrap(
     elif method.rows is not None:
         alphas = method.rows(xs, ys, center=alpha, **kw)
     else:  # an estimator without a vectorised form: one resample at a time
-        alphas = np.array([method.func(x[i], y[i], **kw)[0] for i in idx])
+        alphas = np.array([method.function(x[i], y[i], **kw)[0] for i in idx])
     alphas = alpha + np.sqrt(m / size) * (alphas - alpha)
     lo, hi = np.percentile(alphas, [2.5, 97.5])
     # (a biased resample distribution can miss the estimate: the interval keeps it)

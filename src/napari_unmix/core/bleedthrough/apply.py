@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 from dask import is_dask_collection as _is_dask
 
-from ._bleedthrough_estimators import _pearson
-from .axes import validate_tzcyx
-from .mi import mutual_information
-from .validate import check_option_types
+from ..axes import validate_tzcyx
+from ..mi import mutual_information
+from ..validate import check_option_types
+from .estimators import _pearson
 
-__all__ = ["apply_correction", "correction_diagnostics"]
+__all__ = ["apply_correction", "correct_values", "correction_diagnostics"]
 
 
 def _per_t(value: Any, n_t: int, name: str) -> np.ndarray:
@@ -53,11 +53,25 @@ def _cast(arr: Any, dtype: np.dtype) -> Any:
     return arr.astype(dtype)
 
 
-def _correct(src: Any, tgt: Any, a: Any, ar: Any, det: Any, clip: bool) -> tuple[Any, Any]:
-    """Corrected (source, target) from float32 measured ones; works on numpy and dask."""
+def correct_values(
+    src: Any, tgt: Any, a: Any, ar: Any = None, det: Any = None, clip: bool = True
+) -> tuple[Any, Any]:
+    """The bleed-through formula: corrected (source, target) from measured ones.
+
+    ``target - a * source``; with a reverse coefficient ``ar`` the 2x2 inverse
+    ``((source - ar * target) / det, (target - a * source) / det)``, ``det = 1 - a * ar``
+    (given or computed). The corrected source is None without ``ar``. numpy or dask,
+    arrays or scalars broadcast together.
+
+    Examples
+    --------
+    >>> correct_values(np.float32(10), np.float32(5), 0.3)
+    (None, np.float32(2.0))
+    """
     new_t = tgt - a * src
     new_s = None
     if ar is not None:
+        det = 1 - a * ar if det is None else det
         new_s = (src - ar * tgt) / det
         new_t = new_t / det
     if clip:
@@ -150,7 +164,7 @@ def apply_correction(
         x = data
         if x.chunksize[3] != x.shape[3] or x.chunksize[4] != x.shape[4]:
             x = x.rechunk({3: -1, 4: -1})
-        new_s, new_t = _correct(
+        new_s, new_t = correct_values(
             x[:, :, s_ch].astype(f32),
             x[:, :, t_ch].astype(f32),
             col(a),
@@ -175,7 +189,7 @@ def apply_correction(
         plane = data[t]
         src = np.asarray(plane[:, s_ch], dtype=f32)  # no copy when already float32
         tgt = np.asarray(plane[:, t_ch], dtype=f32)
-        new_s, new_t = _correct(
+        new_s, new_t = correct_values(
             src,
             tgt,
             f32(a[t]),

@@ -1,6 +1,6 @@
 """Exact whole-volume alpha mask of dask volumes, in bounded passes over the blocks.
 
-The numbers are those of :func:`napari_unmix.core._bleedthrough_exact._whole_volume_mask` followed
+The numbers are those of :func:`napari_unmix.core.bleedthrough.exact._whole_volume_mask` followed
 by its seeded mask subsample (bit for bit), computed without holding the volume:
 
 1. the seeded bracket sample (drawn by the caller) gives, for each needed percentile, a
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._bleedthrough_exact import (
+from .exact import (
     _check_finite,
     _check_percentile,
     _choose_mask,

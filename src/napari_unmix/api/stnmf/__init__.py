@@ -8,14 +8,17 @@ Users of the ``stnmf`` package switch by changing the import::
 
 The factorisation is :mod:`napari_unmix.core.stnmf` (the same sparse semi-NMF with
 AF-HALS, computed through the stixel Gram matrix so an iteration does not read the whole
-ensemble); the spatial properties are :mod:`napari_unmix.core.stnmf_props`. This module
-gathers the public names of the STNMF API:
+ensemble); the spatial properties are :mod:`napari_unmix.core.stnmf.props`, the options
+:class:`~napari_unmix.core.stnmf.StnmfOptions`. This package gathers the public names of
+the STNMF API:
 
-* :mod:`.stnmf_model` — the :class:`STNMF` class and :func:`select_sparsity`;
-* :mod:`.stnmf_files` — ensembles from files, outputs to files (:func:`stnmf_file`);
-* :mod:`.stnmf_recording` — from a stimulus movie and spike times of many cells to
+* :mod:`.model` — the :class:`STNMF` class (:mod:`.properties`: its subunit properties);
+  :mod:`.scan` — :func:`select_sparsity`;
+* :mod:`.files` — ensembles from files, outputs to files (:func:`stnmf_file`);
+  :mod:`.outputs` — the writers (:func:`export_stnmf`);
+* :mod:`.recording` — from a stimulus movie and spike times of many cells to
   ensembles and subunits (:func:`stnmf_cells`, :func:`stnmf_recording_file`);
-* :func:`spike_triggered_ensemble` and friends from :mod:`napari_unmix.core.stnmf_ensemble`.
+* :func:`spike_triggered_ensemble` and friends from :mod:`napari_unmix.core.stnmf`.
 
 Examples
 --------
@@ -30,21 +33,26 @@ True
 
 from __future__ import annotations
 
-from ..core.stnmf_ensemble import (
+from ...core.stnmf import (
     STNMFMemoryError,
     spike_triggered_average,
     spike_triggered_ensemble,
     temporal_filter_from_sta,
 )
-from .stnmf_files import export_stnmf, load_ste, modules_table, stnmf_file
-from .stnmf_model import STNMF, PixelSizeWarning, select_sparsity
-from .stnmf_recording import (
+from .files import load_ste, stnmf_file
+from .model import STNMF
+from .outputs import export_stnmf, write_cells_table, write_rows_csv
+from .properties import PixelSizeWarning, modules_table
+from .recording import (
     RECOVERY,
     CellResult,
+    cells_table,
     iter_stnmf_cells,
+    resolve_settings,
     stnmf_cells,
     stnmf_recording_file,
 )
+from .scan import select_sparsity
 
 __all__ = [
     "RECOVERY",
@@ -52,10 +60,12 @@ __all__ = [
     "CellResult",
     "PixelSizeWarning",
     "STNMFMemoryError",
+    "cells_table",
     "export_stnmf",
     "iter_stnmf_cells",
     "load_ste",
     "modules_table",
+    "resolve_settings",
     "select_sparsity",
     "spike_triggered_average",
     "spike_triggered_ensemble",
@@ -63,4 +73,6 @@ __all__ = [
     "stnmf_file",
     "stnmf_recording_file",
     "temporal_filter_from_sta",
+    "write_cells_table",
+    "write_rows_csv",
 ]

@@ -1,136 +1,31 @@
-"""STNMF files: read ensembles, write modules, the module table, the figure and the report.
+"""STNMF files: :func:`stnmf_file` (``napari-unmix stnmf``) and :func:`load_ste`.
 
-:func:`stnmf_file` is the file-level entry (``napari-unmix stnmf``); :func:`export_stnmf`
-writes a fitted :class:`~napari_unmix.api.stnmf.STNMF`; :func:`load_ste` reads an
+:func:`stnmf_file` reads an ensemble, factorises it and writes every output
+(:mod:`.outputs`); with a spike table it hands the recording to
+:func:`~napari_unmix.api.stnmf.recording.stnmf_recording_file`. :func:`load_ste` reads an
 ensemble with clear messages for files that are not what their suffix says.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..core.validate import check_int, check_option_types
-from ..io.spikes import read_array
-from .stnmf_model import STNMF, PixelSizeWarning
+from ...core.progress import Progress, run
+from ...core.stnmf import StnmfOptions, StnmfRecordingOptions, StnmfSettingsOptions
+from ...core.validate import check_int
+from ...io.spikes import read_array
+from .model import STNMF
+from .outputs import write_outputs
+from .recording import resolve_settings, stnmf_recording_file
 
-__all__ = ["export_stnmf", "load_ste", "modules_table", "stnmf_file", "write_rows_csv"]
+__all__ = ["ENSEMBLE_SUFFIXES", "load_ste", "stnmf_file"]
 
-
-def modules_table(s: STNMF, /) -> list[dict[str, Any]]:
-    """One row per module: module, Moran's I, subunit, polarity, diameter, distance, weight.
-
-    Column names carry their units: ``diameter_um`` / ``distance_um`` when ``pixel_size``
-    is set, else ``diameter_stixels`` / ``distance_stixels``. Polarity is "ON" / "OFF"
-    for subunits; ``weight_z`` is the mean weight in standard errors (see
-    :attr:`STNMF.weight_z`).
-    """
-    info = s.modules_info
-    unit = "um" if s.pixel_size else "stixels"
-    z = s.weight_z
-    rows = []
-    for k in range(s.r):
-        loc = bool(info.localized[k])
-        rows.append(
-            {
-                "module": k,
-                "morans_i": round(float(info.moransi[k]), 3),
-                "subunit": "yes" if loc else "no",
-                "polarity": ("ON" if info.polarity[k] > 0 else "OFF") if loc else "",
-                f"diameter_{unit}": round(float(info.diameter[k]), 1) if loc else "",
-                f"distance_{unit}": round(float(info.distance[k]), 1) if loc else "",
-                "mean_weight": round(float(info.weight[k]), 5),
-                "weight_z": round(float(z[k]), 1),
-            }
-        )
-    return rows
-
-
-def export_stnmf(
-    s: STNMF,
-    folder: str | os.PathLike,
-    /,
-    *,
-    name: str = "stnmf",
-    figure: bool = True,
-    overwrite: bool = False,
-) -> dict[str, Path]:
-    """Write the modules (OME-TIFF, r as channels), the module table (CSV), the figure
-    (PNG) and the report (JSON sidecar of the OME-TIFF) into ``folder``; existing files
-    are an error unless ``overwrite``.
-
-    Returns the written paths by kind (``modules``, ``sidecar``, ``table``, ``figure``).
-    """
-    from ..io.safety import plan_outputs
-    from ..io.sidecar import sidecar_path
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "modules": folder / f"{name}_modules.ome.tif",
-        "table": folder / f"{name}_modules.csv",
-        "figure": folder / f"{name}.png" if figure else None,
-    }
-    plan_outputs([*paths.values(), sidecar_path(paths["modules"])], overwrite=overwrite)
-    return _write_outputs(s, paths, overwrite=overwrite)
-
-
-def write_rows_csv(
-    path: str | os.PathLike, rows: list[dict[str, Any]], /, *, overwrite: bool = False
-) -> Path:
-    """Write ``rows`` (dicts with the same keys) as a CSV table with a header, atomically.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = write_rows_csv(pathlib.Path(tempfile.mkdtemp()) / "t.csv", [{"a": 1, "b": "x"}])
-    >>> p.read_text().splitlines()
-    ['a,b', '1,x']
-    """
-    import csv
-
-    from ..io.safety import atomic_output, plan_outputs
-
-    path = plan_outputs([path], overwrite=overwrite)[0]
-    with atomic_output(path, overwrite=overwrite) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def _write_outputs(
-    s: STNMF, paths: dict[str, Any], *, overwrite: bool, extra: dict | None = None
-) -> dict[str, Path]:
-    """Modules OME-TIFF + sidecar, module table CSV and (if a path is given) the figure."""
-    from ..io.omio_io import write_image
-    from ..io.sidecar import write_sidecar
-
-    px = s.pixel_size or 1.0
-    # modules (r, x, y) -> TZCYX with the module index as channel, x as Y and y as X
-    data = np.nan_to_num(s.modules)[None, None].astype(np.float32)
-    out = {"modules": Path(paths["modules"])}
-    write_image(
-        out["modules"], data, physical_size=(1.0, px, px),
-        channel_names=[f"module {k}" for k in range(s.r)],
-        extra={"stnmf_localized": [int(k) for k in s.localized]}, overwrite=overwrite,
-    )  # fmt: skip
-    rep = s.report
-    rep.update(extra or {})
-    out["sidecar"] = write_sidecar(out["modules"], rep, overwrite=overwrite)
-    out["table"] = write_rows_csv(paths["table"], modules_table(s), overwrite=overwrite)
-    if paths.get("figure") is not None:
-        from ..plot.figure import save_figure
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PixelSizeWarning)
-            out["figure"] = save_figure(s.plot(), paths["figure"], overwrite=overwrite)
-    return out
+_O, _S, _R = StnmfOptions, StnmfSettingsOptions, StnmfRecordingOptions
 
 
 def _stem(path: Path) -> str:
@@ -146,26 +41,26 @@ def stnmf_file(
     output_path: str | os.PathLike,
     /,
     *,
-    r: int = 20,
-    settings: str = "recovery",
-    sparsity: float | None = None,
-    smoothing: float | None = None,
-    num_iter: int = 1000,
-    seed: int | None = 0,
-    pixel_size: float = 0,
-    moransi_threshold: float = 0.25,
+    r: int = _O.r,
+    settings: str = _S.settings,
+    sparsity: float | None = _S.sparsity,
+    smoothing: float | None = _S.smoothing,
+    num_iter: int = _O.num_iter,
+    seed: int | None = _O.seed,
+    pixel_size: float = _O.pixel_size,
+    moransi_threshold: float = _O.moransi_threshold,
     key: str | None = None,
     figure: bool = True,
     overwrite: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[Progress], Any] | None = None,
     spikes: str | os.PathLike | None = None,
-    cells: list[str] | None = None,
-    frame_rate: float | None = None,
-    lag: int = 0,
-    latency: float | None = None,
-    temporal_filter: str | None = None,
-    n_lags: int = 10,
-    counts: bool = False,
+    cells: Sequence[str] | None = None,
+    frame_rate: float | None = _R.frame_rate,
+    lag: int = _R.lag,
+    latency: float | None = _R.latency,
+    temporal_filter: str | None = _R.temporal_filter,
+    n_lags: int = _R.n_lags,
+    counts: bool = _R.counts,
 ) -> dict[str, Path]:
     """STNMF of an ensemble file, or of the cells of a recording, with all outputs on disk.
 
@@ -189,11 +84,12 @@ def stnmf_file(
     figure : bool
         Write the summary figure.
     progress : callable, optional
-        ``progress(iteration, num_iter)`` after every iteration.
+        ``progress(event)`` with a :class:`~napari_unmix.core.progress.Progress` per
+        iteration (per cell and iteration with ``spikes``).
     spikes : path, optional
         A spike table (one column / dataset per cell). Then ``input_path`` is the
         stimulus movie (t, x, y), ``output_path`` a folder, and the work is
-        :func:`~napari_unmix.api.stnmf_recording.stnmf_recording_file` with ``cells``,
+        :func:`~napari_unmix.api.stnmf.stnmf_recording_file` with ``cells``,
         ``frame_rate``, ``lag``, ``latency``, ``temporal_filter`` ("sta"), ``n_lags``
         and ``counts`` (the table holds counts per frame, not times).
 
@@ -213,12 +109,11 @@ def stnmf_file(
     >>> sorted(p.name for p in out.values())
     ['cell.csv', 'cell.ome.tif', 'cell.ome.tif.json']
     """
-    check_option_types(stnmf_file, locals())
-    from ..io.safety import check_input, plan_outputs
-    from ..io.sidecar import sidecar_path
-    from .stnmf_recording import resolve_settings, stnmf_recording_file
-
+    _R.pick(locals())  # the rest: resolve_settings and STNMF
     opts = resolve_settings(settings, sparsity=sparsity, smoothing=smoothing)
+    from ...io.safety import check_input, plan_outputs
+    from ...io.sidecar import sidecar_path
+
     if spikes is not None:
         return stnmf_recording_file(
             input_path, output_path, spikes=spikes, cells=cells, stimulus_key=key,
@@ -242,15 +137,9 @@ def stnmf_file(
         ste, r=r, seed=seed, pixel_size=pixel_size, moransi_threshold=moransi_threshold,
         num_iter=num_iter, factorize=False, **opts,
     )  # fmt: skip
-    done = 0
-    for it, _ in s.iter_factorize(num_iter):
-        done = int(it)
-        if progress is not None:
-            progress(done, num_iter)
-    if progress is not None and done != num_iter:
-        progress(num_iter, num_iter)
+    run(s.iter_factorize(num_iter), progress)
     extra = {"input": {"ste": str(inp), "key": key}}
-    return _write_outputs(s, paths, overwrite=overwrite, extra=extra)
+    return write_outputs(s, paths, overwrite=overwrite, extra=extra)
 
 
 def _load_mat(path: Path, key: str | None) -> np.ndarray:
@@ -291,7 +180,7 @@ def load_ste(path: str | os.PathLike, /, *, key: str | None = None) -> np.ndarra
     three-dimensional array). Empty files and files that are not what their suffix says
     (e.g. a text file named ``.npy``) give a message saying so.
     """
-    from ..io.safety import check_input
+    from ...io.safety import check_input
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -1,0 +1,58 @@
+"""The STNMF dock's tables: the modules of one STNMF and the cells of a recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+__all__ = ["CELL_COLUMNS", "MODULE_COLUMNS", "add_cell_row", "fill_modules", "make_table"]
+
+#: module-table columns shown in the dock: (key of modules_table, header)
+MODULE_COLUMNS = [
+    ("module", "module"),
+    ("morans_i", "Moran's I"),
+    ("subunit", "subunit"),
+    ("polarity", "polarity"),
+    ("diameter", "diameter"),
+    ("weight_z", "weight z"),
+]
+CELL_COLUMNS = ["cell", "spikes", "subunits", "diameter_um", "coverage", "seconds", "error"]
+
+
+def make_table(headers: list[str]) -> QTableWidget:
+    """A read-only table that fits the dock's width (no sideways scrolling)."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+def fill_modules(table: QTableWidget, rows: list[dict[str, Any]], unit: str) -> None:
+    """Rows of :func:`~napari_unmix.api.stnmf.modules_table`; diameters in ``unit``."""
+    headers = [f"diameter ({unit})" if k == "diameter" else h for k, h in MODULE_COLUMNS]
+    table.setHorizontalHeaderLabels(headers)
+    table.setRowCount(len(rows))
+    for i, row in enumerate(rows):
+        for j, (col, _) in enumerate(MODULE_COLUMNS):
+            key = next((k for k in row if k.startswith(col)), col)
+            val = row.get(key, "")
+            text = f"{val:.3g}" if isinstance(val, float) else str(val)
+            table.setItem(i, j, QTableWidgetItem(text))
+
+
+def add_cell_row(table: QTableWidget, row: dict[str, Any]) -> None:
+    """Append one row of :meth:`~napari_unmix.api.stnmf.CellResult.row`."""
+    i = table.rowCount()
+    table.setRowCount(i + 1)
+    for j, col in enumerate(CELL_COLUMNS):
+        val = row[col]
+        item = QTableWidgetItem(f"{val:.4g}" if isinstance(val, float) else str(val))
+        if col == "error" and val:
+            item.setToolTip(str(val))
+        table.setItem(i, j, item)
