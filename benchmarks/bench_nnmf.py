@@ -155,10 +155,10 @@ def _ours_to_reach(X, W0, H0, target_obj):
     """Time and iterations for our default solver to reach an objective (generator stopped)."""
     t0 = time.perf_counter()
     gen = iter_nmf(X, W0, H0, tol=0.0, max_iter=5000)
-    for it, obj in gen:
-        if obj <= target_obj:
+    for event in gen:  # Progress: done = iteration, partial = objective
+        if event.partial <= target_obj:
             gen.close()
-            return time.perf_counter() - t0, it
+            return time.perf_counter() - t0, event.done
     raise RuntimeError("our solver did not reach the target objective")
 
 

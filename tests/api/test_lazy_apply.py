@@ -128,7 +128,7 @@ def test_omio_tiff_input_lazy_picasso(tmp_path, mix):
 
 
 def test_nnls_result_saved_as_ome_zarr_from_a_lazy_cube(tmp_path):
-    from napari_unmix.api.nmf_result import save_result
+    from napari_unmix.api.nmf import save_result
 
     cube, truth = make_bead_cube(shape=(40, 32), n_channels=24)
     store = write_zarr(tmp_path / "cube.ome.zarr", cube[None, None])
@@ -147,7 +147,7 @@ def test_nnls_result_saved_as_ome_zarr_from_a_lazy_cube(tmp_path):
 
 
 def test_nnls_unmix_file_ome_zarr_equals_ome_tiff(tmp_path):
-    from napari_unmix.api.nmf_files import nnls_unmix_file
+    from napari_unmix.api.nmf import nnls_unmix_file
     from napari_unmix.io.spectra import write_spectra_csv
 
     cube, truth = make_bead_cube(shape=(32, 32), n_channels=16)

@@ -18,7 +18,7 @@ from napari_unmix.api.nmf import (
     random_nnmf,
     seeded_nnmf,
 )
-from napari_unmix.core.nmf import run_to_end
+from napari_unmix.core.progress import run
 from napari_unmix.core.seeds import ComponentSeed, prepare_seeds
 from napari_unmix.core.synthetic import make_bead_cube
 
@@ -112,9 +112,9 @@ def test_seeded_nnmf_locks_generator_and_seedset(beads):
     cube, _truth, masks, _ = beads
     seeds = prepare_seeds(cube, [{"masks": [m]} for m in masks])
     gen = iter_seeded_nnmf(cube, seeds, lock_H=[True, False, False, False], tol=1e-3)
-    it, obj = next(gen)
-    assert it == 1 and obj > 0
-    res = run_to_end(gen)
+    event = next(gen)
+    assert event.done == 1 and event.partial > 0
+    res = run(gen)
     assert np.array_equal(res.H[0], seeds.H0[0])
     assert res.history[0] >= res.history[-1]
     assert res.params["lock_H"] == [True, False, False, False]

@@ -69,7 +69,7 @@ def test_picasso_matrix_from_report_equals_matrix_by_hand(tmp_path):
 
 
 def test_nnmf_spectra_reapplied_by_nnls(tmp_path):
-    from napari_unmix.api.nmf_files import nnls_unmix_file, nnmf_file
+    from napari_unmix.api.nmf import nnls_unmix_file, nnmf_file
     from napari_unmix.core.synthetic import make_bead_cube
 
     cube, truth = make_bead_cube(shape=(20, 20), n_channels=16)

@@ -15,8 +15,8 @@ from napari_unmix.core.nmf import (
     nndsvd_init,
     objective,
     random_init,
-    run_to_end,
 )
+from napari_unmix.core.progress import run
 
 
 def _problem(seed=0, n=300, c=25, k=4, noise=0.05):
@@ -71,10 +71,10 @@ def test_generator_yields_progress_and_returns_fit():
     X, W0, H0 = _problem(4)
     gen = iter_nmf(X, W0, H0, tol=1e-6, max_iter=5000)
     steps = [next(gen) for _ in range(3)]
-    assert [s[0] for s in steps] == [1, 2, 3]
-    assert steps[0][1] >= steps[1][1] >= steps[2][1]
-    fit = run_to_end(gen)
-    assert fit.n_iter >= 3 and fit.history[1:4] == [s[1] for s in steps]
+    assert [s.done for s in steps] == [1, 2, 3]
+    assert steps[0].partial >= steps[1].partial >= steps[2].partial
+    fit = run(gen)
+    assert fit.n_iter >= 3 and fit.history[1:4] == [s.partial for s in steps]
 
 
 def test_hals_recovers_exact_factorisation_with_known_spectra():

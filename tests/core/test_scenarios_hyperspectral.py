@@ -60,17 +60,9 @@ def test_truth_explains_noise_free_cube():
 
 
 def test_shot_noise_is_poisson_in_counts():
-    scene = make_scene(
-        random_state=5,
-        shape=(128, 128),
-        n_channels=10,
-        n_components=2,
-        dtype="uint16",
-        counts=200.0,
-        read_noise=0.0,
-        shot_noise=True,
-        background_level=0.5,
-    )
+    conditions = {"shape": (128, 128), "n_channels": 10, "n_components": 2, "dtype": "uint16"}
+    noise = {"counts": 200.0, "read_noise": 0.0, "shot_noise": True, "background_level": 0.5}
+    scene = make_scene(5, **conditions, **noise)
     lam = scene.expected().astype(np.float64)
     resid = scene.cube.astype(np.float64) - lam
     keep = lam > 20  # rounding and clipping are negligible there

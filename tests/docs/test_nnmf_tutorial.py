@@ -9,9 +9,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "nnmf.md"
 
 
 def test_tutorial_code_runs(tmp_path, monkeypatch):
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) >= 6
     monkeypatch.chdir(tmp_path)
+    text = DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 6
     namespace: dict = {}
     for i, code in enumerate(blocks):
         exec(compile(code, f"{DOC.name}[block {i}]", "exec"), namespace)

@@ -70,7 +70,7 @@ def test_spectra_csv_refused_by_content(tmp_path):
 
 
 def test_spectra_csv_whose_axis_misses_the_image_is_refused(tmp_path):
-    from napari_unmix.api.nmf_files import nnls_unmix_file
+    from napari_unmix.api.nmf import nnls_unmix_file
     from napari_unmix.io.omio_io import write_image
 
     cube = np.ones((1, 1, 10, 4, 4), np.float32)

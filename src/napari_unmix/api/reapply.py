@@ -172,7 +172,7 @@ def _nnls(rep: dict[str, Any], folder: Path | None) -> ReapplyPlan:
     kw = {"names": names} if names else {}
     return ReapplyPlan(
         str(rep.get("tool")),
-        "napari_unmix.api.nmf_files:nnls_unmix_file",
+        "napari_unmix.api.nmf:nnls_unmix_file",
         kw,
         args={"spectra_path": csv_path},
         suffix="_nnls",

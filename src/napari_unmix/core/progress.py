@@ -30,7 +30,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Progress", "Steps", "run", "runs"]
+__all__ = ["Progress", "Steps", "run", "run_form"]
 
 
 @dataclass(frozen=True)
@@ -79,29 +79,38 @@ def run(steps: Steps, callback: Callable[[Progress], Any] | None = None) -> Any:
             callback(event)
 
 
-def runs(steps: Callable[..., Steps], name: str, doc: str, returns: Any = None) -> Callable:
-    """The script form of the long computation ``steps``: a function called ``name``, with
-    ``steps``' parameters (``help()`` and IDEs show them), that returns :func:`run` of it.
+def run_form[**P, R](
+    steps: Callable[P, Generator[Any, None, R]], name: str, doc: str, returns: Any = None
+) -> Callable[P, R]:
+    """The plain function of a generator function: the same signature (shown by ``help()``
+    and IDEs), runs it to the end with :func:`run`. ``doc`` is its docstring (a one-line
+    ``doc`` gets a note pointing to the generator's parameters), ``returns`` its return
+    annotation.
 
     Examples
     --------
-    >>> def iter_count(n, /, *, step=1):
-    ...     yield Progress(n, n)
-    ...     return n * step
-    >>> count = runs(iter_count, "count", "Count to the end.", returns=int)
-    >>> count(3, step=2), str(inspect.signature(count))
-    (6, '(n, /, *, step=1) -> int')
+    >>> def iter_sum(n: int, /, *, start: int = 0) -> Steps:
+    ...     yield Progress(1, 1)
+    ...     return start + n
+    >>> add = run_form(iter_sum, "add", "Add.", "int")
+    >>> add(2, start=1), list(inspect.signature(add).parameters)
+    (3, ['n', 'start'])
     """
 
     @functools.wraps(steps)
-    def _script(*args: Any, **kwargs: Any) -> Any:
+    def _plain(*args: Any, **kwargs: Any) -> Any:
         return run(steps(*args, **kwargs))
 
     sig = inspect.signature(steps)
-    _script.__signature__ = sig.replace(  # type: ignore[attr-defined]
+    _plain.__signature__ = sig.replace(  # type: ignore[attr-defined]
         return_annotation=sig.empty if returns is None else returns
     )
-    _script.__name__ = _script.__qualname__ = name
-    _script.__doc__ = doc
-    del _script.__wrapped__
-    return _script
+    _plain.__name__ = _plain.__qualname__ = name
+    if "\n" not in doc.strip():
+        doc = (
+            f"{doc}\n\n    The parameters are those of :func:`{steps.__name__}` (shown by "
+            "``help()``);\n    this runs it to the end and returns its result.\n    "
+        )
+    _plain.__doc__ = doc
+    del _plain.__wrapped__  # type: ignore[attr-defined]
+    return _plain

@@ -22,7 +22,7 @@ def result_figure(
 ) -> Figure:
     """Spectra (left, scaled to unit max; dashed: ground truth) and one map per component.
 
-    ``result`` is an :class:`~napari_unmix.api.nmf_result.UnmixResult` of a 3-D cube (for a
+    ``result`` is an :class:`~napari_unmix.api.nmf.UnmixResult` of a 3-D cube (for a
     4-D result the first slice is shown).
 
     Examples

@@ -1,16 +1,18 @@
 """Analysis dock: PCA, random NNMF, seeded NNMF or fixed-H NNLS on the ROI manager's cube.
 
-The settings and the ROI model go to one of the :data:`METHODS` (each a generator that
-yields ``(iteration, objective)`` and returns an
-:class:`~napari_unmix.api.nmf_result.UnmixResult`), run in a napari ``thread_worker``
-with a progress bar and a cancel button. Results are added as new layers only when the
-run finishes; a cancelled run adds nothing.
+The settings and the ROI model go to one of the API's
+:data:`~napari_unmix.api.nmf.METHODS` (each a generator that yields
+:class:`~napari_unmix.core.progress.Progress` events and returns an
+:class:`~napari_unmix.api.nmf.UnmixResult`), run in a napari ``thread_worker`` with a
+progress bar and a cancel button. Every default comes from the options classes
+(:class:`~napari_unmix.core.nmf.SeededNmfOptions`,
+:class:`~napari_unmix.core.seeds.SeedOptions`). Results are added as new layers only when
+the run finishes; a cancelled run adds nothing.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -31,23 +33,24 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..api.nmf import iter_random_nnmf, iter_seeded_nnmf, nnls_unmix, pca
-from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL, SOLVERS
-from ..core.seeds import W_MODES, prepare_seeds
+from ..api.nmf import METHODS, SEEDED, iter_method
+from ..core.nmf import SOLVERS, SeededNmfOptions
+from ..core.progress import Progress, Steps
+from ..core.seeds import BACKGROUND_MAPS, W_MODES, SeedOptions, prepare_seeds
 from ._ui import guarded
 
 __all__ = ["METHODS", "NNMFWidget", "run_method"]
 
 
 # ----------------------------------------------------------------------------- methods
-def _seed_options(s: dict[str, Any], background_masks: list) -> dict[str, Any]:
-    return {
-        "w_mode": s["w_mode"],
-        "overwrite": s["overwrite"],
-        "residual_rank": s["rank_by"],
-        "background_masks": background_masks,
-        "background_projection": s["background_projection"],
-    }
+def _seed_options(s: dict[str, Any]) -> SeedOptions:
+    return SeedOptions(
+        w_mode=s["w_mode"],
+        overwrite=s["overwrite"],
+        residual_rank=s["rank_by"],
+        background_projection=s["background_projection"],
+        random_state=s["random_state"],
+    )
 
 
 def _apply_rank(components: list, rank_by: str) -> list:
@@ -57,113 +60,41 @@ def _apply_rank(components: list, rank_by: str) -> list:
     return components
 
 
-def _run_seeded(data, s, components, background_masks, axis, units):
-    return (
-        yield from iter_seeded_nnmf(
-            data,
-            _apply_rank(components, s["rank_by"]),
-            solver=s["solver"],
-            max_iter=s["max_iter"],
-            tol=s["tol"],
-            l1_W=s["l1_W"],
-            spectral_axis=axis,
-            spectral_units=units,
-            slice_mode=s["slice_mode"],
-            reference_slice=s["reference_slice"],
-            random_state=s["random_state"],
-            max_pixels=s["max_pixels"] or None,
-            seed_options=_seed_options(s, background_masks),
-        )
-    )
+_FIT = ("solver", "max_iter", "tol", "l1_W", "slice_mode", "reference_slice", "random_state")
 
-
-def _run_nnls(data, s, components, background_masks, axis, units):
-    ref = data[s["reference_slice"]] if data.ndim == 4 else data
-    seeds = prepare_seeds(
-        np.asarray(ref), _apply_rank(components, s["rank_by"]), spectral_axis=axis,
-        random_state=s["random_state"], **_seed_options(s, background_masks),
-    )  # fmt: skip
-    yield 0, float("nan")
-    if seeds.subtract_spectrum is not None:  # the fit sees the background-subtracted data
-        data = seeds.subtract_from_cube(data)  # the scaled per-pixel background
-    res = nnls_unmix(data, seeds.H0, names=seeds.names, spectral_axis=axis, spectral_units=units)
-    res.seeds = seeds
-    return res
-
-
-def _run_random(data, s, components, background_masks, axis, units):
-    return (
-        yield from iter_random_nnmf(
-            data,
-            s["k"],
-            solver=s["solver"],
-            max_iter=s["max_iter"],
-            tol=s["tol"],
-            l1_W=s["l1_W"],
-            spectral_axis=axis,
-            spectral_units=units,
-            random_state=s["random_state"],
-        )
-    )
-
-
-def _run_pca(data, s, components, background_masks, axis, units):
-    yield 0, float("nan")
-    return pca(
-        data, s["k"], spectral_axis=axis, spectral_units=units, random_state=s["random_state"]
-    )
-
-
-#: method key -> runner (generator), label, whether it uses the ROI rows, doc
-METHODS: dict[str, dict[str, Any]] = {
-    "seeded_nnmf": {
-        "fn": _run_seeded, "label": "seeded NNMF", "seeded": True,
-        "doc": "NNMF started from the ROI / spectrum / resonance seeds (k = their count).",
-    },
-    "nnls": {
-        "fn": _run_nnls, "label": "fixed-H NNLS", "seeded": True,
-        "doc": "Exact NNLS of every pixel against the seed spectra (H kept fixed).",
-    },
-    "random_nnmf": {
-        "fn": _run_random, "label": "random NNMF", "seeded": False,
-        "doc": "Unseeded NNMF (NNDSVDa init), a first look at k components.",
-    },
-    "pca": {
-        "fn": _run_pca, "label": "PCA", "seeded": False,
-        "doc": "Principal components (scores can be negative).",
-    },
-}  # fmt: skip
-
+#: the dock's settings (saved in presets); the analysis options are the options classes'
+#: defaults. Dock-only: the method, k, the seed-pixel ranking and max_pixels 0 = all pixels.
 DEFAULTS: dict[str, Any] = {
-    "method": "seeded_nnmf",
+    "method": next(iter(METHODS)),
     "k": 4,
-    "w_mode": "nnls",
+    "w_mode": SeedOptions.w_mode,
     "rank_by": "max_intensity",
-    "overwrite": False,
-    "background_projection": "estimate",
-    "solver": DEFAULT_SOLVER,
-    "max_iter": DEFAULT_MAX_ITER,
-    "tol": DEFAULT_TOL,
-    "l1_W": 0.0,
-    "slice_mode": "per_slice",
-    "reference_slice": 0,
+    "overwrite": SeedOptions.overwrite,
+    "background_projection": SeedOptions.background_projection,
+    **{name: getattr(SeededNmfOptions, name) for name in _FIT},
     "max_pixels": 0,
-    "random_state": 0,
 }
 
 
 def run_method(
     data: Any, settings: dict[str, Any], components: list, background_masks: list, axis, units
-) -> Generator[tuple[int, float], None, Any]:
-    """Run one of :data:`METHODS` (generator); warnings are collected in the result's report."""
+) -> Steps:
+    """Run one of :data:`~napari_unmix.api.nmf.METHODS` (generator); warnings are collected
+    in the result's report."""
     s = {**DEFAULTS, **settings}
-    if s["method"] not in METHODS:
-        raise ValueError(f"unknown method {s['method']!r}; choose one of {sorted(METHODS)}")
+    seeded = METHODS.resolve(s["method"]).name in SEEDED
+    options = {
+        **{name: s[name] for name in _FIT},
+        "max_pixels": s["max_pixels"] or None,
+        "spectral_axis": axis,
+        "spectral_units": units,
+        "seed_options": _seed_options(s),
+        "background_masks": background_masks,
+    }
+    seeds_or_k = _apply_rank(components, s["rank_by"]) if seeded else s["k"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = yield from METHODS[s["method"]]["fn"](
-            data, s, components, background_masks, axis, units
-        )
+        result = yield from iter_method(s["method"], data, seeds_or_k, options)
     result.report["warnings"] = [str(w.message) for w in caught]
     return result
 
@@ -190,18 +121,18 @@ class NNMFWidget(QWidget):
 
         self.method = QComboBox()
         for key, m in METHODS.items():
-            self.method.addItem(m["label"], key)
+            self.method.addItem(m.label, key)
         self.k = QSpinBox()
         self.k.setRange(1, 256)
         self.w_mode = QComboBox()
         for key, m in W_MODES.items():
-            self.w_mode.addItem(m["label"], key)
+            self.w_mode.addItem(m.label, key)
         self.rank_by = QComboBox()
         self.rank_by.addItem("max intensity", "max_intensity")
         self.rank_by.addItem("score", "score")
         self.overwrite = QCheckBox("overwrite existing W with H-based map")
         self.background_projection = QComboBox()
-        self.background_projection.addItems(["estimate", "mean", "max", "min"])
+        self.background_projection.addItems(list(BACKGROUND_MAPS))
         self.solver = QComboBox()
         self.solver.addItems(sorted(SOLVERS))
         self.max_iter = QSpinBox()
@@ -225,20 +156,16 @@ class NNMFWidget(QWidget):
         self.random_state.setRange(0, 2**31 - 1)
 
         form = QFormLayout()
-        form.addRow("method", self.method)
-        form.addRow("k (PCA / random NNMF)", self.k)
-        form.addRow("W seed from H", self.w_mode)
-        form.addRow("H seed pixel metric", self.rank_by)
-        form.addRow("", self.overwrite)
-        form.addRow("background W projection", self.background_projection)
-        form.addRow("solver", self.solver)
-        form.addRow("max_iter", self.max_iter)
-        form.addRow("tol", self.tol)
-        form.addRow("sparsity (L1 on W)", self.l1_W)
-        form.addRow("4-D handling", self.slice_mode)
-        form.addRow("reference slice", self.reference_slice)
-        form.addRow("fit on pixels", self.max_pixels)
-        form.addRow("random_state", self.random_state)
+        rows = {
+            "method": self.method, "k (PCA / random NNMF)": self.k, "W seed from H": self.w_mode,
+            "H seed pixel metric": self.rank_by, "": self.overwrite,
+            "background W projection": self.background_projection, "solver": self.solver,
+            "max_iter": self.max_iter, "tol": self.tol, "sparsity (L1 on W)": self.l1_W,
+            "4-D handling": self.slice_mode, "reference slice": self.reference_slice,
+            "fit on pixels": self.max_pixels, "random_state": self.random_state,
+        }  # fmt: skip
+        for label, control in rows.items():
+            form.addRow(label, control)
 
         self.test_button = QPushButton("Test seeds")
         self.run_button = QPushButton("Run")
@@ -310,7 +237,7 @@ class NNMFWidget(QWidget):
         if model is None:
             return
         n = len(model.component_ids())
-        seeded = METHODS[self.method.currentData()]["seeded"]
+        seeded = self.method.currentData() in SEEDED
         self.k.setEnabled(not seeded)
         if seeded:
             self.info.setText(f"{n} component(s) from the ROI manager rows")
@@ -326,7 +253,7 @@ class NNMFWidget(QWidget):
         s = self.settings()
         C = data.shape[-3]
         comps, bg = [], []
-        if METHODS[s["method"]]["seeded"]:
+        if s["method"] in SEEDED:
             comps, bg = m.model.components()
             if len(comps) > C:
                 raise ValueError(f"{len(comps)} components but only {C} channels; remove rows")
@@ -363,7 +290,7 @@ class NNMFWidget(QWidget):
         model = self.manager.model
         seeds = prepare_seeds(
             model.cube, _apply_rank(comps, s["rank_by"]), spectral_axis=model.spectral_axis,
-            random_state=s["random_state"], **_seed_options(s, bg),
+            background_masks=bg, **_seed_options(s).as_dict(),
         )  # fmt: skip
         if self.preview is not None:
             self.preview.close_layers()
@@ -390,7 +317,7 @@ class NNMFWidget(QWidget):
         axis, units = model.spectral_axis, model.spectral_units
         total = s["max_iter"] if s["method"] in ("seeded_nnmf", "random_nnmf") else 0
         worker = thread_worker(
-            run_method, progress={"total": total, "desc": METHODS[s["method"]]["label"]}
+            run_method, progress={"total": total, "desc": METHODS[s["method"]].label}
         )(data, s, comps, bg, axis, units)
         self.progress.setRange(0, max(total, 0))
         self.progress.setValue(0)
@@ -402,7 +329,7 @@ class NNMFWidget(QWidget):
         self.worker = worker
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.info.setText(f"running {METHODS[s['method']]['label']}…")
+        self.info.setText(f"running {METHODS[s['method']].label}…")
         if start:
             worker.start()
         return worker
@@ -412,11 +339,10 @@ class NNMFWidget(QWidget):
         if self.worker is not None:
             self.worker.quit()
 
-    def _on_yield(self, value: tuple[int, float]) -> None:
-        it, obj = value
+    def _on_yield(self, event: Progress) -> None:
         if self.progress.maximum() > 0:
-            self.progress.setValue(min(int(it), self.progress.maximum()))
-        self.info.setText(f"iteration {it}, objective {obj:.6g}")
+            self.progress.setValue(min(int(event.done), self.progress.maximum()))
+        self.info.setText(f"iteration {event.done:g}, {event.message}")
 
     def _on_returned(self, result) -> None:
         from .results import ResultsWidget

@@ -350,7 +350,7 @@ class RoiModel:
                 f"projection must be one of {sorted(BACKGROUND_MAPS)}, got {projection!r}"
             )
         spectrum = self.background_spectrum() if self.background_masks() else None
-        img = BACKGROUND_MAPS[projection][0](np.asarray(self.cube), spectrum)
+        img = BACKGROUND_MAPS[projection].function(np.asarray(self.cube), spectrum)
         self.add_w_map(
             img, name=f"background ({projection})", component=component, background=True, lock=lock
         )

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.progress import Progress, Steps, run, runs
+from ...core.progress import Progress, Steps, run, run_form
 from ...core.result import Result
 from ...core.stnmf import (
     StnmfOptions,
@@ -216,7 +216,7 @@ def iter_stnmf_cells(
     return results
 
 
-stnmf_cells = runs(
+stnmf_cells = run_form(
     iter_stnmf_cells,
     "stnmf_cells",
     """:func:`iter_stnmf_cells` run to the end (same arguments): one :class:`CellResult`

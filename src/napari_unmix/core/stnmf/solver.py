@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..progress import Progress, Steps, runs
+from ..progress import Progress, Steps, run_form
 from .options import StnmfOptions
 from .updates import (
     FORMULATIONS,
@@ -229,7 +229,7 @@ def iter_sparse_seminmf(
     return SemiNMFResult(w, weights, history[-1], it, history, stopped_by)
 
 
-sparse_seminmf = runs(
+sparse_seminmf = run_form(
     iter_sparse_seminmf,
     "sparse_seminmf",
     """Sparse semi-NMF ``V ≈ W₊ H`` by AF-HALS (:func:`iter_sparse_seminmf` run to its end).

@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..core.nmf import (
-    DEFAULT_MAX_ITER,
-    DEFAULT_SOLVER,
-    DEFAULT_TOL,
-    iter_nmf,
-    nndsvd_init,
-    random_init,
-    run_to_end,
-)
-from ..core.report import describe_array, start_report
-from ..core.validate import check_option_types
-from ._nmf_common import (
-    INITS,
+from ...core.nmf import INITS, RandomNmfOptions, iter_nmf
+from ...core.progress import Steps, run_form
+from ...core.report import describe_array, start_report
+from ...core.validate import check_option_types
+from .common import (
     _assemble,
     _axis,
     _check_cube,
     _check_exclude,
     _check_k,
-    _check_nmf_options,
     _check_signal,
     _fit_part,
     _flatten,
     _names,
+    _part,
+    _result,
     _slices,
     _unflatten,
 )
-from .nmf_result import UnmixResult
+from .result import UnmixResult
 
 __all__ = ["iter_random_nnmf", "pca", "random_nnmf"]
 
@@ -43,60 +36,24 @@ def iter_random_nnmf(
     k: int,
     /,
     *,
-    init: str = "nndsvda",
-    solver: str = DEFAULT_SOLVER,
-    max_iter: int = DEFAULT_MAX_ITER,
-    tol: float = DEFAULT_TOL,
-    l1_W: float = 0.0,
     exclude: np.ndarray | None = None,
     names: Sequence[str] | None = None,
+    init: str = RandomNmfOptions.init,
+    solver: str = RandomNmfOptions.solver,
+    max_iter: int = RandomNmfOptions.max_iter,
+    tol: float = RandomNmfOptions.tol,
+    l1_W: float = RandomNmfOptions.l1_W,
     spectral_axis: Any = None,
     spectral_units: str | None = None,
-    random_state: int = 0,
-) -> Generator[tuple[int, float], None, UnmixResult]:
-    """Generator form of :func:`random_nnmf` (yields ``(iteration, objective)``)."""
-    check_option_types(iter_random_nnmf, locals())
-    _check_nmf_options(solver, max_iter, tol, l1_W, "per_slice")
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {init!r}")
-    cube, is4d = _check_cube(cube)
-    C, ny, nx = cube.shape[-3:]
-    k = _check_k(k, C)
-    axis = _axis(spectral_axis, C)
-    ex = _check_exclude(exclude, (ny, nx))
-    names = _names(names, k)
-    nmf_opts = {"solver": solver, "max_iter": int(max_iter), "tol": float(tol), "l1_W": l1_W}
-    parts = []
-    for data in _slices(cube, is4d):
-        X, good = _flatten(data, ex)
-        Xg = X[good]
-        _check_signal(Xg)
-        if k > Xg.shape[0]:
-            raise ValueError(f"k={k} components but only {Xg.shape[0]} usable pixels")
-        if init == "random":
-            W0, H0 = random_init(Xg, k, random_state=random_state)
-        else:
-            W0, H0 = nndsvd_init(Xg, k, variant=init, random_state=random_state)
-        fit = yield from iter_nmf(Xg, W0, H0, **nmf_opts)
-        parts.append(_fit_part(X, good, fit, (ny, nx)))
-    out = _assemble(parts, is4d, is4d)
-    params = {"method": "random_nnmf", "k": k, "init": init, "random_state": random_state,
-              **nmf_opts, "names": names, "spectral_units": spectral_units}  # fmt: skip
-    report = start_report("random_nnmf", params, {"cube": describe_array(cube)})
-    report.update(relative_error=out["relative_error"], n_iter=out["n_iter"],
-                  converged=out["converged"], H=out["H"])  # fmt: skip
-    return UnmixResult(
-        out["W"], out["H"], out["residual"], out["relative_error"], out["n_iter"],
-        out["converged"], None, params, report, names, axis, spectral_units, out["history"],
-    )  # fmt: skip
-
-
-def random_nnmf(cube: Any, k: int, /, **kwargs: Any) -> UnmixResult:
+    random_state: int = RandomNmfOptions.random_state,
+) -> Steps:
     """Unseeded NNMF (exploratory first pass): NNDSVD(a) or random init, then HALS / MU.
 
-    Keyword arguments as :func:`iter_random_nnmf`: ``init`` ("nndsvda", "nndsvd",
-    "random"), ``solver``, ``max_iter``, ``tol``, ``l1_W``, ``exclude``, ``names``,
-    ``spectral_axis``, ``spectral_units``, ``random_state`` (reproducible).
+    The generator form (yields :class:`~napari_unmix.core.progress.Progress` events,
+    returns the :class:`~napari_unmix.api.nmf.UnmixResult`); :func:`random_nnmf` runs it
+    to the end. ``init`` is one of :data:`~napari_unmix.core.nmf.INITS`; ``solver``,
+    ``max_iter``, ``tol``, ``l1_W`` and ``random_state`` (reproducible) as in
+    :func:`~napari_unmix.api.nmf.seeded_nnmf`.
 
     Examples
     --------
@@ -106,7 +63,37 @@ def random_nnmf(cube: Any, k: int, /, **kwargs: Any) -> UnmixResult:
     >>> res.W.shape, res.relative_error < 0.2
     ((5, 32, 32), True)
     """
-    return run_to_end(iter_random_nnmf(cube, k, **kwargs))
+    opts = RandomNmfOptions.pick(locals())
+    start = INITS.resolve(opts.init).function
+    cube, is4d = _check_cube(cube)
+    C, ny, nx = cube.shape[-3:]
+    k = _check_k(k, C)
+    axis = _axis(spectral_axis, C)
+    ex = _check_exclude(exclude, (ny, nx))
+    names = _names(names, k)
+    parts = []
+    for data in _slices(cube, is4d):
+        X, good = _flatten(data, ex)
+        Xg = X[good]
+        _check_signal(Xg)
+        if k > Xg.shape[0]:
+            raise ValueError(f"k={k} components but only {Xg.shape[0]} usable pixels")
+        W0, H0 = start(Xg, k, opts.random_state)
+        fit = yield from iter_nmf(Xg, W0, H0, **opts.fit_kwargs())
+        parts.append(_fit_part(X, good, fit, (ny, nx)))
+    out = _assemble(parts, is4d, is4d)
+    params = {"method": "random_nnmf", **opts.as_dict(), "names": names,
+              "spectral_units": spectral_units}  # fmt: skip
+    report = start_report("random_nnmf", params, {"cube": describe_array(cube)})
+    report.update(relative_error=out["relative_error"], n_iter=out["n_iter"],
+                  converged=out["converged"], H=out["H"])  # fmt: skip
+    return _result(out, None, params, report, names, axis, spectral_units)
+
+
+random_nnmf = run_form(
+    iter_random_nnmf, "random_nnmf", "Unseeded NNMF: NNDSVD(a) or random init, then HALS / MU.",
+    "UnmixResult",
+)  # fmt: skip
 
 
 def pca(
@@ -147,18 +134,11 @@ def pca(
         scores = model.fit_transform(X[good])
         rec = scores @ model.components_ + model.mean_
         r2 = ((X[good] - rec) ** 2).sum(axis=1)
-        parts.append(
-            {
-                "W": _unflatten(scores, good, (ny, nx)),
-                "H": model.components_,
-                "residual": _unflatten(np.sqrt(r2)[:, None], good, (ny, nx))[0],
-                "num": float(r2.sum()),
-                "den": float((X[good] ** 2).sum()),
-                "n_iter": 0,
-                "converged": True,
-                "history": [],
-            }
-        )
+        part = _part(X, good, scores, model.components_, (ny, nx))
+        # the residual of mean + k components (the mean is part of the model)
+        part.update(residual=_unflatten(np.sqrt(r2)[:, None], good, (ny, nx))[0],
+                    num=float(r2.sum()), den=float((X[good] ** 2).sum()))  # fmt: skip
+        parts.append(part)
         ratios.append(model.explained_variance_ratio_)
         means.append(model.mean_)
     out = _assemble(parts, is4d, is4d)

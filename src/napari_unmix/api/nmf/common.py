@@ -1,7 +1,7 @@
 """Shared helpers of the hyperspectral unmixing API (cube checks, flattening, spectra, results).
 
-Private to :mod:`napari_unmix.api.nmf`, :mod:`~napari_unmix.api.nmf_seeded` and
-:mod:`~napari_unmix.api.nmf_random`; the public names are re-exported by ``api.nmf``.
+Private to the modules of :mod:`napari_unmix.api.nmf`; the public names (``load_spectra``)
+are re-exported by ``api.nmf``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.nmf import SOLVERS, _check_iteration_options
-from ..core.seeds import resample_spectrum
-from ..core.validate import check_int, check_not_empty
-
-SLICE_MODES = ("per_slice", "reference")
-INITS = ("nndsvda", "nndsvd", "random")
+from ...core.seeds import resample_spectrum
+from ...core.validate import check_int, check_not_empty
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -85,19 +81,28 @@ def _residual(X: np.ndarray, W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, 
     return np.sqrt(r2), float(r2.sum()), float(x2.sum())
 
 
-def _fit_part(X: np.ndarray, good: np.ndarray, fit: Any, shape: tuple[int, int]) -> dict:
-    """One slice's arrays and numbers from an :class:`~napari_unmix.core.nmf.NMFFit`."""
-    r, num, den = _residual(X[good], fit.W, fit.H)
+def _part(
+    X: np.ndarray, good: np.ndarray, W: np.ndarray, H: np.ndarray, shape: tuple[int, int],
+    fit: Any = None,
+) -> dict:  # fmt: skip
+    """One slice's arrays and numbers from the good pixels' maps ``W`` (m × k) and ``H``;
+    ``fit`` (an :class:`~napari_unmix.core.nmf.NMFFit`) adds its iterations, else NNLS."""
+    r, num, den = _residual(X[good], W, H)
     return {
-        "W": _unflatten(fit.W, good, shape),
-        "H": fit.H,
+        "W": _unflatten(W, good, shape),
+        "H": H,
         "residual": _unflatten(r[:, None], good, shape)[0],
         "num": num,
         "den": den,
-        "n_iter": fit.n_iter,
-        "converged": fit.converged,
-        "history": fit.history,
+        "n_iter": 0 if fit is None else fit.n_iter,
+        "converged": True if fit is None else fit.converged,
+        "history": [] if fit is None else fit.history,
     }
+
+
+def _fit_part(X: np.ndarray, good: np.ndarray, fit: Any, shape: tuple[int, int]) -> dict:
+    """One slice's arrays and numbers from an :class:`~napari_unmix.core.nmf.NMFFit`."""
+    return _part(X, good, fit.W, fit.H, shape, fit)
 
 
 def _negative_note(X: np.ndarray | float) -> dict[str, Any]:
@@ -173,7 +178,7 @@ def _load_spectra(
     """k × C spectra from an array or a CSV path (resampled onto ``spectral_axis``)."""
     names = None
     if isinstance(spectra, str | os.PathLike):
-        from ..io.spectra import read_spectra_csv
+        from ...io.spectra import read_spectra_csv
 
         axis, rows, names = read_spectra_csv(spectra)
         if spectral_axis is None:
@@ -184,7 +189,7 @@ def _load_spectra(
                 )
             H = rows
         else:
-            from ..io.spectra import check_spectra_axis
+            from ...io.spectra import check_spectra_axis
 
             check_spectra_axis(axis, spectral_axis, name=repr(Path(spectra).name))
             H = np.stack([resample_spectrum(axis, r, spectral_axis)[0] for r in rows])
@@ -259,9 +264,13 @@ def _assemble(parts: list[dict], is4d: bool, per_slice_H: bool, **kw: Any) -> di
     }
 
 
-def _check_nmf_options(solver: str, max_iter: int, tol: float, l1_W: float, slice_mode: str):
-    if solver not in SOLVERS:
-        raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
-    _check_iteration_options(max_iter, tol, l1_W)
-    if slice_mode not in SLICE_MODES:
-        raise ValueError(f"slice_mode must be one of {SLICE_MODES}, got {slice_mode!r}")
+def _result(out: dict, seeds: Any, params: dict, report: dict, names: list, axis: Any,
+            units: str | None, lazy: Any = None) -> Any:  # fmt: skip
+    """The :class:`~napari_unmix.api.nmf.UnmixResult` of an assembled ``out`` dict."""
+    from .result import UnmixResult
+
+    return UnmixResult(
+        out["W"], out["H"], out["residual"], out["relative_error"], out["n_iter"],
+        out["converged"], seeds, params, report, names, axis, units, out["history"],
+        lazy_terms=lazy,
+    )  # fmt: skip

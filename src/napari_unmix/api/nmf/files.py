@@ -10,15 +10,15 @@ All three are checked before any work, and never overwritten unless ``overwrite=
 
 Examples
 --------
->>> import tempfile, pathlib
+>>> import pathlib, tempfile
 >>> from napari_unmix.core.synthetic import make_bead_cube
->>> from napari_unmix.io.omio_io import write_image
->>> from napari_unmix.io.spectra import write_spectra_csv
->>> d = pathlib.Path(tempfile.mkdtemp())
+>>> from napari_unmix.io import omio_io, spectra
 >>> cube, truth = make_bead_cube(shape=(24, 24), n_channels=16)
+>>> d = pathlib.Path(tempfile.mkdtemp())
 >>> axis = truth["spectral_axis"]
->>> src = write_image(d / "beads.ome.tif", cube[None, None], extra={"spectral_axis": axis.tolist()})
->>> lib = write_spectra_csv(d / "lib.csv", axis, truth["spectra"], truth["names"])
+>>> src = omio_io.write_image(d / "beads.ome.tif", cube[None, None],
+...                           extra={"spectral_axis": axis.tolist()})
+>>> lib = spectra.write_spectra_csv(d / "lib.csv", axis, truth["spectra"], truth["names"])
 >>> paths = nnls_unmix_file(src, d / "maps.ome.tif", lib)
 >>> sorted(paths), paths["H"].name
 (['H', 'W', 'report'], 'maps_spectra.csv')
@@ -33,14 +33,17 @@ from typing import Any
 
 import numpy as np
 
-from ..core.nmf import DEFAULT_MAX_ITER, DEFAULT_SOLVER, DEFAULT_TOL
-from ..core.validate import check_option_types
-from .nmf import iter_random_nnmf, iter_seeded_nnmf, load_spectra, nnls_unmix
-from .nmf_result import UnmixResult, _csv_path
+from ...core.nmf import NmfOptions, RandomNmfOptions, SeededNmfOptions
+from ...core.progress import Progress, run
+from ...core.validate import check_option_types
+from .common import load_spectra
+from .methods import METHODS, SEEDED
+from .nnls import nnls_unmix
+from .result import UnmixResult, _csv_path
 
 __all__ = ["nnls_unmix_file", "nnmf_file", "random_nnmf_file", "seeded_nnmf_file"]
 
-Progress = Callable[[int, int], None] | None
+ProgressCallback = Callable[[Progress], Any] | None
 
 
 def _check_outputs(
@@ -48,7 +51,7 @@ def _check_outputs(
     other_inputs: dict[str, Any] | None = None,
 ) -> Path:  # fmt: skip
     """All inputs and outputs (maps, ``<stem>_spectra.csv``, sidecar) before any work."""
-    from ._files import check_output
+    from .._files import check_output
 
     return check_output(
         output_path, output_format=output_format, overwrite=overwrite, inputs=(input_path,),
@@ -65,7 +68,7 @@ def _read_cube(
     always opened lazily (and computed when not ``lazy``). The spectral axis comes from
     :mod:`napari_unmix.io.spectral_axis` (explicit ``spectral_axis`` wins).
     """
-    from ._files import open_input
+    from .._files import open_input
 
     data, meta = open_input(
         path, lazy=lazy, spectral_axis=spectral_axis, spectral_units=spectral_units
@@ -97,7 +100,7 @@ def _save(
     result: UnmixResult, out: Path, meta, slice_axis, inputs: dict, overwrite: bool,
     output_format: str = "ome-tiff",
 ):  # fmt: skip
-    from .nmf_result import save_result
+    from .result import save_result
 
     result.report["input"] = {k: str(v) for k, v in inputs.items()}
     result.report["spectral_axis_source"] = meta.get("spectral_axis_source")
@@ -105,21 +108,6 @@ def _save(
         result, out, overwrite=overwrite, physical_size=meta["physical_size"],
         slice_axis=slice_axis, output_format=output_format,
     )  # fmt: skip
-
-
-def _run(gen, progress: Progress, total: int) -> UnmixResult:
-    """Run an ``iter_*`` generator to its result, reporting ``progress(iteration, total)``.
-
-    The last call reports the iteration the fit really stopped at (a fit that converged
-    after 28 of at most 500 iterations ends with ``progress(28, 500)``).
-    """
-    while True:
-        try:
-            it, _ = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(min(int(it), total), total)
 
 
 def nnls_unmix_file(
@@ -168,7 +156,7 @@ def nnls_unmix_file(
     dict
         ``{"W": path, "H": path, "report": path}``.
     """
-    from ._files import resolve_output_format, use_scheduler
+    from .._files import resolve_output_format, use_scheduler
 
     fmt = resolve_output_format(output_format)
     if not Path(spectra_path).exists():
@@ -202,6 +190,47 @@ def _lock_flags(lock: Sequence[str | int] | None, names: list[str]) -> list[bool
     return flags
 
 
+def _nnmf_to_file(method: str, values: dict[str, Any]) -> dict[str, Path]:
+    """One of :data:`~napari_unmix.api.nmf.METHODS` from a file to files: ``values`` are the
+    file-level function's arguments (seeds from the CSV ``seeds_path`` for the seeded
+    methods, else ``k``; None = the option's default); ``progress`` receives the Progress
+    events."""
+    from .._files import resolve_output_format
+
+    given = {name: value for name, value in values.items() if value is not None}
+    options = METHODS.resolve(method).options.pick(given).as_dict()
+    seeds_path, lock, overwrite = values.get("seeds_path"), values.get("lock"), values["overwrite"]
+    input_path = values["input_path"]
+    fmt = resolve_output_format(values["output_format"])
+    others = {}
+    if method in SEEDED:
+        if not Path(seeds_path).exists():
+            raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
+        others = {"seeds file": seeds_path}
+    out = _check_outputs(
+        input_path, values["output_path"], overwrite, fmt, other_inputs=others or None
+    )
+    cube, meta, slice_axis = _read_cube(
+        input_path, spectral_axis=values["spectral_axis"], spectral_units=values["spectral_units"]
+    )
+    axis, units = _spectral(meta)
+    options.update(spectral_axis=axis, spectral_units=units)
+    inputs = {"image": input_path}
+    arg = values.get("k")
+    if method in SEEDED:
+        arg, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
+        options.update(lock_H=_lock_flags(lock, names), names=names or None)
+        inputs["seeds"] = seeds_path
+    res = run(_iter(method, cube, arg, options), values["progress"])
+    if method in SEEDED:
+        res.report["locked"] = [str(v) for v in lock or []]
+    return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
+
+
+def _iter(method: str, cube: Any, seeds_or_k: Any, options: dict[str, Any]):
+    return METHODS.resolve(method).function(cube, seeds_or_k, options)
+
+
 def seeded_nnmf_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -209,16 +238,16 @@ def seeded_nnmf_file(
     /,
     *,
     lock: Sequence[str | int] | None = None,
-    solver: str = DEFAULT_SOLVER,
-    max_iter: int = DEFAULT_MAX_ITER,
-    tol: float = DEFAULT_TOL,
-    l1_W: float = 0.0,
-    slice_mode: str = "per_slice",
-    reference_slice: int = 0,
-    max_pixels: int | None = None,
-    random_state: int = 0,
+    solver: str = SeededNmfOptions.solver,
+    max_iter: int = SeededNmfOptions.max_iter,
+    tol: float = SeededNmfOptions.tol,
+    l1_W: float = SeededNmfOptions.l1_W,
+    slice_mode: str = SeededNmfOptions.slice_mode,
+    reference_slice: int = SeededNmfOptions.reference_slice,
+    max_pixels: int | None = SeededNmfOptions.max_pixels,
+    random_state: int = SeededNmfOptions.random_state,
     overwrite: bool = False,
-    progress: Progress = None,
+    progress: ProgressCallback = None,
     output_format: str = "ome-tiff",
     spectral_axis: Any = None,
     spectral_units: str | None = None,
@@ -227,36 +256,13 @@ def seeded_nnmf_file(
 
     ``lock`` names the seeds (CSV column names or 0-based indices) whose spectra stay
     fixed; the others are refined. The other keywords are those of
-    :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(iteration, max_iter)`` is
-    called every iteration. Outputs as :func:`nnls_unmix_file` (``output_format=
-    "ome-zarr"`` writes the maps as OME-Zarr with resolution levels); ``spectral_axis``
-    / ``spectral_units`` as there.
+    :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(event)`` receives a
+    :class:`~napari_unmix.core.progress.Progress` event every iteration. Outputs as
+    :func:`nnls_unmix_file` (``output_format="ome-zarr"`` writes the maps as OME-Zarr with
+    resolution levels); ``spectral_axis`` / ``spectral_units`` as there.
     """
     check_option_types(seeded_nnmf_file, locals())
-    from ._files import resolve_output_format
-
-    fmt = resolve_output_format(output_format)
-    if not Path(seeds_path).exists():
-        raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
-    out = _check_outputs(
-        input_path, output_path, overwrite, fmt, other_inputs={"seeds file": seeds_path}
-    )
-    cube, meta, slice_axis = _read_cube(
-        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
-    )
-    axis, units = _spectral(meta)
-    H, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
-    opts = {"solver": solver, "max_iter": max_iter, "tol": tol, "l1_W": l1_W,
-            "slice_mode": slice_mode, "reference_slice": reference_slice,
-            "max_pixels": max_pixels, "random_state": random_state}  # fmt: skip
-    gen = iter_seeded_nnmf(
-        cube, H, lock_H=_lock_flags(lock, names), names=names or None, spectral_axis=axis,
-        spectral_units=units, **opts,
-    )  # fmt: skip
-    res = _run(gen, progress, int(max_iter))
-    res.report["locked"] = [str(v) for v in lock or []]
-    inputs = {"image": input_path, "seeds": seeds_path}
-    return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
+    return _nnmf_to_file("seeded_nnmf", locals())
 
 
 def random_nnmf_file(
@@ -265,36 +271,28 @@ def random_nnmf_file(
     /,
     *,
     k: int,
-    init: str = "nndsvda",
-    solver: str = DEFAULT_SOLVER,
-    max_iter: int = DEFAULT_MAX_ITER,
-    tol: float = DEFAULT_TOL,
-    l1_W: float = 0.0,
-    random_state: int = 0,
+    init: str = RandomNmfOptions.init,
     overwrite: bool = False,
-    progress: Progress = None,
+    random_state: int = RandomNmfOptions.random_state,
+    solver: str = RandomNmfOptions.solver,
+    max_iter: int = RandomNmfOptions.max_iter,
+    tol: float = RandomNmfOptions.tol,
+    l1_W: float = RandomNmfOptions.l1_W,
     output_format: str = "ome-tiff",
-    spectral_axis: Any = None,
+    progress: ProgressCallback = None,
     spectral_units: str | None = None,
+    spectral_axis: Any = None,
 ) -> dict[str, Path]:
     """Unseeded NNMF of an image file with ``k`` components (see
     :func:`~napari_unmix.api.nmf.random_nnmf`); outputs and the other keywords as
     :func:`seeded_nnmf_file`."""
     check_option_types(random_nnmf_file, locals())
-    from ._files import resolve_output_format
+    return _nnmf_to_file("random_nnmf", locals())
 
-    fmt = resolve_output_format(output_format)
-    out = _check_outputs(input_path, output_path, overwrite, fmt)
-    cube, meta, slice_axis = _read_cube(
-        input_path, spectral_axis=spectral_axis, spectral_units=spectral_units
-    )
-    axis, units = _spectral(meta)
-    gen = iter_random_nnmf(
-        cube, k, init=init, solver=solver, max_iter=max_iter, tol=tol, l1_W=l1_W,
-        spectral_axis=axis, spectral_units=units, random_state=random_state,
-    )  # fmt: skip
-    res = _run(gen, progress, int(max_iter))
-    return _save(res, out, meta, slice_axis, {"image": input_path}, overwrite, fmt)
+
+#: keywords of :func:`nnmf_file` that only a seeded / only an unseeded NNMF takes
+_SEEDED_ONLY = ("lock", "slice_mode", "reference_slice", "max_pixels")
+_RANDOM_ONLY = ("init",)
 
 
 def nnmf_file(
@@ -304,22 +302,37 @@ def nnmf_file(
     *,
     seeds: str | os.PathLike | None = None,
     k: int | None = None,
-    **kwargs: Any,
+    lock: Sequence[str | int] | None = None,
+    init: str | None = None,
+    slice_mode: str | None = None,
+    reference_slice: int | None = None,
+    max_pixels: int | None = None,
+    solver: str = NmfOptions.solver,
+    max_iter: int = NmfOptions.max_iter,
+    tol: float = NmfOptions.tol,
+    l1_W: float = NmfOptions.l1_W,
+    spectral_units: str | None = None,
+    random_state: int = NmfOptions.random_state,
+    progress: ProgressCallback = None,
+    overwrite: bool = False,
+    spectral_axis: Any = None,
+    output_format: str = "ome-tiff",
 ) -> dict[str, Path]:
     """Seeded NNMF from a seeds CSV (``seeds=``) or unseeded NNMF with ``k`` components;
-    exactly one of the two. Other keywords go to :func:`seeded_nnmf_file` /
-    :func:`random_nnmf_file`."""
+    exactly one of the two. The keywords are those of :func:`seeded_nnmf_file` /
+    :func:`random_nnmf_file`; ``init`` applies to unseeded NNMF only, ``lock``,
+    ``slice_mode``, ``reference_slice`` and ``max_pixels`` (None: their defaults) to seeded
+    NNMF only."""
     if (seeds is None) == (k is None):
         raise ValueError(
             "give either seeds (a spectra CSV of H seeds) or k (number of components), not "
             f"{'both' if seeds is not None else 'neither'}"
         )
-    if seeds is not None:
-        if "init" in kwargs:
-            raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")
-        return seeded_nnmf_file(input_path, output_path, seeds, **kwargs)
-    for key in ("lock", "slice_mode", "reference_slice", "max_pixels"):
-        if kwargs.get(key) is not None:
+    given = {n: v for n, v in locals().items() if v is not None}
+    method = "seeded_nnmf" if seeds is not None else "random_nnmf"
+    for key in _RANDOM_ONLY if seeds is not None else _SEEDED_ONLY:
+        if key in given:
+            if key == "init":
+                raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")
             raise ValueError(f"{key} applies to seeded NNMF only; give seeds or drop {key}")
-        kwargs.pop(key, None)
-    return random_nnmf_file(input_path, output_path, k=k, **kwargs)
+    return _nnmf_to_file(method, {**locals(), "seeds_path": seeds})

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.seeds import SeedSet
-from ..core.units import axis_column
+from ...core.result import Result, ResultLayer, colormap_for
+from ...core.seeds import SeedSet
+from ...core.units import axis_column
 
 __all__ = ["UnmixResult", "save_result"]
 
@@ -65,6 +66,51 @@ class UnmixResult:
                 "lazy_terms": None,
             }
         )
+
+    def to_result(self, source: str = "") -> Result:
+        """The shared result shape: one map layer per component (named by component,
+        distinct colormaps, additive), the residual map (hidden), the spectra as a table.
+
+        ``W`` stays lazy for a dask result. ``tables["spectra"]`` is ``{"axis": (C,) array,
+        "units": str or None, name: (C,) or (slices, C) spectrum, ...}``.
+
+        Examples
+        --------
+        >>> from napari_unmix.core.synthetic import make_bead_cube
+        >>> from napari_unmix.api.nmf import nnls_unmix
+        >>> cube, truth = make_bead_cube(shape=(16, 16), n_channels=12)
+        >>> res = nnls_unmix(cube, truth["spectra"], names=truth["names"]).to_result("beads")
+        >>> res.layer_names()[:2], res.layers[0].colormap, res.layers[-1].role
+        (['beads · nnls_unmix · lipid', 'beads · nnls_unmix · lipid-like'], 'green', 'residual')
+        """
+        W, H = self.W, np.asarray(self.H)
+        axes = "ZYX" if W.ndim == 4 else "YX"
+        layers = [
+            ResultLayer(
+                name,
+                W[:, j] if W.ndim == 4 else W[j],
+                colormap=colormap_for(j),
+                axes=axes,
+                role="map",
+                extra={"component": name, "spectrum": H[..., j, :]},
+            )
+            for j, name in enumerate(self.names)
+        ]
+        layers.append(
+            ResultLayer(
+                "residual",
+                self.residual,
+                colormap="inferno",
+                axes=axes,
+                role="residual",
+                extra={"visible": False},
+            )
+        )
+        axis = np.arange(H.shape[-1]) if self.spectral_axis is None else self.spectral_axis
+        spectra = {"axis": np.asarray(axis), "units": self.spectral_units}
+        spectra.update({name: H[..., j, :] for j, name in enumerate(self.names)})
+        tool = str(self.report.get("tool") or self.params.get("method", "nnmf"))
+        return Result(tool, layers, self.report, source, {"spectra": spectra})
 
     def save(
         self,
@@ -122,12 +168,12 @@ def save_result(
     dict
         ``{"W": path, "H": path, "report": path}``.
     """
-    from ..io.omio_io import write_image
-    from ..io.safety import plan_outputs
-    from ..io.sidecar import sidecar_path, write_sidecar
-    from ..io.spectra import write_spectra_csv
-    from ..io.zarr_io import check_zarr_output_path, write_zarr
-    from ._files import resolve_output_format
+    from ...io.omio_io import write_image
+    from ...io.safety import plan_outputs
+    from ...io.sidecar import sidecar_path, write_sidecar
+    from ...io.spectra import write_spectra_csv
+    from ...io.zarr_io import check_zarr_output_path, write_zarr
+    from .._files import resolve_output_format
 
     fmt = resolve_output_format(output_format)
     path = Path(path)

@@ -1,19 +1,5 @@
-"""Script API for hyperspectral unmixing: fixed-H NNLS, seeded NNMF, random NNMF and PCA.
-
-All four take a cube ``C × Y × X`` (or ``slices × C × Y × X``) and return one
-:class:`~napari_unmix.api.nmf_result.UnmixResult` with ``W`` (maps), ``H`` (spectra),
-``residual``, ``relative_error``, ``n_iter``, ``converged``, ``seeds``, ``params`` and a
-provenance ``report``. The long solvers have generator forms (``iter_seeded_nnmf``,
-``iter_random_nnmf``) that yield ``(iteration, objective)`` and return the result, for
-progress bars and cancel buttons; the plain functions run them to the end.
-
-Examples
---------
->>> from napari_unmix.core.synthetic import make_bead_cube
->>> cube, truth = make_bead_cube(shape=(32, 32), n_channels=24)
->>> res = nnls_unmix(cube, truth["spectra"])
->>> res.W.shape, res.H.shape, res.residual.shape
-((4, 32, 32), (4, 24), (32, 32))
+"""Fixed-H NNLS abundance maps: from known spectra (:func:`nnls_unmix`) or from seeds
+(:func:`seeded_nnls`: ROI / spectrum / resonance seeds, background ROIs subtracted).
 """
 
 from __future__ import annotations
@@ -25,9 +11,10 @@ from typing import Any
 import numpy as np
 from dask import is_dask_collection as _is_dask
 
-from ..core.nnls import nnls_cube, nnls_maps
-from ..core.report import describe_array, start_report
-from ._nmf_common import (
+from ...core.nnls import nnls_cube, nnls_maps
+from ...core.report import describe_array, start_report
+from ...core.seeds import SeedOptions, SeedSet
+from .common import (
     _axis,
     _check_cube,
     _check_exclude,
@@ -35,23 +22,11 @@ from ._nmf_common import (
     _names,
     _negative_note,
     _slices,
-    load_spectra,
 )
-from .nmf_random import iter_random_nnmf, pca, random_nnmf
-from .nmf_result import UnmixResult, save_result
-from .nmf_seeded import iter_seeded_nnmf, seeded_nnmf
+from .result import UnmixResult
+from .seeded import _Job, seed_options_and_masks
 
-__all__ = [
-    "UnmixResult",
-    "iter_random_nnmf",
-    "iter_seeded_nnmf",
-    "load_spectra",
-    "nnls_unmix",
-    "pca",
-    "random_nnmf",
-    "save_result",
-    "seeded_nnmf",
-]
+__all__ = ["nnls_unmix", "seeded_nnls"]
 
 
 # ----------------------------------------------------------------------------- NNLS
@@ -147,3 +122,53 @@ def nnls_unmix(
     W = np.stack(Ws) if is4d else Ws[0]
     res = np.stack(Rs) if is4d else Rs[0]
     return UnmixResult(W, H, res, rel, 0, True, None, params, report, names, axis, spectral_units)
+
+
+def seeded_nnls(
+    cube: Any,
+    seeds: Any,
+    /,
+    *,
+    reference_slice: int = 0,
+    seed_options: SeedOptions | dict[str, Any] | None = None,
+    background_masks: Sequence[np.ndarray] = (),
+    random_state: int = SeedOptions.random_state,
+    exclude: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+    spectral_axis: Any = None,
+    spectral_units: str | None = None,
+) -> UnmixResult:
+    """Fixed-H NNLS with the seeds' spectra: what a seeded NNMF starts from, kept fixed.
+
+    The seeds are prepared on one slice (``reference_slice`` of a 4-D cube) as in
+    :func:`~napari_unmix.api.nmf.seeded_nnmf`; when they carry background ROIs
+    (``background_masks``) their spectrum (scaled per pixel unless
+    ``seed_options={"background_subtraction": "constant"}``) is subtracted from every
+    slice first, then every pixel is unmixed by exact NNLS with the seeds' H
+    (:func:`nnls_unmix`). ``result.seeds`` is the :class:`~napari_unmix.core.seeds.SeedSet`.
+
+    Examples
+    --------
+    >>> from napari_unmix.core.synthetic import make_bead_cube
+    >>> cube, truth = make_bead_cube(shape=(32, 32), n_channels=24)
+    >>> res = seeded_nnls(cube, truth["spectra"])
+    >>> res.W.shape, res.n_iter, res.seeds.k
+    ((4, 32, 32), 0, 4)
+    """
+    seed_opts, masks = seed_options_and_masks(seed_options, background_masks, random_state)
+    cube, is4d = _check_cube(cube)
+    C, ny, nx = cube.shape[-3:]
+    ref = cube[reference_slice] if is4d else cube
+    job = _Job(seeds, None, None, _check_exclude(exclude, (ny, nx)), _axis(spectral_axis, C),
+               seed_opts, masks, None)  # fmt: skip
+    seedset: SeedSet = job.seedset(np.asarray(ref, dtype=np.float64))
+    data = seedset.subtract_from_cube(cube) if seedset.subtract_spectrum is not None else cube
+    names = _names(names, seedset.k, seedset.names)
+    res = nnls_unmix(
+        data, seedset.H0, exclude=exclude, names=names, spectral_axis=spectral_axis,
+        spectral_units=spectral_units,
+    )  # fmt: skip
+    res.seeds = seedset
+    res.report["seed_options"] = seed_opts.as_dict()
+    res.report["seed_provenance"] = seedset.provenance
+    return res
