@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ...core.nmf import SeededNmfOptions, iter_nmf
 from ...core.nnls import nnls, nnls_maps
@@ -39,7 +40,6 @@ from .common import (
     _check_spectra,
     _fit_part,
     _flatten,
-    _is_dask,
     _names,
     _negative_note,
     _part,
