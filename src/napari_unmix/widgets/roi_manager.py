@@ -37,10 +37,11 @@ from ..api.rois import ROI_COLUMNS, RoiModel, component_color
 from ..api.rois.files import add_spectra_file, export_spectra
 from ..io.presets import load_preset as _read_preset
 from ..io.presets import save_preset as _write_preset
+from ._layers import is_cube_layer
 from ._plot import SpectrumPlot, axis_label
 from ._roi_schema import get_or_create_roi_layer
 from ._roi_table import RoiTable
-from ._ui import guarded, hyperspectral_layers, layer_cube, yx_scale
+from ._ui import guarded, layer_cube, yx_scale
 from .resonance_table import ResonanceTable
 
 __all__ = ["RoiManagerWidget", "roi_manager_for"]
@@ -149,7 +150,8 @@ class RoiManagerWidget(QWidget):
 
     # ------------------------------------------------------------------ layers
     def _layers_changed(self, event=None) -> None:
-        names = [ly.name for ly in hyperspectral_layers(self.viewer) if ly.data.ndim >= 3]
+        # only layers that are cubes: a 5-D or 2-D layer is not offered (no error pop-ups)
+        names = [ly.name for ly in self.viewer.layers if is_cube_layer(ly)]
         current = self.image_combo.currentText()
         self.image_combo.blockSignals(True)
         self.image_combo.clear()
