@@ -323,7 +323,6 @@ def test_saved_preset_reruns_from_a_script_like_the_dock(session, qtbot, tmp_pat
 
 def test_five_d_layer_is_not_offered_and_a_later_cube_is_used(make_napari_viewer, qtbot):
     from contracts.docks import ErrorLog
-
     from napari_unmix.core.synthetic import make_bead_cube
     from napari_unmix.widgets.roi_manager import RoiManagerWidget
 
