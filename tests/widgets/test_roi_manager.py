@@ -351,3 +351,23 @@ def test_table_rebuild_leaves_no_stale_cell_widgets(qtbot):
     table.show_rows([{**row, "name": "c"}])
     assert table.rowCount() == 1 and table.item(0, 0).text() == "c"
     assert table.cellWidget(0, 0) is None and table.cellWidget(1, 9) is None
+
+
+def test_hovered_pixel_spectrum_is_plotted(make_napari_viewer, qtbot):
+    from types import SimpleNamespace
+
+    from napari_unmix.core.synthetic import make_bead_cube
+    from napari_unmix.widgets.roi_manager import RoiManagerWidget
+
+    viewer = make_napari_viewer()
+    cube = make_bead_cube(shape=(32, 32), n_channels=12)[0]
+    viewer.add_image(cube, name="beads", scale=(1.0, 2.0, 2.0))
+    manager = RoiManagerWidget(viewer)
+    n = manager.plot.line_count()
+    manager.probe._moved(viewer, SimpleNamespace(position=(0.0, 10.0, 20.0)))  # world units
+    assert manager.probe.pixel == (5, 10)
+    assert manager.plot.line_count() == n + 1
+    np.testing.assert_allclose(manager.pixel[1], cube[:, 5, 10])
+    manager.probe._last = 0.0
+    manager.probe._moved(viewer, SimpleNamespace(position=(0.0, -50.0, 20.0)))  # outside
+    assert manager.pixel is None and manager.plot.line_count() == n
