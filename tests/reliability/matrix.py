@@ -589,7 +589,7 @@ ENTRIES: list[Entry] = [
             **_NEG_OK,
             "nan": "NaN voxels are left out of the estimate (non_finite_voxels_ignored)",
             "inf": "inf voxels are left out of the estimate like NaN",
-        },  # fmt: skip
+        },
         check=lambda r, x: None,
     ),
     _arr(
