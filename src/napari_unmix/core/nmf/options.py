@@ -95,7 +95,7 @@ class SeededNmfOptions(NmfOptions):
         bounds=(1, None),
     )
     anchor: float = option(
-        0.0,
+        3.0,
         label="Seed anchor",
         doc="keeps spectra near the seeds (0 = plain NNMF)",
         bounds=(0, None),
