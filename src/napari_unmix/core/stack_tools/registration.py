@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..options import Options, option
+from ..options import Options, option, takes_options
 from ..progress import Progress, run
 from ..validate import check_array
 from ._stacks import StackToolResult, Steps, _check_index, _check_stack, _zrange, nan_max
@@ -186,19 +186,12 @@ def _z_shifts(stack: Any, opts: ZDriftOptions) -> Steps:
     return shifts
 
 
+@takes_options(ZDriftOptions, exclude=("interpolation_order",))
 def estimate_z_drift(
     stack: Any,
     /,
     *,
-    registration_channel: int = ZDriftOptions.registration_channel,
-    method: str = ZDriftOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = ZDriftOptions.pre_median_filter,
-    post_median_filter: bool = ZDriftOptions.post_median_filter,
-    median_kernel_size: int = ZDriftOptions.median_kernel_size,
-    upsample_factor: int = ZDriftOptions.upsample_factor,
-    max_shift: float | None = ZDriftOptions.max_shift,
+    options: Any,
 ) -> Steps:
     """Generator: estimate the (y, x) shift of every z-slice; returns shifts ``(T, Z, 2)``.
 
@@ -216,7 +209,7 @@ def estimate_z_drift(
     (1, 3, 2)
     """
     stack = _check_stack(stack)
-    return (yield from _z_shifts(stack, ZDriftOptions.pick(locals())))
+    return (yield from _z_shifts(stack, options))
 
 
 def _time_shifts(stack: Any, opts: RegisterOptions) -> Steps:
@@ -239,19 +232,13 @@ def _time_shifts(stack: Any, opts: RegisterOptions) -> Steps:
     return shifts
 
 
+@takes_options(RegisterOptions, exclude=("interpolation_order",))
 def estimate_time_shifts(
     stack: Any,
     /,
     *,
     registration_channel: int,
-    method: str = RegisterOptions.method,
-    zrange: tuple[int, int] | None = RegisterOptions.zrange,
-    reference_t: int = RegisterOptions.reference_t,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
+    options: Any,
 ) -> Steps:
     """Generator: estimate one (y, x) shift per time point; returns shifts ``(T, 2)``.
 
@@ -269,7 +256,7 @@ def estimate_time_shifts(
     ((2, 2), True)
     """
     stack = _check_stack(stack)
-    return (yield from _time_shifts(stack, RegisterOptions.pick(locals())))
+    return (yield from _time_shifts(stack, options))
 
 
 def _z_drift_steps(stack: Any, opts: ZDriftOptions) -> Steps:
@@ -282,21 +269,13 @@ def _z_drift_steps(stack: Any, opts: ZDriftOptions) -> Steps:
     return StackToolResult("z-drift", out, opts.as_dict(), shifts)
 
 
+@takes_options(ZDriftOptions)
 def correct_intra_stack_z_drift(
     stack: Any,
     /,
     *,
-    registration_channel: int = ZDriftOptions.registration_channel,
-    method: str = ZDriftOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = ZDriftOptions.pre_median_filter,
-    post_median_filter: bool = ZDriftOptions.post_median_filter,
-    median_kernel_size: int = ZDriftOptions.median_kernel_size,
-    upsample_factor: int = ZDriftOptions.upsample_factor,
-    max_shift: float | None = ZDriftOptions.max_shift,
-    interpolation_order: int = ZDriftOptions.interpolation_order,
     return_shifts: bool = False,
+    options: Any,
 ) -> Any:
     """Align the z-slices of every time point in Y and X (sample drift during a z-scan).
 
@@ -352,7 +331,7 @@ def correct_intra_stack_z_drift(
     """
     check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
     stack = _check_stack(stack)
-    res = run(_z_drift_steps(stack, ZDriftOptions.pick(locals())))
+    res = run(_z_drift_steps(stack, options))
     return (res.data, res.shifts) if return_shifts else res.data
 
 
@@ -366,21 +345,14 @@ def _register_steps(stack: Any, opts: RegisterOptions) -> Steps:
     return StackToolResult("register", out, opts.as_dict(), shifts)
 
 
+@takes_options(RegisterOptions)
 def register_stack(
     stack: Any,
     /,
     *,
     registration_channel: int,
-    method: str = RegisterOptions.method,
-    zrange: tuple[int, int] | None = RegisterOptions.zrange,
-    reference_t: int = RegisterOptions.reference_t,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
-    interpolation_order: int = RegisterOptions.interpolation_order,
     return_shifts: bool = False,
+    options: Any,
 ) -> Any:
     """Rigid translation over time: align every time point to ``reference_t``.
 
@@ -419,5 +391,5 @@ def register_stack(
     """
     check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
     stack = _check_stack(stack)
-    res = run(_register_steps(stack, RegisterOptions.pick(locals())))
+    res = run(_register_steps(stack, options))
     return (res.data, res.shifts) if return_shifts else res.data
