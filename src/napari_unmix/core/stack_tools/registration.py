@@ -259,14 +259,25 @@ def estimate_time_shifts(
     return (yield from _time_shifts(stack, options))
 
 
-def _z_drift_steps(stack: Any, opts: ZDriftOptions) -> Steps:
-    """The "z-drift" stack tool: estimate and apply; returns a :class:`StackToolResult`."""
+def _shift_tool(tool: str, shifts_of: Callable, stack: Any, opts: Any) -> Steps:
+    """A shift stack tool: estimate (``shifts_of``) and apply; returns a
+    :class:`StackToolResult`."""
     stack = _check_stack(stack)
-    shifts = yield from _z_shifts(stack, opts)
+    shifts = yield from shifts_of(stack, opts)
     out = yield from _apply_shifts_steps(
         stack, shifts, interpolation_order=opts.interpolation_order
     )
-    return StackToolResult("z-drift", out, opts.as_dict(), shifts)
+    return StackToolResult(tool, out, opts.as_dict(), shifts)
+
+
+def _run_shift_tool(steps: Steps, return_shifts: bool) -> Any:
+    res = run(steps)
+    return (res.data, res.shifts) if return_shifts else res.data
+
+
+def _z_drift_steps(stack: Any, opts: ZDriftOptions) -> Steps:
+    """The "z-drift" stack tool: estimate and apply; returns a :class:`StackToolResult`."""
+    return _shift_tool("z-drift", _z_shifts, stack, opts)
 
 
 @takes_options(ZDriftOptions)
@@ -330,19 +341,12 @@ def correct_intra_stack_z_drift(
     [-1.5, 0.5]
     """
     check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
-    stack = _check_stack(stack)
-    res = run(_z_drift_steps(stack, options))
-    return (res.data, res.shifts) if return_shifts else res.data
+    return _run_shift_tool(_z_drift_steps(stack, options), return_shifts)
 
 
 def _register_steps(stack: Any, opts: RegisterOptions) -> Steps:
     """The "register" stack tool: estimate and apply; returns a :class:`StackToolResult`."""
-    stack = _check_stack(stack)
-    shifts = yield from _time_shifts(stack, opts)
-    out = yield from _apply_shifts_steps(
-        stack, shifts, interpolation_order=opts.interpolation_order
-    )
-    return StackToolResult("register", out, opts.as_dict(), shifts)
+    return _shift_tool("register", _time_shifts, stack, opts)
 
 
 @takes_options(RegisterOptions)
@@ -390,6 +394,4 @@ def register_stack(
     [[0.0, 0.0], [-0.7, -2.0]]
     """
     check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
-    stack = _check_stack(stack)
-    res = run(_register_steps(stack, options))
-    return (res.data, res.shifts) if return_shifts else res.data
+    return _run_shift_tool(_register_steps(stack, options), return_shifts)
