@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine, print_table, quick_run, save_rows, save_summary, summary_row
+import _common
+from _common import machine, print_table, save_rows, save_summary, summary_row
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +52,7 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def main() -> None:
-    quick = quick_run(__doc__, "5 stacks instead of 20")
+    quick = _common.quick_run(__doc__, "5 stacks instead of 20")
     n = 5 if quick else 20
     rows, summary = [], []
     with tempfile.TemporaryDirectory() as tmp:

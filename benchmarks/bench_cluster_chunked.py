@@ -27,15 +27,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (
-    machine,
-    peak_rss_mb,
-    print_table,
-    quick_run,
-    save_rows,
-    save_summary,
-    summary_row,
-)
+import _common
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 
 
 def _run(conn, store: str, lazy: bool) -> None:
@@ -74,7 +67,7 @@ def _in_child(target, *args):
 def main() -> None:
     from napari_unmix.core.metrics import adjusted_rand_index
 
-    quick = quick_run(__doc__, "192x192 instead of 512x512")
+    quick = _common.quick_run(__doc__, "192x192 instead of 512x512")
     side = 192 if quick else 512
     with tempfile.TemporaryDirectory() as tmp:
         store = str(Path(tmp) / "cube.ome.zarr")

@@ -24,16 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (
-    machine,
-    peak_rss_mb,
-    print_table,
-    quick_run,
-    save_rows,
-    save_summary,
-    summary_row,
-    timed,
-)
+import _common
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.core import hsmap
 from napari_unmix.core.metrics import adjusted_rand_index, silhouette
 from napari_unmix.core.preprocess import baseline_asls
@@ -96,7 +88,7 @@ def _row(case, size, ours, ref, *, ours_acc="", ref_acc="", notes=""):
 
 
 def main() -> int:
-    quick = quick_run(__doc__, "64×64 instead of 256×256")
+    quick = _common.quick_run(__doc__, "64×64 instead of 256×256")
     warnings.filterwarnings("ignore", module="foodspec")  # its sparse-format notices
     warnings.filterwarnings("ignore", message=".*spsolve requires A be CSC")
     side = 64 if quick else 256

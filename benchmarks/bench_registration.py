@@ -42,15 +42,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    machine,
-    peak_rss_mb,
-    print_table,
-    quick_run,
-    save_rows,
-    save_summary,
-    summary_row,
-)
+import _common
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 from napari_unmix.core.scenarios.registration import (
     TEXTURES,
     make_registration_stack,
@@ -181,7 +174,7 @@ def run_cell(fn: Callable, cases: list) -> dict:
 
 
 def main() -> int:
-    quick = quick_run(__doc__, "one small size, fewer seeds")
+    quick = _common.quick_run(__doc__, "one small size, fewer seeds")
     sizes, seeds = ((48,), range(2)) if quick else ((64, 192), range(4))
     table = methods()
     rows: list[dict] = []

@@ -17,17 +17,9 @@ from scipy import ndimage as ndi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _common
 import napari_unmix.core.stack_tools as ours
-from _common import (
-    machine,
-    peak_rss_mb,
-    print_table,
-    quick_run,
-    save_rows,
-    save_summary,
-    summary_row,
-    timed,
-)
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.core.synthetic import make_bleedthrough_stack
 
 PAD = 16
@@ -59,7 +51,7 @@ def rel_rms(out: np.ndarray, truth: np.ndarray) -> float:
 
 
 def main() -> int:
-    quick = quick_run(__doc__, "small sizes (seconds)")
+    quick = _common.quick_run(__doc__, "small sizes (seconds)")
     size, n_t, n_z, repeat = (96, 3, 4, 1) if quick else (256, 4, 8, 3)
     try:
         from spectral_unmixing import filters as ref_filters

@@ -26,16 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    machine,
-    peak_rss_mb,
-    print_table,
-    quick_run,
-    save_rows,
-    save_summary,
-    summary_row,
-    timed,
-)
+import _common
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.api.suggest import suggest_rois
 from napari_unmix.core.suggest import score_against_truth
 from napari_unmix.core.synthetic import make_bead_cube, make_similar_bead_cube
@@ -118,7 +110,7 @@ def timing_rows(sizes: tuple[int, ...]) -> list[dict]:
 
 
 def main() -> int:
-    quick = quick_run(__doc__, "4 seeds, 128² and 256² only")
+    quick = _common.quick_run(__doc__, "4 seeds, 128² and 256² only")
     acc = accuracy_rows(4 if quick else 12)
     print(f"ROI suggester accuracy ({machine()})")
     print_table(acc)

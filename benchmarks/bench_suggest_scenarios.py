@@ -37,15 +37,8 @@ from scipy import ndimage as ndi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    machine,
-    peak_rss_mb,
-    print_table,
-    quick_run,
-    save_rows,
-    save_summary,
-    summary_row,
-)
+import _common
+from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 from napari_unmix.api.nmf import seeded_nnmf
 from napari_unmix.core.scenarios.hyperspectral import make_scene
 from napari_unmix.core.seeds import ComponentSeed
@@ -262,7 +255,7 @@ def background_rows(n: int) -> list[dict]:
 
 
 def main() -> int:
-    quick = quick_run(__doc__, "fewer scenes, sizes <= 256 px")
+    quick = _common.quick_run(__doc__, "fewer scenes, sizes <= 256 px")
     if quick:
         sizes, seeds, n_unit, n_bg = (64, 128, 256), {64: 4, 128: 4, 256: 3}, 3, 4
     else:

@@ -83,12 +83,7 @@ class AlphaEstimate:
 
 
 @takes_options(AlphaOptions)
-def estimate_alpha(
-    source: Any,
-    target: Any,
-    *,
-    options: AlphaOptions,
-) -> AlphaEstimate:
+def estimate_alpha(source: Any, target: Any, *, options: AlphaOptions) -> AlphaEstimate:
     """Estimate the bleed-through ``alpha`` of ``source`` into ``target``.
 
     Parameters

@@ -136,13 +136,7 @@ def _resum(cube, labels, k: int):
 
 
 @takes_options(ClusterOptions)
-def iter_cluster_map_chunked(
-    cube,
-    /,
-    *,
-    n_clusters: int,
-    options: ClusterOptions,
-) -> Steps:
+def iter_cluster_map_chunked(cube, /, *, n_clusters: int, options: ClusterOptions) -> Steps:
     """Cluster a (C, Y, X) dask cube larger than memory, chunk by chunk.
 
     The PCA (``n_components``) and the clustering are fitted on ``max_samples`` pixels

@@ -186,13 +186,7 @@ def first_appearance_order(labels: np.ndarray, k: int) -> np.ndarray:
 
 
 @takes_options(ClusterOptions)
-def iter_cluster_map(
-    cube,
-    /,
-    *,
-    n_clusters: int,
-    options: ClusterOptions,
-) -> Steps:
+def iter_cluster_map(cube, /, *, n_clusters: int, options: ClusterOptions) -> Steps:
     """Cluster the pixel spectra of a (C, Y, X) cube, yielding Progress events.
 
     Returns (as the generator's return value) a :class:`ClusterResult`.

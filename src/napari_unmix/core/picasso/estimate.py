@@ -237,12 +237,7 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
 
 
 @takes_options(PicassoOptions, exclude=("preprocess_alpha_inputs",))
-def estimate_picasso(
-    data: Any,
-    /,
-    *,
-    options: PicassoOptions,
-) -> PicassoResult:
+def estimate_picasso(data: Any, /, *, options: PicassoOptions) -> PicassoResult:
     """Estimate PICASSO unmixing of the selected channels of a TZCYX stack.
 
     The keywords are the fields of :class:`PicassoOptions`, generated from it (their docs say what each does;

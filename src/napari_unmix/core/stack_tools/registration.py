@@ -187,12 +187,7 @@ def _z_shifts(stack: Any, opts: ZDriftOptions) -> Steps:
 
 
 @takes_options(ZDriftOptions, exclude=("interpolation_order",))
-def estimate_z_drift(
-    stack: Any,
-    /,
-    *,
-    options: Any,
-) -> Steps:
+def estimate_z_drift(stack: Any, /, *, options: ZDriftOptions) -> Steps:
     """Generator: estimate the (y, x) shift of every z-slice; returns shifts ``(T, Z, 2)``.
 
     Yields a :class:`~napari_unmix.core.progress.Progress` once per time point. The shifts
@@ -234,11 +229,7 @@ def _time_shifts(stack: Any, opts: RegisterOptions) -> Steps:
 
 @takes_options(RegisterOptions, exclude=("interpolation_order",))
 def estimate_time_shifts(
-    stack: Any,
-    /,
-    *,
-    registration_channel: int,
-    options: Any,
+    stack: Any, /, *, registration_channel: int, options: RegisterOptions
 ) -> Steps:
     """Generator: estimate one (y, x) shift per time point; returns shifts ``(T, 2)``.
 
@@ -282,11 +273,7 @@ def _z_drift_steps(stack: Any, opts: ZDriftOptions) -> Steps:
 
 @takes_options(ZDriftOptions)
 def correct_intra_stack_z_drift(
-    stack: Any,
-    /,
-    *,
-    return_shifts: bool = False,
-    options: Any,
+    stack: Any, /, *, return_shifts: bool = False, options: ZDriftOptions
 ) -> Any:
     """Align the z-slices of every time point in Y and X (sample drift during a z-scan).
 
@@ -356,7 +343,7 @@ def register_stack(
     *,
     registration_channel: int,
     return_shifts: bool = False,
-    options: Any,
+    options: RegisterOptions,
 ) -> Any:
     """Rigid translation over time: align every time point to ``reference_t``.
 

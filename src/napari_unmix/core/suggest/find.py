@@ -162,12 +162,7 @@ class Suggestions:
 
 
 @takes_options(SuggestOptions)
-def find_suggestions(
-    cube: np.ndarray,
-    /,
-    *,
-    options: SuggestOptions,
-) -> Suggestions:
+def find_suggestions(cube: np.ndarray, /, *, options: SuggestOptions) -> Suggestions:
     """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
 
     See :func:`napari_unmix.suggest_rois` for the parameters (this is its validated core,
