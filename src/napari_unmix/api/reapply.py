@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.progress import Progress, run
+from ..core.progress import Progress, run_form
 
 __all__ = ["ReapplyPlan", "iter_reapply", "read_report", "reapply", "reapply_plan"]
 
@@ -240,49 +240,6 @@ def reapply_plan(report: dict[str, Any] | str | os.PathLike) -> ReapplyPlan:
     return PLANS[tool](rep, folder)
 
 
-def reapply(
-    report: dict[str, Any] | str | os.PathLike,
-    inputs: str | os.PathLike | Iterable[str | os.PathLike],
-    /,
-    *,
-    output_dir: str | os.PathLike,
-    overwrite: bool = False,
-    suffix: str | None = None,
-    output_format: str = "ome-tiff",
-    overrides: Mapping[str, Any] | None = None,
-) -> Any:
-    """Apply the parameters and estimated coefficients of ``report`` to other files.
-
-    Parameters
-    ----------
-    report : dict or path
-        A report, its sidecar ``.json``, or the output file the sidecar belongs to.
-    inputs : path, folder, glob pattern, or a list of them
-        See :func:`napari_unmix.api.batch.expand_inputs`.
-    output_dir : path
-        Outputs are ``<output_dir>/<input stem><suffix>.ome.tif`` (``.ome.zarr`` with
-        ``output_format="ome-zarr"``).
-    overwrite : bool
-        Replace existing outputs (default: inputs whose output exists are skipped).
-    suffix : str, optional
-        Default by tool (``_unmix``, ``_picasso``, ``_nnls``, ``_<stack tool>``).
-    output_format : {"ome-tiff", "ome-zarr"}
-        For the tools that take it (bleed-through, PICASSO, NNLS).
-    overrides : mapping, optional
-        Keywords that replace the report's (e.g. ``{"clip_negative": False}``).
-
-    Returns
-    -------
-    BatchSummary
-        Done / skipped / failed inputs with reasons (:class:`~napari_unmix.api.batch.BatchSummary`).
-    """
-    gen = iter_reapply(
-        report, inputs, output_dir=output_dir, overwrite=overwrite, suffix=suffix,
-        output_format=output_format, overrides=overrides,
-    )  # fmt: skip
-    return run(gen)
-
-
 def iter_reapply(
     report: dict[str, Any] | str | os.PathLike,
     inputs: str | os.PathLike | Iterable[str | os.PathLike],
@@ -320,3 +277,35 @@ def iter_reapply(
         overwrite=overwrite,
     )
     return (yield from gen)
+
+
+reapply = run_form(
+    iter_reapply,
+    "reapply",
+    """Apply the parameters and estimated coefficients of ``report`` to other files.
+
+    Parameters
+    ----------
+    report : dict or path
+        A report, its sidecar ``.json``, or the output file the sidecar belongs to.
+    inputs : path, folder, glob pattern, or a list of them
+        See :func:`napari_unmix.api.batch.expand_inputs`.
+    output_dir : path
+        Outputs are ``<output_dir>/<input stem><suffix>.ome.tif`` (``.ome.zarr`` with
+        ``output_format="ome-zarr"``).
+    overwrite : bool
+        Replace existing outputs (default: inputs whose output exists are skipped).
+    suffix : str, optional
+        Default by tool (``_unmix``, ``_picasso``, ``_nnls``, ``_<stack tool>``).
+    output_format : {"ome-tiff", "ome-zarr"}
+        For the tools that take it (bleed-through, PICASSO, NNLS).
+    overrides : mapping, optional
+        Keywords that replace the report's (e.g. ``{"clip_negative": False}``).
+
+    Returns
+    -------
+    BatchSummary
+        Done / skipped / failed inputs with reasons (:class:`~napari_unmix.api.batch.BatchSummary`).
+    """,
+    "BatchSummary",
+)

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import check_array, check_option_types
+from ..options import takes_options
+from ..validate import check_array
 from .estimators import ALPHA_METHODS, BOOTSTRAP_VOXELS, AlphaMethod, _bootstrap
 from .exact import (
     _GUESS_VOXELS,
@@ -81,22 +82,8 @@ class AlphaEstimate:
         }
 
 
-def estimate_alpha(
-    source: Any,
-    target: Any,
-    *,
-    method: str = AlphaOptions.method,
-    signal_percentile: float = AlphaOptions.signal_percentile,
-    target_low_percentile: float | None = AlphaOptions.target_low_percentile,
-    background_percentile: float = AlphaOptions.background_percentile,
-    preprocess_alpha_inputs: bool = AlphaOptions.preprocess_alpha_inputs,
-    alpha_max: float = AlphaOptions.alpha_max,
-    mi_bins: int = AlphaOptions.mi_bins,
-    max_alpha_voxels: int | None = AlphaOptions.max_alpha_voxels,
-    random_state: Any = AlphaOptions.random_state,
-    min_mask_voxels: int = AlphaOptions.min_mask_voxels,
-    n_bootstrap: int = AlphaOptions.n_bootstrap,
-) -> AlphaEstimate:
+@takes_options(AlphaOptions)
+def estimate_alpha(source: Any, target: Any, *, options: AlphaOptions) -> AlphaEstimate:
     """Estimate the bleed-through ``alpha`` of ``source`` into ``target``.
 
     Parameters
@@ -154,8 +141,7 @@ def estimate_alpha(
     """
     check_array("target", target)
     check_array("source", source)
-    check_option_types(estimate_alpha, locals())
-    opts = AlphaOptions.pick(locals())
+    opts = options
     if ALPHA_METHODS[opts.method].function is None:
         raise ValueError("method='manual' does not estimate alpha; give alpha instead")
     source, target = _check_volumes(source, target)

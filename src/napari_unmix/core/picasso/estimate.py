@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..axes import validate_tzcyx
+from ..options import takes_options
 from ..progress import Progress, Steps, run
 from .checks import (
     _check_sample,
@@ -254,40 +255,11 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
     return result
 
 
-def estimate_picasso(
-    data: Any,
-    /,
-    *,
-    channels: Sequence[int] | None = PicassoOptions.channels,
-    implementation: str = PicassoOptions.implementation,
-    alpha_mode: str | None = PicassoOptions.alpha_mode,
-    alpha_reference_t: int = PicassoOptions.alpha_reference_t,
-    source_sink_matrix: Any = PicassoOptions.source_sink_matrix,
-    sink_channels: Sequence[int] | None = PicassoOptions.sink_channels,
-    neutral_channels: Sequence[int] | None = PicassoOptions.neutral_channels,
-    unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
-    fixed_background: Any = PicassoOptions.fixed_background,
-    background_percentile: float = PicassoOptions.background_percentile,
-    mi_bins: int = PicassoOptions.mi_bins,
-    alpha_max: float = PicassoOptions.alpha_max,
-    max_iter: int = PicassoOptions.max_iter,
-    tolerance: float = PicassoOptions.tolerance,
-    max_alpha_voxels: int = PicassoOptions.max_alpha_voxels,
-    random_state: int = PicassoOptions.random_state,
-    step_size: float = PicassoOptions.step_size,
-    qn: int = PicassoOptions.qn,
-    pixel_bin_size: int | None = PicassoOptions.pixel_bin_size,
-    alpha_clip: float = PicassoOptions.alpha_clip,
-    negativity_threshold: float = PicassoOptions.negativity_threshold,
-    clip_every_n_iterations: int = PicassoOptions.clip_every_n_iterations,
-    reference_compatible: bool = PicassoOptions.reference_compatible,
-    output_units: str = PicassoOptions.output_units,
-    noise_aware: bool | None = PicassoOptions.noise_aware,
-    split_sigma: float | None = PicassoOptions.split_sigma,
-) -> PicassoResult:
+@takes_options(PicassoOptions, exclude=("preprocess_alpha_inputs",))
+def estimate_picasso(data: Any, /, *, options: PicassoOptions) -> PicassoResult:
     """Estimate PICASSO unmixing of the selected channels of a TZCYX stack.
 
-    The options are the fields of :class:`PicassoOptions` (their docs say what each does;
+    The keywords are the fields of :class:`PicassoOptions`, generated from it (their docs say what each does;
     :func:`napari_unmix.api.picasso.unmix_picasso_array` explains them in full);
     ``channels``, ``sink_channels`` and ``neutral_channels`` are channel indices of
     ``data``. ``reference_compatible=True`` runs the MATLAB scheme as the
@@ -296,4 +268,4 @@ def estimate_picasso(
     with :func:`auto_pixel_bin_size`. :func:`iter_estimate_picasso` is the same as a
     generator of progress events.
     """
-    return run(iter_estimate_picasso(data, PicassoOptions.pick(locals())))
+    return run(iter_estimate_picasso(data, options))
