@@ -130,9 +130,29 @@ def _place(layer: Any, axes: str, source: Any, source_axes: str) -> None:
             strict=True)
     )  # fmt: skip
     keep = [by_axis.get(a, (1.0, 0.0, a.lower())) for a in axes]
-    layer.scale = [k[0] for k in keep]
-    layer.translate = [k[1] for k in keep]
-    layer.axis_labels = [k[2] for k in keep]
+    for i, attr in enumerate(("scale", "translate", "axis_labels")):  # each set redraws
+        value = [k[i] for k in keep]
+        if list(getattr(layer, attr)) != value:
+            setattr(layer, attr, value)
+
+
+def _replace_in_place(earlier: list[Any], result: Result, inputs: list[Any]) -> list | None:
+    """Put a re-run's arrays into the tool's previous layers when they have the same names
+    and dimensions (what the policy's "replace" means, without napari's costly removal and
+    creation of layers); None when they differ."""
+    names = result.layer_names()
+    if [ly.name for ly in earlier] != names or any(
+        ly.data.ndim != item.data.ndim for ly, item in zip(earlier, result.layers, strict=True)
+    ):
+        return None
+    for layer, item in zip(earlier, result.layers, strict=True):
+        layer.data = item.data
+        layer.metadata = {**layer.metadata, "report": result.report}
+        layer.reset_contrast_limits()
+        layer.visible = True
+    for layer in inputs:
+        layer.visible = False
+    return earlier
 
 
 class StackToolsWidget(ToolDock):
@@ -286,11 +306,15 @@ class StackToolsWidget(ToolDock):
     def show_result(self, result: Any) -> None:
         stack = self._stack
         inputs = list(stack.layers) if stack is not None else []
+        added = None
         if not self.keep_previous.isChecked():  # earlier results, unless they are the input
-            for layer in tool_layers(self.viewer, result.tool):
-                if layer not in inputs:
+            earlier = [ly for ly in tool_layers(self.viewer, result.tool) if ly not in inputs]
+            added = _replace_in_place(earlier, result, inputs)
+            if added is None:
+                for layer in earlier:
                     self.viewer.layers.remove(layer)
-        added = show_result(self.viewer, result, inputs=inputs, keep_previous=True)
+        if added is None:
+            added = show_result(self.viewer, result, inputs=inputs, keep_previous=True)
         if stack is not None:
             same = len(added) == len(stack.layers)
             for i, layer in enumerate(added):
