@@ -105,7 +105,7 @@ def _run_tool(tool: str, stack: Any, values: dict[str, Any]) -> Steps:
     report = start_report(
         f"stack_tools.{tool}",
         {"tool": tool, **opts.as_dict()},
-        stack=describe_array(stack, axes="TZCYX"),
+        {"stack": describe_array(stack, axes="TZCYX")},
     )
     notes: list[str] = []
     res: StackToolResult = yield from _NotingWarnings(method.function(stack, opts), notes)
@@ -388,7 +388,7 @@ def iter_time_to_channels(stack: Any, /) -> Generator[Progress, None, StackToolR
         )
     converted = np.swapaxes(stack, 0, 2)  # (T, Z, 1, Y, X) -> (1, Z, T, Y, X)
     report = start_report(
-        "stack_tools.convert_time_to_channels", {}, stack=describe_array(stack, axes="TZCYX")
+        "stack_tools.convert_time_to_channels", {}, {"stack": describe_array(stack, axes="TZCYX")}
     )
     report["results"] = {"output": describe_array(converted, axes="TZCYX")}
     yield Progress(1, 1, "time → channels")

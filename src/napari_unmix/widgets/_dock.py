@@ -296,8 +296,9 @@ class ToolDock(QWidget):
             self._last_preview = now
             self.preview(event.partial)
 
-    def show_result(self, result: Any) -> None:
-        """Add the result layers (policy) and the results-panel entry."""
+    def show_result(self, result: Any) -> str | None:
+        """Add the result layers (policy) and the results-panel entry; may return a short
+        text for the status line ("12 ROIs in 4 groups")."""
         results = result if isinstance(result, list | tuple) else [result]
         for r in results:
             if isinstance(r, Result):
@@ -307,17 +308,19 @@ class ToolDock(QWidget):
                 )  # fmt: skip
         stamp = time.strftime("%H:%M:%S")
         self.results.add_run(f"{self.tool} · {stamp}", self.summary(result))
+        return None
 
     def _on_result(self, result: Any) -> None:
         self.last_result = result
         try:
-            self.show_result(result)
+            text = self.show_result(result)
         except (ValueError, TypeError, KeyError) as err:
             self._fail(err)
             return
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.set_status(f"done in {time.perf_counter() - self._t0:.1f} s")
+        done = f"done in {time.perf_counter() - self._t0:.1f} s"
+        self.set_status(f"{text} · {done}" if text else done)
         if self.form is not None and self.tool:
             save_settings(self.tool, self.form.values())
         self.finished.emit(result)
