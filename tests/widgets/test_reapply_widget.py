@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 
+from contracts.docks import run_dock
 from napari_unmix.api.bleedthrough import unmix
 from napari_unmix.core.synthetic import make_bleedthrough_stack
 from napari_unmix.io.omio_io import read_image, write_image
-from contracts.docks import run_dock
 from napari_unmix.widgets.reapply import ReapplyWidget
 
 

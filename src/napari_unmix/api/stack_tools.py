@@ -362,12 +362,8 @@ def convert_time_encoded_stack_to_channel_stack(
 def iter_time_to_channels(stack: Any, /) -> Generator[Progress, None, StackToolResult]:
     """Generator: a TZCYX stack whose time axis holds the channels, ``C=1, T=n`` → ``T=1,
     C=n``; returns a :class:`~napari_unmix.core.stack_tools.StackToolResult` (tool
-    ``"time-to-channels"``) with its report. The dock's "Time → channels" runs it.
-
-    Raises
-    ------
-    ValueError
-        The stack has more than one channel, or a single time point.
+    ``"time-to-channels"``) with its report. The dock's "Time → channels" runs it. A stack
+    with more than one channel, or a single time point, is refused (ValueError).
 
     Examples
     --------

@@ -87,7 +87,9 @@ def plot_shifts(
     for t, curve in enumerate(curves):
         for k, (axis, colour) in enumerate((("y", "tab:blue"), ("x", "tab:orange"))):
             label = axis if t == 0 else None
-            ax.plot(idx, curve[:, k], "-o", color=colour, lw=0.8 if thin else 1.4, ms=3, label=label)
+            ax.plot(
+                idx, curve[:, k], "-o", color=colour, lw=0.8 if thin else 1.4, ms=3, label=label
+            )
         if marks is not None and marks[t].any():
             ax.plot(
                 idx[marks[t]], np.zeros(int(marks[t].sum())), "x", color="tab:red", ms=8, mew=2,

@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -70,8 +71,11 @@ class BatchTable(QWidget):
                     cell.setForeground(QColor(_COLOURS.get(item.status, "#ffffff")))
                 table.setItem(i, j, cell)
         table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         table.setMaximumHeight(min(260, 28 + 24 * max(len(items), 1)))
         layout.addWidget(table)
+        layout.addStretch(1)
         self.table = table
 
     def statuses(self) -> dict[str, str]:

@@ -19,7 +19,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from magicgui import widgets as mw
-from qtpy.QtWidgets import QLabel, QWidget
+from qtpy.QtWidgets import QComboBox, QLabel, QWidget
 
 from ..api.stack_tools import iter_stack_tool, iter_time_to_channels
 from ..core.axes import from_tzcyx
@@ -37,7 +37,7 @@ __all__ = ["StackToolsWidget", "newest_stack"]
 TIME_TO_CHANNELS = "time-to-channels"
 #: the tools of the chooser: the registry's, then time -> channels (a layout change)
 _TOOLS = [(m.label, name) for name, m in STACK_TOOLS.items()] + [
-    ("Time → channels (time axis holds the channels)", TIME_TO_CHANNELS)
+    ("Time → channels", TIME_TO_CHANNELS)
 ]
 _STEPS = ["median", "gaussian", "median, gaussian", "gaussian, median"]
 #: the filter form: the steps are a dropdown of orders, the per-channel dict is for scripts
@@ -112,7 +112,7 @@ def _channel_names(stack: LayerStack, n_out: int) -> tuple[str, list[str]]:
     if len(layers) == 1 or n_out != len(layers):
         return layers[0].name, [f"C{c}" for c in range(n_out)]
     names = [ly.name for ly in layers]
-    prefix = os.path.commonprefix(names)
+    prefix = os.path.commonprefix(names)  # noqa: RUF071 - cut back to whole words below
     cut = max(prefix.rfind(sep) for sep in " ·_-(")  # whole words only: "mixed C0" -> "mixed "
     prefix = prefix[: cut + 1]
     source = prefix.rstrip(" ·-_(")
@@ -130,9 +130,10 @@ def _place(layer: Any, axes: str, source: Any, source_axes: str) -> None:
             strict=True)
     )  # fmt: skip
     keep = [by_axis.get(a, (1.0, 0.0, a.lower())) for a in axes]
-    for i, attr in enumerate(("scale", "translate", "axis_labels")):  # each set redraws
+    named = not all(str(a).lstrip("-").isdigit() for a in source.axis_labels)
+    for i, attr in enumerate(("scale", "translate", "axis_labels")[: 3 if named else 2]):
         value = [k[i] for k in keep]
-        if list(getattr(layer, attr)) != value:
+        if list(getattr(layer, attr)) != value:  # each change redraws
             setattr(layer, attr, value)
 
 
@@ -176,6 +177,11 @@ class StackToolsWidget(ToolDock):
             self.panels[name] = self._panel(name)
             self.body_layout.insertWidget(1 + i, self.panels[name].native)
         self.chooser.value = "filter"
+        for combo in self.findChildren(QComboBox):  # long choices must not widen the dock
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
         self.chooser.changed.connect(self._switch)
         self.layers.changed.connect(self._fit_bounds)
         events = napari_viewer.layers.events
@@ -315,12 +321,15 @@ class StackToolsWidget(ToolDock):
                     self.viewer.layers.remove(layer)
         if added is None:
             added = show_result(self.viewer, result, inputs=inputs, keep_previous=True)
+        for _, name in _TOOLS:  # the results of the dock's other tools step back (hidden)
+            for layer in tool_layers(self.viewer, name) if name != result.tool else ():
+                layer.visible = False
         if stack is not None:
             same = len(added) == len(stack.layers)
             for i, layer in enumerate(added):
                 j = i if same else 0
                 _place(layer, result.layers[i].axes, stack.layers[j], stack.axes[j])
-        label = dict((n, lab) for lab, n in _TOOLS)[result.tool]
+        label = {n: lab for lab, n in _TOOLS}[result.tool]
         stamp = time.strftime("%H:%M:%S")
         self.results.add_run(f"{label} · {stamp}", self.summary(result))
 

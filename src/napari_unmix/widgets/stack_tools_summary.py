@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 from qtpy.QtGui import QColor
-from qtpy.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["StackToolSummary", "frame_table"]
 
@@ -57,9 +64,11 @@ def frame_table(shifts: np.ndarray, report: dict[str, Any], tool: str) -> list[d
     rows = []
     for index in np.ndindex(shifts.shape[:-1]):
         dy, dx = (float(v) for v in shifts[index])
-        if tool == "register" and index[0] == params.get("reference_t", 0):
-            status = REFERENCE
-        elif tool == "z-drift" and index[1] == 0 and params.get("reference_mode") in ("first", "neighbor"):
+        if (tool == "register" and index[0] == params.get("reference_t", 0)) or (
+            tool == "z-drift"
+            and index[1] == 0
+            and params.get("reference_mode") in ("first", "neighbor")
+        ):
             status = REFERENCE
         elif tuple(int(i) for i in index) in bad:
             status = IMPLAUSIBLE
@@ -115,6 +124,7 @@ class StackToolSummary(QWidget):
             extra = QLabel("\n".join(str(n) for n in notes[:5]))
             extra.setWordWrap(True)
             layout.addWidget(extra)
+        layout.addStretch(1)  # content at the top of the panel
 
     def flagged_frames(self) -> list[dict[str, Any]]:
         """Rows of the frames left in place (no movement, or no plausible shift)."""
@@ -139,13 +149,20 @@ class StackToolSummary(QWidget):
         table.setHorizontalHeaderLabels([*heads, "Δy (px)", "Δx (px)", "status"])
         table.verticalHeader().setVisible(False)
         for i, row in enumerate(self.rows):
-            cells = [*map(str, row["frame"]), f"{row['dy']:+.2f}", f"{row['dx']:+.2f}", row["status"]]
+            cells = [
+                *map(str, row["frame"]),
+                f"{row['dy']:+.2f}",
+                f"{row['dx']:+.2f}",
+                row["status"],
+            ]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if row["status"] in _FLAGGED:
                     item.setForeground(QColor("#ffb74d"))
                 table.setItem(i, j, item)
         table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         table.setMaximumHeight(min(200, 26 + 24 * len(self.rows)))
         layout.addWidget(table)
         self.table = table
@@ -167,5 +184,7 @@ class StackToolSummary(QWidget):
         ax.yaxis.label.set_size(8)
         style_axes(fig, theme_colors(viewer))
         canvas.setMinimumHeight(150)
+        canvas.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        canvas.setFixedHeight(190)
         layout.addWidget(canvas)
         self.figure = fig

@@ -31,7 +31,7 @@ def test_dock_runs_twice_on_every_sample(make_napari_viewer, qtbot, sample, n_la
     assert chosen, "no stack preselected"
     if n_layers is not None:
         assert len(chosen) == n_layers
-    results = check_dock_runs(viewer, dock, qtbot)
+    check_dock_runs(viewer, dock, qtbot)
     mine = tool_layers(viewer, "filter")
     assert len(mine) == len(chosen)  # one per input layer; the second run replaced the first
     assert all(" · filter · " in ly.name for ly in mine)
