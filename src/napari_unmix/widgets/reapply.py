@@ -73,7 +73,8 @@ class BatchTable(QWidget):
         table.resizeColumnsToContents()
         table.horizontalHeader().setStretchLastSection(True)
         table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        table.setMaximumHeight(min(260, 28 + 24 * max(len(items), 1)))
+        height = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
+        table.setMaximumHeight(min(300, height + 2 * table.frameWidth() + 18))
         layout.addWidget(table)
         layout.addStretch(1)
         self.table = table

@@ -163,7 +163,8 @@ class StackToolSummary(QWidget):
         table.resizeColumnsToContents()
         table.horizontalHeader().setStretchLastSection(True)
         table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        table.setMaximumHeight(min(200, 26 + 24 * len(self.rows)))
+        rows = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
+        table.setMaximumHeight(min(220, rows + 2 * table.frameWidth() + 18))
         layout.addWidget(table)
         self.table = table
 
@@ -174,7 +175,8 @@ class StackToolSummary(QWidget):
         from ..plot.stack_tools import plot_shifts
         from ._theme import style_axes, theme_colors
 
-        fig = Figure(figsize=(3.6, 2.2), layout="constrained")
+        fig = Figure(figsize=(3.6, 2.2))  # fixed margins: constrained layout costs ~0.3 s
+        fig.subplots_adjust(left=0.25, right=0.97, bottom=0.22, top=0.95)
         canvas = FigureCanvasQTAgg(fig)
         ax = fig.add_subplot()
         flagged = np.array([r["status"] in _FLAGGED for r in self.rows])
