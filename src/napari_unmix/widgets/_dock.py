@@ -30,7 +30,7 @@ from typing import Any
 
 from magicgui import widgets as mw
 from napari.utils import notifications
-from qtpy.QtCore import Signal
+from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -149,7 +149,9 @@ class ToolDock(QWidget):
         self.body_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.body)
+        self.scroll = scroll
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
@@ -181,6 +183,12 @@ class ToolDock(QWidget):
         self.pickers.append(picker)
         self.inputs_box.append(picker)
         return picker
+
+    def showEvent(self, event: Any) -> None:
+        """As wide as the form needs (no sideways scrolling), at most 560 px."""
+        bar = self.scroll.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(min(self.body.minimumSizeHint().width() + bar + 4, 560))
+        super().showEvent(event)
 
     def _saved_values(self) -> dict[str, Any]:
         saved = load_settings(self.tool) if self.tool else {}
