@@ -37,6 +37,7 @@ from ..api.rois import ROI_COLUMNS, RoiModel, component_color
 from ..api.rois.files import add_spectra_file, export_spectra
 from ..io.presets import load_preset as _read_preset
 from ..io.presets import save_preset as _write_preset
+from ._dock import scroll_around
 from ._layers import is_cube_layer
 from ._plot import SpectrumPlot, axis_label
 from ._probe import PixelProbe
@@ -131,7 +132,8 @@ class RoiManagerWidget(QWidget):
         self.resonance = None  # created with the model
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "ROIs and seed rows")
-        layout = QVBoxLayout(self)
+        body = QWidget()  # scrolls: the dock never forces the window past the screen
+        layout = QVBoxLayout(body)
         layout.addLayout(top)
         layout.addWidget(self.all_slices)
         layout.addWidget(self.processed_box)
@@ -140,6 +142,7 @@ class RoiManagerWidget(QWidget):
         layout.addLayout(gauss)
         layout.addLayout(grid)
         layout.addWidget(self.status)
+        scroll_around(self, body)
 
         self.image_combo.currentIndexChanged.connect(lambda _: self._image_changed())
         self.all_slices.toggled.connect(lambda _: self._image_changed())
