@@ -23,7 +23,6 @@ from qtpy.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,6 +31,7 @@ from qtpy.QtWidgets import (
 
 from ..core.progress import Progress
 from ._dock import ToolDock
+from .stack_tools_summary import fit_table
 
 __all__ = ["BatchTable", "ReapplyWidget"]
 
@@ -70,11 +70,7 @@ class BatchTable(QWidget):
                 if j == 1:
                     cell.setForeground(QColor(_COLOURS.get(item.status, "#ffffff")))
                 table.setItem(i, j, cell)
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        height = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
-        table.setMaximumHeight(min(300, height + 2 * table.frameWidth() + 18))
+        fit_table(table, 300)
         layout.addWidget(table)
         layout.addStretch(1)
         self.table = table

@@ -24,7 +24,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["StackToolSummary", "frame_table"]
+__all__ = ["StackToolSummary", "fit_table", "frame_table"]
 
 #: status of a frame -> shown text
 REFERENCE, MOVED, STILL, IMPLAUSIBLE = "reference", "moved", "did not move", "no plausible shift"
@@ -78,6 +78,16 @@ def frame_table(shifts: np.ndarray, report: dict[str, Any], tool: str) -> list[d
             status = MOVED
         rows.append({"frame": tuple(int(i) for i in index), "dy": dy, "dx": dx, "status": status})
     return rows
+
+
+def fit_table(table: QTableWidget, cap: int) -> None:
+    """Columns to their contents, the table as narrow as the dock and as tall as its rows
+    (at most ``cap`` pixels)."""
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    rows = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
+    table.setMaximumHeight(min(cap, rows + 2 * table.frameWidth() + 18))
 
 
 def _frame_name(frame: tuple[int, ...]) -> str:
@@ -160,11 +170,7 @@ class StackToolSummary(QWidget):
                 if row["status"] in _FLAGGED:
                     item.setForeground(QColor("#ffb74d"))
                 table.setItem(i, j, item)
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        rows = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
-        table.setMaximumHeight(min(220, rows + 2 * table.frameWidth() + 18))
+        fit_table(table, 220)
         layout.addWidget(table)
         self.table = table
 
