@@ -38,6 +38,7 @@ __all__ = [
     "apply_stack_tool_file",
     "convert_time_encoded_stack_to_channel_stack",
     "iter_stack_tool",
+    "iter_time_to_channels",
 ]
 
 # Every option of every tool with its (common) default: the keywords of the functions below.
@@ -312,35 +313,49 @@ def convert_time_encoded_stack_to_channel_stack(
         output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
     )
     data, meta = read_image(input_path)
-    n_t, _, n_c = data.shape[:3]
-    if n_c != 1:
-        raise ValueError(
-            f"expected a single-channel stack whose time axis holds the channels, got "
-            f"{n_c} channels (shape {data.shape}, axes TZCYX); it needs no conversion"
-        )
-    if n_t < 2:
-        raise ValueError(
-            f"the stack has a single time point (shape {data.shape}, axes TZCYX); "
-            "there is nothing to move to the channel axis"
-        )
-    converted = np.swapaxes(data, 0, 2)  # (T, Z, 1, Y, X) -> (1, Z, T, Y, X)
-    report = start_report(
-        "stack_tools.convert_time_to_channels",
-        {},
-        {
-            "stack": describe_array(data, axes="TZCYX"),
-            "input_path": str(Path(input_path).resolve()),
-        },
-    )
-    report["results"] = {"output": describe_array(converted, axes="TZCYX")}
+    res = run(iter_time_to_channels(data))
+    converted, report = res.data, res.report
+    report["inputs"]["input_path"] = str(Path(input_path).resolve())
     path = write_image(
         output_path,
         converted,
         physical_size=meta["physical_size"],
         unit=meta["unit"],
-        channel_names=[f"C{i}" for i in range(n_t)],
+        channel_names=[f"C{i}" for i in range(converted.shape[2])],
         overwrite=overwrite,
     )
     report["output_path"] = str(path.resolve())
     write_sidecar(path, report, overwrite=overwrite)
     return path
+
+
+def iter_time_to_channels(stack: Any, /) -> Generator[Progress, None, StackToolResult]:
+    """Generator: a TZCYX stack whose time axis holds the channels, ``C=1, T=n`` → ``T=1,
+    C=n``; returns a :class:`~napari_unmix.core.stack_tools.StackToolResult` (tool
+    ``"time-to-channels"``) with its report. The dock's "Time → channels" runs it. A stack
+    with more than one channel, or a single time point, is refused (ValueError).
+
+    Examples
+    --------
+    >>> res = run(iter_time_to_channels(np.zeros((3, 2, 1, 8, 8))))
+    >>> res.data.shape, res.report["tool"]
+    ((1, 2, 3, 8, 8), 'stack_tools.convert_time_to_channels')
+    """
+    n_t, _, n_c = stack.shape[:3]
+    if n_c != 1:
+        raise ValueError(
+            f"expected a single-channel stack whose time axis holds the channels, got "
+            f"{n_c} channels (shape {stack.shape}, axes TZCYX); it needs no conversion"
+        )
+    if n_t < 2:
+        raise ValueError(
+            f"the stack has a single time point (shape {stack.shape}, axes TZCYX); "
+            "there is nothing to move to the channel axis"
+        )
+    converted = np.swapaxes(stack, 0, 2)  # (T, Z, 1, Y, X) -> (1, Z, T, Y, X)
+    report = start_report(
+        "stack_tools.convert_time_to_channels", {}, {"stack": describe_array(stack, axes="TZCYX")}
+    )
+    report["results"] = {"output": describe_array(converted, axes="TZCYX")}
+    yield Progress(1, 1, "time → channels")
+    return StackToolResult("time-to-channels", converted, {}, report=report)

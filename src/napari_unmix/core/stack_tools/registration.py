@@ -92,6 +92,7 @@ class RegistrationOptions(Options):
         label="Interpolation order",
         doc="spline order of the shift, 1 linear (no new extremes), 3 cubic (sharper)",
         bounds=(0, 5),
+        advanced=True,
     )
 
     def __post_init__(self) -> None:
@@ -117,6 +118,7 @@ class ZDriftOptions(RegistrationOptions):
         3,
         label="Neighbour window",
         doc="odd window for reference_mode neighbor: slice z against the window // 2 before it",
+        advanced=True,
     )
 
     def __post_init__(self) -> None:
