@@ -28,7 +28,7 @@ from ..core.result import Result, ResultLayer, colormap_for
 from ..core.stack_tools import STACK_TOOLS
 from ._dock import ToolDock
 from ._form import OptionsForm
-from ._layer_policy import TAG, show_result, tool_layers
+from ._layer_policy import TAG, replace_in_place, show_result, tool_layers
 from ._layers import LayerStack, layer_axes, layers_to_tzcyx
 from .stack_tools_summary import StackToolSummary
 
@@ -135,25 +135,6 @@ def _place(layer: Any, axes: str, source: Any, source_axes: str) -> None:
         value = [k[i] for k in keep]
         if list(getattr(layer, attr)) != value:  # each change redraws
             setattr(layer, attr, value)
-
-
-def _replace_in_place(earlier: list[Any], result: Result, inputs: list[Any]) -> list | None:
-    """Put a re-run's arrays into the tool's previous layers when they have the same names
-    and dimensions (what the policy's "replace" means, without napari's costly removal and
-    creation of layers); None when they differ."""
-    names = result.layer_names()
-    if [ly.name for ly in earlier] != names or any(
-        ly.data.ndim != item.data.ndim for ly, item in zip(earlier, result.layers, strict=True)
-    ):
-        return None
-    for layer, item in zip(earlier, result.layers, strict=True):
-        layer.data = item.data
-        layer.metadata = {**layer.metadata, "report": result.report}
-        layer.reset_contrast_limits()
-        layer.visible = True
-    for layer in inputs:
-        layer.visible = False
-    return earlier
 
 
 class StackToolsWidget(ToolDock):
@@ -315,7 +296,7 @@ class StackToolsWidget(ToolDock):
         added = None
         if not self.keep_previous.isChecked():  # earlier results, unless they are the input
             earlier = [ly for ly in tool_layers(self.viewer, result.tool) if ly not in inputs]
-            added = _replace_in_place(earlier, result, inputs)
+            added = replace_in_place(earlier, result, inputs)
             if added is None:
                 for layer in earlier:
                     self.viewer.layers.remove(layer)

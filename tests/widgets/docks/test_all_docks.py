@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from contracts.docks import ErrorLog, check_fits_screen
 
 import napari_unmix
+from contracts.docks import ErrorLog, check_fits_screen
 
 MANIFEST = yaml.safe_load((Path(napari_unmix.__file__).parent / "napari.yaml").read_text())
 DOCKS = [w["display_name"] for w in MANIFEST["contributions"]["widgets"]]
