@@ -106,8 +106,7 @@ def shot_picasso(viewer: napari.Viewer) -> None:
     """Three mixed channels, the default implementation: unmixed layers and the matrix."""
     viewer.open_sample(PLUGIN, "picasso")
     w = dock(viewer, "PICASSO unmixing")
-    worker = w.run(start=False)
-    wait_for(worker.finished, worker.start)
+    wait_for(w.finished, w.start)
 
 
 def shot_hsmap(viewer: napari.Viewer) -> None:

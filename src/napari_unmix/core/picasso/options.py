@@ -103,7 +103,7 @@ class PicassoOptions(_StrictOptions):
     )
     alpha_reference_t: int = option(
         0, label="Reference time point", doc="time point the matrix is estimated on",
-        bounds=(0, 10**9),
+        bounds=(0, 10**9), advanced=True,
     )  # fmt: skip
     source_sink_matrix: object = option(
         None,
@@ -170,6 +170,7 @@ class PicassoOptions(_StrictOptions):
         doc="MATLAB scheme block size: about 1000 blocks per plane (4 for 128x128; "
         "None: chosen so)",
         bounds=(1, 4096),
+        advanced=True,
     )
     alpha_clip: float = option(
         0.5, label="Alpha clip", doc="MATLAB scheme: largest |alpha| per iteration",
