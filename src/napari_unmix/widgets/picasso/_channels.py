@@ -160,8 +160,7 @@ class ChannelList(QWidget):
         return [
             layer
             for i, layer in enumerate(self._layers)
-            if i < self.list.count()
-            and self.list.item(i).checkState() == Qt.CheckState.Checked
+            if i < self.list.count() and self.list.item(i).checkState() == Qt.CheckState.Checked
         ]
 
     def select(self, layers: Sequence[Any]) -> None:
@@ -237,7 +236,9 @@ class SourceSinkGrid(QGroupBox):
                 len(self.names), sink_channels=sinks or None, neutral_channels=neutral
             )
         except ValueError as err:
-            raise ValueError(f"roles: {err} (give channel numbers of the grid, e.g. '0 2')") from None
+            raise ValueError(
+                f"roles: {err} (give channel numbers of the grid, e.g. '0 2')"
+            ) from None
         for (i, j), box in self.checks.items():
             box.setChecked(bool(m[i, j] == -1))
 

@@ -38,9 +38,7 @@ def describe_run(result: Any) -> str:
     return line
 
 
-def matrix_with_error(
-    table: MatrixTable, se: np.ndarray | None, *, decimals: int = 3
-) -> None:
+def matrix_with_error(table: MatrixTable, se: np.ndarray | None, *, decimals: int = 3) -> None:
     """Write ``value ± se`` in the cells of ``table`` where ``se`` > 0 (tooltips too)."""
     if se is None:
         return
@@ -67,7 +65,9 @@ class PicassoSummary(QWidget):
         self.time_point.setVisible(len(result.estimated_t) > 1)
         self.mixing_label = QLabel("")
         self.mixing = MatrixTable()
-        self.unmixing_label = QLabel("Unmixing matrix (applied to the background-subtracted channels)")
+        self.unmixing_label = QLabel(
+            "Unmixing matrix (applied to the background-subtracted channels)"
+        )
         self.unmixing = MatrixTable()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -14,6 +14,7 @@ mode (:class:`~._manual.ManualAlphas`) adjusts the estimate by hand on the displ
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from ...core.progress import Progress
 from ...core.result import Result, colormap_for
 from .._dock import ToolDock
 from .._form import OptionsForm
+from .._layer_policy import TAG, remove_tool_layers, tool_layers
 from .._layers import LayerStack, layers_to_tzcyx
 from .._matrix import MatrixTable
 from ._channels import ChannelList, SourceSinkGrid, split_names
@@ -71,6 +73,32 @@ def _colormaps(stack: LayerStack) -> list[str]:
         if len(set(own)) == n and not set(own) & _USER_COLORMAPS:
             return own
     return [colormap_for(c) for c in range(n)]
+
+
+def replace_in_place(viewer: Any, result: Result, *, keep: bool) -> bool:
+    """A re-run with the same layer names and shapes: new data into the previous result
+    layers (the policy's replace, without napari's costly remove + add); False otherwise."""
+    old = [
+        ly for ly in tool_layers(viewer, result.tool) if ly.metadata[TAG].get("role") != "manual"
+    ]
+    same = [ly.name for ly in old] == result.layer_names() and all(
+        ly.data.shape == item.data.shape for ly, item in zip(old, result.layers, strict=True)
+    )
+    if keep or not same:
+        return False
+    remove_tool_layers(viewer, result.tool, role="manual")
+    for layer, item in zip(old, result.layers, strict=True):
+        tag = {**layer.metadata[TAG], "run": layer.metadata[TAG].get("run", 0) + 1}
+        layer.data = item.data
+        layer.metadata = {TAG: tag, "report": result.report}
+        layer.colormap = item.colormap or layer.colormap
+        if item.contrast_limits is not None:
+            layer.contrast_limits = item.contrast_limits
+        else:
+            layer.reset_contrast_limits()
+        if not layer.visible:  # napari redraws even when the value does not change
+            layer.visible = True
+    return True
 
 
 class PicassoWidget(ToolDock):
@@ -205,16 +233,22 @@ class PicassoWidget(ToolDock):
         self.live_label.setVisible(False)
         self.live.setVisible(False)
         self._done = done
-        super().show_result(done.result)
+        if replace_in_place(self.viewer, done.result, keep=self.keep_previous.isChecked()):
+            for layer in done.stack.layers:  # inputs hidden, as the policy does
+                if layer.visible:
+                    layer.visible = False
+            stamp = time.strftime("%H:%M:%S")
+            self.results.add_run(f"{self.tool} · {stamp}", self.summary(done.result))
+        else:
+            super().show_result(done.result)
         self.manual.set_run(
             data=done.stack.data,
             result=done.run.result,
             names=done.names,
             source=done.source,
             layers=done.stack.layers,
-            relations=self.grid.relations() or [
-                (i, j) for i in range(len(done.names)) for j in range(len(done.names)) if i != j
-            ],
+            relations=self.grid.relations()
+            or [(i, j) for i in range(len(done.names)) for j in range(len(done.names)) if i != j],
             alpha_max=float(self.form.values()["alpha_max"]),
         )
 
