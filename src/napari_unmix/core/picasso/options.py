@@ -100,6 +100,7 @@ class PicassoOptions(_StrictOptions):
         doc="estimate on one time point, per time point, or apply unmixing_matrix "
         "(default: fixed when a matrix is given, else reference_t)",
         choices=ALPHA_MODES,
+        advanced=True,
     )
     alpha_reference_t: int = option(
         0, label="Reference time point", doc="time point the matrix is estimated on",

@@ -21,7 +21,6 @@ from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -122,7 +121,6 @@ class ChannelList(QWidget):
             "the channels to unmix: one layer per channel (equal shapes), or one "
             "multi-channel layer; the channels of the newest image are ticked for you"
         )
-        self.list.setMaximumHeight(110)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Channels to unmix"))
@@ -149,6 +147,8 @@ class ChannelList(QWidget):
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.list.addItem(item)
         self.list.blockSignals(False)
+        rows = min(max(self.list.count(), 2), 6)
+        self.list.setFixedHeight(rows * max(self.list.sizeHintForRow(0), 16) + 6)
         self.changed.emit()
 
     def _user_ticked(self, _item: Any) -> None:
@@ -174,12 +174,20 @@ class ChannelList(QWidget):
         self._user_ticked(None)
 
 
-class SourceSinkGrid(QGroupBox):
+class SourceSinkGrid(QWidget):
     """The source (row) → sink (column) relations ``source_sink_n`` estimates."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Bleed-through to estimate: row channel → column channel", parent)
+        super().__init__(parent)
         self.checks: dict[tuple[int, int], QCheckBox] = {}
+        self.toggle = QCheckBox("Choose which channel bleeds into which")
+        self.toggle.setToolTip(
+            "unticked: every channel may bleed into every other (the blind default); tick "
+            "to untick relations you know are impossible (row channel → column channel)"
+        )
+        self.box = QWidget()
+        self.box.setVisible(False)
+        self.toggle.toggled.connect(self.box.setVisible)
         self.names: list[str] = []
         self.grid = QGridLayout()
         self.all_button = QPushButton("All → all")
@@ -196,10 +204,16 @@ class SourceSinkGrid(QGroupBox):
         row1.addWidget(self.none_button)
         for w in (self.sinks_edit, self.neutral_edit, self.roles_button):
             row2.addWidget(w)
+        inner = QVBoxLayout(self.box)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(QLabel("row channel → column channel"))
+        inner.addLayout(self.grid)
+        inner.addLayout(row1)
+        inner.addLayout(row2)
         layout = QVBoxLayout(self)
-        layout.addLayout(self.grid)
-        layout.addLayout(row1)
-        layout.addLayout(row2)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toggle)
+        layout.addWidget(self.box)
         self.all_button.clicked.connect(lambda: self.set_all(True))
         self.none_button.clicked.connect(lambda: self.set_all(False))
 

@@ -116,7 +116,7 @@ class PicassoWidget(ToolDock):
         self.body_layout.insertWidget(0, self.channels)
         self.grid = SourceSinkGrid()
         self.body_layout.insertWidget(3, self.grid)  # after the channels and the form
-        self.output_form = OptionsForm(PicassoApplyOptions)
+        self.output_form = OptionsForm(PicassoApplyOptions, only=("clip_negative",))
         self.body_layout.insertWidget(4, self.output_form.native)
         self.live_label = QLabel("")
         self.live = MatrixTable()
