@@ -138,7 +138,7 @@ class PicassoOptions(_StrictOptions):
         advanced=True,
     )  # fmt: skip
     alpha_max: float = option(
-        1.0, label="Alpha max (source-sink)", doc="upper bound of the coefficient search",
+        1.0, label="Alpha max", doc="upper bound of the coefficient search",
         bounds=(0.0, None),
     )  # fmt: skip
     max_iter: int = option(200, label="Max iterations", doc="iteration limit", bounds=(1, 100_000))

@@ -34,12 +34,12 @@ class ManualAlphas(QWidget):
         self.sliders: dict[tuple[int, int], QSlider] = {}
         self.alpha_max = 1.0
         self._run: dict[str, Any] | None = None
-        self.enabled = QCheckBox("Manual mode: adjust the bleed-through (current slice)")
+        self.enabled = QCheckBox("Manual alphas (current slice)")
         self.enabled.setToolTip(
             "one slider per relation, starting from the estimate; the displayed slice is "
             "re-unmixed as you drag (layers '… · manual …')"
         )
-        self.box = QGroupBox("Manual alphas (share of the row channel's dye in the column channel)")
+        self.box = QGroupBox("source → sink: share of the source's dye")
         self.form = QFormLayout(self.box)
         self.box.setVisible(False)
         layout = QVBoxLayout(self)

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from .._matrix import MatrixTable
 
-__all__ = ["PicassoSummary", "describe_run", "matrix_with_error"]
+__all__ = ["PicassoSummary", "describe_run", "fit_height", "matrix_with_error"]
 
 
 def describe_run(result: Any) -> str:
@@ -41,13 +42,35 @@ def describe_run(result: Any) -> str:
 def matrix_with_error(table: MatrixTable, se: np.ndarray | None, *, decimals: int = 3) -> None:
     """Write ``value ± se`` in the cells of ``table`` where ``se`` > 0 (tooltips too)."""
     if se is None:
+        fit_height(table)
         return
     for i in range(table.rowCount()):
         for j in range(table.columnCount()):
             item = table.item(i, j)
             if item is not None and np.isfinite(se[i, j]) and se[i, j] > 0:
-                item.setText(f"{item.text()} ± {se[i, j]:.{decimals}f}")
+                item.setText(f"{item.text()}\n± {se[i, j]:.{decimals}f}")
                 item.setToolTip(f"standard error {se[i, j]:.{decimals + 1}f}")
+    fit_height(table)
+
+
+def fit_height(table: MatrixTable) -> None:
+    """Show every row (no inner scroll bars), whatever the cells' line count."""
+    table.resizeRowsToContents()
+    off = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    table.setVerticalScrollBarPolicy(off)
+    table.setHorizontalScrollBarPolicy(off)
+    header = table.verticalHeader()
+    rows = sum(max(table.rowHeight(i), header.sectionSizeHint(i)) for i in range(table.rowCount()))
+    head = table.horizontalHeader().sizeHint().height()
+    table.setFixedHeight(head + rows + 2 * table.frameWidth() + 2)
+
+
+class FitMatrixTable(MatrixTable):
+    """A :class:`MatrixTable` that shows all its rows once napari's style applies."""
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        fit_height(self)
 
 
 class PicassoSummary(QWidget):
@@ -64,11 +87,11 @@ class PicassoSummary(QWidget):
             self.time_point.addItem(f"t = {t}", t)
         self.time_point.setVisible(len(result.estimated_t) > 1)
         self.mixing_label = QLabel("")
-        self.mixing = MatrixTable()
+        self.mixing = FitMatrixTable()
         self.unmixing_label = QLabel(
             "Unmixing matrix (applied to the background-subtracted channels)"
         )
-        self.unmixing = MatrixTable()
+        self.unmixing = FitMatrixTable()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for w in (self.line, self.time_point, self.mixing_label, self.mixing):
@@ -104,3 +127,4 @@ class PicassoSummary(QWidget):
         self.unmixing.set_matrix(
             np.asarray(res.matrix)[t], fluor, chans, title="unmixing matrix (dye = row · channels)"
         )
+        fit_height(self.unmixing)

@@ -19,7 +19,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
-from qtpy.QtWidgets import QLabel, QWidget
+from qtpy.QtWidgets import QComboBox, QLabel, QWidget
 
 from ...api.picasso import PicassoRun, iter_unmix_picasso_array
 from ...core.picasso import (
@@ -35,10 +35,9 @@ from .._dock import ToolDock
 from .._form import OptionsForm
 from .._layer_policy import TAG, remove_tool_layers, tool_layers
 from .._layers import LayerStack, layers_to_tzcyx
-from .._matrix import MatrixTable
 from ._channels import ChannelList, SourceSinkGrid, split_names
 from ._manual import ManualAlphas
-from ._summary import PicassoSummary
+from ._summary import FitMatrixTable, PicassoSummary
 
 __all__ = ["DockRun", "PicassoWidget"]
 
@@ -119,7 +118,7 @@ class PicassoWidget(ToolDock):
         self.output_form = OptionsForm(PicassoApplyOptions, only=("clip_negative",))
         self.body_layout.insertWidget(4, self.output_form.native)
         self.live_label = QLabel("")
-        self.live = MatrixTable()
+        self.live = FitMatrixTable()
         self.live_label.setVisible(False)
         self.live.setVisible(False)
         at = self.body_layout.indexOf(self.status) + 1
@@ -128,6 +127,12 @@ class PicassoWidget(ToolDock):
         self.manual = ManualAlphas(viewer, self.tool)
         self.body_layout.insertWidget(self.body_layout.indexOf(self.results) + 1, self.manual)
         self._names: tuple[str, ...] = ()
+        for form in (self.form, self.output_form):  # long choice labels must not widen the dock
+            for combo in form.native.findChildren(QComboBox):
+                combo.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+                )
+                combo.setMinimumContentsLength(12)
         self.grid.roles_button.clicked.connect(self._apply_roles)
         self.channels.changed.connect(self._channels_changed)
         self.form.field("implementation").changed.connect(lambda _v: self._show_grid())
