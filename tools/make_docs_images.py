@@ -21,7 +21,7 @@ from pathlib import Path
 
 import napari
 from qtpy.QtCore import QEventLoop, QTimer
-from qtpy.QtWidgets import QApplication
+from qtpy.QtWidgets import QApplication, QScrollArea
 
 PLUGIN = "napari-unmix"
 OUT = Path(__file__).resolve().parents[1] / "docs" / "images"
@@ -107,6 +107,8 @@ def shot_picasso(viewer: napari.Viewer) -> None:
     viewer.open_sample(PLUGIN, "picasso")
     w = dock(viewer, "PICASSO unmixing")
     wait_for(w.finished, w.start)
+    scroll = w.findChild(QScrollArea)  # show the results panel's matrices
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
 
 
 def shot_hsmap(viewer: napari.Viewer) -> None:
