@@ -47,6 +47,8 @@ def split_names(names: Sequence[str]) -> tuple[str, list[str]]:
     --------
     >>> split_names(["mixed C0", "mixed C1"])
     ('mixed', ['C0', 'C1'])
+    >>> split_names(["cells.tif [GFAP]", "cells.tif [DRAQ5]"])
+    ('cells.tif', ['GFAP', 'DRAQ5'])
     >>> split_names(["GFAP", "DRAQ5"])
     ('', ['GFAP', 'DRAQ5'])
     """
@@ -59,7 +61,7 @@ def split_names(names: Sequence[str]) -> tuple[str, list[str]]:
             prefix += chars[0]
     cut = max((prefix.rfind(s) for s in _SEPARATORS), default=-1)
     head = prefix[: cut + 1] if cut >= 0 else ""
-    rest = [n[len(head) :].strip(_SEPARATORS) for n in names]
+    rest = [n[len(head) :].strip(_SEPARATORS + "[]") for n in names]
     if not head.strip(_SEPARATORS) or not all(rest) or len(set(rest)) < len(rest):
         return "", names
     return head.strip(_SEPARATORS), rest
