@@ -191,6 +191,7 @@ def _direction(
         "estimates": [{"t": t, **e.to_dict()} for t, e in zip(times, estimates, strict=True)],
         "mask_voxel_count_by_t": [e.details["mask_voxel_count"] for e in estimates],
         "mask_fallback_used": any(e.details["mask_fallback_used"] for e in estimates),
+        "non_finite_voxels_ignored": sum(e.details["non_finite_voxels_ignored"] for e in estimates),
         "_objects": estimates,
     }
 

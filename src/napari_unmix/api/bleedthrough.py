@@ -95,18 +95,6 @@ def _diagnostics(data: Any, rep: dict, opts: BleedthroughOptions) -> dict:
     return d
 
 
-def _check_finite_channels(data: Any, est: dict) -> None:
-    if not (isinstance(data, np.ndarray) and data.dtype.kind == "f"):
-        return
-    for name in ("source", "target"):
-        ch = est["forward"][f"{name}_channel"]
-        if not all(np.isfinite(data[t, :, ch]).all() for t in range(data.shape[0])):
-            raise ValueError(
-                f"the {name} channel contains NaN or infinite values; replace them "
-                "(e.g. with 0) before correcting"
-            )
-
-
 def unmix_array_steps(
     data: Any,
     options: BleedthroughOptions | None = None,
@@ -133,7 +121,6 @@ def unmix_array_steps(
         data, opts, alpha=alpha, alpha_reverse=alpha_reverse
     )
     est.pop("estimates")
-    _check_finite_channels(data, est)
     diagnostics = to_jsonable(_diagnostics(data, est, opts))
     yield Progress(0, 1, "applying the correction")
     corrected = apply_correction(

@@ -109,6 +109,7 @@ def unmix_picasso_array(
     sink_channels: Sequence[int] | None = PicassoOptions.sink_channels,
     neutral_channels: Sequence[int] | None = PicassoOptions.neutral_channels,
     unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
+    fixed_background: Any = PicassoOptions.fixed_background,
     background_percentile: float = PicassoOptions.background_percentile,
     preprocess_alpha_inputs: bool = PicassoOptions.preprocess_alpha_inputs,
     mi_bins: int = PicassoOptions.mi_bins,
@@ -150,8 +151,12 @@ def unmix_picasso_array(
         ``unmixing_matrix`` is given, else ``"reference_t"``; an estimating mode with a
         given matrix is refused.
     unmixing_matrix : array, shape (N, N) or (T, N, N), optional
-        Unmixing matrix applied to the selected channels as they are (no background
-        subtracted); it must be finite and invertible (condition number at most 1e6).
+        Unmixing matrix applied to the selected channels as they are (minus
+        ``fixed_background`` when given); it must be finite and invertible (condition
+        number at most 1e6).
+    fixed_background : array, shape (N,) or (T, N), optional
+        With ``alpha_mode="fixed"``: offsets subtracted before the matrix (an earlier
+        run's ``background_by_t``, which :func:`~napari_unmix.api.reapply.reapply` passes).
     source_sink_matrix, sink_channels, neutral_channels
         Source→sink relations for ``source_sink_n`` (rows = sources, -1 marks
         source→sink), or channel roles (indices of ``data``'s channels).
@@ -243,6 +248,7 @@ def unmix_picasso(
     compression_level: int = 0,
     scheduler: Any = None,
     unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
+    fixed_background: Any = PicassoOptions.fixed_background,
     reference_compatible: bool = PicassoOptions.reference_compatible,
     output_units: str = PicassoOptions.output_units,
     noise_aware: bool | None = PicassoOptions.noise_aware,

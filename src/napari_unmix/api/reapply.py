@@ -142,11 +142,29 @@ def _picasso(rep: dict[str, Any], folder: Path | None) -> ReapplyPlan:
             kw[key] = params[key]
     kw.update(
         alpha_mode="fixed",
-        unmixing_matrix=_same_or_list(matrices),
+        unmixing_matrix=_same_or_list(_picasso_linear(result, matrices)),
+        fixed_background=_same_or_list(result.get("background_by_t")),
         channels=result.get("channels", params.get("channels")),
     )
     kw.pop("source_sink_matrix", None)
     return ReapplyPlan("picasso", target, kw, suffix="_picasso")
+
+
+def _picasso_linear(result: dict[str, Any], matrices: Any) -> Any:
+    """The matrices acting on the background-subtracted channels that give the run's output.
+
+    A linear (source-sink) run applied ``matrix @ (I - background)``. A MATLAB-scheme run
+    replayed its loop on ``(I - background) / scale`` and multiplied by ``output_scale``:
+    the same linear map is ``diag(output_scale / scale) @ matrix``; the loop's clipping at
+    zero is not replayed (re-applied MATLAB results differ where it clipped).
+    """
+    out_scale = result.get("output_scale_by_t")
+    if result.get("mode") != "replay" or out_scale is None:
+        return matrices
+    factor = np.asarray(out_scale, np.float64) / np.asarray(
+        result["normalization_by_t"], np.float64
+    )
+    return (factor[:, :, None] * np.asarray(matrices, np.float64)).tolist()
 
 
 def _spectra_csv(rep: dict[str, Any], folder: Path | None) -> Path:

@@ -12,7 +12,7 @@ from ..validate import check_array, check_option_types
 from .estimators import ALPHA_METHODS, BOOTSTRAP_VOXELS, AlphaMethod, _bootstrap
 from .exact import (
     _GUESS_VOXELS,
-    _check_finite,
+    NonFiniteVoxels,
     _constant_source,
     _is_dask,
     _pick_mask_voxels,
@@ -223,10 +223,12 @@ def _masked_values(source: Any, target: Any, opts: AlphaOptions, rng: Any) -> di
     n_all = int(np.prod(source.shape))
     cap = opts.max_alpha_voxels
     if cap is not None and n_all > cap:  # exact percentiles and mask over the whole volume
-        return _whole_volume_values(source, target, opts, rng, n_all)
+        try:
+            return _whole_volume_values(source, target, opts, rng, n_all)
+        except NonFiniteVoxels:  # NaN cannot be ranked: a sample of the finite voxels
+            pass
     (s_raw, t_raw), flat = sample_voxels(source, target, max_voxels=cap, random_state=rng)
-    for name, v in (("source", s_raw), ("target", t_raw)):
-        _check_finite(name, v, v.dtype)
+    s_raw, t_raw, dropped = _finite_only(s_raw, t_raw)
     s, t, bg_s, bg_t = prepare_source_target_for_alpha(
         s_raw,
         t_raw,
@@ -246,10 +248,25 @@ def _masked_values(source: Any, target: Any, opts: AlphaOptions, rng: Any) -> di
         "percentiles_from": "sample",
         "sampled_voxels": int(s.size),
         "subsampled": flat is not None,
+        "non_finite_voxels_ignored": dropped,
     }
     x, y = s[mask].astype(np.float64), t[mask].astype(np.float64)
     return {"x": x, "y": y, "sample": (s, t), "bg": (bg_s, bg_t), "mask_info": mask_info,
             "sampling": sampling}  # fmt: skip
+
+
+def _finite_only(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The voxel pairs finite in both (NaN or inf in either: left out), and how many were
+    left out; an error when none is finite."""
+    if s.dtype.kind != "f" and t.dtype.kind != "f":
+        return s, t, 0
+    ok = np.isfinite(s) & np.isfinite(t)
+    n_bad = int(ok.size - np.count_nonzero(ok))
+    if n_bad == 0:
+        return s, t, 0
+    if n_bad == ok.size:
+        raise ValueError("every voxel of the source or target is NaN or infinite")
+    return s[ok], t[ok], n_bad
 
 
 def _whole_volume_values(
@@ -293,6 +310,7 @@ def _whole_volume_values(
         "percentiles_from": "whole_volume",
         "sampled_voxels": n_all,
         "subsampled": bool(subsampled),
+        "non_finite_voxels_ignored": 0,
     }
     x, y = xs.astype(np.float64), ys.astype(np.float64)
     return {"x": x, "y": y, "sample": (s, t), "bg": (bg_s, bg_t), "mask_info": mask_info,

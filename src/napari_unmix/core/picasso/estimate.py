@@ -49,6 +49,11 @@ def auto_pixel_bin_size(shape_yx: Sequence[int], *, blocks: int = 1000) -> int:
 # ----------------------------------------------------------------------------- checks
 def _resolve_alpha_mode(opts: PicassoOptions) -> str:
     """``alpha_mode`` to run: a given matrix is applied, never silently replaced."""
+    if opts.fixed_background is not None and opts.unmixing_matrix is None:
+        raise ValueError(
+            "fixed_background is the offset of a given unmixing_matrix; give the matrix too "
+            "(an estimated matrix subtracts its own background)"
+        )
     if opts.alpha_mode is None:
         return "reference_t" if opts.unmixing_matrix is None else "fixed"
     if opts.unmixing_matrix is not None and opts.alpha_mode != "fixed":
@@ -100,6 +105,19 @@ def _relations(opts: PicassoOptions, chans: list[int]) -> list[tuple[int, int]]:
             neutral_channels=[pos[c] for c in neutral or []],
         )
     return relations_from_matrix(_check_source_sink_matrix(matrix, len(chans)))
+
+
+def _fixed_background(background: Any, n: int, n_t: int) -> np.ndarray:
+    """The offsets of a given matrix per time point, (T, N); zeros when not given."""
+    if background is None:
+        return np.zeros((n_t, n))
+    b = np.asarray(background, dtype=np.float64)
+    if b.shape not in ((n,), (n_t, n)) or not np.all(np.isfinite(b)):
+        raise ValueError(
+            f"fixed_background must be {n} finite offsets (one per selected channel) or "
+            f"({n_t}, {n}), got shape {b.shape}"
+        )
+    return np.array(np.broadcast_to(b, (n_t, n)))
 
 
 # ----------------------------------------------------------------------------- stages
@@ -219,6 +237,7 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
     if alpha_mode == "fixed":
         result.output_units = opts.output_units
         result.matrix = _matrix_per_t(opts.unmixing_matrix, n, n_t)
+        result.background = _fixed_background(opts.fixed_background, n, n_t)
         return result
     size = opts.pixel_bin_size or auto_pixel_bin_size(data.shape[3:])
     rng = np.random.default_rng(opts.random_state)
@@ -247,6 +266,7 @@ def estimate_picasso(
     sink_channels: Sequence[int] | None = PicassoOptions.sink_channels,
     neutral_channels: Sequence[int] | None = PicassoOptions.neutral_channels,
     unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
+    fixed_background: Any = PicassoOptions.fixed_background,
     background_percentile: float = PicassoOptions.background_percentile,
     mi_bins: int = PicassoOptions.mi_bins,
     alpha_max: float = PicassoOptions.alpha_max,
