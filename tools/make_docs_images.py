@@ -21,7 +21,7 @@ from pathlib import Path
 
 import napari
 from qtpy.QtCore import QEventLoop, QTimer
-from qtpy.QtWidgets import QApplication
+from qtpy.QtWidgets import QApplication, QScrollArea
 
 PLUGIN = "napari-unmix"
 OUT = Path(__file__).resolve().parents[1] / "docs" / "images"
@@ -106,8 +106,9 @@ def shot_picasso(viewer: napari.Viewer) -> None:
     """Three mixed channels, the default implementation: unmixed layers and the matrix."""
     viewer.open_sample(PLUGIN, "picasso")
     w = dock(viewer, "PICASSO unmixing")
-    worker = w.run(start=False)
-    wait_for(worker.finished, worker.start)
+    wait_for(w.finished, w.start)
+    scroll = w.findChild(QScrollArea)  # show the results panel's matrices
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
 
 
 def shot_hsmap(viewer: napari.Viewer) -> None:
