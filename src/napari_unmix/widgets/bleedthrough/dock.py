@@ -1,346 +1,325 @@
-"""Dock widget "Bleed-through correction": estimate alpha, look at it, apply it.
+"""Dock "Bleed-through correction": estimate alpha, look at it, correct the target.
 
-Thin driver: it gathers layers and settings, runs
-:func:`napari_unmix.api.bleedthrough.estimate_bleedthrough_steps` or
-:func:`~napari_unmix.api.bleedthrough.unmix_array_steps` in a ``thread_worker`` (progress
-bar, cancel button) and writes the corrected channel(s) as new layers.
+A :class:`~napari_unmix.widgets._dock.ToolDock` around the script API's generators:
+"Estimate + correct" runs :func:`napari_unmix.api.bleedthrough_result.unmix_result_steps`
+(:func:`~napari_unmix.api.bleedthrough.unmix_array_steps` and the checks) and shows the
+corrected channel(s) as ``<input> · bleed-through · C<c>``; "Estimate only" runs
+:func:`~napari_unmix.api.bleedthrough_result.estimate_result_steps` and fills the results
+panel without touching the layers. One worker guard for both.
 
-Input: either one multi-channel layer (CYX, ZCYX or TZCYX; pick the channels) or two
-single-channel layers (YX, ZYX or TZYX of one shape) as source and target.
+Input: one multi-channel layer (CYX, ZCYX, TZCYX; the source and target channels pick two
+of its channels) or two one-channel layers of one shape as source and target, read
+through :mod:`napari_unmix.widgets._layers`. The method starts at
+:data:`~napari_unmix.api.bleedthrough_result.RECOMMENDED_METHOD` (``mi_min``, the least
+biased when source and target structures overlap); the results panel shows alpha, its
+95 % interval, every estimator on the same voxels, the dependence diagnostic and the
+scatter plot, and the status line says when the estimators disagree or dependence remains.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 from magicgui import widgets as mw
-from qtpy.QtCore import Signal
-from qtpy.QtWidgets import QVBoxLayout, QWidget
+from qtpy.QtWidgets import QComboBox, QPushButton, QWidget
 
-from ..api.bleedthrough import estimate_bleedthrough_steps, unmix_array_steps
-from ..core.axes import from_tzcyx, infer_axes, to_tzcyx
-from ..core.bleedthrough import BleedthroughOptions
-from ._form import _parse, widget_for
+from ...api.bleedthrough_result import (
+    RECOMMENDED_METHOD,
+    TOOL,
+    BleedthroughEstimate,
+    check_run,
+    estimate_result_steps,
+    unmix_result_steps,
+)
+from ...core.bleedthrough import BleedthroughOptions
+from ...core.result import Result
+from .._dock import LayerPicker, ToolDock
+from .._layer_policy import TAG, tool_layers
+from .._layers import layers_to_tzcyx
 
-if TYPE_CHECKING:
-    import napari
-
-__all__ = ["BleedthroughWidget"]
-
-_SINGLE_AXES = {2: "YX", 3: "ZYX", 4: "TZYX"}
-
-#: dock attribute -> option (every default, range, label and tooltip from the options)
-_FIELDS = {
-    "source_channel": "source_channel",
-    "target_channel": "target_channel",
-    "method": "method",
-    "alpha_mode": "alpha_mode",
-    "reference_t": "alpha_reference_t",
-    "bidirectional": "bidirectional",
-    "signal_percentile": "signal_percentile",
-    "target_low": "target_low_percentile",
-    "background_percentile": "background_percentile",
-    "alpha_max": "alpha_max",
-    "mi_bins": "mi_bins",
-    "max_voxels": "max_alpha_voxels",
-    "n_bootstrap": "n_bootstrap",
-    "random_state": "random_state",
-    "clip_negative": "clip_negative",
-}
+__all__ = ["BleedthroughDock", "BleedthroughWidget", "status_text"]
 
 
-class _InputError(ValueError):
-    """Bad widget input: shown as a notification."""
+def _image(layer: Any) -> bool:
+    from napari.layers import Image
+
+    return isinstance(layer, Image) and not layer.rgb
 
 
-def _stack_from_layers(source, target, source_channel: int, target_channel: int):
-    """TZCYX data, channel indices and a function giving a result channel the layer's shape."""
-    if source is None or target is None:
-        raise _InputError("pick a source and a target image layer")
-    if source is target:
-        data = source.data
-        if getattr(source, "rgb", False) or data.ndim < 3:
-            raise _InputError(
-                f"layer {source.name!r} has one channel ({data.shape=}); pick a multi-channel "
-                "layer (CYX, ZCYX, TZCYX) or two layers as source and target"
+@dataclass
+class _Inputs:
+    """What a run needs, read from the pickers before it starts."""
+
+    stack: Any  # the LayerStack of the layer adapter
+    options: BleedthroughOptions
+    alpha: float | None
+    alpha_reverse: float | None
+    estimate_only: bool
+    source: str
+    colormaps: list[str | None]
+
+
+class BleedthroughDock(ToolDock):
+    """Bleed-through correction dock (see the module docstring)."""
+
+    tool = TOOL
+    options = BleedthroughOptions
+    run_text = "Estimate + correct"
+    #: the dock's own starting values (the API keeps ``spectral-unmixing``'s defaults)
+    dock_defaults = {"method": RECOMMENDED_METHOD}
+
+    def __init__(self, viewer: Any, parent: QWidget | None = None) -> None:
+        super().__init__(viewer, parent)
+        self.source = self.add_picker(
+            LayerPicker(viewer, "source layer", _image, tooltip="the channel that bleeds")
+        )
+        self.target = self.add_picker(
+            LayerPicker(
+                viewer, "target layer", _image, prefer=self._target_rank,
+                tooltip="the channel it bleeds into (the one corrected); the same layer as "
+                "the source for a multi-channel layer",
             )
-        axes = infer_axes(data.ndim)
-        stack = to_tzcyx(data, axes)
-        n_c = stack.shape[2]
-        if n_c < 2:
-            raise _InputError(f"layer {source.name!r} has only one channel; pick another layer")
-        for name, ch in (("source", source_channel), ("target", target_channel)):
-            if not 0 <= ch < n_c:
-                raise _InputError(
-                    f"{name} channel {ch} does not exist: the layer has {n_c} (0..{n_c - 1})"
-                )
-        if source_channel == target_channel:
-            raise _InputError("source and target channel are the same; pick two different channels")
-        c_dim = axes.index("C")
-
-        def back(arr5, ch):  # TZCYX -> the layer's axes without C
-            return from_tzcyx(arr5[:, :, ch : ch + 1], axes.replace("C", ""))
-
-        return stack, source_channel, target_channel, back, c_dim
-    if source.data.shape != target.data.shape:
-        raise _InputError(
-            f"source {source.name!r} {source.data.shape} and target {target.name!r} "
-            f"{target.data.shape} must have the same shape"
-        )
-    nd = source.data.ndim
-    if nd not in _SINGLE_AXES:
-        raise _InputError(f"expected 2-D to 4-D single-channel layers, got {source.data.shape}")
-    axes = _SINGLE_AXES[nd]
-    parts = [to_tzcyx(layer.data, axes) for layer in (source, target)]
-    if any(type(p).__module__.startswith("dask") for p in parts):
-        import dask.array as da
-
-        stack = da.concatenate([da.asarray(p) for p in parts], axis=2)
-    else:
-        stack = np.concatenate([np.asarray(p) for p in parts], axis=2)
-    shape = source.data.shape
-
-    def back(arr5, ch):
-        return arr5[:, :, ch].reshape(shape)
-
-    return stack, 0, 1, back, None
-
-
-class BleedthroughWidget(QWidget):
-    """Bleed-through correction dock widget (see the module docstring)."""
-
-    #: emitted with the estimation report (dict) when "Estimate" has finished
-    estimated = Signal(object)
-    #: emitted with the list of new layers when "Apply" has finished
-    applied = Signal(object)
-    #: emitted with the message of any failure (also shown as a notification)
-    failed = Signal(str)
-
-    def __init__(self, viewer: napari.viewer.Viewer) -> None:
-        super().__init__()
-        self.viewer = viewer
-        self.worker = None
-        self.source = mw.ComboBox(label="source layer", choices=self._image_layers)
-        self.target = mw.ComboBox(label="target layer", choices=self._image_layers)
-        for attr, name in _FIELDS.items():
-            setattr(self, attr, widget_for(BleedthroughOptions.spec(name)))
-        modes = BleedthroughOptions.spec("alpha_mode").choices.labels()
-        self.alpha_mode.choices = [("(auto)", None), *modes.items()]  # None: chosen from alpha
-        self.alpha = mw.FloatSpinBox(
-            label="alpha (manual)", value=0.0, min=-10.0, max=10.0, step=0.01
-        )
-        self.alpha_reverse = mw.FloatSpinBox(
-            label="alpha reverse (manual)", value=0.0, min=-10.0, max=10.0, step=0.01
-        )
-        self.show_advanced = mw.CheckBox(label="advanced settings", value=False)
-        self.advanced = mw.Container(
-            widgets=[
-                self.signal_percentile, self.target_low, self.background_percentile,
-                self.alpha_max, self.mi_bins, self.max_voxels, self.n_bootstrap,
-                self.random_state, self.clip_negative,
-            ],
-            visible=False,
         )  # fmt: skip
-        self.estimate_button = mw.PushButton(text="Estimate")
-        self.apply_button = mw.PushButton(text="Apply")
-        self.cancel_button = mw.PushButton(text="Cancel", enabled=False)
-        self.result = mw.Label(value="")
-        form = mw.Container(
-            widgets=[
-                self.source, self.target, self.source_channel, self.target_channel,
-                self.method, self.alpha_mode, self.alpha, self.reference_t,
-                self.bidirectional, self.alpha_reverse, self.show_advanced, self.advanced,
-                mw.Container(widgets=[self.estimate_button, self.apply_button, self.cancel_button], layout="horizontal", labels=False),
-                self.result,
-            ]
+        self.source.changed.connect(self._source_changed)
+        self.target.changed.connect(self._sync_channels)
+        self._estimate_only = False
+        self._cancelled = False
+        self._add_manual_alpha()
+        self._add_estimate_button()
+        self.form.field("alpha_mode").choices = [
+            ("(auto)", None),
+            *[(lab, name) for lab, name in BleedthroughOptions.spec("alpha_mode").choices.labels().items()],
+        ]  # fmt: skip
+        self.form.field("method").changed.connect(self._sync_manual)
+        self.form.field("alpha_mode").changed.connect(self._sync_manual)
+        self.form.field("bidirectional").changed.connect(self._sync_manual)
+        self._source_changed()
+        self._sync_manual()
+        _narrow_combos(self)
+
+    # -- construction -----------------------------------------------------------------------
+    def _add_manual_alpha(self) -> None:
+        self.alpha = mw.FloatSpinBox(label="alpha (manual)", value=0.0, min=0.0, max=10.0,
+                                     step=0.01, tooltip="the bleed-through coefficient you give")  # fmt: skip
+        self.alpha_reverse = mw.FloatSpinBox(label="alpha reverse (manual)", value=0.0, min=0.0,
+                                             max=10.0, step=0.01)  # fmt: skip
+        self.manual = mw.Container(widgets=[self.alpha, self.alpha_reverse], labels=True)
+        self.body_layout.insertWidget(self.body_layout.indexOf(self.form.native) + 1, self.manual.native)
+
+    def _add_estimate_button(self) -> None:
+        self.estimate_button = QPushButton("Estimate only")
+        self.estimate_button.setToolTip("estimate alpha and check it; no layers are added")
+        self.body_layout.insertWidget(self.body_layout.indexOf(self.progress), self.estimate_button)
+        self.estimate_button.clicked.connect(self.estimate)
+
+    def _saved_values(self) -> dict[str, Any]:
+        return {**self.dock_defaults, **super()._saved_values()}
+
+    def reset_settings(self) -> None:
+        """Back to the dock's defaults (``mi_min``), and forget the saved settings."""
+        super().reset_settings()
+        self.form.set_values(self.dock_defaults)
+
+    # -- pickers ----------------------------------------------------------------------------
+    def _target_rank(self, layer: Any) -> float:
+        """Prefer another layer of the source's shape, then the source itself if it has
+        channels, then anything."""
+        src = self.source.value if hasattr(self, "source") else None
+        if src is None:
+            return 0.0
+        if layer is not src and layer.data.shape == src.data.shape:
+            return 2.0
+        return 1.0 if layer is src and layer.data.ndim >= 3 else 0.0
+
+    def _source_changed(self, *_: Any) -> None:
+        self.target.refresh()
+        src = self.source.value
+        if src is not None and self.target.value is not None and self._target_rank(self.target.value) < 2:
+            best = max(self.target._usable(), key=self._target_rank, default=None)
+            if best is not None:
+                self.target.value = best
+        self._sync_channels()
+
+    def _sync_channels(self, *_: Any) -> None:
+        """Channel fields only for one multi-channel layer (two layers: source -> target)."""
+        one = self.source.value is not None and self.source.value is self.target.value
+        for name in ("source_channel", "target_channel"):
+            self.form.field(name).visible = one
+
+    def _sync_manual(self, *_: Any) -> None:
+        values = self.form.values()
+        manual = values["method"] == "manual" or values["alpha_mode"] == "fixed"
+        self.manual.visible = manual
+        self.alpha_reverse.visible = manual and bool(values["bidirectional"])
+
+    # -- hooks ------------------------------------------------------------------------------
+    def read_inputs(self) -> _Inputs:
+        src, tgt = self.source.value, self.target.value
+        if src is None or tgt is None:
+            raise ValueError(
+                "open a two-channel image first (File > Open Sample > napari-unmix > "
+                "Bleed-through stack), then pick the source and target layers"
+            )
+        stack = layers_to_tzcyx([src] if src is tgt else [src, tgt], min_channels=2)
+        opts = self.current_options()
+        if not stack.multichannel:
+            opts = dataclasses.replace(opts, source_channel=0, target_channel=1)
+        manual = opts.method == "manual" or opts.alpha_mode == "fixed"
+        if opts.method == "manual" and opts.alpha_mode is None:
+            opts = dataclasses.replace(opts, alpha_mode="fixed")
+        alpha = float(self.alpha.value) if manual else None
+        alpha_rev = float(self.alpha_reverse.value) if manual and opts.bidirectional else None
+        check_run(stack.data, opts, alpha=alpha, alpha_reverse=alpha_rev)
+        colormaps = [getattr(getattr(stack.channel_layer(c), "colormap", None), "name", None)
+                     for c in range(stack.data.shape[2])]  # fmt: skip
+        if stack.multichannel:
+            colormaps = [None] * len(colormaps)  # one layer: distinct colormaps per channel
+        return _Inputs(stack, opts, alpha, alpha_rev, self._estimate_only, tgt.name, colormaps)
+
+    def steps(self, inputs: _Inputs, options: Any) -> Any:
+        given = {"alpha": inputs.alpha, "alpha_reverse": inputs.alpha_reverse}
+        if inputs.estimate_only:
+            return (yield from estimate_result_steps(inputs.stack.data, inputs.options, **given))
+        axes = inputs.stack.axes[0].replace("C", "") if inputs.stack.multichannel else inputs.stack.axes[1]
+        return (
+            yield from unmix_result_steps(
+                inputs.stack.data, inputs.options, source=inputs.source,
+                colormaps=inputs.colormaps, channel=inputs.stack.channel, axes=axes, **given,
+            )
         )  # fmt: skip
-        self.show_advanced.changed.connect(lambda v: setattr(self.advanced, "visible", bool(v)))
-        self.estimate_button.changed.connect(lambda: self.run(apply=False))
-        self.apply_button.changed.connect(lambda: self.run(apply=True))
-        self.cancel_button.changed.connect(self.cancel)
-        viewer.layers.events.inserted.connect(self._refresh)
-        viewer.layers.events.removed.connect(self._refresh)
 
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
+    def show_result(self, result: Any) -> None:
+        """The layer policy; a re-run with the same result layers updates them in place
+        (napari's remove + add of a layer costs about a second, the update milliseconds)."""
+        if isinstance(result, Result) and not self.keep_previous.isChecked():
+            if _update_in_place(self.viewer, result, self.input_layers()):
+                stamp = time.strftime("%H:%M:%S")
+                self.results.add_run(f"{self.tool} · {stamp}", self.summary(result))
+                return
+        super().show_result(result)
 
-        self.figure = Figure(figsize=(4, 3.5), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumHeight(260)
-        layout = QVBoxLayout(self)
-        layout.addWidget(form.native)
-        layout.addWidget(self.canvas)
-        self._pick_defaults()
+    def input_layers(self) -> list[Any]:
+        return list(dict.fromkeys(p.value for p in self.pickers if p.value is not None))
 
-    # ------------------------------------------------------------------ layers
-    def _image_layers(self, _widget: Any = None) -> list:
-        from napari.layers import Image
+    def summary(self, result: Any) -> QWidget:
+        from .panel import BleedthroughPanel
 
-        return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Image)]
+        return BleedthroughPanel(result, viewer=self.viewer)
 
-    def _refresh(self, _event: Any = None) -> None:
-        self.source.reset_choices()
-        self.target.reset_choices()
+    # -- running ----------------------------------------------------------------------------
+    def start(self, *, estimate_only: bool = False) -> Any:
+        """Run ("Estimate + correct"; ``estimate_only``: estimate and check only)."""
+        if self.running:
+            return super().start()  # the one guard says a run is going on
+        self._estimate_only = bool(estimate_only)
+        self._cancelled = False
+        worker = super().start()
+        if worker is not None:
+            self.estimate_button.setEnabled(False)
+        return worker
 
-    def _pick_defaults(self) -> None:
-        layers = [v for _, v in self._image_layers()]
-        if len(layers) >= 2 and layers[0].data.shape == layers[1].data.shape:
-            self.source.value, self.target.value = layers[0], layers[1]
-
-    # ------------------------------------------------------------------ settings
-    def settings(self) -> dict[str, Any]:
-        """Keyword arguments for the api functions from the current widget state."""
-        kw = {
-            name: _parse(BleedthroughOptions.spec(name), getattr(self, attr).value)
-            for attr, name in _FIELDS.items()
-        }
-        if kw["method"] == "manual":
-            kw["alpha_mode"] = "fixed"
-        if kw["alpha_mode"] == "fixed":
-            for box in (self.alpha, self.alpha_reverse):
-                if box.value < 0:
-                    raise _InputError(
-                        f"{box.label} is {box.value}; bleed-through coefficients must be >= 0"
-                    )
-            kw["alpha"] = float(self.alpha.value)
-            if kw["bidirectional"]:
-                kw["alpha_reverse"] = float(self.alpha_reverse.value)
-        return kw
-
-    # ------------------------------------------------------------------ running
-    def run(self, *, apply: bool) -> None:
-        """Start "Estimate" (``apply=False``) or "Apply" in a worker thread."""
-        from napari.qt.threading import create_worker
-
-        if self.worker is not None:
-            self._fail("a run is in progress; wait for it or press Cancel")
-            return
-        try:
-            kw = self.settings()
-            given = {k: kw.pop(k) for k in ("alpha", "alpha_reverse") if k in kw}
-            stack, s_ch, t_ch, back, _ = _stack_from_layers(
-                self.source.value,
-                self.target.value,
-                int(self.source_channel.value),
-                int(self.target_channel.value),
-            )
-            kw.update(source_channel=s_ch, target_channel=t_ch)
-            opts = BleedthroughOptions.pick(kw)
-        except ValueError as err:
-            self._fail(str(err))
-            return
-        n_steps = 2 + (stack.shape[0] if kw["alpha_mode"] == "per_t" else 1) * (
-            2 if kw["bidirectional"] else 1
-        )
-        src_layer, tgt_layer = self.source.value, self.target.value
-
-        def job():
-            run = unmix_array_steps if apply else estimate_bleedthrough_steps
-            steps = run(stack, opts, **given)
-            try:
-                result = yield from steps
-            except ValueError as err:  # bad data: a message for the user, not a traceback
-                return ("error", str(err))
-            return ("ok", result)
-
-        self.worker = create_worker(job, _progress={"total": n_steps, "desc": "Bleed-through"})
-        self.worker.yielded.connect(lambda event: setattr(self.result, "value", event.message))
-        self.worker.returned.connect(
-            lambda out: self._done(
-                out, apply=apply, back=back, layers=(src_layer, tgt_layer), kw=kw
-            )
-        )
-        self.worker.finished.connect(self._finished)
-        self.estimate_button.enabled = self.apply_button.enabled = False
-        self.cancel_button.enabled = True
-        self.worker.start()
+    def estimate(self) -> Any:
+        """"Estimate only": alpha, its interval and the checks in the results panel."""
+        return self.start(estimate_only=True)
 
     def cancel(self) -> None:
-        """Stop the running worker at its next progress step."""
-        if self.worker is not None:
-            self.worker.quit()
-            self.result.value = "cancelled"
+        self._cancelled = self.running
+        super().cancel()
 
-    def _finished(self) -> None:
-        self.worker = None
-        self.estimate_button.enabled = self.apply_button.enabled = True
-        self.cancel_button.enabled = False
+    def _on_progress(self, event: Any) -> None:
+        if not self._cancelled:  # after Cancel the status says so, not the last step
+            super()._on_progress(event)
 
-    def _fail(self, message: str) -> None:
-        from napari.utils.notifications import show_error
+    def _on_result(self, result: Any) -> None:
+        super()._on_result(result)
+        if self.status.text().startswith("done"):
+            head, full = status_text(result)
+            self.set_status(f"{self.status.text()}: {head}", full=full)
 
-        self.result.value = f"error: {message}"
-        show_error(message)
-        self.failed.emit(message)
+    def _on_aborted(self) -> None:
+        super()._on_aborted()
+        self.set_status("cancelled: no layers were added")
 
-    def _done(self, out, *, apply: bool, back, layers, kw) -> None:
-        status, result = out
-        if status == "error":
-            self._fail(result)
-            return
-        if not apply:
-            self._show_estimate(result)
-            self.estimated.emit(result)
-            return
-        corrected, report = result
-        src_layer, tgt_layer = layers
-        multi = src_layer is tgt_layer
-        new = []
-        channels = [(kw["target_channel"], tgt_layer)]
-        if report["bidirectional"]:
-            channels.append((kw["source_channel"], src_layer))
-        for ch, layer in channels:
-            scale, translate = list(layer.scale), list(layer.translate)
-            if multi:
-                c_dim = infer_axes(layer.data.ndim).index("C")
-                scale.pop(c_dim)
-                translate.pop(c_dim)
-            name = f"{layer.name} [C{ch}] corrected" if multi else f"{layer.name} corrected"
-            new.append(
-                self.viewer.add_image(
-                    back(corrected, ch), name=name, scale=scale, translate=translate,
-                    colormap=layer.colormap, blending=layer.blending,
-                    contrast_limits=None, metadata={"bleedthrough_report": report},
-                )
-            )  # fmt: skip
-        self.result.value = self._summary(report)
-        self.applied.emit(new)
+    def _on_finished(self) -> None:
+        super()._on_finished()
+        self.estimate_button.setEnabled(True)
 
-    def _summary(self, rep: dict) -> str:
-        def fmt(part):
-            a = part["alpha_by_t"]
-            ci = part["ci95_by_t"]
-            if len(set(a)) == 1:
-                txt = f"{a[0]:.4f}"
-                if ci and ci[0]:
-                    txt += (
-                        f" ± {(ci[0][1] - ci[0][0]) / 2:.4f} (95% CI {ci[0][0]:.4f}-{ci[0][1]:.4f})"
-                    )
-                return txt
-            return ", ".join(f"{v:.3f}" for v in a) + " (per t)"
 
-        text = f"alpha = {fmt(rep['forward'])}"
-        if rep.get("reverse"):
-            text += f"\nalpha reverse = {fmt(rep['reverse'])}"
-        for part in (rep["forward"], rep.get("reverse") or {}):
-            for e in part.get("estimates", []):
-                for warning in e.get("warnings", []):  # estimates that know they are unsure
-                    text += f"\n⚠ t={e['t']}: {warning}"
-        return text
+def _narrow_combos(widget: QWidget) -> None:
+    """Drop-downs size to a short text, not their longest choice, so the dock stays narrow."""
+    for combo in widget.findChildren(QComboBox):
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
 
-    def _show_estimate(self, rep: dict) -> None:
-        from ..plot.bleedthrough import draw_alpha_scatter
 
-        self.result.value = self._summary(rep)
-        est = rep["estimates"]["forward"]
-        rev = rep["estimates"]["reverse"]
-        self.figure.clear()
-        panels = est[:1] + rev[:1]
-        for i, e in enumerate(panels):
-            draw_alpha_scatter(
-                self.figure.add_subplot(1, len(panels), i + 1),
-                e,
-                title=("forward " if i == 0 else "reverse ") + e.method,
-            )
-        self.canvas.draw_idle()
+def _update_in_place(viewer: Any, result: Result, inputs: list[Any]) -> bool:
+    """Put ``result`` into the tool's existing layers of the same names (True), or do
+    nothing (False) when they are not exactly those layers."""
+    old = {ly.name: ly for ly in tool_layers(viewer, result.tool)}
+    names = result.layer_names()
+    if sorted(old) != sorted(names):
+        return False
+    items = dict(zip(names, result.layers, strict=True))
+    if any(
+        item.kind != "image" or getattr(item.data, "ndim", 0) != old[name].data.ndim
+        for name, item in items.items()
+    ):
+        return False
+    for name, item in items.items():
+        layer = old[name]
+        tag = {**layer.metadata[TAG], "source": result.source}
+        layer.data = item.data
+        layer.metadata = {TAG: tag, "report": result.report}
+        layer.reset_contrast_limits()
+        layer.visible = True
+    for layer in inputs:
+        if layer in viewer.layers:
+            layer.visible = False
+    return True
+
+
+def _checks_of(result: Any) -> dict[str, Any]:
+    if isinstance(result, Result | BleedthroughEstimate):
+        return result.report.get("checks") or {}
+    return {}
+
+
+def status_text(result: Any) -> tuple[str, str]:
+    """The status line after a run (alpha, interval, ⚠ when something is off) and its
+    full text (every message)."""
+    report = result.report
+    parts = []
+    for label, key in (("alpha", "forward"), ("alpha reverse", "reverse")):
+        part = report.get(key)
+        if not part:
+            continue
+        a = part["alpha_by_t"]
+        txt = f"{label} {a[0]:.3f}" if len(set(a)) == 1 else f"{label} {min(a):.3f}–{max(a):.3f} (per t)"
+        ci = (part.get("ci95_by_t") or [None])[0]
+        if ci and len(set(a)) == 1:
+            txt += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})"
+        parts.append(txt)
+    checks = _checks_of(result)
+    messages = [m for c in checks.values() for m in c["messages"]]
+    flags = []
+    if any(c["estimators_disagree"] for c in checks.values()):
+        flags.append("estimators disagree")
+    if any(c["dependence_remains"] for c in checks.values()):
+        flags.append("dependence remains")
+    if any(not c.get("reliable", True) for c in _estimates_of(report)):
+        flags.append("estimate unreliable")
+    head = ", ".join(parts)
+    if flags:
+        head += " · ⚠ " + ", ".join(flags) + " (see the results panel)"
+    return head, "\n".join([head, *messages])
+
+
+def _estimates_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for key in ("forward", "reverse") for e in ((report.get(key) or {}).get("estimates") or [])]
+
+
+#: the dock under its earlier name (the manifest's ``make_bleedthrough_widget``)
+BleedthroughWidget = BleedthroughDock
