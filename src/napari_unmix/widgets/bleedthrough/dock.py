@@ -87,6 +87,7 @@ class BleedthroughDock(ToolDock):
         self.target.changed.connect(self._sync_channels)
         self._estimate_only = False
         self._cancelled = False
+        self._stack: Any = None
         self._add_manual_alpha()
         self._add_estimate_button()
         self.form.field("alpha_mode").choices = [
@@ -177,6 +178,7 @@ class BleedthroughDock(ToolDock):
                      for c in range(stack.data.shape[2])]  # fmt: skip
         if stack.multichannel:
             colormaps = [None] * len(colormaps)  # one layer: distinct colormaps per channel
+        self._stack = stack
         return _Inputs(stack, opts, alpha, alpha_rev, self._estimate_only, tgt.name, colormaps)
 
     def steps(self, inputs: _Inputs, options: Any) -> Any:
@@ -200,6 +202,9 @@ class BleedthroughDock(ToolDock):
                 self.results.add_run(f"{self.tool} · {stamp}", self.summary(result))
                 return
         super().show_result(result)
+        stack = self._stack
+        if isinstance(result, Result) and stack is not None and stack.multichannel:
+            _drop_channel_axis(self.viewer, result, stack.layers[0], stack.axes[0])
 
     def input_layers(self) -> list[Any]:
         return list(dict.fromkeys(p.value for p in self.pickers if p.value is not None))
@@ -253,6 +258,17 @@ def _narrow_combos(widget: QWidget) -> None:
     for combo in widget.findChildren(QComboBox):
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
+
+
+def _drop_channel_axis(viewer: Any, result: Result, layer: Any, axes: str) -> None:
+    """Give the result layers of a multi-channel input its scale and translation without
+    the C axis (the policy takes the input's last axes, which include C)."""
+    keep = [i for i, a in enumerate(axes) if a != "C"]
+    names = set(result.layer_names())
+    for out in tool_layers(viewer, result.tool):
+        if out.name in names and out.ndim == len(keep):
+            out.scale = [layer.scale[i] for i in keep]
+            out.translate = [layer.translate[i] for i in keep]
 
 
 def _update_in_place(viewer: Any, result: Result, inputs: list[Any]) -> bool:
