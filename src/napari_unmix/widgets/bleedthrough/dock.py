@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from magicgui import widgets as mw
 from qtpy.QtWidgets import QComboBox, QPushButton, QWidget
@@ -69,7 +69,7 @@ class BleedthroughDock(ToolDock):
     options = BleedthroughOptions
     run_text = "Estimate + correct"
     #: the dock's own starting values (the API keeps ``spectral-unmixing``'s defaults)
-    dock_defaults = {"method": RECOMMENDED_METHOD}
+    dock_defaults: ClassVar[dict[str, Any]] = {"method": RECOMMENDED_METHOD}
 
     def __init__(self, viewer: Any, parent: QWidget | None = None) -> None:
         super().__init__(viewer, parent)
@@ -108,7 +108,9 @@ class BleedthroughDock(ToolDock):
         self.alpha_reverse = mw.FloatSpinBox(label="alpha reverse (manual)", value=0.0, min=0.0,
                                              max=10.0, step=0.01)  # fmt: skip
         self.manual = mw.Container(widgets=[self.alpha, self.alpha_reverse], labels=True)
-        self.body_layout.insertWidget(self.body_layout.indexOf(self.form.native) + 1, self.manual.native)
+        self.body_layout.insertWidget(
+            self.body_layout.indexOf(self.form.native) + 1, self.manual.native
+        )
 
     def _add_estimate_button(self) -> None:
         self.estimate_button = QPushButton("Estimate only")
@@ -138,7 +140,11 @@ class BleedthroughDock(ToolDock):
     def _source_changed(self, *_: Any) -> None:
         self.target.refresh()
         src = self.source.value
-        if src is not None and self.target.value is not None and self._target_rank(self.target.value) < 2:
+        if (
+            src is not None
+            and self.target.value is not None
+            and self._target_rank(self.target.value) < 2
+        ):
             best = max(self.target._usable(), key=self._target_rank, default=None)
             if best is not None:
                 self.target.value = best
@@ -185,7 +191,11 @@ class BleedthroughDock(ToolDock):
         given = {"alpha": inputs.alpha, "alpha_reverse": inputs.alpha_reverse}
         if inputs.estimate_only:
             return (yield from estimate_result_steps(inputs.stack.data, inputs.options, **given))
-        axes = inputs.stack.axes[0].replace("C", "") if inputs.stack.multichannel else inputs.stack.axes[1]
+        axes = (
+            inputs.stack.axes[0].replace("C", "")
+            if inputs.stack.multichannel
+            else inputs.stack.axes[1]
+        )
         return (
             yield from unmix_result_steps(
                 inputs.stack.data, inputs.options, source=inputs.source,
@@ -196,11 +206,11 @@ class BleedthroughDock(ToolDock):
     def show_result(self, result: Any) -> None:
         """The layer policy; a re-run with the same result layers updates them in place
         (napari's remove + add of a layer costs about a second, the update milliseconds)."""
-        if isinstance(result, Result) and not self.keep_previous.isChecked():
-            if _update_in_place(self.viewer, result, self.input_layers()):
-                stamp = time.strftime("%H:%M:%S")
-                self.results.add_run(f"{self.tool} · {stamp}", self.summary(result))
-                return
+        reuse = isinstance(result, Result) and not self.keep_previous.isChecked()
+        if reuse and _update_in_place(self.viewer, result, self.input_layers()):
+            stamp = time.strftime("%H:%M:%S")
+            self.results.add_run(f"{self.tool} · {stamp}", self.summary(result))
+            return
         super().show_result(result)
         stack = self._stack
         if isinstance(result, Result) and stack is not None and stack.multichannel:
@@ -227,7 +237,7 @@ class BleedthroughDock(ToolDock):
         return worker
 
     def estimate(self) -> Any:
-        """"Estimate only": alpha, its interval and the checks in the results panel."""
+        """The "Estimate only" button: alpha, its interval and the checks in the results panel."""
         return self.start(estimate_only=True)
 
     def cancel(self) -> None:
@@ -313,7 +323,11 @@ def status_text(result: Any) -> tuple[str, str]:
         if not part:
             continue
         a = part["alpha_by_t"]
-        txt = f"{label} {a[0]:.3f}" if len(set(a)) == 1 else f"{label} {min(a):.3f}–{max(a):.3f} (per t)"
+        txt = (
+            f"{label} {a[0]:.3f}"
+            if len(set(a)) == 1
+            else f"{label} {min(a):.3f}–{max(a):.3f} (per t)"
+        )
         ci = (part.get("ci95_by_t") or [None])[0]
         if ci and len(set(a)) == 1:
             txt += f" (95% CI {ci[0]:.3f}–{ci[1]:.3f})"
@@ -334,7 +348,11 @@ def status_text(result: Any) -> tuple[str, str]:
 
 
 def _estimates_of(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for key in ("forward", "reverse") for e in ((report.get(key) or {}).get("estimates") or [])]
+    return [
+        e
+        for key in ("forward", "reverse")
+        for e in ((report.get(key) or {}).get("estimates") or [])
+    ]
 
 
 #: the dock under its earlier name (the manifest's ``make_bleedthrough_widget``)
