@@ -14,7 +14,7 @@ Examples
 >>> from napari_unmix.core.synthetic import make_bleedthrough_stack
 >>> data, _ = make_bleedthrough_stack()  # the sample: alpha 0.35, touching target cells
 >>> opts = BleedthroughOptions(method="mi_min", n_bootstrap=0)
->>> res = run(unmix_result_steps(data, opts, source="cells"))
+>>> res = run(unmix_result_steps(data, opts, naming=LayerNaming("cells")))
 >>> res.layer_names(), res.layers[0].data.shape
 (['cells · bleed-through · C1'], (3, 4, 128, 128))
 >>> checks = res.report["checks"]["forward"]
@@ -43,6 +43,7 @@ __all__ = [
     "RECOMMENDED_METHOD",
     "TOOL",
     "BleedthroughEstimate",
+    "LayerNaming",
     "check_estimate",
     "check_run",
     "estimate_result_steps",
@@ -171,47 +172,51 @@ def _checks(estimates: dict[str, list[AlphaEstimate]]) -> dict[str, Any]:
     return {label: check_estimate(ests[0]) for label, ests in estimates.items() if ests}
 
 
-def to_result(
-    corrected: Any,
-    report: dict[str, Any],
-    *,
-    source: str = "",
-    names: Sequence[str] | None = None,
-    colormaps: Sequence[str | None] | None = None,
-    channel: Callable[[Any, int], Any] | None = None,
-    axes: str = "TZYX",
-) -> Result:
+@dataclass(frozen=True)
+class LayerNaming:
+    """How :func:`to_result` names and shapes the corrected channels: ``source`` (the
+    input's name), ``names[c]`` (default ``C<c>``), ``colormaps[c]``, ``channel(corrected,
+    c)`` giving a channel's array (default ``corrected[:, :, c]``, TZYX; a dock passes one
+    that restores its layer's axes) and the letters of those ``axes``."""
+
+    source: str = ""
+    names: Sequence[str] | None = None
+    colormaps: Sequence[str | None] | None = None
+    channel: Callable[[Any, int], Any] | None = None
+    axes: str = "TZYX"
+
+
+def to_result(corrected: Any, report: dict[str, Any], naming: LayerNaming | None = None) -> Result:
     """The corrected channel(s) of an :func:`~napari_unmix.api.bleedthrough.unmix_array`
     run as a :class:`~napari_unmix.core.result.Result` (tool ``"bleed-through"``).
 
-    One layer for the target channel (and one for the source when bidirectional), named
-    ``names[c]`` or ``C<c>``, role ``"corrected"``, with ``colormaps[c]`` when given.
-    ``channel(corrected, c)`` gives a channel's array (default ``corrected[:, :, c]``,
-    TZYX; a dock passes one that restores its layer's axes, named by ``axes``).
+    One layer for the target channel (and one for the source when bidirectional), role
+    ``"corrected"``, named and shaped by ``naming`` (:class:`LayerNaming`).
 
     Examples
     --------
     >>> rep = {"forward": {"source_channel": 0, "target_channel": 1}, "bidirectional": False}
-    >>> res = to_result(np.zeros((1, 1, 2, 4, 4)), rep, source="cells", names=["dapi", "gfp"])
+    >>> res = to_result(np.zeros((1, 1, 2, 4, 4)), rep, LayerNaming("cells", ["dapi", "gfp"]))
     >>> res.layer_names(), res.layers[0].role
     (['cells · bleed-through · gfp'], 'corrected')
     """
+    how = naming or LayerNaming()
     fwd = report["forward"]
     chans = [fwd["target_channel"]]
     if report.get("bidirectional"):
         chans.append(fwd["source_channel"])
-    get = channel or (lambda arr, c: arr[:, :, c])
+    get = how.channel or (lambda arr, c: arr[:, :, c])
     layers = [
         ResultLayer(
-            names[c] if names else f"C{c}",
+            how.names[c] if how.names else f"C{c}",
             get(corrected, c),
-            colormap=colormaps[c] if colormaps else None,
-            axes=axes,
+            colormap=how.colormaps[c] if how.colormaps else None,
+            axes=how.axes,
             role="corrected",
         )
         for c in chans
     ]
-    return Result(TOOL, layers, report=report, source=source)
+    return Result(TOOL, layers, report=report, source=how.source)
 
 
 @dataclass
@@ -224,15 +229,14 @@ class BleedthroughEstimate:
 
 
 def estimate_result_steps(
-    data: Any,
-    options: BleedthroughOptions | None = None,
-    /,
-    *,
-    alpha: Any = None,
-    alpha_reverse: Any = None,
+    data: Any, options: BleedthroughOptions | None = None, /, *, alphas: tuple = (None, None)
 ) -> Steps:
     """:func:`~napari_unmix.api.bleedthrough.estimate_bleedthrough_steps` and
-    :func:`check_estimate`: yields progress, returns a :class:`BleedthroughEstimate`."""
+    :func:`check_estimate`: yields progress, returns a :class:`BleedthroughEstimate`.
+
+    ``alphas``: the given ``(alpha, alpha_reverse)``, as in
+    :func:`~napari_unmix.api.bleedthrough.estimate_bleedthrough`."""
+    alpha, alpha_reverse = alphas
     rep = yield from estimate_bleedthrough_steps(
         data, options, alpha=alpha, alpha_reverse=alpha_reverse
     )
@@ -247,17 +251,14 @@ def unmix_result_steps(
     options: BleedthroughOptions | None = None,
     /,
     *,
-    alpha: Any = None,
-    alpha_reverse: Any = None,
-    source: str = "",
-    names: Sequence[str] | None = None,
-    colormaps: Sequence[str | None] | None = None,
-    channel: Callable[[Any, int], Any] | None = None,
-    axes: str = "TZYX",
+    alphas: tuple = (None, None),
+    naming: LayerNaming | None = None,
 ) -> Steps:
     """:func:`~napari_unmix.api.bleedthrough.unmix_array_steps` as a :class:`Result`
-    (:func:`to_result`) whose report holds ``"checks"`` (:func:`check_estimate` per
-    direction) and whose ``tables["estimates"]`` holds the estimate objects (for plots)."""
+    (:func:`to_result` with ``naming``) whose report holds ``"checks"``
+    (:func:`check_estimate` per direction) and whose ``tables["estimates"]`` holds the
+    estimate objects (for plots). ``alphas``: the given ``(alpha, alpha_reverse)``."""
+    alpha, alpha_reverse = alphas
     steps = unmix_array_steps(data, options, alpha=alpha, alpha_reverse=alpha_reverse)
     estimates: dict[str, list[AlphaEstimate]] = {}
     while True:
@@ -271,9 +272,6 @@ def unmix_result_steps(
             event = Progress(event.done, event.total, event.message)
         yield event
     report["checks"] = _checks(estimates)
-    result = to_result(
-        corrected, report, source=source, names=names, colormaps=colormaps,
-        channel=channel, axes=axes,
-    )  # fmt: skip
+    result = to_result(corrected, report, naming)
     result.tables["estimates"] = estimates
     return result

@@ -123,24 +123,25 @@ def test_cancel_says_cancelled(make_napari_viewer, qtbot):
     assert dock.run_button.isEnabled() and dock.estimate_button.isEnabled()
 
 
+def _refused(dock, qtbot, text):
+    """Run is refused before any worker starts, with ``text`` in the status line."""
+    with qtbot.waitSignal(dock.failed, timeout=2000):
+        assert dock.start() is None
+    assert text in dock.status.text() and not dock.running
+
+
 def test_bad_input_in_the_status_line_before_computing(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     dock = _dock(viewer)
-    with qtbot.waitSignal(dock.failed, timeout=2000):
-        assert dock.start() is None
-    assert "open a two-channel image first" in dock.status.text()
+    _refused(dock, qtbot, "open a two-channel image first")
     viewer.add_image(np.ones((16, 16), np.float32), name="plane")
     assert dock.source.value is dock.target.value
-    with qtbot.waitSignal(dock.failed, timeout=2000):
-        assert dock.start() is None
-    assert "only one channel" in dock.status.text()
+    _refused(dock, qtbot, "only one channel")
     two = viewer.add_image(np.random.default_rng(0).random((2, 16, 16)), name="two")
     dock.source.value = dock.target.value = two
     assert not dock.form.field("source_channel").native.isHidden()
     dock.form.field("target_channel").value = 0
-    with qtbot.waitSignal(dock.failed, timeout=2000):
-        assert dock.start() is None
-    assert "must differ" in dock.status.text()
+    _refused(dock, qtbot, "must differ")
 
 
 def test_multichannel_layer_bidirectional_manual(make_napari_viewer, qtbot):

@@ -30,6 +30,7 @@ from ...api.bleedthrough_result import (
     RECOMMENDED_METHOD,
     TOOL,
     BleedthroughEstimate,
+    LayerNaming,
     check_run,
     estimate_result_steps,
     unmix_result_steps,
@@ -188,20 +189,14 @@ class BleedthroughDock(ToolDock):
         return _Inputs(stack, opts, alpha, alpha_rev, self._estimate_only, tgt.name, colormaps)
 
     def steps(self, inputs: _Inputs, options: Any) -> Any:
-        given = {"alpha": inputs.alpha, "alpha_reverse": inputs.alpha_reverse}
+        alphas = (inputs.alpha, inputs.alpha_reverse)
+        stack = inputs.stack
         if inputs.estimate_only:
-            return (yield from estimate_result_steps(inputs.stack.data, inputs.options, **given))
-        axes = (
-            inputs.stack.axes[0].replace("C", "")
-            if inputs.stack.multichannel
-            else inputs.stack.axes[1]
-        )
-        return (
-            yield from unmix_result_steps(
-                inputs.stack.data, inputs.options, source=inputs.source,
-                colormaps=inputs.colormaps, channel=inputs.stack.channel, axes=axes, **given,
-            )
-        )  # fmt: skip
+            return (yield from estimate_result_steps(stack.data, inputs.options, alphas=alphas))
+        axes = stack.axes[0].replace("C", "") if stack.multichannel else stack.axes[1]
+        naming = LayerNaming(inputs.source, None, inputs.colormaps, stack.channel, axes)
+        steps = unmix_result_steps(stack.data, inputs.options, alphas=alphas, naming=naming)
+        return (yield from steps)
 
     def show_result(self, result: Any) -> None:
         """The layer policy; a re-run with the same result layers updates them in place
