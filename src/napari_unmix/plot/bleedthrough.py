@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: axis label of intensities after the estimation's background subtraction
-INTENSITY = "intensity (a.u., background-subtracted)"
+INTENSITY = "− background (a.u.)"
 
 
 def draw_alpha_scatter(
@@ -50,7 +50,7 @@ def draw_alpha_scatter(
     >>> fig = new_figure(3, 3)
     >>> draw_alpha_scatter(fig.add_subplot(), est)
     >>> fig.axes[0].get_xlabel()
-    'source intensity (a.u., background-subtracted)'
+    'source − background (a.u.)'
     """
     c = colors or {}
     s, t = estimate.sample_source, estimate.sample_target
@@ -97,13 +97,14 @@ def draw_estimator_comparison(
     base, accent = c.get("line", "tab:gray"), c.get("accent", "tab:blue")
     ax.scatter(values, range(len(names)), color=[accent if i == chosen else base
                                                   for i in range(len(names))], zorder=3)  # fmt: skip
+    title = "estimators on the same mask voxels"
     if checks.get("ci95"):
         lo, hi = checks["ci95"]
-        ax.axvspan(lo, hi, color=accent, alpha=0.2, label="95% CI of the chosen")
-        ax.legend(loc="lower right", fontsize="x-small")
+        ax.axvspan(lo, hi, color=accent, alpha=0.2)
+        title += f"\n(band: 95% CI of {checks['method']})"
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("alpha (target intensity per source intensity)")
-    ax.set_title("estimators on the same mask voxels")
+    ax.set_title(title)
     ax.margins(x=0.15, y=0.2)
 
 

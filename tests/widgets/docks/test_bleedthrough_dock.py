@@ -97,7 +97,7 @@ def test_estimate_only_fills_the_panel_and_adds_no_layer(sample_dock, qtbot):
     panel = dock.results.current
     assert "estimate only" in panel.text.text() and "alpha = 0.385" in panel.text.text()
     scatter, compare = panel.figure.axes[:2]
-    assert scatter.get_xlabel().startswith("source intensity (a.u.")
+    assert scatter.get_xlabel() == "source − background (a.u.)"
     assert compare.get_xlabel().startswith("alpha")
     bg = theme_colors(dock.viewer)["background"]
     assert panel.figure.get_facecolor()[:3] == pytest.approx(

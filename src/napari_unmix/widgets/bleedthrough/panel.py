@@ -21,6 +21,7 @@ from .._theme import style_axes, theme_colors
 __all__ = ["BleedthroughPanel", "summary_lines"]
 
 _WARN = "#ffb74d"  # warnings stand out on dark and light themes alike
+_FIT = "#4fc3f7"  # the fitted line, its interval and the chosen estimator
 
 
 def _estimates(result: Any) -> dict[str, list[Any]]:
@@ -121,14 +122,18 @@ class BleedthroughPanel(QWidget):
         rows = 2 if checks else 1
         grid = self.figure.add_gridspec(rows, 1, height_ratios=[2.2, 1][:rows])
         ax = self.figure.add_subplot(grid[0])
-        draw_alpha_scatter(ax, estimate, cmap="viridis", colors=colors,
-                           title=f"{estimate.method}: source vs target (mask in orange)")  # fmt: skip
+        plot_colors = {**colors, "accent": _FIT, "line": colors["text"]}
+        draw_alpha_scatter(ax, estimate, cmap="viridis", colors=plot_colors,
+                           title=f"{estimate.method} fit (mask in orange)")  # fmt: skip
+        ax.get_legend().set_visible(True)
+        for text in ax.get_legend().get_texts():
+            text.set_fontsize(6)
         if checks:
-            draw_estimator_comparison(self.figure.add_subplot(grid[1]), checks, colors=colors)
+            draw_estimator_comparison(self.figure.add_subplot(grid[1]), checks, colors=plot_colors)
         for a in self.figure.axes:
             a.xaxis.label.set_fontsize(7)
             a.yaxis.label.set_fontsize(7)
             a.title.set_fontsize(8)
-        self.figure.subplots_adjust(left=0.2, right=0.97, top=0.95, bottom=0.09, hspace=0.45)
+        self.figure.subplots_adjust(left=0.27, right=0.97, top=0.95, bottom=0.09, hspace=0.45)
         style_axes(self.figure, colors)
         self.canvas.draw_idle()
