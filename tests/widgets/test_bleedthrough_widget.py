@@ -106,5 +106,5 @@ def test_an_unreliable_estimate_is_said_in_the_dock(make_napari_viewer, qtbot):
     est = _finish(w, qtbot, estimate=True).report["forward"]["estimates"][0]
     assert est["reliable"] is False and est["alpha"] != 0.5
     assert "estimate unreliable" in w.status.text()
-    text = w.results.current.text.text()
+    text = w.results.current.plain()
     assert "95% CI" in text and "⚠ mi_min:" in text

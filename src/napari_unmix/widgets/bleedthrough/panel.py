@@ -1,9 +1,9 @@
 """The bleed-through dock's results-panel content: alpha, interval, checks, themed plots.
 
-Text first (alpha and its 95 % interval per direction, every estimator on the same mask
-voxels, the dependence left, the before/after diagnostics, each warning in plain words),
-then one figure in napari's theme colours: the source-vs-target histogram with the mask,
-the fitted line and its interval, and the estimators side by side.
+The headline (alpha and its 95 % interval per direction), one figure in napari's theme
+colours (the source-vs-target histogram with the mask, the fitted line and its interval,
+the estimators side by side), then the details: every estimator on the same mask voxels,
+the dependence left, the before/after diagnostics, each warning in plain words.
 """
 
 from __future__ import annotations
@@ -47,35 +47,41 @@ def _direction_line(label: str, part: dict[str, Any], checks: dict[str, Any] | N
     head += " (given)" if given else f" · {part['method_effective']}"
     if checks:
         head += f", {checks['mask_voxels']} mask voxels"
-        others = ", ".join(
-            f"{m} {v:.3f}" for m, v in sorted(checks["by_method"].items()) if m != checks["method"]
-        )
-        mi = checks["mi_after_by_method"]
-        best = min(mi, key=mi.get)
-        head += f"<br>other estimators on the same voxels: {others}"
-        head += (
-            f"<br>dependence left in the mask: MI {mi[checks['method']]:.3f} nats "
-            f"(least: {best}, {mi[best]:.3f})"
-        )
     return head
 
 
-def summary_lines(result: Any) -> list[str]:
-    """The panel's text, one HTML line per item (warnings last, highlighted).
+def _check_lines(label: str, checks: dict[str, Any]) -> list[str]:
+    others = ", ".join(
+        f"{m} {v:.3f}" for m, v in sorted(checks["by_method"].items()) if m != checks["method"]
+    )
+    mi = checks["mi_after_by_method"]
+    best = min(mi, key=mi.get)
+    return [
+        f"{label}, other estimators on the same voxels: {others}",
+        f"{label}, dependence left in the mask: MI {mi[checks['method']]:.3f} nats "
+        f"(least: {best}, {mi[best]:.3f})",
+    ]
+
+
+def summary_lines(result: Any) -> tuple[list[str], list[str]]:
+    """The panel's text as HTML lines: the headline (alpha and interval per direction) and
+    the details (other estimators, dependence, before/after, warnings last, highlighted).
 
     Examples
     --------
     >>> rep = {"forward": {"alpha_by_t": [0.3], "ci95_by_t": [[0.2, 0.4]], "source_channel": 0,
     ...        "target_channel": 1, "method_effective": "mi_min"}, "reverse": None}
     >>> summary_lines(BleedthroughEstimate(rep, {}, {}))[0]
-    '<b>forward</b> (C0 → C1): <b>alpha = 0.300</b>, 95% CI 0.200–0.400 · mi_min'
+    ['<b>forward</b> (C0 → C1): <b>alpha = 0.300</b>, 95% CI 0.200–0.400 · mi_min']
     """
     report = result.report
     checks = report.get("checks") or {}
-    lines = []
+    head, lines = [], []
     for label in ("forward", "reverse"):
         if report.get(label):
-            lines.append(_direction_line(label, report[label], checks.get(label)))
+            head.append(_direction_line(label, report[label], checks.get(label)))
+        if checks.get(label):
+            lines += _check_lines(label, checks[label])
     diag = report.get("diagnostics")
     if diag:
         lines.append(
@@ -83,12 +89,19 @@ def summary_lines(result: Any) -> list[str]:
             f"{diag['pearson_after']:.3f}, MI {diag['mi_before']:.3f} → {diag['mi_after']:.3f} nats"
         )
     if isinstance(result, BleedthroughEstimate):
-        lines.append("estimate only: press “Estimate + correct” to add the corrected layer")
+        head.append("estimate only: press “Estimate + correct” to add the corrected layer")
     messages = [m for c in checks.values() for m in c["messages"]]
     if not messages and checks:
         lines.append("the estimators agree and no dependence remains beyond the noise")
     lines += [f'<span style="color:{_WARN}">⚠ {html.escape(m)}</span>' for m in messages]
-    return lines
+    return head, lines
+
+
+def _rich(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
 
 
 class BleedthroughPanel(QWidget):
@@ -98,16 +111,21 @@ class BleedthroughPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.text = QLabel("<br>".join(summary_lines(result)))
-        self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.text)
+        head, details = summary_lines(result)
+        self.head = _rich("<br>".join(head))
+        self.text = _rich("<br>".join(details))
+        layout.addWidget(self.head)
         self.figure = None
         estimates = _estimates(result).get("forward") or []
         checks = (result.report.get("checks") or {}).get("forward")
         if estimates:
             self._plot(estimates[0], checks, theme_colors(viewer))
             layout.addWidget(self.canvas)
+        layout.addWidget(self.text)
+
+    def plain(self) -> str:
+        """All the panel's text (HTML), headline first."""
+        return self.head.text() + "<br>" + self.text.text()
 
     def _plot(self, estimate: Any, checks: dict[str, Any] | None, colors: dict[str, str]) -> None:
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
