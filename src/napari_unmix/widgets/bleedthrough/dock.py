@@ -229,6 +229,10 @@ class BleedthroughDock(ToolDock):
         worker = super().start()
         if worker is not None:
             self.estimate_button.setEnabled(False)
+            # a determinate bar from the start: the busy animation repaints the whole window
+            # (with napari's GL canvas in it) many times a second, slowing the run itself
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(0)
         return worker
 
     def estimate(self) -> Any:
