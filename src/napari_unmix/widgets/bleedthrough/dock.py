@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from magicgui import widgets as mw
 from qtpy.QtWidgets import QComboBox, QPushButton, QWidget
@@ -40,6 +40,9 @@ from ...core.result import Result
 from .._dock import LayerPicker, ToolDock
 from .._layer_policy import TAG, tool_layers
 from .._layers import layers_to_tzcyx
+
+if TYPE_CHECKING:
+    import napari
 
 __all__ = ["BleedthroughDock", "BleedthroughWidget", "status_text"]
 
@@ -72,7 +75,7 @@ class BleedthroughDock(ToolDock):
     #: the dock's own starting values (the API keeps ``spectral-unmixing``'s defaults)
     dock_defaults: ClassVar[dict[str, Any]] = {"method": RECOMMENDED_METHOD}
 
-    def __init__(self, viewer: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
         super().__init__(viewer, parent)
         self.source = self.add_picker(
             LayerPicker(viewer, "source layer", _image, tooltip="the channel that bleeds")
