@@ -71,8 +71,8 @@ def summary_lines(result: Any) -> tuple[list[str], list[str]]:
     --------
     >>> rep = {"forward": {"alpha_by_t": [0.3], "ci95_by_t": [[0.2, 0.4]], "source_channel": 0,
     ...        "target_channel": 1, "method_effective": "mi_min"}, "reverse": None}
-    >>> summary_lines(BleedthroughEstimate(rep, {}, {}))[0]
-    ['<b>forward</b> (C0 → C1): <b>alpha = 0.300</b>, 95% CI 0.200–0.400 · mi_min']
+    >>> summary_lines(BleedthroughEstimate(rep, {}, {}))[0][0]
+    '<b>forward</b> (C0 → C1): <b>alpha = 0.300</b>, 95% CI 0.200–0.400 · mi_min'
     """
     report = result.report
     checks = report.get("checks") or {}
