@@ -122,13 +122,9 @@ def shot_hsmap(viewer: napari.Viewer) -> None:
 def shot_stack_tools(viewer: napari.Viewer) -> None:
     """Two-channel stack: the Stack tools dock after a max-z projection of both channels."""
     viewer.open_sample(PLUGIN, "bleedthrough")
-    w = dock(viewer, "Stack tools")
-    w.layers.value = list(viewer.layers)
-    w.tool.value = "max-z"
-    worker = w.run()
-    wait_for(worker.finished)
-    for layer in viewer.layers:
-        layer.visible = layer.name.endswith("[max-z]")
+    w = dock(viewer, "Stack tools")  # preselects the sample's two channels
+    w.chooser.value = "max-z"
+    wait_for(w.finished, w.start)  # results shown, inputs hidden
     viewer.dims.set_current_step(1, 0)  # the projections have one z plane
     viewer.reset_view()
 
