@@ -35,14 +35,17 @@ def test_cli_defaults():
 
 
 def test_dock_defaults(make_napari_viewer):
-    from napari_unmix.widgets._form import _parse
-    from napari_unmix.widgets.bleedthrough import _FIELDS, BleedthroughWidget
+    """Every form field starts at its option's default, except the dock's own method."""
+    from napari_unmix.widgets.bleedthrough import BleedthroughWidget
 
     w = BleedthroughWidget(make_napari_viewer())
-    for attr, name in _FIELDS.items():
-        spec = BleedthroughOptions.spec(name)
-        assert _parse(spec, getattr(w, attr).value) == spec.default, name
-    method_choices = [c[1] if isinstance(c, tuple) else c for c in w.method.choices]
+    values = w.form.values()
+    assert set(values) == {s.name for s in BleedthroughOptions.specs()}
+    for name, value in values.items():
+        expected = w.dock_defaults.get(name, BleedthroughOptions.spec(name).default)
+        assert value == expected, name
+    assert values["method"] == "mi_min" != BleedthroughOptions.method
+    method_choices = [c[1] if isinstance(c, tuple) else c for c in w.form.field("method").choices]
     assert method_choices == list(ALPHA_METHODS)
 
 

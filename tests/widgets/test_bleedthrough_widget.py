@@ -1,4 +1,4 @@
-"""Bleed-through dock widget: estimate, apply, and bad input as notifications."""
+"""Bleed-through dock: estimate, apply, and bad input in the status line."""
 
 import numpy as np
 import pytest
@@ -20,27 +20,30 @@ def two_layers(make_napari_viewer):
     return viewer, src, tgt, data, truth
 
 
+def _finish(w, qtbot, *, estimate=False):
+    with qtbot.waitSignal(w.finished, timeout=TIMEOUT) as blocker:
+        (w.estimate_button if estimate else w.run_button).click()
+    qtbot.waitUntil(lambda: not w.running, timeout=TIMEOUT)
+    return blocker.args[0]
+
+
 def test_estimate_then_apply_two_layers(two_layers, qtbot):
     viewer, src, tgt, _, truth = two_layers
     w = BleedthroughWidget(viewer)
     qtbot.addWidget(w)
     assert w.source.value is src and w.target.value is tgt
-    w.method.value = "linear_fit"
-    w.n_bootstrap.value = 20
-    with qtbot.waitSignal(w.estimated, timeout=TIMEOUT) as blocker:
-        w.estimate_button.clicked.emit()
-    rep = blocker.args[0]
-    assert abs(rep["alpha"] - truth["alpha"]) < 0.01
-    assert "alpha = 0.35" in w.result.value and "95% CI" in w.result.value
-    assert len(w.figure.axes) >= 1  # the scatter is drawn
+    w.form.set_values({"method": "linear_fit", "n_bootstrap": 20})
+    est = _finish(w, qtbot, estimate=True)
+    assert abs(est.report["alpha"] - truth["alpha"]) < 0.01
+    assert "alpha 0.35" in w.status.text() and "95% CI" in w.status.text()
+    assert len(w.results.current.figure.axes) >= 1  # the scatter is drawn
     before = tgt.data.copy()
-    with qtbot.waitSignal(w.applied, timeout=TIMEOUT) as blocker:
-        w.apply_button.clicked.emit()
-    (new,) = blocker.args[0]
-    assert new.name == "tgt corrected" and new.data.shape == tgt.data.shape
+    result = _finish(w, qtbot)
+    (new,) = [viewer.layers[n] for n in result.layer_names()]
+    assert new.name == "tgt · bleed-through · C1" and new.data.shape == tgt.data.shape
     np.testing.assert_allclose(new.scale, tgt.scale)
     assert new.colormap.name == "magenta"
-    assert "bleedthrough_report" in new.metadata
+    assert new.metadata["report"]["forward"]["method"] == "linear_fit"
     np.testing.assert_array_equal(tgt.data, before)  # input layer untouched
     r = np.corrcoef(np.asarray(new.data).ravel(), truth["target"].ravel())[0, 1]
     assert r > 0.99
@@ -55,26 +58,23 @@ def test_apply_on_multichannel_layer_bidirectional(make_napari_viewer, qtbot):
     w = BleedthroughWidget(viewer)
     qtbot.addWidget(w)
     w.source.value = w.target.value = layer
-    w.alpha_mode.value = "fixed"
-    w.method.value = "manual"
-    w.alpha.value = 0.35
-    w.bidirectional.value = True
-    w.alpha_reverse.value = 0.1
-    with qtbot.waitSignal(w.applied, timeout=TIMEOUT) as blocker:
-        w.apply_button.clicked.emit()
-    new = blocker.args[0]
-    assert [n.name for n in new] == ["cyx [C1] corrected", "cyx [C0] corrected"]
+    w.form.set_values({"alpha_mode": "fixed", "method": "manual", "bidirectional": True})
+    w.alpha.value, w.alpha_reverse.value = 0.35, 0.1
+    result = _finish(w, qtbot)
+    new = [viewer.layers[n] for n in result.layer_names()]
+    assert [n.name for n in new] == ["cyx · bleed-through · C1", "cyx · bleed-through · C0"]
     assert new[0].data.shape == (64, 64)
     np.testing.assert_allclose(new[0].scale, (0.3, 0.3))
 
 
-def _expect_error(w, qtbot, match, *, apply=False):
+def _expect_error(w, qtbot, match, *, estimate=True):
     with qtbot.waitSignal(w.failed, timeout=TIMEOUT) as blocker:
-        (w.apply_button if apply else w.estimate_button).clicked.emit()
+        (w.estimate_button if estimate else w.run_button).click()
     assert match in blocker.args[0]
+    assert match in w.status.toolTip()
 
 
-def test_bad_input_is_a_notification(make_napari_viewer, qtbot):
+def test_bad_input_is_one_status_line(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     one = viewer.add_image(np.ones((1, 16, 16), np.float32), name="one channel")
     w = BleedthroughWidget(viewer)
@@ -83,19 +83,15 @@ def test_bad_input_is_a_notification(make_napari_viewer, qtbot):
     _expect_error(w, qtbot, "only one channel")
     two = viewer.add_image(np.random.default_rng(0).random((2, 16, 16)), name="two")
     w.source.value = w.target.value = two
-    w.target_channel.value = 0
-    _expect_error(w, qtbot, "same")
-    w.target_channel.value = 1
-    w.method.value = "manual"
-    w.alpha_mode.value = "fixed"
-    w.alpha.value = -0.2
-    _expect_error(w, qtbot, ">= 0", apply=True)
+    w.form.field("target_channel").value = 0
+    _expect_error(w, qtbot, "must differ")
+    w.form.field("target_channel").value = 1
+    assert w.alpha.min == 0.0  # a negative coefficient cannot be entered
     nan = viewer.add_image(np.full((2, 16, 16), np.nan, np.float32), name="nan")
     w.source.value = w.target.value = nan
-    w.method.value = "mean_ratio"
-    w.alpha_mode.value = "reference_t"
-    _expect_error(w, qtbot, "NaN")  # raised in the worker, shown as a notification
-    assert w.worker is None or not w.worker.is_running
+    w.form.set_values({"method": "mean_ratio", "alpha_mode": "reference_t"})
+    _expect_error(w, qtbot, "NaN")  # raised in the worker, shown in the status line
+    qtbot.waitUntil(lambda: not w.running, timeout=TIMEOUT)
 
 
 @pytest.mark.filterwarnings("ignore::napari_unmix.core.bleedthrough.AlphaReliabilityWarning")
@@ -106,9 +102,9 @@ def test_an_unreliable_estimate_is_said_in_the_dock(make_napari_viewer, qtbot):
     viewer.add_image(data[:, :, 1], name="tgt")
     w = BleedthroughWidget(viewer)
     qtbot.addWidget(w)
-    w.method.value = "mi_min"
-    with qtbot.waitSignal(w.estimated, timeout=TIMEOUT) as blocker:
-        w.estimate_button.clicked.emit()
-    est = blocker.args[0]["forward"]["estimates"][0]
+    assert w.form.values()["method"] == "mi_min"
+    est = _finish(w, qtbot, estimate=True).report["forward"]["estimates"][0]
     assert est["reliable"] is False and est["alpha"] != 0.5
-    assert "95% CI" in w.result.value and "⚠ t=0: mi_min:" in w.result.value
+    assert "estimate unreliable" in w.status.text()
+    text = w.results.current.plain()
+    assert "95% CI" in text and "⚠ mi_min:" in text

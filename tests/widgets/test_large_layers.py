@@ -38,15 +38,14 @@ def test_open_store_lazily_and_correct_it_in_the_widget(make_napari_viewer, qtbo
     w = BleedthroughWidget(viewer)
     qtbot.addWidget(w)
     w.source.value, w.target.value = src, tgt
-    w.method.value = "linear_fit"
-    w.n_bootstrap.value = 0
-    with qtbot.waitSignal(w.applied, timeout=TIMEOUT) as blocker:
-        w.apply_button.clicked.emit()
-    (new,) = blocker.args[0]
+    w.form.set_values({"method": "linear_fit", "n_bootstrap": 0})
+    with qtbot.waitSignal(w.finished, timeout=TIMEOUT) as blocker:
+        w.run_button.click()
+    (new,) = [viewer.layers[name] for name in blocker.args[0].layer_names()]
     assert isinstance(new.data, da.Array)  # a lazy layer: planes computed when shown
     assert new.data.chunksize[-2:] == (64, 64)
     ref, rep = unmix_array(data, method="linear_fit", n_bootstrap=0)
-    assert new.metadata["bleedthrough_report"]["alpha"] == rep["alpha"]
+    assert new.metadata["report"]["alpha"] == rep["alpha"]
     np.testing.assert_allclose(new.data.compute(), ref[:, :, 1], rtol=1e-6)
     np.testing.assert_allclose(new.scale, tgt.scale)
 

@@ -121,9 +121,10 @@ def unmix_array_steps(
     est = yield from estimate_bleedthrough_steps(
         data, opts, alpha=alpha, alpha_reverse=alpha_reverse
     )
-    est.pop("estimates")
+    estimates = est.pop("estimates")
     diagnostics = to_jsonable(_diagnostics(data, est, opts))
-    yield Progress(0, 1, "applying the correction")
+    # the estimate objects ride along for plots (api.bleedthrough_result)
+    yield Progress(0, 1, "applying the correction", partial=estimates)
     corrected = apply_correction(
         data,
         est["alpha_by_t"],
