@@ -33,9 +33,14 @@ def _code_lines(node: ast.AST, source: list[str]) -> int:
     start, end = node.lineno, node.end_lineno or node.lineno
     skip: set[int] = set()
     body = getattr(node, "body", [])
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-        if isinstance(body[0].value.value, str):
-            skip = set(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+    first = body[0] if body else None
+    value = getattr(first, "value", None)
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(value, ast.Constant)
+        and isinstance(value.value, str)
+    ):
+        skip = set(range(first.lineno, (first.end_lineno or first.lineno) + 1))
     return sum(1 for i in range(start, end + 1) if i not in skip and source[i - 1].strip())
 
 
@@ -123,11 +128,21 @@ def violations(prefixes: tuple[str, ...] = ()) -> list[str]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 n = _code_lines(node, source)
                 if n > MAX_FUNCTION_LINES:
-                    out.append(f"{rel}:{node.lineno} {node.name}: {n} code lines (limit {MAX_FUNCTION_LINES})")
-                if node.args.kwarg is not None and _public(node.name) and not node.name.startswith("__"):
-                    out.append(f"{rel}:{node.lineno} {node.name}: public function takes **{node.args.kwarg.arg}")
+                    out.append(
+                        f"{rel}:{node.lineno} {node.name}: {n} code lines (limit {MAX_FUNCTION_LINES})"
+                    )
+                if (
+                    node.args.kwarg is not None
+                    and _public(node.name)
+                    and not node.name.startswith("__")
+                ):
+                    out.append(
+                        f"{rel}:{node.lineno} {node.name}: public function takes **{node.args.kwarg.arg}"
+                    )
     for comp in _cycles(graph):
-        if not prefixes or any(str(mods[m].relative_to(ROOT.parents[1])).startswith(prefixes) for m in comp):
+        if not prefixes or any(
+            str(mods[m].relative_to(ROOT.parents[1])).startswith(prefixes) for m in comp
+        ):
             out.append("import circle: " + " <-> ".join(comp))
     return out
 
