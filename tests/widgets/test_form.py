@@ -19,3 +19,18 @@ def test_form_shows_defaults_and_parses(qtbot):
     DemoOptions(**values)  # valid
     form.reset()
     assert form.values() == DemoOptions.defaults()
+
+
+def test_small_float_defaults_are_typed_not_rounded(qtbot):
+    from dataclasses import dataclass
+
+    from napari_unmix.core.options import Options, option
+
+    @dataclass(frozen=True)
+    class TolOptions(Options):
+        tol: float = option(1e-6, label="tolerance", doc="precision", bounds=(0, None))
+
+    form = OptionsForm(TolOptions)
+    assert form.values() == {"tol": 1e-6}
+    form.set_values({"tol": 1e-8})
+    assert form.values() == {"tol": 1e-8}

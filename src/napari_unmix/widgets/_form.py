@@ -51,7 +51,8 @@ def widget_for(spec: OptionSpec, value: Any = None) -> mw.Widget:
             max=int(hi) if hi is not None else int(_BIG),
             **common,
         )
-    if spec.base is float and not spec.multiple and not spec.optional:
+    tiny = spec.base is float and value is not None and 0 < abs(float(spec.default or 0)) < 1e-2
+    if spec.base is float and not spec.multiple and not spec.optional and not tiny:
         return mw.FloatSpinBox(
             value=value,
             min=float(lo) if lo is not None else -_BIG,
@@ -59,6 +60,7 @@ def widget_for(spec: OptionSpec, value: Any = None) -> mw.Widget:
             step=_step(value),
             **common,
         )
+    # precisions such as tol=1e-6 are typed (a spin box would round them to its decimals)
     text = "" if value is None else (" ".join(map(str, value)) if spec.multiple else str(value))
     return mw.LineEdit(value=text, **common)
 
