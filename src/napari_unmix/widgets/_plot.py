@@ -9,21 +9,10 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
+from ..core.units import axis_label
 from ._theme import style_axes, theme_colors
 
 __all__ = ["SpectrumPlot", "axis_label"]
-
-_UNITS = {"cm-1": "wavenumber (cm⁻¹)", "nm": "wavelength (nm)"}
-
-
-def axis_label(units: str | None) -> str:
-    """x-axis label for spectral units (channel index when unknown).
-
-    >>> axis_label("cm-1"), axis_label(None), axis_label("eV")
-    ('wavenumber (cm⁻¹)', 'channel', 'spectral axis (eV)')
-    """
-    return _UNITS.get(units or "", f"spectral axis ({units})" if units else "channel")
-
 
 class SpectrumPlot(QWidget):
     """Lines over a spectral axis, coloured with the napari theme (:mod:`._theme`).

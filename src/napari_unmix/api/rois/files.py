@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...core.units import axis_column
 from ...io.spectra import read_spectra_csv, write_spectra_csv
 from .model import RoiModel
 
@@ -55,9 +56,7 @@ def export_spectra(model: RoiModel, path: str | os.PathLike, *, overwrite: bool 
     rows = [(n, s) for n, s in rows if s is not None]
     if not rows:
         raise ValueError("no spectrum to export: draw ROIs or add spectrum rows first")
-    axis_name = {"cm-1": "wavenumber_cm-1", "nm": "wavelength_nm"}.get(
-        model.spectral_units or "", "channel"
-    )
+    axis_name = axis_column(model.spectral_units, has_axis=False)
     return write_spectra_csv(
         path, model.axis, np.stack([s for _, s in rows]), [n for n, _ in rows],
         axis_name=axis_name, overwrite=overwrite,

@@ -43,16 +43,16 @@ class SuggestOptions(Options):
         bounds=(0.0, None), unit="px",
     )  # fmt: skip
     binning: int = option(1, label="binning", doc="block-mean binning before peak finding",
-                          bounds=(1, None))  # fmt: skip
+                          bounds=(1, None), advanced=True)  # fmt: skip
     peak_sigma: float = option(1.0, label="peak smoothing σ", doc="smoothing before local maxima",
-                               bounds=(0.0, None))  # fmt: skip
+                               bounds=(0.0, None), advanced=True)  # fmt: skip
     peak_threshold: float = option(0.65, label="peak threshold",
                                    doc="top of the threshold sweep, relative to the maximum",
                                    bounds=(0.0, 1.0))  # fmt: skip
     min_area: int = option(3, label="min area (px²)", doc="smallest connected component kept",
-                           bounds=(1, None))  # fmt: skip
+                           bounds=(1, None), advanced=True)  # fmt: skip
     min_diagonal: float = option(0.0, label="min diagonal (px)", doc="drop shorter boxes",
-                                 bounds=(0.0, None))  # fmt: skip
+                                 bounds=(0.0, None), advanced=True)  # fmt: skip
     max_groups: int | None = option(None, label="groups", doc="spectral groups (None: from the data)",
                                     bounds=(1, None))  # fmt: skip
     max_rois_per_group: int = option(1, label="ROIs per group", doc="ROIs returned per group",
@@ -60,14 +60,14 @@ class SuggestOptions(Options):
     pool_factor: int = option(8, label="pool factor", doc="candidate pool per wanted ROI",
                               bounds=(1, None), advanced=True)  # fmt: skip
     gradient_fingerprint: bool = option(True, label="gradient fingerprint",
-                                        doc="fingerprint with the first derivative")  # fmt: skip
+                                        doc="fingerprint with the first derivative", advanced=True)  # fmt: skip
     hierarchical: bool = option(True, label="hierarchical (Ward)",
                                 doc="Ward grouping (else greedy cosine)")  # fmt: skip
     similarity_threshold: float = option(0.82, label="similarity (greedy)",
                                          doc="greedy grouping: smallest cosine to join",
-                                         bounds=(-1.0, 1.0))  # fmt: skip
+                                         bounds=(-1.0, 1.0), advanced=True)  # fmt: skip
     merge_duplicates: bool = option(True, label="merge duplicates",
-                                    doc="drop boxes overlapping a brighter box of the group")  # fmt: skip
+                                    doc="drop boxes overlapping a brighter box of the group", advanced=True)  # fmt: skip
     representative: str = option("distinctive", label="ROIs per group are the",
                                  doc="which boxes represent a group", choices=grouping.REPRESENTATIVES)  # fmt: skip
     frame: int = option(0, label="frame", doc="channel of projection='current_frame'",
