@@ -14,6 +14,7 @@ from ._theme import style_axes, theme_colors
 
 __all__ = ["SpectrumPlot", "axis_label"]
 
+
 class SpectrumPlot(QWidget):
     """Lines over a spectral axis, coloured with the napari theme (:mod:`._theme`).
 

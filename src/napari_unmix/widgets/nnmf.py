@@ -16,6 +16,7 @@ hidden. "Test seeds" shows the seeds as preview layers and their curves in the s
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 import warnings
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from ..core.options import option
 from ..core.progress import Steps
 from ..core.seeds import RESIDUAL_RANKS, SeedOptions, prepare_seeds
 from ._dock import ToolDock
-from ._layer_policy import show_result, tool_layers
+from ._layer_policy import TAG, show_result, tool_layers
 from ._ui import guarded
 
 __all__ = ["DEFAULTS", "METHODS", "NNMFWidget", "UnmixDockOptions", "run_method"]
@@ -68,7 +69,8 @@ SHORT = {"seeded_nnmf": "NNMF", "random_nnmf": "NNMF", "nnls": "NNLS", "pca": "P
 #: the keywords of ``viewer.add_image`` a result layer's ``extra`` may carry (the others,
 #: e.g. the component's spectrum, go into the layer's metadata)
 _ADD = frozenset({"visible", "opacity", "gamma", "interpolation2d"})
-HOVER_INTERVAL = 0.05  # seconds between pixel-spectrum redraws while the mouse moves
+HOVER_INTERVAL = 0.05
+_RUNS = itertools.count(1)  # seconds between pixel-spectrum redraws while the mouse moves
 
 
 def run_method(
@@ -125,6 +127,9 @@ class NNMFWidget(ToolDock):
         line.addWidget(self.test_button)
         self.body_layout.insertWidget(1, row)
         self.form.field("method").changed.connect(lambda _: self.model_changed())
+        # the form sets a float box's decimals from its first value: a saved tol of 1e-4
+        # must not round a later 1e-6 to 0
+        self.form.field("tol").native.setDecimals(12)
         for callbacks in ("mouse_move_callbacks", "mouse_drag_callbacks"):
             if hasattr(viewer, callbacks):
                 getattr(viewer, callbacks).append(self._on_mouse)
@@ -246,8 +251,9 @@ class NNMFWidget(ToolDock):
         self.set_status(f"seed preview: {seeds.k} components")
         return preview
 
-    def show_result(self, result: Any) -> None:
-        """The maps through the result-layer policy; the run's view in the results panel."""
+    def show_result(self, result: Any) -> str:
+        """The maps through the result-layer policy; the run's view in the results panel;
+        returns the summary's first line for the status line."""
         from napari.utils import notifications
 
         from .results import ResultsView
@@ -257,30 +263,70 @@ class NNMFWidget(ToolDock):
         for msg in result.report.get("warnings", []):
             notifications.show_warning(msg)
         image = self.manager.image_layer
+        self._add_layers(result, image)
+        for layer in tool_layers(self.viewer, PREVIEW_TOOL):
+            layer.visible = False
+        self.model_changed()
+        view = ResultsView(result, image, model=self.manager.model, seconds=seconds)
+        label = METHODS.resolve(result.params.get("method", "seeded_nnmf")).label
+        self.results.add_run(f"{label} · {time.strftime('%H:%M:%S')}", view)
+        return view.summary.text().splitlines()[0]
+
+    def _add_layers(self, result: Any, image: Any) -> None:
+        """The maps and the residual, named ``<input> · <NNMF|NNLS|PCA> · <component>``."""
         shared = result.to_result(image.name)
         extras = [ly.extra for ly in shared.layers]  # component / spectrum go to metadata
         shared = dataclasses.replace(shared, tool=self.tool, layers=[
             dataclasses.replace(ly, extra={k: v for k, v in ly.extra.items() if k in _ADD})
             for ly in shared.layers
         ])  # fmt: skip
-        added = show_result(
-            self.viewer, shared, inputs=self.input_layers(),
-            keep_previous=self.keep_previous.isChecked(),
-        )  # fmt: skip
-        method = result.params.get("method", "seeded_nnmf")
-        short = SHORT.get(method, self.tool)
-        for layer, extra in zip(added, extras, strict=True):
+        short = SHORT.get(result.params.get("method", ""), self.tool)
+        names = [n.replace(f" · {self.tool} · ", f" · {short} · ", 1) for n in shared.layer_names()]
+        keep = self.keep_previous.isChecked()
+        layers = None if keep else self._reuse_layers(shared, names)
+        if layers is None:
+            layers = show_result(
+                self.viewer, shared, inputs=self.input_layers(), keep_previous=keep
+            )
+        else:  # hide the input as the policy does
+            image.visible = False
+        for layer, name, extra in zip(layers, names, extras, strict=True):
             layer.metadata.update({k: v for k, v in extra.items() if k not in _ADD})
-            layer.name = layer.name.replace(f" · {self.tool} · ", f" · {short} · ", 1)
+            layer.name = name
             if layer.ndim == 3 and image.ndim == 4:  # slices x Y x X from S x C x Y x X
                 layer.scale = (image.scale[0], *image.scale[-2:])
                 layer.translate = (image.translate[0], *image.translate[-2:])
-        for layer in tool_layers(self.viewer, PREVIEW_TOOL):
-            layer.visible = False
-        self.model_changed()
-        view = ResultsView(result, image, model=self.manager.model, seconds=seconds)
-        label = METHODS.resolve(method).label
-        self.results.add_run(f"{label} · {time.strftime('%H:%M:%S')}", view)
+
+    def _reuse_layers(self, shared: Any, names: list[str]) -> list[Any] | None:
+        """A re-run on the same input and components: the previous run's layers take the new
+        arrays in place (removing a layer makes napari run a full garbage collection, seconds
+        in a busy session); None when they do not match (the policy replaces them)."""
+        old = tool_layers(self.viewer, self.tool)
+        same = len(old) == len(shared.layers) and all(
+            ly.metadata[TAG].get("source") == shared.source
+            and ly.metadata[TAG].get("role") == item.role
+            and ly.data.shape == item.data.shape
+            for ly, item in zip(old, shared.layers, strict=False)
+        )
+        if not same:
+            return None
+        for ly, item in zip(old, shared.layers, strict=True):
+            ly.data = item.data
+            ly.metadata = {TAG: {**ly.metadata[TAG], "run": next(_RUNS)}, "report": shared.report}
+            ly.reset_contrast_limits()
+            ly.visible = bool(item.extra.get("visible", True))
+        return old
+
+    def prepare_benchmark(self, method: str) -> None:
+        """Seeds for a timing run (``benchmarks/bench_docks.py``): the sample's known spectra
+        as spectrum rows of the ROI model (as "Add spectrum from file" adds them), and
+        ``method``."""
+        model = self.manager.model
+        truth = self.manager.image_layer.metadata["ground_truth"]
+        for name, spectrum in zip(truth["names"], truth["spectra"], strict=True):
+            model.add_spectrum(model.axis, spectrum, name=name, component=model.next_component())
+        model.changed()
+        self.apply_settings({"method": method})
 
     @property
     def results_widget(self) -> Any:

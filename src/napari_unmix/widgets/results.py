@@ -59,7 +59,9 @@ def summary_text(result: Any, seconds: float | None = None) -> str:
         label = "seeded NNMF" if method == "seeded_nnmf" else "random NNMF"
         solver = rep.get("solver") or p.get("solver", "auto")
         conv = "converged" if result.converged else "stopped at max_iter (not converged)"
-        head = f"{label}: {result.k} components, solver {solver}, {result.n_iter} iterations, {conv}"
+        head = (
+            f"{label}: {result.k} components, solver {solver}, {result.n_iter} iterations, {conv}"
+        )
         tail = f"relative error {_error(result.relative_error)}"
     return f"{head}{took}\n{tail}".strip()
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from contracts.docks import check_dock_runs, check_fits_screen, run_dock
 from scipy.ndimage import binary_erosion
 
+from contracts.docks import check_dock_runs, check_fits_screen, run_dock
 from napari_unmix.api.rois import rectangle
 from napari_unmix.core.nmf import SeededNmfOptions
 from napari_unmix.widgets._layer_policy import tool_layers
@@ -73,7 +73,9 @@ def test_seeded_nnmf_twice_one_panel_named_maps(beads, qtbot):
     results = check_dock_runs(viewer, dock, qtbot)
     res = results[-1]
     assert len(viewer.window.dock_widgets) == n_docks
-    maps = [ly for ly in tool_layers(viewer, "NNMF") if ly.metadata["napari_unmix"]["role"] == "map"]
+    maps = [
+        ly for ly in tool_layers(viewer, "NNMF") if ly.metadata["napari_unmix"]["role"] == "map"
+    ]
     assert [ly.name for ly in maps] == [f"bead cube · NNMF · {n}" for n in res.names]
     assert len({ly.colormap.name for ly in maps}) == len(maps)  # distinct colormaps
     assert not viewer.layers["bead cube"].visible and "bead cube" in viewer.layers
@@ -81,7 +83,7 @@ def test_seeded_nnmf_twice_one_panel_named_maps(beads, qtbot):
     assert dock.results.runs()[0].startswith("seeded NNMF") and len(dock.results.runs()) == 2
     view = dock.results_widget
     assert "iterations" in view.summary.text() and "solver" in view.summary.text()
-    assert view.h_plot.ax.get_xlabel() == "wavenumber (cm⁻¹)"
+    assert view.h_plot.ax.get_xlabel() == "Raman shift (cm⁻¹)"
     A = truth["abundances"]
     pearson = [np.corrcoef(np.asarray(res.W[j]).ravel(), A[j].ravel())[0, 1] for j in range(4)]
     assert min(pearson) > 0.9
@@ -129,7 +131,7 @@ def test_seed_preview_hidden_not_deleted_when_results_appear(beads, qtbot):
 
 
 def test_bad_input_one_status_line(beads, qtbot):
-    viewer, dock, _, _ = beads
+    _, dock, _, _ = beads
     dock.apply_settings({"method": "pca", "k": 100})
     with qtbot.waitSignal(dock.failed, timeout=2000):
         assert dock.start() is None
