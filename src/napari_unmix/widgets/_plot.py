@@ -24,7 +24,9 @@ class SpectrumPlot(QWidget):
     def __init__(self, parent: QWidget | None = None, *, height: float = 2.6) -> None:
         super().__init__(parent)
         self.colors = theme_colors()
-        self.figure = Figure(figsize=(4.0, height), tight_layout=True)
+        # fixed margins: tight_layout measures every text on every draw (slow in a dock)
+        self.figure = Figure(figsize=(4.0, height))
+        self.figure.subplots_adjust(left=0.15, right=0.97, bottom=0.22, top=0.88)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.ax = self.figure.add_subplot(111)
         layout = QVBoxLayout(self)

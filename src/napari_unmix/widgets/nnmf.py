@@ -26,6 +26,7 @@ import numpy as np
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from ..api.nmf import METHODS, SEEDED, iter_method
+from ..api.rois import component_color
 from ..api.rois.preset import rank_components, seed_options
 from ..core.nmf import SeededNmfOptions
 from ..core.options import option
@@ -71,6 +72,14 @@ SHORT = {"seeded_nnmf": "NNMF", "random_nnmf": "NNMF", "nnls": "NNLS", "pca": "P
 _ADD = frozenset({"visible", "opacity", "gamma", "interpolation2d"})
 HOVER_INTERVAL = 0.05
 _RUNS = itertools.count(1)  # seconds between pixel-spectrum redraws while the mouse moves
+
+
+def _map_colormap(j: int, layer: Any) -> Any:
+    """Component ``j``'s map in its ROI-manager colour (the same in the table, the plots and
+    the canvas; the colours are distinct)."""
+    from .seed_preview import component_colormap
+
+    return component_colormap(component_color(j), layer.name)
 
 
 def run_method(
@@ -128,12 +137,38 @@ class NNMFWidget(ToolDock):
         self.body_layout.insertWidget(1, row)
         self.form.field("method").changed.connect(lambda _: self.model_changed())
         # the form sets a float box's decimals from its first value: a saved tol of 1e-4
-        # must not round a later 1e-6 to 0
-        self.form.field("tol").native.setDecimals(12)
+        # must not round a later 1e-6 to 0 (8 decimals)
+        self.form.field("tol").native.setDecimals(8)
         for callbacks in ("mouse_move_callbacks", "mouse_drag_callbacks"):
             if hasattr(viewer, callbacks):
                 getattr(viewer, callbacks).append(self._on_mouse)
         self.link(manager)
+
+    def showEvent(self, event: Any) -> None:
+        """The first time it is shown next to the ROI manager: share its place as a tab
+        (the manager is tall; stacked, this dock would get a sliver of the screen)."""
+        super().showEvent(event)
+        if not getattr(self, "_tabbed", False):
+            self._tabbed = True
+            from qtpy.QtCore import QTimer
+
+            QTimer.singleShot(0, self._tab_with_manager)
+
+    def _tab_with_manager(self) -> None:
+        from qtpy.QtWidgets import QDockWidget, QMainWindow
+
+        def dock_of(widget: Any) -> Any:
+            while widget is not None and not isinstance(widget, QDockWidget):
+                widget = widget.parent()
+            return widget
+
+        mine, theirs = dock_of(self), dock_of(self.manager)
+        window = mine.parent() if mine is not None else None
+        if theirs is None or not isinstance(window, QMainWindow) or mine is theirs:
+            return
+        if window.dockWidgetArea(mine) == window.dockWidgetArea(theirs):
+            window.tabifyDockWidget(theirs, mine)
+            mine.raise_()
 
     def link(self, manager: Any) -> None:
         """Become the analysis dock of ``manager`` (one per ROI manager)."""
@@ -277,8 +312,11 @@ class NNMFWidget(ToolDock):
         shared = result.to_result(image.name)
         extras = [ly.extra for ly in shared.layers]  # component / spectrum go to metadata
         shared = dataclasses.replace(shared, tool=self.tool, layers=[
-            dataclasses.replace(ly, extra={k: v for k, v in ly.extra.items() if k in _ADD})
-            for ly in shared.layers
+            dataclasses.replace(
+                ly, extra={k: v for k, v in ly.extra.items() if k in _ADD},
+                colormap=_map_colormap(j, ly) if ly.role == "map" else ly.colormap,
+            )
+            for j, ly in enumerate(shared.layers)
         ])  # fmt: skip
         short = SHORT.get(result.params.get("method", ""), self.tool)
         names = [n.replace(f" · {self.tool} · ", f" · {short} · ", 1) for n in shared.layer_names()]

@@ -86,7 +86,7 @@ class ResultsView(QWidget):
         self.summary = QLabel(summary_text(result, seconds))
         self.summary.setWordWrap(True)
         self.h_plot = SpectrumPlot(self, height=2.2)
-        self.pixel_plot = SpectrumPlot(self, height=1.9)
+        self.pixel_plot: SpectrumPlot | None = None  # made on the first hover (speed)
         self.hint = QLabel("hover or click a pixel: its measured spectrum against the model W·H")
         self.hint.setWordWrap(True)
         self.plot_spectra()
@@ -101,7 +101,7 @@ class ResultsView(QWidget):
         buttons.addWidget(export)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.summary, self.h_plot, self.hint, self.pixel_plot):
+        for w in (self.summary, self.h_plot, self.hint):
             layout.addWidget(w)
         layout.addLayout(buttons)
 
@@ -145,6 +145,9 @@ class ResultsView(QWidget):
     def show_pixel(self, y: int, x: int, slice_index: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Plot the measured spectrum of pixel (y, x) against its model ``w · H``."""
         measured, fitted = self.pixel_model(y, x, slice_index)
+        if self.pixel_plot is None:
+            self.pixel_plot = SpectrumPlot(self, height=1.9)
+            self.layout().insertWidget(3, self.pixel_plot)
         self.pixel_plot.plot(
             self.axis,
             [{"y": measured, "color": "text", "label": "measured"},
