@@ -27,10 +27,11 @@ __all__ = ["PREVIEW_TOOL", "SeedPreview", "add_preview_layers", "component_color
 PREVIEW_TOOL = "NNMF seeds"
 
 
-def component_colormap(color: str, name: str) -> Colormap:
-    """Black → ``color`` colormap for a component's map."""
+def component_colormap(color: str, name: str = "") -> Colormap:
+    """Black → ``color`` colormap for a component's map (named by the colour only: a long
+    name widens napari's layer controls, and the window with them)."""
     rgb = np.array([int(color[i : i + 2], 16) / 255.0 for i in (1, 3, 5)])
-    return Colormap(np.array([[0, 0, 0, 1], [*rgb, 1]]), name=f"unmix {name} {color}")
+    return Colormap(np.array([[0, 0, 0, 1], [*rgb, 1]]), name=f"roi {color}")
 
 
 def add_preview_layers(viewer: Any, seeds: SeedSet, image_layer: Any) -> list[Any]:

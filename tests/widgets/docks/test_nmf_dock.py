@@ -112,7 +112,7 @@ def test_nnls_after_nnmf_replaces_and_says_what_it_did(beads, qtbot):
     assert text.startswith("fixed-H NNLS: exact per-pixel NNLS of 16384 pixels against 4 seed")
     assert "0 iterations" not in text and "solver -" not in text
     assert dock.progress.value() == dock.progress.maximum() == 1  # not left busy
-    assert dock.status.text().startswith("done in")
+    assert dock.status.text().startswith("fixed-H NNLS: exact") and "done in" in dock.status.text()
     assert len(dock.results.runs()) == 3
 
 
