@@ -154,7 +154,7 @@ def test_rois_table_plot_seeded_nnmf_import_and_preset(session, qtbot, tmp_path)
 
 
 def test_cancel_leaves_no_result(session, qtbot):
-    viewer, manager, log = session
+    viewer, manager, _ = session
     truth = viewer.layers["bead cube"].metadata["ground_truth"]
     _draw(manager, truth)
     nnmf = manager.open_analysis()
