@@ -72,8 +72,8 @@ def test_dock_forms_show_the_defaults(make_napari_viewer):
     widget = StackToolsWidget(make_napari_viewer())
     for options, (_, tool) in CASES.items():
         check_form_defaults(widget.panels[tool], options)
-    widget.tool.value = "filter"
-    assert widget.options()["filters"] == list(st.FilterOptions.filters)
+    widget.chooser.value = "filter"
+    assert widget.current_options().filters == st.FilterOptions.filters
 
 
 def test_generic_functions_take_every_option_of_every_tool():

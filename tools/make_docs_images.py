@@ -21,7 +21,7 @@ from pathlib import Path
 
 import napari
 from qtpy.QtCore import QEventLoop, QTimer
-from qtpy.QtWidgets import QApplication
+from qtpy.QtWidgets import QApplication, QScrollArea
 
 PLUGIN = "napari-unmix"
 OUT = Path(__file__).resolve().parents[1] / "docs" / "images"
@@ -106,8 +106,9 @@ def shot_picasso(viewer: napari.Viewer) -> None:
     """Three mixed channels, the default implementation: unmixed layers and the matrix."""
     viewer.open_sample(PLUGIN, "picasso")
     w = dock(viewer, "PICASSO unmixing")
-    worker = w.run(start=False)
-    wait_for(worker.finished, worker.start)
+    wait_for(w.finished, w.start)
+    scroll = w.findChild(QScrollArea)  # show the results panel's matrices
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
 
 
 def shot_hsmap(viewer: napari.Viewer) -> None:
@@ -125,13 +126,9 @@ def shot_hsmap(viewer: napari.Viewer) -> None:
 def shot_stack_tools(viewer: napari.Viewer) -> None:
     """Two-channel stack: the Stack tools dock after a max-z projection of both channels."""
     viewer.open_sample(PLUGIN, "bleedthrough")
-    w = dock(viewer, "Stack tools")
-    w.layers.value = list(viewer.layers)
-    w.tool.value = "max-z"
-    worker = w.run()
-    wait_for(worker.finished)
-    for layer in viewer.layers:
-        layer.visible = layer.name.endswith("[max-z]")
+    w = dock(viewer, "Stack tools")  # preselects the sample's two channels
+    w.chooser.value = "max-z"
+    wait_for(w.finished, w.start)  # results shown, inputs hidden
     viewer.dims.set_current_step(1, 0)  # the projections have one z plane
     viewer.reset_view()
 

@@ -52,6 +52,7 @@ def test_open_store_lazily_and_correct_it_in_the_widget(make_napari_viewer, qtbo
 
 
 def test_picasso_widget_on_dask_layers_gives_lazy_layers(make_napari_viewer, qtbot):
+    from contracts.docks import run_dock
     from napari_unmix.core.synthetic import make_picasso_mix
     from napari_unmix.widgets.picasso import PicassoWidget
 
@@ -60,11 +61,9 @@ def test_picasso_widget_on_dask_layers_gives_lazy_layers(make_napari_viewer, qtb
     for c in range(3):
         viewer.add_image(da.from_array(data[0, 0, c], chunks=(64, 64)), name=f"ch{c}")
     widget = PicassoWidget(viewer)
-    widget.max_iter.setValue(20)
-    worker = widget.run(start=False)
-    with qtbot.waitSignal(worker.finished, timeout=120_000):
-        worker.start()
-    out = viewer.layers["unmixed_ch1"].data
+    widget.form.field("max_iter").value = 20
+    run_dock(widget, qtbot)
+    out = viewer.layers["PICASSO · ch1"].data
     assert isinstance(out, da.Array)  # computed plane by plane when shown
     ref, _ = unmix_picasso_array(data, implementation="source_sink_n", max_iter=20)
     np.testing.assert_allclose(out.compute(), ref[0, 0, 1], rtol=1e-5, atol=1e-5)

@@ -15,11 +15,9 @@ def viewer_with_sample(make_napari_viewer):
 
 
 def _start(qtbot, widget):
-    worker = widget.run()
-    assert worker is not None
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        pass
-    return worker
+    from contracts.docks import run_dock
+
+    return run_dock(widget, qtbot)
 
 
 def test_max_z_adds_new_layers_with_scale_and_report(viewer_with_sample, qtbot):
@@ -27,10 +25,10 @@ def test_max_z_adds_new_layers_with_scale_and_report(viewer_with_sample, qtbot):
     inputs = list(viewer.layers)
     before = [np.asarray(ly.data).copy() for ly in inputs]
     widget = StackToolsWidget(viewer)
-    widget.layers.value = inputs
-    widget.tool.value = "max-z"
+    assert list(widget.layers.value) == inputs  # preselected: the sample's channels
+    widget.chooser.value = "max-z"
     _start(qtbot, widget)
-    new = [ly for ly in viewer.layers if ly.name.endswith("[max-z]")]
+    new = [ly for ly in viewer.layers if " · max-z · " in ly.name]
     assert len(new) == 2
     for src, out, data in zip(inputs, new, before, strict=True):
         assert out.data.shape == (data.shape[0], 1, *data.shape[2:])
@@ -39,48 +37,6 @@ def test_max_z_adds_new_layers_with_scale_and_report(viewer_with_sample, qtbot):
         assert tuple(out.axis_labels) == ("t", "z", "y", "x")
         assert out.metadata["report"]["tool"] == "stack_tools.max-z"
         np.testing.assert_array_equal(src.data, data)  # input untouched
-
-
-def test_filter_panel_options_reach_the_tool(viewer_with_sample, qtbot):
-    viewer = viewer_with_sample
-    widget = StackToolsWidget(viewer)
-    widget.layers.value = [viewer.layers[1]]
-    widget.tool.value = "filter"
-    panel = widget.panels["filter"]
-    panel.steps.value = "median, gaussian"
-    panel.median_size.value = 5
-    assert widget.options()["filters"] == ["median", "gaussian"]
-    _start(qtbot, widget)
-    out = viewer.layers[-1]
-    assert out.metadata["report"]["parameters"]["median_size"] == 5
-    assert out.data.dtype == np.float32 and out.data.shape == viewer.layers[1].data.shape
-
-
-def test_bad_selection_shows_error_not_traceback(make_napari_viewer, monkeypatch):
-    viewer = make_napari_viewer()
-    viewer.add_image(np.zeros((2, 16, 16)), name="a")
-    viewer.add_image(np.zeros((3, 16, 16)), name="b")
-    messages = []
-    monkeypatch.setattr("napari.utils.notifications.show_error", messages.append)
-    widget = StackToolsWidget(viewer)
-    widget.layers.value = list(viewer.layers)
-    assert widget.run() is None
-    assert "differ in shape" in messages[-1]
-    widget.layers.value = []
-    assert widget.run() is None and "select at least one" in messages[-1]
-
-
-def test_worker_error_is_reported(make_napari_viewer, qtbot, monkeypatch):
-    viewer = make_napari_viewer()
-    viewer.add_image(np.random.default_rng(0).random((1, 2, 16, 16)), name="one t")
-    messages = []
-    monkeypatch.setattr("napari.utils.notifications.show_error", messages.append)
-    widget = StackToolsWidget(viewer)
-    widget.layers.value = list(viewer.layers)
-    widget.tool.value = "match-histograms"
-    _start(qtbot, widget)
-    assert "at least 2 time points" in messages[-1]
-    assert len(viewer.layers) == 1
 
 
 def test_viewer_helpers_reuse_viewer_and_apply_scale(make_napari_viewer, tmp_path):
@@ -117,9 +73,10 @@ def test_cancel_stops_the_worker_without_adding_layers(viewer_with_sample, qtbot
     monkeypatch.setattr("napari_unmix.widgets.stack_tools.iter_stack_tool", endless)
     viewer = viewer_with_sample
     widget = StackToolsWidget(viewer)
-    widget.layers.value = list(viewer.layers)
-    worker = widget.run()
-    assert widget.cancel_button.enabled and not widget.run_button.enabled
+    worker = widget.start()
+    assert widget.cancel_button.isEnabled() and not widget.run_button.isEnabled()
     with qtbot.waitSignal(worker.finished, timeout=30000):
         widget.cancel()
-    assert len(viewer.layers) == 2 and widget.run_button.enabled
+    qtbot.waitUntil(lambda: not widget.running, timeout=5000)
+    assert len(viewer.layers) == 2 and widget.run_button.isEnabled()
+    assert widget.status.text() == "cancelled" and widget.progress.maximum() == 1

@@ -19,22 +19,18 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..core.options import takes_options
 from ..core.progress import Progress, Steps, run
 from ..core.report import describe_array, start_report, to_jsonable
 from ..core.stack_tools import (
     STACK_TOOLS,
-    FilterOptions,
-    HistogramOptions,
-    MaxZOptions,
-    RegisterOptions,
     StackToolResult,
-    ZDriftOptions,
 )
 
 __all__ = [
@@ -42,12 +38,23 @@ __all__ = [
     "apply_stack_tool_file",
     "convert_time_encoded_stack_to_channel_stack",
     "iter_stack_tool",
+    "iter_time_to_channels",
 ]
 
 # Every option of every tool with its (common) default: the keywords of the functions below.
 _DEFAULTS: dict[str, Any] = {}
 for _tool in STACK_TOOLS.values():
     _DEFAULTS.update(_tool.options.defaults())
+
+
+#: The keywords of the functions below: every field of every tool (generated, see
+#: :func:`~napari_unmix.core.options.takes_options`); the functions get one options object
+#: per tool and keep those of the tool asked for.
+_takes_tool_options = takes_options(*(_tool.options for _tool in STACK_TOOLS.values()))
+
+
+def _values(options: tuple) -> dict[str, Any]:
+    return {k: v for opts in options for k, v in opts.as_dict().items()}
 
 
 def _tool_options(tool: str, values: dict[str, Any]) -> tuple[Any, Any]:
@@ -146,31 +153,13 @@ def iter_stack_tool(
     return (yield from _run_tool(tool, stack, values))
 
 
+@_takes_tool_options
 def apply_stack_tool(
     tool: str,
     stack: Any,
     /,
     *,
-    filters: str | Sequence[str] = FilterOptions.filters,
-    median_size: int | Sequence[int] = FilterOptions.median_size,
-    gaussian_sigma: float | Sequence[float] = FilterOptions.gaussian_sigma,
-    apply_3d: bool = FilterOptions.apply_3d,
-    channel_overrides: dict[int, dict[str, Any]] | None = FilterOptions.channel_overrides,
-    filters_channel2: str | Sequence[str] | None = FilterOptions.filters_channel2,
-    median_size_channel2: int | Sequence[int] | None = FilterOptions.median_size_channel2,
-    gaussian_sigma_channel2: float | None = FilterOptions.gaussian_sigma_channel2,
-    reference_t: int = HistogramOptions.reference_t,
-    zrange: tuple[int, int] | None = MaxZOptions.zrange,
-    registration_channel: int = RegisterOptions.registration_channel,
-    method: str = RegisterOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
-    interpolation_order: int = RegisterOptions.interpolation_order,
+    options: tuple,
 ) -> tuple[Any, dict[str, Any]]:
     """Run one stack tool on a TZCYX array and return ``(result, report)``.
 
@@ -204,10 +193,11 @@ def apply_stack_tool(
     >>> len(rep["results"]["shifts_yx"])
     2
     """
-    res = run(_run_tool(tool, stack, locals()))
+    res = run(_run_tool(tool, stack, _values(options)))
     return res.data, res.report
 
 
+@_takes_tool_options
 def apply_stack_tool_file(
     tool: str,
     input_path: str | os.PathLike,
@@ -216,26 +206,7 @@ def apply_stack_tool_file(
     *,
     overwrite: bool = False,
     progress: Callable[[Progress], None] | None = None,
-    filters: str | Sequence[str] = FilterOptions.filters,
-    median_size: int | Sequence[int] = FilterOptions.median_size,
-    gaussian_sigma: float | Sequence[float] = FilterOptions.gaussian_sigma,
-    apply_3d: bool = FilterOptions.apply_3d,
-    channel_overrides: dict[int, dict[str, Any]] | None = FilterOptions.channel_overrides,
-    filters_channel2: str | Sequence[str] | None = FilterOptions.filters_channel2,
-    median_size_channel2: int | Sequence[int] | None = FilterOptions.median_size_channel2,
-    gaussian_sigma_channel2: float | None = FilterOptions.gaussian_sigma_channel2,
-    reference_t: int = HistogramOptions.reference_t,
-    zrange: tuple[int, int] | None = MaxZOptions.zrange,
-    registration_channel: int = RegisterOptions.registration_channel,
-    method: str = RegisterOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
-    interpolation_order: int = RegisterOptions.interpolation_order,
+    options: tuple,
 ) -> Path:
     """Run one stack tool on an image file and write the result with its JSON sidecar.
 
@@ -274,7 +245,7 @@ def apply_stack_tool_file(
     from ..io.sidecar import write_sidecar
     from ._files import check_output
 
-    values = locals()
+    values = _values(options)
     _tool_options(tool, values)  # bad options fail before any file is touched
     output_path = check_output(
         output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
@@ -342,35 +313,49 @@ def convert_time_encoded_stack_to_channel_stack(
         output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)
     )
     data, meta = read_image(input_path)
-    n_t, _, n_c = data.shape[:3]
-    if n_c != 1:
-        raise ValueError(
-            f"expected a single-channel stack whose time axis holds the channels, got "
-            f"{n_c} channels (shape {data.shape}, axes TZCYX); it needs no conversion"
-        )
-    if n_t < 2:
-        raise ValueError(
-            f"the stack has a single time point (shape {data.shape}, axes TZCYX); "
-            "there is nothing to move to the channel axis"
-        )
-    converted = np.swapaxes(data, 0, 2)  # (T, Z, 1, Y, X) -> (1, Z, T, Y, X)
-    report = start_report(
-        "stack_tools.convert_time_to_channels",
-        {},
-        {
-            "stack": describe_array(data, axes="TZCYX"),
-            "input_path": str(Path(input_path).resolve()),
-        },
-    )
-    report["results"] = {"output": describe_array(converted, axes="TZCYX")}
+    res = run(iter_time_to_channels(data))
+    converted, report = res.data, res.report
+    report["inputs"]["input_path"] = str(Path(input_path).resolve())
     path = write_image(
         output_path,
         converted,
         physical_size=meta["physical_size"],
         unit=meta["unit"],
-        channel_names=[f"C{i}" for i in range(n_t)],
+        channel_names=[f"C{i}" for i in range(converted.shape[2])],
         overwrite=overwrite,
     )
     report["output_path"] = str(path.resolve())
     write_sidecar(path, report, overwrite=overwrite)
     return path
+
+
+def iter_time_to_channels(stack: Any, /) -> Generator[Progress, None, StackToolResult]:
+    """Generator: a TZCYX stack whose time axis holds the channels, ``C=1, T=n`` → ``T=1,
+    C=n``; returns a :class:`~napari_unmix.core.stack_tools.StackToolResult` (tool
+    ``"time-to-channels"``) with its report. The dock's "Time → channels" runs it. A stack
+    with more than one channel, or a single time point, is refused (ValueError).
+
+    Examples
+    --------
+    >>> res = run(iter_time_to_channels(np.zeros((3, 2, 1, 8, 8))))
+    >>> res.data.shape, res.report["tool"]
+    ((1, 2, 3, 8, 8), 'stack_tools.convert_time_to_channels')
+    """
+    n_t, _, n_c = stack.shape[:3]
+    if n_c != 1:
+        raise ValueError(
+            f"expected a single-channel stack whose time axis holds the channels, got "
+            f"{n_c} channels (shape {stack.shape}, axes TZCYX); it needs no conversion"
+        )
+    if n_t < 2:
+        raise ValueError(
+            f"the stack has a single time point (shape {stack.shape}, axes TZCYX); "
+            "there is nothing to move to the channel axis"
+        )
+    converted = np.swapaxes(stack, 0, 2)  # (T, Z, 1, Y, X) -> (1, Z, T, Y, X)
+    report = start_report(
+        "stack_tools.convert_time_to_channels", {}, {"stack": describe_array(stack, axes="TZCYX")}
+    )
+    report["results"] = {"output": describe_array(converted, axes="TZCYX")}
+    yield Progress(1, 1, "time → channels")
+    return StackToolResult("time-to-channels", converted, {}, report=report)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .figure import new_figure
 
-__all__ = ["registration_figure"]
+__all__ = ["plot_shifts", "registration_figure"]
 
 
 def registration_figure(
@@ -49,3 +50,52 @@ def registration_figure(
         ax.set_axis_off()
     fig.suptitle(title)
     return fig
+
+
+def plot_shifts(
+    ax: Axes,
+    shifts: np.ndarray,
+    flagged: np.ndarray | None = None,
+    *,
+    xlabel: str = "time point",
+) -> None:
+    """The (y, x) corrections of a drift tool over its frames, flagged frames marked.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    shifts : (n, 2) or (T, n, 2) array
+        Corrections in pixels (one curve per time point for the z-drift shape).
+    flagged : bool array of shape ``shifts.shape[:-1]``, optional
+        Frames left in place (no plausible shift, or no movement): marked with a cross.
+    xlabel : str
+        What a frame is ("time point", "z-slice").
+
+    Examples
+    --------
+    >>> from napari_unmix.plot.figure import new_figure
+    >>> ax = new_figure(3, 2).add_subplot()
+    >>> plot_shifts(ax, np.array([[0, 0], [1.5, -2.0], [0, 0]]), np.array([0, 0, 1], bool))
+    >>> ax.get_ylabel(), len(ax.lines)
+    ('correction (px)', 4)
+    """
+    shifts = np.asarray(shifts, float)
+    curves = shifts[None] if shifts.ndim == 2 else shifts
+    marks = None if flagged is None else np.asarray(flagged, bool).reshape(curves.shape[:-1])
+    idx = np.arange(curves.shape[1])
+    thin = len(curves) > 1
+    for t, curve in enumerate(curves):
+        for k, (axis, colour) in enumerate((("y", "tab:blue"), ("x", "tab:orange"))):
+            label = axis if t == 0 else None
+            ax.plot(
+                idx, curve[:, k], "-o", color=colour, lw=0.8 if thin else 1.4, ms=3, label=label
+            )
+        if marks is not None and marks[t].any():
+            ax.plot(
+                idx[marks[t]], np.zeros(int(marks[t].sum())), "x", color="tab:red", ms=8, mew=2,
+                label="left in place" if t == 0 or not marks[:t].any() else None,
+            )  # fmt: skip
+    ax.axhline(0.0, lw=0.5, color="0.5")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("correction (px)")
+    ax.legend(fontsize=7)

@@ -50,10 +50,22 @@ from ._layer_policy import show_result
 from ._results_panel import ResultsPanel
 from ._settings import clear_settings, load_settings, save_settings
 
-__all__ = ["LayerPicker", "ToolDock"]
+__all__ = ["LayerPicker", "ToolDock", "scroll_around"]
 
 DRAW_INTERVAL = 0.2  # seconds between progress redraws
 PREVIEW_INTERVAL = 0.5  # seconds between live previews
+
+
+def scroll_around(dock: QWidget, body: QWidget) -> QScrollArea:
+    """Put ``body`` in a vertical scroll area filling ``dock`` (no sideways scrolling)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(body)
+    outer = QVBoxLayout(dock)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return scroll
 
 
 class LayerPicker(mw.ComboBox):
@@ -147,14 +159,7 @@ class ToolDock(QWidget):
         self.results = ResultsPanel()
         self.body_layout.addWidget(self.results)
         self.body_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.body)
-        self.scroll = scroll
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        self.scroll = scroll_around(self, self.body)
 
     # -- construction helpers -------------------------------------------------------------
     def _build_buttons(self) -> None:

@@ -38,7 +38,7 @@ def widget_for(spec: OptionSpec, value: Any = None) -> mw.Widget:
     lo, hi = spec.bounds if spec.bounds is not None else (None, None)
     if spec.choices is not None and not spec.multiple:
         labels = getattr(spec.choices, "labels", None)
-        choices = [(lab, name) for lab, name in labels().items()] if labels else spec.choice_names
+        choices = list(labels().items()) if labels else [(name, name) for name in spec.choice_names]
         if spec.optional:
             choices = [("(none)", None), *choices]
         return mw.ComboBox(value=value, choices=choices, **common)

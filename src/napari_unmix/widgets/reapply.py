@@ -1,32 +1,41 @@
 """Dock "Apply a saved result to files": a report + files or folders -> a batch, with progress.
 
-A thin driver of :func:`napari_unmix.api.reapply.iter_reapply` in a ``thread_worker``: it
-re-applies the parameters and estimated coefficients (alpha, PICASSO matrix, H spectra)
-of an earlier run's JSON report to other files, skips existing outputs unless asked to
-overwrite, and lists done / skipped / failed files with reasons.
+On the dock skeleton (:class:`~._dock.ToolDock`): files in, a folder out, the generator
+the script API runs (:func:`napari_unmix.api.reapply.iter_reapply`) in a worker, one run
+at a time, a real progress bar (one step per file), and the results panel listing every
+file as done / skipped / failed with the reason. It re-applies the parameters and estimated
+coefficients (alpha, PICASSO matrix, H spectra) of an earlier run's JSON report; existing
+outputs are skipped unless "replace existing outputs" is ticked. No layer is added.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ._ui import guarded
+from ..core.progress import Progress
+from ._dock import ToolDock
+from .stack_tools_summary import fit_table
 
-__all__ = ["ReapplyWidget"]
+__all__ = ["BatchTable", "ReapplyWidget"]
+
+_COLOURS = {"done": "#81c784", "skipped": "#b0bec5", "failed": "#ff8a80"}
 
 
 def _row(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
@@ -39,14 +48,50 @@ def _row(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
     return box
 
 
-class ReapplyWidget(QWidget):
+class BatchTable(QWidget):
+    """A batch's totals and one row per input: file, status, reason, seconds."""
+
+    def __init__(self, summary: Any, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.headline = QLabel(f"{title}: {summary.lines()[0]}" if title else summary.lines()[0])
+        self.headline.setWordWrap(True)
+        layout.addWidget(self.headline)
+        items = summary.items
+        table = QTableWidget(len(items), 4)
+        table.setHorizontalHeaderLabels(["file", "status", "reason", "s"])
+        table.verticalHeader().setVisible(False)
+        for i, item in enumerate(items):
+            cells = [item.input.name, item.status, item.message, f"{item.seconds:.1f}"]
+            for j, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(str(item.input) if j == 0 else text)
+                if j == 1:
+                    cell.setForeground(QColor(_COLOURS.get(item.status, "#ffffff")))
+                table.setItem(i, j, cell)
+        fit_table(table, 300)
+        layout.addWidget(table)
+        layout.addStretch(1)
+        self.table = table
+
+    def statuses(self) -> dict[str, str]:
+        """``{file name: status}`` (for tests)."""
+        t = self.table
+        return {t.item(i, 0).text(): t.item(i, 1).text() for i in range(t.rowCount())}
+
+
+class ReapplyWidget(ToolDock):
     """Report, inputs (files, folders or glob patterns; ``;``-separated), output folder."""
 
-    def __init__(self, napari_viewer: Any = None) -> None:
-        super().__init__()
-        self.viewer = napari_viewer
-        self.worker = None
-        self.summary = None
+    tool = "reapply"
+    run_text = "Apply to files"
+
+    def __init__(self, napari_viewer: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(napari_viewer, parent)
+        self.batch: Any = None  #: the last BatchSummary
+        self.keep_previous.setVisible(False)  # no layers: nothing to keep or replace
+        self.reset_button.setVisible(False)
         self.report = QLineEdit()
         self.report.setPlaceholderText("run_unmixed.ome.tif.json")
         self.inputs = QLineEdit()
@@ -54,11 +99,6 @@ class ReapplyWidget(QWidget):
         self.output_dir = QLineEdit()
         self.output_dir.setPlaceholderText("folder for the results")
         self.overwrite = QCheckBox("replace existing outputs")
-        self.run_button = QPushButton("Apply to files")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.log = QPlainTextEdit(readOnly=True)
         pick_report, pick_files, pick_folder, pick_out = (
             QPushButton(t) for t in ("...", "Files...", "Folder...", "...")
         )
@@ -66,21 +106,15 @@ class ReapplyWidget(QWidget):
         pick_files.clicked.connect(self._ask_files)
         pick_folder.clicked.connect(self._ask_folder)
         pick_out.clicked.connect(self._ask_output)
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button.clicked.connect(self.cancel)
-        form = QFormLayout()
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Report", _row(self.report, pick_report))
         form.addRow("Inputs", _row(self.inputs, pick_files, pick_folder))
         form.addRow("Output folder", _row(self.output_dir, pick_out))
         form.addRow("", self.overwrite)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.log)
+        self.body_layout.insertWidget(0, box)
+        self.inputs_box.native.setVisible(False)
 
     # ------------------------------------------------------------------ pickers
     def _ask_report(self) -> None:
@@ -103,56 +137,38 @@ class ReapplyWidget(QWidget):
         if path:
             self.output_dir.setText(path)
 
-    # ------------------------------------------------------------------ run
-    @guarded
-    def run(self) -> Any:
-        """Start the batch in a worker thread; returns the worker (None if not started)."""
-        from napari.qt.threading import create_worker
+    # ------------------------------------------------------------------ the skeleton's hooks
+    def read_inputs(self) -> dict[str, Any]:
+        from ..api.reapply import reapply_plan
 
-        from ..api.reapply import iter_reapply, reapply_plan
-
-        if self.worker is not None:
-            raise ValueError("a batch is running; wait for it or cancel it")
         report = self.report.text().strip()
         inputs = [p.strip() for p in self.inputs.text().split(";") if p.strip()]
         out = self.output_dir.text().strip()
         if not report or not inputs or not out:
             raise ValueError("give a report, the inputs and an output folder")
         plan = reapply_plan(Path(report))  # a wrong report is reported before starting
-        self.log.setPlainText(f"re-applying {plan.tool} ({Path(report).name})")
-        self.progress.setRange(0, 0)
-        self.worker = create_worker(
-            iter_reapply, report, inputs, output_dir=out, overwrite=self.overwrite.isChecked()
-        )
-        self.worker.yielded.connect(self._on_item)
-        self.worker.returned.connect(self._on_done)
-        self.worker.errored.connect(self._on_error)
-        self.worker.finished.connect(self._on_finished)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.worker.start()
-        return self.worker
+        self.set_status(f"re-applying {plan.tool} ({Path(report).name})")
+        return {
+            "report": report,
+            "inputs": inputs,
+            "output_dir": out,
+            "overwrite": self.overwrite.isChecked(),
+        }
 
-    def cancel(self) -> None:
-        """Stop after the file being processed."""
-        if self.worker is not None:
-            self.worker.quit()
+    def steps(self, inputs: dict[str, Any], options: Any) -> Generator[Progress, None, Any]:
+        from ..api.reapply import iter_reapply
 
-    def _on_item(self, event: Any) -> None:
-        item = event.partial
-        self.progress.setRange(0, int(event.total))
-        self.progress.setValue(int(event.done))
-        why = f": {item.message}" if item.message else ""
-        self.log.appendPlainText(f"{item.status} {item.input.name}{why}")
+        return (
+            yield from iter_reapply(
+                inputs["report"], inputs["inputs"], output_dir=inputs["output_dir"],
+                overwrite=inputs["overwrite"],
+            )
+        )  # fmt: skip
 
-    def _on_done(self, summary: Any) -> None:
-        self.summary = summary
-        self.log.appendPlainText(summary.lines()[0])
+    def input_layers(self) -> list[Any]:
+        return []
 
-    def _on_error(self, err: Exception) -> None:
-        self.log.appendPlainText(f"error: {err}")
-
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+    def show_result(self, result: Any) -> None:
+        self.batch = result
+        name = Path(self.report.text().strip()).name
+        self.results.add_run(f"{name} · {result.lines()[0]}", BatchTable(result, name))

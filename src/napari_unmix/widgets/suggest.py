@@ -25,14 +25,11 @@ from ..core.progress import Progress
 from ..core.suggest import SuggestOptions
 from ..core.units import axis_label
 from ._dock import LayerPicker, ToolDock
+from ._layers import is_cube_layer
 from ._plot import SpectrumPlot
 from ._roi_schema import add_rois, get_or_create_roi_layer, remove_rois
 
 __all__ = ["SuggestWidget"]
-
-
-def _usable(layer: Any) -> bool:
-    return isinstance(layer, Image) and not layer.rgb and layer.ndim >= 3
 
 
 class SuggestWidget(ToolDock):
@@ -49,7 +46,7 @@ class SuggestWidget(ToolDock):
             LayerPicker(
                 napari_viewer,
                 "image (C×Y×X)",
-                _usable,
+                is_cube_layer,
                 prefer=lambda ly: list(napari_viewer.layers).index(ly),
                 tooltip="a hyperspectral cube, channels as one layer (C×Y×X or Z×C×Y×X)",
             )

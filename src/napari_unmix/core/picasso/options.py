@@ -100,10 +100,11 @@ class PicassoOptions(_StrictOptions):
         doc="estimate on one time point, per time point, or apply unmixing_matrix "
         "(default: fixed when a matrix is given, else reference_t)",
         choices=ALPHA_MODES,
+        advanced=True,
     )
     alpha_reference_t: int = option(
         0, label="Reference time point", doc="time point the matrix is estimated on",
-        bounds=(0, 10**9),
+        bounds=(0, 10**9), advanced=True,
     )  # fmt: skip
     source_sink_matrix: object = option(
         None,
@@ -122,6 +123,13 @@ class PicassoOptions(_StrictOptions):
         label="Unmixing matrix",
         doc="N×N or T×N×N matrix applied as given (alpha_mode='fixed')",
     )
+    fixed_background: object = option(
+        None,
+        label="Background of the given matrix",
+        doc="alpha_mode='fixed': N (or T×N) offsets subtracted from the selected channels "
+        "before unmixing_matrix, e.g. a report's background_by_t (default: none)",
+        advanced=True,
+    )
     background_percentile: float = option(
         1.0, label="Background percentile", doc="background percentile", bounds=(0.0, 100.0),
         advanced=True,
@@ -137,7 +145,7 @@ class PicassoOptions(_StrictOptions):
         advanced=True,
     )  # fmt: skip
     alpha_max: float = option(
-        1.0, label="Alpha max (source-sink)", doc="upper bound of the coefficient search",
+        1.0, label="Alpha max", doc="upper bound of the coefficient search",
         bounds=(0.0, None),
     )  # fmt: skip
     max_iter: int = option(200, label="Max iterations", doc="iteration limit", bounds=(1, 100_000))
@@ -170,6 +178,7 @@ class PicassoOptions(_StrictOptions):
         doc="MATLAB scheme block size: about 1000 blocks per plane (4 for 128x128; "
         "None: chosen so)",
         bounds=(1, 4096),
+        advanced=True,
     )
     alpha_clip: float = option(
         0.5, label="Alpha clip", doc="MATLAB scheme: largest |alpha| per iteration",
