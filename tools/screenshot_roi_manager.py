@@ -56,12 +56,10 @@ def main(out: Path) -> Path:
     manager.edit_row(manager.model.rows()[len(boxes)], "name", "background")
     nnmf = manager.open_analysis()
     nnmf.apply_settings({"method": "seeded_nnmf", "tol": 1e-4, "max_iter": 300})
-    worker = nnmf.run(start=False)
     loop = QEventLoop()
-    worker.finished.connect(loop.quit)
-    worker.start()
+    nnmf.finished.connect(lambda _: loop.quit())
+    nnmf.start()
     loop.exec()
-    viewer.layers["bead cube"].visible = False
     viewer.layers.selection.active = manager.roi_layer
     res = nnmf.last_result
     A, S = truth["abundances"], truth["spectra"]

@@ -45,6 +45,14 @@ def session(make_napari_viewer, monkeypatch):
     return viewer, manager, log
 
 
+def _run(nnmf, qtbot):
+    """Press Run in the analysis dock and wait for its result."""
+    with qtbot.waitSignal(nnmf.finished, timeout=120000) as sig:
+        assert nnmf.start() is not None, nnmf.status.text()
+    qtbot.waitUntil(lambda: not nnmf.running, timeout=10000)
+    return sig.args[0]
+
+
 def _draw(manager, truth, half=2):
     boxes, bg = _pure_boxes(truth, half)
     layer = manager.roi_layer
@@ -96,14 +104,11 @@ def test_rois_table_plot_seeded_nnmf_import_and_preset(session, qtbot, tmp_path)
     nnmf.apply_settings({"method": "seeded_nnmf", "tol": 1e-4, "max_iter": 300})
     preview = nnmf.test_seeds()
     assert len(preview.layers) == 4 and preview.fallback == []
-    worker = nnmf.run(start=False)
-    with qtbot.waitSignal(worker.finished, timeout=120000):
-        worker.start()
-    res = nnmf.last_result
+    res = _run(nnmf, qtbot)
     assert res is not None and res.n_iter > 1, log
     names = [ly.name for ly in viewer.layers]
-    assert sum(n.startswith("W ") for n in names) == 4 and "residual (seeded_nnmf)" in names
-    w_layer = viewer.layers[f"W {res.names[0]} (seeded_nnmf)"]
+    assert sum(" · NNMF · " in n for n in names) == 5 and "bead cube · NNMF · residual" in names
+    w_layer = viewer.layers[f"bead cube · NNMF · {res.names[0]}"]
     assert w_layer.blending == "additive"
     np.testing.assert_allclose(w_layer.scale, cube_layer.scale[-2:])
     A, S = truth["abundances"], truth["spectra"]
@@ -149,19 +154,18 @@ def test_rois_table_plot_seeded_nnmf_import_and_preset(session, qtbot, tmp_path)
 
 
 def test_cancel_leaves_no_result(session, qtbot):
-    viewer, manager, log = session
+    viewer, manager, _ = session
     truth = viewer.layers["bead cube"].metadata["ground_truth"]
     _draw(manager, truth)
     nnmf = manager.open_analysis()
     nnmf.apply_settings({"method": "seeded_nnmf", "max_iter": 100000, "tol": 0.0})
     n_layers = len(viewer.layers)
-    worker = nnmf.run(start=False)
-    with qtbot.waitSignal(worker.yielded, timeout=60000):
-        worker.start()
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        nnmf.cancel()
+    nnmf.start()
+    qtbot.waitUntil(lambda: nnmf.status.text().startswith(("running", "1")), timeout=60000)
+    nnmf.cancel()
+    qtbot.waitUntil(lambda: not nnmf.running, timeout=60000)
     assert len(viewer.layers) == n_layers and nnmf.last_result is None
-    assert any("cancelled" in m for m in log["info"])
+    assert nnmf.status.text() == "cancelled"
     assert nnmf.run_button.isEnabled()
 
 
@@ -169,11 +173,11 @@ def test_bad_input_notifications(session, qtbot, tmp_path):
     viewer, manager, log = session
     nnmf = manager.open_analysis()
     # no ROI drawn
-    assert nnmf.run() is None
+    assert nnmf.start() is None
     assert "no ROI" in log["error"][-1]
     # ROI outside the image
     manager.roi_layer.add_rectangles([rectangle(500, 500, 510, 510)])
-    assert nnmf.run() is None
+    assert nnmf.start() is None
     assert "outside the image" in log["error"][-1]
     manager.roi_layer.data = []
     # spectrum file with text / NaN
@@ -192,7 +196,7 @@ def test_bad_input_notifications(session, qtbot, tmp_path):
     assert "outside" in log["warning"][-1]
     # k larger than the number of channels
     nnmf.apply_settings({"method": "pca", "k": 100})
-    assert nnmf.run() is None
+    assert nnmf.start() is None
     assert "larger than the number of channels" in log["error"][-1]
     # a 2-D image given to a hyperspectral tool
     viewer.add_image(np.zeros((32, 32), np.float32), name="flat")
@@ -212,8 +216,8 @@ def test_seed_audit_and_fixed_h_nnls(session, qtbot):
     asked = []
     nnmf.confirm_missing = lambda names: asked.append(names) or False
     n_layers = len(viewer.layers)
-    assert nnmf.run() is None and asked == [["background (mean)"]]
-    assert len(viewer.layers) == n_layers and "seed audit" in nnmf.info.text()
+    assert nnmf.start() is None and asked == [["background (mean)"]]
+    assert len(viewer.layers) == n_layers and "seed audit" in nnmf.status.text()
     manager.resonance.add_row()  # a resonance row (band pixels seed H) -> component 5
     manager.model.resonances[0].position = 3015.0
     preview = nnmf.test_seeds()
@@ -222,10 +226,7 @@ def test_seed_audit_and_fixed_h_nnls(session, qtbot):
     manager.model.resonances.clear()
     manager.resonance.refresh()
     nnmf.confirm_missing = lambda names: True
-    worker = nnmf.run(start=False)
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        worker.start()
-    res = nnmf.last_result
+    res = _run(nnmf, qtbot)
     assert res.params["method"] == "nnls" and res.n_iter == 0 and res.k == 5
     assert any("residual" in m for m in log["warning"])
     A = truth["abundances"]
@@ -255,12 +256,9 @@ def test_four_d_stack_reference_slice(make_napari_viewer, qtbot):
     )
     nnmf = manager.open_analysis()
     nnmf.apply_settings({"slice_mode": "reference", "reference_slice": 0, "tol": 1e-3})
-    worker = nnmf.run(start=False)
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        worker.start()
-    res = nnmf.last_result
+    res = _run(nnmf, qtbot)
     assert res.W.shape == (2, 4, 64, 64) and res.H.shape == (4, 24)
-    w = viewer.layers[f"W {res.names[0]} (seeded_nnmf)"]
+    w = viewer.layers[f"stack · NNMF · {res.names[0]}"]
     assert w.data.shape == (2, 64, 64)
     np.testing.assert_allclose(w.scale, (2.0, 0.5, 0.5))
     for j in range(4):  # slice 1 (NNLS with the reference H) shows the same structures
@@ -308,9 +306,7 @@ def test_saved_preset_reruns_from_a_script_like_the_dock(session, qtbot, tmp_pat
     _draw(manager, layer.metadata["ground_truth"])
     nnmf = manager.open_analysis()
     nnmf.apply_settings({"method": "seeded_nnmf", "tol": 1e-4, "max_iter": 60})
-    worker = nnmf.run(start=False)
-    with qtbot.waitSignal(worker.finished, timeout=120000):
-        worker.start()
+    _run(nnmf, qtbot)
     preset = manager.save_preset(tmp_path / "beads.json")
     meta = layer.metadata
     extra = {"spectral_axis": np.asarray(meta["spectral_axis"]).tolist(), "spectral_units": "cm-1"}

@@ -1,4 +1,4 @@
-"""A small matplotlib canvas for dock widgets (Qt backend, no pyplot)."""
+"""A small matplotlib canvas for dock widgets (Qt backend, no pyplot), in napari's theme."""
 
 from __future__ import annotations
 
@@ -10,16 +10,23 @@ from matplotlib.figure import Figure
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
 from ..core.units import axis_label
+from ._theme import style_axes, theme_colors
 
 __all__ = ["SpectrumPlot", "axis_label"]
 
 
 class SpectrumPlot(QWidget):
-    """Lines over a spectral axis, dark theme to match napari."""
+    """Lines over a spectral axis, coloured with the napari theme (:mod:`._theme`).
+
+    A line's ``color`` may be ``"text"`` (the theme's text colour, e.g. for a measured
+    spectrum drawn against coloured components)."""
 
     def __init__(self, parent: QWidget | None = None, *, height: float = 2.6) -> None:
         super().__init__(parent)
-        self.figure = Figure(figsize=(4.0, height), tight_layout=True, facecolor="#262930")
+        self.colors = theme_colors()
+        # fixed margins: tight_layout measures every text on every draw (slow in a dock)
+        self.figure = Figure(figsize=(4.0, height))
+        self.figure.subplots_adjust(left=0.15, right=0.97, bottom=0.22, top=0.88)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.ax = self.figure.add_subplot(111)
         layout = QVBoxLayout(self)
@@ -29,13 +36,8 @@ class SpectrumPlot(QWidget):
         self._style()
 
     def _style(self) -> None:
-        ax = self.ax
-        ax.set_facecolor("#262930")
-        for spine in ax.spines.values():
-            spine.set_color("#aaaaaa")
-        ax.tick_params(colors="#dddddd", labelsize=7)
-        ax.xaxis.label.set_color("#dddddd")
-        ax.yaxis.label.set_color("#dddddd")
+        self.colors = theme_colors()
+        style_axes(self.figure, self.colors)
 
     def plot(
         self,
@@ -49,12 +51,13 @@ class SpectrumPlot(QWidget):
         """Redraw with ``lines``: dicts with ``y`` and optional ``color``, ``label``, ``ls``."""
         ax = self.ax
         ax.clear()
-        self._style()
+        self.colors = theme_colors()
         for line in lines:
+            color = line.get("color")
             ax.plot(
                 x,
                 line["y"],
-                color=line.get("color"),
+                color=self.colors["text"] if color == "text" else color,
                 ls=line.get("ls", "-"),
                 lw=line.get("lw", 1.4),
                 label=line.get("label"),
@@ -62,11 +65,10 @@ class SpectrumPlot(QWidget):
         ax.set_xlabel(xlabel, fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)
         if title:
-            ax.set_title(title, fontsize=8, color="#dddddd")
+            ax.set_title(title, fontsize=8)
         if any(line.get("label") for line in lines):
-            leg = ax.legend(fontsize=6, loc="best", frameon=False)
-            for text in leg.get_texts():
-                text.set_color("#dddddd")
+            ax.legend(fontsize=6, loc="best", frameon=False)
+        self._style()
         self.canvas.draw_idle()
 
     def line_count(self) -> int:

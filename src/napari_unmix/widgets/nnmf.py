@@ -1,63 +1,85 @@
-"""Analysis dock: PCA, random NNMF, seeded NNMF or fixed-H NNLS on the ROI manager's cube.
+"""The "Unmix (NNMF / NNLS)" dock: seeded NNMF, fixed-H NNLS, random NNMF or PCA on the
+ROI manager's image, seeded from the ROI model's rows.
 
-The settings and the ROI model go to one of the API's
-:data:`~napari_unmix.api.nmf.METHODS` (each a generator that yields
-:class:`~napari_unmix.core.progress.Progress` events and returns an
-:class:`~napari_unmix.api.nmf.UnmixResult`), run in a napari ``thread_worker`` with a
-progress bar and a cancel button. Every default comes from the options classes
-(:class:`~napari_unmix.core.nmf.SeededNmfOptions`,
-:class:`~napari_unmix.core.seeds.SeedOptions`). Results are added as new layers only when
-the run finishes; a cancelled run adds nothing.
+A :class:`~napari_unmix.widgets._dock.ToolDock`: the form is generated from
+:class:`UnmixDockOptions` (the fields of :class:`~napari_unmix.core.nmf.SeededNmfOptions`
+and :class:`~napari_unmix.core.seeds.SeedOptions` plus the method, ``k`` and the seed-pixel
+ranking; common options visible, the others under "Advanced options"), the computation is
+the API's generator (:data:`~napari_unmix.api.nmf.METHODS` through :func:`run_method`),
+progress is throttled (no redraw per iteration), and every run puts its
+:class:`~napari_unmix.widgets.results.ResultsView` into the dock's one results panel. The
+maps are named ``<input> · NNMF · <component>`` (``NNLS`` / ``PCA`` for those methods) by
+the shared result-layer policy: a re-run replaces them, the input and the seed previews are
+hidden. "Test seeds" shows the seeds as preview layers and their curves in the same panel.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import time
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from napari.qt.threading import thread_worker
-from napari.utils import notifications
-from qtpy.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from ..api.nmf import METHODS, SEEDED, iter_method
+from ..api.rois import component_color
 from ..api.rois.preset import rank_components, seed_options
-from ..core.nmf import SOLVERS, SeededNmfOptions
-from ..core.progress import Progress, Steps
-from ..core.seeds import BACKGROUND_MAPS, W_MODES, SeedOptions, prepare_seeds
+from ..core.nmf import SeededNmfOptions
+from ..core.options import option
+from ..core.progress import Steps
+from ..core.seeds import RESIDUAL_RANKS, SeedOptions, prepare_seeds
+from ._dock import ToolDock
+from ._layer_policy import TAG, show_result, tool_layers
 from ._ui import guarded
 
-__all__ = ["METHODS", "NNMFWidget", "run_method"]
+__all__ = ["DEFAULTS", "METHODS", "NNMFWidget", "UnmixDockOptions", "run_method"]
 
 
-# ----------------------------------------------------------------------------- methods
+@dataclass(frozen=True)
+class UnmixDockOptions(SeededNmfOptions, SeedOptions):
+    """The dock's form: the seeded fit's and the seeds' options, plus what the dock chooses."""
+
+    method: str = option("seeded_nnmf", label="Method", doc="what to compute", choices=METHODS)
+    k: int = option(
+        4, label="Components (PCA / random NNMF)", doc="k of the unseeded methods (seeded: the "
+        "ROI manager's components)", bounds=(1, 256),
+    )  # fmt: skip
+    rank_by: str = option(
+        "max_intensity", label="H seed pixel metric", choices=RESIDUAL_RANKS, advanced=True,
+        doc="ranking of the band pixels that seed a resonance component",
+    )  # fmt: skip
+
+
+#: the fit's fields passed to the API
 _FIT = ("solver", "max_iter", "tol", "l1_W", "slice_mode", "reference_slice", "random_state")
-
-#: the dock's settings (saved in presets); the analysis options are the options classes'
-#: defaults. Dock-only: the method, k, the seed-pixel ranking and max_pixels 0 = all pixels.
+#: the form, in order (the options' ``advanced`` flag sorts them into the two sections)
+_FORM = ("method", "k", "w_mode", "max_iter", "tol", "rank_by", "overwrite",
+         "background_projection", "solver", "l1_W", "slice_mode", "reference_slice",
+         "max_pixels", "random_state")  # fmt: skip
+#: the dock's settings (saved in ROI-manager presets): the form's values, max_pixels 0 = all
 DEFAULTS: dict[str, Any] = {
-    "method": next(iter(METHODS)),
-    "k": 4,
-    "w_mode": SeedOptions.w_mode,
-    "rank_by": "max_intensity",
-    "overwrite": SeedOptions.overwrite,
-    "background_projection": SeedOptions.background_projection,
-    **{name: getattr(SeededNmfOptions, name) for name in _FIT},
+    **{n: UnmixDockOptions.spec(n).default for n in _FORM},
     "max_pixels": 0,
 }
+#: the middle part of the result layers' names, per method
+SHORT = {"seeded_nnmf": "NNMF", "random_nnmf": "NNMF", "nnls": "NNLS", "pca": "PCA"}
+#: the keywords of ``viewer.add_image`` a result layer's ``extra`` may carry (the others,
+#: e.g. the component's spectrum, go into the layer's metadata)
+_ADD = frozenset({"visible", "opacity", "gamma", "interpolation2d"})
+HOVER_INTERVAL = 0.05
+_RUNS = itertools.count(1)  # seconds between pixel-spectrum redraws while the mouse moves
+
+
+def _map_colormap(j: int, layer: Any) -> Any:
+    """Component ``j``'s map in its ROI-manager colour (the same in the table, the plots and
+    the canvas; the colours are distinct)."""
+    from .seed_preview import component_colormap
+
+    return component_colormap(component_color(j), layer.name)
 
 
 def run_method(
@@ -83,14 +105,17 @@ def run_method(
     return result
 
 
-# ----------------------------------------------------------------------------- widget
-class NNMFWidget(QWidget):
-    """Method, seeds, solver and 4-D settings; Test seeds, Run, Cancel."""
+class NNMFWidget(ToolDock):
+    """Method, seeds and solver from the options; Test seeds, Run, Cancel; one results panel."""
+
+    tool = "NNMF"
+    options = UnmixDockOptions
+    form_fields = _FORM
+    run_text = "Run"
 
     def __init__(self, napari_viewer: Any, *, manager: Any = None) -> None:
-        super().__init__()
         viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)  # napari's proxy
-        self.viewer = viewer
+        super().__init__(viewer)
         if manager is None:  # opened from the Plugins menu: find or open the ROI manager
             from .roi_manager import MANAGER_NAME, roi_manager_for
 
@@ -98,82 +123,52 @@ class NNMFWidget(QWidget):
             if manager is None:
                 manager = viewer.window.add_plugin_dock_widget("napari-unmix", MANAGER_NAME)[1]
         self.manager = manager
-        self.worker = None
-        self.last_result = None
-        self.results_widget = None
-        self.preview = None
-
-        self.method = QComboBox()
-        for key, m in METHODS.items():
-            self.method.addItem(m.label, key)
-        self.k = QSpinBox()
-        self.k.setRange(1, 256)
-        self.w_mode = QComboBox()
-        for key, m in W_MODES.items():
-            self.w_mode.addItem(m.label, key)
-        self.rank_by = QComboBox()
-        self.rank_by.addItem("max intensity", "max_intensity")
-        self.rank_by.addItem("score", "score")
-        self.overwrite = QCheckBox("overwrite existing W with H-based map")
-        self.background_projection = QComboBox()
-        self.background_projection.addItems(list(BACKGROUND_MAPS))
-        self.solver = QComboBox()
-        self.solver.addItems(sorted(SOLVERS))
-        self.max_iter = QSpinBox()
-        self.max_iter.setRange(1, 100000)
-        self.tol = QDoubleSpinBox()
-        self.tol.setDecimals(8)
-        self.tol.setRange(0.0, 1.0)
-        self.tol.setSingleStep(1e-5)
-        self.l1_W = QDoubleSpinBox()
-        self.l1_W.setDecimals(4)
-        self.l1_W.setRange(0.0, 1e6)
-        self.slice_mode = QComboBox()
-        self.slice_mode.addItem("NNMF per slice", "per_slice")
-        self.slice_mode.addItem("NNMF on reference slice + NNLS on others", "reference")
-        self.reference_slice = QSpinBox()
-        self.reference_slice.setRange(0, 100000)
-        self.max_pixels = QSpinBox()
-        self.max_pixels.setRange(0, 10**8)
-        self.max_pixels.setSpecialValueText("all pixels")
-        self.random_state = QSpinBox()
-        self.random_state.setRange(0, 2**31 - 1)
-
-        form = QFormLayout()
-        rows = {
-            "method": self.method, "k (PCA / random NNMF)": self.k, "W seed from H": self.w_mode,
-            "H seed pixel metric": self.rank_by, "": self.overwrite,
-            "background W projection": self.background_projection, "solver": self.solver,
-            "max_iter": self.max_iter, "tol": self.tol, "sparsity (L1 on W)": self.l1_W,
-            "4-D handling": self.slice_mode, "reference slice": self.reference_slice,
-            "fit on pixels": self.max_pixels, "random_state": self.random_state,
-        }  # fmt: skip
-        for label, control in rows.items():
-            form.addRow(label, control)
-
-        self.test_button = QPushButton("Test seeds")
-        self.run_button = QPushButton("Run")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
+        self._last_hover = 0.0
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
         self.info = QLabel("")
         self.info.setWordWrap(True)
+        self.test_button = QPushButton("Test seeds")
+        self.test_button.setToolTip("prepare the seeds on the displayed slice and show them")
         self.test_button.clicked.connect(lambda: self.test_seeds())
-        self.run_button.clicked.connect(lambda: self.run())
-        self.cancel_button.clicked.connect(lambda: self.cancel())
-        self.method.currentIndexChanged.connect(lambda _: self.model_changed())
-
-        buttons = QHBoxLayout()
-        for b in (self.test_button, self.run_button, self.cancel_button):
-            buttons.addWidget(b)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.info)
-        self.apply_settings(DEFAULTS)
+        line.addWidget(self.info, 1)
+        line.addWidget(self.test_button)
+        self.body_layout.insertWidget(1, row)
+        self.form.field("method").changed.connect(lambda _: self.model_changed())
+        # the form sets a float box's decimals from its first value: a saved tol of 1e-4
+        # must not round a later 1e-6 to 0 (8 decimals)
+        self.form.field("tol").native.setDecimals(8)
+        for callbacks in ("mouse_move_callbacks", "mouse_drag_callbacks"):
+            if hasattr(viewer, callbacks):
+                getattr(viewer, callbacks).append(self._on_mouse)
         self.link(manager)
+
+    def showEvent(self, event: Any) -> None:
+        """The first time it is shown next to the ROI manager: share its place as a tab
+        (the manager is tall; stacked, this dock would get a sliver of the screen)."""
+        super().showEvent(event)
+        if not getattr(self, "_tabbed", False):
+            self._tabbed = True
+            from qtpy.QtCore import QTimer
+
+            QTimer.singleShot(0, self._tab_with_manager)
+
+    def _tab_with_manager(self) -> None:
+        from qtpy.QtWidgets import QDockWidget, QMainWindow
+
+        def dock_of(widget: Any) -> Any:
+            while widget is not None and not isinstance(widget, QDockWidget):
+                widget = widget.parent()
+            return widget
+
+        mine, theirs = dock_of(self), dock_of(self.manager)
+        window = mine.parent() if mine is not None else None
+        if theirs is None or not isinstance(window, QMainWindow) or mine is theirs:
+            return
+        if window.dockWidgetArea(mine) == window.dockWidgetArea(theirs):
+            window.tabifyDockWidget(theirs, mine)
+            mine.raise_()
 
     def link(self, manager: Any) -> None:
         """Become the analysis dock of ``manager`` (one per ROI manager)."""
@@ -184,70 +179,65 @@ class NNMFWidget(QWidget):
     # ------------------------------------------------------------------ settings
     def settings(self) -> dict[str, Any]:
         """All analysis settings as a JSON-safe dict (goes into presets)."""
-        return {
-            "method": self.method.currentData(),
-            "k": self.k.value(),
-            "w_mode": self.w_mode.currentData(),
-            "rank_by": self.rank_by.currentData(),
-            "overwrite": self.overwrite.isChecked(),
-            "background_projection": self.background_projection.currentText(),
-            "solver": self.solver.currentText(),
-            "max_iter": self.max_iter.value(),
-            "tol": self.tol.value(),
-            "l1_W": self.l1_W.value(),
-            "slice_mode": self.slice_mode.currentData(),
-            "reference_slice": self.reference_slice.value(),
-            "max_pixels": self.max_pixels.value(),
-            "random_state": self.random_state.value(),
-        }
+        values = self.form.values()
+        return {**values, "max_pixels": values["max_pixels"] or 0}
 
     def apply_settings(self, settings: dict[str, Any]) -> None:
-        """Set the controls from a settings dict (unknown keys are ignored)."""
+        """Set the controls from a settings dict (unknown keys are ignored; missing ones
+        take their defaults)."""
         s = {**DEFAULTS, **settings}
-        for name in ("method", "w_mode", "rank_by", "slice_mode"):
-            box = getattr(self, name)
-            box.setCurrentIndex(max(box.findData(s[name]), 0))
-        for name in ("solver", "background_projection"):
-            getattr(self, name).setCurrentText(str(s[name]))
-        for name in ("k", "max_iter", "reference_slice", "max_pixels", "random_state"):
-            getattr(self, name).setValue(int(s[name]))
-        self.tol.setValue(float(s["tol"]))
-        self.l1_W.setValue(float(s["l1_W"]))
-        self.overwrite.setChecked(bool(s["overwrite"]))
+        self.form.set_values({**s, "max_pixels": s["max_pixels"] or None})
 
     def model_changed(self) -> None:
-        """Called by the ROI manager when rows change: show the seeded k."""
-        model = self.manager.model
+        """Called by the ROI manager when rows change: say what the run will use."""
+        model = getattr(self.manager, "model", None)
+        method = self.form.values()["method"]
+        seeded = method in SEEDED
+        self.form.field("k").enabled = not seeded
+        self.test_button.setEnabled(seeded)
         if model is None:
+            self.info.setText("open a hyperspectral C x Y x X image in the ROI manager")
             return
-        n = len(model.component_ids())
-        seeded = self.method.currentData() in SEEDED
-        self.k.setEnabled(not seeded)
+        name = getattr(self.manager.image_layer, "name", "?")
         if seeded:
-            self.info.setText(f"{n} component(s) from the ROI manager rows")
+            n = len(model.component_ids())
+            self.info.setText(f"{name}: {n} component(s) from the ROI manager rows")
+        else:
+            self.info.setText(f"{name}: k components, no seeds")
 
     # ------------------------------------------------------------------ inputs
-    def _inputs(self) -> tuple[Any, dict, list, list]:
+    def read_inputs(self) -> tuple[Any, list, list, Any, Any]:
+        """The image (C x Y x X or slices x C x Y x X), the seeds and the spectral axis."""
         m = self.manager
         if m.model is None or m.image_layer is None:
             raise ValueError("open a hyperspectral C x Y x X image in the ROI manager first")
         data = m.image_layer.data
         if data.ndim not in (3, 4):
             raise ValueError(f"{m.image_layer.name!r} must be C x Y x X or S x C x Y x X")
-        s = self.settings()
+        method = self.form.values()["method"]
+        k = self.form.values()["k"]
         C = data.shape[-3]
         comps, bg = [], []
-        if s["method"] in SEEDED:
+        if method in SEEDED:
             comps, bg = m.model.components()
             if len(comps) > C:
                 raise ValueError(f"{len(comps)} components but only {C} channels; remove rows")
-        elif s["k"] > C:
-            raise ValueError(f"k = {s['k']} is larger than the number of channels ({C}); lower k")
+        elif k > C:
+            raise ValueError(f"k = {k} is larger than the number of channels ({C}); lower k")
         if not hasattr(data, "compute"):
             data = np.asarray(data)
-        elif s["method"] == "seeded_nnmf" and not s["max_pixels"]:
-            s["max_pixels"] = 20000
-        return data, s, comps, bg
+        return data, comps, bg, m.model.spectral_axis, m.model.spectral_units
+
+    def input_layers(self) -> list[Any]:
+        layer = getattr(self.manager, "image_layer", None)
+        return [layer] if layer is not None else []
+
+    def steps(self, inputs: Any, options: Any) -> Steps:
+        data, comps, bg, axis, units = inputs
+        s = options.as_dict()
+        if hasattr(data, "compute") and s["method"] == "seeded_nnmf" and not s["max_pixels"]:
+            s["max_pixels"] = 20000  # a lazy cube: fit on a sample, then NNLS of all
+        return (yield from run_method(data, s, comps, bg, axis, units))
 
     def confirm_missing(self, names: list[str]) -> bool:
         """Seed audit dialog: True = continue with the residual fallback."""
@@ -263,101 +253,139 @@ class NNMFWidget(QWidget):
         return box.clickedButton() is go
 
     # ------------------------------------------------------------------ actions
-    @guarded
-    def test_seeds(self):
-        """Prepare the seeds on the current slice and show them (no fit)."""
-        from .seed_preview import SeedPreview
+    def start(self) -> Any:
+        """Run (after the seed audit: rows without an H seed are asked about first)."""
+        model = getattr(self.manager, "model", None)
+        if not self.running and model is not None and self.form.values()["method"] in SEEDED:
+            try:
+                missing = model.missing_seeds()
+            except ValueError:
+                missing = []  # read_inputs reports what is wrong with the rows
+            if missing and not self.confirm_missing(missing):
+                self.set_status("cancelled by the seed audit")
+                return None
+        return super().start()
 
-        _, s, comps, bg = self._inputs()
+    @guarded
+    def test_seeds(self) -> Any:
+        """Prepare the seeds on the current slice and show them (no fit)."""
+        from .seed_preview import SeedPreview, add_preview_layers
+
+        _, comps, bg, axis, units = self.read_inputs()
         if not comps:
             raise ValueError("Test seeds needs a seeded method (seeded NNMF or fixed-H NNLS)")
+        values = self.form.values()
         model = self.manager.model
         seeds = prepare_seeds(
-            model.cube, rank_components(comps, s["rank_by"]), spectral_axis=model.spectral_axis,
-            background_masks=bg, **seed_options(s).as_dict(),
+            model.cube, rank_components(comps, values["rank_by"]), spectral_axis=axis,
+            background_masks=bg, **seed_options(values).as_dict(),
         )  # fmt: skip
-        if self.preview is not None:
-            self.preview.close_layers()
-        self.preview = SeedPreview(self.viewer, seeds, self.manager.image_layer, model)
-        self.viewer.window.add_dock_widget(self.preview, name="Seed preview", area="right")
-        return self.preview
+        layers = add_preview_layers(self.viewer, seeds, self.manager.image_layer)
+        preview = SeedPreview(seeds, layers, units)
+        self.results.add_run(f"seed preview · {time.strftime('%H:%M:%S')}", preview)
+        self.set_status(f"seed preview: {seeds.k} components")
+        return preview
 
-    @guarded
-    def run(self, *, start: bool = True):
-        """Start the analysis in a thread_worker; returns the worker (None on bad input).
+    def show_result(self, result: Any) -> str:
+        """The maps through the result-layer policy; the run's view in the results panel;
+        returns the summary's first line for the status line."""
+        from napari.utils import notifications
 
-        With ``start=False`` the connected worker is returned unstarted (call
-        ``worker.start()``), so a caller can listen to its signals first.
-        """
-        if self.worker is not None:
-            raise ValueError("an analysis is already running; cancel it first")
-        data, s, comps, bg = self._inputs()
-        if comps:
-            missing = self.manager.model.missing_seeds()
-            if missing and not self.confirm_missing(missing):
-                self.info.setText("cancelled by the seed audit")
-                return None
-        model = self.manager.model
-        axis, units = model.spectral_axis, model.spectral_units
-        total = s["max_iter"] if s["method"] in ("seeded_nnmf", "random_nnmf") else 0
-        worker = thread_worker(
-            run_method, progress={"total": total, "desc": METHODS[s["method"]].label}
-        )(data, s, comps, bg, axis, units)
-        self.progress.setRange(0, max(total, 0))
-        self.progress.setValue(0)
-        worker.yielded.connect(self._on_yield)
-        worker.returned.connect(self._on_returned)
-        worker.errored.connect(self._on_error)
-        worker.aborted.connect(self._on_aborted)
-        worker.finished.connect(self._on_finished)
-        self.worker = worker
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.info.setText(f"running {METHODS[s['method']].label}…")
-        if start:
-            worker.start()
-        return worker
+        from .results import ResultsView
+        from .seed_preview import PREVIEW_TOOL
 
-    def cancel(self) -> None:
-        """Ask the running worker to stop at its next iteration (nothing is added)."""
-        if self.worker is not None:
-            self.worker.quit()
-
-    def _on_yield(self, event: Progress) -> None:
-        if self.progress.maximum() > 0:
-            self.progress.setValue(min(int(event.done), self.progress.maximum()))
-        self.info.setText(f"iteration {event.done:g}, {event.message}")
-
-    def _on_returned(self, result) -> None:
-        from .results import ResultsWidget
-
-        self.last_result = result
-        self.progress.setValue(self.progress.maximum())
+        seconds = time.perf_counter() - self._t0
         for msg in result.report.get("warnings", []):
             notifications.show_warning(msg)
-        if self.results_widget is not None:
-            self.results_widget.close_layers()
-        self.results_widget = ResultsWidget(
-            self.viewer, result, self.manager.image_layer, model=self.manager.model
-        )
-        self.viewer.window.add_dock_widget(
-            self.results_widget, name="Unmixing result", area="right"
-        )
-        rel = result.relative_error
-        self.info.setText(
-            f"done: {result.n_iter} iterations, relative error "
-            f"{'n/a' if rel is None else f'{rel:.4f}'}"
-        )
+        image = self.manager.image_layer
+        self._add_layers(result, image)
+        for layer in tool_layers(self.viewer, PREVIEW_TOOL):
+            layer.visible = False
+        self.model_changed()
+        view = ResultsView(result, image, model=self.manager.model, seconds=seconds)
+        label = METHODS.resolve(result.params.get("method", "seeded_nnmf")).label
+        self.results.add_run(f"{label} · {time.strftime('%H:%M:%S')}", view)
+        return view.summary.text().splitlines()[0]
 
-    def _on_error(self, err: Exception) -> None:
-        notifications.show_error(f"analysis failed: {err}")
-        self.info.setText(f"failed: {err}")
+    def _add_layers(self, result: Any, image: Any) -> None:
+        """The maps and the residual, named ``<input> · <NNMF|NNLS|PCA> · <component>``."""
+        shared = result.to_result(image.name)
+        extras = [ly.extra for ly in shared.layers]  # component / spectrum go to metadata
+        shared = dataclasses.replace(shared, tool=self.tool, layers=[
+            dataclasses.replace(
+                ly, extra={k: v for k, v in ly.extra.items() if k in _ADD},
+                colormap=_map_colormap(j, ly) if ly.role == "map" else ly.colormap,
+            )
+            for j, ly in enumerate(shared.layers)
+        ])  # fmt: skip
+        short = SHORT.get(result.params.get("method", ""), self.tool)
+        names = [n.replace(f" · {self.tool} · ", f" · {short} · ", 1) for n in shared.layer_names()]
+        keep = self.keep_previous.isChecked()
+        layers = None if keep else self._reuse_layers(shared, names)
+        if layers is None:
+            layers = show_result(
+                self.viewer, shared, inputs=self.input_layers(), keep_previous=keep
+            )
+        else:  # hide the input as the policy does
+            image.visible = False
+        for layer, name, extra in zip(layers, names, extras, strict=True):
+            layer.metadata.update({k: v for k, v in extra.items() if k not in _ADD})
+            layer.name = name
+            if layer.ndim == 3 and image.ndim == 4:  # slices x Y x X from S x C x Y x X
+                layer.scale = (image.scale[0], *image.scale[-2:])
+                layer.translate = (image.translate[0], *image.translate[-2:])
 
-    def _on_aborted(self) -> None:
-        self.info.setText("cancelled; no result layers were added")
-        notifications.show_info("analysis cancelled; no result layers were added")
+    def _reuse_layers(self, shared: Any, names: list[str]) -> list[Any] | None:
+        """A re-run on the same input and components: the previous run's layers take the new
+        arrays in place (removing a layer makes napari run a full garbage collection, seconds
+        in a busy session); None when they do not match (the policy replaces them)."""
+        old = tool_layers(self.viewer, self.tool)
+        same = len(old) == len(shared.layers) and all(
+            ly.metadata[TAG].get("source") == shared.source
+            and ly.metadata[TAG].get("role") == item.role
+            and ly.data.shape == item.data.shape
+            for ly, item in zip(old, shared.layers, strict=False)
+        )
+        if not same:
+            return None
+        for ly, item in zip(old, shared.layers, strict=True):
+            ly.data = item.data
+            ly.metadata = {TAG: {**ly.metadata[TAG], "run": next(_RUNS)}, "report": shared.report}
+            ly.reset_contrast_limits()
+            ly.visible = bool(item.extra.get("visible", True))
+        return old
 
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+    def prepare_benchmark(self, method: str) -> None:
+        """Seeds for a timing run (``benchmarks/bench_docks.py``): the sample's known spectra
+        as spectrum rows of the ROI model (as "Add spectrum from file" adds them), and
+        ``method``."""
+        model = self.manager.model
+        truth = self.manager.image_layer.metadata["ground_truth"]
+        for name, spectrum in zip(truth["names"], truth["spectra"], strict=True):
+            model.add_spectrum(model.axis, spectrum, name=name, component=model.next_component())
+        model.changed()
+        self.apply_settings({"method": method})
+
+    @property
+    def results_widget(self) -> Any:
+        """The results panel's current run view (None before a run)."""
+        from .results import ResultsView
+
+        current = self.results.current
+        return current if isinstance(current, ResultsView) else None
+
+    def _on_mouse(self, viewer: Any, event: Any) -> None:
+        """Hover (throttled) or click: the pixel's spectrum against the model."""
+        now = time.perf_counter()
+        if event.type == "mouse_move" and now - self._last_hover < HOVER_INTERVAL:
+            return
+        view = self.results_widget
+        if view is None or view.image_layer not in viewer.layers:
+            return
+        self._last_hover = now
+        view.show_position(event.position)
+
+    def preview(self, partial: Any) -> None:
+        """The fit's objective (the NNMF generators' partial), at most every 0.5 s."""
+        if isinstance(partial, float | int):
+            self.info.setText(f"running: objective {float(partial):.5g}")

@@ -43,6 +43,7 @@ class NmfOptions(Options):
         label="Solver",
         doc="NNMF update rule (auto: HALS, exact when slow)",
         choices=SOLVERS,
+        advanced=True,
     )
     max_iter: int = option(
         1000,
@@ -54,10 +55,14 @@ class NmfOptions(Options):
         1e-6, label="Tolerance", bounds=(0, None), doc="relative precision of the stop rule"
     )
     l1_W: float = option(
-        0.0, flag="--l1-w", label="Sparsity (L1 on W)", doc="L1 sparsity on the maps (0 = none)"
+        0.0,
+        flag="--l1-w",
+        label="Sparsity (L1 on W)",
+        doc="L1 sparsity on the maps (0 = none)",
+        advanced=True,
     )
     random_state: int = option(
-        0, label="Random state", doc="seed of every random draw", bounds=(0, None)
+        0, label="Random state", doc="seed of every random draw", bounds=(0, None), advanced=True
     )
 
     def __post_init__(self) -> None:
@@ -83,16 +88,25 @@ class SeededNmfOptions(NmfOptions):
     """Seeded NNMF (:func:`~napari_unmix.api.nmf.seeded_nnmf`): the fit plus 4-D / sampling."""
 
     slice_mode: str = option(
-        "per_slice", label="4-D handling", doc="fit every slice, or one + NNLS", choices=SLICE_MODES
+        "per_slice",
+        label="4-D handling",
+        doc="fit every slice, or one + NNLS",
+        choices=SLICE_MODES,
+        advanced=True,
     )
     reference_slice: int = option(
-        0, bounds=(0, None), label="Reference slice", doc="slice fitted in reference mode"
+        0,
+        bounds=(0, None),
+        label="Reference slice",
+        doc="slice fitted in reference mode",
+        advanced=True,
     )
     max_pixels: int | None = option(
         None,
         label="Fit on pixels",
         doc="fit on a sample, then NNLS of all (dask)",
         bounds=(1, None),
+        advanced=True,
     )
     anchor: float = option(
         3.0,

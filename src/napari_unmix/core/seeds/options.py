@@ -34,14 +34,21 @@ class SeedOptions(Options):
         "nnls", label="W seed from H", doc="how maps are made from the H seeds", choices=W_MODES
     )
     overwrite: bool = option(
-        False, label="Overwrite existing W with H-based map", doc="H maps replace W seeds"
+        False,
+        label="Overwrite existing W with H-based map",
+        doc="H maps replace W seeds",
+        advanced=True,
     )
     downsample: int = option(
-        1, bounds=(1, None), label="Downsample", doc="block size of the W-from-H maps (speed)"
+        1,
+        bounds=(1, None),
+        label="Downsample",
+        doc="block size of the W-from-H maps (speed)",
+        advanced=True,
     )
     background_projection: str | None = option(
         "estimate", label="Background W projection", doc="W seed of a background component",
-        choices=BACKGROUND_MAPS,
+        choices=BACKGROUND_MAPS, advanced=True,
     )  # fmt: skip
     background_smooth: float = option(
         0.0, label="Background smoothing", unit="px", doc="Gaussian sigma of the background map",
