@@ -38,7 +38,8 @@ def widget_for(spec: OptionSpec, value: Any = None) -> mw.Widget:
     lo, hi = spec.bounds if spec.bounds is not None else (None, None)
     if spec.choices is not None and not spec.multiple:
         labels = getattr(spec.choices, "labels", None)
-        choices = [(lab, name) for lab, name in labels().items()] if labels else spec.choice_names
+        names = [(n, n) for n in spec.choice_names]  # (label, value) pairs, as below
+        choices = [(lab, name) for lab, name in labels().items()] if labels else names
         if spec.optional:
             choices = [("(none)", None), *choices]
         return mw.ComboBox(value=value, choices=choices, **common)
