@@ -102,7 +102,8 @@ def test_axes_rule_and_failed_run_status(make_napari_viewer, qtbot):
     assert "(x, y, spikes): 300 spikes" in w.axes_label.value
     # a blank ensemble fails in the worker: the status says so, not "running…"
     viewer.add_image(np.zeros((300, 6, 6), np.float32), name="blank")
-    assert w.layer_picker.value.name == "blank"  # the newest layer is preselected
+    assert w.layer_picker.value.name == "xym"  # the choice is kept
+    w.layer_picker.value = viewer.layers["blank"]
     assert "(spikes, x, y): 300 spikes" in w.axes_label.value
     assert w.start() is not None
     # the worker fails at once, maybe before a signal could be awaited: wait on the state

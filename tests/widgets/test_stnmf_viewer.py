@@ -45,7 +45,7 @@ def test_run_select_export(ste_layer, qtbot, tmp_path):
     outlines = viewer.layers["ste · STNMF · outlines"]
     assert tuple(outlines.scale) == (30.0, 30.0)
     assert len(outlines.data) == w.result.num_subunits + 1  # + the STA outline
-    assert w.table.rowCount() == 8
+    assert w.panel.table.rowCount() == 8
     w.select_module(1)
     assert viewer.dims.current_step[0] == 1
     if w.result.num_subunits > 1:

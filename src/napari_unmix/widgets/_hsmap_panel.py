@@ -93,7 +93,7 @@ def _spectra_canvas(result: Result, viewer: Any) -> FigureCanvasQTAgg:
     ax.xaxis.label.set_fontsize(8)
     ax.yaxis.label.set_fontsize(8)
     style_axes(figure, theme_colors(viewer))
-    canvas.draw_idle()
+    canvas.draw()
     return canvas
 
 

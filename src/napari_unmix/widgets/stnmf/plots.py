@@ -41,4 +41,4 @@ class WeightsPlot(FigureCanvasQTAgg):
         legend = ax.get_legend()
         if legend is not None:
             legend.get_title().set_color(colors["text"])
-        self.draw_idle()
+        self.draw()
