@@ -39,3 +39,18 @@ def test_public_exports_resolve():
     for name in napari_unmix.__all__:
         assert getattr(napari_unmix, name) is not None, name
     assert set(napari_unmix._EXPORTS) <= set(dir(napari_unmix))
+
+
+def test_io_and_plot_import_no_gui():
+    """io/ and plot/ load no napari, Qt or magicgui (io no matplotlib, and omio only lazily)."""
+    code = (
+        "import sys, pkgutil, importlib\n"
+        "import napari_unmix.io, napari_unmix.plot\n"
+        "for pkg in (napari_unmix.io, napari_unmix.plot):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        importlib.import_module(m.name)\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.strip().split(","))
+    assert not loaded & (set(FORBIDDEN) - {"matplotlib"}), sorted(loaded & set(FORBIDDEN))

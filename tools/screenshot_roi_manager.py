@@ -17,8 +17,8 @@ import numpy as np
 from qtpy.QtCore import QEventLoop, QTimer
 from scipy.ndimage import binary_erosion
 
+from napari_unmix.api.rois import rectangle
 from napari_unmix.widgets.roi_manager import RoiManagerWidget
-from napari_unmix.widgets.roi_model import rectangle
 
 
 def _boxes(truth, half=3):
@@ -49,11 +49,11 @@ def main(out: Path) -> Path:
     for j, box in enumerate(boxes):
         manager.new_component.setValue(j)
         manager.roi_layer.add_rectangles([box])
-        manager.edit_row(manager.model.rows()[j], name=truth["names"][j])
+        manager.edit_row(manager.model.rows()[j], "name", truth["names"][j])
     manager.new_component.setValue(len(boxes))
     manager.roi_layer.add_rectangles([bg])
     manager.mark_background([len(boxes)])
-    manager.edit_row(manager.model.rows()[len(boxes)], name="background")
+    manager.edit_row(manager.model.rows()[len(boxes)], "name", "background")
     nnmf = manager.open_analysis()
     nnmf.apply_settings({"method": "seeded_nnmf", "tol": 1e-4, "max_iter": 300})
     worker = nnmf.run(start=False)

@@ -193,8 +193,8 @@ def read_spectra_layers(path: str | list[str]) -> list[LayerDataTuple]:
     """
     import numpy as np
 
+    from .core.units import normalize_units
     from .io.spectra import read_spectra_csv
-    from .io.spectral_axis import normalize_units
 
     paths = [path] if isinstance(path, str | Path) else list(path)
     colors = ["green", "magenta", "cyan", "yellow", "red", "blue", "orange", "white"]

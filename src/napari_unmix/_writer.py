@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .core.axes import to_tzcyx
+from .core.axes import resolve_axes, to_tzcyx
 from .core.report import describe_array, start_report
 from .io.omio_io import write_image
 from .io.safety import atomic_output, plan_outputs
@@ -15,25 +15,43 @@ from .io.sidecar import sidecar_path, write_sidecar
 
 __all__ = ["layer_axes", "write_image_layer", "write_shapes_layer", "write_zarr_layer"]
 
-#: Axis names assumed for a layer without ``metadata["axes"]``, by number of dimensions.
-#: A 3-D single-channel layer is most often a z-stack in napari.
-LAYER_AXES = {2: "YX", 3: "ZYX", 4: "TZYX", 5: "TZCYX"}
-
 
 def layer_axes(ndim: int, metadata: dict[str, Any]) -> str:
-    """Axis names of a layer: ``metadata["axes"]`` if it fits, else :data:`LAYER_AXES`.
+    """Axis names of a layer: ``metadata["axes"]`` if it fits, else
+    :data:`~napari_unmix.core.axes.CHANNEL_AXES` (the rule of
+    :func:`~napari_unmix.core.axes.resolve_axes`).
 
     Examples
     --------
     >>> layer_axes(3, {"axes": "CYX"}), layer_axes(3, {})
     ('CYX', 'ZYX')
     """
-    axes = metadata.get("axes")
-    if isinstance(axes, str) and len(axes) == ndim:
-        return axes
-    if ndim not in LAYER_AXES:
-        raise ValueError(f"cannot save a {ndim}-D layer as OME-TIFF (2 to 5 dimensions)")
-    return LAYER_AXES[ndim]
+    try:
+        return resolve_axes(ndim, metadata.get("axes"), channels=False)
+    except ValueError:
+        raise ValueError(f"cannot save a {ndim}-D layer as OME-TIFF (2 to 5 dimensions)") from None
+
+
+def _prepare(data: Any, attributes: dict[str, Any], tool: str, skip: tuple[str, ...]):
+    """(TZCYX stack, writer keywords, report) of one image layer."""
+    if attributes.get("rgb"):
+        raise ValueError("RGB layers are not supported by the writers; split the channels first")
+    metadata = dict(attributes.get("metadata") or {})
+    axes = layer_axes(data.ndim, metadata)
+    stack = to_tzcyx(data, axes)
+    keys = ("spectral_axis", "spectral_units", "spectral_axis_source")
+    write_kw = {
+        "physical_size": _physical_size(axes, attributes.get("scale")),
+        "channel_names": [str(attributes.get("name", "layer"))] if stack.shape[2] == 1 else None,
+        "extra": {k: metadata[k] for k in keys if k in metadata},
+    }
+    params = {k: v for k, v in metadata.items() if k not in skip}
+    report = start_report(
+        tool,
+        {"axes": axes, "scale": attributes.get("scale"), "layer_metadata": params},
+        {"layer": describe_array(data, name=attributes.get("name"), axes=axes)},
+    )
+    return stack, write_kw, report
 
 
 def _physical_size(axes: str, scale: Any) -> tuple[float, float, float]:
@@ -47,29 +65,13 @@ def write_image_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[
 
     Refuses to replace an existing file or sidecar (napari then shows the message).
     """
-    if attributes.get("rgb"):
-        raise ValueError(
-            "RGB layers are not supported by the OME-TIFF writer; split the channels first"
-        )
-    metadata = dict(attributes.get("metadata") or {})
     data = np.asarray(data)
-    axes = layer_axes(data.ndim, metadata)
     out = plan_outputs([path, sidecar_path(path)])[0]
-    extra = {k: metadata[k] for k in ("spectral_axis", "spectral_units") if k in metadata}
-    stack = to_tzcyx(data, axes)
-    write_image(
-        out,
-        stack,
-        physical_size=_physical_size(axes, attributes.get("scale")),
-        channel_names=[str(attributes.get("name", "layer"))] if stack.shape[2] == 1 else None,
-        extra=extra,
+    stack, write_kw, report = _prepare(
+        data, attributes, "write_image_layer", ("ground_truth", "omio")
     )
-    params = {k: v for k, v in metadata.items() if k not in ("ground_truth", "omio")}
-    report = start_report(
-        "write_image_layer",
-        {"axes": axes, "scale": attributes.get("scale"), "layer_metadata": params},
-        layer=describe_array(data, name=attributes.get("name"), axes=axes),
-    )
+    write_kw["extra"].pop("spectral_axis_source", None)
+    write_image(out, stack, **write_kw)
     report["output"] = str(out)
     write_sidecar(out, report)
     return [str(out)]
@@ -84,36 +86,17 @@ def write_zarr_layer(path: str, data: Any, attributes: dict[str, Any]) -> list[s
     """
     from .io.zarr_io import check_zarr_output_path, write_zarr
 
-    if attributes.get("rgb"):
-        raise ValueError("RGB layers are not supported by the OME-Zarr writer; split the channels")
     if attributes.get("multiscale") or isinstance(data, list | tuple):  # the full resolution
         data = data[0]
     if not hasattr(data, "ndim"):
         data = np.asarray(data)
-    metadata = dict(attributes.get("metadata") or {})
-    axes = layer_axes(data.ndim, metadata)
     out = check_zarr_output_path(path)
     if sidecar_path(out).exists():
         raise FileExistsError(f"{str(sidecar_path(out))!r} exists; choose another name")
-    keys = ("spectral_axis", "spectral_units", "spectral_axis_source")
-    extra = {k: metadata[k] for k in keys if k in metadata}
-    stack = to_tzcyx(data, axes)
-    params = {k: v for k, v in metadata.items() if k not in ("ground_truth", "omio", "report")}
-    report = start_report(
-        "write_zarr_layer",
-        {"axes": axes, "scale": attributes.get("scale"), "layer_metadata": params},
-        layer=describe_array(data, name=attributes.get("name"), axes=axes),
-    )
+    skip = ("ground_truth", "omio", "report")
+    stack, write_kw, report = _prepare(data, attributes, "write_zarr_layer", skip)
     report["output"] = str(out)
-    write_zarr(
-        out,
-        stack,
-        physical_size=_physical_size(axes, attributes.get("scale")),
-        channel_names=[str(attributes.get("name", "layer"))] if stack.shape[2] == 1 else None,
-        extra=extra,
-        report=report,
-        levels="auto",
-    )
+    write_zarr(out, stack, report=report, levels="auto", **write_kw)
     write_sidecar(out, report)
     return [str(out)]
 

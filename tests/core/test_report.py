@@ -7,7 +7,7 @@ from napari_unmix.core.report import describe_array, start_report, to_jsonable
 
 def test_report_is_json_serialisable():
     rep = start_report(
-        "x", {"alpha": np.float32(0.5), "shape": (2, 3)}, data=describe_array(np.zeros((2, 3)))
+        "x", {"alpha": np.float32(0.5), "shape": (2, 3)}, {"data": describe_array(np.zeros((2, 3)))}
     )
     text = json.dumps(rep)
     back = json.loads(text)

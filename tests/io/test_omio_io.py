@@ -14,13 +14,8 @@ def stack():
 
 
 def test_round_trip_float32_bit_identical(tmp_path, stack):
-    out = write_image(
-        tmp_path / "x.ome.tif",
-        stack,
-        physical_size=(1.5, 0.3, 0.2),
-        channel_names=["GFP", "RFP"],
-        extra={"spectral_units": "nm"},
-    )
+    meta_in = {"physical_size": (1.5, 0.3, 0.2), "extra": {"spectral_units": "nm"}}
+    out = write_image(tmp_path / "x.ome.tif", stack, channel_names=["GFP", "RFP"], **meta_in)
     assert out == tmp_path / "x.ome.tif"
     back, meta = read_image(out)
     assert back.dtype == np.float32

@@ -3,6 +3,7 @@ import pytest
 
 from napari_unmix.io.sidecar import read_sidecar, sidecar_path, write_sidecar
 from napari_unmix.io.spectra import read_spectra_csv, write_spectra_csv
+from napari_unmix.io.spectral_axis import read_axis_file
 
 
 def test_sidecar_round_trip(tmp_path):
@@ -36,20 +37,28 @@ def test_spectra_round_trip(tmp_path):
     assert names == ["a", "b", "c"]
 
 
+SPECTRA, AXIS = (read_spectra_csv, "bad.csv"), (read_axis_file, "wavelength.json")
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("reader", "text", "message"),
     [
-        ("axis,a\n1,0.5\n2,hello\n", "non-numeric value 'hello' in 'a', data row 2"),
-        ("axis,a\n1,0.5\n2,nan\n", "NaN or infinite value in 'a'"),
-        ("axis,a\n1,0.5\n", "at least one spectrum column with two"),
-        ("", "is empty"),
+        (SPECTRA, "axis,a\n1,0.5\n2,hello\n", "non-numeric value 'hello' in 'a', data row 2"),
+        (SPECTRA, "axis,a\n1,0.5\n2,nan\n", "NaN or infinite value in 'a'"),
+        (SPECTRA, "axis,a\n1,0.5\n", "at least one spectrum column with two"),
+        (SPECTRA, "", "is empty"),
+        (AXIS, "[1, 2, 2, 3]", "not strictly increasing or decreasing"),
+        (AXIS, '{"spectral_unit": "nm"}', "has no axis values"),
+        (AXIS, "[1, 2, NaN]", "NaN or infinite"),
+        (AXIS, "[1, 2,", "not a JSON file"),
     ],
 )
-def test_bad_spectra_files(tmp_path, text, message):
-    p = tmp_path / "bad.csv"
+def test_bad_spectra_and_axis_files_say_what_is_wrong(tmp_path, reader, text, message):
+    read, name = reader
+    p = tmp_path / name
     p.write_text(text)
     with pytest.raises(ValueError, match=message):
-        read_spectra_csv(p)
+        read(p)
 
 
 def test_tab_separated_without_header(tmp_path):

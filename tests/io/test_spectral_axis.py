@@ -127,22 +127,6 @@ def test_explicit_files_of_every_kind(tmp_path):
         assert found.units == units and f.name in found.source
 
 
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        ("[1, 2, 2, 3]", "not strictly increasing or decreasing"),
-        ('{"spectral_unit": "nm"}', "has no axis values"),
-        ("[1, 2, NaN]", "NaN or infinite"),
-        ("[1, 2,", "not a JSON file"),
-    ],
-)
-def test_bad_axis_files_say_what_is_wrong(tmp_path, text, match):
-    p = tmp_path / "wavelength.json"
-    p.write_text(text)
-    with pytest.raises(ValueError, match=match):
-        read_axis_file(p)
-
-
 def test_binary_file_is_refused_as_an_axis(tmp_path):
     p = tmp_path / "axis.csv"
     tifffile.imwrite(p, np.zeros((4, 4), np.uint8))

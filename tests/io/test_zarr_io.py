@@ -23,21 +23,22 @@ def _stack(dtype=np.float32, shape=(2, 3, 2, 8, 9), seed=0):
     return (np.random.default_rng(seed).random(shape) * 1000).astype(dtype)
 
 
+#: metadata every round trip writes (physical size z, y, x; two channels; spectral units)
+META = {"physical_size": (2.0, 0.5, 0.25), "extra": {"spectral_units": "nm"}}
+
+
 def _no_compute(dsk, keys, **kwargs):
     raise AssertionError("something was computed")
 
 
 def test_round_trip_numpy_with_metadata_and_report(tmp_path):
     data = _stack(np.uint16)
-    out = write_zarr(
-        tmp_path / "s.ome.zarr",
-        data,
-        physical_size=(2.0, 0.5, 0.25),
-        time_increment=3.0,
-        channel_names=["GFP", "RFP"],
-        extra={"spectral_units": "nm"},
-        report={"tool": "test", "alpha": 0.35},
-    )
+    kw = {
+        "time_increment": 3.0,
+        "channel_names": ["GFP", "RFP"],
+        "report": {"tool": "test", "alpha": 0.35},
+    }
+    out = write_zarr(tmp_path / "s.ome.zarr", data, **kw, **META)
     lazy, meta = read_zarr(out)
     assert isinstance(lazy, da.Array) and lazy.dtype == np.uint16
     assert lazy.chunksize == (1, 1, 1, 8, 9)  # one Y×X plane per chunk
@@ -84,14 +85,8 @@ def test_write_is_atomic_and_never_overwrites(tmp_path):
 
 def test_tiff_is_read_lazily_and_equals_omio(tmp_path):
     data = _stack(np.uint16)
-    p = write_image(
-        tmp_path / "s.ome.tif",
-        data,
-        physical_size=(2.0, 0.5, 0.25),
-        channel_names=["a", "b"],
-        extra={"spectral_units": "nm"},
-        compression_level=3,
-    )
+    kw = {"channel_names": ["a", "b"], "compression_level": 3}
+    p = write_image(tmp_path / "s.ome.tif", data, **kw, **META)
     with dask.config.set(scheduler=_no_compute):  # opening reads no pixels
         lazy, meta = read_tiff_lazy(p)
     ref, ref_meta = read_image(p)

@@ -25,13 +25,9 @@ def test_open_store_lazily_and_correct_it_in_the_widget(make_napari_viewer, qtbo
     data, _ = make_bleedthrough_stack(
         n_t=2, n_z=2, shape=(64, 64), n_cells=4, random_state=2, noise_sigma=0.0
     )
-    store = write_zarr(
-        tmp_path / "cells.ome.zarr",
-        data,
-        physical_size=(2.0, 0.5, 0.5),
-        channel_names=["src", "tgt"],
-        report={"tool": "made by the test"},
-    )
+    report = {"tool": "made by the test"}
+    path, size = tmp_path / "cells.ome.zarr", (2.0, 0.5, 0.5)
+    store = write_zarr(path, data, physical_size=size, channel_names=["src", "tgt"], report=report)
     viewer = make_napari_viewer()
     src, tgt = viewer.open(str(store), plugin="napari-unmix")
     assert [src.name, tgt.name] == ["cells.ome.zarr [src]", "cells.ome.zarr [tgt]"]

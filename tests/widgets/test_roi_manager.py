@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import binary_erosion
 
-from napari_unmix.widgets.roi_model import rectangle
+from napari_unmix.api.rois import rectangle
 
 
 def _pure_boxes(truth, half=2):
@@ -297,3 +297,25 @@ def test_plugin_menu_widgets_share_one_manager(make_napari_viewer, monkeypatch):
     monkeypatch.setattr(viewer.window, "add_plugin_dock_widget", lambda *a: calls.append(a))
     manager.open_suggester()
     assert calls == [("napari-unmix", SUGGESTER_NAME)]
+
+
+def test_saved_preset_reruns_from_a_script_like_the_dock(session, qtbot, tmp_path):
+    from napari_unmix.api.nmf import seeded_nnmf_file
+    from napari_unmix.io.omio_io import read_image, write_image
+
+    viewer, manager, log = session
+    layer = viewer.layers["bead cube"]
+    _draw(manager, layer.metadata["ground_truth"])
+    nnmf = manager.open_analysis()
+    nnmf.apply_settings({"method": "seeded_nnmf", "tol": 1e-4, "max_iter": 60})
+    worker = nnmf.run(start=False)
+    with qtbot.waitSignal(worker.finished, timeout=120000):
+        worker.start()
+    preset = manager.save_preset(tmp_path / "beads.json")
+    meta = layer.metadata
+    extra = {"spectral_axis": np.asarray(meta["spectral_axis"]).tolist(), "spectral_units": "cm-1"}
+    src = write_image(tmp_path / "beads.ome.tif", np.asarray(layer.data)[None, None], extra=extra)
+    paths = seeded_nnmf_file(src, tmp_path / "W.ome.tif", preset=preset, tol=1e-4, max_iter=60)
+    W = read_image(paths["W"])[0][0, 0]
+    np.testing.assert_allclose(W, nnmf.last_result.W, rtol=1e-4, atol=1e-4)
+    assert not log["error"], log["error"]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection
 
 from ..core.validate import check_int
 
@@ -217,7 +218,7 @@ def save_output(
             **common,
         )
     else:
-        if type(data).__module__.split(".")[0] == "dask":
+        if is_dask_collection(data):
             data = data.compute(scheduler=scheduler)
         out = write_image(output_path, data, compression_level=level, **common)
     write_sidecar(out, report, overwrite=overwrite)

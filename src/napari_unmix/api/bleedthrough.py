@@ -126,7 +126,7 @@ def unmix_array_steps(
     opts = BleedthroughOptions() if options is None else options
     params = {**opts.as_dict(), "alpha": alpha, "alpha_reverse": alpha_reverse}
     params["output_dtype"] = str(opts.output_dtype)
-    report = start_report("bleedthrough", params, data=describe_array(data, axes="TZCYX"))
+    report = start_report("bleedthrough", params, {"data": describe_array(data, axes="TZCYX")})
     if not hasattr(data, "ndim"):
         data = np.asarray(data)
     est = yield from estimate_bleedthrough_steps(

@@ -59,7 +59,7 @@ def _unmix_steps(
     result = yield from iter_estimate_picasso(arr, estimation)
     out = apply_picasso(arr, result, **output.as_dict())
     params = {"axes": axes, **estimation.as_dict(), **output.as_dict(), "detail": detail}
-    report = start_report("picasso", params, data=describe_array(data, axes=axes))
+    report = start_report("picasso", params, {"data": describe_array(data, axes=axes)})
     report["result"] = result.summary()
     if detail and result.fits:
         report["result"]["transforms_by_t"] = [

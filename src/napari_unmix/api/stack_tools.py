@@ -104,7 +104,7 @@ def _run_tool(tool: str, stack: Any, values: dict[str, Any]) -> Steps:
     report = start_report(
         f"stack_tools.{tool}",
         {"tool": tool, **opts.as_dict()},
-        stack=describe_array(stack, axes="TZCYX"),
+        {"stack": describe_array(stack, axes="TZCYX")},
     )
     notes: list[str] = []
     res: StackToolResult = yield from _NotingWarnings(method.function(stack, opts), notes)
@@ -357,8 +357,10 @@ def convert_time_encoded_stack_to_channel_stack(
     report = start_report(
         "stack_tools.convert_time_to_channels",
         {},
-        stack=describe_array(data, axes="TZCYX"),
-        input_path=str(Path(input_path).resolve()),
+        {
+            "stack": describe_array(data, axes="TZCYX"),
+            "input_path": str(Path(input_path).resolve()),
+        },
     )
     report["results"] = {"output": describe_array(converted, axes="TZCYX")}
     path = write_image(

@@ -195,7 +195,9 @@ def suggest_rois(
     t0 = time.perf_counter()
     res = find_suggestions(data, **params)
     seconds = time.perf_counter() - t0
-    report = start_report("suggest_rois", params, cube=describe_array(cube, name=name, axes="CYX"))
+    report = start_report(
+        "suggest_rois", params, {"cube": describe_array(cube, name=name, axes="CYX")}
+    )
     report["method"] = {
         "projection": PROJECTIONS[projection].doc,
         "grouping": GROUPINGS["hierarchical" if hierarchical else "greedy"].doc,

@@ -14,9 +14,11 @@ import numpy as np
 
 __all__ = [
     "CANONICAL",
+    "CHANNEL_AXES",
     "DEFAULT_AXES",
     "from_tzcyx",
     "infer_axes",
+    "resolve_axes",
     "to_tzcyx",
     "validate_axes",
     "validate_tzcyx",
@@ -30,6 +32,10 @@ CANONICAL = "TZCYX"
 #: plain 3-D TIFF without metadata is most often a channel stack. Pass ``axes="ZYX"`` (or
 #: ``"TYX"``) when it is not.
 DEFAULT_AXES: dict[int, str] = {2: "YX", 3: "CYX", 4: "ZCYX", 5: "TZCYX"}
+
+#: Axes assumed for one channel without axis names (a napari layer of one channel, as the
+#: plugin's reader opens few-channel files): a 3-D single-channel layer is a z-stack.
+CHANNEL_AXES: dict[int, str] = {2: "YX", 3: "ZYX", 4: "TZYX", 5: "TZCYX"}
 
 
 def validate_axes(axes: str, ndim: int) -> str:
@@ -92,6 +98,33 @@ def infer_axes(ndim: int) -> str:
             f"cannot interpret a {ndim}-D array as an image: expected 2 to 5 dimensions "
             f"({', '.join(DEFAULT_AXES.values())}); pass axes=... for other layouts"
         ) from None
+
+
+def resolve_axes(ndim: int, axes: Any = None, *, channels: bool = True) -> str:
+    """The axes of an image: ``axes`` when they name each of its ``ndim`` dimensions, else
+    the default by number of dimensions (:data:`DEFAULT_AXES` with ``channels``, else
+    :data:`CHANNEL_AXES`).
+
+    This is the one rule for napari layers (``axes`` = ``layer.metadata.get("axes")``):
+    the layer adapter of the docks and the writer both use it.
+
+    Examples
+    --------
+    >>> resolve_axes(4, "zcyx"), resolve_axes(3, "QYX"), resolve_axes(3, channels=False)
+    ('ZCYX', 'CYX', 'ZYX')
+    """
+    if isinstance(axes, str):
+        try:
+            return validate_axes(axes, ndim)
+        except ValueError:
+            pass
+    table = DEFAULT_AXES if channels else CHANNEL_AXES
+    if ndim not in table:
+        raise ValueError(
+            f"cannot interpret a {ndim}-D image: expected {', '.join(table.values())} "
+            "(or name its axes, e.g. metadata['axes'] = 'TZCYX')"
+        )
+    return table[ndim]
 
 
 def to_tzcyx(data: Any, axes: str | None = None) -> Any:

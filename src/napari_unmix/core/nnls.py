@@ -27,6 +27,7 @@ import threading
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["kkt_violation", "nnls", "nnls_cube", "nnls_gram", "nnls_maps"]
@@ -469,7 +470,7 @@ def nnls_maps(cube, H: np.ndarray, /):
             f"spectra), got {getattr(cube, 'shape', None)}"
         )
     k = H.shape[0]
-    if type(cube).__module__.startswith("dask"):
+    if is_dask_collection(cube):
         import dask.array as da
 
         cube = cube.rechunk({0: -1})

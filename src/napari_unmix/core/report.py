@@ -59,7 +59,9 @@ def describe_array(
     return desc
 
 
-def start_report(tool: str, params: Mapping[str, Any], **inputs: Any) -> dict[str, Any]:
+def start_report(
+    tool: str, params: Mapping[str, Any], inputs: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Begin a provenance record for one run of ``tool``.
 
     Parameters
@@ -68,12 +70,12 @@ def start_report(tool: str, params: Mapping[str, Any], **inputs: Any) -> dict[st
         Name of the tool / function (e.g. ``"bleedthrough"``).
     params : mapping
         Every setting of the run, defaults included.
-    **inputs
-        Input descriptions (see :func:`describe_array`) or file paths.
+    inputs : mapping, optional
+        Input name -> description (see :func:`describe_array`) or file path.
 
     Examples
     --------
-    >>> rep = start_report("demo", {"k": 3}, data=describe_array(np.zeros(4)))
+    >>> rep = start_report("demo", {"k": 3}, {"data": describe_array(np.zeros(4))})
     >>> sorted(rep)
     ['created', 'inputs', 'parameters', 'tool', 'versions']
     """
@@ -82,7 +84,7 @@ def start_report(tool: str, params: Mapping[str, Any], **inputs: Any) -> dict[st
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
         "parameters": to_jsonable(dict(params)),
-        "inputs": to_jsonable(inputs),
+        "inputs": to_jsonable(dict(inputs or {})),
     }
 
 

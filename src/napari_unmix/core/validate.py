@@ -21,9 +21,11 @@ napari_unmix.core.validate.OptionError: min_denominator must be a number >= 0, g
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection
 
 __all__ = [
     "DataTypeError",
@@ -159,18 +161,36 @@ def check_not_constant(name: str, values: np.ndarray, *, what: str = "cluster") 
 def check_axis(name: str, axis: Any, n: int | None = None) -> np.ndarray:
     """A finite, strictly monotonic 1-D axis (of length ``n``) as float64.
 
+    The one spectral-axis rule: real numbers (a row or column vector is flattened), one
+    per channel, finite, strictly increasing or decreasing.
+
     Examples
     --------
+    >>> check_axis("spectral_axis", [3, 2, 1]).tolist()
+    [3.0, 2.0, 1.0]
     >>> check_axis("spectral_axis", [1.0, np.nan, 3.0])
     Traceback (most recent call last):
     ...
     ValueError: spectral_axis has 1 NaN or infinite value(s) (first at index 1); give finite values
+    >>> check_axis("the axis", [1, 1, 2])
+    Traceback (most recent call last):
+    ...
+    ValueError: the axis is not strictly increasing or decreasing (values [1.0, 1.0, 2.0]); give one distinct value per channel, in order
     """
-    a = np.asarray(axis, dtype=np.float64)
+    if np.asarray(axis).dtype.kind == "c":
+        raise ValueError(f"{name} holds complex numbers; give real values")
+    try:
+        a = np.asarray(axis, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} is not a list of numbers; got {str(axis)[:80]!r}") from None
     if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
-    if n is not None and a.size != n:
-        raise ValueError(f"{name} has {a.size} values for {n} channels; give one per channel")
+        if a.ndim and a.size != max(a.shape):
+            raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+        a = a.reshape(-1)
+    if n is not None and a.size != int(n):
+        raise ValueError(
+            f"{name} has {a.size} values but the image has {n} channels; give one value per channel"
+        )
     bad = ~np.isfinite(a)
     if bad.any():
         raise ValueError(
@@ -179,7 +199,11 @@ def check_axis(name: str, axis: Any, n: int | None = None) -> np.ndarray:
         )
     d = np.diff(a)
     if a.size > 1 and not ((d > 0).all() or (d < 0).all()):
-        raise ValueError(f"{name} must be strictly increasing or decreasing")
+        shown = a[:6].tolist()
+        raise ValueError(
+            f"{name} is not strictly increasing or decreasing (values {shown}"
+            f"{' ...' if a.size > 6 else ''}); give one distinct value per channel, in order"
+        )
     return a
 
 
@@ -221,7 +245,7 @@ def check_array(
         raise DataTypeError(f"{name} must hold real numbers, got dtype {dtype}; {hint}")
     if not allow_empty:
         check_not_empty(name, data)
-    if type(data).__module__.split(".")[0] == "dask" or not (finite or nonnegative):
+    if is_dask_collection(data) or not (finite or nonnegative):
         return
     values = np.asarray(data)
     if finite and kind == "f":
@@ -291,14 +315,14 @@ def check_option_types(func: Any, values: dict[str, Any]) -> None:
             raise OptionError(f"{name} must be {what}, got {name}={value!r}")
 
 
-def check_sizes(**values: Any) -> None:
+def check_sizes(values: Mapping[str, Any]) -> None:
     """Counts (``n_*``, ``grid``, ``batch``) >= 1, a ``shape`` of positive ints, and
-    ``*_sigma`` values >= 0, each by its keyword name.
+    ``*_sigma`` values >= 0, each by its name in ``values``.
 
     Examples
     --------
-    >>> check_sizes(n_t=2, shape=(8, 8), noise_sigma=0.1)
-    >>> check_sizes(n_t=-3)
+    >>> check_sizes({"n_t": 2, "shape": (8, 8), "noise_sigma": 0.1})
+    >>> check_sizes({"n_t": -3})
     Traceback (most recent call last):
     ...
     napari_unmix.core.validate.OptionError: n_t must be an integer >= 1, got n_t=-3

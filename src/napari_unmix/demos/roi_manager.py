@@ -1,8 +1,9 @@
 """Demo: the ROI manager's path without a viewer — ROIs -> preset -> seeds -> seeded NNMF.
 
 Draws rectangles on the bead cube the way a user would (one per component inside a pure
-bead, one on the background), saves them as a preset, reloads the preset into a fresh
-ROI model, runs seeded NNMF from its rows and compares with the ground truth.
+bead, one on the background), saves them as a preset, reloads it into a fresh ROI model
+(the same state) and turns it into seeds (:func:`~napari_unmix.api.rois.preset_seeds`,
+what ``nnmf --preset`` does), runs seeded NNMF from them and compares with the truth.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..core.synthetic import make_bead_cube
 
 def roi_boxes(truth: dict, *, half: int = 2) -> tuple[list[np.ndarray], np.ndarray]:
     """A (2·half+1)² box inside a pure region of every component, and a background box."""
-    from ..widgets.roi_model import rectangle
+    from ..api.rois import rectangle
 
     A = truth["abundances"]
     boxes = []
@@ -33,10 +34,10 @@ def roi_boxes(truth: dict, *, half: int = 2) -> tuple[list[np.ndarray], np.ndarr
 
 
 def run(output_dir: Path) -> list[dict]:
+    from ..api.rois import RoiModel, preset_seeds
     from ..io.presets import load_preset, save_preset
     from ..plot.figure import save_figure
     from ..plot.nmf import result_figure
-    from ..widgets.roi_model import RoiModel
 
     output_dir.mkdir(parents=True, exist_ok=True)
     cube, truth = make_bead_cube()
@@ -51,10 +52,10 @@ def run(output_dir: Path) -> list[dict]:
     again = RoiModel(cube)
     again.load_state(load_preset(preset))
     same = again.to_state() == model.to_state()
-    comps, background = again.components()
+    seeds = preset_seeds(preset, cube)
     res = seeded_nnmf(
-        cube, comps, spectral_axis=again.spectral_axis, spectral_units="cm-1", tol=1e-4,
-        seed_options={"background_masks": background},
+        cube, seeds.components, spectral_axis=seeds.spectral_axis, spectral_units="cm-1",
+        tol=1e-4, seed_options=seeds.seed_options, background_masks=seeds.background_masks,
     )  # fmt: skip
     res.save(output_dir / "roi_manager_W.ome.tif", overwrite=True)
     save_figure(

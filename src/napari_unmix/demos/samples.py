@@ -40,7 +40,9 @@ def run(output_dir: Path) -> list[dict]:
             extra=extra,
             overwrite=True,
         )
-        rep = start_report("sample_data", {"sample": name}, data=describe_array(data, axes="TZCYX"))
+        rep = start_report(
+            "sample_data", {"sample": name}, {"data": describe_array(data, axes="TZCYX")}
+        )
         rep["ground_truth"] = gt
         write_sidecar(path, rep, overwrite=True)
         back, _ = read_image(path)
@@ -53,7 +55,7 @@ def run(output_dir: Path) -> list[dict]:
             }
         )
     np.save(output_dir / "ste.npy", ste)
-    rep = start_report("sample_data", {"sample": "ste"}, data=describe_array(ste, axes="xym"))
+    rep = start_report("sample_data", {"sample": "ste"}, {"data": describe_array(ste, axes="xym")})
     rep["ground_truth"] = {k: struth[k] for k in ("centers", "sigma", "pixel_size", "diameters")}
     write_sidecar(output_dir / "ste.npy", rep, overwrite=True)
     save_figure(

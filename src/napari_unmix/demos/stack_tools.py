@@ -115,7 +115,7 @@ def run(output_dir: Path) -> list[dict]:
     report = start_report(
         "demo.stack_tools",
         {"steps": ["bleed-through (mi_min)", "z-drift", "register", "match-histograms", "max-z"]},
-        stack=describe_array(stack, axes="TZCYX"),
+        {"stack": describe_array(stack, axes="TZCYX")},
     )
     report["steps"] = {
         "bleed-through": brep,

@@ -154,10 +154,12 @@ def read_envi(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
         "report": None,
     }
     if "wavelength" in header:
-        from .spectral_axis import check_axis, normalize_units
+        from ..core.units import normalize_units
+        from ..core.validate import check_axis
 
         source = "ENVI header"
-        meta["spectral_axis"] = check_axis(header["wavelength"], n_c, source=source).tolist()
+        axis = check_axis(f"the spectral axis from {source}", header["wavelength"], n_c)
+        meta["spectral_axis"] = axis.tolist()
         meta["spectral_units"] = normalize_units(header.get("wavelength units"))
         meta["spectral_axis_source"] = source
     return data, meta

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.axes import validate_tzcyx
 from ..core.validate import check_int
+from ._ome import ANNOTATION_KEY, image_metadata, ome_sizes
 
 __all__ = [
     "DTYPE_CONVERSIONS",
@@ -43,7 +44,6 @@ __all__ = [
 
 #: File endings OMIO reads (lower case).
 READ_EXTENSIONS = (".ome.tif", ".ome.tiff", ".tif", ".tiff", ".lsm", ".czi")
-_ANNOTATION_KEY = "napari_unmix"
 
 
 class UnreadableImageError(OSError):
@@ -156,31 +156,17 @@ def read_image(
 def _metadata_from_omio(meta: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
     ann = meta.get("Annotations") or {}
     extra: dict[str, Any] = {}
-    raw = ann.get(_ANNOTATION_KEY) if isinstance(ann, dict) else None
+    raw = ann.get(ANNOTATION_KEY) if isinstance(ann, dict) else None
     if isinstance(raw, str):
         with contextlib.suppress(ValueError):
             extra = json.loads(raw)
-    n_c = shape[2]
-    names = extra.get("channel_names")
-    if not isinstance(names, list) or len(names) != n_c:
-        names = [f"C{i}" for i in range(n_c)]
-    out = {
-        "axes": "TZCYX",
-        "physical_size": tuple(
-            float(meta.get(k) or 1.0) for k in ("PhysicalSizeZ", "PhysicalSizeY", "PhysicalSizeX")
-        ),
-        "unit": str(meta.get("PhysicalSizeXUnit") or ann.get("unit", "micron")),
-        "time_increment": float(meta.get("TimeIncrement") or 1.0),
-        "channel_names": names,
-        "extra": extra,
-        "omio": meta,
-    }
-    for key in ("spectral_axis", "spectral_units"):
-        if key in extra:
-            out[key] = extra[key]
-    if "spectral_axis" in extra:
-        out["spectral_axis_source"] = "OME metadata"
-    return out
+    out = image_metadata(
+        extra,
+        shape[2],
+        unit=meta.get("PhysicalSizeXUnit") or ann.get("unit", "micron"),
+        **ome_sizes(meta),
+    )
+    return {**out, "omio": meta}
 
 
 def check_output_path(
@@ -308,7 +294,7 @@ def write_image(
                     time_increment=float(time_increment),
                     time_increment_unit="s",
                     shape=tuple(int(s) for s in data.shape),
-                    annotations={_ANNOTATION_KEY: json.dumps(to_jsonable(payload))},
+                    annotations={ANNOTATION_KEY: json.dumps(to_jsonable(payload))},
                     verbose=False,
                 )
                 meta["Annotations"]["original_filename"] = "image.ome.tif"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .spectral_axis import is_number
+
 __all__ = ["check_spectra_axis", "read_spectra_csv", "write_spectra_csv"]
 
 #: File signatures refused by content before a binary file is parsed as text.
@@ -82,15 +84,8 @@ def read_spectra_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, l
     if not rows:
         raise ValueError(f"{path.name!r} is empty")
 
-    def _is_number(cell: str) -> bool:
-        try:
-            float(cell)
-        except ValueError:
-            return False
-        return True
-
     header = None
-    if not all(_is_number(c) for c in rows[0] if c.strip()):
+    if not all(is_number(c) for c in rows[0] if c.strip()):
         header, rows = [c.strip() for c in rows[0]], rows[1:]
     if len(rows) < 2 or len(rows[0]) < 2:
         raise ValueError(

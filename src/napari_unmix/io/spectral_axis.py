@@ -38,6 +38,10 @@ from typing import Any
 
 import numpy as np
 
+from ..core import validate
+from ..core.units import normalize_units
+from ._ome import ome_pixels
+
 __all__ = [
     "AXIS_FILE_EXTENSIONS",
     "MIN_CHANNELS_FROM_CHANNEL_TAGS",
@@ -74,14 +78,6 @@ MIN_CHANNELS_FROM_CHANNEL_TAGS = 9
 #: ``spectral_axis_source`` when no source gave an axis.
 NO_AXIS = "none (channel index)"
 
-_UNITS = {
-    "cm-1": ("cm-1", "cm^-1", "1/cm", "cm⁻¹", "/cm", "wavenumber", "wavenumbers",
-             "raman shift", "wavenumber_cm-1", "wavenumber (cm-1)"),
-    "nm": ("nm", "nanometer", "nanometers", "nanometre", "nanometres", "wavelength_nm"),
-    "um": ("um", "µm", "μm", "micrometer", "micrometers", "micron", "microns"),
-    "ev": ("ev", "electronvolt", "electron volts"),
-}  # fmt: skip
-_NO_UNITS = ("", "none", "unknown", "index", "channel", "channels", "band", "bands")
 _RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*(?::\s*([0-9]+))?\s*$")
 _IMAGE_ENDINGS = (".ome.tiff", ".ome.tif", ".ome.zarr", ".tiff", ".tif", ".zarr", ".lsm",
                   ".czi", ".hdr", ".img", ".raw", ".dat", ".bsq", ".bil", ".bip")  # fmt: skip
@@ -104,30 +100,8 @@ class SpectralAxis:
         return out
 
 
-def normalize_units(units: Any) -> str | None:
-    """Spectral units in the package's spelling ("cm-1", "nm", "um", "ev"), else as given.
-
-    Empty, "unknown" or "index" give None (channel index).
-
-    Examples
-    --------
-    >>> normalize_units("1/cm"), normalize_units("Micrometers"), normalize_units("GHz")
-    ('cm-1', 'um', 'GHz')
-    """
-    if units is None:
-        return None
-    text = str(units).strip()
-    low = text.lower()
-    if low in _NO_UNITS:
-        return None
-    for name, spellings in _UNITS.items():
-        if low in spellings:
-            return name
-    return text
-
-
 def check_axis(values: Any, n_channels: int | None, *, source: str) -> np.ndarray:
-    """A validated 1-D float axis: finite, strictly monotonic, one value per channel.
+    """A validated 1-D float axis (:func:`napari_unmix.core.validate.check_axis`).
 
     Examples
     --------
@@ -138,31 +112,7 @@ def check_axis(values: Any, n_channels: int | None, *, source: str) -> np.ndarra
     ...
     ValueError: the spectral axis from test is not strictly increasing or decreasing (values [1.0, 1.0, 2.0]); give one distinct value per channel, in order
     """
-    if np.asarray(values).dtype.kind == "c":
-        raise ValueError(f"the spectral axis from {source} holds complex numbers; give real values")
-    try:
-        axis = np.asarray(values, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"the spectral axis from {source} is not a list of numbers; got {str(values)[:80]!r}"
-        ) from None
-    if n_channels is not None and axis.size != int(n_channels):
-        raise ValueError(
-            f"the spectral axis from {source} has {axis.size} values but the image has "
-            f"{n_channels} channels; give one value per channel"
-        )
-    if axis.size and not np.isfinite(axis).all():
-        raise ValueError(f"the spectral axis from {source} has NaN or infinite values")
-    if axis.size > 1:
-        step = np.diff(axis)
-        if not ((step > 0).all() or (step < 0).all()):
-            shown = axis[:6].tolist() if axis.size > 6 else axis.tolist()
-            raise ValueError(
-                f"the spectral axis from {source} is not strictly increasing or decreasing "
-                f"(values {shown}{' ...' if axis.size > 6 else ''}); give one distinct "
-                "value per channel, in order"
-            )
-    return axis
+    return validate.check_axis(f"the spectral axis from {source}", values, n_channels)
 
 
 def _read_json_axis(path: Path) -> tuple[Any, str | None]:
@@ -193,7 +143,7 @@ def _read_column_axis(path: Path) -> tuple[Any, str | None]:
     rows = [[c.strip() for c in r if c.strip()] for r in rows]
     rows = [r for r in rows if r]
     units = None
-    if rows and not _is_number(rows[0][0]):
+    if rows and not is_number(rows[0][0]):
         units = rows[0][0]
         rows = rows[1:]
     if any(len(r) != 1 for r in rows):
@@ -206,13 +156,14 @@ def _read_column_axis(path: Path) -> tuple[Any, str | None]:
             )
     values = []
     for i, (cell,) in enumerate(rows):
-        if not _is_number(cell):
+        if not is_number(cell):
             raise ValueError(f"{path.name!r}: row {i + 1} is not a number: {cell[:40]!r}")
         values.append(float(cell))
     return values, units
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """True when ``text`` reads as a float."""
     try:
         float(text)
     except ValueError:
@@ -358,8 +309,6 @@ def axis_from_tiff(path: str | os.PathLike, n_channels: int) -> tuple[Any, str |
     """
     import tifffile
 
-    from .zarr_io import _ome_pixels
-
     try:
         with tifffile.TiffFile(path) as tf:
             ome = tf.ome_metadata if tf.is_ome else None
@@ -367,7 +316,7 @@ def axis_from_tiff(path: str | os.PathLike, n_channels: int) -> tuple[Any, str |
     except Exception:  # not a TIFF tifffile reads: no tags to look at
         return None
     if ome:
-        pixels, extra = _ome_pixels(ome)
+        pixels, extra = ome_pixels(ome)
         if "spectral_axis" in extra:
             return extra["spectral_axis"], extra.get("spectral_units"), "OME metadata"
         chans = pixels.get("Channel", [])

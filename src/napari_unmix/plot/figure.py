@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 __all__ = ["new_figure", "save_figure"]
 
 
-def new_figure(width: float = 6.0, height: float = 4.0, **kwargs) -> Figure:
+def new_figure(width: float = 6.0, height: float = 4.0, *, dpi: float | None = None) -> Figure:
     """A matplotlib Figure with an Agg canvas, independent of pyplot and of any GUI.
 
     Examples
@@ -21,7 +21,7 @@ def new_figure(width: float = 6.0, height: float = 4.0, **kwargs) -> Figure:
     >>> fig.get_size_inches().tolist()
     [3.0, 2.0]
     """
-    fig = Figure(figsize=(width, height), layout="constrained", **kwargs)
+    fig = Figure(figsize=(width, height), layout="constrained", dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
 

@@ -7,11 +7,10 @@ from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 
 from ..core.hsmap import cluster_colors
+from ..core.units import axis_label
 from .figure import new_figure
 
 __all__ = ["cluster_map_figure", "cluster_spectra_figure", "draw_cluster_spectra", "map_figure"]
-
-_UNITS = {"cm-1": "Raman shift / wavenumber (cm⁻¹)", "nm": "wavelength (nm)"}
 
 
 def map_figure(
@@ -73,7 +72,7 @@ def draw_cluster_spectra(ax, axis, mean, sd, *, counts=None, units: str | None =
         label = f"cluster {j + 1}" + (f" (n={int(counts[j])})" if counts is not None else "")
         ax.fill_between(axis, m - s, m + s, color=colors[j], alpha=0.25, linewidth=0)
         ax.plot(axis, m, color=colors[j], label=label, linewidth=1.2)
-    ax.set_xlabel(_UNITS.get(units or "", units or "channel"))
+    ax.set_xlabel(axis_label(units))
     ax.set_ylabel("intensity (mean ± sd)")
     ax.legend(fontsize="small")
 

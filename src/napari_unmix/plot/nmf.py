@@ -7,11 +7,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..core.units import axis_label
 from .figure import new_figure
 
 __all__ = ["convergence_figure", "result_figure"]
-
-_UNIT_LABELS = {"cm-1": "Raman shift (cm⁻¹)", "nm": "wavelength (nm)"}
 
 
 def result_figure(
@@ -55,7 +54,7 @@ def result_figure(
         axes[j + 1].set_title(result.names[j], color=colors[j])
         axes[j + 1].set_axis_off()
         fig.colorbar(im, ax=axes[j + 1], shrink=0.75)
-    axes[0].set_xlabel(_UNIT_LABELS.get(result.spectral_units or "", "channel"))
+    axes[0].set_xlabel(axis_label(result.spectral_units))
     axes[0].set_ylabel("spectrum / max")
     axes[0].legend(fontsize=7)
     if true_spectra is not None:

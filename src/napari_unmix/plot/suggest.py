@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..core.units import axis_label
 from .figure import new_figure
 
 __all__ = ["suggestions_figure"]
@@ -61,9 +62,7 @@ def suggestions_figure(
         )
     ax_map.set_title("response map and suggested ROIs")
     ax_map.set_axis_off()
-    ax_spec.set_xlabel(
-        {"cm-1": "Raman shift (cm⁻¹)", "nm": "wavelength (nm)"}.get(spectral_units, "channel")
-    )
+    ax_spec.set_xlabel(axis_label(spectral_units))
     ax_spec.set_ylabel("mean spectrum (max-normalised)")
     if len(result):
         ax_spec.legend(fontsize=7)

@@ -9,14 +9,9 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
+from ..core.units import axis_label
+
 __all__ = ["SpectrumPlot", "axis_label"]
-
-_UNITS = {"cm-1": "wavenumber (cm⁻¹)", "nm": "wavelength (nm)"}
-
-
-def axis_label(units: str | None) -> str:
-    """x-axis label for spectral units (channel index when unknown)."""
-    return _UNITS.get(units or "", f"spectral axis ({units})" if units else "channel")
 
 
 class SpectrumPlot(QWidget):

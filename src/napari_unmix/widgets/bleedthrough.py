@@ -13,22 +13,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from magicgui import widgets as mw
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
 from ..api.bleedthrough import estimate_bleedthrough_steps, unmix_array_steps
-from ..core.axes import from_tzcyx, infer_axes, to_tzcyx
 from ..core.bleedthrough import BleedthroughOptions
 from ._form import _parse, widget_for
+from ._layers import layer_axes, layers_to_tzcyx
 
 if TYPE_CHECKING:
     import napari
 
 __all__ = ["BleedthroughWidget"]
-
-_SINGLE_AXES = {2: "YX", 3: "ZYX", 4: "TZYX"}
 
 #: dock attribute -> option (every default, range, label and tooltip from the options)
 _FIELDS = {
@@ -58,53 +55,18 @@ def _stack_from_layers(source, target, source_channel: int, target_channel: int)
     """TZCYX data, channel indices and a function giving a result channel the layer's shape."""
     if source is None or target is None:
         raise _InputError("pick a source and a target image layer")
-    if source is target:
-        data = source.data
-        if getattr(source, "rgb", False) or data.ndim < 3:
+    stack = layers_to_tzcyx([source] if source is target else [source, target], min_channels=2)
+    if not stack.multichannel:
+        return stack.data, 0, 1, stack.channel, None
+    n_c = stack.data.shape[2]
+    for name, ch in (("source", source_channel), ("target", target_channel)):
+        if not 0 <= ch < n_c:
             raise _InputError(
-                f"layer {source.name!r} has one channel ({data.shape=}); pick a multi-channel "
-                "layer (CYX, ZCYX, TZCYX) or two layers as source and target"
+                f"{name} channel {ch} does not exist: the layer has {n_c} (0..{n_c - 1})"
             )
-        axes = infer_axes(data.ndim)
-        stack = to_tzcyx(data, axes)
-        n_c = stack.shape[2]
-        if n_c < 2:
-            raise _InputError(f"layer {source.name!r} has only one channel; pick another layer")
-        for name, ch in (("source", source_channel), ("target", target_channel)):
-            if not 0 <= ch < n_c:
-                raise _InputError(
-                    f"{name} channel {ch} does not exist: the layer has {n_c} (0..{n_c - 1})"
-                )
-        if source_channel == target_channel:
-            raise _InputError("source and target channel are the same; pick two different channels")
-        c_dim = axes.index("C")
-
-        def back(arr5, ch):  # TZCYX -> the layer's axes without C
-            return from_tzcyx(arr5[:, :, ch : ch + 1], axes.replace("C", ""))
-
-        return stack, source_channel, target_channel, back, c_dim
-    if source.data.shape != target.data.shape:
-        raise _InputError(
-            f"source {source.name!r} {source.data.shape} and target {target.name!r} "
-            f"{target.data.shape} must have the same shape"
-        )
-    nd = source.data.ndim
-    if nd not in _SINGLE_AXES:
-        raise _InputError(f"expected 2-D to 4-D single-channel layers, got {source.data.shape}")
-    axes = _SINGLE_AXES[nd]
-    parts = [to_tzcyx(layer.data, axes) for layer in (source, target)]
-    if any(type(p).__module__.startswith("dask") for p in parts):
-        import dask.array as da
-
-        stack = da.concatenate([da.asarray(p) for p in parts], axis=2)
-    else:
-        stack = np.concatenate([np.asarray(p) for p in parts], axis=2)
-    shape = source.data.shape
-
-    def back(arr5, ch):
-        return arr5[:, :, ch].reshape(shape)
-
-    return stack, 0, 1, back, None
+    if source_channel == target_channel:
+        raise _InputError("source and target channel are the same; pick two different channels")
+    return stack.data, source_channel, target_channel, stack.channel, stack.axes[0].index("C")
 
 
 class BleedthroughWidget(QWidget):
@@ -293,7 +255,7 @@ class BleedthroughWidget(QWidget):
         for ch, layer in channels:
             scale, translate = list(layer.scale), list(layer.translate)
             if multi:
-                c_dim = infer_axes(layer.data.ndim).index("C")
+                c_dim = layer_axes(layer, channels=True).index("C")
                 scale.pop(c_dim)
                 translate.pop(c_dim)
             name = f"{layer.name} [C{ch}] corrected" if multi else f"{layer.name} corrected"

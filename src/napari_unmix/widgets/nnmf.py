@@ -34,6 +34,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..api.nmf import METHODS, SEEDED, iter_method
+from ..api.rois.preset import rank_components, seed_options
 from ..core.nmf import SOLVERS, SeededNmfOptions
 from ..core.progress import Progress, Steps
 from ..core.seeds import BACKGROUND_MAPS, W_MODES, SeedOptions, prepare_seeds
@@ -43,23 +44,6 @@ __all__ = ["METHODS", "NNMFWidget", "run_method"]
 
 
 # ----------------------------------------------------------------------------- methods
-def _seed_options(s: dict[str, Any]) -> SeedOptions:
-    return SeedOptions(
-        w_mode=s["w_mode"],
-        overwrite=s["overwrite"],
-        residual_rank=s["rank_by"],
-        background_projection=s["background_projection"],
-        random_state=s["random_state"],
-    )
-
-
-def _apply_rank(components: list, rank_by: str) -> list:
-    for c in components:
-        if c.resonance is not None:
-            c.resonance = {**c.resonance, "rank_by": rank_by}
-    return components
-
-
 _FIT = ("solver", "max_iter", "tol", "l1_W", "slice_mode", "reference_slice", "random_state")
 
 #: the dock's settings (saved in presets); the analysis options are the options classes'
@@ -88,10 +72,10 @@ def run_method(
         "max_pixels": s["max_pixels"] or None,
         "spectral_axis": axis,
         "spectral_units": units,
-        "seed_options": _seed_options(s),
+        "seed_options": seed_options(s),
         "background_masks": background_masks,
     }
-    seeds_or_k = _apply_rank(components, s["rank_by"]) if seeded else s["k"]
+    seeds_or_k = rank_components(components, s["rank_by"]) if seeded else s["k"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = yield from iter_method(s["method"], data, seeds_or_k, options)
@@ -289,8 +273,8 @@ class NNMFWidget(QWidget):
             raise ValueError("Test seeds needs a seeded method (seeded NNMF or fixed-H NNLS)")
         model = self.manager.model
         seeds = prepare_seeds(
-            model.cube, _apply_rank(comps, s["rank_by"]), spectral_axis=model.spectral_axis,
-            background_masks=bg, **_seed_options(s).as_dict(),
+            model.cube, rank_components(comps, s["rank_by"]), spectral_axis=model.spectral_axis,
+            background_masks=bg, **seed_options(s).as_dict(),
         )  # fmt: skip
         if self.preview is not None:
             self.preview.close_layers()

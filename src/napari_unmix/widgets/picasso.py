@@ -40,7 +40,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..api.picasso import PicassoRun, iter_unmix_picasso_array
-from ..core.axes import from_tzcyx, to_tzcyx
+from ..core.axes import from_tzcyx
 from ..core.options import OptionSpec
 from ..core.picasso import (
     IMPLEMENTATIONS,
@@ -54,10 +54,10 @@ from ..core.picasso import (
 from ..core.picasso.sourcesink import SourceSinkFit
 from ..core.progress import Progress
 from ..core.result import ResultLayer
+from ._layers import layers_to_tzcyx
 
 __all__ = ["PicassoWidget", "gather_channels"]
 
-_LAYER_AXES = {2: "YX", 3: "ZYX", 4: "TZYX"}
 _SLIDER_STEPS = 1000
 _SPIN_MAX = 1_000_000  # the spin boxes' upper end where an option has none
 #: the options the dock shows (the rest keep their defaults)
@@ -85,38 +85,8 @@ def gather_channels(layers: list[Image]) -> tuple[np.ndarray, list[str], str | N
     """
     if not layers:
         raise ValueError("tick the image layers to unmix (one per channel, or one multichannel)")
-    if len(layers) == 1:
-        layer = layers[0]
-        axes = layer.metadata.get("axes") if "C" in str(layer.metadata.get("axes", "")) else None
-        data = to_tzcyx(layer.data, axes)
-        if data.shape[2] < 2:
-            raise ValueError(
-                f"layer {layer.name!r} has one channel; tick one layer per channel instead"
-            )
-        return (
-            data,
-            [f"{layer.name} C{c}" for c in range(data.shape[2])],
-            axes or "TZCYX"[-layer.ndim :],
-        )
-    shapes = {tuple(layer.data.shape) for layer in layers}
-    if len(shapes) != 1:
-        raise ValueError(
-            f"the ticked layers differ in shape {sorted(shapes)}; tick equal-sized ones"
-        )
-    ndim = layers[0].ndim
-    if ndim not in _LAYER_AXES:
-        raise ValueError(f"layers with {ndim} dimensions are not supported (2-D to 4-D TZYX)")
-    planes = [to_tzcyx(layer.data, _LAYER_AXES[ndim]) for layer in layers]
-    if any(type(p).__module__.startswith("dask") for p in planes):  # large data stays lazy
-        import dask.array as da
-
-        return (
-            da.concatenate([da.asarray(p) for p in planes], axis=2),
-            [layer.name for layer in layers],
-            None,
-        )
-    planes = [np.asarray(p) for p in planes]
-    return np.concatenate(planes, axis=2), [layer.name for layer in layers], None
+    stack = layers_to_tzcyx(layers, min_channels=2)
+    return stack.data, list(stack.names), stack.axes[0] if stack.multichannel else None
 
 
 class PicassoWidget(QWidget):

@@ -20,7 +20,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from .roi_model import ResonanceRow, RoiModel
+from ..api.rois import ResonanceRow, RoiModel
 
 __all__ = ["ResonanceTable"]
 

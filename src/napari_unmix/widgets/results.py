@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from qtpy.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..api.rois import component_color
 from ._plot import SpectrumPlot, axis_label
 from ._ui import guarded
-from .roi_model import component_color
 from .seed_preview import component_colormap
 
 __all__ = ["ResultsWidget", "add_result_layers"]
@@ -148,18 +148,14 @@ class ResultsWidget(QWidget):
 
     @guarded
     def import_as_seeds(self, mode: str) -> int:
-        """Add the result's components to the ROI manager as seed rows (H, W or H+W)."""
+        """Add the result's components to the ROI model as seed rows (H, W or H+W); the
+        docks that mirror the model (the ROI manager) hear it through ``model.changed()``."""
         if self.model is None:
             raise ValueError("no ROI manager to import into; open it first")
-        from .roi_manager import roi_manager_for
-
-        used = self.model.component_ids()
         n = self.model.import_result(
-            self.result, mode=mode, first_component=max(used) + 1 if used else 0
+            self.result, mode=mode, first_component=self.model.next_component()
         )
-        manager = roi_manager_for(self.viewer)
-        if manager is not None:
-            manager.refresh()
+        self.model.changed()
         return n
 
     def _ask_export(self) -> None:

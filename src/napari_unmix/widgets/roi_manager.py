@@ -1,9 +1,12 @@
 """ROI manager dock: ROIs on the "ROIs" Shapes layer, their spectra, seed rows, presets.
 
-The state lives in a :class:`~napari_unmix.widgets.roi_model.RoiModel`; this widget
+The state lives in a :class:`~napari_unmix.api.rois.RoiModel` (no Qt); this widget
 mirrors the Shapes layer into it (live, on ``events.data`` / ``events.features``), shows
 the table and the spectrum plot, and offers the buttons (spectrum from file, Gaussian
-row, background, presets, export, "Suggest ROIs", "Analysis").
+row, background, presets, export, "Suggest ROIs", "Analysis"). Other docks that change
+the model (the result viewer's "Import as seeds") call ``model.changed()``; the manager
+listens and redraws. The analysis dock is opened through napari by its manifest name, so
+this module imports no other dock.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from napari.utils import notifications
-from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,21 +28,20 @@ from qtpy.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from ..api.rois import ROI_COLUMNS, RoiModel, component_color
+from ..api.rois.files import add_spectra_file, export_spectra
 from ..io.presets import load_preset as _read_preset
 from ..io.presets import save_preset as _write_preset
-from ..io.spectra import read_spectra_csv, write_spectra_csv
 from ._plot import SpectrumPlot, axis_label
-from ._roi_schema import ROI_COLUMNS, get_or_create_roi_layer
+from ._roi_schema import get_or_create_roi_layer
+from ._roi_table import RoiTable
 from ._ui import guarded, hyperspectral_layers, layer_cube, yx_scale
 from .resonance_table import ResonanceTable
-from .roi_model import RoiModel, component_color
 
 __all__ = ["RoiManagerWidget", "roi_manager_for"]
 
@@ -48,7 +49,6 @@ _MANAGERS: dict[int, weakref.ref] = {}
 #: display names in napari.yaml
 MANAGER_NAME, ANALYSIS_NAME = "ROI manager", "Unmix (NNMF / NNLS)"
 SUGGESTER_NAME = "ROI suggester"
-COLUMNS = ["name", "comp.", "colour", "show", "bg", "subtract", "scale", "offset", "source", ""]
 
 
 def roi_manager_for(viewer) -> RoiManagerWidget | None:
@@ -78,9 +78,7 @@ class RoiManagerWidget(QWidget):
         self.processed_box = QCheckBox("show background-subtracted spectra")
         self.new_component = QSpinBox()
         self.new_component.setRange(0, 63)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
+        self.table = RoiTable(self.edit_row, self.remove_row)
         self.plot = SpectrumPlot(self)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -191,6 +189,7 @@ class RoiManagerWidget(QWidget):
             self.model = RoiModel(
                 cube, spectral_axis=axis, spectral_units=meta.get("spectral_units")
             )
+            self.model.listeners.append(self.refresh)
             self.resonance = ResonanceTable(self.model, self.refresh)
             self.tabs.addTab(self.resonance, "Resonances")
         else:
@@ -276,10 +275,7 @@ class RoiManagerWidget(QWidget):
             return
         self.model.show_processed = self.processed_box.isChecked()
         rows = self.model.rows()
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            self._fill_row(i, r)
-        self.table.resizeColumnsToContents()
+        self.table.show_rows(rows)
         lines, problems = [], []
         for r in rows:
             if not r["show"]:
@@ -305,55 +301,14 @@ class RoiManagerWidget(QWidget):
         if self.analysis is not None:
             self.analysis.model_changed()
 
-    def _fill_row(self, i: int, r: dict[str, Any]) -> None:
-        locked = r.get("locked", False)
-        name = QTableWidgetItem(r["name"])
-        self.table.setItem(i, 0, name)
-        comp = QSpinBox()
-        comp.setRange(0, 63)
-        comp.setValue(r["component"])
-        comp.setEnabled(not locked)
-        comp.valueChanged.connect(lambda v, r=r: self.edit_row(r, component=int(v)))
-        self.table.setCellWidget(i, 1, comp)
-        colour = QTableWidgetItem("")
-        colour.setBackground(QColor(r["color"]))
-        self.table.setItem(i, 2, colour)
-        for j, key in ((3, "show"), (4, "background"), (5, "subtract")):
-            box = QCheckBox()
-            box.setChecked(bool(r[key]))
-            box.setEnabled(not locked and (r["kind"] == "drawn" or key == "show"))
-            box.toggled.connect(lambda v, r=r, key=key: self.edit_row(r, **{key: bool(v)}))
-            self.table.setCellWidget(i, j, box)
-        for j, key in ((6, "scale"), (7, "offset")):
-            if r["kind"] == "dummy":
-                box = QDoubleSpinBox()
-                box.setRange(-1e9, 1e9)
-                box.setDecimals(3)
-                box.setValue(r[key])
-                box.valueChanged.connect(
-                    lambda v, r=r, key=key: self.edit_row(r, **{key: float(v)})
-                )
-                self.table.setCellWidget(i, j, box)
-            else:
-                self.table.setCellWidget(i, j, QLabel(""))
-        self.table.setItem(i, 8, QTableWidgetItem(r["source"]))
-        rm = QPushButton("✕")
-        rm.setEnabled(not locked)
-        rm.clicked.connect(lambda _=False, r=r: self.remove_row(r))
-        self.table.setCellWidget(i, 9, rm)
-        name.setData(256, (r["kind"], r["index"]))
-
     @guarded
-    def edit_row(self, row: dict[str, Any], **values: Any) -> None:
-        """Change fields of a table row (drawn rows write back to the layer's features)."""
+    def edit_row(self, row: dict[str, Any], field: str, value: Any) -> None:
+        """Set one field of a table row (see :meth:`RoiModel.edit_row`); drawn rows write
+        back to the layer's features."""
+        self.model.edit_row(row, field, value)
         if row["kind"] == "drawn":
-            self.model.set_drawn(row["index"], **values)
             self._write_features()
             self._color_shapes()
-        elif row["kind"] == "dummy":
-            d = self.model.dummies[row["index"]]
-            for key, value in values.items():
-                setattr(d, key, value)
         self.refresh()
 
     def remove_row(self, row: dict[str, Any]) -> None:
@@ -375,10 +330,6 @@ class RoiManagerWidget(QWidget):
             )
         return self.model
 
-    def _next_component(self) -> int:
-        ids = self._need_model().component_ids()
-        return max(ids) + 1 if ids else 0
-
     def _ask_spectrum_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Spectrum file", "", "Spectra (*.csv *.txt)")
         if path:
@@ -387,26 +338,14 @@ class RoiManagerWidget(QWidget):
     @guarded
     def add_spectrum_file(self, path: str | os.PathLike) -> int:
         """Add one dummy row per spectrum column of a CSV/TXT file; returns how many."""
-        model = self._need_model()
-        axis, spectra, names = read_spectra_csv(path)
-        if model.spectral_axis is None and axis.size != model.cube.shape[0]:
-            raise ValueError(
-                f"{Path(path).name!r} has {axis.size} rows but the image has no spectral axis "
-                f"and {model.cube.shape[0]} channels; set layer.metadata['spectral_axis']"
-            )
-        file_axis = axis if model.spectral_axis is not None else model.axis
-        first = self._next_component()
-        extrapolated = [
-            model.add_spectrum(file_axis, s, name=n, component=first + j)
-            for j, (s, n) in enumerate(zip(spectra, names, strict=True))
-        ]
-        if any(extrapolated):
+        n, extrapolated = add_spectra_file(self._need_model(), path)
+        if extrapolated:
             notifications.show_warning(
                 f"the image's spectral axis reaches outside {Path(path).name!r}; edge values "
                 "are held there (check the file's units)"
             )
         self.refresh()
-        return len(names)
+        return n
 
     def _add_gaussian_clicked(self) -> None:
         self.add_gaussian(
@@ -419,7 +358,7 @@ class RoiManagerWidget(QWidget):
         model = self._need_model()
         model.add_gaussian(
             center=center, fwhm=fwhm, amplitude=amplitude,
-            name=f"Gaussian {center:g}", component=self._next_component(),
+            name=f"Gaussian {center:g}", component=model.next_component(),
         )  # fmt: skip
         self.refresh()
 
@@ -455,9 +394,8 @@ class RoiManagerWidget(QWidget):
     @guarded
     def add_background_map(self, projection: str = "estimate") -> None:
         """Add a fixed background W map row (a projection of the cube over channels)."""
-        self._need_model().add_background_map(
-            projection=projection, component=self._next_component()
-        )
+        model = self._need_model()
+        model.add_background_map(projection=projection, component=model.next_component())
         self.refresh()
 
     def open_suggester(self) -> None:
@@ -468,14 +406,13 @@ class RoiManagerWidget(QWidget):
             notifications.show_warning(f"could not open the ROI suggester: {err}")
 
     def open_analysis(self):
-        """Open (or show) the seeded NNMF / NNLS analysis dock linked to this manager."""
-        from .nnmf import NNMFWidget
+        """Open (or show) the seeded NNMF / NNLS analysis dock linked to this manager.
 
+        napari makes the dock from the manifest; it finds this manager
+        (:func:`roi_manager_for`) and links itself (sets :attr:`analysis`).
+        """
         if self.analysis is None:
-            self.analysis = NNMFWidget(self.viewer, manager=self)
-            self.viewer.window.add_dock_widget(
-                self.analysis, name="Unmix (NNMF / NNLS)", area="right"
-            )
+            self.viewer.window.add_plugin_dock_widget("napari-unmix", ANALYSIS_NAME)
         return self.analysis
 
     # ------------------------------------------------------------------ presets, export
@@ -534,15 +471,4 @@ class RoiManagerWidget(QWidget):
     @guarded
     def export_spectra(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the spectra of all rows that have one as CSV (axis column first)."""
-        model = self._need_model()
-        rows = [(r["name"], model.row_spectrum(r)) for r in model.rows()]
-        rows = [(n, s) for n, s in rows if s is not None]
-        if not rows:
-            raise ValueError("no spectrum to export: draw ROIs or add spectrum rows first")
-        axis_name = {"cm-1": "wavenumber_cm-1", "nm": "wavelength_nm"}.get(
-            model.spectral_units or "", "channel"
-        )
-        return write_spectra_csv(
-            path, model.axis, np.stack([s for _, s in rows]), [n for n, _ in rows],
-            axis_name=axis_name, overwrite=overwrite,
-        )  # fmt: skip
+        return export_spectra(self._need_model(), path, overwrite=overwrite)

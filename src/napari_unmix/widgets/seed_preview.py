@@ -8,10 +8,10 @@ import numpy as np
 from napari.utils.colormaps import Colormap
 from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ..api.rois import component_color
 from ..core.seeds import SeedSet
 from ._plot import SpectrumPlot, axis_label
 from ._ui import yx_scale
-from .roi_model import component_color
 
 __all__ = ["SeedPreview", "component_colormap"]
 

@@ -8,14 +8,14 @@ the report in ``layer.metadata["report"]``. Input layers are never modified.
 
 from typing import Any
 
-import numpy as np
 from magicgui.widgets import ComboBox, Container, Label, PushButton, Select
 from qtpy.QtWidgets import QVBoxLayout, QWidget
 
 from ..api.stack_tools import iter_stack_tool
-from ..core.axes import from_tzcyx, to_tzcyx
+from ..core.axes import from_tzcyx
 from ..core.stack_tools import STACK_TOOLS, FilterOptions
 from ._form import OptionsForm
+from ._layers import layers_to_tzcyx
 
 __all__ = ["StackToolsWidget", "layers_to_stack"]
 
@@ -58,30 +58,8 @@ def layers_to_stack(layers: list[Any]) -> tuple[Any, list[str]]:
 
     Returns the stack and the axes of every layer (to put results back in that form).
     """
-    if not layers:
-        raise ValueError("select at least one image layer")
-    axes = [str(layer.metadata.get("axes", "")).upper() for layer in layers]
-    if len(layers) == 1 and "C" in axes[0] and len(axes[0]) == layers[0].ndim:
-        return to_tzcyx(layers[0].data, axes=axes[0]), axes
-    channels = []
-    for i, layer in enumerate(layers):
-        if "C" in axes[i] or len(axes[i]) != layer.ndim:
-            axes[i] = _AXES_BY_NDIM.get(layer.ndim, "")
-        if not axes[i]:
-            raise ValueError(
-                f"layer {layer.name!r} has {layer.ndim} dimensions; expected YX, ZYX or TZYX"
-            )
-        channels.append(to_tzcyx(layer.data, axes=axes[i])[:, :, 0])
-    shapes = {tuple(c.shape) for c in channels}
-    if len(shapes) > 1:
-        raise ValueError(
-            f"the selected layers differ in shape ({sorted(shapes)}); select channels of one stack"
-        )
-    if all(isinstance(c, np.ndarray) for c in channels):
-        return np.stack(channels, axis=2), axes
-    import dask.array as da
-
-    return da.stack(channels, axis=2), axes
+    stack = layers_to_tzcyx(layers)
+    return stack.data, list(stack.axes)
 
 
 class _Failed(str):

@@ -74,7 +74,9 @@ def intensity_map(
     """
     opts = MapOptions(window=window)
     report = start_report(
-        "intensity_map", {"target": target, "window": window}, cube=describe_array(cube, axes="CYX")
+        "intensity_map",
+        {"target": target, "window": window},
+        {"cube": describe_array(cube, axes="CYX")},
     )
     cube, axis, pipe = _prepare(cube, axis, preprocessing)
     idx = core.band_channels(axis, target, window)
@@ -111,7 +113,7 @@ def ratio_map(
     report = start_report(
         "ratio_map",
         {"numerator": numerator, "denominator": denominator, **opts.as_dict()},
-        cube=describe_array(cube, axes="CYX"),
+        {"cube": describe_array(cube, axes="CYX")},
     )
     cube, axis, pipe = _prepare(cube, axis, preprocessing)
     ratio, valid = core.band_ratio(cube, axis, numerator, denominator, **opts.as_dict())
@@ -153,7 +155,9 @@ def iter_cluster_map(
     keywords = {n: v for n, v in locals().items() if n in ClusterOptions.defaults()}
     given = {n: v for n, v in keywords.items() if v is not None or n not in _METHOD_FIELDS}
     report = start_report(
-        "cluster_map", {"n_clusters": n_clusters, **given}, cube=describe_array(cube, axes="CYX")
+        "cluster_map",
+        {"n_clusters": n_clusters, **given},
+        {"cube": describe_array(cube, axes="CYX")},
     )
     yield Progress(0.0, 1, "preprocessing")
     lazy = is_dask_collection(cube)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...core.hsmap import ClusterOptions, ClusterResult, MapOptions
 from ...core.report import describe_array, start_report
+from ...core.units import unit_symbol
 from .maps import cluster_map, intensity_map, map_metrics, ratio_map
 from .rows import read_pixel_spectra
 
@@ -94,7 +95,7 @@ def _write_report_files(
     target, window, method = settings["target"], settings["window"], settings["method"]
     numerator, denominator = settings["numerator"], settings["denominator"]
     n_clusters = settings["n_clusters"]
-    u = {"cm-1": "cm⁻¹"}.get(units or "", units or "channel")
+    u = unit_symbol(units)
     imap, rmap = np.asarray(imap), np.asarray(rmap)
     figs = {
         "intensity_map.png": plots.map_figure(
@@ -273,7 +274,7 @@ def map_report_file(
     rep = start_report(
         "map_report_file",
         {**settings, "spectral_units": units},
-        cube=describe_array(cube, axes="CYX"),
+        {"cube": describe_array(cube, axes="CYX")},
     )
     rep.update(input=info, metrics=metrics, intensity=irep, ratio=rrep, clusters=res.report)
     rep["spectral_axis_source"] = info.get("spectral_axis_source")

@@ -18,10 +18,6 @@ from ...core.validate import check_int, check_not_empty
 
 
 # ----------------------------------------------------------------------------- helpers
-def _is_dask(a: Any) -> bool:
-    return type(a).__module__.startswith("dask")
-
-
 def _check_cube(cube: Any) -> tuple[Any, bool]:
     """Validate a 3-D / 4-D real cube; return it (numpy or dask) and whether it is 4-D."""
     if not hasattr(cube, "ndim") or not hasattr(cube, "dtype"):

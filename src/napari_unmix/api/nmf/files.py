@@ -192,21 +192,25 @@ def _lock_flags(lock: Sequence[str | int] | None, names: list[str]) -> list[bool
 
 def _nnmf_to_file(method: str, values: dict[str, Any]) -> dict[str, Path]:
     """One of :data:`~napari_unmix.api.nmf.METHODS` from a file to files: ``values`` are the
-    file-level function's arguments (seeds from the CSV ``seeds_path`` for the seeded
-    methods, else ``k``; None = the option's default); ``progress`` receives the Progress
-    events."""
+    file-level function's arguments (seeds from the CSV ``seeds_path`` or the ROI-manager
+    ``preset`` for the seeded methods, else ``k``; None = the option's default); ``progress``
+    receives the Progress events."""
     from .._files import resolve_output_format
 
     given = {name: value for name, value in values.items() if value is not None}
     options = METHODS.resolve(method).options.pick(given).as_dict()
     seeds_path, lock, overwrite = values.get("seeds_path"), values.get("lock"), values["overwrite"]
+    preset = values.get("preset")
     input_path = values["input_path"]
     fmt = resolve_output_format(values["output_format"])
     others = {}
     if method in SEEDED:
-        if not Path(seeds_path).exists():
-            raise FileNotFoundError(f"no such seeds file: {str(seeds_path)!r}")
-        others = {"seeds file": seeds_path}
+        if (seeds_path is None) == (preset is None):
+            raise ValueError("give either a seeds CSV or a preset (preset=), not both or neither")
+        kind, source = ("seeds", seeds_path) if preset is None else ("preset", preset)
+        if not Path(source).exists():
+            raise FileNotFoundError(f"no such {kind} file: {str(source)!r}")
+        others = {f"{kind} file": source}
     out = _check_outputs(
         input_path, values["output_path"], overwrite, fmt, other_inputs=others or None
     )
@@ -217,7 +221,10 @@ def _nnmf_to_file(method: str, values: dict[str, Any]) -> dict[str, Path]:
     options.update(spectral_axis=axis, spectral_units=units)
     inputs = {"image": input_path}
     arg = values.get("k")
-    if method in SEEDED:
+    if method in SEEDED and preset is not None:
+        arg = _preset_seeds(cube, preset, lock, options)
+        inputs["preset"] = preset
+    elif method in SEEDED:
         arg, names = load_spectra(seeds_path, n_channels=cube.shape[-3], spectral_axis=axis)
         options.update(lock_H=_lock_flags(lock, names), names=names or None)
         inputs["seeds"] = seeds_path
@@ -227,6 +234,25 @@ def _nnmf_to_file(method: str, values: dict[str, Any]) -> dict[str, Path]:
     return _save(res, out, meta, slice_axis, inputs, overwrite, fmt)
 
 
+def _preset_seeds(cube: Any, preset: Any, lock: Any, options: dict[str, Any]) -> list:
+    """The components of a ROI-manager preset on ``cube``; puts the preset's background
+    masks, seed options and spectral axis into ``options`` (as the dock's *Run* does)."""
+    from ..rois import preset_seeds
+
+    if lock:
+        raise ValueError("lock applies to a seeds CSV; a preset's rows carry their own locks")
+    seeds = preset_seeds(
+        preset, cube, spectral_axis=options["spectral_axis"],
+        spectral_units=options["spectral_units"], reference_slice=options["reference_slice"],
+        random_state=options["random_state"],
+    )  # fmt: skip
+    options.update(
+        spectral_axis=seeds.spectral_axis, spectral_units=seeds.spectral_units,
+        seed_options=seeds.seed_options, background_masks=seeds.background_masks,
+    )  # fmt: skip
+    return seeds.components
+
+
 def _iter(method: str, cube: Any, seeds_or_k: Any, options: dict[str, Any]):
     return METHODS.resolve(method).function(cube, seeds_or_k, options)
 
@@ -234,9 +260,10 @@ def _iter(method: str, cube: Any, seeds_or_k: Any, options: dict[str, Any]):
 def seeded_nnmf_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
-    seeds_path: str | os.PathLike,
+    seeds_path: str | os.PathLike | None = None,
     /,
     *,
+    preset: str | os.PathLike | None = None,
     lock: Sequence[str | int] | None = None,
     solver: str = SeededNmfOptions.solver,
     max_iter: int = SeededNmfOptions.max_iter,
@@ -252,10 +279,15 @@ def seeded_nnmf_file(
     spectral_axis: Any = None,
     spectral_units: str | None = None,
 ) -> dict[str, Path]:
-    """Seeded NNMF of an image file, started from the H seeds (spectra) in a CSV file.
+    """Seeded NNMF of an image file, started from the H seeds (spectra) in a CSV file
+    or from a ROI-manager preset (``preset=``; exactly one of the two).
 
     ``lock`` names the seeds (CSV column names or 0-based indices) whose spectra stay
-    fixed; the others are refined. The other keywords are those of
+    fixed; the others are refined. A ``preset`` (saved by the ROI manager, made on an image
+    of the same shape) gives the seeds the dock's *Run* uses: its drawn ROIs, spectrum /
+    Gaussian / resonance / W-map rows, background ROIs and seed settings (see
+    :func:`~napari_unmix.api.rois.preset_seeds`); the fit options are these keywords.
+    The other keywords are those of
     :func:`~napari_unmix.api.nmf.seeded_nnmf`; ``progress(event)`` receives a
     :class:`~napari_unmix.core.progress.Progress` event every iteration. Outputs as
     :func:`nnls_unmix_file` (``output_format="ome-zarr"`` writes the maps as OME-Zarr with
@@ -302,6 +334,7 @@ def nnmf_file(
     *,
     seeds: str | os.PathLike | None = None,
     k: int | None = None,
+    preset: str | os.PathLike | None = None,
     lock: Sequence[str | int] | None = None,
     init: str | None = None,
     slice_mode: str | None = None,
@@ -318,19 +351,20 @@ def nnmf_file(
     spectral_axis: Any = None,
     output_format: str = "ome-tiff",
 ) -> dict[str, Path]:
-    """Seeded NNMF from a seeds CSV (``seeds=``) or unseeded NNMF with ``k`` components;
-    exactly one of the two. The keywords are those of :func:`seeded_nnmf_file` /
-    :func:`random_nnmf_file`; ``init`` applies to unseeded NNMF only, ``lock``,
-    ``slice_mode``, ``reference_slice`` and ``max_pixels`` (None: their defaults) to seeded
-    NNMF only."""
-    if (seeds is None) == (k is None):
-        raise ValueError(
-            "give either seeds (a spectra CSV of H seeds) or k (number of components), not "
-            f"{'both' if seeds is not None else 'neither'}"
-        )
+    """Seeded NNMF from a seeds CSV (``seeds=``) or a ROI-manager preset (``preset=``),
+    or unseeded NNMF with ``k`` components; exactly one of the three. The keywords are
+    those of :func:`seeded_nnmf_file` / :func:`random_nnmf_file`; ``init`` applies to
+    unseeded NNMF only, ``lock``, ``slice_mode``, ``reference_slice`` and ``max_pixels``
+    (None: their defaults) to seeded NNMF only."""
     given = {n: v for n, v in locals().items() if v is not None}
-    method = "seeded_nnmf" if seeds is not None else "random_nnmf"
-    for key in _RANDOM_ONLY if seeds is not None else _SEEDED_ONLY:
+    n_sources = len({"seeds", "preset", "k"} & set(given))
+    if n_sources != 1:
+        raise ValueError(
+            "give either seeds (a spectra CSV of H seeds), preset (a ROI-manager preset) or k "
+            f"(number of components), not {('neither', '', 'both', 'all three')[n_sources]}"
+        )
+    method = "random_nnmf" if k is not None else "seeded_nnmf"
+    for key in _SEEDED_ONLY if k is not None else _RANDOM_ONLY:
         if key in given:
             if key == "init":
                 raise ValueError("init applies to unseeded NNMF (k) only; seeds set the start")

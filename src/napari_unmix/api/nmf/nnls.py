@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ...core.nnls import nnls_cube, nnls_maps
 from ...core.report import describe_array, start_report
@@ -17,7 +18,6 @@ from .common import (
     _axis,
     _check_cube,
     _check_exclude,
-    _is_dask,
     _load_spectra,
     _names,
     _negative_note,
@@ -81,7 +81,7 @@ def nnls_unmix(
         "exclude_pixels": int(ex.sum()) if ex is not None else 0,
         "spectral_units": spectral_units,
     }
-    report = start_report("nnls_unmix", params, cube=describe_array(cube))
+    report = start_report("nnls_unmix", params, {"cube": describe_array(cube)})
     report["H"] = H
     if _is_dask(cube):
         import dask.array as da

@@ -84,7 +84,7 @@ def iter_random_nnmf(
     out = _assemble(parts, is4d, is4d)
     params = {"method": "random_nnmf", **opts.as_dict(), "names": names,
               "spectral_units": spectral_units}  # fmt: skip
-    report = start_report("random_nnmf", params, cube=describe_array(cube))
+    report = start_report("random_nnmf", params, {"cube": describe_array(cube)})
     report.update(relative_error=out["relative_error"], n_iter=out["n_iter"],
                   converged=out["converged"], H=out["H"])  # fmt: skip
     return _result(out, None, params, report, names, axis, spectral_units)
@@ -149,7 +149,7 @@ def pca(
         "random_state": random_state,
         "spectral_units": spectral_units,
     }
-    report = start_report("pca", params, cube=describe_array(cube))
+    report = start_report("pca", params, {"cube": describe_array(cube)})
     report.update(
         relative_error=out["relative_error"],
         explained_variance_ratio=ratios[0] if not is4d else ratios,

@@ -11,6 +11,7 @@ import numpy as np
 
 from ...core.result import Result, ResultLayer, colormap_for
 from ...core.seeds import SeedSet
+from ...core.units import axis_column
 
 __all__ = ["UnmixResult", "save_result"]
 
@@ -215,12 +216,7 @@ def save_result(
         if result.spectral_axis is None
         else np.asarray(result.spectral_axis)
     )
-    axis_name = {"cm-1": "wavenumber_cm-1", "nm": "wavelength_nm"}.get(
-        result.spectral_units or "",
-        "channel" if result.spectral_axis is None else f"spectral_axis_{result.spectral_units}",
-    )
-    if result.spectral_units is None and result.spectral_axis is not None:
-        axis_name = "spectral_axis"
+    axis_name = axis_column(result.spectral_units, has_axis=result.spectral_axis is not None)
     if H.ndim == 2:
         rows, names = H, result.names
     else:  # one block of columns per slice

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ...core.nmf import SeededNmfOptions, iter_nmf
 from ...core.nnls import nnls, nnls_maps
@@ -39,7 +40,6 @@ from .common import (
     _check_spectra,
     _fit_part,
     _flatten,
-    _is_dask,
     _names,
     _negative_note,
     _part,
@@ -242,7 +242,7 @@ def iter_seeded_nnmf(
         "background_rois": len(masks), "spectral_units": spectral_units,
         "exclude_pixels": int(job.exclude.sum()) if job.exclude is not None else 0,
     }  # fmt: skip
-    report = start_report("seeded_nnmf", params, cube=describe_array(cube))
+    report = start_report("seeded_nnmf", params, {"cube": describe_array(cube)})
     report.update(
         relative_error=out["relative_error"], n_iter=out["n_iter"], converged=out["converged"],
         H=out["H"], H0=seedset.H0, seed_provenance=seedset.provenance,

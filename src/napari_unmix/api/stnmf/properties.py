@@ -211,7 +211,7 @@ class SubunitProperties:
             "pixel_size": self.pixel_size, "moransi_threshold": self.moransi_threshold,
             "num_iter": self.n_iter,
         }  # fmt: skip
-        rep = start_report("stnmf", params, ste=describe_array(self.v, axes="stixels×spikes"))
+        rep = start_report("stnmf", params, {"ste": describe_array(self.v, axes="stixels×spikes")})
         rep["ste_shape_xym"] = [self.x, self.y, self.m]
         rep["masked_stixels"] = int((~self.mask).sum())
         rep["residual"] = self.res

@@ -35,10 +35,14 @@ COMMANDS: dict[str, Command] = {
         input_help=_HS_INPUT,
     ),
     "nnmf": Command(
-        "NNMF of a hyperspectral file: seeded from a spectra CSV (--seeds) or random (--k)",
+        "NNMF of a hyperspectral file: seeded from a spectra CSV (--seeds) or a ROI-manager "
+        "preset (--preset), or random (--k)",
         "napari_unmix.api.nmf:nnmf_file",
         (
             opt("--seeds", "spectra CSV of H seeds (seeded NNMF)"),
+            opt(
+                "--preset", "ROI-manager preset JSON: its ROIs and rows seed the fit (seeded NNMF)"
+            ),
             opt("--k", "number of components (unseeded NNMF)", type=int),
             opt("--lock", "seeds whose spectrum stays fixed (names or 0-based indices)", nargs="+"),
             *options_from(RandomNmfOptions, only=("init",)),

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ..axes import validate_tzcyx
 from ..mi import mutual_information
 from ..validate import check_option_types
 from .estimators import _pearson
-from .exact import _is_dask
 
 __all__ = ["apply_correction", "correct_values", "correction_diagnostics"]
 

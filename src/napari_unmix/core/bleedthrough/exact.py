@@ -14,6 +14,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from dask import is_dask_collection as _is_dask
 
 from ..validate import OptionError
 
@@ -47,10 +48,6 @@ def _check_percentile(name: str, value: float | None) -> float | None:
     if not 0.0 <= value <= 100.0:
         raise ValueError(f"{name} must be between 0 and 100, got {value!r}")
     return value
-
-
-def _is_dask(data: Any) -> bool:
-    return type(data).__module__.split(".")[0] == "dask"
 
 
 def _gather(volume: Any, flat: np.ndarray) -> Any:

@@ -115,7 +115,7 @@ def make_bleedthrough_stack(
     >>> bool(np.allclose(data[:, :, 1], truth["target"] + 0.35 * truth["source"] + 0.05))
     True
     """
-    check_sizes(n_t=n_t, n_z=n_z, shape=shape, noise_sigma=noise_sigma)
+    check_sizes({"n_t": n_t, "n_z": n_z, "shape": shape, "noise_sigma": noise_sigma})
     rng = np.random.default_rng(random_state)
     if alpha_per_t is not None:
         alphas = np.asarray(alpha_per_t, dtype=np.float64).reshape(-1)
@@ -218,7 +218,15 @@ def make_picasso_mix(
     >>> bool(np.allclose(data, np.einsum("ij,tzjyx->tziyx", M, F), atol=1e-6))
     True
     """
-    check_sizes(n_channels=n_channels, n_t=n_t, n_z=n_z, shape=shape, noise_sigma=noise_sigma)
+    check_sizes(
+        {
+            "n_channels": n_channels,
+            "n_t": n_t,
+            "n_z": n_z,
+            "shape": shape,
+            "noise_sigma": noise_sigma,
+        }
+    )
     if n_channels < 2:
         raise ValueError(f"need at least 2 channels, got {n_channels=}")
     rng = np.random.default_rng(random_state)

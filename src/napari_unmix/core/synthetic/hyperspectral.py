@@ -120,7 +120,9 @@ def make_bead_cube(
     >>> cube.shape, truth["spectra"].shape
     ((32, 48, 48), (4, 32))
     """
-    check_sizes(n_channels=n_channels, n_beads=n_beads, shape=shape, noise_sigma=noise_sigma)
+    check_sizes(
+        {"n_channels": n_channels, "n_beads": n_beads, "shape": shape, "noise_sigma": noise_sigma}
+    )
     rng = np.random.default_rng(random_state)
     axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
     lipid = {"centers": [2850.0, 2885.0], "fwhms": [30.0, 35.0], "amplitudes": [1.0, 0.7]}
@@ -187,7 +189,9 @@ def make_similar_bead_cube(
     >>> cube.shape, bool(0.85 <= cos.min() and cos.max() <= 0.95)
     ((40, 48, 48), True)
     """
-    check_sizes(n_channels=n_channels, n_beads=n_beads, shape=shape, noise_sigma=noise_sigma)
+    check_sizes(
+        {"n_channels": n_channels, "n_beads": n_beads, "shape": shape, "noise_sigma": noise_sigma}
+    )
     rng = np.random.default_rng(random_state)
     axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
     backbone = resonance_spectrum(
@@ -248,7 +252,7 @@ def make_two_region_cube(
     >>> cube.shape, truth["labels"].shape, np.bincount(truth["labels"].ravel()).tolist()
     ((200, 30, 30), (30, 30), [0, 450, 450])
     """
-    check_sizes(n_channels=n_channels, shape=shape, noise_sigma=noise_sigma)
+    check_sizes({"n_channels": n_channels, "shape": shape, "noise_sigma": noise_sigma})
     if len(shape) != 2 or min(shape) < 2:
         raise ValueError(f"shape must be (Y, X) with both >= 2, got {shape=}")
     rng = np.random.default_rng(random_state)

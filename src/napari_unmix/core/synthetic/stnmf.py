@@ -69,7 +69,7 @@ def make_ste(
     >>> ste.shape, truth["subunits"].shape
     ((12, 12, 500), (7, 12, 12))
     """
-    check_sizes(n_spikes=n_spikes, grid=grid, n_subunits=n_subunits, batch=batch)
+    check_sizes({"n_spikes": n_spikes, "grid": grid, "n_subunits": n_subunits, "batch": batch})
     rng = np.random.default_rng(random_state)
     centers = _hex_subunit_centers(n_subunits, spacing, np.array([(grid - 1) / 2] * 2))
     g = np.arange(grid, dtype=np.float64)
@@ -133,7 +133,7 @@ def make_ste_sparse(
     >>> ste.shape, truth["threshold"]
     ((12, 12, 300), 8.0)
     """
-    check_sizes(n_spikes=n_spikes, grid=grid)
+    check_sizes({"n_spikes": n_spikes, "grid": grid})
     ste, truth = make_ste(
         n_spikes=n_spikes, grid=grid, threshold=threshold, rate_gain=rate_gain,
         random_state=random_state, n_subunits=n_subunits, subunit_sigma=subunit_sigma,

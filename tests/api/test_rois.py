@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_unmix.api.rois import ResonanceRow, RoiModel, rectangle, shape_mask
 from napari_unmix.core.seeds import prepare_seeds
 from napari_unmix.core.synthetic import make_bead_cube
 from napari_unmix.io.presets import load_preset, save_preset
-from napari_unmix.widgets.roi_model import RoiModel, rectangle, shape_mask
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +75,6 @@ def test_rows_removed_shapes_and_errors(cube):
 
 
 def test_resonance_rows_and_w_maps(cube):
-    from napari_unmix.widgets.roi_model import ResonanceRow
-
     model = _model(cube)
     model.resonances.append(ResonanceRow(component=0, position=3015, width=20, gaussian=True))
     model.resonances.append(ResonanceRow(component=1, position=2850, width=15, n_pixels=20))

@@ -1,14 +1,16 @@
-"""The ROI manager's state without Qt: rows, components, masks from shapes, presets.
+"""The ROI manager's state without Qt: rows, components, masks from shapes.
 
 A :class:`RoiModel` holds one C × Y × X slice of the cube, the drawn ROIs (shape vertices
 in data = pixel coordinates, their ``features`` rows of the "ROIs" schema and per-row
 display options), the dummy rows (spectra from files, Gaussian models, imported results,
 fixed W maps) and the resonance rows. It turns all of that into what the core takes
 (:class:`~napari_unmix.core.seeds.ComponentSeed` list + background masks) and into a
-JSON-safe preset state. The Qt widgets only mirror it; tests drive it without a viewer.
+JSON-safe preset state (:mod:`napari_unmix.api.rois.state`). The Qt widgets only mirror
+it (and listen to :meth:`RoiModel.changed`); tests and scripts drive it without a viewer.
 
 Examples
 --------
+>>> from napari_unmix.api.rois import rectangle
 >>> from napari_unmix.core.synthetic import make_bead_cube
 >>> cube, truth = make_bead_cube(shape=(32, 32), n_channels=16)
 >>> model = RoiModel(cube, spectral_axis=truth["spectral_axis"], spectral_units="cm-1")
@@ -22,126 +24,52 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from skimage.draw import polygon2mask
 
-from ..core.background import background_level
-from ..core.seeds import (
+from ...core.background import background_level
+from ...core.seeds import (
     BACKGROUND_MAPS,
     ComponentSeed,
     gaussian_spectrum,
     mask_spectrum,
     resample_spectrum,
 )
-from ._roi_schema import ROI_COLUMNS, ROI_DEFAULTS, empty_features
+from .schema import (
+    ROI_COLUMNS,
+    ROI_DEFAULTS,
+    SOURCES,
+    DummyRow,
+    ResonanceRow,
+    component_color,
+    conform_features,
+    empty_features,
+    shape_mask,
+)
+from .state import model_state, restore_state
 
-__all__ = [
-    "PALETTE",
-    "DummyRow",
-    "ResonanceRow",
-    "RoiModel",
-    "component_color",
-    "rectangle",
-    "shape_mask",
-]
+__all__ = ["EDITABLE", "DummyRow", "ResonanceRow", "RoiModel"]
 
-#: component index -> colour (cycled)
-PALETTE = (
-    "#ff4040", "#40c040", "#4080ff", "#ffbf00", "#ff40ff", "#00d0d0", "#ff8040", "#a060ff",
-)  # fmt: skip
-#: source of a dummy row -> label shown in the table
-SOURCES = {
-    "drawn": "drawn ROI",
-    "file": "spectrum file",
-    "gaussian": "Gaussian model",
-    "resonance": "resonance (Gaussian, locked)",
-    "imported": "imported result",
-    "w_only": "W map only",
+#: row kind -> the fields a table edit may change (:meth:`RoiModel.edit_row`); resonance
+#: rows are edited in their own table
+EDITABLE: dict[str, tuple[str, ...]] = {
+    "drawn": ("name", "component", "background", "show", "subtract"),
+    "dummy": ("name", "component", "background", "show", "scale", "offset"),
 }
 
 
-def component_color(component: int) -> str:
-    """Colour of a component (hex), cycling through :data:`PALETTE`.
-
-    Examples
-    --------
-    >>> component_color(0), component_color(len(PALETTE))
-    ('#ff4040', '#ff4040')
-    """
-    return PALETTE[int(component) % len(PALETTE)]
-
-
-def rectangle(y0: float, x0: float, y1: float, x1: float) -> np.ndarray:
-    """4 × 2 corners (Y, X) of an axis-aligned rectangle, as napari stores it.
-
-    Examples
-    --------
-    >>> rectangle(0, 0, 2, 3).tolist()
-    [[0.0, 0.0], [0.0, 3.0], [2.0, 3.0], [2.0, 0.0]]
-    """
-    return np.array([[y0, x0], [y0, x1], [y1, x1], [y1, x0]], dtype=np.float64)
-
-
-def shape_mask(vertices: np.ndarray, shape_type: str, image_shape: tuple[int, int]) -> np.ndarray:
-    """Boolean Y × X mask of one napari shape (vertices in pixel coordinates).
-
-    Rectangles and polygons include the pixels whose centre lies inside or on the outline
-    (as napari's ``Shapes.to_masks``); an ellipse is given by the four corners of its
-    (possibly rotated) bounding box. Lines and paths have no area and give an empty mask.
-
-    Examples
-    --------
-    >>> int(shape_mask(rectangle(1, 1, 3, 3), "rectangle", (8, 8)).sum())
-    9
-    >>> int(shape_mask(rectangle(0, 0, 4, 4), "ellipse", (8, 8)).sum())
-    13
-    """
-    v = np.asarray(vertices, dtype=np.float64)[:, -2:]
-    if shape_type == "ellipse":
-        center = v.mean(axis=0)
-        a, b = (v[1] - v[0]) / 2.0, (v[2] - v[1]) / 2.0
-        t = np.linspace(0.0, 2.0 * np.pi, 97)[:-1, None]
-        v = center + np.cos(t) * a + np.sin(t) * b
-    elif shape_type in ("line", "path") or len(v) < 3:
-        return np.zeros(image_shape, bool)
-    return polygon2mask(image_shape, v)
-
-
-@dataclass
-class DummyRow:
-    """A row without a drawn region: a spectrum and/or a fixed W map."""
-
-    name: str
-    component: int
-    source: str  #: a key of :data:`SOURCES`
-    spectrum: np.ndarray | None = None  #: (C,) on the image's spectral axis
-    w_map: np.ndarray | None = None  #: (Y, X)
-    gaussian: dict[str, float] | None = None  #: center, fwhm, amplitude
-    background: bool = False
-    show: bool = True
-    scale: float = 1.0
-    offset: float = 0.0
-    lock_h: bool = False
-    lock_w: bool = False
-
-
-@dataclass
-class ResonanceRow:
-    """Spectral information about one component (see ``ComponentSeed.resonance``)."""
-
-    component: int
-    position: float
-    width: float
-    n_pixels: int = 150
-    use_subtracted: bool = True
-    gaussian: bool = False
-    amplitude: float = 1.0
-    rank_by: str = "max_intensity"
+def _row(kind: str, index: int, name: str, component: int, source: str, **extra: Any) -> dict:
+    """A table row (see :meth:`RoiModel.rows`)."""
+    return {
+        "kind": kind, "index": index, "name": name, "component": component,
+        "color": component_color(component), "show": True, "background": False,
+        "subtract": False, "source": source, **extra,
+    }  # fmt: skip
 
 
 @dataclass
@@ -159,9 +87,16 @@ class RoiModel:
     resonances: list[ResonanceRow] = field(default_factory=list)
     subtract_background: bool = True
     show_processed: bool = False
+    #: called (no argument) by :meth:`changed`: the views that mirror the model
+    listeners: list[Callable[[], Any]] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.set_cube(self.cube, spectral_axis=self.spectral_axis)
+
+    def changed(self) -> None:
+        """Tell the :attr:`listeners` that rows changed (e.g. after an import elsewhere)."""
+        for listener in list(self.listeners):
+            listener()
 
     # ------------------------------------------------------------------ data
     def set_cube(self, cube: Any, *, spectral_axis: Any = None) -> None:
@@ -213,11 +148,7 @@ class RoiModel:
         feats = pd.DataFrame(list(features)) if isinstance(features, list | tuple) else features
         if feats is None or len(feats) != n:
             feats = pd.DataFrame([dict(ROI_DEFAULTS) for _ in range(n)])
-        feats = feats.reset_index(drop=True).copy()
-        for col, dtype in ROI_COLUMNS.items():
-            if col not in feats:
-                feats[col] = ROI_DEFAULTS[col]
-            feats[col] = feats[col].fillna(ROI_DEFAULTS[col]).astype(dtype)
+        feats = conform_features(feats.reset_index(drop=True))
         for i in range(n):
             if not str(feats.at[i, "name"]):
                 feats.at[i, "name"] = f"ROI {i + 1}"
@@ -240,67 +171,60 @@ class RoiModel:
 
     # ------------------------------------------------------------------ rows
     def rows(self) -> list[dict[str, Any]]:
-        """Table rows: drawn ROIs first (``kind`` "drawn", ``index``), then dummy rows."""
+        """Table rows: drawn ROIs first (``kind`` "drawn", ``index``), then dummy rows,
+        then the Gaussian resonance rows (locked)."""
         out = []
         for i in range(len(self.shapes)):
             f = self.features.iloc[i]
+            source = "auto ROI" if bool(f["auto"]) else SOURCES["drawn"]
             out.append(
-                {
-                    "kind": "drawn",
-                    "index": i,
-                    "name": str(f["name"]),
-                    "component": int(f["component"]),
-                    "color": component_color(int(f["component"])),
-                    "show": self.drawn_opts[i]["show"],
-                    "background": bool(f["background"]),
-                    "subtract": self.drawn_opts[i]["subtract"],
-                    "source": "auto ROI" if bool(f["auto"]) else SOURCES["drawn"],
-                }
-            )
+                _row("drawn", i, str(f["name"]), int(f["component"]), source,
+                     background=bool(f["background"]), **self.drawn_opts[i])
+            )  # fmt: skip
         for i, d in enumerate(self.dummies):
             out.append(
-                {
-                    "kind": "dummy",
-                    "index": i,
-                    "name": d.name,
-                    "component": d.component,
-                    "color": component_color(d.component),
-                    "show": d.show,
-                    "background": d.background,
-                    "subtract": False,
-                    "scale": d.scale,
-                    "offset": d.offset,
-                    "source": SOURCES.get(d.source, d.source),
-                    "locked": False,
-                }
-            )
+                _row("dummy", i, d.name, d.component, SOURCES.get(d.source, d.source),
+                     show=d.show, background=d.background, scale=d.scale, offset=d.offset,
+                     locked=False)
+            )  # fmt: skip
         for i, r in enumerate(self.resonances):
             if r.gaussian:
+                name = f"band {r.position:g}"
                 out.append(
-                    {
-                        "kind": "resonance",
-                        "index": i,
-                        "name": f"band {r.position:g}",
-                        "component": r.component,
-                        "color": component_color(r.component),
-                        "show": True,
-                        "background": False,
-                        "subtract": False,
-                        "source": SOURCES["resonance"],
-                        "locked": True,
-                    }
+                    _row("resonance", i, name, r.component, SOURCES["resonance"], locked=True)
                 )
         return out
 
-    def set_drawn(self, i: int, **values: Any) -> None:
-        """Edit a drawn row: ``name``, ``component``, ``background`` (features) or options."""
-        for key, value in values.items():
-            if key in ROI_COLUMNS:
+    def set_drawn(
+        self,
+        i: int,
+        *,
+        name: str | None = None,
+        component: int | None = None,
+        background: bool | None = None,
+        show: bool | None = None,
+        subtract: bool | None = None,
+    ) -> None:
+        """Edit drawn row ``i``: ``name``, ``component``, ``background`` (features) or the
+        display options ``show`` / ``subtract``; None leaves a field as it is."""
+        for key, value in (("name", name), ("component", component), ("background", background)):
+            if value is not None:
                 self.features.at[i, key] = value
-            elif key in ("show", "subtract"):
+        for key, value in (("show", show), ("subtract", subtract)):
+            if value is not None:
                 self.drawn_opts[i][key] = bool(value)
-            else:
-                raise ValueError(f"unknown drawn-row field {key!r}")
+
+    def edit_row(self, row: dict[str, Any], field: str, value: Any) -> None:
+        """Set one field of a row of :meth:`rows` (the fields of :data:`EDITABLE`)."""
+        kind = row["kind"]
+        if field not in EDITABLE.get(kind, ()):
+            raise ValueError(
+                f"a {kind} row has no editable field {field!r}; editable: {EDITABLE.get(kind, ())}"
+            )
+        if kind == "drawn":
+            self.set_drawn(row["index"], **{field: value})
+        else:
+            setattr(self.dummies[row["index"]], field, value)
 
     def background_masks(self) -> list[np.ndarray]:
         """Masks of the drawn background ROIs flagged for subtraction."""
@@ -334,27 +258,6 @@ class RoiModel:
             sub = sub * level.astype(np.float32)[None]
         return np.asarray(data, dtype=np.float32) - sub
 
-    def add_background_map(
-        self, *, projection: str = "estimate", component: int, lock: bool = False
-    ) -> None:
-        """Add a background W map as a W-only row (see ``core.seeds.BACKGROUND_MAPS``).
-
-        ``"estimate"`` (default) is the smooth background with the objects excluded (the
-        per-pixel level of the background ROIs' spectrum when there are background ROIs,
-        else of the average image); ``"mean"`` / ``"max"`` / ``"min"`` are projections over
-        the channels, which contain the objects. The map is a seed that the fit refines;
-        ``lock=True`` keeps it fixed.
-        """
-        if projection not in BACKGROUND_MAPS:
-            raise ValueError(
-                f"projection must be one of {sorted(BACKGROUND_MAPS)}, got {projection!r}"
-            )
-        spectrum = self.background_spectrum() if self.background_masks() else None
-        img = BACKGROUND_MAPS[projection].function(np.asarray(self.cube), spectrum)
-        self.add_w_map(
-            img, name=f"background ({projection})", component=component, background=True, lock=lock
-        )
-
     def row_spectrum(self, row: int | dict[str, Any]) -> np.ndarray | None:
         """Spectrum shown for a table row (None for a W-only row)."""
         r = self.rows()[row] if isinstance(row, int) else row
@@ -383,8 +286,6 @@ class RoiModel:
         self, axis: np.ndarray, spectrum: np.ndarray, /, *, name: str, component: int
     ) -> bool:
         """Add a dummy row from a spectrum on its own axis; returns True when extrapolated."""
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             s, outside = resample_spectrum(axis, spectrum, self.axis)
@@ -422,6 +323,27 @@ class RoiModel:
                      background=background, lock_w=lock)
         )  # fmt: skip
 
+    def add_background_map(
+        self, *, projection: str = "estimate", component: int, lock: bool = False
+    ) -> None:
+        """Add a background W map as a W-only row (see ``core.seeds.BACKGROUND_MAPS``).
+
+        ``"estimate"`` (default) is the smooth background with the objects excluded (the
+        per-pixel level of the background ROIs' spectrum when there are background ROIs,
+        else of the average image); ``"mean"`` / ``"max"`` / ``"min"`` are projections over
+        the channels, which contain the objects. The map is a seed that the fit refines;
+        ``lock=True`` keeps it fixed.
+        """
+        if projection not in BACKGROUND_MAPS:
+            raise ValueError(
+                f"projection must be one of {sorted(BACKGROUND_MAPS)}, got {projection!r}"
+            )
+        spectrum = self.background_spectrum() if self.background_masks() else None
+        img = BACKGROUND_MAPS[projection].function(np.asarray(self.cube), spectrum)
+        self.add_w_map(
+            img, name=f"background ({projection})", component=component, background=True, lock=lock
+        )
+
     def import_result(self, result: Any, /, *, mode: str = "H", first_component: int = 0) -> int:
         """Add a result's components as dummy rows: ``mode`` "H", "W" or "H+W"; returns count."""
         if mode not in ("H", "W", "H+W"):
@@ -448,6 +370,11 @@ class RoiModel:
             )
         return len(result.names)
 
+    def next_component(self) -> int:
+        """The first component index after those in use (0 without rows)."""
+        ids = self.component_ids()
+        return max(ids) + 1 if ids else 0
+
     def remove_dummy(self, i: int) -> None:
         """Delete dummy row ``i``."""
         del self.dummies[i]
@@ -468,6 +395,50 @@ class RoiModel:
                 ids.add(int(self.features.at[i, "component"]))
         return sorted(ids)
 
+    def _component(self, c: int) -> ComponentSeed:
+        """The seed of component ``c`` from its drawn, dummy and resonance rows."""
+        names, masks, spectra, gauss = [], [], [], None
+        w_map, background, lock_h, lock_w = None, False, False, False
+        for i in range(len(self.shapes)):
+            f = self.features.iloc[i]
+            if int(f["component"]) != c:
+                continue
+            if bool(f["background"]) and self.drawn_opts[i]["subtract"]:
+                continue
+            names.append(str(f["name"]))
+            masks.append(self.mask(i))
+            background |= bool(f["background"])
+        for d in self.dummies:
+            if d.component != c:
+                continue
+            names.append(d.name)
+            if d.spectrum is not None:
+                spectra.append(d.spectrum * d.scale + d.offset)
+            if d.gaussian is not None and gauss is None:
+                gauss = dict(d.gaussian, amplitude=d.gaussian["amplitude"] * d.scale)
+            if d.w_map is not None:
+                w_map = d.w_map
+            background |= d.background
+            lock_h |= d.lock_h
+            lock_w |= d.lock_w
+        res = next((r for r in self.resonances if r.component == c), None)
+        resonance = None
+        if res is not None:
+            resonance = asdict(res)
+            del resonance["component"]
+            names.append(f"band {res.position:g}")
+        return ComponentSeed(
+            name=names[0] if names else f"component {c}",
+            masks=masks,
+            spectrum=np.mean(spectra, axis=0) if spectra else None,
+            gaussian=gauss,
+            resonance=resonance,
+            w_map=w_map,
+            background=background,
+            lock_h=lock_h,
+            lock_w=lock_w,
+        )
+
     def components(self) -> tuple[list[ComponentSeed], list[np.ndarray]]:
         """Component descriptions for :func:`~napari_unmix.core.seeds.prepare_seeds`.
 
@@ -480,52 +451,7 @@ class RoiModel:
                 "no ROI or seed row: draw ROIs on the 'ROIs' layer (or add a spectrum, a "
                 "Gaussian or a resonance row) first"
             )
-        comps = []
-        for c in ids:
-            names, masks, spectra, gauss = [], [], [], None
-            w_map, background, lock_h, lock_w = None, False, False, False
-            for i in range(len(self.shapes)):
-                f = self.features.iloc[i]
-                if int(f["component"]) != c:
-                    continue
-                if bool(f["background"]) and self.drawn_opts[i]["subtract"]:
-                    continue
-                names.append(str(f["name"]))
-                masks.append(self.mask(i))
-                background |= bool(f["background"])
-            for d in self.dummies:
-                if d.component != c:
-                    continue
-                names.append(d.name)
-                if d.spectrum is not None:
-                    spectra.append(d.spectrum * d.scale + d.offset)
-                if d.gaussian is not None and gauss is None:
-                    gauss = dict(d.gaussian, amplitude=d.gaussian["amplitude"] * d.scale)
-                if d.w_map is not None:
-                    w_map = d.w_map
-                background |= d.background
-                lock_h |= d.lock_h
-                lock_w |= d.lock_w
-            res = next((r for r in self.resonances if r.component == c), None)
-            resonance = None
-            if res is not None:
-                resonance = asdict(res)
-                del resonance["component"]
-                names.append(f"band {res.position:g}")
-            comps.append(
-                ComponentSeed(
-                    name=names[0] if names else f"component {c}",
-                    masks=masks,
-                    spectrum=np.mean(spectra, axis=0) if spectra else None,
-                    gaussian=gauss,
-                    resonance=resonance,
-                    w_map=w_map,
-                    background=background,
-                    lock_h=lock_h,
-                    lock_w=lock_w,
-                )
-            )
-        return comps, self.background_masks()
+        return [self._component(c) for c in ids], self.background_masks()
 
     def missing_seeds(self) -> list[str]:
         """Names of components with no H source (they would use the residual fallback)."""
@@ -541,84 +467,11 @@ class RoiModel:
 
     # ------------------------------------------------------------------ presets
     def to_state(self) -> dict[str, Any]:
-        """State in the layout of :func:`napari_unmix.io.presets.save_preset`.
-
-        ``rois`` (geometry + features + display options), ``rows`` (dummy rows),
-        ``seeds`` (per component: name, flags, and the spectrum / Gaussian / resonance when
-        one is given without ROIs, for scripts), ``settings`` (image shape, resonance rows,
-        background subtraction) and the spectral axis.
-        """
-        seeds = []
-        try:
-            comps, _ = self.components()
-        except ValueError:
-            comps = []
-        for c in comps:
-            spectrum = None if c.spectrum is None else np.asarray(c.spectrum).tolist()
-            seeds.append(
-                {"name": c.name, "spectrum": spectrum, "gaussian": c.gaussian,
-                 "resonance": c.resonance, "background": bool(c.background),
-                 "lock_h": bool(c.lock_h), "lock_w": bool(c.lock_w)}
-            )  # fmt: skip
-        return {
-            "spectral_axis": None if self.spectral_axis is None else self.spectral_axis.tolist(),
-            "spectral_units": self.spectral_units,
-            "seeds": seeds,
-            "rois": [
-                {"type": t, "vertices": s.tolist(), **self._feature_record(i), **self.drawn_opts[i]}
-                for i, (s, t) in enumerate(zip(self.shapes, self.shape_types, strict=True))
-            ],
-            "rows": [
-                {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in asdict(d).items()}
-                for d in self.dummies
-            ],
-            "settings": {
-                "image_shape": list(self.cube.shape),
-                "resonances": [asdict(r) for r in self.resonances],
-                "subtract_background": self.subtract_background,
-            },
-        }
-
-    def _feature_record(self, i: int) -> dict[str, Any]:
-        f = self.features.iloc[i]
-        return {
-            "name": str(f["name"]),
-            "component": int(f["component"]),
-            "background": bool(f["background"]),
-            "auto": bool(f["auto"]),
-            "group": int(f["group"]),
-        }
+        """State in the layout of :func:`napari_unmix.io.presets.save_preset` (see
+        :func:`napari_unmix.api.rois.state.model_state`)."""
+        return model_state(self)
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Restore rows from :meth:`to_state` (the cube stays; its shape must match)."""
-        settings = state.get("settings") or {}
-        shape = tuple(settings.get("image_shape", self.cube.shape))
-        if shape[1:] != self.cube.shape[1:] or shape[0] != self.cube.shape[0]:
-            raise ValueError(
-                f"the preset was made on an image of shape {shape}, this one is "
-                f"{self.cube.shape}; open the matching image"
-            )
-        if state.get("spectral_axis") is not None:
-            ax = np.asarray(state["spectral_axis"], dtype=np.float64).reshape(-1)
-            if ax.size != self.cube.shape[0]:
-                raise ValueError(f"the preset's spectral axis has {ax.size} values, not {shape[0]}")
-            self.spectral_axis = ax
-            self.spectral_units = state.get("spectral_units")
-        rois = state.get("rois") or []
-        self.set_shapes(
-            [np.asarray(r["vertices"]) for r in rois],
-            [r["type"] for r in rois],
-            [{k: r[k] for k in ROI_COLUMNS if k in r} for r in rois],
-        )
-        self.drawn_opts = [
-            {"show": r.get("show", True), "subtract": r.get("subtract", True)} for r in rois
-        ]
-        self.dummies = []
-        for d in state.get("rows") or []:
-            d = dict(d)
-            for key in ("spectrum", "w_map"):
-                if d.get(key) is not None:
-                    d[key] = np.asarray(d[key], dtype=np.float64)
-            self.dummies.append(DummyRow(**d))
-        self.resonances = [ResonanceRow(**r) for r in settings.get("resonances", [])]
-        self.subtract_background = bool(settings.get("subtract_background", True))
+        """Restore rows from :meth:`to_state` (the cube stays; its shape must match; see
+        :func:`napari_unmix.api.rois.state.restore_state`)."""
+        restore_state(self, state)
