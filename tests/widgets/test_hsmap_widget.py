@@ -1,6 +1,5 @@
 """The "Hyperspectral maps" dock widget on the two-region sample, in a real viewer."""
 
-import numpy as np
 from napari.layers import Image
 
 from napari_unmix.widgets.hsmap import HyperspectralMapsWidget

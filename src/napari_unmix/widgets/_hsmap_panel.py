@@ -20,20 +20,11 @@ from qtpy.QtWidgets import (
 )
 
 from ..core.result import Result
+from ..core.units import unit_symbol
 from ._theme import style_axes, theme_colors
 
-__all__ = ["cluster_summary", "map_summary", "metric_rows", "unit_symbol"]
+__all__ = ["cluster_summary", "map_summary", "metric_rows"]
 
-_SYMBOLS = {"cm-1": "cm⁻¹", "nm": "nm"}
-
-
-def unit_symbol(units: str | None) -> str:
-    """The unit after a number (``"cm⁻¹"``; ``"channel"`` without units).
-
-    >>> unit_symbol("cm-1"), unit_symbol(None)
-    ('cm⁻¹', 'channel')
-    """
-    return _SYMBOLS.get(units or "", units or "channel")
 
 TABLE_MIN_ROWS = 6  # the metrics table shows at least this many rows without scrolling
 

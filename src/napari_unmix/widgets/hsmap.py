@@ -34,11 +34,12 @@ from ..core.hsmap import ClusterOptions, MapOptions
 from ..core.preprocess import Preprocessing
 from ..core.progress import Progress
 from ..core.result import Result
+from ..core.units import normalize_units, unit_symbol
 from ._dock import LayerPicker, ToolDock
 from ._form import OptionsForm
-from ._hsmap_panel import cluster_summary, map_summary, unit_symbol
+from ._hsmap_panel import cluster_summary, map_summary
 from ._layer_policy import TAG, tool_layers
-from ._ui import layer_cube
+from ._layers import layer_cube
 
 __all__ = ["HyperspectralMapsWidget", "band_defaults"]
 
@@ -170,7 +171,8 @@ class HyperspectralMapsWidget(ToolDock):
         meta = layer.metadata if isinstance(layer.metadata, dict) else {}
         axis = meta.get("spectral_axis")
         if axis is not None and np.size(axis) == c:
-            return np.asarray(axis, dtype=np.float64).reshape(-1), meta.get("spectral_units")
+            units = normalize_units(meta.get("spectral_units"))
+            return np.asarray(axis, dtype=np.float64).reshape(-1), units
         return np.arange(c, dtype=np.float64), None
 
     def _mean_spectrum(self, layer: Any) -> np.ndarray | None:
@@ -207,13 +209,11 @@ class HyperspectralMapsWidget(ToolDock):
         self.window.label = f"± window ({sym})"
         self.map_form.field("denominator_window").label = f"denominator ± window ({sym})"
         self.pre_form.field("crop").label = f"crop range ({sym})"
-        self.pre_form.field("crop").tooltip = (
-            f"'low, high' in {sym} within {d['low']:g}–{d['high']:g}; empty: the whole axis"
-        )
+        self.pre_form.field(
+            "crop"
+        ).tooltip = f"'low, high' in {sym} within {d['low']:g}–{d['high']:g}; empty: the whole axis"
         where = "" if units or self.axis_text.value.strip() else " (no spectral axis in metadata)"
-        self.axis_info.value = (
-            f"{axis.size} channels, {d['low']:g}–{d['high']:g} {sym}{where}"
-        )
+        self.axis_info.value = f"{axis.size} channels, {d['low']:g}–{d['high']:g} {sym}{where}"
 
     # ------------------------------------------------------------------ the run
     def input_layers(self) -> list[Any]:

@@ -51,9 +51,7 @@ class StnmfOptions(Options):
         bounds=(0, None),
     )  # fmt: skip
     num_iter: int = option(1000, label="iterations", doc="AF-HALS iterations", bounds=(0, None))
-    seed: int | None = option(
-        0, label="seed", doc="random seed (random init only)", advanced=True
-    )
+    seed: int | None = option(0, label="seed", doc="random seed (random init only)", advanced=True)
     pixel_size: float = option(
         0.0, label="stixel size (µm)", doc="stixel size (0: unknown, sizes in stixels)",
         bounds=(0, None), unit="µm",
@@ -183,7 +181,9 @@ class StnmfRecordingOptions(Options):
         bounds=(0, None), unit="Hz",
     )  # fmt: skip
     lag: int = option(
-        0, label="lag (frames)", doc="frames between a stimulus frame and its spikes",
+        0,
+        label="lag (frames)",
+        doc="frames between a stimulus frame and its spikes",
         bounds=(0, None),
     )
     latency: float | None = option(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from ...core.stnmf import ensemble_axes
 
 __all__ = ["AXES", "ensemble_from_layer", "resolve_axes"]

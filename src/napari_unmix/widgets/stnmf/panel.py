@@ -78,7 +78,7 @@ class StnmfPanel(QWidget):
     def layer(self, part: str) -> Any:
         """The viewer's layer ``part`` ("STA", "modules", "outlines") of the shown result."""
         name = f"{self.current.source} · STNMF · {part}"
-        return self.viewer.layers[name] if name in self.viewer.layers else None
+        return next((ly for ly in self.viewer.layers if ly.name == name), None)
 
     def select_module(self, row: int, column: int = 0) -> None:
         """Show module ``row`` in the modules layer and highlight its outline."""

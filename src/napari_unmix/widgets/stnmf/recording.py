@@ -76,8 +76,12 @@ class RecordingMixin:
     def recording_inputs(self, layer: Any) -> SimpleNamespace:
         """The stimulus movie and the checked cells (ValueError if none)."""
         if layer.data.ndim != 3:
-            raise ValueError(f"pick the stimulus movie (t, x, y) as an image layer, not {layer.name!r}")
+            raise ValueError(
+                f"pick the stimulus movie (t, x, y) as an image layer, not {layer.name!r}"
+            )
         cells = self.checked_cells()
         if not cells:
             raise ValueError("no cell checked; tick the cells to factorise")
-        return SimpleNamespace(ste=layer.data, table=self.spike_table, cells=cells, source=layer.name)
+        return SimpleNamespace(
+            ste=layer.data, table=self.spike_table, cells=cells, source=layer.name
+        )

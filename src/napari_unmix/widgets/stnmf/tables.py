@@ -7,7 +7,14 @@ from typing import Any
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-__all__ = ["CELL_COLUMNS", "CELL_HEADERS", "MODULE_COLUMNS", "add_cell_row", "fill_modules", "make_table"]
+__all__ = [
+    "CELL_COLUMNS",
+    "CELL_HEADERS",
+    "MODULE_COLUMNS",
+    "add_cell_row",
+    "fill_modules",
+    "make_table",
+]
 
 #: module-table columns shown in the dock: (key of modules_table, header)
 MODULE_COLUMNS = [
@@ -20,7 +27,15 @@ MODULE_COLUMNS = [
 ]
 CELL_COLUMNS = ["cell", "spikes", "subunits", "diameter_um", "coverage", "seconds", "error"]
 #: their headers, with units
-CELL_HEADERS = ["cell", "spikes", "sub-\nunits", "diameter\n(µm)", "cover-\nage", "time\n(s)", "error"]
+CELL_HEADERS = [
+    "cell",
+    "spikes",
+    "sub-\nunits",
+    "diameter\n(µm)",
+    "cover-\nage",
+    "time\n(s)",
+    "error",
+]
 
 
 def make_table(headers: list[str]) -> QTableWidget:
