@@ -71,7 +71,8 @@ def _table(rows: list[tuple[str, str]]) -> QTableWidget:
 def _spectra_canvas(result: Result, viewer: Any) -> FigureCanvasQTAgg:
     from ..plot.hsmap import draw_cluster_spectra
 
-    figure = Figure(figsize=(4, 2.6), layout="constrained")
+    figure = Figure(figsize=(4, 2.6))
+    figure.subplots_adjust(left=0.15, right=0.97, bottom=0.19, top=0.96)
     canvas = FigureCanvasQTAgg(figure)
     canvas.setMinimumHeight(200)
     ax = figure.add_subplot()

@@ -301,7 +301,11 @@ class HyperspectralMapsWidget(ToolDock):
         super().show_result(result)
         colors = {**result.layers[0].extra.get("colors", {}), 0: (0, 0, 0, 0), None: (0, 0, 0, 0)}
         for layer in tool_layers(self.viewer, self.tool, role="clusters"):
-            if layer.metadata.get("report") is result.report:
+            mine = layer.metadata.get("report") is result.report
+            current = getattr(layer.colormap, "color_dict", None) or {}
+            if mine and {k: tuple(np.round(v, 4)) for k, v in current.items()} != {
+                k: tuple(np.round(v, 4)) for k, v in colors.items()
+            }:  # an unchanged colormap is not set again (each change redraws)
                 layer.colormap = DirectLabelColormap(color_dict=colors)
 
     def summary(self, result: Result) -> QWidget:

@@ -18,7 +18,8 @@ class WeightsPlot(FigureCanvasQTAgg):
     """A Qt canvas with one step histogram of weights per subunit of an STNMF."""
 
     def __init__(self, viewer: Any = None) -> None:
-        self.figure = Figure(figsize=(4, 2), layout="constrained")
+        self.figure = Figure(figsize=(4, 2))
+        self.figure.subplots_adjust(left=0.15, right=0.97, bottom=0.22, top=0.95)
         super().__init__(self.figure)
         self.viewer = viewer
         self.setMinimumHeight(170)

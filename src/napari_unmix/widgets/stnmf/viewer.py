@@ -209,13 +209,14 @@ class STNMFWidget(RecordingMixin, ToolDock):
     def show_result(self, run: StnmfRun) -> None:
         """The layers of every result (policy: named after the input or the cell), one
         results-panel entry for the run."""
-        if not self.keep_previous.isChecked():
+        keep = self.keep_previous.isChecked()
+        shown = [res for res in run.results if res.layers]
+        if not shown and not keep:
             remove_tool_layers(self.viewer, self.tool)
         inputs = self.input_layers()
-        for res in run.results:
-            if not res.layers:
-                continue
-            for layer in show_result(self.viewer, res, inputs=inputs, keep_previous=True):
+        for i, res in enumerate(shown):  # the cells of one run are kept together
+            layers = show_result(self.viewer, res, inputs=inputs, keep_previous=keep or i > 0)
+            for layer in layers:
                 if layer._type_string == "shapes" and inputs:  # outlines: in stixels
                     layer.scale = tuple(inputs[0].scale[-2:])
                     layer.translate = tuple(inputs[0].translate[-2:])
