@@ -77,9 +77,26 @@ def _add(viewer: Any, name: str, item: ResultLayer, index: int, meta: dict, sour
     )
 
 
+_SHAPE_KEYS = {"shape_type", "edge_color", "face_color", "edge_width", "properties"}
+
+
+def _reshape(layer: Any, item: ResultLayer) -> None:
+    """Replace the shapes of a previous shapes result by ``item``'s."""
+    extra = dict(item.extra)
+    properties = extra.pop("properties", None)
+    layer.selected_data = set()
+    layer.data = []
+    if len(item.data):
+        layer.add(item.data, **extra)
+    if properties is not None:
+        layer.properties = properties
+
+
 def _reusable(layer: Any, item: ResultLayer) -> bool:
     """Whether ``layer`` can take ``item``'s data in place (same kind and dimensions)."""
     ndim = getattr(item.data, "ndim", None)
+    if item.kind == "shapes":
+        return layer._type_string == "shapes" and set(item.extra) <= _SHAPE_KEYS
     return (
         item.kind in ("image", "labels")
         and layer._type_string == item.kind
@@ -91,9 +108,13 @@ def _reusable(layer: Any, item: ResultLayer) -> bool:
 
 def _update(layer: Any, item: ResultLayer, index: int, meta: dict, source: Any) -> Any:
     """Put ``item`` into a previous result layer of the same name (see :func:`_reusable`)."""
-    layer.data = item.data
+    if item.kind == "shapes":
+        _reshape(layer, item)
+    else:
+        layer.data = item.data
     layer.metadata = meta
-    for key, value in _geometry(source, layer.ndim).items():  # each change redraws
+    geometry = {} if item.kind == "shapes" else _geometry(source, layer.ndim)  # as _add
+    for key, value in geometry.items():  # each change redraws
         if tuple(getattr(layer, key)) != tuple(value):
             setattr(layer, key, value)
     if item.kind == "image":

@@ -80,3 +80,24 @@ def test_settings_fill_sparsity_and_smoothing(make_napari_viewer):
     form.set_values({"sparsity": 2.5})
     assert dock.current_options()["sparsity"] == 2.5
     assert dock.current_options()["normalize"] is SETTINGS["recovery"]["normalize"]
+
+
+def test_rerun_updates_the_result_layers_in_place(make_napari_viewer, qtbot):
+    from contracts.docks import run_dock
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-unmix", "ste_sparse")
+    dock = _dock(viewer, num_iter=30)
+    run_dock(dock, qtbot)
+    first = {ly.name: ly for ly in viewer.layers if "· STNMF ·" in ly.name}
+    dock.form.set_values({"r": 12})
+    run_dock(dock, qtbot)
+    second = {ly.name: ly for ly in viewer.layers if "· STNMF ·" in ly.name}
+    assert set(first) == set(second)
+    assert all(first[n] is second[n] for n in first)  # no napari remove + add
+    modules = next(ly for n, ly in second.items() if n.endswith("modules"))
+    outlines = next(ly for n, ly in second.items() if n.endswith("outlines"))
+    assert modules.data.shape[0] == 12
+    s = dock.result
+    assert list(outlines.properties["kind"]).count("subunit") == s.num_subunits
+    assert len(outlines.data) == len(outlines.properties["module"])
