@@ -21,6 +21,7 @@ from qtpy.QtWidgets import (
 
 from ..core.result import Result
 from ..core.units import unit_symbol
+from ._fit import shrinkable
 from ._theme import style_axes, theme_colors
 
 __all__ = ["cluster_summary", "map_summary", "metric_rows"]
@@ -73,7 +74,7 @@ def _spectra_canvas(result: Result, viewer: Any) -> FigureCanvasQTAgg:
 
     figure = Figure(figsize=(4, 2.6))
     figure.subplots_adjust(left=0.15, right=0.97, bottom=0.19, top=0.96)
-    canvas = FigureCanvasQTAgg(figure)
+    canvas = shrinkable(FigureCanvasQTAgg(figure))
     canvas.setMinimumHeight(200)
     ax = figure.add_subplot()
     t = result.tables

@@ -36,6 +36,7 @@ from ..core.progress import Progress
 from ..core.result import Result
 from ..core.units import normalize_units, unit_symbol
 from ._dock import LayerPicker, ToolDock
+from ._fit import fit_width
 from ._form import OptionsForm
 from ._hsmap_panel import cluster_summary, map_summary
 from ._layer_policy import TAG, tool_layers
@@ -122,6 +123,7 @@ class HyperspectralMapsWidget(ToolDock):
         self.cube.changed.connect(self.derive_defaults)
         self._show_kind()
         self.derive_defaults()
+        fit_width(self)
 
     def _build_preprocessing(self) -> None:
         """A collapsed section: the spectral axis override and the preprocessing form."""
@@ -151,7 +153,7 @@ class HyperspectralMapsWidget(ToolDock):
             w.visible = shown
         self.form.native.setVisible(kind == "cluster")
         self.map_form.native.setVisible(kind != "cluster")
-        self.run_button.setText(f"Run {KINDS[kind]}")
+        self.run_button.setToolTip(f"compute the {KINDS[kind]}")
 
     # ------------------------------------------------------------------ spectral axis
     def spectral_axis(self, layer: Any) -> tuple[np.ndarray, str | None]:
@@ -310,8 +312,11 @@ class HyperspectralMapsWidget(ToolDock):
 
     def summary(self, result: Result) -> QWidget:
         if result.report.get("tool") == "cluster_map":
-            return cluster_summary(result, self.viewer)
-        return map_summary(result)
+            panel = cluster_summary(result, self.viewer)
+        else:
+            panel = map_summary(result)
+        fit_width(panel)
+        return panel
 
     # ------------------------------------------------------------------ shortcuts
     def run_cluster(self) -> Any:

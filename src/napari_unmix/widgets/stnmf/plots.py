@@ -9,6 +9,7 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 
 from ...plot.stnmf import subunit_colors
+from .._fit import shrinkable
 from .._theme import style_axes, theme_colors
 
 __all__ = ["WeightsPlot"]
@@ -23,6 +24,7 @@ class WeightsPlot(FigureCanvasQTAgg):
         super().__init__(self.figure)
         self.viewer = viewer
         self.setMinimumHeight(170)
+        shrinkable(self)
 
     def show_weights(self, s: Any) -> None:
         """Draw the weights of the subunits of the STNMF ``s``."""

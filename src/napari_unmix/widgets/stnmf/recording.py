@@ -44,7 +44,7 @@ class RecordingMixin:
         """Back to an ensemble input."""
         self.spike_table = self.spike_path = None
         self.cell_list.clear()
-        self.spikes_btn.text = "Spike table…"
+        self.spikes_btn.text = "Spikes…"
         self._show_recording(False)
 
     def checked_cells(self) -> list[str]:

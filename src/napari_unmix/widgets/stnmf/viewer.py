@@ -36,6 +36,7 @@ from qtpy.QtWidgets import QFileDialog, QListWidget, QPushButton
 from ...api.stnmf import export_stnmf, load_ste, resolve_settings, write_cells_table
 from ...core.stnmf import SETTINGS, StnmfOptions, StnmfRecordingOptions, StnmfSettingsOptions
 from .._dock import LayerPicker, ToolDock
+from .._fit import fit_width
 from .._form import OptionsForm
 from .._layer_policy import TAG, remove_tool_layers, show_result
 from .inputs import AXES, ensemble_from_layer, resolve_axes
@@ -76,9 +77,9 @@ class STNMFWidget(RecordingMixin, ToolDock):
             tooltip="; ".join(f"{k}: {v}" for k, v in AXES.items()),
         )  # fmt: skip
         self.axes_label = mw.Label(value="")
-        self.load_btn = mw.PushButton(text="Open ensemble file…")
+        self.load_btn = mw.PushButton(text="Open file…", tooltip="an ensemble (x, y, spikes)")
         self.spikes_btn = mw.PushButton(
-            text="Spike table…", tooltip="CSV/NPY/NPZ/HDF5, one column or dataset per cell"
+            text="Spikes…", tooltip="a spike table: CSV/NPY/NPZ/HDF5, one column per cell"
         )
         self.clear_spikes_btn = mw.PushButton(text="Clear")
         files = mw.Container(widgets=[self.load_btn, self.spikes_btn, self.clear_spikes_btn],
@@ -104,6 +105,7 @@ class STNMFWidget(RecordingMixin, ToolDock):
         self._apply_settings()
         self._show_recording(False)
         self._layer_changed()
+        fit_width(self)
 
     def _connect(self) -> None:
         self.load_btn.changed.connect(
@@ -222,7 +224,9 @@ class STNMFWidget(RecordingMixin, ToolDock):
                     layer.translate = tuple(inputs[0].translate[-2:])
         stamp = time.strftime("%H:%M:%S")
         label = f"{len(run.cells)} cells" if run.cells else run.results[0].source
-        self.results.add_run(f"STNMF · {label} · {stamp}", StnmfPanel(self.viewer, run))
+        panel = StnmfPanel(self.viewer, run)
+        fit_width(panel)
+        self.results.add_run(f"STNMF · {label} · {stamp}", panel)
         if any(m is not None and m.num_subunits == 0 for m in run.models):
             show_warning(
                 "STNMF: no localized module; try more spikes, a higher sparsity or a lower "
