@@ -11,6 +11,7 @@ summary plus each benchmark's full table).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -22,6 +23,14 @@ from pathlib import Path
 from typing import Any
 
 OUTPUT = Path(os.environ.get("BENCH_OUTPUT", Path(__file__).resolve().parents[1] / "bench_output"))
+
+
+def quick_run(doc: str, quick_help: str) -> bool:
+    """Parse a benchmark's command line (its ``--help`` is the first line of ``doc``):
+    whether ``--quick`` (``quick_help`` says what it shortens) was given."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    return parser.parse_args().quick
 
 
 def timed(fn: Callable[[], Any], *, repeat: int = 3) -> tuple[float, Any]:

@@ -12,7 +12,6 @@ Run: ``PYTHONPATH=src python benchmarks/bench_batch.py [--quick]``
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+import _common
 from _common import machine, print_table, save_rows, save_summary, summary_row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +52,8 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 stacks instead of 20")
-    args = parser.parse_args()
-    n = 5 if args.quick else 20
+    quick = _common.quick_run(__doc__, "5 stacks instead of 20")
+    n = 5 if quick else 20
     rows, summary = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

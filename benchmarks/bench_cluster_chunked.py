@@ -18,7 +18,6 @@ Run: ``PYTHONPATH=src python benchmarks/bench_cluster_chunked.py [--quick]``
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 
 
@@ -67,10 +67,8 @@ def _in_child(target, *args):
 def main() -> None:
     from napari_unmix.core.metrics import adjusted_rand_index
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="192x192 instead of 512x512")
-    args = parser.parse_args()
-    side = 192 if args.quick else 512
+    quick = _common.quick_run(__doc__, "192x192 instead of 512x512")
+    side = 192 if quick else 512
     with tempfile.TemporaryDirectory() as tmp:
         store = str(Path(tmp) / "cube.ome.zarr")
         truth_labels, mb = _in_child(_make, store, side)

@@ -14,7 +14,6 @@ Usage: ``python benchmarks/bench_hsmap.py [--quick]`` (with foodspec installed, 
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import resource
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.core import hsmap
 from napari_unmix.core.metrics import adjusted_rand_index, silhouette
@@ -88,13 +88,11 @@ def _row(case, size, ours, ref, *, ours_acc="", ref_acc="", notes=""):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="64×64 instead of 256×256")
-    args = parser.parse_args()
+    quick = _common.quick_run(__doc__, "64×64 instead of 256×256")
     warnings.filterwarnings("ignore", module="foodspec")  # its sparse-format notices
     warnings.filterwarnings("ignore", message=".*spsolve requires A be CSC")
-    side = 64 if args.quick else 256
-    ward_side = 64 if args.quick else 128
+    side = 64 if quick else 256
+    ward_side = 64 if quick else 128
     cube, truth = make_two_region_cube(shape=(side, side))
     axis, gt = truth["spectral_axis"], truth["labels"]
     size = f"{side}×{side}×200"

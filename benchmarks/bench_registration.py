@@ -32,7 +32,6 @@ Run: ``PYTHONPATH=src python benchmarks/bench_registration.py [--quick]``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
@@ -43,6 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _common
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 from napari_unmix.core.scenarios.registration import (
     TEXTURES,
@@ -174,10 +174,8 @@ def run_cell(fn: Callable, cases: list) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one small size, fewer seeds")
-    args = parser.parse_args()
-    sizes, seeds = ((48,), range(2)) if args.quick else ((64, 192), range(4))
+    quick = _common.quick_run(__doc__, "one small size, fewer seeds")
+    sizes, seeds = ((48,), range(2)) if quick else ((64, 192), range(4))
     table = methods()
     rows: list[dict] = []
     for size in sizes:

@@ -9,7 +9,6 @@ Run: ``PYTHONPATH=src python benchmarks/bench_stack_tools.py [--quick]``
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from scipy import ndimage as ndi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _common
 import napari_unmix.core.stack_tools as ours
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.core.synthetic import make_bleedthrough_stack
@@ -51,10 +51,8 @@ def rel_rms(out: np.ndarray, truth: np.ndarray) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
-    args = parser.parse_args()
-    size, n_t, n_z, repeat = (96, 3, 4, 1) if args.quick else (256, 4, 8, 3)
+    quick = _common.quick_run(__doc__, "small sizes (seconds)")
+    size, n_t, n_z, repeat = (96, 3, 4, 1) if quick else (256, 4, 8, 3)
     try:
         from spectral_unmixing import filters as ref_filters
         from spectral_unmixing import registration as ref_reg

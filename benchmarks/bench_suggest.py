@@ -21,12 +21,12 @@ seeds and no 512² cube.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _common
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row, timed
 from napari_unmix.api.suggest import suggest_rois
 from napari_unmix.core.suggest import score_against_truth
@@ -110,13 +110,11 @@ def timing_rows(sizes: tuple[int, ...]) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="4 seeds, 128² and 256² only")
-    args = parser.parse_args()
-    acc = accuracy_rows(4 if args.quick else 12)
+    quick = _common.quick_run(__doc__, "4 seeds, 128² and 256² only")
+    acc = accuracy_rows(4 if quick else 12)
     print(f"ROI suggester accuracy ({machine()})")
     print_table(acc)
-    tim = timing_rows((128, 256) if args.quick else (128, 256, 512))
+    tim = timing_rows((128, 256) if quick else (128, 256, 512))
     print(f"\nROI suggester time ({machine()})")
     print_table(tim)
     save_rows("bench_suggest", tim + acc)

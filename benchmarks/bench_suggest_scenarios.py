@@ -27,7 +27,6 @@ scenes and sizes up to 256 px.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
@@ -38,6 +37,7 @@ from scipy import ndimage as ndi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _common
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 from napari_unmix.api.nmf import seeded_nnmf
 from napari_unmix.core.scenarios.hyperspectral import make_scene
@@ -255,10 +255,8 @@ def background_rows(n: int) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer scenes, sizes <= 256 px")
-    args = parser.parse_args()
-    if args.quick:
+    quick = _common.quick_run(__doc__, "fewer scenes, sizes <= 256 px")
+    if quick:
         sizes, seeds, n_unit, n_bg = (64, 128, 256), {64: 4, 128: 4, 256: 3}, 3, 4
     else:
         sizes = (64, 128, 256, 512, 1024)

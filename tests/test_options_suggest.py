@@ -1,7 +1,5 @@
 """ROI suggester: one definition of every option (function and dock defaults; no CLI)."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from contracts import check_form_defaults, check_function_defaults
@@ -31,5 +29,5 @@ def test_dock_defaults(make_napari_viewer):
     from napari_unmix.widgets.suggest import SuggestWidget
 
     w = SuggestWidget(make_napari_viewer())
-    checked = check_form_defaults(SimpleNamespace(values=w.parameters), SuggestOptions)
-    assert len(checked) == 15
+    checked = check_form_defaults(w.form, SuggestOptions)
+    assert len(checked) == len(SuggestOptions.specs()) - 1  # all but frame (from the display)

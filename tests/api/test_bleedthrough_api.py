@@ -162,10 +162,17 @@ def test_nan_and_all_zero_source():
     data, _ = make_bleedthrough_stack(n_t=1, n_z=1, shape=(32, 32))
     with_nan = data.copy()
     with_nan[0, 0, 1, 3, 3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        unmix_array(with_nan, alpha=0.3)
-    with pytest.raises(ValueError, match="NaN"):
-        unmix_array(with_nan)
+    with_nan[0, 0, 0, 10, 10] = np.nan
+    for alpha in (0.3, None):  # given or estimated: NaN stays NaN, the rest is finite
+        out, rep = unmix_array(with_nan, alpha=alpha, signal_percentile=95.0)
+        bad = np.zeros(out.shape, bool)
+        bad[0, 0, 1, 3, 3] = bad[0, 0, 0, 10, 10] = bad[0, 0, 1, 10, 10] = True
+        assert np.isnan(out[bad]).all() and np.isfinite(out[~bad]).all()
+        assert np.isfinite(rep["alpha"])
+    rep = unmix_array(with_nan, signal_percentile=95.0)[1]
+    assert rep["forward"]["non_finite_voxels_ignored"] == 2
+    clean = unmix_array(data, signal_percentile=95.0)[1]["alpha"]
+    assert abs(rep["alpha"] - clean) < 0.01
     zero = data.copy()
     zero[:, :, 0] = 0
     with pytest.raises(ValueError, match="no source signal"):

@@ -225,3 +225,20 @@ def test_load_spectra_for_seeds(beads, tmp_path):
     assert np.array_equal(res.H, H) and res.names == names
     with pytest.raises(ValueError, match="pass spectral_axis"):
         load_spectra(p, n_channels=ax.size)
+
+
+def test_dask_path_removes_the_same_scaled_background_as_numpy():
+    from napari_unmix.core.scenarios.hyperspectral import make_scene
+
+    scene = make_scene(random_state=4, shape=(48, 48), n_channels=16, n_components=2,
+                       background_level=0.5, dtype="float64", nan_fraction=0.0)  # fmt: skip
+    masks, background = scene.roi_masks()
+    comps = [ComponentSeed(name=f"c{j}", masks=[m]) for j, m in enumerate(masks)]
+    seeds = prepare_seeds(scene.cube, comps, background_masks=[background])
+    level = seeds.subtract_map
+    assert level is not None and np.ptp(level) > 0.1 * level.mean()  # a gradient, not a constant
+    locked = [True] * seeds.k  # fixed spectra: both paths are the NNLS of the same data
+    full = seeded_nnmf(scene.cube, seeds, lock_H=locked, tol=1e-10, max_iter=3000)
+    lazy = seeded_nnmf(da.from_array(scene.cube, chunks=(-1, 24, 24)), seeds, lock_H=locked,
+                       max_pixels=500).compute()  # fmt: skip
+    np.testing.assert_allclose(lazy.W, full.W, rtol=1e-3, atol=1e-4 * np.nanmax(full.W))

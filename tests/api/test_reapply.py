@@ -52,14 +52,17 @@ def test_picasso_matrix_from_report_equals_matrix_by_hand(tmp_path):
     first = write_image(tmp_path / "first.ome.tif", data)
     kw = {"implementation": "source_sink_n", "verbose": False, "pixel_bin_size": 4}
     unmix_picasso(first, tmp_path / "first_p.ome.tif", **kw)
-    matrix = _report(tmp_path / "first_p.ome.tif")["result"]["unmixing_matrix_by_t"][0]
+    first_result = _report(tmp_path / "first_p.ome.tif")["result"]
+    matrix, background = first_result["unmixing_matrix_by_t"][0], first_result["background_by_t"][0]
     assert not np.allclose(matrix, np.eye(3))  # something was estimated
     other, _ = make_picasso_mix(shape=(64, 64), random_state=7)
     src = write_image(tmp_path / "other.ome.tif", other)
     summary = reapply(tmp_path / "first_p.ome.tif", [src], output_dir=tmp_path / "out")
     assert summary.ok
     hand = tmp_path / "hand.ome.tif"
-    unmix_picasso(src, hand, alpha_mode="fixed", unmixing_matrix=matrix, **kw)
+    unmix_picasso(
+        src, hand, alpha_mode="fixed", unmixing_matrix=matrix, fixed_background=background, **kw
+    )
     got, _ = read_image(tmp_path / "out" / "other_picasso.ome.tif")
     np.testing.assert_array_equal(got, read_image(hand)[0])
     # and it is not a fresh estimate on the new file
@@ -95,3 +98,48 @@ def test_reports_that_cannot_be_reapplied(tmp_path):
     p.write_text("{}")
     with pytest.raises(ValueError, match="not a napari-unmix report"):
         reapply_plan(p)
+
+
+def test_picasso_report_reapplied_to_its_own_file_gives_the_same_output(tmp_path):
+    """The original run subtracted a background before its matrix: re-applying the
+    report's matrix subtracts the same background (#18)."""
+    data, _truth = make_picasso_mix(shape=(64, 64))
+    data = data + np.float32(40.0)  # an offset the estimate removes as background
+    first = write_image(tmp_path / "first.ome.tif", data)
+    kw = {"implementation": "source_sink_n", "verbose": False, "pixel_bin_size": 4}
+    unmix_picasso(first, tmp_path / "first_p.ome.tif", **kw)
+    rep = _report(tmp_path / "first_p.ome.tif")
+    assert max(rep["result"]["background_by_t"][0]) > 30
+    plan = reapply_plan(tmp_path / "first_p.ome.tif")
+    assert plan.keywords["fixed_background"] == rep["result"]["background_by_t"][0]
+    assert reapply(tmp_path / "first_p.ome.tif", [first], output_dir=tmp_path / "out").ok
+    got = read_image(tmp_path / "out" / "first_picasso.ome.tif")[0]
+    np.testing.assert_array_equal(got, read_image(tmp_path / "first_p.ome.tif")[0])
+
+
+def test_fixed_background_needs_a_matrix_and_the_channel_count():
+    from napari_unmix.api.picasso import unmix_picasso_array
+
+    data, _truth = make_picasso_mix(shape=(32, 32))
+    with pytest.raises(ValueError, match="give the matrix too"):
+        unmix_picasso_array(data, fixed_background=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="3 finite offsets"):
+        unmix_picasso_array(data, unmixing_matrix=np.eye(3), fixed_background=[1.0, 2.0])
+    out, _rep = unmix_picasso_array(
+        data, unmixing_matrix=np.eye(3), fixed_background=[1.0, 2.0, 3.0], clip_negative=False
+    )
+    np.testing.assert_allclose(out[0, 0, 2], data[0, 0, 2] - 3.0, rtol=1e-6)
+
+
+def test_matlab_report_reapplied_to_its_own_file_is_its_linear_map(tmp_path):
+    """A MATLAB-scheme run replays its loop; re-applied, its report is the same linear map
+    (background, normalisation and output scale included), without the loop's clipping."""
+    data, _truth = make_picasso_mix(shape=(64, 64))
+    first = write_image(tmp_path / "first.ome.tif", data + np.float32(40.0))
+    kw = {"implementation": "matlab_3c", "verbose": False, "pixel_bin_size": 4}
+    unmix_picasso(first, tmp_path / "first_p.ome.tif", **kw)
+    assert reapply(tmp_path / "first_p.ome.tif", [first], output_dir=tmp_path / "out").ok
+    got = read_image(tmp_path / "out" / "first_picasso.ome.tif")[0]
+    want = read_image(tmp_path / "first_p.ome.tif")[0]
+    assert np.median(np.abs(got - want)) < 1e-5 * np.abs(want).max()
+    assert np.abs(got - want).max() < 0.01 * np.abs(want).max()  # (0.5 %: the clipping)

@@ -352,21 +352,29 @@ def test_exact_tail_statistics_with_ties_and_failed_brackets():
                 assert np.all(vol.reshape(-1)[idx] >= high[0])
 
 
-def test_whole_volume_path_bad_input_messages():
+def test_whole_volume_path_skips_nan_voxels():
+    """NaN voxels (e.g. borders filled by registration) are left out of the estimate, on
+    the sample path, the whole-volume numpy path and the dask path alike (#18)."""
     data, _ = make_bleedthrough_stack(n_t=1, n_z=2, shape=(32, 32))
     src, tgt = data[0, :, 0].copy(), data[0, :, 1].copy()
-    kw = {"max_alpha_voxels": 500, "n_bootstrap": 0}
-    for bad_src, name in ((True, "source"), (False, "target")):
+    kw = {"n_bootstrap": 0, "method": "linear_fit", "signal_percentile": 90.0}
+    clean = estimate_alpha(src, tgt, **kw).alpha
+    for bad_src in (True, False):
         s, t = src.copy(), tgt.copy()
         (s if bad_src else t)[1, 5, 7] = np.nan
-        with pytest.raises(ValueError, match=f"the {name} channel contains NaN"):
-            estimate_alpha(s, t, **kw)
+        (s if bad_src else t)[0, :3, :] = np.inf
+        for cap in (None, 500):
+            est = estimate_alpha(s, t, max_alpha_voxels=cap, **kw)
+            ignored = est.details["non_finite_voxels_ignored"]
+            assert ignored == 97 if cap is None else 0 < ignored < 97
+            assert abs(est.alpha - clean) < 0.05 and np.isfinite(est.alpha)
+            lazy = estimate_alpha(
+                da.from_array(s, chunks=(1, 16, 32)), da.from_array(t), max_alpha_voxels=cap, **kw
+            )
+            assert lazy.alpha == est.alpha
     with pytest.raises(ValueError, match="source channel is constant"):
-        estimate_alpha(np.zeros_like(src), tgt, **kw)
-    for bad_src, name in ((True, "source"), (False, "target")):
-        s, t = src.copy(), tgt.copy()
-        (s if bad_src else t)[1, 5, 7] = np.nan
-        with pytest.raises(ValueError, match=f"the {name} channel contains NaN"):
-            estimate_alpha(da.from_array(s, chunks=(1, 16, 32)), da.from_array(t), **kw)
+        estimate_alpha(np.zeros_like(src), tgt, max_alpha_voxels=500, n_bootstrap=0)
+    with pytest.raises(ValueError, match="every voxel of the source or target is NaN"):
+        estimate_alpha(np.full_like(src, np.nan), tgt, n_bootstrap=0)
     with pytest.raises(ValueError, match="source channel is constant"):
         estimate_alpha(da.zeros_like(src, chunks=(1, 16, 32)), tgt, **kw)

@@ -27,17 +27,39 @@ def _problem(seed=0, n=300, c=25, k=4, noise=0.05):
 
 
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
-@pytest.mark.parametrize("l1", [0.0, 0.05])
-def test_objective_never_increases(solver, l1):
+@pytest.mark.parametrize(("l1", "anchor"), [(0.0, 0.0), (0.05, 0.0), (0.0, 1.0)])
+def test_objective_never_increases(solver, l1, anchor):
     X, W0, H0 = _problem()
     X = np.abs(X) if solver == "mu" else X
     locks = {"lock_H": [True, False, False, False], "lock_W": [False, False, True, False]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = fit_nmf(X, W0, H0, solver=solver, l1_W=l1, max_iter=80, tol=0, **locks)
+        fit = fit_nmf(X, W0, H0, solver=solver, l1_W=l1, max_iter=80, tol=0, anchor=anchor,
+                      **locks)  # fmt: skip
     h = np.array(fit.history)
     assert np.all(np.diff(h) <= 1e-10 * h[0])
-    assert fit.objective == pytest.approx(objective(X, fit.W, fit.H, l1_W=fit.l1), rel=1e-8)
+    # the anchor term: ½ anchor Σ_j ||W_j||² ||H_j − H0_j||² (locked rows are at H0)
+    extra = 0.5 * anchor * float(((fit.W**2).sum(0) * ((fit.H - H0) ** 2).sum(1)).sum())
+    assert fit.objective == pytest.approx(objective(X, fit.W, fit.H, l1_W=fit.l1) + extra, rel=1e-8)
+    R = X - fit.W @ fit.H
+    assert fit.relative_error == pytest.approx(np.linalg.norm(R) / np.linalg.norm(X), rel=1e-6)
+
+
+def test_anchor_keeps_spectra_near_seeds_and_trades_no_scale():
+    X, W0, H0 = _problem(3, noise=0.3)
+    plain = fit_nmf(X, W0, H0, tol=1e-8, max_iter=3000)
+    held = fit_nmf(X, W0, H0, tol=1e-8, max_iter=3000, anchor=10.0)
+
+    def dist(H):
+        return np.linalg.norm(H - H0) / np.linalg.norm(H0)
+
+    assert dist(held.H) < 0.5 * dist(plain.H)
+    # the W / H split of the seeds does not matter: (cW0, H0/c) gives the same product
+    c = 7.0
+    split = fit_nmf(X, c * W0, H0 / c, tol=1e-8, max_iter=3000, anchor=10.0)
+    np.testing.assert_allclose(split.W @ split.H, held.W @ held.H, rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match="anchor"):
+        fit_nmf(X, W0, H0, anchor=-1.0)
 
 
 def test_locks_keep_seeds_and_inputs_untouched():

@@ -92,3 +92,43 @@ def test_nnls_exact_and_maps_follow_the_truth(seed):
     for j in range(scene.n_components):
         r = np.corrcoef(res.W[j].ravel(), scene.maps[j].ravel())[0, 1]
         assert r > 0.9, (j, r)
+
+
+def _worst_cos(H, truth):
+    H, truth = np.asarray(H)[: len(truth)], np.asarray(truth)
+    cos = (H * truth).sum(1) / (np.linalg.norm(H, axis=1) * np.linalg.norm(truth, axis=1))
+    return float(cos.min())
+
+
+@pytest.mark.parametrize("seed", [0, 12])
+def test_seed_anchor_keeps_close_spectra_at_the_truth(seed):
+    # scenes of the bench's table (bench_hs_scenarios --quick): the plain optimum drifts
+    # away from seeds that are right (7 components on 8 channels; low counts), the default
+    # seed anchor keeps the spectra at the truth
+    from napari_unmix.core.nmf import SeededNmfOptions
+
+    scene = make_scene(random_state=seed, max_side=128, max_channels=60)
+    seeds = _roi_seeds(scene, np.nan_to_num(scene.cube.astype(np.float64)))
+    assert _worst_cos(seeds.H0, scene.spectra) > 0.95
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = seeded_nnmf(scene.cube, seeds, anchor=0.0)
+    held = seeded_nnmf(scene.cube, seeds)
+    assert SeededNmfOptions.anchor > 0 and held.converged
+    assert _worst_cos(plain.H, scene.spectra) < 0.7
+    assert _worst_cos(held.H, scene.spectra) > 0.96
+
+
+def test_seeded_default_with_anchor_reaches_the_long_run_optimum():
+    from napari_unmix.core.nmf import SeededNmfOptions
+
+    scene = make_scene(random_state=8, n_channels=30, max_components=4, **SMALL)
+    seeds = _roi_seeds(scene)
+    X = scene.cube.reshape(scene.cube.shape[0], -1).T.astype(np.float64)
+    W0, a = seeds.W0.reshape(seeds.k, -1).T, SeededNmfOptions.anchor
+    fit = fit_nmf(X, W0, seeds.H0, anchor=a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        long = fit_nmf(X, W0, seeds.H0, tol=0.0, max_iter=3000, anchor=a)
+    assert fit.converged and fit.n_iter > 2 * STOP_WINDOW
+    assert (fit.objective - long.objective) / long.objective < 1e-4

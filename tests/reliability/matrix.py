@@ -324,6 +324,12 @@ _WRITTEN_OK = {
 }
 
 
+_BLEED_NAN = {
+    "nan": "NaN voxels are left out of the estimate (counted in the report) and stay NaN "
+    "in the output (issue 18)",
+    "inf": "inf voxels are left out of the estimate like NaN and stay non-finite in the output",
+}
+
 _STIXELS_LEFT_OUT = {
     "nan": "stixels with a NaN are left out of the factorisation: NaN in the modules there",
     "inf": "stixels with an inf are left out of the factorisation: NaN in the modules there",
@@ -562,8 +568,8 @@ ENTRIES: list[Entry] = [
             "method": "choice",
             "alpha_mode": "choice",
         },
-        documented={**_SCALE_OK, **_NEG_OK, "float16": _CONVERT["float16"]},
-        check=finite,
+        documented={**_SCALE_OK, **_NEG_OK, "float16": _CONVERT["float16"], **_BLEED_NAN},
+        check=_stack_check,
     ),
     _arr(
         "estimate_alpha",
@@ -577,7 +583,13 @@ ENTRIES: list[Entry] = [
             "method": "choice",
             "max_alpha_voxels": "count",
         },
-        documented={**_SCALE_OK, **_CONVERT, **_NEG_OK},
+        documented={
+            **_SCALE_OK,
+            **_CONVERT,
+            **_NEG_OK,
+            "nan": "NaN voxels are left out of the estimate (non_finite_voxels_ignored)",
+            "inf": "inf voxels are left out of the estimate like NaN",
+        },
         check=lambda r, x: None,
     ),
     _arr(

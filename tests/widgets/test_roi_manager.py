@@ -319,3 +319,55 @@ def test_saved_preset_reruns_from_a_script_like_the_dock(session, qtbot, tmp_pat
     W = read_image(paths["W"])[0][0, 0]
     np.testing.assert_allclose(W, nnmf.last_result.W, rtol=1e-4, atol=1e-4)
     assert not log["error"], log["error"]
+
+
+def test_five_d_layer_is_not_offered_and_a_later_cube_is_used(make_napari_viewer, qtbot):
+    from contracts.docks import ErrorLog
+    from napari_unmix.core.synthetic import make_bead_cube
+    from napari_unmix.widgets.roi_manager import RoiManagerWidget
+
+    viewer = make_napari_viewer()
+    with ErrorLog() as log:
+        viewer.add_image(np.zeros((2, 2, 3, 8, 8), np.float32), name="five-d")
+        manager = RoiManagerWidget(viewer)
+        viewer.add_image(np.zeros((8, 8), np.float32), name="plane")
+        cube = viewer.add_image(make_bead_cube(shape=(32, 32), n_channels=12)[0], name="beads")
+    assert not log.errors
+    assert [manager.image_combo.itemText(i) for i in range(manager.image_combo.count())] == [
+        "beads"
+    ]
+    assert manager.image_layer is cube and manager.model is not None
+
+
+def test_table_rebuild_leaves_no_stale_cell_widgets(qtbot):
+    from napari_unmix.widgets._roi_table import RoiTable
+
+    table = RoiTable(lambda *a: None, lambda *a: None)
+    qtbot.addWidget(table)
+    row = {"name": "a", "component": 0, "color": "#ff0000", "show": True, "background": False,
+           "subtract": False, "scale": 1.0, "offset": 0.0, "source": "roi", "kind": "drawn",
+           "index": 0}  # fmt: skip
+    table.show_rows([row, {**row, "name": "b", "index": 1}])
+    table.show_rows([{**row, "name": "c"}])
+    assert table.rowCount() == 1 and table.item(0, 0).text() == "c"
+    assert table.cellWidget(0, 0) is None and table.cellWidget(1, 9) is None
+
+
+def test_hovered_pixel_spectrum_is_plotted(make_napari_viewer, qtbot):
+    from types import SimpleNamespace
+
+    from napari_unmix.core.synthetic import make_bead_cube
+    from napari_unmix.widgets.roi_manager import RoiManagerWidget
+
+    viewer = make_napari_viewer()
+    cube = make_bead_cube(shape=(32, 32), n_channels=12)[0]
+    viewer.add_image(cube, name="beads", scale=(1.0, 2.0, 2.0))
+    manager = RoiManagerWidget(viewer)
+    n = manager.plot.line_count()
+    manager.probe._moved(viewer, SimpleNamespace(position=(0.0, 10.0, 20.0)))  # world units
+    assert manager.probe.pixel == (5, 10)
+    assert manager.plot.line_count() == n + 1
+    np.testing.assert_allclose(manager.pixel[1], cube[:, 5, 10])
+    manager.probe._last = 0.0
+    manager.probe._moved(viewer, SimpleNamespace(position=(0.0, -50.0, 20.0)))  # outside
+    assert manager.pixel is None and manager.plot.line_count() == n

@@ -1,9 +1,10 @@
-"""ROI suggester dock widget under Xvfb: rectangles in the ROI layer, replace_previous, params."""
+"""ROI suggester dock widget under Xvfb: rectangles in the ROI layer, keep / replace, params."""
 
 import numpy as np
 import pytest
 
 from napari_unmix.core.synthetic import make_bead_cube
+from napari_unmix.widgets._plot import SpectrumPlot
 from napari_unmix.widgets._roi_schema import (
     ROI_COLUMNS,
     add_rois,
@@ -19,10 +20,13 @@ def cube():
 
 
 def _go(widget, qtbot):
-    worker = widget.run(start=False)
-    assert worker is not None
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        worker.start()
+    with qtbot.waitSignal(widget.finished, timeout=60000):
+        assert widget.start() is not None, widget.status.text()
+    qtbot.waitUntil(lambda: not widget.running, timeout=10000)
+
+
+def _set(widget, **values):
+    widget.form.set_values(values)
 
 
 def test_rectangles_written_and_replace_previous_keeps_manual(make_napari_viewer, qtbot, cube):
@@ -30,7 +34,7 @@ def test_rectangles_written_and_replace_previous_keeps_manual(make_napari_viewer
     img = viewer.add_image(cube, name="beads", scale=(1.0, 0.5, 0.25))
     widget = SuggestWidget(viewer)
     widget.image.value = img
-    widget.max_groups.value = 4
+    _set(widget, max_groups=4)
     _go(widget, qtbot)
     rois = viewer.layers["ROIs"]
     assert len(rois.data) == 4 and set(rois.shape_type) == {"rectangle"}
@@ -42,15 +46,14 @@ def test_rectangles_written_and_replace_previous_keeps_manual(make_napari_viewer
     assert report["parameters"]["max_groups"] == 4
     # a hand-drawn ROI survives a second run; the earlier auto ROIs are replaced
     add_rois(rois, [box_to_rectangle((0, 0, 5, 5))], [{"name": "mine", "component": 0}])
-    widget.max_groups.value = 2
-    widget.max_rois_per_group.value = 2
+    _set(widget, max_groups=2, max_rois_per_group=2)
     _go(widget, qtbot)
     feats = rois.features
     assert (~feats["auto"]).sum() == 1 and feats.loc[~feats["auto"], "name"].item() == "mine"
     assert feats["auto"].sum() == len(rois.data) - 1 >= 2
     assert set(feats.loc[feats["auto"], "component"]) <= {1, 2}  # after the manual component 0
-    # without replace_previous the auto ROIs accumulate
-    widget.replace_previous.value = False
+    # with "keep previous results" the auto ROIs accumulate
+    widget.keep_previous.setChecked(True)
     n_before = len(rois.data)
     _go(widget, qtbot)
     assert len(rois.data) > n_before
@@ -63,13 +66,16 @@ def test_dialog_parameters_reach_core(make_napari_viewer, qtbot, cube):
     viewer.dims.set_current_step(1, 5)  # channel 5 on display
     widget = SuggestWidget(viewer)
     widget.image.value = img
-    widget.projection.value = "max"
-    widget.hierarchical.value = False
-    widget.gradient_fingerprint.value = False
-    widget.peak_threshold.value = 0.5
-    widget.binning.value = 2
-    widget.similarity_threshold.value = 0.9
-    widget.representative.value = "typical"
+    _set(
+        widget,
+        projection="max",
+        hierarchical=False,
+        gradient_fingerprint=False,
+        peak_threshold=0.5,
+        binning=2,
+        similarity_threshold=0.9,
+        representative="typical",
+    )
     _go(widget, qtbot)
     params = viewer.layers["ROIs"].metadata["suggest_report"]["parameters"]
     assert params["projection"] == "max"
@@ -84,25 +90,27 @@ def test_dialog_parameters_reach_core(make_napari_viewer, qtbot, cube):
 def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
     import napari_unmix.widgets.suggest as mod
 
-    infos, errors = [], []
+    infos = []
     monkeypatch.setattr(mod, "show_info", infos.append)
-    monkeypatch.setattr(mod, "show_error", errors.append)
     viewer = make_napari_viewer()
     widget = SuggestWidget(viewer)
+    # no usable layer: one clear status line, no worker
+    viewer.add_image(np.ones((32, 32), np.float32), name="plane")
+    assert widget.image.value is None  # a 2-D image is not offered (no error pop-up)
+    with qtbot.waitSignal(widget.failed, timeout=5000):
+        assert widget.start() is None
+    assert "C×Y×X" in widget.status.text()
     # a flat image: a "no candidates" notification, no layer written
     widget.image.value = viewer.add_image(np.ones((8, 32, 32), np.float32), name="flat")
     _go(widget, qtbot)
-    assert any("no candidates" in m for m in infos) and not errors
+    assert any("no candidates" in m for m in infos)
     assert "ROIs" not in viewer.layers
-    # a 2-D image: an error message saying what is needed, no worker started
-    widget.image.value = viewer.add_image(np.ones((32, 32), np.float32), name="plane")
-    assert widget.run() is None and "C×Y×X" in errors[0]
     # bad settings reported by the core reach the user as a message, not a traceback
-    widget.image.value = viewer.layers["flat"]
-    widget.peak_threshold.min = 0.0
-    widget.peak_threshold.value = 0.0
-    _go(widget, qtbot)
-    assert "peak_threshold must be in (0, 1]" in errors[1]
+    _set(widget, peak_threshold=0.0)
+    with qtbot.waitSignal(widget.failed, timeout=60000) as sig:
+        widget.start()
+    qtbot.waitUntil(lambda: not widget.running, timeout=10000)
+    assert "peak_threshold must be in (0, 1]" in sig.args[0]
 
 
 def test_roi_layer_helpers(make_napari_viewer):
@@ -123,9 +131,10 @@ def test_sample_cube_rectangles_match_ground_truth(make_napari_viewer, qtbot):
     (img,) = viewer.open_sample("napari-unmix", "bead_cube")
     widget = SuggestWidget(viewer)
     widget.image.value = img
-    widget.max_groups.value = 4
+    _set(widget, max_groups=4)
     _go(widget, qtbot)
     rois = viewer.layers["ROIs"]
+    assert len(set(map(tuple, rois.edge_color.round(3)))) == 4  # one colour per group
     corners = np.stack(rois.data)  # n × 4 × (y, x), data units of the ROI layer
     boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1).astype(int)
     truth = img.metadata["ground_truth"]
@@ -139,12 +148,28 @@ def test_defaults_are_estimated_from_the_data(make_napari_viewer, qtbot, cube):
     widget = SuggestWidget(viewer)
     params = widget.parameters()
     assert params["local_background_sigma"] is None and params["max_groups"] is None
-    assert widget.local_background_sigma.native.text() == "auto"
+    assert widget.form.field("local_background_sigma").value == ""  # empty: estimated
     widget.image.value = viewer.add_image(cube, name="beads")
     _go(widget, qtbot)
     est = viewer.layers["ROIs"].metadata["suggest_report"]["estimated"]
     assert est["local_background_sigma"] > 0 and est["n_groups"] >= 2
-    widget.max_groups.value = 3
-    widget.local_background_sigma.value = 8.0
+    _set(widget, max_groups=3, local_background_sigma=8.0)
     assert widget.parameters()["max_groups"] == 3
     assert widget.parameters()["local_background_sigma"] == 8.0
+
+
+def test_suggest_dock_contract(make_napari_viewer, qtbot):
+    from contracts.docks import check_fits_screen, run_dock
+
+    viewer = make_napari_viewer()
+    (img,) = viewer.open_sample("napari-unmix", "bead_cube")
+    widget = SuggestWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    assert widget.image.value is img  # preselected
+    n_docks = len(viewer.window.dock_widgets)
+    for _ in range(2):
+        run_dock(widget, qtbot)
+        check_fits_screen(viewer)
+    assert len(viewer.window.dock_widgets) == n_docks
+    assert len(widget.results.runs()) == 2 and "ROIs in" in widget.status.text()
+    assert widget.results.current.findChild(SpectrumPlot).line_count() >= 2

@@ -23,8 +23,9 @@ from ..core.bleedthrough import (
     BleedthroughOptions,
     estimate_alpha,
 )
+from ..core.options import takes_options
 from ..core.progress import Progress, Steps, run
-from ..core.validate import check_int, check_option_types
+from ..core.validate import check_int
 
 __all__ = [
     "ALPHA_MODES",
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 _REVERSE_SEED_OFFSET = 10_000  # as in spectral-unmixing: the reverse direction's seed
-_O = BleedthroughOptions  # (the defaults of estimate_bleedthrough)
 
 
 def _resolve_mode(alpha_mode: str | None, alpha: Any, method: str) -> tuple[str, bool]:
@@ -191,6 +191,7 @@ def _direction(
         "estimates": [{"t": t, **e.to_dict()} for t, e in zip(times, estimates, strict=True)],
         "mask_voxel_count_by_t": [e.details["mask_voxel_count"] for e in estimates],
         "mask_fallback_used": any(e.details["mask_fallback_used"] for e in estimates),
+        "non_finite_voxels_ignored": sum(e.details["non_finite_voxels_ignored"] for e in estimates),
         "_objects": estimates,
     }
 
@@ -219,38 +220,19 @@ def _check_data(data: Any, source_channel: int, target_channel: int) -> tuple[in
     return s, t
 
 
+@takes_options(BleedthroughOptions, exclude=("clip_negative", "output_dtype"))
 def estimate_bleedthrough(
     data: Any,
     /,
     *,
     alpha: Any = None,
-    alpha_mode: str | None = _O.alpha_mode,
-    alpha_reference_t: int = _O.alpha_reference_t,
-    source_channel: int = _O.source_channel,
-    target_channel: int = _O.target_channel,
-    signal_percentile: float = _O.signal_percentile,
-    target_low_percentile: float | None = _O.target_low_percentile,
-    background_percentile: float = _O.background_percentile,
-    method: str = _O.method,
-    bidirectional: bool = _O.bidirectional,
     alpha_reverse: Any = None,
-    method_reverse: str | None = _O.method_reverse,
-    preprocess_alpha_inputs: bool = _O.preprocess_alpha_inputs,
-    alpha_max: float = _O.alpha_max,
-    signal_percentile_reverse: float | None = _O.signal_percentile_reverse,
-    background_percentile_reverse: float | None = _O.background_percentile_reverse,
-    target_low_percentile_reverse: float | None = _O.target_low_percentile_reverse,
-    alpha_max_reverse: float | None = _O.alpha_max_reverse,
-    mi_bins: int = _O.mi_bins,
-    mi_bins_reverse: int | None = _O.mi_bins_reverse,
-    max_alpha_voxels: int | None = _O.max_alpha_voxels,
-    random_state: Any = _O.random_state,
-    min_mask_voxels: int = _O.min_mask_voxels,
-    n_bootstrap: int = _O.n_bootstrap,
+    options: BleedthroughOptions,
 ) -> dict:
     """Only the estimation part of :func:`~napari_unmix.api.bleedthrough.unmix_array`.
 
-    Takes the same keywords and returns the report without corrected data: ``"forward"`` (and ``"reverse"`` when bidirectional) with ``alpha_by_t``,
+    Takes the same keywords (the fields of :class:`BleedthroughOptions` but the output
+    ones, generated from it) and returns the report without corrected data: ``"forward"`` (and ``"reverse"`` when bidirectional) with ``alpha_by_t``,
     ``ci95_by_t`` and per-estimate details, plus ``"estimates"``: the
     :class:`~napari_unmix.core.bleedthrough.AlphaEstimate` objects (for plots).
 
@@ -262,9 +244,7 @@ def estimate_bleedthrough(
     >>> len(rep["forward"]["alpha_by_t"])
     1
     """
-    check_option_types(estimate_bleedthrough, locals())
-    opts = BleedthroughOptions.pick(locals())
-    return run(estimate_bleedthrough_steps(data, opts, alpha=alpha, alpha_reverse=alpha_reverse))
+    return run(estimate_bleedthrough_steps(data, options, alpha=alpha, alpha_reverse=alpha_reverse))
 
 
 def estimate_bleedthrough_steps(

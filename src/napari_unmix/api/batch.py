@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.progress import Progress, run
+from ..core.progress import Progress, run_form
 
 __all__ = [
     "BatchItem",
@@ -195,7 +195,7 @@ def _one_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def run_batch(
+def iter_batch(
     func: Callable[..., Any],
     inputs: Sequence[str | os.PathLike],
     output_dir: str | os.PathLike,
@@ -210,57 +210,13 @@ def run_batch(
     pass_overwrite: bool = True,
     overwrite_hint: str = "overwrite=True",
     on_start: Callable[[int, int, Path, Path], None] | None = None,
-) -> BatchSummary:
-    """Call ``func(*prefix, input, output, *args, **kwargs)`` for every input.
-
-    Parameters
-    ----------
-    func : callable
-        A file-level function (``unmix``, ``unmix_picasso``, ``nnls_unmix_file``, ...).
-    inputs : sequence of paths
-        Input files (see :func:`expand_inputs`).
-    output_dir : path
-        Folder of the outputs; created when missing (its parent must exist). It must
-        not be a folder the inputs come from, so a second run does not take the outputs
-        of the first as inputs.
-    on_item : callable, optional
-        Called with each finished :class:`BatchItem` (e.g. to print progress).
-    prefix, args, kwargs, suffix, extension, overwrite, pass_overwrite, overwrite_hint, on_start
-        As in :func:`iter_batch`: positional arguments before the input and after the
-        output, keywords of ``func``; output ``<input stem><suffix><extension>``;
-        ``overwrite`` replaces existing outputs (otherwise such inputs are skipped).
-
-    Returns
-    -------
-    BatchSummary
-        ``.ok`` is False when any input failed; a ``KeyboardInterrupt`` stops the batch.
-    """
-    options = {k: v for k, v in locals().items() if k not in ("func", "inputs", "output_dir")}
-    options.pop("on_item")
-    gen = iter_batch(func, inputs, output_dir, **options)
-    return run(gen, None if on_item is None else (lambda event: on_item(event.partial)))
-
-
-def iter_batch(
-    func: Callable[..., Any],
-    inputs: Sequence[str | os.PathLike],
-    output_dir: str | os.PathLike,
-    *,
-    prefix: tuple[Any, ...] = (),
-    args: tuple[Any, ...] = (),
-    kwargs: dict[str, Any] | None = None,
-    suffix: str = "",
-    extension: str = ".ome.tif",
-    overwrite: bool = False,
-    pass_overwrite: bool = True,
-    overwrite_hint: str = "overwrite=True",
-    on_start: Callable[[int, int, Path, Path], None] | None = None,
 ) -> Generator[Progress, None, BatchSummary]:
     """Generator form of :func:`run_batch`: yields a :class:`~napari_unmix.core.progress.Progress`
     per finished input (``partial``: its :class:`BatchItem`) and returns the summary; docks
     run it in a worker thread with a progress bar. ``overwrite_hint`` names how the caller
     replaces outputs in "skipped" reasons (the command line says ``--overwrite``);
-    ``on_start(index, total, input, output)`` is called before each input.
+    ``on_start(index, total, input, output)`` is called before each input, ``on_item(item)``
+    with each finished :class:`BatchItem`.
     """
     out_dir = Path(output_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -305,5 +261,38 @@ def iter_batch(
         claimed.setdefault(out, inp)
         item.seconds = time.perf_counter() - t0
         summary.items.append(item)
+        if on_item is not None:
+            on_item(item)
         yield Progress(n, len(inputs), f"{item.status} {inp.name}", partial=item)
     return summary
+
+
+run_batch = run_form(
+    iter_batch,
+    "run_batch",
+    """Call ``func(*prefix, input, output, *args, **kwargs)`` for every input.
+
+    Parameters
+    ----------
+    func : callable
+        A file-level function (``unmix``, ``unmix_picasso``, ``nnls_unmix_file``, ...).
+    inputs : sequence of paths
+        Input files (see :func:`expand_inputs`).
+    output_dir : path
+        Folder of the outputs; created when missing (its parent must exist). It must
+        not be a folder the inputs come from, so a second run does not take the outputs
+        of the first as inputs.
+    on_item : callable, optional
+        Called with each finished :class:`BatchItem` (e.g. to print progress).
+    prefix, args, kwargs, suffix, extension, overwrite, pass_overwrite, overwrite_hint, on_start
+        As in :func:`iter_batch`: positional arguments before the input and after the
+        output, keywords of ``func``; output ``<input stem><suffix><extension>``;
+        ``overwrite`` replaces existing outputs (otherwise such inputs are skipped).
+
+    Returns
+    -------
+    BatchSummary
+        ``.ok`` is False when any input failed; a ``KeyboardInterrupt`` stops the batch.
+    """,
+    "BatchSummary",
+)

@@ -33,6 +33,7 @@ from ..core.bleedthrough import (
     prepare_source_target_for_alpha,
     sample_voxels,
 )
+from ..core.options import takes_options
 from ..core.progress import Progress, Steps, run
 from ..core.report import describe_array, start_report, to_jsonable
 from ..core.validate import check_option_types
@@ -95,18 +96,6 @@ def _diagnostics(data: Any, rep: dict, opts: BleedthroughOptions) -> dict:
     return d
 
 
-def _check_finite_channels(data: Any, est: dict) -> None:
-    if not (isinstance(data, np.ndarray) and data.dtype.kind == "f"):
-        return
-    for name in ("source", "target"):
-        ch = est["forward"][f"{name}_channel"]
-        if not all(np.isfinite(data[t, :, ch]).all() for t in range(data.shape[0])):
-            raise ValueError(
-                f"the {name} channel contains NaN or infinite values; replace them "
-                "(e.g. with 0) before correcting"
-            )
-
-
 def unmix_array_steps(
     data: Any,
     options: BleedthroughOptions | None = None,
@@ -133,7 +122,6 @@ def unmix_array_steps(
         data, opts, alpha=alpha, alpha_reverse=alpha_reverse
     )
     est.pop("estimates")
-    _check_finite_channels(data, est)
     diagnostics = to_jsonable(_diagnostics(data, est, opts))
     yield Progress(0, 1, "applying the correction")
     corrected = apply_correction(
@@ -165,42 +153,21 @@ def _printer(verbose: bool) -> Callable[[Progress], None] | None:
     return lambda event: print(event.message, flush=True)
 
 
+@takes_options(BleedthroughOptions)
 def unmix_array(
     data: Any,
     /,
     *,
     alpha: Any = None,
-    alpha_mode: str | None = _O.alpha_mode,
-    alpha_reference_t: int = _O.alpha_reference_t,
-    source_channel: int = _O.source_channel,
-    target_channel: int = _O.target_channel,
-    signal_percentile: float = _O.signal_percentile,
-    target_low_percentile: float | None = _O.target_low_percentile,
-    background_percentile: float = _O.background_percentile,
-    clip_negative: bool = _O.clip_negative,
-    output_dtype: Any = _O.output_dtype,
-    verbose: bool = False,
-    method: str = _O.method,
-    bidirectional: bool = _O.bidirectional,
     alpha_reverse: Any = None,
-    method_reverse: str | None = _O.method_reverse,
-    preprocess_alpha_inputs: bool = _O.preprocess_alpha_inputs,
-    alpha_max: float = _O.alpha_max,
-    signal_percentile_reverse: float | None = _O.signal_percentile_reverse,
-    background_percentile_reverse: float | None = _O.background_percentile_reverse,
-    target_low_percentile_reverse: float | None = _O.target_low_percentile_reverse,
-    alpha_max_reverse: float | None = _O.alpha_max_reverse,
-    mi_bins: int = _O.mi_bins,
-    mi_bins_reverse: int | None = _O.mi_bins_reverse,
-    max_alpha_voxels: int | None = _O.max_alpha_voxels,
-    random_state: Any = _O.random_state,
-    min_mask_voxels: int = _O.min_mask_voxels,
-    n_bootstrap: int = _O.n_bootstrap,
+    verbose: bool = False,
     out: np.ndarray | None = None,
+    options: BleedthroughOptions,
 ) -> tuple[Any, dict]:
     """Correct bleed-through in a TZCYX array; return ``(corrected, report)``.
 
-    Parameters are those of :func:`unmix` (without the paths), plus ``n_bootstrap``
+    Parameters are those of :func:`unmix` (without the paths; the keywords are generated
+    from :class:`BleedthroughOptions`), plus ``n_bootstrap``
     (bootstrap resamples for the 95% interval of every estimated alpha; 0 to skip) and
     ``out`` (see :func:`~napari_unmix.core.bleedthrough.apply_correction`).
     ``alpha`` and ``alpha_reverse`` may be one value per time point in ``fixed`` mode.
@@ -214,9 +181,7 @@ def unmix_array(
         Settings, alpha per direction and time point with 95% intervals, mask sizes and
         fallbacks, diagnostics (Pearson and MI before/after), versions, input description.
     """
-    check_option_types(unmix_array, locals())
-    opts = BleedthroughOptions.pick(locals())
-    steps = unmix_array_steps(data, opts, alpha=alpha, alpha_reverse=alpha_reverse, out=out)
+    steps = unmix_array_steps(data, options, alpha=alpha, alpha_reverse=alpha_reverse, out=out)
     return run(steps, _printer(verbose))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..core.axes import to_tzcyx
+from ..core.options import takes_options
 from ..core.picasso import (
     PicassoApplyOptions,
     PicassoOptions,
@@ -97,40 +98,15 @@ def iter_unmix_picasso_array(data: Any, /, options: Mapping[str, Any] | None = N
     return (yield from _unmix_steps(data, estimation, output, axes=axes, detail=detail))
 
 
+@takes_options(PicassoOptions, PicassoApplyOptions)
 def unmix_picasso_array(
     data: Any,
     channels: Sequence[int] | None = None,
     *,
     axes: str | None = None,
-    implementation: str = PicassoOptions.implementation,
-    alpha_mode: str | None = PicassoOptions.alpha_mode,
-    alpha_reference_t: int = PicassoOptions.alpha_reference_t,
-    source_sink_matrix: Any = PicassoOptions.source_sink_matrix,
-    sink_channels: Sequence[int] | None = PicassoOptions.sink_channels,
-    neutral_channels: Sequence[int] | None = PicassoOptions.neutral_channels,
-    unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
-    background_percentile: float = PicassoOptions.background_percentile,
-    preprocess_alpha_inputs: bool = PicassoOptions.preprocess_alpha_inputs,
-    mi_bins: int = PicassoOptions.mi_bins,
-    alpha_max: float = PicassoOptions.alpha_max,
-    max_iter: int = PicassoOptions.max_iter,
-    tolerance: float = PicassoOptions.tolerance,
-    max_alpha_voxels: int = PicassoOptions.max_alpha_voxels,
-    random_state: int = PicassoOptions.random_state,
-    step_size: float = PicassoOptions.step_size,
-    qn: int = PicassoOptions.qn,
-    pixel_bin_size: int | None = PicassoOptions.pixel_bin_size,
-    alpha_clip: float = PicassoOptions.alpha_clip,
-    negativity_threshold: float = PicassoOptions.negativity_threshold,
-    clip_every_n_iterations: int = PicassoOptions.clip_every_n_iterations,
-    reference_compatible: bool = PicassoOptions.reference_compatible,
-    output_units: str = PicassoOptions.output_units,
-    noise_aware: bool | None = PicassoOptions.noise_aware,
-    split_sigma: float | None = PicassoOptions.split_sigma,
-    clip_negative: bool = PicassoApplyOptions.clip_negative,
-    output_dtype: Any = PicassoApplyOptions.output_dtype,
     detail: bool = False,
     progress: Callable[[Progress], Any] | None = None,
+    options: tuple[PicassoOptions, PicassoApplyOptions],
 ) -> tuple[Any, dict[str, Any]]:
     """Blindly unmix the selected channels of an image array with PICASSO.
 
@@ -150,8 +126,12 @@ def unmix_picasso_array(
         ``unmixing_matrix`` is given, else ``"reference_t"``; an estimating mode with a
         given matrix is refused.
     unmixing_matrix : array, shape (N, N) or (T, N, N), optional
-        Unmixing matrix applied to the selected channels as they are (no background
-        subtracted); it must be finite and invertible (condition number at most 1e6).
+        Unmixing matrix applied to the selected channels as they are (minus
+        ``fixed_background`` when given); it must be finite and invertible (condition
+        number at most 1e6).
+    fixed_background : array, shape (N,) or (T, N), optional
+        With ``alpha_mode="fixed"``: offsets subtracted before the matrix (an earlier
+        run's ``background_by_t``, which :func:`~napari_unmix.api.reapply.reapply` passes).
     source_sink_matrix, sink_channels, neutral_channels
         Source→sink relations for ``source_sink_n`` (rows = sources, -1 marks
         source→sink), or channel roles (indices of ``data``'s channels).
@@ -204,8 +184,7 @@ def unmix_picasso_array(
     >>> out.shape, rep["result"]["converged"]
     ((1, 1, 3, 64, 64), [True])
     """
-    estimation = PicassoOptions.pick(locals())
-    output = PicassoApplyOptions.pick(locals())
+    estimation, output = options
     done = run(_unmix_steps(data, estimation, output, axes=axes, detail=detail), progress)
     return done.unmixed, done.report
 
@@ -243,6 +222,7 @@ def unmix_picasso(
     compression_level: int = 0,
     scheduler: Any = None,
     unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
+    fixed_background: Any = PicassoOptions.fixed_background,
     reference_compatible: bool = PicassoOptions.reference_compatible,
     output_units: str = PicassoOptions.output_units,
     noise_aware: bool | None = PicassoOptions.noise_aware,

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.progress import Progress, run
+from ..core.progress import Progress, run_form
 
 __all__ = ["ReapplyPlan", "iter_reapply", "read_report", "reapply", "reapply_plan"]
 
@@ -142,11 +142,29 @@ def _picasso(rep: dict[str, Any], folder: Path | None) -> ReapplyPlan:
             kw[key] = params[key]
     kw.update(
         alpha_mode="fixed",
-        unmixing_matrix=_same_or_list(matrices),
+        unmixing_matrix=_same_or_list(_picasso_linear(result, matrices)),
+        fixed_background=_same_or_list(result.get("background_by_t")),
         channels=result.get("channels", params.get("channels")),
     )
     kw.pop("source_sink_matrix", None)
     return ReapplyPlan("picasso", target, kw, suffix="_picasso")
+
+
+def _picasso_linear(result: dict[str, Any], matrices: Any) -> Any:
+    """The matrices acting on the background-subtracted channels that give the run's output.
+
+    A linear (source-sink) run applied ``matrix @ (I - background)``. A MATLAB-scheme run
+    replayed its loop on ``(I - background) / scale`` and multiplied by ``output_scale``:
+    the same linear map is ``diag(output_scale / scale) @ matrix``; the loop's clipping at
+    zero is not replayed (re-applied MATLAB results differ where it clipped).
+    """
+    out_scale = result.get("output_scale_by_t")
+    if result.get("mode") != "replay" or out_scale is None:
+        return matrices
+    factor = np.asarray(out_scale, np.float64) / np.asarray(
+        result["normalization_by_t"], np.float64
+    )
+    return (factor[:, :, None] * np.asarray(matrices, np.float64)).tolist()
 
 
 def _spectra_csv(rep: dict[str, Any], folder: Path | None) -> Path:
@@ -222,49 +240,6 @@ def reapply_plan(report: dict[str, Any] | str | os.PathLike) -> ReapplyPlan:
     return PLANS[tool](rep, folder)
 
 
-def reapply(
-    report: dict[str, Any] | str | os.PathLike,
-    inputs: str | os.PathLike | Iterable[str | os.PathLike],
-    /,
-    *,
-    output_dir: str | os.PathLike,
-    overwrite: bool = False,
-    suffix: str | None = None,
-    output_format: str = "ome-tiff",
-    overrides: Mapping[str, Any] | None = None,
-) -> Any:
-    """Apply the parameters and estimated coefficients of ``report`` to other files.
-
-    Parameters
-    ----------
-    report : dict or path
-        A report, its sidecar ``.json``, or the output file the sidecar belongs to.
-    inputs : path, folder, glob pattern, or a list of them
-        See :func:`napari_unmix.api.batch.expand_inputs`.
-    output_dir : path
-        Outputs are ``<output_dir>/<input stem><suffix>.ome.tif`` (``.ome.zarr`` with
-        ``output_format="ome-zarr"``).
-    overwrite : bool
-        Replace existing outputs (default: inputs whose output exists are skipped).
-    suffix : str, optional
-        Default by tool (``_unmix``, ``_picasso``, ``_nnls``, ``_<stack tool>``).
-    output_format : {"ome-tiff", "ome-zarr"}
-        For the tools that take it (bleed-through, PICASSO, NNLS).
-    overrides : mapping, optional
-        Keywords that replace the report's (e.g. ``{"clip_negative": False}``).
-
-    Returns
-    -------
-    BatchSummary
-        Done / skipped / failed inputs with reasons (:class:`~napari_unmix.api.batch.BatchSummary`).
-    """
-    gen = iter_reapply(
-        report, inputs, output_dir=output_dir, overwrite=overwrite, suffix=suffix,
-        output_format=output_format, overrides=overrides,
-    )  # fmt: skip
-    return run(gen)
-
-
 def iter_reapply(
     report: dict[str, Any] | str | os.PathLike,
     inputs: str | os.PathLike | Iterable[str | os.PathLike],
@@ -302,3 +277,35 @@ def iter_reapply(
         overwrite=overwrite,
     )
     return (yield from gen)
+
+
+reapply = run_form(
+    iter_reapply,
+    "reapply",
+    """Apply the parameters and estimated coefficients of ``report`` to other files.
+
+    Parameters
+    ----------
+    report : dict or path
+        A report, its sidecar ``.json``, or the output file the sidecar belongs to.
+    inputs : path, folder, glob pattern, or a list of them
+        See :func:`napari_unmix.api.batch.expand_inputs`.
+    output_dir : path
+        Outputs are ``<output_dir>/<input stem><suffix>.ome.tif`` (``.ome.zarr`` with
+        ``output_format="ome-zarr"``).
+    overwrite : bool
+        Replace existing outputs (default: inputs whose output exists are skipped).
+    suffix : str, optional
+        Default by tool (``_unmix``, ``_picasso``, ``_nnls``, ``_<stack tool>``).
+    output_format : {"ome-tiff", "ome-zarr"}
+        For the tools that take it (bleed-through, PICASSO, NNLS).
+    overrides : mapping, optional
+        Keywords that replace the report's (e.g. ``{"clip_negative": False}``).
+
+    Returns
+    -------
+    BatchSummary
+        Done / skipped / failed inputs with reasons (:class:`~napari_unmix.api.batch.BatchSummary`).
+    """,
+    "BatchSummary",
+)

@@ -19,22 +19,18 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..core.options import takes_options
 from ..core.progress import Progress, Steps, run
 from ..core.report import describe_array, start_report, to_jsonable
 from ..core.stack_tools import (
     STACK_TOOLS,
-    FilterOptions,
-    HistogramOptions,
-    MaxZOptions,
-    RegisterOptions,
     StackToolResult,
-    ZDriftOptions,
 )
 
 __all__ = [
@@ -48,6 +44,16 @@ __all__ = [
 _DEFAULTS: dict[str, Any] = {}
 for _tool in STACK_TOOLS.values():
     _DEFAULTS.update(_tool.options.defaults())
+
+
+#: The keywords of the functions below: every field of every tool (generated, see
+#: :func:`~napari_unmix.core.options.takes_options`); the functions get one options object
+#: per tool and keep those of the tool asked for.
+_takes_tool_options = takes_options(*(_tool.options for _tool in STACK_TOOLS.values()))
+
+
+def _values(options: tuple) -> dict[str, Any]:
+    return {k: v for opts in options for k, v in opts.as_dict().items()}
 
 
 def _tool_options(tool: str, values: dict[str, Any]) -> tuple[Any, Any]:
@@ -146,31 +152,13 @@ def iter_stack_tool(
     return (yield from _run_tool(tool, stack, values))
 
 
+@_takes_tool_options
 def apply_stack_tool(
     tool: str,
     stack: Any,
     /,
     *,
-    filters: str | Sequence[str] = FilterOptions.filters,
-    median_size: int | Sequence[int] = FilterOptions.median_size,
-    gaussian_sigma: float | Sequence[float] = FilterOptions.gaussian_sigma,
-    apply_3d: bool = FilterOptions.apply_3d,
-    channel_overrides: dict[int, dict[str, Any]] | None = FilterOptions.channel_overrides,
-    filters_channel2: str | Sequence[str] | None = FilterOptions.filters_channel2,
-    median_size_channel2: int | Sequence[int] | None = FilterOptions.median_size_channel2,
-    gaussian_sigma_channel2: float | None = FilterOptions.gaussian_sigma_channel2,
-    reference_t: int = HistogramOptions.reference_t,
-    zrange: tuple[int, int] | None = MaxZOptions.zrange,
-    registration_channel: int = RegisterOptions.registration_channel,
-    method: str = RegisterOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
-    interpolation_order: int = RegisterOptions.interpolation_order,
+    options: tuple,
 ) -> tuple[Any, dict[str, Any]]:
     """Run one stack tool on a TZCYX array and return ``(result, report)``.
 
@@ -204,10 +192,11 @@ def apply_stack_tool(
     >>> len(rep["results"]["shifts_yx"])
     2
     """
-    res = run(_run_tool(tool, stack, locals()))
+    res = run(_run_tool(tool, stack, _values(options)))
     return res.data, res.report
 
 
+@_takes_tool_options
 def apply_stack_tool_file(
     tool: str,
     input_path: str | os.PathLike,
@@ -216,26 +205,7 @@ def apply_stack_tool_file(
     *,
     overwrite: bool = False,
     progress: Callable[[Progress], None] | None = None,
-    filters: str | Sequence[str] = FilterOptions.filters,
-    median_size: int | Sequence[int] = FilterOptions.median_size,
-    gaussian_sigma: float | Sequence[float] = FilterOptions.gaussian_sigma,
-    apply_3d: bool = FilterOptions.apply_3d,
-    channel_overrides: dict[int, dict[str, Any]] | None = FilterOptions.channel_overrides,
-    filters_channel2: str | Sequence[str] | None = FilterOptions.filters_channel2,
-    median_size_channel2: int | Sequence[int] | None = FilterOptions.median_size_channel2,
-    gaussian_sigma_channel2: float | None = FilterOptions.gaussian_sigma_channel2,
-    reference_t: int = HistogramOptions.reference_t,
-    zrange: tuple[int, int] | None = MaxZOptions.zrange,
-    registration_channel: int = RegisterOptions.registration_channel,
-    method: str = RegisterOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
-    interpolation_order: int = RegisterOptions.interpolation_order,
+    options: tuple,
 ) -> Path:
     """Run one stack tool on an image file and write the result with its JSON sidecar.
 
@@ -274,7 +244,7 @@ def apply_stack_tool_file(
     from ..io.sidecar import write_sidecar
     from ._files import check_output
 
-    values = locals()
+    values = _values(options)
     _tool_options(tool, values)  # bad options fail before any file is touched
     output_path = check_output(
         output_path, output_format="ome-tiff", overwrite=overwrite, inputs=(input_path,)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.options import takes_options
 from ..core.report import describe_array, start_report
 from ..core.suggest import (
     GROUPINGS,
@@ -29,24 +30,6 @@ from ..core.suggest import (
 from ..core.validate import check_array
 
 __all__ = ["SuggestOptions", "Suggestions", "suggest_rois"]
-
-
-def _check_values(params: dict[str, Any]) -> dict[str, Any]:
-    """The validated settings (:class:`SuggestOptions`), the ranges the options cannot say
-    (open ends, a cosine) with their own messages first."""
-    sigma = params["local_background_sigma"]
-    if isinstance(sigma, int | float) and not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(
-            f"local_background_sigma must be >= 0 px (or None: estimated from the image), "
-            f"got {sigma!r}"
-        )
-    threshold = params["peak_threshold"]
-    if isinstance(threshold, int | float) and not 0 < threshold <= 1:
-        raise ValueError(f"peak_threshold must be in (0, 1], got {threshold!r}")
-    cosine = params["similarity_threshold"]
-    if isinstance(cosine, int | float) and not -1 <= cosine <= 1:
-        raise ValueError(f"similarity_threshold is a cosine in [-1, 1], got {cosine!r}")
-    return SuggestOptions.pick(params).as_dict()
 
 
 def _check(cube: Any) -> np.ndarray:
@@ -73,30 +56,14 @@ def _check(cube: Any) -> np.ndarray:
     return data
 
 
+@takes_options(SuggestOptions)
 def suggest_rois(
     cube: Any,
     /,
     *,
-    projection: str = SuggestOptions.projection,
-    processed: bool = SuggestOptions.processed,
-    local_background_sigma: float | None = SuggestOptions.local_background_sigma,
-    binning: int = SuggestOptions.binning,
-    peak_sigma: float = SuggestOptions.peak_sigma,
-    peak_threshold: float = SuggestOptions.peak_threshold,
-    min_area: int = SuggestOptions.min_area,
-    min_diagonal: float = SuggestOptions.min_diagonal,
-    max_groups: int | None = SuggestOptions.max_groups,
-    max_rois_per_group: int = SuggestOptions.max_rois_per_group,
-    pool_factor: int = SuggestOptions.pool_factor,
-    gradient_fingerprint: bool = SuggestOptions.gradient_fingerprint,
-    hierarchical: bool = SuggestOptions.hierarchical,
-    similarity_threshold: float = SuggestOptions.similarity_threshold,
-    merge_duplicates: bool = SuggestOptions.merge_duplicates,
-    representative: str = SuggestOptions.representative,
-    frame: int = SuggestOptions.frame,
-    n_bands: int = SuggestOptions.n_bands,
     name: str | None = None,
     warn: bool = True,
+    options: SuggestOptions,
 ) -> Suggestions:
     """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
 
@@ -190,18 +157,18 @@ def suggest_rois(
     ([0, 1], 32)
     """
     check_array("cube", cube)
-    params = _check_values(locals())
+    params = options.as_dict()
     data = _check(cube)
     t0 = time.perf_counter()
-    res = find_suggestions(data, **params)
+    res = find_suggestions(data, options=options)
     seconds = time.perf_counter() - t0
     report = start_report(
         "suggest_rois", params, {"cube": describe_array(cube, name=name, axes="CYX")}
     )
     report["method"] = {
-        "projection": PROJECTIONS[projection].doc,
-        "grouping": GROUPINGS["hierarchical" if hierarchical else "greedy"].doc,
-        "representative": REPRESENTATIVES[representative].doc,
+        "projection": PROJECTIONS[options.projection].doc,
+        "grouping": GROUPINGS["hierarchical" if options.hierarchical else "greedy"].doc,
+        "representative": REPRESENTATIVES[options.representative].doc,
     }
     report["result"] = {
         "n_rois": len(res),

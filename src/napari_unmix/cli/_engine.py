@@ -169,6 +169,15 @@ class _UsageError(Exception):
     """Wrong positional arguments (exit code 2)."""
 
 
+def _failed(name: str, err: BaseException, debug: bool) -> int:
+    """Print the error of a command in one line (with ``--debug`` the traceback first);
+    exit status 1."""
+    if debug:
+        traceback.print_exc()
+    print(f"{PROG} {name}: error: {_one_line(err)}", file=sys.stderr)
+    return 1
+
+
 def _split_paths(
     paths: list[str], cmd: Command, *, batch: bool, given: dict[str, Any]
 ) -> tuple[list[str], str | None, list[Any]]:
@@ -239,10 +248,7 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
         print(f"{PROG} {name}: error: {err} (see {PROG} {name} --help)", file=sys.stderr)
         return 2
     except Exception as err:
-        if debug:
-            traceback.print_exc()
-        print(f"{PROG} {name}: error: {_one_line(err)}", file=sys.stderr)
-        return 1
+        return _failed(name, err, debug)
     kwargs = {**cmd.keywords, **({} if plan is None else plan.keywords), **kwargs}
     progress = _progress_printer(name, quiet)
     if cmd.progress:
@@ -265,10 +271,7 @@ def main(argv: list[str] | None = None, *, registry: dict[str, Command] | None =
         print(f"{PROG} {name}: interrupted", file=sys.stderr)
         return 130
     except Exception as err:
-        if debug:
-            traceback.print_exc()
-        print(f"{PROG} {name}: error: {_one_line(err)}", file=sys.stderr)
-        return 1
+        return _failed(name, err, debug)
     progress.finish()
     if not quiet:
         dt = time.perf_counter() - t0

@@ -86,14 +86,10 @@ def options_from(
 
     Examples
     --------
-    >>> from dataclasses import dataclass
-    >>> from napari_unmix.core.options import Options, option
-    >>> @dataclass(frozen=True)
-    ... class O(Options):
-    ...     max_iter: int = option(100, label="Iterations", doc="iteration cap")
-    >>> o, = options_from(O)
-    >>> o.flag, o.dest, o.kwargs["type"].__name__, o.help
-    ('--max-iter', 'max_iter', 'int', 'iteration cap; default 100')
+    >>> from napari_unmix.core.nmf import NmfOptions
+    >>> o, = options_from(NmfOptions, only=("max_iter",))
+    >>> o.flag, o.dest, o.kwargs["type"].__name__, o.help == NmfOptions.spec("max_iter").help()
+    ('--max-iter', 'max_iter', 'int', True)
     """
     specs = {s.name: s for s in options.specs()}
     names = list(only) if only is not None else [n for n in specs if n not in exclude]

@@ -24,8 +24,23 @@ __all__ = [
 ]
 
 
-def bin_indices(values: np.ndarray, bins: int) -> np.ndarray:
+def _cells(bins: int, offset: float | None) -> tuple[int, float]:
+    """How a range maps to bin indices: ``index = trunc(t * cells + shift)`` for the value's
+    position ``t`` in [0, 1] of the range. Without ``offset``: ``bins`` bins covering the
+    range; with it: bins one ``range / (bins - 1)`` wide, their edges moved by ``offset``
+    of a bin (the first and last bin then lie partly outside the range)."""
+    if offset is None:
+        return bins, 0.0
+    if not 0.0 <= offset < 1.0:
+        raise ValueError(f"offset must be in [0, 1), got {offset=}")
+    return bins - 1, float(offset)
+
+
+def bin_indices(values: np.ndarray, bins: int, offset: float | None = None) -> np.ndarray:
     """Equal-width bin index (0..bins-1) of every value over its own [min, max] range.
+
+    ``offset`` (a fraction of a bin) shifts the bin edges, for histograms averaged over
+    shifted grids (see :class:`FixedBinnedMI`).
 
     A constant input maps to bin 0. NaNs are not allowed (filter them first).
 
@@ -40,8 +55,11 @@ def bin_indices(values: np.ndarray, bins: int) -> np.ndarray:
     lo, hi = float(v.min()), float(v.max())
     if not hi > lo:
         return np.zeros(v.shape, dtype=np.intp)
+    cells, shift = _cells(bins, offset)
     t = v - lo
-    t *= bins / (hi - lo)
+    t *= cells / (hi - lo)
+    if shift:
+        t += shift
     idx = t.astype(np.intp)
     np.minimum(idx, bins - 1, out=idx)
     return idx
@@ -137,9 +155,11 @@ class FixedBinnedMI:
     #: at most this many values binned at once by :meth:`along` (bounds its memory)
     chunk_values = 262_144
 
-    def __init__(self, x: np.ndarray, *, bins: int = 64) -> None:
+    def __init__(self, x: np.ndarray, *, bins: int = 64, offset: float | None = None) -> None:
         self.bins = int(bins)
-        self.ix = bin_indices(x, self.bins)
+        self.offset = offset
+        self._cells, self._shift = _cells(self.bins, offset)
+        self.ix = bin_indices(x, self.bins, offset)
         self.n = self.ix.size
         self._row = self.ix * self.bins  # joint-index offset of every x value
         self._table = clogc_table(self.n)
@@ -154,7 +174,7 @@ class FixedBinnedMI:
         return np.maximum(self._log_n + (h - self._hx) / self.n, 0.0)
 
     def __call__(self, y: np.ndarray) -> float:
-        iy = bin_indices(y, self.bins)
+        iy = bin_indices(y, self.bins, self.offset)
         if iy.size != self.n:
             raise ValueError(f"y has {iy.size} values, x has {self.n}")
         iy += self._row
@@ -185,7 +205,9 @@ class FixedBinnedMI:
         lo, hi = buf.min(), buf.max()
         if hi > lo:
             buf -= lo
-            buf *= base.dtype.type(b / (float(hi) - float(lo)))
+            buf *= base.dtype.type(self._cells / (float(hi) - float(lo)))
+            if self._shift:
+                buf += base.dtype.type(self._shift)
             np.copyto(ibuf, buf, casting="unsafe")
             np.minimum(ibuf, b - 1, out=ibuf)
         else:
@@ -215,9 +237,11 @@ class FixedBinnedMI:
             v += y
             lo, hi = v.min(axis=1), v.max(axis=1)
             span = hi - lo
-            scale = np.divide(b, span, out=np.zeros_like(span), where=span > 0)
+            scale = np.divide(self._cells, span, out=np.zeros_like(span), where=span > 0)
             v -= lo[:, None]
             v *= scale[:, None]
+            if self._shift:
+                v += self._shift
             idx = v.astype(np.intp)
             np.minimum(idx, b - 1, out=idx)
             idx += self._row
@@ -228,7 +252,13 @@ class FixedBinnedMI:
 
 
 def line_mi_rows(
-    x: np.ndarray, y: np.ndarray, alphas: Sequence[float], *, bins: int, chunk_values: int = 262_144
+    x: np.ndarray,
+    y: np.ndarray,
+    alphas: Sequence[float],
+    *,
+    bins: int,
+    chunk_values: int = 262_144,
+    offset: float | None = None,
 ) -> np.ndarray:
     """``MI(x[r], y[r] - a*x[r])`` for every row ``r`` and every ``a``, vectorised.
 
@@ -245,6 +275,8 @@ def line_mi_rows(
         Bins per variable.
     chunk_values : int
         At most about this many values are binned at once (bounds the memory).
+    offset : float, optional
+        Bin edges shifted by this fraction of a bin (as :func:`bin_indices`).
 
     Returns
     -------
@@ -271,8 +303,9 @@ def line_mi_rows(
     g = a.size
     lo, hi = x.min(axis=1, keepdims=True), x.max(axis=1, keepdims=True)
     span = (hi - lo).astype(np.float64)
-    scale = np.divide(b, span, out=np.zeros_like(span), where=span > 0)
-    ix = np.minimum(((x - lo) * scale).astype(np.intp), b - 1)
+    cells, shift = _cells(b, offset)
+    scale = np.divide(cells, span, out=np.zeros_like(span), where=span > 0)
+    ix = np.minimum(((x - lo) * scale + shift).astype(np.intp), b - 1)
     table = clogc_table(m)
     hx = table[np.stack([np.bincount(r, minlength=b) for r in ix])].sum(axis=1)
     out = np.empty((n_rows, g))
@@ -286,9 +319,11 @@ def line_mi_rows(
         v = np.multiply(a32[None, :, None], xr[:, None, :])  # (k, G, m), float32 traffic
         np.subtract(yr[:, None, :], v, out=v)
         vlo, vhi = v.min(axis=2, keepdims=True), v.max(axis=2, keepdims=True)
-        vs = np.divide(b, vhi - vlo, out=np.zeros_like(vlo), where=vhi > vlo)
+        vs = np.divide(np.float32(cells), vhi - vlo, out=np.zeros_like(vlo), where=vhi > vlo)
         v -= vlo
         v *= vs
+        if shift:
+            v += np.float32(shift)
         idx = v.astype(np.intp)
         np.minimum(idx, b - 1, out=idx)
         idx += (ix[c : c + k] * b)[:, None, :]

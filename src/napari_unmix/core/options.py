@@ -52,7 +52,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .validate import OptionError, check_int, check_number
+from .validate import OptionError, check_int, check_number, check_option_types
 
 __all__ = ["OptionSpec", "Options", "option", "takes_options"]
 
@@ -272,8 +272,16 @@ class Options:
         return {s.name: getattr(self, s.name) for s in self.specs()}
 
 
-def takes_options(options_class: type[Options]) -> Any:
-    """Decorator: the function's keyword options are generated from ``options_class``.
+def _refuse_unknown(key: str, names: Sequence[str], where: str) -> None:
+    near = difflib.get_close_matches(key, names, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise OptionError(f"{where}: unknown option {key!r}{hint} (options: {', '.join(names)})")
+
+
+def takes_options(
+    *classes: type[Options], exclude: Sequence[str] = (), check_types: bool = False
+) -> Any:
+    """Decorator: the function's keyword options are generated from the options class(es).
 
     The decorated function is written ``def f(data, /, *, ..., options: X)`` and receives one
     validated ``X``; callers pass the fields as keywords (``f(data, k=3)``), an ``options=``
@@ -281,6 +289,15 @@ def takes_options(options_class: type[Options]) -> Any:
     as an explicit keyword with its default, so several functions that take the same
     options do not restate their signatures, and a default is written only in ``X``.
     Unknown keywords are refused with a suggestion.
+
+    A parameter the function declares itself keeps its place and kind (e.g. a positional
+    ``channels`` or a required ``registration_channel``) and, when it is a field, its value
+    also goes into the options. ``exclude``: fields the function does not take (left at
+    their defaults). With several classes (``takes_options(A, B)``) the keywords are the
+    fields of all of them (a name shared by several goes to each) and ``options`` is the
+    tuple ``(A(...), B(...))``. ``check_types``: the keywords' types are checked first with
+    :func:`~napari_unmix.core.validate.check_option_types` (its wording, e.g. "must be an
+    integer, got", where the class would name the range too).
 
     Examples
     --------
@@ -299,8 +316,37 @@ def takes_options(options_class: type[Options]) -> Any:
     ...
     napari_unmix.core.validate.OptionError: fit: unknown option 'max_iters'; did you mean 'max_iter'? (options: max_iter)
     """
-    specs = options_class.specs()
-    names = {s.name for s in specs}
+    specs: dict[str, OptionSpec] = {}
+    for cls in classes:
+        for s in cls.specs():
+            if s.name not in exclude:
+                specs.setdefault(s.name, s)
+    names = list(specs)
+    single = len(classes) == 1
+    kinds = classes[0] if single else tuple
+
+    def build(fields: dict[str, Any], given: Any) -> Any:
+        if given is not None and not (
+            isinstance(given, kinds) if single else len(given) == len(classes)
+        ):
+            what = (
+                classes[0].__name__
+                if single
+                else "tuple of " + ", ".join(c.__name__ for c in classes)
+            )
+            raise OptionError(f"options must be a {what}, got {type(given).__name__}")
+        bases = (given,) if single else (given or (None,) * len(classes))
+        out = []
+        for cls, base in zip(classes, bases, strict=True):
+            own = {s.name for s in cls.specs()}
+            values = {k: v for k, v in fields.items() if k in own}
+            if base is None:
+                out.append(cls(**values))
+            elif not isinstance(base, cls):
+                raise OptionError(f"options must be a {cls.__name__}, got {type(base).__name__}")
+            else:
+                out.append(dataclasses.replace(base, **values) if values else base)
+        return out[0] if single else tuple(out)
 
     def decorate(func: Any) -> Any:
         sig = inspect.signature(func)
@@ -312,32 +358,28 @@ def takes_options(options_class: type[Options]) -> Any:
             inspect.Parameter(
                 s.name, inspect.Parameter.KEYWORD_ONLY, default=s.default, annotation=s.type
             )
-            for s in specs
+            for s in specs.values()
             if s.name not in own_names
         ]
         holder = inspect.Parameter(
             "options",
             inspect.Parameter.KEYWORD_ONLY,
             default=None,
-            annotation=options_class | None,
+            annotation=(classes[0] if single else tuple) | None,
         )
 
         @functools.wraps(func)
         def _with_options(*args: Any, **kwargs: Any) -> Any:
             given = kwargs.pop("options", None)
-            fields = {k: kwargs.pop(k) for k in list(kwargs) if k in names and k not in own_names}
-            extra = [k for k in kwargs if k not in own_names]
-            if extra:
-                options_class.from_kwargs({extra[0]: kwargs[extra[0]]}, where=func.__name__)
-            if given is None:
-                opts = options_class.from_kwargs(fields, where=func.__name__)
-            elif not isinstance(given, options_class):
-                raise OptionError(
-                    f"options must be a {options_class.__name__}, got {type(given).__name__}"
-                )
-            else:
-                opts = dataclasses.replace(given, **fields) if fields else given
-            return func(*args, options=opts, **kwargs)
+            fields = {p.name: v for p, v in zip(head, args, strict=False) if p.name in specs}
+            for k in list(kwargs):
+                if k in specs:
+                    fields[k] = kwargs[k] if k in own_names else kwargs.pop(k)
+                elif k not in own_names:
+                    _refuse_unknown(k, names, func.__name__)
+            if check_types:
+                check_option_types(_with_options, fields)
+            return func(*args, options=build(fields, given), **kwargs)
 
         _with_options.__signature__ = sig.replace(  # type: ignore[attr-defined]
             parameters=[*head, *tail, *generated, holder]

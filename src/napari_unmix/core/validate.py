@@ -299,20 +299,26 @@ def check_option_types(func: Any, values: dict[str, Any]) -> None:
         value = values[name]
         if kind is None or (value is None and "None" in str(ann)):
             continue
-        if kind == "int":
-            ok = not isinstance(value, bool) and (
-                isinstance(value, numbers.Integral)
-                or (isinstance(value, numbers.Real) and float(value).is_integer())
-            )
-            what = "an integer"
-        elif kind == "float":
-            ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
-            what = "a number"
-        else:
-            ok = isinstance(value, bool | np.bool_) or value in (0, 1)
-            what = "True or False"
-        if not ok:
-            raise OptionError(f"{name} must be {what}, got {name}={value!r}")
+        check_type(name, value, kind)
+
+
+def check_type(name: str, value: Any, kind: str) -> None:
+    """The rule of :func:`check_option_types` for one value of ``kind`` "int", "float" or
+    "bool" (its type only, not its range)."""
+    if kind == "int":
+        ok = not isinstance(value, bool) and (
+            isinstance(value, numbers.Integral)
+            or (isinstance(value, numbers.Real) and float(value).is_integer())
+        )
+        what = "an integer"
+    elif kind == "float":
+        ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
+        what = "a number"
+    else:
+        ok = isinstance(value, bool | np.bool_) or value in (0, 1)
+        what = "True or False"
+    if not ok:
+        raise OptionError(f"{name} must be {what}, got {name}={value!r}")
 
 
 def check_sizes(values: Mapping[str, Any]) -> None:

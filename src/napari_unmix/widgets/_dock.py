@@ -30,7 +30,7 @@ from typing import Any
 
 from magicgui import widgets as mw
 from napari.utils import notifications
-from qtpy.QtCore import Signal
+from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -50,10 +50,22 @@ from ._layer_policy import show_result
 from ._results_panel import ResultsPanel
 from ._settings import clear_settings, load_settings, save_settings
 
-__all__ = ["LayerPicker", "ToolDock"]
+__all__ = ["LayerPicker", "ToolDock", "scroll_around"]
 
 DRAW_INTERVAL = 0.2  # seconds between progress redraws
 PREVIEW_INTERVAL = 0.5  # seconds between live previews
+
+
+def scroll_around(dock: QWidget, body: QWidget) -> QScrollArea:
+    """Put ``body`` in a vertical scroll area filling ``dock`` (no sideways scrolling)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(body)
+    outer = QVBoxLayout(dock)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return scroll
 
 
 class LayerPicker(mw.ComboBox):
@@ -147,12 +159,7 @@ class ToolDock(QWidget):
         self.results = ResultsPanel()
         self.body_layout.addWidget(self.results)
         self.body_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.body)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        self.scroll = scroll_around(self, self.body)
 
     # -- construction helpers -------------------------------------------------------------
     def _build_buttons(self) -> None:
@@ -181,6 +188,12 @@ class ToolDock(QWidget):
         self.pickers.append(picker)
         self.inputs_box.append(picker)
         return picker
+
+    def showEvent(self, event: Any) -> None:
+        """As wide as the form needs (no sideways scrolling), at most 560 px."""
+        bar = self.scroll.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(min(self.body.minimumSizeHint().width() + bar + 4, 560))
+        super().showEvent(event)
 
     def _saved_values(self) -> dict[str, Any]:
         saved = load_settings(self.tool) if self.tool else {}
@@ -296,8 +309,9 @@ class ToolDock(QWidget):
             self._last_preview = now
             self.preview(event.partial)
 
-    def show_result(self, result: Any) -> None:
-        """Add the result layers (policy) and the results-panel entry."""
+    def show_result(self, result: Any) -> str | None:
+        """Add the result layers (policy) and the results-panel entry; may return a short
+        text for the status line ("12 ROIs in 4 groups")."""
         results = result if isinstance(result, list | tuple) else [result]
         for r in results:
             if isinstance(r, Result):
@@ -307,17 +321,19 @@ class ToolDock(QWidget):
                 )  # fmt: skip
         stamp = time.strftime("%H:%M:%S")
         self.results.add_run(f"{self.tool} · {stamp}", self.summary(result))
+        return None
 
     def _on_result(self, result: Any) -> None:
         self.last_result = result
         try:
-            self.show_result(result)
+            text = self.show_result(result)
         except (ValueError, TypeError, KeyError) as err:
             self._fail(err)
             return
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.set_status(f"done in {time.perf_counter() - self._t0:.1f} s")
+        done = f"done in {time.perf_counter() - self._t0:.1f} s"
+        self.set_status(f"{text} · {done}" if text else done)
         if self.form is not None and self.tool:
             save_settings(self.tool, self.form.values())
         self.finished.emit(result)

@@ -169,6 +169,19 @@ def hyperspectral_layers(viewer: Any) -> list:
     return [ly for ly in viewer.layers if isinstance(ly, Image) and not ly.rgb]
 
 
+def is_cube_layer(layer: Any) -> bool:
+    """Whether :func:`layer_cube` can read ``layer``: a non-RGB image with at least 3 axes and
+    a known channel axis (C x Y x X, S x C x Y x X, or ``metadata["axes"]`` naming C)."""
+    from napari.layers import Image
+
+    if not isinstance(layer, Image) or layer.rgb or layer.data.ndim < 3:
+        return False
+    named = _named_axes(layer)
+    if named is not None and "C" in named:
+        return named[-2:] == "YX"
+    return layer.data.ndim <= 4
+
+
 def layer_cube(layer: Any, viewer: Any, *, all_slices: bool = False) -> np.ndarray:
     """The C x Y x X cube of an image layer at the viewer's current Z/T position.
 

@@ -40,7 +40,10 @@ class RoiTable(QTableWidget):
         self.on_edit, self.on_remove = on_edit, on_remove
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Rebuild the table from ``rows``."""
+        """Rebuild the table from ``rows`` (old cell widgets are dropped first, so none is
+        left over a cell of the new rows)."""
+        self.clearContents()
+        self.setRowCount(0)
         self.setRowCount(len(rows))
         for i, r in enumerate(rows):
             self._fill_row(i, r)

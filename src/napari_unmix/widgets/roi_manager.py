@@ -37,10 +37,13 @@ from ..api.rois import ROI_COLUMNS, RoiModel, component_color
 from ..api.rois.files import add_spectra_file, export_spectra
 from ..io.presets import load_preset as _read_preset
 from ..io.presets import save_preset as _write_preset
+from ._dock import scroll_around
+from ._layers import is_cube_layer
 from ._plot import SpectrumPlot, axis_label
+from ._probe import PixelProbe
 from ._roi_schema import get_or_create_roi_layer
 from ._roi_table import RoiTable
-from ._ui import guarded, hyperspectral_layers, layer_cube, yx_scale
+from ._ui import guarded, layer_cube, yx_scale
 from .resonance_table import ResonanceTable
 
 __all__ = ["RoiManagerWidget", "roi_manager_for"]
@@ -71,6 +74,7 @@ class RoiManagerWidget(QWidget):
         self.analysis = None
         self._syncing = False
         self._removing: tuple[int, ...] = ()
+        self.pixel: tuple[tuple[int, int], np.ndarray] | None = None  # spectrum under the mouse
         _MANAGERS[id(viewer)] = weakref.ref(self)
 
         self.image_combo = QComboBox()
@@ -128,7 +132,8 @@ class RoiManagerWidget(QWidget):
         self.resonance = None  # created with the model
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "ROIs and seed rows")
-        layout = QVBoxLayout(self)
+        body = QWidget()  # scrolls: the dock never forces the window past the screen
+        layout = QVBoxLayout(body)
         layout.addLayout(top)
         layout.addWidget(self.all_slices)
         layout.addWidget(self.processed_box)
@@ -137,6 +142,7 @@ class RoiManagerWidget(QWidget):
         layout.addLayout(gauss)
         layout.addLayout(grid)
         layout.addWidget(self.status)
+        scroll_around(self, body)
 
         self.image_combo.currentIndexChanged.connect(lambda _: self._image_changed())
         self.all_slices.toggled.connect(lambda _: self._image_changed())
@@ -145,11 +151,14 @@ class RoiManagerWidget(QWidget):
         viewer.layers.events.inserted.connect(self._layers_changed)
         viewer.layers.events.removed.connect(self._layers_changed)
         viewer.dims.events.current_step.connect(self._step_changed)
+        self.probe = PixelProbe(viewer, lambda: self.image_layer,
+                                lambda: None if self.model is None else self.model.cube, self._hovered)  # fmt: skip
         self._layers_changed()
 
     # ------------------------------------------------------------------ layers
     def _layers_changed(self, event=None) -> None:
-        names = [ly.name for ly in hyperspectral_layers(self.viewer) if ly.data.ndim >= 3]
+        # only layers that are cubes: a 5-D or 2-D layer is not offered (no error pop-ups)
+        names = [ly.name for ly in self.viewer.layers if is_cube_layer(ly)]
         current = self.image_combo.currentText()
         self.image_combo.blockSignals(True)
         self.image_combo.clear()
@@ -159,6 +168,11 @@ class RoiManagerWidget(QWidget):
         self.image_combo.blockSignals(False)
         if (self.image_layer is None or self.image_layer.name not in names) and names:
             self._image_changed()
+
+    def _hovered(self, pixel: Any, spectrum: Any) -> None:
+        self.pixel = None if pixel is None else (pixel, spectrum)
+        if self.model is not None:
+            self._plot_rows(self.model.rows())
 
     def _step_changed(self, event=None) -> None:
         ly = self.image_layer
@@ -276,6 +290,15 @@ class RoiManagerWidget(QWidget):
         self.model.show_processed = self.processed_box.isChecked()
         rows = self.model.rows()
         self.table.show_rows(rows)
+        problems = self._plot_rows(rows)
+        self.status.setText("\n".join(problems))
+        if problems:
+            notifications.show_warning(problems[0])
+        if self.analysis is not None:
+            self.analysis.model_changed()
+
+    def _plot_rows(self, rows: list[dict[str, Any]]) -> list[str]:
+        """Plot the shown rows' spectra (and the hovered pixel's); returns the problems."""
         lines, problems = [], []
         for r in rows:
             if not r["show"]:
@@ -288,6 +311,10 @@ class RoiManagerWidget(QWidget):
             if y is not None:
                 ls = "--" if r["kind"] != "drawn" else ":" if r["background"] else "-"
                 lines.append({"y": y, "color": r["color"], "label": r["name"], "ls": ls})
+        if self.pixel is not None:
+            (py, px), spectrum = self.pixel
+            lines.append({"y": spectrum, "color": "#dddddd", "lw": 1.0, "ls": "-.",
+                          "label": f"pixel (y {py}, x {px})"})  # fmt: skip
         self.plot.plot(
             self.model.axis,
             lines,
@@ -295,11 +322,7 @@ class RoiManagerWidget(QWidget):
             ylabel="mean intensity"
             + (" (background subtracted)" if self.model.show_processed else ""),
         )
-        self.status.setText("\n".join(problems))
-        if problems:
-            notifications.show_warning(problems[0])
-        if self.analysis is not None:
-            self.analysis.model_changed()
+        return problems
 
     @guarded
     def edit_row(self, row: dict[str, Any], field: str, value: Any) -> None:

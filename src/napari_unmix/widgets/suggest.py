@@ -1,113 +1,60 @@
-"""ROI suggester dock widget: propose seed ROIs in a C×Y×X image and write them as rectangles.
+"""ROI suggester dock: propose seed ROIs in a C×Y×X image and write them as rectangles.
 
-The widget reads an image layer and the settings, runs :func:`napari_unmix.suggest_rois`
-in a ``thread_worker`` and writes the boxes into the "ROIs" Shapes layer (see
-:mod:`napari_unmix.widgets._roi_schema`), tagged ``auto=True``, one component per group.
+A :class:`~napari_unmix.widgets._dock.ToolDock`: the form comes from
+:class:`~napari_unmix.core.suggest.SuggestOptions` (empty "local background σ" and "groups"
+mean "estimated from the data"), Run calls :func:`napari_unmix.suggest_rois` in a worker,
+and the boxes go into the "ROIs" Shapes layer (see :mod:`napari_unmix.widgets._roi_schema`),
+tagged ``auto=True``, one component per group, outlined in their component's colour and
+labelled with their name. A new run replaces the earlier suggestions (hand-drawn ROIs stay)
+unless "keep previous results" is ticked. The results panel plots each group's mean
+spectrum in the same colours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
-from magicgui.widgets import (
-    CheckBox,
-    ComboBox,
-    Container,
-    FloatSpinBox,
-    Label,
-    PushButton,
-    SpinBox,
-)
 from napari.layers import Image
-from napari.utils.notifications import show_error, show_info, show_warning
+from napari.utils.notifications import show_info, show_warning
+from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ..api.rois.schema import component_color
+from ..core.progress import Progress
 from ..core.suggest import SuggestOptions
-from ._form import widget_for
+from ..core.units import axis_label
+from ._dock import LayerPicker, ToolDock
+from ._layers import is_cube_layer
+from ._plot import SpectrumPlot
 from ._roi_schema import add_rois, get_or_create_roi_layer, remove_rois
 
 __all__ = ["SuggestWidget"]
 
-#: spin-box value shown as "auto" for the local background sigma (estimated from the data)
-AUTO = -1.0
 
-
-def _shown(default: Any, auto: Any) -> Any:
-    """A spin box's value for an option whose None means "estimated" (shown as ``auto``)."""
-    return auto if default is None else default
-
-
-def _run(data: np.ndarray, name: str, params: dict[str, Any]):
-    """Worker body: returns the result, or the message of a bad-input ValueError."""
-    from ..api.suggest import suggest_rois
-
-    try:
-        return suggest_rois(data, name=name, warn=False, **params)
-    except ValueError as exc:
-        return str(exc)
-
-
-class SuggestWidget(Container):
+class SuggestWidget(ToolDock):
     """Dock widget of the ROI suggester (a thin driver around ``suggest_rois``)."""
 
-    def __init__(self, napari_viewer) -> None:
-        super().__init__(labels=True)
-        self.viewer = napari_viewer
-        self.worker = None
-        self.image = ComboBox(label="image (C×Y×X)", choices=self._image_choices)
-        self.projection = widget_for(SuggestOptions.spec("projection"))
-        self.processed = CheckBox(
-            text=SuggestOptions.spec("processed").label, value=SuggestOptions.processed
-        )
-        # the lowest value of these two boxes means "auto": estimated from the data (None)
-        self.local_background_sigma = FloatSpinBox(
-            label="local background σ (px, -1 = auto)",
-            value=_shown(SuggestOptions.local_background_sigma, AUTO), min=AUTO, max=500.0,
-        )  # fmt: skip
-        self.binning = SpinBox(label="binning", value=SuggestOptions.binning, min=1, max=16)
-        self.peak_sigma = widget_for(SuggestOptions.spec("peak_sigma"))
-        self.peak_threshold = FloatSpinBox(
-            label="peak threshold", value=SuggestOptions.peak_threshold, min=0.01, max=1.0,
-            step=0.05,
-        )  # fmt: skip
-        self.min_area = widget_for(SuggestOptions.spec("min_area"))
-        self.min_diagonal = widget_for(SuggestOptions.spec("min_diagonal"))
-        self.max_groups = SpinBox(
-            label="groups (0 = auto)", value=_shown(SuggestOptions.max_groups, 0), min=0, max=100
-        )
-        self.local_background_sigma.native.setSpecialValueText("auto")
-        self.max_rois_per_group = widget_for(SuggestOptions.spec("max_rois_per_group"))
-        for name in ("gradient_fingerprint", "hierarchical", "merge_duplicates"):
-            spec = SuggestOptions.spec(name)
-            setattr(self, name, CheckBox(text=spec.label, value=spec.default))
-        self.similarity_threshold = FloatSpinBox(
-            label="similarity (greedy)", value=SuggestOptions.similarity_threshold, min=-1.0,
-            max=1.0, step=0.01,
-        )  # fmt: skip
-        self.representative = widget_for(SuggestOptions.spec("representative"))
-        self.replace_previous = CheckBox(text="replace previous suggestions", value=True)
-        self.run_button = PushButton(text="Suggest ROIs")
-        self.cancel_button = PushButton(text="Cancel", enabled=False)
-        self.status = Label(value="")
-        options = [getattr(self, n) for n in SuggestOptions.defaults() if hasattr(self, n)]
-        self.extend([self.image, *options, self.replace_previous, self.run_button,
-                     self.cancel_button, self.status])  # fmt: skip
-        self.run_button.changed.connect(self.run)
-        self.cancel_button.changed.connect(self.cancel)
-        self.viewer.layers.events.inserted.connect(self.reset_choices)
-        self.viewer.layers.events.removed.connect(self.reset_choices)
+    tool = "suggest"
+    options = SuggestOptions
+    form_fields = tuple(s.name for s in SuggestOptions.specs() if s.name != "frame")
+    run_text = "Suggest ROIs"
 
-    def _image_choices(self, _widget=None) -> list[tuple[str, Image]]:
-        return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Image)]
+    def __init__(self, napari_viewer: Any) -> None:
+        super().__init__(napari_viewer)
+        self.image = self.add_picker(
+            LayerPicker(
+                napari_viewer,
+                "image (C×Y×X)",
+                is_cube_layer,
+                prefer=lambda ly: list(napari_viewer.layers).index(ly),
+                tooltip="a hyperspectral cube, channels as one layer (C×Y×X or Z×C×Y×X)",
+            )
+        )
 
     def parameters(self) -> dict[str, Any]:
-        """The core settings currently set in the dialog."""
-        params = {n: getattr(self, n).value for n in SuggestOptions.defaults() if hasattr(self, n)}
-        if params["local_background_sigma"] <= AUTO:
-            params["local_background_sigma"] = None
-        if params["max_groups"] < 1:
-            params["max_groups"] = None
-        return params
+        """The suggester settings currently set in the form."""
+        return self.form.values()
 
     def _displayed_index(self, layer: Image) -> tuple[int, ...]:
         """Data indices of the slice on display, for every axis of ``layer``."""
@@ -115,85 +62,79 @@ class SuggestWidget(Container):
         idx = np.clip(np.rint(point).astype(int), 0, np.array(layer.data.shape) - 1)
         return tuple(int(i) for i in idx)
 
-    def _cube(self, layer: Image) -> np.ndarray | None:
-        if layer.ndim < 3 or layer.rgb:
-            show_error(
-                f"{layer.name!r} has {layer.ndim} dimensions: the ROI suggester needs a "
-                "C×Y×X image (channels as one layer); open the file as a hyperspectral cube"
-            )
-            return None
-        # leading Z/T axes: the slice on display; the channel axis is the third from the end
-        lead = self._displayed_index(layer)[: layer.ndim - 3]
-        return np.asarray(layer.data[lead] if lead else layer.data)
-
-    def run(self, *, start: bool = True):
-        """Start the suggester in a worker thread (bound to the Run button).
-
-        Returns the worker (None on bad input); with ``start=False`` the caller starts it
-        (tests connect to its signals first).
-        """
-        from napari.qt.threading import create_worker
-
+    def read_inputs(self) -> dict[str, Any]:
         layer = self.image.value
         if layer is None:
-            show_error("add or choose a C×Y×X image layer first")
-            return None
-        cube = self._cube(layer)
-        if cube is None:
-            return None
-        params = self.parameters()
-        params["frame"] = self._displayed_index(layer)[layer.ndim - 3]  # "current_frame"
-        self.worker = create_worker(
-            _run, cube, layer.name, params, _progress={"desc": "Suggesting ROIs"}
-        )
-        self.worker.returned.connect(lambda res, lay=layer: self._done(res, lay))
-        self.worker.finished.connect(self._finished)
-        self.run_button.enabled, self.cancel_button.enabled = False, True
-        self.status.value = "running…"
-        if start:
-            self.worker.start()
-        return self.worker
+            raise ValueError(
+                "add or choose a C×Y×X image layer first (a hyperspectral cube, channels as "
+                "one layer; e.g. File > Open Sample > napari-unmix > bead cube)"
+            )
+        index = self._displayed_index(layer)
+        lead = index[: layer.ndim - 3]  # leading Z/T axes: the slice on display
+        cube = np.asarray(layer.data[lead] if lead else layer.data)
+        return {"cube": cube, "layer": layer, "frame": index[layer.ndim - 3]}
 
-    def cancel(self) -> None:
-        """Stop waiting for the running job; its result is discarded."""
-        if self.worker is not None:
-            self.worker.returned.disconnect()
-            self.worker.quit()
-            self.status.value = "cancelled"
+    def steps(self, inputs: dict[str, Any], options: Any) -> Generator[Progress, None, Any]:
+        from ..api.suggest import suggest_rois
 
-    def _finished(self) -> None:
-        self.run_button.enabled, self.cancel_button.enabled = True, False
+        yield Progress(0, None, "suggesting ROIs")
+        values = {**options.as_dict(), "frame": inputs["frame"]}
+        res = suggest_rois(inputs["cube"], name=inputs["layer"].name, warn=False, **values)
+        yield Progress(1, 1, f"{len(res)} ROIs")
+        return res
 
-    def _done(self, res, layer: Image) -> None:
-        if isinstance(res, str):
-            show_error(res)
-            self.status.value = "bad input"
-            return
-        if len(res) == 0:  # nothing found: say so, leave the layers alone
-            show_info("; ".join(res.notes) or "no candidates")
-            self.status.value = "no candidates"
-            return
+    def show_result(self, result: Any) -> str:
+        layer = self.image.value
+        if len(result) == 0:  # nothing found: say so, leave the layers alone
+            show_info("; ".join(result.notes) or "no candidates")
+            self.results.add_run("suggest · no candidates", QLabel("no candidates"))
+            return "no candidates"
         rois = get_or_create_roi_layer(
             self.viewer, scale=layer.scale[-2:], translate=layer.translate[-2:]
         )
         feats = rois.features
-        if self.replace_previous.value and len(rois.data) and "auto" in feats:
+        if not self.keep_previous.isChecked() and len(rois.data) and "auto" in feats:
             remove_rois(rois, feats["auto"].to_numpy(bool))
             feats = rois.features
         manual = feats[~feats["auto"].astype(bool)] if len(feats) and "auto" in feats else feats
         base = int(manual["component"].max()) + 1 if len(manual) else 0
         rows = [
-            {
-                "name": f"auto g{g} #{i}",
-                "component": base + int(g),
-                "background": False,
-                "auto": True,
-                "group": int(g),
-            }
-            for i, g in enumerate(res.groups)
-        ]
-        add_rois(rois, res.to_result(layer.name).layers[0].data, rows)
-        rois.metadata["suggest_report"] = res.report
-        for note in res.notes:
+            {"name": f"auto g{g} #{i}", "component": base + int(g), "background": False,
+             "auto": True, "group": int(g)}
+            for i, g in enumerate(result.groups)
+        ]  # fmt: skip
+        add_rois(rois, result.to_result(layer.name).layers[0].data, rows)
+        components = rois.features["component"].to_numpy(int)
+        rois.edge_color = [component_color(int(c)) for c in components]
+        rois.text = {"string": "{name}", "size": 8, "color": "white", "anchor": "upper_left"}
+        rois.metadata["suggest_report"] = result.report
+        for note in result.notes:
             show_warning(note)
-        self.status.value = f"{len(res)} ROIs in {res.n_groups if len(res) else 0} groups"
+        self.results.add_run(f"suggest · {len(result)} ROIs", self.summary(result, base))
+        return f"{len(result)} ROIs in {result.n_groups} groups"
+
+    def summary(self, result: Any, base: int = 0) -> QWidget:  # type: ignore[override]
+        """Each group's mean spectrum, in its component's colour."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        meta = self.image.value.metadata if self.image.value is not None else {}
+        n_c = result.spectra.shape[1]
+        axis = meta.get("spectral_axis")
+        x = np.asarray(axis, float) if axis is not None and len(axis) == n_c else np.arange(n_c)
+        units = meta.get("spectral_units") if axis is not None else None
+        lines = [
+            {"y": result.spectra[result.groups == g].mean(axis=0),
+             "color": component_color(base + int(g)), "label": f"group {g}"}
+            for g in np.unique(result.groups)
+        ]  # fmt: skip
+        plot = SpectrumPlot(box)
+        plot.plot(x, lines, xlabel=axis_label(units), ylabel="mean intensity in the ROIs",
+                  title=f"{len(result)} ROIs in {result.n_groups} groups")  # fmt: skip
+        layout.addWidget(plot)
+        estimated = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                              for k, v in result.estimated.items())  # fmt: skip
+        note = QLabel(f"estimated from the data: {estimated}" if estimated else "")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        return box

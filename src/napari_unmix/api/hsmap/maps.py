@@ -13,11 +13,12 @@ import numpy as np
 from dask import is_dask_collection
 
 from ...core import hsmap as core
-from ...core.hsmap import ClusterOptions, ClusterResult, MapOptions, MapResult
+from ...core.hsmap import ClusterOptions, MapOptions, MapResult
 from ...core.hsmap.maps import check_cube
 from ...core.metrics import agreement, silhouette
+from ...core.options import takes_options
 from ...core.preprocess import Preprocessing
-from ...core.progress import Progress, Steps, run
+from ...core.progress import Progress, Steps, run_form
 from ...core.report import describe_array, start_report
 from ...core.validate import check_array, check_axis, check_int, check_not_constant, check_not_empty
 
@@ -131,28 +132,21 @@ def ratio_map(
     return MapResult(ratio, report)
 
 
+@takes_options(ClusterOptions)
 def iter_cluster_map(
     cube,
     n_clusters: int,
     /,
     *,
-    method: str = ClusterOptions.method,
-    n_components: int | None = ClusterOptions.n_components,
-    cleanup: str | None = ClusterOptions.cleanup,
-    cleanup_options: dict[str, Any] | None = ClusterOptions.cleanup_options,
     spectral_axis=None,
     preprocessing=None,
-    random_state: int = ClusterOptions.random_state,
-    n_init: int | None = ClusterOptions.n_init,
-    max_samples: int | None = ClusterOptions.max_samples,
-    connectivity: str | None = ClusterOptions.connectivity,
-    covariance_type: str | None = ClusterOptions.covariance_type,
+    options: ClusterOptions,
 ) -> Steps:
     """Generator form of :func:`cluster_map`: yields Progress events, returns the result.
 
     Widgets run it in a worker thread (progress, cancel); scripts use :func:`cluster_map`.
     """
-    keywords = {n: v for n, v in locals().items() if n in ClusterOptions.defaults()}
+    keywords = options.as_dict()
     given = {n: v for n, v in keywords.items() if v is not None or n not in _METHOD_FIELDS}
     report = start_report(
         "cluster_map",
@@ -171,7 +165,7 @@ def iter_cluster_map(
         cube = np.asarray(cube)
         check_not_constant("cube", cube)
     steps = core.iter_cluster_map_chunked if lazy else core.iter_cluster_map
-    result = yield from steps(cube, n_clusters=n_clusters, **keywords)
+    result = yield from steps(cube, n_clusters=n_clusters, options=options)
     report.update(result.report)
     report["preprocessing"] = pipe.to_dict()
     report["spectral_axis"] = axis.tolist()
@@ -182,23 +176,9 @@ def iter_cluster_map(
 _METHOD_FIELDS = ("n_init", "max_samples", "connectivity", "covariance_type")
 
 
-def cluster_map(
-    cube,
-    n_clusters: int,
-    /,
-    *,
-    method: str = ClusterOptions.method,
-    n_components: int | None = ClusterOptions.n_components,
-    cleanup: str | None = ClusterOptions.cleanup,
-    cleanup_options: dict[str, Any] | None = ClusterOptions.cleanup_options,
-    spectral_axis=None,
-    preprocessing=None,
-    random_state: int = ClusterOptions.random_state,
-    n_init: int | None = ClusterOptions.n_init,
-    max_samples: int | None = ClusterOptions.max_samples,
-    connectivity: str | None = ClusterOptions.connectivity,
-    covariance_type: str | None = ClusterOptions.covariance_type,
-) -> ClusterResult:
+cluster_map = run_form(
+    iter_cluster_map,
+    "cluster_map",
     """Cluster the pixel spectra of a (C, Y, X) cube into ``n_clusters`` regions.
 
     A dask cube (e.g. from ``read_lazy`` of an OME-Zarr store or ENVI file) is never
@@ -217,9 +197,9 @@ def cluster_map(
     ClusterResult
         ``labels`` (Y×X, 1..k), ``mean_spectra`` ± ``sd_spectra`` (on the preprocessed
         axis, in ``report["spectral_axis"]``), ``counts``, ``embedding``, ``report``.
-    """
-    args = {n: v for n, v in locals().items() if n not in ("cube", "n_clusters")}
-    return run(iter_cluster_map(cube, n_clusters, **args))
+    """,
+    "ClusterResult",
+)
 
 
 def map_metrics(

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from ...core.nmf import NmfOptions, RandomNmfOptions, SeededNmfOptions
+from ...core.options import takes_options
 from ...core.progress import Progress, run
-from ...core.validate import check_option_types
 from .common import load_spectra
 from .methods import METHODS, SEEDED
 from .nnls import nnls_unmix
@@ -257,6 +257,7 @@ def _iter(method: str, cube: Any, seeds_or_k: Any, options: dict[str, Any]):
     return METHODS.resolve(method).function(cube, seeds_or_k, options)
 
 
+@takes_options(SeededNmfOptions, check_types=True)
 def seeded_nnmf_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -265,19 +266,12 @@ def seeded_nnmf_file(
     *,
     preset: str | os.PathLike | None = None,
     lock: Sequence[str | int] | None = None,
-    solver: str = SeededNmfOptions.solver,
-    max_iter: int = SeededNmfOptions.max_iter,
-    tol: float = SeededNmfOptions.tol,
-    l1_W: float = SeededNmfOptions.l1_W,
-    slice_mode: str = SeededNmfOptions.slice_mode,
-    reference_slice: int = SeededNmfOptions.reference_slice,
-    max_pixels: int | None = SeededNmfOptions.max_pixels,
-    random_state: int = SeededNmfOptions.random_state,
     overwrite: bool = False,
     progress: ProgressCallback = None,
     output_format: str = "ome-tiff",
     spectral_axis: Any = None,
     spectral_units: str | None = None,
+    options: SeededNmfOptions,
 ) -> dict[str, Path]:
     """Seeded NNMF of an image file, started from the H seeds (spectra) in a CSV file
     or from a ROI-manager preset (``preset=``; exactly one of the two).
@@ -293,33 +287,27 @@ def seeded_nnmf_file(
     :func:`nnls_unmix_file` (``output_format="ome-zarr"`` writes the maps as OME-Zarr with
     resolution levels); ``spectral_axis`` / ``spectral_units`` as there.
     """
-    check_option_types(seeded_nnmf_file, locals())
-    return _nnmf_to_file("seeded_nnmf", locals())
+    return _nnmf_to_file("seeded_nnmf", {**locals(), **options.as_dict()})
 
 
+@takes_options(RandomNmfOptions, check_types=True)
 def random_nnmf_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
     /,
     *,
     k: int,
-    init: str = RandomNmfOptions.init,
     overwrite: bool = False,
-    random_state: int = RandomNmfOptions.random_state,
-    solver: str = RandomNmfOptions.solver,
-    max_iter: int = RandomNmfOptions.max_iter,
-    tol: float = RandomNmfOptions.tol,
-    l1_W: float = RandomNmfOptions.l1_W,
     output_format: str = "ome-tiff",
     progress: ProgressCallback = None,
     spectral_units: str | None = None,
     spectral_axis: Any = None,
+    options: RandomNmfOptions,
 ) -> dict[str, Path]:
     """Unseeded NNMF of an image file with ``k`` components (see
     :func:`~napari_unmix.api.nmf.random_nnmf`); outputs and the other keywords as
     :func:`seeded_nnmf_file`."""
-    check_option_types(random_nnmf_file, locals())
-    return _nnmf_to_file("random_nnmf", locals())
+    return _nnmf_to_file("random_nnmf", {**locals(), **options.as_dict()})
 
 
 #: keywords of :func:`nnmf_file` that only a seeded / only an unseeded NNMF takes

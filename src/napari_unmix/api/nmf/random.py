@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...core.nmf import INITS, RandomNmfOptions, iter_nmf
+from ...core.options import takes_options
 from ...core.progress import Steps, run_form
 from ...core.report import describe_array, start_report
 from ...core.validate import check_option_types
@@ -31,6 +32,7 @@ from .result import UnmixResult
 __all__ = ["iter_random_nnmf", "pca", "random_nnmf"]
 
 
+@takes_options(RandomNmfOptions)
 def iter_random_nnmf(
     cube: Any,
     k: int,
@@ -38,14 +40,9 @@ def iter_random_nnmf(
     *,
     exclude: np.ndarray | None = None,
     names: Sequence[str] | None = None,
-    init: str = RandomNmfOptions.init,
-    solver: str = RandomNmfOptions.solver,
-    max_iter: int = RandomNmfOptions.max_iter,
-    tol: float = RandomNmfOptions.tol,
-    l1_W: float = RandomNmfOptions.l1_W,
     spectral_axis: Any = None,
     spectral_units: str | None = None,
-    random_state: int = RandomNmfOptions.random_state,
+    options: RandomNmfOptions,
 ) -> Steps:
     """Unseeded NNMF (exploratory first pass): NNDSVD(a) or random init, then HALS / MU.
 
@@ -63,7 +60,7 @@ def iter_random_nnmf(
     >>> res.W.shape, res.relative_error < 0.2
     ((5, 32, 32), True)
     """
-    opts = RandomNmfOptions.pick(locals())
+    opts = options
     start = INITS.resolve(opts.init).function
     cube, is4d = _check_cube(cube)
     C, ny, nx = cube.shape[-3:]

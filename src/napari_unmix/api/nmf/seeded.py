@@ -153,6 +153,7 @@ def iter_seeded_nnmf(
     slice_mode: str = SeededNmfOptions.slice_mode,
     reference_slice: int = SeededNmfOptions.reference_slice,
     max_pixels: int | None = SeededNmfOptions.max_pixels,
+    anchor: float = SeededNmfOptions.anchor,
     seed_options: SeedOptions | dict[str, Any] | None = None,
     background_masks: Sequence[np.ndarray] = (),
     random_state: int = SeededNmfOptions.random_state,
@@ -350,7 +351,10 @@ def _fit_sample(data: Any, seedset: SeedSet, job: _Job, rng, lock_H) -> Generato
         good &= ~job.exclude.ravel()[rows]
     if not good.any():
         raise ValueError("every sampled pixel is NaN or excluded; nothing to fit")
-    rows, Xs = rows[good], Xs[good] - (0.0 if sub is None else sub)
+    rows, Xs = rows[good], Xs[good]
+    if sub is not None:  # the same background as numpy's: scaled per pixel when mapped
+        level = 1.0 if seedset.subtract_map is None else seedset.subtract_map.reshape(-1)[rows]
+        Xs = Xs - np.reshape(level, (-1, 1)) * sub
     if seedset.W0.size:
         W0 = seedset.W0.reshape(k, -1).T[rows]
     else:
@@ -380,7 +384,10 @@ def _iter_dask(slices: list, job: _Job, reference: int | None) -> Generator:
         if ex is not None:
             d = da.where(da.asarray(ex), np.float32(np.nan), d)
         if sub is not None:
-            d = d - sub.astype(np.float32)[:, None, None]
+            bg = sub.astype(np.float32)[:, None, None]
+            if seedset.subtract_map is not None:
+                bg = bg * np.asarray(seedset.subtract_map, np.float32)[None]
+            d = d - bg
         W, res = nnls_maps(d, fits[reference if reference is not None else s].H)
         Ws.append(W)
         Rs.append(res)

@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from ...core.options import takes_options
 from ...core.progress import Progress, Steps, run, run_form
 from ...core.result import Result
 from ...core.stnmf import (
-    StnmfOptions,
+    StnmfFitOptions,
     StnmfRecordingOptions,
     StnmfSettingsOptions,
     check_stimulus,
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 RECOVERY = StnmfSettingsOptions.settings  #: name of the default settings (``SETTINGS``)
-_O, _S, _R = StnmfOptions, StnmfSettingsOptions, StnmfRecordingOptions
+_F, _S, _R = StnmfFitOptions, StnmfSettingsOptions, StnmfRecordingOptions
 
 #: :func:`resolve_settings` under its API name (the keywords of :class:`STNMF` from named
 #: settings; overrides that are not None win).
@@ -148,29 +149,16 @@ def _cell(stimulus, spikes, name, timing, recording, stnmf, where) -> Steps:
     return cell
 
 
+@takes_options(_R, _S, _F, exclude=("counts", "temporal_filter"))
 def iter_stnmf_cells(
     stimulus: Any,
     spikes: Mapping[str, Any],
     /,
     *,
     cells: Sequence[str] | None = None,
-    frame_rate: float | None = _R.frame_rate,
     frame_times: Any = None,
-    lag: int = _R.lag,
-    latency: float | None = _R.latency,
     temporal_filter: Any = _R.temporal_filter,
-    n_lags: int = _R.n_lags,
-    r: int = _O.r,
-    settings: str = _S.settings,
-    sparsity: float | None = _S.sparsity,
-    smoothing: float | None = _S.smoothing,
-    normalize: bool | None = _S.normalize,
-    min_weight_z: float | None = _S.min_weight_z,
-    min_weight_ratio: float | None = _S.min_weight_ratio,
-    num_iter: int = _O.num_iter,
-    pixel_size: float = _O.pixel_size,
-    moransi_threshold: float = _O.moransi_threshold,
-    seed: int | None = _O.seed,
+    options: tuple[StnmfRecordingOptions, StnmfSettingsOptions, StnmfFitOptions],
 ) -> Steps:
     """STNMF of many cells of one recording, yielding progress per cell.
 
@@ -186,18 +174,12 @@ def iter_stnmf_cells(
     ``sparsity``/``smoothing``/``normalize``/``min_weight_z``/``min_weight_ratio``
     (``core.stnmf.SETTINGS``). Returns one :class:`CellResult` per cell, in order.
     """
-    given = locals()
-    recording = _R.pick({k: v for k, v in given.items() if k != "temporal_filter"}).as_dict()
-    recording["temporal_filter"] = temporal_filter  # may be an array
-    stnmf = {k: given[k] for k in ("r", "num_iter", "pixel_size", "moransi_threshold", "seed")}
-    _O.pick(stnmf)
-    check_int("num_iter", num_iter, minimum=1)
-    stnmf.update(
-        settings_values(
-            settings, sparsity=sparsity, smoothing=smoothing, normalize=normalize,
-            min_weight_z=min_weight_z, min_weight_ratio=min_weight_ratio,
-        )
-    )  # fmt: skip
+    rec, named, fit = options
+    recording = {**rec.as_dict(), "temporal_filter": temporal_filter}  # may be an array
+    stnmf = fit.as_dict()
+    check_int("num_iter", fit.num_iter, minimum=1)
+    overrides = {k: v for k, v in named.as_dict().items() if k != "settings"}
+    stnmf.update(settings_values(named.settings, **overrides))
     check_stimulus(stimulus)  # the movie of every cell: its errors are the call's
     names = list(spikes) if cells is None else [str(c) for c in cells]
     missing = [c for c in names if c not in spikes]
@@ -205,7 +187,7 @@ def iter_stnmf_cells(
         raise ValueError(f"no cell named {missing}; the spike table has {list(spikes)}")
     if not names:
         raise ValueError("no cells selected")
-    timing = {"frame_rate": frame_rate, "frame_times": frame_times}
+    timing = {"frame_rate": rec.frame_rate, "frame_times": frame_times}
     results = []
     n = len(names)
     for i, name in enumerate(names):
@@ -240,6 +222,7 @@ def _cell_paths(folder: Path, name: str, figure: bool) -> dict[str, Path | None]
             "sidecar": sidecar_path(modules)}  # fmt: skip
 
 
+@takes_options(_R, _S, _F)
 def stnmf_recording_file(
     stimulus_path: str | os.PathLike,
     output_folder: str | os.PathLike,
@@ -248,26 +231,10 @@ def stnmf_recording_file(
     spikes: str | os.PathLike,
     cells: Sequence[str] | None = None,
     stimulus_key: str | None = None,
-    frame_rate: float | None = _R.frame_rate,
-    lag: int = _R.lag,
-    latency: float | None = _R.latency,
-    temporal_filter: str | None = _R.temporal_filter,
-    n_lags: int = _R.n_lags,
-    counts: bool = _R.counts,
     figure: bool = True,
     overwrite: bool = False,
     progress: Callable[[Progress], Any] | None = None,
-    r: int = _O.r,
-    settings: str = _S.settings,
-    sparsity: float | None = _S.sparsity,
-    smoothing: float | None = _S.smoothing,
-    normalize: bool | None = _S.normalize,
-    min_weight_z: float | None = _S.min_weight_z,
-    min_weight_ratio: float | None = _S.min_weight_ratio,
-    num_iter: int = _O.num_iter,
-    pixel_size: float = _O.pixel_size,
-    moransi_threshold: float = _O.moransi_threshold,
-    seed: int | None = _O.seed,
+    options: tuple[StnmfRecordingOptions, StnmfSettingsOptions, StnmfFitOptions],
 ) -> dict[str, Path]:
     """STNMF of the cells of a recording on disk: per cell modules, table, figure, report.
 
@@ -283,13 +250,14 @@ def stnmf_recording_file(
     from ...io.safety import plan_outputs
     from ...io.spikes import read_spike_table, read_stimulus
 
-    options = {k: v for k, v in locals().items() if k in _CELL_OPTIONS}
+    rec = options[0]
+    given = {k: v for opts in options for k, v in opts.as_dict().items() if k in _CELL_OPTIONS}
     folder = Path(output_folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{folder} is a file; the output of a recording is a folder")
     stim = read_stimulus(stimulus_path, key=stimulus_key)
     table = read_spike_table(spikes)
-    if not counts and frame_rate is None:
+    if not rec.counts and rec.frame_rate is None:
         raise ValueError("spike times need --frame-rate (Hz); or say the table holds counts")
     names = list(table) if cells is None else [str(c) for c in cells]
     per_cell = {name: _cell_paths(folder, name, figure) for name in names if name in table}
@@ -300,7 +268,7 @@ def stnmf_recording_file(
          folder / "cells.json"], inputs=inputs, overwrite=overwrite,
     )  # fmt: skip
     steps = iter_stnmf_cells(
-        stim, table, cells=cells, frame_rate=None if counts else frame_rate, **options
+        stim, table, cells=cells, frame_rate=None if rec.counts else rec.frame_rate, **given
     )
     results: list[CellResult] = run(steps, progress)
     written: dict[str, Path] = {}

@@ -216,7 +216,8 @@ def correction_diagnostics(
 ) -> dict[str, float]:
     """Pearson correlation and MI of source vs target before and after correction.
 
-    Arguments are matching 1-D samples (e.g. from :func:`sample_voxels`).
+    Arguments are matching 1-D samples (e.g. from :func:`sample_voxels`); voxels that are
+    not finite in any of them are left out.
 
     Examples
     --------
@@ -229,6 +230,9 @@ def correction_diagnostics(
     s = np.asarray(source, np.float64).ravel()
     t0 = np.asarray(target, np.float64).ravel()
     t1 = np.asarray(corrected_target, np.float64).ravel()
+    ok = np.isfinite(s) & np.isfinite(t0) & np.isfinite(t1)  # NaN voxels: left out
+    if not ok.all():
+        s, t0, t1 = s[ok], t0[ok], t1[ok]
     return {
         "pearson_before": _pearson(s, t0),
         "pearson_after": _pearson(s, t1),

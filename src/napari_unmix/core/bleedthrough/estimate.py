@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import check_array, check_option_types
+from ..options import takes_options
+from ..validate import check_array
 from .estimators import ALPHA_METHODS, BOOTSTRAP_VOXELS, AlphaMethod, _bootstrap
 from .exact import (
     _GUESS_VOXELS,
-    _check_finite,
+    NonFiniteVoxels,
     _constant_source,
     _is_dask,
     _pick_mask_voxels,
@@ -81,22 +82,8 @@ class AlphaEstimate:
         }
 
 
-def estimate_alpha(
-    source: Any,
-    target: Any,
-    *,
-    method: str = AlphaOptions.method,
-    signal_percentile: float = AlphaOptions.signal_percentile,
-    target_low_percentile: float | None = AlphaOptions.target_low_percentile,
-    background_percentile: float = AlphaOptions.background_percentile,
-    preprocess_alpha_inputs: bool = AlphaOptions.preprocess_alpha_inputs,
-    alpha_max: float = AlphaOptions.alpha_max,
-    mi_bins: int = AlphaOptions.mi_bins,
-    max_alpha_voxels: int | None = AlphaOptions.max_alpha_voxels,
-    random_state: Any = AlphaOptions.random_state,
-    min_mask_voxels: int = AlphaOptions.min_mask_voxels,
-    n_bootstrap: int = AlphaOptions.n_bootstrap,
-) -> AlphaEstimate:
+@takes_options(AlphaOptions)
+def estimate_alpha(source: Any, target: Any, *, options: AlphaOptions) -> AlphaEstimate:
     """Estimate the bleed-through ``alpha`` of ``source`` into ``target``.
 
     Parameters
@@ -154,8 +141,7 @@ def estimate_alpha(
     """
     check_array("target", target)
     check_array("source", source)
-    check_option_types(estimate_alpha, locals())
-    opts = AlphaOptions.pick(locals())
+    opts = options
     if ALPHA_METHODS[opts.method].function is None:
         raise ValueError("method='manual' does not estimate alpha; give alpha instead")
     source, target = _check_volumes(source, target)
@@ -223,10 +209,12 @@ def _masked_values(source: Any, target: Any, opts: AlphaOptions, rng: Any) -> di
     n_all = int(np.prod(source.shape))
     cap = opts.max_alpha_voxels
     if cap is not None and n_all > cap:  # exact percentiles and mask over the whole volume
-        return _whole_volume_values(source, target, opts, rng, n_all)
+        try:
+            return _whole_volume_values(source, target, opts, rng, n_all)
+        except NonFiniteVoxels:  # NaN cannot be ranked: a sample of the finite voxels
+            pass
     (s_raw, t_raw), flat = sample_voxels(source, target, max_voxels=cap, random_state=rng)
-    for name, v in (("source", s_raw), ("target", t_raw)):
-        _check_finite(name, v, v.dtype)
+    s_raw, t_raw, dropped = _finite_only(s_raw, t_raw)
     s, t, bg_s, bg_t = prepare_source_target_for_alpha(
         s_raw,
         t_raw,
@@ -246,10 +234,25 @@ def _masked_values(source: Any, target: Any, opts: AlphaOptions, rng: Any) -> di
         "percentiles_from": "sample",
         "sampled_voxels": int(s.size),
         "subsampled": flat is not None,
+        "non_finite_voxels_ignored": dropped,
     }
     x, y = s[mask].astype(np.float64), t[mask].astype(np.float64)
     return {"x": x, "y": y, "sample": (s, t), "bg": (bg_s, bg_t), "mask_info": mask_info,
             "sampling": sampling}  # fmt: skip
+
+
+def _finite_only(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The voxel pairs finite in both (NaN or inf in either: left out), and how many were
+    left out; an error when none is finite."""
+    if s.dtype.kind != "f" and t.dtype.kind != "f":
+        return s, t, 0
+    ok = np.isfinite(s) & np.isfinite(t)
+    n_bad = int(ok.size - np.count_nonzero(ok))
+    if n_bad == 0:
+        return s, t, 0
+    if n_bad == ok.size:
+        raise ValueError("every voxel of the source or target is NaN or infinite")
+    return s[ok], t[ok], n_bad
 
 
 def _whole_volume_values(
@@ -293,6 +296,7 @@ def _whole_volume_values(
         "percentiles_from": "whole_volume",
         "sampled_voxels": n_all,
         "subsampled": bool(subsampled),
+        "non_finite_voxels_ignored": 0,
     }
     x, y = xs.astype(np.float64), ys.astype(np.float64)
     return {"x": x, "y": y, "sample": (s, t), "bg": (bg_s, bg_t), "mask_info": mask_info,

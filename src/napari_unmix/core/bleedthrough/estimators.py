@@ -139,6 +139,28 @@ def mi_bins_for(n: int, mi_bins: int) -> int:
 _MI_GRID = 17
 
 
+def mi_offsets(bins: int, mi_bins: int) -> tuple[float | None, ...]:
+    """Bin-edge offsets whose MI curves ``mi_min`` averages (an averaged shifted histogram).
+
+    A mask too small for ``mi_bins`` bins (the adaptive rule of :func:`mi_bins_for` gave
+    fewer) has few voxels per bin, and where the edges fall moves the curve's minimum:
+    on the scenario table the estimate changed by a median 0.055 (90th percentile 0.25)
+    between 2.5 and 3.5 n^(1/3) bins on masks under 600 voxels. Averaging the curves of
+    four grids shifted by a quarter bin each cut that to 0.035 / 0.16 and the median
+    error from 0.070 to 0.057 (partial overlap 0.071 to 0.046). Masks with the full
+    ``mi_bins`` keep the one grid (same numbers as before, a quarter of the cost).
+
+    Examples
+    --------
+    >>> mi_offsets(18, 64), mi_offsets(64, 64)
+    ((0.0, 0.25, 0.5, 0.75), (None,))
+    """
+    return _SHIFTED if bins < int(mi_bins) else (None,)
+
+
+_SHIFTED = (0.0, 0.25, 0.5, 0.75)
+
+
 def _mi_noise(n: int, bins: int) -> float:
     """Standard deviation of the plug-in MI of ``n`` independent pairs in bins×bins cells.
 
@@ -183,11 +205,13 @@ def _mi_min(
 ) -> tuple[float, dict]:
     # bins from the whole mask's size (``mask_voxels``), also when x is its subsample
     bins = mi_bins_for(x.size if mask_voxels is None else mask_voxels, mi_bins)
-    mi = FixedBinnedMI(x, bins=bins)
+    offsets = mi_offsets(bins, mi_bins)
+    mis = [FixedBinnedMI(x, bins=bins, offset=o) for o in offsets]
     x32, y32 = x.astype(np.float32), y.astype(np.float32)  # half the memory traffic
 
     def objective(a: float) -> float:
-        return mi.line(y32, x32, a)  # mi(y - a*x) in reused float32 buffers
+        # mi(y - a*x) in reused float32 buffers, averaged over the shifted grids
+        return sum(mi.line(y32, x32, a) for mi in mis) / len(mis)
 
     # coarse grid first (the histogram MI is not convex), then a bounded Brent
     # refinement between the best grid point's neighbours
@@ -201,6 +225,7 @@ def _mi_min(
     alpha, fun = (float(res.x), float(res.fun)) if res.fun <= values[i] else (grid[i], values[i])
     details: dict[str, Any] = {
         "mi_bins_used": bins,
+        "mi_grids_averaged": len(offsets),
         "post_mutual_information": float(fun),
         "n_evaluations": grid.size + res.nfev,
     }
@@ -253,7 +278,14 @@ def _edge_share(grid: np.ndarray, values: np.ndarray, top: float) -> float:
 
 
 def _mi_min_rows(
-    x: np.ndarray, y: np.ndarray, *, alpha_max: float, mi_bins: int, center: float, **_: Any
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    alpha_max: float,
+    mi_bins: int,
+    center: float,
+    grids: int | None = None,
+    **_: Any,
 ) -> np.ndarray:
     """``mi_min`` of every row, warm-started around ``center`` (the estimate).
 
@@ -261,14 +293,18 @@ def _mi_min_rows(
     ``center`` (itself a grid point, so a narrow minimum stays found) widened until few
     pilot rows have their minimum on an inner edge. Every row is then searched on one
     grid over the pilot's spread (widened again in the rare case that rows fall on its
-    edges), and each row's minimum is refined by a parabola.
+    edges), and each row's minimum is refined by a parabola. ``grids``: how many shifted
+    grids the estimate averaged (default: :func:`mi_offsets` at the resample's size).
     """
     bins = mi_bins_for(x.shape[1], mi_bins)  # the estimator at the resample's size
+    offsets = mi_offsets(bins, mi_bins) if grids is None else _SHIFTED[: max(grids, 1)]
+    offsets = (None,) if offsets == _SHIFTED[:1] else offsets
     top = float(alpha_max)
 
     def search(rows: slice, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
         grid = np.unique(np.clip(np.linspace(lo, hi, _BOOT_GRID), 0.0, top))
-        return grid, line_mi_rows(x[rows], y[rows], grid, bins=bins)
+        curves = [line_mi_rows(x[rows], y[rows], grid, bins=bins, offset=o) for o in offsets]
+        return grid, sum(curves) / len(curves)
 
     pilot, half = slice(0, _BOOT_PILOT), top / 32.0
     while True:  # (at most log4(32) widenings)
@@ -286,10 +322,18 @@ def _mi_min_rows(
 
 
 def _mi_fallback_rows(
-    x: np.ndarray, y: np.ndarray, *, alpha_max: float, mi_bins: int, mi_argmin: float, **_: Any
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    alpha_max: float,
+    mi_bins: int,
+    mi_argmin: float,
+    grids: int | None = None,
+    **_: Any,
 ) -> np.ndarray:
     """:data:`MI_FALLBACK` of every row (the bootstrap of a fallen-back ``mi_min``)."""
-    mi = _mi_min_rows(x, y, alpha_max=alpha_max, mi_bins=mi_bins, center=mi_argmin)
+    kw = {"alpha_max": alpha_max, "mi_bins": mi_bins, "grids": grids}
+    mi = _mi_min_rows(x, y, center=mi_argmin, **kw)
     corr = _corr_min_rows(x.astype(np.float64), y.astype(np.float64), alpha_max=alpha_max)
     return np.minimum(mi, corr)
 
@@ -372,8 +416,8 @@ def _bootstrap(
     size = x.size
     m = min(size, BOOTSTRAP_VOXELS)
     idx = rng.integers(0, size, (n, m))
-    if "mi_bins_used" in details:  # at most the bins of the estimate
-        kw = {**kw, "mi_bins": details["mi_bins_used"]}
+    if "mi_bins_used" in details:  # at most the bins (and the grids) of the estimate
+        kw = {**kw, "mi_bins": details["mi_bins_used"], "grids": details["mi_grids_averaged"]}
     if "mi_bins_used" in details:  # histograms: binned in float32, like the estimate
         xs, ys = x.astype(np.float32)[idx], y.astype(np.float32)[idx]
     else:

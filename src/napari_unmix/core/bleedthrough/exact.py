@@ -234,12 +234,14 @@ def _tail_stats(
     return low, high, high_idx, ext
 
 
+class NonFiniteVoxels(ValueError):
+    """A volume holds NaN or infinite voxels (the exact whole-volume path cannot rank them;
+    the estimate then leaves them out of a sample)."""
+
+
 def _check_finite(name: str, extremes: Any, dtype: np.dtype) -> None:
     if dtype.kind == "f" and not np.all(np.isfinite(extremes)):
-        raise ValueError(
-            f"the {name} channel contains NaN or infinite values; replace them "
-            "(e.g. with 0) before estimating alpha"
-        )
+        raise NonFiniteVoxels(f"the {name} channel contains NaN or infinite values")
 
 
 def _constant_source() -> ValueError:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..options import Options, OptionSpec, option
 from ..registry import Method, Registry
-from ..validate import OptionError
+from ..validate import OptionError, check_type
 from .estimators import ALPHA_METHODS
 from .exact import _check_percentile, check_random_state
 
@@ -110,7 +110,7 @@ class AlphaOptions(Options):
     @classmethod
     def check(cls, spec: OptionSpec, value: Any) -> Any:
         """The base rules, with the wording bleed-through has always used for estimators
-        (``unknown method``), percentiles, ``alpha_max`` and ``random_state``."""
+        (``unknown method``), percentiles, ``alpha_max``, ``random_state`` and types."""
         value = _norm(value) if spec.choices is not None else value
         if value is None:
             return super().check(spec, value)
@@ -118,6 +118,8 @@ class AlphaOptions(Options):
             return ALPHA_METHODS.resolve(value).name
         if spec.name == "random_state":
             return check_random_state(value)
+        if spec.base in (int, float, bool) and not spec.multiple:
+            check_type(spec.name, value, spec.base.__name__)  # "must be an integer, got"
         real = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
         if real and spec.unit == _PCT:
             return _check_percentile(spec.name, value)

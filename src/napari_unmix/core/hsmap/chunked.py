@@ -7,11 +7,10 @@ spectra summed in the same pass; only the label image is held in memory.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from dask import is_dask_collection
 
+from ..options import takes_options
 from ..progress import Progress, Steps
 from .cluster import (
     ClusterOptions,
@@ -136,21 +135,8 @@ def _resum(cube, labels, k: int):
     return sums, sq, counts
 
 
-def iter_cluster_map_chunked(
-    cube,
-    /,
-    *,
-    n_clusters: int,
-    method: str = ClusterOptions.method,
-    n_components: int | None = ClusterOptions.n_components,
-    cleanup: str | None = ClusterOptions.cleanup,
-    cleanup_options: dict[str, Any] | None = ClusterOptions.cleanup_options,
-    max_samples: int | None = ClusterOptions.max_samples,
-    random_state: int = ClusterOptions.random_state,
-    n_init: int | None = ClusterOptions.n_init,
-    connectivity: str | None = ClusterOptions.connectivity,
-    covariance_type: str | None = ClusterOptions.covariance_type,
-) -> Steps:
+@takes_options(ClusterOptions)
+def iter_cluster_map_chunked(cube, /, *, n_clusters: int, options: ClusterOptions) -> Steps:
     """Cluster a (C, Y, X) dask cube larger than memory, chunk by chunk.
 
     The PCA (``n_components``) and the clustering are fitted on ``max_samples`` pixels
@@ -176,15 +162,15 @@ def iter_cluster_map_chunked(
     """
     import dask.array as da
 
-    opts = check_cluster_args(method, cleanup, locals())
+    opts = check_cluster_args(options)
     if not is_dask_collection(cube):
         cube = da.from_array(np.asarray(cube))
     check_cube(cube)
-    if connectivity is not None:
+    if opts.connectivity is not None:
         raise ValueError("connectivity needs every pixel at once; use iter_cluster_map")
-    n_sample = CHUNKED_MAX_SAMPLES if max_samples is None else int(max_samples)
+    n_sample = CHUNKED_MAX_SAMPLES if opts.max_samples is None else int(opts.max_samples)
     yield Progress(0.0, 1, "sample")
-    sample = _sample_pixels(cube, n_sample, random_state)
+    sample = _sample_pixels(cube, n_sample, opts.random_state)
     sample = sample[np.isfinite(sample).all(axis=1)]
     check_k(n_clusters, sample.shape[0], "the sample", "raise max_samples or lower n_clusters")
     k, c = int(n_clusters), cube.shape[0]
@@ -201,9 +187,9 @@ def iter_cluster_map_chunked(
         yield Progress(0.1 + 0.7 * frac, 1, "labelling")
     n_valid = int((labels > 0).sum())
     labels, sums, sq, counts = _relabel(labels, sums, sq, counts, k)
-    if cleanup is not None:
+    if opts.cleanup is not None:
         yield Progress(0.8, 1, "clean-up")
-        labels = CLEANUPS[cleanup].function(labels, k, opts.cleanup_settings())
+        labels = CLEANUPS[opts.cleanup].function(labels, k, opts.cleanup_settings())
         sums, sq, counts = _resum(cube, labels, k)
     yield Progress(0.95, 1, "spectra")
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..options import Options, option
-from ..progress import Progress, Steps, run
+from ..options import Options, OptionSpec, option, takes_options
+from ..progress import Progress, Steps, run_form
 from ..result import Result, ResultLayer
 from ..validate import OptionError, check_array, check_int, check_not_constant
 from .maps import check_cube
@@ -73,6 +73,19 @@ class ClusterOptions(Options):
         choices=("diag", "full", "tied", "spherical"), advanced=True,
     )  # fmt: skip
 
+    @classmethod
+    def check(cls, spec: OptionSpec, value: Any) -> Any:
+        """The base rules; an unknown method or clean-up with the messages they have always had."""
+        if spec.name == "method" and value not in CLUSTER_METHODS:
+            raise OptionError(
+                f"unknown clustering method {value!r}; choose one of {sorted(CLUSTER_METHODS)}"
+            )
+        if spec.name == "cleanup" and value is not None and value not in CLEANUPS:
+            raise OptionError(
+                f"cleanup={value!r} is not a known clean-up; use None or one of {sorted(CLEANUPS)}"
+            )
+        return super().check(spec, value)
+
     def method_options(self, *, exclude: tuple[str, ...] = ()) -> Options:
         """The chosen method's own options object, from the method fields given
         (``max_samples`` is left out for a method fitted on every pixel, e.g. k-means)."""
@@ -92,18 +105,8 @@ class ClusterOptions(Options):
         )
 
 
-def check_cluster_args(method: Any, cleanup: Any, values: Mapping[str, Any]) -> ClusterOptions:
-    """The validated :class:`ClusterOptions` of a call's ``locals()``; the method and the
-    clean-up are named first, with their own messages."""
-    if method not in CLUSTER_METHODS:
-        raise OptionError(
-            f"unknown clustering method {method!r}; choose one of {sorted(CLUSTER_METHODS)}"
-        )
-    if cleanup is not None and cleanup not in CLEANUPS:
-        raise OptionError(
-            f"cleanup={cleanup!r} is not a known clean-up; use None or one of {sorted(CLEANUPS)}"
-        )
-    opts = ClusterOptions.pick(values)
+def check_cluster_args(opts: ClusterOptions) -> ClusterOptions:
+    """``opts``, after checking the method's and the clean-up's own options."""
     opts.method_options(), opts.cleanup_settings()  # validates both
     return opts
 
@@ -184,21 +187,8 @@ def first_appearance_order(labels: np.ndarray, k: int) -> np.ndarray:
     return remap[labels]
 
 
-def iter_cluster_map(
-    cube,
-    /,
-    *,
-    n_clusters: int,
-    method: str = ClusterOptions.method,
-    n_components: int | None = ClusterOptions.n_components,
-    cleanup: str | None = ClusterOptions.cleanup,
-    cleanup_options: dict[str, Any] | None = ClusterOptions.cleanup_options,
-    random_state: int = ClusterOptions.random_state,
-    n_init: int | None = ClusterOptions.n_init,
-    max_samples: int | None = ClusterOptions.max_samples,
-    connectivity: str | None = ClusterOptions.connectivity,
-    covariance_type: str | None = ClusterOptions.covariance_type,
-) -> Steps:
+@takes_options(ClusterOptions)
+def iter_cluster_map(cube, /, *, n_clusters: int, options: ClusterOptions) -> Steps:
     """Cluster the pixel spectra of a (C, Y, X) cube, yielding Progress events.
 
     Returns (as the generator's return value) a :class:`ClusterResult`.
@@ -226,7 +216,7 @@ def iter_cluster_map(
     >>> [event.message for event in gen]
     ['features', 'clustering', 'clean-up', 'spectra']
     """
-    opts = check_cluster_args(method, cleanup, locals())
+    opts = check_cluster_args(options)
     cube = np.asarray(cube)
     check_cube(cube)
     rows, finite = pixel_rows(cube)
@@ -234,20 +224,20 @@ def iter_cluster_map(
     check_k(n_clusters, n_valid, "the image", "choose 1 <= n_clusters <= number of pixels")
     yield Progress(0.1, 1, "features")
     feats, feat_info = pixel_features(
-        rows[finite], n_components=n_components, random_state=random_state
+        rows[finite], n_components=opts.n_components, random_state=opts.random_state
     )
     yield Progress(0.3, 1, "clustering")
     method_opts = opts.method_options()
     shape = cube.shape[1:] if n_valid == rows.shape[0] else None
-    raw, fit_info = CLUSTER_METHODS[method].function(
-        feats, n_clusters, method_opts, random_state=random_state, image_shape=shape
+    raw, fit_info = CLUSTER_METHODS[opts.method].function(
+        feats, n_clusters, method_opts, random_state=opts.random_state, image_shape=shape
     )
     labels = np.zeros(rows.shape[0], np.int32)
     labels[finite] = first_appearance_order(np.asarray(raw), n_clusters)
     labels = labels.reshape(cube.shape[1:])
     yield Progress(0.8, 1, "clean-up")
-    if cleanup is not None:
-        labels = CLEANUPS[cleanup].function(labels, n_clusters, opts.cleanup_settings())
+    if opts.cleanup is not None:
+        labels = CLEANUPS[opts.cleanup].function(labels, n_clusters, opts.cleanup_settings())
     yield Progress(0.9, 1, "spectra")
     mean, sd, counts = cluster_spectra(rows, labels, n_clusters)
     if n_valid == rows.shape[0]:
@@ -268,30 +258,13 @@ def iter_cluster_map(
     )
 
 
-def cluster_pixels(
-    cube,
-    /,
-    *,
-    n_clusters: int,
-    method: str = ClusterOptions.method,
-    n_components: int | None = ClusterOptions.n_components,
-    cleanup: str | None = ClusterOptions.cleanup,
-    cleanup_options: dict[str, Any] | None = ClusterOptions.cleanup_options,
-    random_state: int = ClusterOptions.random_state,
-    n_init: int | None = ClusterOptions.n_init,
-    max_samples: int | None = ClusterOptions.max_samples,
-    connectivity: str | None = ClusterOptions.connectivity,
-    covariance_type: str | None = ClusterOptions.covariance_type,
-) -> ClusterResult:
+cluster_pixels = run_form(
+    iter_cluster_map,
+    "cluster_pixels",
     """Run :func:`iter_cluster_map` to the end and return its :class:`ClusterResult`
-    (example: :mod:`napari_unmix.core.hsmap`)."""
-    return run(iter_cluster_map(cube, **_keywords(locals())))
-
-
-def _keywords(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``n_clusters`` and the :class:`ClusterOptions` fields of a call's ``locals()``."""
-    names = ("n_clusters", *ClusterOptions.defaults())
-    return {n: values[n] for n in names if n in values}
+    (example: :mod:`napari_unmix.core.hsmap`).""",
+    "ClusterResult",
+)
 
 
 def choose_k(

@@ -102,6 +102,13 @@ def _validate(X, W0, H0, lock_H, lock_W):
     return X, W, H, locks[0], locks[1]
 
 
+def _check_anchor(anchor: float) -> float:
+    anchor = float(anchor)
+    if not anchor >= 0:
+        raise ValueError(f"anchor must be >= 0, got {anchor}")
+    return anchor
+
+
 def _warn(message: str) -> None:
     from sklearn.exceptions import ConvergenceWarning
 
@@ -121,6 +128,7 @@ def iter_nmf(
     lock_H: np.ndarray | None = None,
     lock_W: np.ndarray | None = None,
     extrapolate: bool = True,
+    anchor: float = 0.0,
 ) -> Steps:
     """Fit ``X ≈ W H`` from ``W0``, ``H0`` with locked components left unchanged.
 
@@ -149,6 +157,13 @@ def iter_nmf(
         Components whose H row / W column stays at its seed.
     extrapolate : bool
         Push block updates along their last step (Ang & Gillis); not for ``"mu"``.
+    anchor : float
+        Weight of the seed anchor ``anchor × ½ Σ_j ||W_j||² ||H_j − H0_j||²`` added to the
+        objective: the energy of the part of each component's signal ``W_j H_j`` that its
+        seed spectrum ``H0_j`` would not give with the same map, relative to the data misfit
+        (unit-free, and it keeps no component from escaping by trading scale between W and
+        H). Keeps the spectra near the seeds where the data do not decide (similar spectra,
+        low counts). 0 = none (plain NNMF). Locked H rows are at their seeds already.
 
     Returns
     -------
@@ -183,11 +198,17 @@ def iter_nmf(
     # which a component is zeroed, so the penalty scales with ||H0_j||² like the fit term
     hh0 = np.einsum("ij,ij->i", H, H)
     l1 = float(l1_W * hh0[hh0 > 0].mean()) if l1_W and (hh0 > 0).any() else 0.0
+    anchor = _check_anchor(anchor)
+    H0a = H.copy()  # the seeds the anchor keeps the spectra near
+    free_a = anchor * free_H  # per-component anchor weight (0 for locked rows)
 
     def obj(Wm: np.ndarray, Hm: np.ndarray, WtX: np.ndarray, WtW: np.ndarray) -> float:
         # ½(||X||² − 2⟨WᵀX, H⟩ + ⟨WᵀW, H Hᵀ⟩) + l1 ΣW, from the small products only
         fit2 = norm_x2 - 2.0 * np.vdot(WtX, Hm) + np.vdot(WtW, Hm @ Hm.T)
-        return float(0.5 * max(fit2, 0.0) + l1 * Wm.sum())
+        value = 0.5 * max(fit2, 0.0) + l1 * Wm.sum()
+        if anchor:  # ½ anchor Σ_j ||W_j||² ||H_j − H0_j||²
+            value += 0.5 * float((free_a * np.diag(WtW)) @ ((Hm - H0a) ** 2).sum(axis=1))
+        return float(value)
 
     with one_blas_thread:
         history = [obj(W, H, W.T @ X, W.T @ W)]
@@ -208,11 +229,18 @@ def iter_nmf(
         with one_blas_thread:
             # W from the (extrapolated) pair, then H from the extrapolated W
             Wn = W  # updated in place: W is the point the update starts from
-            update(Wn, (H @ X.T).T, H @ H.T, free_W, l1, eps, sweeps_W)
+            HHt = H @ H.T
+            if anchor:  # a ridge on W_j of weight anchor ||H_j − H0_j||²
+                HHt[np.diag_indices(k)] += free_a * ((H - H0a) ** 2).sum(axis=1)
+            update(Wn, (H @ X.T).T, HHt, free_W, l1, eps, sweeps_W)
             Wy = acc.step(Wn, W_prev)
             WtX, WtW = Wy.T @ X, Wy.T @ Wy
             Hn = H
-            update(Hn.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
+            if anchor:  # + λ_j = anchor ||W_j||² on the diagonal, + λ_j H0_j on the right
+                lam = free_a * np.diag(WtW)
+                update(Hn.T, WtX.T + H0a.T * lam, WtW + np.diag(lam), free_H, 0.0, eps, sweeps_H)
+            else:
+                update(Hn.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
             value = obj(Wy, Hn, WtX, WtW)
             Hy = acc.step(Hn, H_prev)
             restart = acc.accept(value)
@@ -249,7 +277,9 @@ def iter_nmf(
             "every free map is zero: the data have no positive signal along the spectra "
             "(negative data or spectra?); check the cube's offset and the seeds"
         )
-    rel = float(np.sqrt(2.0 * max(history[-1] - l1 * W.sum(), 0.0) / max(norm_x2, eps)))
+    with one_blas_thread:  # the fit term alone (without the L1 and anchor terms)
+        fit2 = norm_x2 - 2.0 * np.vdot(W.T @ X, H) + np.vdot(W.T @ W, H @ H.T)
+    rel = float(np.sqrt(max(fit2, 0.0) / max(norm_x2, eps)))
     return NMFFit(W, H, it, converged, history[-1], rel, history, l1)
 
 

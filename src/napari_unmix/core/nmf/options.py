@@ -94,6 +94,17 @@ class SeededNmfOptions(NmfOptions):
         doc="fit on a sample, then NNLS of all (dask)",
         bounds=(1, None),
     )
+    anchor: float = option(
+        3.0,
+        label="Seed anchor",
+        doc="keeps spectra near the seeds (0 = plain NNMF)",
+        bounds=(0, None),
+        advanced=True,
+    )
+
+    def fit_kwargs(self) -> dict:
+        """:meth:`NmfOptions.fit_kwargs` plus the seed ``anchor``."""
+        return super().fit_kwargs() | {"anchor": self.anchor}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..axes import validate_tzcyx
+from ..options import takes_options
 from ..progress import Progress, Steps, run
 from .checks import (
     _check_sample,
@@ -49,6 +50,11 @@ def auto_pixel_bin_size(shape_yx: Sequence[int], *, blocks: int = 1000) -> int:
 # ----------------------------------------------------------------------------- checks
 def _resolve_alpha_mode(opts: PicassoOptions) -> str:
     """``alpha_mode`` to run: a given matrix is applied, never silently replaced."""
+    if opts.fixed_background is not None and opts.unmixing_matrix is None:
+        raise ValueError(
+            "fixed_background is the offset of a given unmixing_matrix; give the matrix too "
+            "(an estimated matrix subtracts its own background)"
+        )
     if opts.alpha_mode is None:
         return "reference_t" if opts.unmixing_matrix is None else "fixed"
     if opts.unmixing_matrix is not None and opts.alpha_mode != "fixed":
@@ -100,6 +106,19 @@ def _relations(opts: PicassoOptions, chans: list[int]) -> list[tuple[int, int]]:
             neutral_channels=[pos[c] for c in neutral or []],
         )
     return relations_from_matrix(_check_source_sink_matrix(matrix, len(chans)))
+
+
+def _fixed_background(background: Any, n: int, n_t: int) -> np.ndarray:
+    """The offsets of a given matrix per time point, (T, N); zeros when not given."""
+    if background is None:
+        return np.zeros((n_t, n))
+    b = np.asarray(background, dtype=np.float64)
+    if b.shape not in ((n,), (n_t, n)) or not np.all(np.isfinite(b)):
+        raise ValueError(
+            f"fixed_background must be {n} finite offsets (one per selected channel) or "
+            f"({n_t}, {n}), got shape {b.shape}"
+        )
+    return np.array(np.broadcast_to(b, (n_t, n)))
 
 
 # ----------------------------------------------------------------------------- stages
@@ -219,6 +238,7 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
     if alpha_mode == "fixed":
         result.output_units = opts.output_units
         result.matrix = _matrix_per_t(opts.unmixing_matrix, n, n_t)
+        result.background = _fixed_background(opts.fixed_background, n, n_t)
         return result
     size = opts.pixel_bin_size or auto_pixel_bin_size(data.shape[3:])
     rng = np.random.default_rng(opts.random_state)
@@ -235,39 +255,11 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
     return result
 
 
-def estimate_picasso(
-    data: Any,
-    /,
-    *,
-    channels: Sequence[int] | None = PicassoOptions.channels,
-    implementation: str = PicassoOptions.implementation,
-    alpha_mode: str | None = PicassoOptions.alpha_mode,
-    alpha_reference_t: int = PicassoOptions.alpha_reference_t,
-    source_sink_matrix: Any = PicassoOptions.source_sink_matrix,
-    sink_channels: Sequence[int] | None = PicassoOptions.sink_channels,
-    neutral_channels: Sequence[int] | None = PicassoOptions.neutral_channels,
-    unmixing_matrix: Any = PicassoOptions.unmixing_matrix,
-    background_percentile: float = PicassoOptions.background_percentile,
-    mi_bins: int = PicassoOptions.mi_bins,
-    alpha_max: float = PicassoOptions.alpha_max,
-    max_iter: int = PicassoOptions.max_iter,
-    tolerance: float = PicassoOptions.tolerance,
-    max_alpha_voxels: int = PicassoOptions.max_alpha_voxels,
-    random_state: int = PicassoOptions.random_state,
-    step_size: float = PicassoOptions.step_size,
-    qn: int = PicassoOptions.qn,
-    pixel_bin_size: int | None = PicassoOptions.pixel_bin_size,
-    alpha_clip: float = PicassoOptions.alpha_clip,
-    negativity_threshold: float = PicassoOptions.negativity_threshold,
-    clip_every_n_iterations: int = PicassoOptions.clip_every_n_iterations,
-    reference_compatible: bool = PicassoOptions.reference_compatible,
-    output_units: str = PicassoOptions.output_units,
-    noise_aware: bool | None = PicassoOptions.noise_aware,
-    split_sigma: float | None = PicassoOptions.split_sigma,
-) -> PicassoResult:
+@takes_options(PicassoOptions, exclude=("preprocess_alpha_inputs",))
+def estimate_picasso(data: Any, /, *, options: PicassoOptions) -> PicassoResult:
     """Estimate PICASSO unmixing of the selected channels of a TZCYX stack.
 
-    The options are the fields of :class:`PicassoOptions` (their docs say what each does;
+    The keywords are the fields of :class:`PicassoOptions`, generated from it (their docs say what each does;
     :func:`napari_unmix.api.picasso.unmix_picasso_array` explains them in full);
     ``channels``, ``sink_channels`` and ``neutral_channels`` are channel indices of
     ``data``. ``reference_compatible=True`` runs the MATLAB scheme as the
@@ -276,4 +268,4 @@ def estimate_picasso(
     with :func:`auto_pixel_bin_size`. :func:`iter_estimate_picasso` is the same as a
     generator of progress events.
     """
-    return run(iter_estimate_picasso(data, PicassoOptions.pick(locals())))
+    return run(iter_estimate_picasso(data, options))

@@ -122,6 +122,13 @@ class PicassoOptions(_StrictOptions):
         label="Unmixing matrix",
         doc="N×N or T×N×N matrix applied as given (alpha_mode='fixed')",
     )
+    fixed_background: object = option(
+        None,
+        label="Background of the given matrix",
+        doc="alpha_mode='fixed': N (or T×N) offsets subtracted from the selected channels "
+        "before unmixing_matrix, e.g. a report's background_by_t (default: none)",
+        advanced=True,
+    )
     background_percentile: float = option(
         1.0, label="Background percentile", doc="background percentile", bounds=(0.0, 100.0),
         advanced=True,

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..options import takes_options
 from ..validate import check_array
 from .background import (
     BACKGROUND_MAPS,
@@ -57,6 +58,7 @@ def _as_component(c: Any, j: int) -> ComponentSeed:
     return comp
 
 
+@takes_options(SeedOptions)
 def prepare_seeds(
     cube: np.ndarray,
     components: Sequence[ComponentSeed | dict | np.ndarray],
@@ -64,16 +66,8 @@ def prepare_seeds(
     *,
     spectral_axis: np.ndarray | None = None,
     exclude: np.ndarray | None = None,
-    w_mode: str = SeedOptions.w_mode,
-    overwrite: bool = SeedOptions.overwrite,
-    downsample: int = SeedOptions.downsample,
     background_masks: Sequence[np.ndarray] = (),
-    background_projection: str | None = SeedOptions.background_projection,
-    background_smooth: float = SeedOptions.background_smooth,
-    background_subtraction: str = SeedOptions.background_subtraction,
-    residual_rank: str = SeedOptions.residual_rank,
-    residual_n: int = SeedOptions.residual_n,
-    random_state: int = SeedOptions.random_state,
+    options: SeedOptions,
 ) -> SeedSet:
     """Turn component descriptions into initial factors, locks and provenance.
 
@@ -132,7 +126,7 @@ def prepare_seeds(
         mask, a component ROI inside the background ROIs, a seed of the wrong length,
         negative or non-finite given seeds, an all-NaN cube, an unknown option.
     """
-    opts = SeedOptions.pick(locals())
+    opts = options
     check_array("cube", cube)
     data = _as_float_cube(cube, exclude)
     comps, axis = _components(components, data.shape[0], spectral_axis)

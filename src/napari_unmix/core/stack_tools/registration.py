@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..options import Options, option
+from ..options import Options, option, takes_options
 from ..progress import Progress, run
 from ..validate import check_array
 from ._stacks import StackToolResult, Steps, _check_index, _check_stack, _zrange, nan_max
@@ -186,20 +186,8 @@ def _z_shifts(stack: Any, opts: ZDriftOptions) -> Steps:
     return shifts
 
 
-def estimate_z_drift(
-    stack: Any,
-    /,
-    *,
-    registration_channel: int = ZDriftOptions.registration_channel,
-    method: str = ZDriftOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = ZDriftOptions.pre_median_filter,
-    post_median_filter: bool = ZDriftOptions.post_median_filter,
-    median_kernel_size: int = ZDriftOptions.median_kernel_size,
-    upsample_factor: int = ZDriftOptions.upsample_factor,
-    max_shift: float | None = ZDriftOptions.max_shift,
-) -> Steps:
+@takes_options(ZDriftOptions, exclude=("interpolation_order",))
+def estimate_z_drift(stack: Any, /, *, options: ZDriftOptions) -> Steps:
     """Generator: estimate the (y, x) shift of every z-slice; returns shifts ``(T, Z, 2)``.
 
     Yields a :class:`~napari_unmix.core.progress.Progress` once per time point. The shifts
@@ -216,7 +204,7 @@ def estimate_z_drift(
     (1, 3, 2)
     """
     stack = _check_stack(stack)
-    return (yield from _z_shifts(stack, ZDriftOptions.pick(locals())))
+    return (yield from _z_shifts(stack, options))
 
 
 def _time_shifts(stack: Any, opts: RegisterOptions) -> Steps:
@@ -239,19 +227,9 @@ def _time_shifts(stack: Any, opts: RegisterOptions) -> Steps:
     return shifts
 
 
+@takes_options(RegisterOptions, exclude=("interpolation_order",))
 def estimate_time_shifts(
-    stack: Any,
-    /,
-    *,
-    registration_channel: int,
-    method: str = RegisterOptions.method,
-    zrange: tuple[int, int] | None = RegisterOptions.zrange,
-    reference_t: int = RegisterOptions.reference_t,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
+    stack: Any, /, *, registration_channel: int, options: RegisterOptions
 ) -> Steps:
     """Generator: estimate one (y, x) shift per time point; returns shifts ``(T, 2)``.
 
@@ -269,34 +247,33 @@ def estimate_time_shifts(
     ((2, 2), True)
     """
     stack = _check_stack(stack)
-    return (yield from _time_shifts(stack, RegisterOptions.pick(locals())))
+    return (yield from _time_shifts(stack, options))
+
+
+def _shift_tool(tool: str, shifts_of: Callable, stack: Any, opts: Any) -> Steps:
+    """A shift stack tool: estimate (``shifts_of``) and apply; returns a
+    :class:`StackToolResult`."""
+    stack = _check_stack(stack)
+    shifts = yield from shifts_of(stack, opts)
+    out = yield from _apply_shifts_steps(
+        stack, shifts, interpolation_order=opts.interpolation_order
+    )
+    return StackToolResult(tool, out, opts.as_dict(), shifts)
+
+
+def _run_shift_tool(steps: Steps, return_shifts: bool) -> Any:
+    res = run(steps)
+    return (res.data, res.shifts) if return_shifts else res.data
 
 
 def _z_drift_steps(stack: Any, opts: ZDriftOptions) -> Steps:
     """The "z-drift" stack tool: estimate and apply; returns a :class:`StackToolResult`."""
-    stack = _check_stack(stack)
-    shifts = yield from _z_shifts(stack, opts)
-    out = yield from _apply_shifts_steps(
-        stack, shifts, interpolation_order=opts.interpolation_order
-    )
-    return StackToolResult("z-drift", out, opts.as_dict(), shifts)
+    return _shift_tool("z-drift", _z_shifts, stack, opts)
 
 
+@takes_options(ZDriftOptions)
 def correct_intra_stack_z_drift(
-    stack: Any,
-    /,
-    *,
-    registration_channel: int = ZDriftOptions.registration_channel,
-    method: str = ZDriftOptions.method,
-    reference_mode: str = ZDriftOptions.reference_mode,
-    neighbor_window_size: int = ZDriftOptions.neighbor_window_size,
-    pre_median_filter: bool = ZDriftOptions.pre_median_filter,
-    post_median_filter: bool = ZDriftOptions.post_median_filter,
-    median_kernel_size: int = ZDriftOptions.median_kernel_size,
-    upsample_factor: int = ZDriftOptions.upsample_factor,
-    max_shift: float | None = ZDriftOptions.max_shift,
-    interpolation_order: int = ZDriftOptions.interpolation_order,
-    return_shifts: bool = False,
+    stack: Any, /, *, return_shifts: bool = False, options: ZDriftOptions
 ) -> Any:
     """Align the z-slices of every time point in Y and X (sample drift during a z-scan).
 
@@ -351,36 +328,22 @@ def correct_intra_stack_z_drift(
     [-1.5, 0.5]
     """
     check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
-    stack = _check_stack(stack)
-    res = run(_z_drift_steps(stack, ZDriftOptions.pick(locals())))
-    return (res.data, res.shifts) if return_shifts else res.data
+    return _run_shift_tool(_z_drift_steps(stack, options), return_shifts)
 
 
 def _register_steps(stack: Any, opts: RegisterOptions) -> Steps:
     """The "register" stack tool: estimate and apply; returns a :class:`StackToolResult`."""
-    stack = _check_stack(stack)
-    shifts = yield from _time_shifts(stack, opts)
-    out = yield from _apply_shifts_steps(
-        stack, shifts, interpolation_order=opts.interpolation_order
-    )
-    return StackToolResult("register", out, opts.as_dict(), shifts)
+    return _shift_tool("register", _time_shifts, stack, opts)
 
 
+@takes_options(RegisterOptions)
 def register_stack(
     stack: Any,
     /,
     *,
     registration_channel: int,
-    method: str = RegisterOptions.method,
-    zrange: tuple[int, int] | None = RegisterOptions.zrange,
-    reference_t: int = RegisterOptions.reference_t,
-    pre_median_filter: bool = RegisterOptions.pre_median_filter,
-    post_median_filter: bool = RegisterOptions.post_median_filter,
-    median_kernel_size: int = RegisterOptions.median_kernel_size,
-    upsample_factor: int = RegisterOptions.upsample_factor,
-    max_shift: float | None = RegisterOptions.max_shift,
-    interpolation_order: int = RegisterOptions.interpolation_order,
     return_shifts: bool = False,
+    options: RegisterOptions,
 ) -> Any:
     """Rigid translation over time: align every time point to ``reference_t``.
 
@@ -418,6 +381,4 @@ def register_stack(
     [[0.0, 0.0], [-0.7, -2.0]]
     """
     check_array("stack", stack)  # NaN / inf pixels are allowed: they get no weight
-    stack = _check_stack(stack)
-    res = run(_register_steps(stack, RegisterOptions.pick(locals())))
-    return (res.data, res.shifts) if return_shifts else res.data
+    return _run_shift_tool(_register_steps(stack, options), return_shifts)

@@ -22,6 +22,7 @@ from . import ensemble, props
 from .ensemble import *  # noqa: F403 (its __all__)
 from .options import (
     SETTINGS,
+    StnmfFitOptions,
     StnmfOptions,
     StnmfRecordingOptions,
     StnmfSettingsOptions,
@@ -47,6 +48,7 @@ __all__ = [
     "SETTINGS",
     "RelativeChange",
     "SemiNMFResult",
+    "StnmfFitOptions",
     "StnmfOptions",
     "StnmfRecordingOptions",
     "StnmfSettingsOptions",

@@ -28,6 +28,7 @@ from .updates import ALPHA, EPS, FORMULATIONS, INITS
 
 __all__ = [
     "SETTINGS",
+    "StnmfFitOptions",
     "StnmfOptions",
     "StnmfRecordingOptions",
     "StnmfSettingsOptions",
@@ -153,6 +154,25 @@ class StnmfSettingsOptions(Options):
     normalize: bool | None = _override("normalize")
     min_weight_z: float | None = _override("min_weight_z")
     min_weight_ratio: float | None = _override("min_weight_ratio")
+
+
+def _from_stnmf(name: str) -> Any:
+    """The field ``name`` of :class:`StnmfOptions` (default, label, doc, range) again."""
+    spec = StnmfOptions.spec(name)
+    meta = ("label", "doc", "bounds", "choices", "advanced", "flag", "unit")
+    return option(spec.default, **{k: getattr(spec, k) for k in meta})
+
+
+@dataclass(frozen=True)
+class StnmfFitOptions(Options):
+    """The factorisation settings the cells of a recording share (beside the named
+    settings): fields of :class:`StnmfOptions`."""
+
+    r: int = _from_stnmf("r")
+    num_iter: int = _from_stnmf("num_iter")
+    pixel_size: float = _from_stnmf("pixel_size")
+    moransi_threshold: float = _from_stnmf("moransi_threshold")
+    seed: int | None = _from_stnmf("seed")
 
 
 def settings_values(

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..background import object_scale
-from ..options import Options, option
+from ..options import Options, OptionSpec, option, takes_options
 from ..result import Result, ResultLayer
+from ..validate import OptionError
 from . import groups as grouping
 from .candidates import (
     BACKGROUND_PER_RADIUS,
@@ -43,16 +44,16 @@ class SuggestOptions(Options):
         bounds=(0.0, None), unit="px",
     )  # fmt: skip
     binning: int = option(1, label="binning", doc="block-mean binning before peak finding",
-                          bounds=(1, None))  # fmt: skip
+                          bounds=(1, None), advanced=True)  # fmt: skip
     peak_sigma: float = option(1.0, label="peak smoothing σ", doc="smoothing before local maxima",
-                               bounds=(0.0, None))  # fmt: skip
+                               bounds=(0.0, None), advanced=True)  # fmt: skip
     peak_threshold: float = option(0.65, label="peak threshold",
                                    doc="top of the threshold sweep, relative to the maximum",
                                    bounds=(0.0, 1.0))  # fmt: skip
     min_area: int = option(3, label="min area (px²)", doc="smallest connected component kept",
-                           bounds=(1, None))  # fmt: skip
+                           bounds=(1, None), advanced=True)  # fmt: skip
     min_diagonal: float = option(0.0, label="min diagonal (px)", doc="drop shorter boxes",
-                                 bounds=(0.0, None))  # fmt: skip
+                                 bounds=(0.0, None), advanced=True)  # fmt: skip
     max_groups: int | None = option(None, label="groups", doc="spectral groups (None: from the data)",
                                     bounds=(1, None))  # fmt: skip
     max_rois_per_group: int = option(1, label="ROIs per group", doc="ROIs returned per group",
@@ -60,20 +61,43 @@ class SuggestOptions(Options):
     pool_factor: int = option(8, label="pool factor", doc="candidate pool per wanted ROI",
                               bounds=(1, None), advanced=True)  # fmt: skip
     gradient_fingerprint: bool = option(True, label="gradient fingerprint",
-                                        doc="fingerprint with the first derivative")  # fmt: skip
+                                        doc="fingerprint with the first derivative", advanced=True)  # fmt: skip
     hierarchical: bool = option(True, label="hierarchical (Ward)",
                                 doc="Ward grouping (else greedy cosine)")  # fmt: skip
     similarity_threshold: float = option(0.82, label="similarity (greedy)",
                                          doc="greedy grouping: smallest cosine to join",
-                                         bounds=(-1.0, 1.0))  # fmt: skip
+                                         bounds=(-1.0, 1.0), advanced=True)  # fmt: skip
     merge_duplicates: bool = option(True, label="merge duplicates",
-                                    doc="drop boxes overlapping a brighter box of the group")  # fmt: skip
+                                    doc="drop boxes overlapping a brighter box of the group", advanced=True)  # fmt: skip
     representative: str = option("distinctive", label="ROIs per group are the",
                                  doc="which boxes represent a group", choices=grouping.REPRESENTATIVES)  # fmt: skip
     frame: int = option(0, label="frame", doc="channel of projection='current_frame'",
                         bounds=(0, None), advanced=True)  # fmt: skip
     n_bands: int = option(3, label="bands", doc="bands of projection='multiband'",
                           bounds=(1, None), advanced=True)  # fmt: skip
+
+    @classmethod
+    def check(cls, spec: OptionSpec, value: Any) -> Any:
+        """The base rules, after the ranges they cannot say (open ends, a cosine) with the
+        wording the suggester has always used."""
+        rule = _OWN_RANGES.get(spec.name)
+        real = isinstance(value, int | float) and not isinstance(value, bool)
+        if rule is not None and real and not rule[0](value):
+            raise OptionError(rule[1].format(value))
+        return super().check(spec, value)
+
+
+_OWN_RANGES = {
+    "local_background_sigma": (
+        lambda v: np.isfinite(v) and v >= 0,
+        "local_background_sigma must be >= 0 px (or None: estimated from the image), got {!r}",
+    ),
+    "peak_threshold": (lambda v: 0 < v <= 1, "peak_threshold must be in (0, 1], got {!r}"),
+    "similarity_threshold": (
+        lambda v: -1 <= v <= 1,
+        "similarity_threshold is a cosine in [-1, 1], got {!r}",
+    ),
+}
 
 
 @dataclass
@@ -137,29 +161,8 @@ class Suggestions:
                       tables={"spectra": self.spectra, "scores": self.scores})  # fmt: skip
 
 
-def find_suggestions(
-    cube: np.ndarray,
-    /,
-    *,
-    projection: str = SuggestOptions.projection,
-    processed: bool = SuggestOptions.processed,
-    local_background_sigma: float | None = SuggestOptions.local_background_sigma,
-    binning: int = SuggestOptions.binning,
-    peak_sigma: float = SuggestOptions.peak_sigma,
-    peak_threshold: float = SuggestOptions.peak_threshold,
-    min_area: int = SuggestOptions.min_area,
-    min_diagonal: float = SuggestOptions.min_diagonal,
-    max_groups: int | None = SuggestOptions.max_groups,
-    max_rois_per_group: int = SuggestOptions.max_rois_per_group,
-    pool_factor: int = SuggestOptions.pool_factor,
-    gradient_fingerprint: bool = SuggestOptions.gradient_fingerprint,
-    hierarchical: bool = SuggestOptions.hierarchical,
-    similarity_threshold: float = SuggestOptions.similarity_threshold,
-    merge_duplicates: bool = SuggestOptions.merge_duplicates,
-    representative: str = SuggestOptions.representative,
-    frame: int = SuggestOptions.frame,
-    n_bands: int = SuggestOptions.n_bands,
-) -> Suggestions:
+@takes_options(SuggestOptions)
+def find_suggestions(cube: np.ndarray, /, *, options: SuggestOptions) -> Suggestions:
     """Suggest seed ROIs in a C×Y×X cube and group them by spectral similarity.
 
     See :func:`napari_unmix.suggest_rois` for the parameters (this is its validated core,
@@ -171,11 +174,12 @@ def find_suggestions(
     (:func:`~napari_unmix.core.suggest.groups.prune_mixtures`). The spectra are in the cube's unit; everything else does
     not depend on it.
     """
-    params = SuggestOptions.pick(locals()).as_dict()
+    o = options
+    params = o.as_dict()
     raw, scale = unit_free(cube)
     filled, nan_px = fill_nan(raw)
     estimated: dict[str, Any] = {"nan_pixels": int(nan_px.sum())}
-    sigma = local_background_sigma
+    sigma = o.local_background_sigma
     mean_image = filled.mean(axis=0, dtype=np.float64)
     if sigma is None:
         radius = object_scale(mean_image)
@@ -183,22 +187,22 @@ def find_suggestions(
         estimated.update(object_radius=round(radius, 2), local_background_sigma=round(sigma, 2))
     else:
         radius = max(sigma / BACKGROUND_PER_RADIUS, 1.5)
-    data = processed_cube(filled, local_background_sigma=sigma) if processed else filled
+    data = processed_cube(filled, local_background_sigma=sigma) if o.processed else filled
     maps, bright = response_and_brightness(
         data,
-        projection=projection,
+        projection=o.projection,
         local_background_sigma=sigma,
-        frame=frame,
-        n_bands=n_bands,
+        frame=o.frame,
+        n_bands=o.n_bands,
     )
     kw = {
-        "binning": binning,
-        "peak_sigma": peak_sigma,
-        "peak_threshold": peak_threshold,
-        "min_area": min_area,
-        "min_diagonal": min_diagonal,
+        "binning": o.binning,
+        "peak_sigma": o.peak_sigma,
+        "peak_threshold": o.peak_threshold,
+        "min_area": o.min_area,
+        "min_diagonal": o.min_diagonal,
     }
-    pool = (max_groups or grouping.AUTO_MAX_GROUPS) * max_rois_per_group * pool_factor
+    pool = (o.max_groups or grouping.AUTO_MAX_GROUPS) * o.max_rois_per_group * o.pool_factor
     boxes, scores = merge_bands(
         [
             candidate_boxes(m, max_candidates=pool, brightness=bm, **kw)
@@ -226,33 +230,35 @@ def find_suggestions(
         return Suggestions(
             *empty, np.zeros(0, np.float32), maps[0], params, notes, estimated=estimated
         )
-    fp = grouping.fingerprints(spectra, gradient=gradient_fingerprint)
-    if max_groups is None:
+    fp = grouping.fingerprints(spectra, gradient=o.gradient_fingerprint)
+    if o.max_groups is None:
         n_pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         noise = grouping.fingerprint_noise(
-            spectra, channel_noise(data), n_pixels, gradient=gradient_fingerprint
+            spectra, channel_noise(data), n_pixels, gradient=o.gradient_fingerprint
         )
-        n_groups = grouping.choose_group_count(fp, noise) if hierarchical else len(boxes)
+        n_groups = grouping.choose_group_count(fp, noise) if o.hierarchical else len(boxes)
     else:
-        n_groups = min(max_groups, len(boxes))
-        if n_groups < max_groups:
+        n_groups = min(o.max_groups, len(boxes))
+        if n_groups < o.max_groups:
             notes.append(
-                f"only {len(boxes)} candidates for {max_groups=}: made {n_groups} groups; "
+                f"only {len(boxes)} candidates for max_groups={o.max_groups}: made {n_groups} groups; "
                 "lower peak_threshold/min_area or ask for fewer groups"
             )
-    method = "hierarchical" if hierarchical else "greedy"
-    labels = grouping.GROUPINGS[method].function(fp, n_groups, similarity_threshold)
-    if max_groups is None:
-        labels = grouping.prune_mixtures(spectra, fp, labels) if hierarchical else labels
+    method = "hierarchical" if o.hierarchical else "greedy"
+    labels = grouping.GROUPINGS[method].function(fp, n_groups, o.similarity_threshold)
+    if o.max_groups is None:
+        labels = grouping.prune_mixtures(spectra, fp, labels) if o.hierarchical else labels
         estimated["n_groups"] = int(labels.max()) + 1
-    keep = grouping.dedupe_groups(boxes, labels) if merge_duplicates else np.ones(len(boxes), bool)
+    keep = (
+        grouping.dedupe_groups(boxes, labels) if o.merge_duplicates else np.ones(len(boxes), bool)
+    )
     idx, groups = grouping.pick_representatives(
         fp,
         labels,
         np.nonzero(keep)[0],
-        max_groups=max_groups or len(boxes),
-        max_rois_per_group=max_rois_per_group,
-        representative=representative,
+        max_groups=o.max_groups or len(boxes),
+        max_rois_per_group=o.max_rois_per_group,
+        representative=o.representative,
     )
     return Suggestions(
         boxes[idx].astype(int),

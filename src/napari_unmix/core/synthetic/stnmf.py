@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 import numpy as np
@@ -105,20 +107,29 @@ def make_ste(
     }
 
 
-def make_ste_sparse(
-    *,
-    n_spikes: int = 20000,
-    grid: int = 20,
-    threshold: float = 8.0,
-    rate_gain: float = 0.3,
-    random_state: int = 0,
-    n_subunits: int = 7,
-    subunit_sigma: float = 1.2,
-    spacing: float = 3.0,
-    pixel_size: float = 30.0,
-    batch: int = 20000,
-    exponent: float = 1.0,
-) -> tuple[np.ndarray, dict[str, Any]]:
+def _variant(base: Any, name: str, doc: str, **defaults: Any) -> Any:
+    """``base`` with other ``defaults`` (its signature, shown by ``help()``, says so); the
+    truth records the keywords the variant sets."""
+
+    @functools.wraps(base)
+    def _variant_call(**kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        given = {**defaults, **kwargs}
+        ste, truth = base(**given)
+        truth.update({k: given[k] for k in defaults})
+        return ste, truth
+
+    sig = inspect.signature(base)
+    params = [p.replace(default=defaults.get(p.name, p.default)) for p in sig.parameters.values()]
+    _variant_call.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    _variant_call.__name__ = _variant_call.__qualname__ = name
+    _variant_call.__doc__ = doc
+    del _variant_call.__wrapped__  # type: ignore[attr-defined]
+    return _variant_call
+
+
+make_ste_sparse = _variant(
+    make_ste,
+    "make_ste_sparse",
     """:func:`make_ste` with a thresholded output: a sparsely firing model cell.
 
     The cell fires only when the summed rectified subunit drive exceeds ``threshold``
@@ -132,13 +143,7 @@ def make_ste_sparse(
     >>> ste, truth = make_ste_sparse(n_spikes=300, grid=12)
     >>> ste.shape, truth["threshold"]
     ((12, 12, 300), 8.0)
-    """
-    check_sizes({"n_spikes": n_spikes, "grid": grid})
-    ste, truth = make_ste(
-        n_spikes=n_spikes, grid=grid, threshold=threshold, rate_gain=rate_gain,
-        random_state=random_state, n_subunits=n_subunits, subunit_sigma=subunit_sigma,
-        spacing=spacing, pixel_size=pixel_size, batch=batch, exponent=exponent,
-    )  # fmt: skip
-    truth["threshold"] = threshold
-    truth["rate_gain"] = rate_gain
-    return ste, truth
+    """,
+    threshold=8.0,
+    rate_gain=0.3,
+)
