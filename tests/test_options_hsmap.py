@@ -76,13 +76,11 @@ def test_dock_defaults(make_napari_viewer):
     from napari_unmix.widgets.hsmap import HyperspectralMapsWidget
 
     w = HyperspectralMapsWidget(make_napari_viewer())
+    pre = {k: v for k, v in w.pre_form.values().items() if k in Preprocessing.defaults()}
     forms = {
-        MapOptions: {"window": w.window.value},
-        ClusterOptions: {"method": w.method.value, "cleanup": w.cleanup.value,
-                         "random_state": w.seed.value,
-                         "n_components": w.n_components.value or None},
-        Preprocessing: {"baseline": w.baseline.value, "normalise": w.normalise.value,
-                        "spatial_sigma": w.sigma.value},
-    }  # fmt: skip
+        MapOptions: w.map_form.values(),
+        ClusterOptions: w.form.values(),
+        Preprocessing: pre,
+    }
     for options, values in forms.items():
         check_form_defaults(SimpleNamespace(values=lambda v=values: v), options)

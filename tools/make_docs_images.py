@@ -93,9 +93,8 @@ def shot_stnmf(viewer: napari.Viewer) -> None:
     """Sparse model cell: modules, outlines and the module table."""
     viewer.open_sample(PLUGIN, "ste_sparse")
     w = dock(viewer, "STNMF")
-    w.num_iter.setValue(300)
-    w.pixel_size.setValue(30.0)
-    worker = w.run()
+    w.form.set_values({"num_iter": 300, "pixel_size": 30.0})
+    worker = w.start()
     wait_for(worker.finished)
 
 

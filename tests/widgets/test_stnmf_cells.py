@@ -38,9 +38,7 @@ def _dock(viewer, qtbot):
 
     w = STNMFWidget(viewer)
     qtbot.addWidget(w)
-    w.r.setValue(6)
-    w.num_iter.setValue(200)
-    w.pixel_size.setValue(30.0)
+    w.form.set_values({"r": 6, "num_iter": 200, "pixel_size": 30.0})
     return w
 
 
@@ -52,11 +50,11 @@ def test_dock_runs_several_cells(make_napari_viewer, qtbot, tmp_path, population
     w = _dock(viewer, qtbot)
     w.open_spikes(_spike_csv(tmp_path / "spikes.csv", counts))
     assert w.checked_cells() == ["cell 0", "cell 1", "cell 2", "silent"]
-    assert "time, x, y" in w.axes_label.text()
+    assert "time, x, y" in w.axes_label.value
     w.cell_list.item(2).setCheckState(Qt.CheckState.Unchecked)  # cells 0, 1 and silent
-    w.frame_rate.setValue(FRAME_RATE)
+    w.recording_form.set_values({"frame_rate": FRAME_RATE})
     progress = []
-    worker = w.run()
+    worker = w.start()
     worker.yielded.connect(progress.append)
     with qtbot.waitSignal(worker.finished, timeout=120000):
         pass
@@ -77,11 +75,14 @@ def test_dock_runs_several_cells(make_napari_viewer, qtbot, tmp_path, population
         assert list(outlines.properties["kind"]).count("subunit") == res.num_subunits
     assert matched >= 5  # of the 6 true subunits of the two cells
     assert w.cell_results["silent"].error and "spikes" in w.cell_results["silent"].error
-    assert w.cells_table.rowCount() == 3
     assert "2 of 3 cells done" in w.status.text() and "silent" in w.status.text()
-    headers = [w.table.horizontalHeaderItem(j).text() for j in range(w.table.columnCount())]
+    table = w.panel.table
+    headers = [table.horizontalHeaderItem(j).toolTip() for j in range(table.columnCount())]
     assert "diameter (µm)" in headers and "moransi" not in headers
-    w._cell_clicked(0)
+    assert w.panel.cells_table.rowCount() == 3
+    w.panel.show_cell(1)
+    assert w.result is w.cell_results["cell 1"].stnmf
+    w.panel.show_cell(0)
     assert w.result is w.cell_results["cell 0"].stnmf
     paths = w.export(tmp_path / "out")
     rows = json.loads(paths["cells_json"].read_text())
@@ -92,25 +93,23 @@ def test_dock_runs_several_cells(make_napari_viewer, qtbot, tmp_path, population
     np.testing.assert_array_equal(layer.data, before)  # the stimulus is not modified
 
 
-def test_axes_rule_and_failed_run_status(make_napari_viewer, qtbot, monkeypatch):
-    from napari_unmix.widgets.stnmf import viewer as stnmf_viewer
-
-    errors = []
-    monkeypatch.setattr(stnmf_viewer, "show_error", errors.append)
+def test_axes_rule_and_failed_run_status(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     rng = np.random.default_rng(0)
     viewer.add_image(rng.standard_normal((6, 7, 300)).astype(np.float32), name="xym")
     w = _dock(viewer, qtbot)
-    w.layer_combo.setCurrentText("xym")
-    assert "(x, y, spikes): 300 spikes" in w.axes_label.text()
+    w.layer_picker.value = viewer.layers["xym"]
+    assert "(x, y, spikes): 300 spikes" in w.axes_label.value
     # a blank ensemble fails in the worker: the status says so, not "running…"
     viewer.add_image(np.zeros((300, 6, 6), np.float32), name="blank")
-    w.layer_combo.setCurrentText("blank")
-    assert "(spikes, x, y): 300 spikes" in w.axes_label.text()
-    assert w.run() is not None
+    assert w.layer_picker.value.name == "xym"  # the choice is kept
+    w.layer_picker.value = viewer.layers["blank"]
+    assert "(spikes, x, y): 300 spikes" in w.axes_label.value
+    assert w.start() is not None
     # the worker fails at once, maybe before a signal could be awaited: wait on the state
-    qtbot.waitUntil(lambda: w.run_btn.isEnabled(), timeout=60000)
-    assert w.status.text().startswith("failed:") and "zero everywhere" in w.status.text()
-    assert w.run_btn.isEnabled()
+    qtbot.waitUntil(lambda: not w.running, timeout=60000)
+    assert "zero everywhere" in w.status.text() and "running" not in w.status.text()
+    assert w.run_button.isEnabled() and not w.cancel_button.isEnabled()
+    assert w.progress.maximum() == 1  # not left busy
     w.open_spikes("/nonexistent/spikes.csv")
-    assert "cannot read" in errors[-1]
+    assert "cannot read" in w.status.text()

@@ -22,9 +22,7 @@ def _widget(viewer):
     from napari_unmix.widgets.stnmf import STNMFWidget
 
     w = STNMFWidget(viewer)
-    w.r.setValue(8)
-    w.num_iter.setValue(40)
-    w.pixel_size.setValue(30.0)
+    w.form.set_values({"r": 8, "num_iter": 40, "pixel_size": 30.0})
     return w
 
 
@@ -32,21 +30,22 @@ def test_run_select_export(ste_layer, qtbot, tmp_path):
     viewer, layer = ste_layer
     w = _widget(viewer)
     qtbot.addWidget(w)
-    assert w.layer_combo.currentText() == "ste"
+    assert w.layer_picker.value is layer
     before = np.array(layer.data, copy=True)
-    worker = w.run()
+    worker = w.start()
     with qtbot.waitSignal(worker.finished, timeout=60000):
         pass
     assert w.result is not None
     names = [ly.name for ly in viewer.layers]
-    assert {"STNMF STA", "STNMF modules", "STNMF outlines"} <= set(names)
-    mods = viewer.layers["STNMF modules"]
+    assert {"ste · STNMF · STA", "ste · STNMF · modules", "ste · STNMF · outlines"} <= set(names)
+    mods = viewer.layers["ste · STNMF · modules"]
     assert mods.data.shape == (8, 12, 12)
-    assert tuple(mods.scale) == (1.0, 30.0, 30.0)[-mods.ndim :] or mods.scale[-1] == 30.0
-    assert "stnmf_report" in mods.metadata
-    outlines = viewer.layers["STNMF outlines"]
+    assert tuple(mods.scale) == (1.0, 30.0, 30.0)
+    assert "report" in mods.metadata
+    outlines = viewer.layers["ste · STNMF · outlines"]
+    assert tuple(outlines.scale) == (30.0, 30.0)
     assert len(outlines.data) == w.result.num_subunits + 1  # + the STA outline
-    assert w.table.rowCount() == 8
+    assert w.panel.table.rowCount() == 8
     w.select_module(1)
     assert viewer.dims.current_step[0] == 1
     if w.result.num_subunits > 1:
@@ -61,21 +60,28 @@ def test_run_select_export(ste_layer, qtbot, tmp_path):
     np.testing.assert_array_equal(layer.data, before)  # input untouched
 
 
-def test_bad_input_messages(make_napari_viewer, qtbot, monkeypatch):
-    from napari_unmix.widgets.stnmf import viewer as stnmf_viewer
-
-    errors = []
-    monkeypatch.setattr(stnmf_viewer, "show_error", errors.append)
+def test_bad_input_messages(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     w = _widget(viewer)
     qtbot.addWidget(w)
-    assert w.run() is None and "no ensemble" in errors[-1]
+    assert w.start() is None and "no ensemble" in w.status.text()
     viewer.add_image(np.zeros((5, 6, 6), np.float32), name="tiny", metadata={"ste_axes": "mxy"})
-    w.layer_combo.setCurrentText("tiny")
-    assert w.run() is None and "lower r" in errors[-1]
+    assert w.layer_picker.value.name == "tiny"
+    assert w.start() is None and "lower r" in w.status.text()
     w.open_file("/nonexistent/file.xyz")
-    assert "cannot read" in errors[-1]
-    assert w.export("/tmp") is None and "run STNMF first" in errors[-1]
+    assert "cannot read" in w.status.text()
+    assert w.export("/tmp") is None and "run STNMF first" in w.status.text()
+
+
+def test_open_file_adds_a_layer(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer()
+    w = _widget(viewer)
+    qtbot.addWidget(w)
+    ste, _ = make_ste_sparse(n_spikes=300, grid=8, random_state=1)
+    np.save(tmp_path / "cell.npy", ste)
+    w.open_file(tmp_path / "cell.npy")
+    assert w.layer_picker.value.name == "cell" and w.layer_picker.value.data.shape == (300, 8, 8)
+    assert "300 spikes" in w.axes_label.value
 
 
 @pytest.mark.parametrize("sample", ["ste"])  # the sparse cell: benchmarks, demo
@@ -88,9 +94,11 @@ def test_samples_give_their_7_subunits_with_the_dock_defaults(make_napari_viewer
     truth = viewer.layers[0].metadata["ground_truth"]
     w = STNMFWidget(viewer)  # every setting at its default
     qtbot.addWidget(w)
-    worker = w.run()
+    assert w.form.values()["pixel_size"] == 30.0  # the sample's stixel size
+    worker = w.start()
     with qtbot.waitSignal(worker.finished, timeout=180000):
         pass
     assert w.result.num_subunits == 7
     assert (match_subunits(w.result.modules, truth["subunits"]) >= 0.8).sum() == 7
-    assert viewer.layers["STNMF modules"].scale[-1] == 30.0  # the sample's stixel size
+    assert viewer.layers[-2].scale[-1] == 30.0
+    assert "diameter\n(µm)" in w.panel.table.horizontalHeaderItem(4).text()

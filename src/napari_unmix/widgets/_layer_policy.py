@@ -4,7 +4,9 @@
   (``metadata["napari_unmix"] = {"tool", "source", "run"}``) with the run's report in
   ``metadata["report"]``.
 - Re-running a tool replaces that tool's previous results (and its previews) unless
-  ``keep_previous``; results of other tools are left alone.
+  ``keep_previous``; results of other tools are left alone. A previous image or labels
+  layer of the same name is updated in place (napari removes a layer with a full garbage
+  collection, about a second in a large session).
 - The input layers and previews are hidden, never deleted, when results appear.
 - Components get distinct colormaps with additive blending (labels and shapes are added as
   they are); the scale and translation follow the input layer for the axes they share.
@@ -98,6 +100,59 @@ def _add(viewer: Any, name: str, item: ResultLayer, index: int, meta: dict, sour
     )
 
 
+_SHAPE_KEYS = {"shape_type", "edge_color", "face_color", "edge_width", "properties"}
+
+
+def _reshape(layer: Any, item: ResultLayer) -> None:
+    """Replace the shapes of a previous shapes result by ``item``'s."""
+    extra = dict(item.extra)
+    properties = extra.pop("properties", None)
+    layer.selected_data = set()
+    layer.data = []
+    if len(item.data):
+        layer.add(item.data, **extra)
+    if properties is not None:
+        layer.properties = properties
+
+
+def _reusable(layer: Any, item: ResultLayer) -> bool:
+    """Whether ``layer`` can take ``item``'s data in place (same kind and dimensions)."""
+    ndim = getattr(item.data, "ndim", None)
+    if item.kind == "shapes":
+        return layer._type_string == "shapes" and set(item.extra) <= _SHAPE_KEYS
+    return (
+        item.kind in ("image", "labels")
+        and layer._type_string == item.kind
+        and layer.ndim == ndim
+        and not (item.kind == "image" and item.extra)  # (labels are added without extra)
+        and not getattr(layer, "rgb", False)
+    )
+
+
+def _update(layer: Any, item: ResultLayer, index: int, meta: dict, source: Any) -> Any:
+    """Put ``item`` into a previous result layer of the same name (see :func:`_reusable`)."""
+    if item.kind == "shapes":
+        _reshape(layer, item)
+    else:
+        layer.data = item.data
+    layer.metadata = meta
+    geometry = {} if item.kind == "shapes" else _geometry(source, layer.ndim)  # as _add
+    for key, value in geometry.items():  # each change redraws
+        if tuple(getattr(layer, key)) != tuple(value):
+            setattr(layer, key, value)
+    if item.kind == "image":
+        layer.colormap = item.colormap or colormap_for(index)
+        layer.blending = item.blending
+        layer.reset_contrast_limits_range()
+        if item.contrast_limits is None:
+            layer.reset_contrast_limits()
+        else:
+            layer.contrast_limits = item.contrast_limits
+    if not layer.visible:
+        layer.visible = True
+    return layer
+
+
 def show_result(
     viewer: Any,
     result: Result,
@@ -106,23 +161,30 @@ def show_result(
     keep_previous: bool = False,
 ) -> list[Any]:
     """Add ``result``'s layers following the policy above; returns the new layers."""
+    names = result.layer_names()
+    previous = {} if keep_previous else {
+        ly.name: ly for ly in tool_layers(viewer, result.tool)
+        if ly.metadata[TAG].get("role") != "preview"  # previews stay, hidden below
+    }  # fmt: skip
+    reuse = {
+        name: previous.pop(name)
+        for name, item in zip(names, result.layers, strict=True)
+        if name in previous and _reusable(previous[name], item)
+    }
+    for layer in previous.values():
+        viewer.layers.remove(layer)
     for layer in tool_layers(viewer, result.tool, role="preview"):
         layer.visible = False
-    if not keep_previous:
-        earlier = [ly for ly in tool_layers(viewer, result.tool)
-                   if ly.metadata[TAG].get("role") != "preview"]  # fmt: skip
-        same = replace_in_place(earlier, result, inputs) if earlier else None
-        if same is not None:
-            return same
-        for layer in earlier:  # previews stay (hidden above)
-            viewer.layers.remove(layer)
     run = next(_RUNS)
     source = inputs[0] if inputs else None
     added = []
-    for i, (name, item) in enumerate(zip(result.layer_names(), result.layers, strict=True)):
+    for i, (name, item) in enumerate(zip(names, result.layers, strict=True)):
         tag = {"tool": result.tool, "source": result.source, "run": run, "role": item.role}
         meta = {TAG: tag, "report": result.report}
-        added.append(_add(viewer, name, item, i, meta, source))
+        if name in reuse:
+            added.append(_update(reuse[name], item, i, meta, source))
+        else:
+            added.append(_add(viewer, name, item, i, meta, source))
     for layer in inputs:
         if layer in viewer.layers:
             layer.visible = False

@@ -57,7 +57,9 @@ class ClusterOptions(Options):
         None, label="clean-up options", doc="options of the clean-up (size, min_size)",
         advanced=True,
     )  # fmt: skip
-    random_state: int = option(0, label="random_state", doc="seed", bounds=(0, None))
+    random_state: int = option(
+        0, label="random seed", doc="seed of every random step", bounds=(0, None), advanced=True
+    )
     n_init: int | None = option(None, label="k-means starts", doc="k-means starts",
                                 bounds=(1, None), advanced=True)  # fmt: skip
     max_samples: int | None = option(

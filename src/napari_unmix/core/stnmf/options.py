@@ -44,15 +44,17 @@ class StnmfOptions(Options):
         20, label="modules r", doc="number of modules; more than the expected subunits",
         bounds=(2, None),
     )  # fmt: skip
-    init: str = option("nnsvdlrc", label="init", doc="initial modules", choices=INITS)
+    init: str = option(
+        "nnsvdlrc", label="init", doc="initial modules", choices=INITS, advanced=True
+    )
     sparsity: float = option(
         1.7, label="sparsity", doc="L1 weight on the modules: raise for smaller, cleaner modules",
         bounds=(0, None),
     )  # fmt: skip
     num_iter: int = option(1000, label="iterations", doc="AF-HALS iterations", bounds=(0, None))
-    seed: int | None = option(0, label="seed", doc="random seed (random init only)")
+    seed: int | None = option(0, label="seed", doc="random seed (random init only)", advanced=True)
     pixel_size: float = option(
-        0.0, label="stixel size", doc="stixel size (0: unknown, sizes in stixels)",
+        0.0, label="stixel size (µm)", doc="stixel size (0: unknown, sizes in stixels)",
         bounds=(0, None), unit="µm",
     )  # fmt: skip
     moransi_threshold: float = option(
@@ -60,7 +62,7 @@ class StnmfOptions(Options):
         bounds=(-1, 1),
     )  # fmt: skip
     smoothing: float = option(
-        0.0, label="smoothing", doc="Gaussian smoothing of every frame before STNMF",
+        0.0, label="smoothing (stixels)", doc="Gaussian smoothing of every frame before STNMF",
         bounds=(0, None), unit="stixels",
     )  # fmt: skip
     normalize: bool = option(
@@ -195,14 +197,17 @@ class StnmfRecordingOptions(Options):
     """From a stimulus movie (t, x, y) and spike times to one cell's ensemble."""
 
     frame_rate: float | None = option(
-        None, label="frame rate", doc="stimulus frames per second (spike times in seconds)",
+        None, label="frame rate (Hz)", doc="stimulus frames per second (spike times in seconds)",
         bounds=(0, None), unit="Hz",
     )  # fmt: skip
     lag: int = option(
-        0, label="lag", doc="frames between a stimulus frame and its spikes", bounds=(0, None)
+        0,
+        label="lag (frames)",
+        doc="frames between a stimulus frame and its spikes",
+        bounds=(0, None),
     )
     latency: float | None = option(
-        None, label="latency", doc="the lag in seconds (needs the frame rate)", bounds=(0, None),
+        None, label="latency (s)", doc="the lag in seconds (needs the frame rate)", bounds=(0, None),
         unit="s",
     )  # fmt: skip
     temporal_filter: str | None = option(
@@ -213,5 +218,5 @@ class StnmfRecordingOptions(Options):
         10, label="STA lags", doc="frames of that STA time course", bounds=(1, None)
     )
     counts: bool = option(
-        False, label="counts", doc="the spike table holds counts per frame, not times"
+        False, label="counts per frame", doc="the spike table holds counts per frame, not times"
     )

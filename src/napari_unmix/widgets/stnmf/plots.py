@@ -1,4 +1,5 @@
-"""The STNMF dock's plot: the distribution of every subunit's weights over the spikes."""
+"""The STNMF dock's plot: the distribution of every subunit's weights over the spikes, in
+napari's theme colours (:mod:`napari_unmix.widgets._theme`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 
 from ...plot.stnmf import subunit_colors
+from .._fit import shrinkable
+from .._theme import style_axes, theme_colors
 
 __all__ = ["WeightsPlot"]
 
@@ -15,10 +18,13 @@ __all__ = ["WeightsPlot"]
 class WeightsPlot(FigureCanvasQTAgg):
     """A Qt canvas with one step histogram of weights per subunit of an STNMF."""
 
-    def __init__(self) -> None:
-        self.figure = Figure(figsize=(4, 2), layout="constrained")
+    def __init__(self, viewer: Any = None) -> None:
+        self.figure = Figure(figsize=(4, 2))
+        self.figure.subplots_adjust(left=0.15, right=0.97, bottom=0.22, top=0.95)
         super().__init__(self.figure)
-        self.setMinimumHeight(160)
+        self.viewer = viewer
+        self.setMinimumHeight(170)
+        shrinkable(self)
 
     def show_weights(self, s: Any) -> None:
         """Draw the weights of the subunits of the STNMF ``s``."""
@@ -27,9 +33,15 @@ class WeightsPlot(FigureCanvasQTAgg):
         loc = list(s.localized)
         for k, c in zip(loc, subunit_colors(len(loc)), strict=True):
             ax.hist(s.weights[k], bins=60, histtype="step", color=c, label=str(k))
-        ax.set_xlabel("weight per spike", fontsize=7)
+        ax.set_xlabel("weight per spike (a.u.)", fontsize=7)
         ax.set_ylabel("spikes", fontsize=7)
-        ax.tick_params(labelsize=6)
         if loc:
             ax.legend(fontsize=6, ncols=2, title="subunit", title_fontsize=6)
-        self.draw_idle()
+        else:
+            ax.set_title("no subunit", fontsize=7)
+        colors = theme_colors(self.viewer)
+        style_axes(self.figure, colors)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.get_title().set_color(colors["text"])
+        self.draw()

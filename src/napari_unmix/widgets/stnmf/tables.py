@@ -7,18 +7,35 @@ from typing import Any
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-__all__ = ["CELL_COLUMNS", "MODULE_COLUMNS", "add_cell_row", "fill_modules", "make_table"]
+__all__ = [
+    "CELL_COLUMNS",
+    "CELL_HEADERS",
+    "MODULE_COLUMNS",
+    "add_cell_row",
+    "fill_modules",
+    "make_table",
+]
 
 #: module-table columns shown in the dock: (key of modules_table, header)
 MODULE_COLUMNS = [
     ("module", "module"),
-    ("morans_i", "Moran's I"),
+    ("morans_i", "Moran's\nI"),
     ("subunit", "subunit"),
     ("polarity", "polarity"),
     ("diameter", "diameter"),
-    ("weight_z", "weight z"),
+    ("weight_z", "weight\nz"),
 ]
 CELL_COLUMNS = ["cell", "spikes", "subunits", "diameter_um", "coverage", "seconds", "error"]
+#: their headers, with units
+CELL_HEADERS = [
+    "cell",
+    "spikes",
+    "sub-\nunits",
+    "diameter\n(µm)",
+    "cover-\nage",
+    "time\n(s)",
+    "error",
+]
 
 
 def make_table(headers: list[str]) -> QTableWidget:
@@ -28,15 +45,24 @@ def make_table(headers: list[str]) -> QTableWidget:
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    header.setMinimumSectionSize(24)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
     table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(22)
+    for j, text in enumerate(headers):  # long headers wrap into the tooltip, not sideways
+        table.horizontalHeaderItem(j).setToolTip(text.replace("-\n", "").replace("\n", " "))
     return table
 
 
 def fill_modules(table: QTableWidget, rows: list[dict[str, Any]], unit: str) -> None:
     """Rows of :func:`~napari_unmix.api.stnmf.modules_table`; diameters in ``unit``."""
-    headers = [f"diameter ({unit})" if k == "diameter" else h for k, h in MODULE_COLUMNS]
-    table.setHorizontalHeaderLabels(headers)
+    headers = [f"diameter\n({unit})" if k == "diameter" else h for k, h in MODULE_COLUMNS]
+    for j, text in enumerate(headers):
+        item = QTableWidgetItem(text)
+        item.setToolTip(text.replace("\n", " "))
+        table.setHorizontalHeaderItem(j, item)
     table.setRowCount(len(rows))
     for i, row in enumerate(rows):
         for j, (col, _) in enumerate(MODULE_COLUMNS):

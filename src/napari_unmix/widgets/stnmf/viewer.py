@@ -1,428 +1,267 @@
 """STNMF dock widget: subunits of one ensemble, or of many cells of one recording.
 
-Thin driver around :mod:`napari_unmix.api.stnmf`. Two inputs:
+A :class:`~napari_unmix.widgets._dock.ToolDock` around :mod:`napari_unmix.api.stnmf`.
+Two inputs:
 
-* an **ensemble** (an image layer or a ``.npy``/``.npz``/``.h5``/``.mat`` file): its axes
-  follow the layer's ``metadata["ste_axes"]`` or the rule *the longest axis is spikes*
-  (the axes used are shown under the picker);
+* an **ensemble** (an image layer, or a ``.npy``/``.npz``/``.h5``/``.mat`` file opened as
+  one): its axes follow the layer's ``metadata["ste_axes"]`` or the rule *the longest axis
+  is spikes* (the axes used are shown under the picker);
 * a **recording**: an image layer holding the stimulus movie (t, x, y) plus a spike table
   (CSV/NPY/NPZ/HDF5, one column or dataset per cell). The cells are listed with check
   boxes; Run factorises the checked cells one after the other (progress per cell).
 
-Results: STA, modules and subunit outlines (a Shapes layer in subunit colours) per cell,
-the module table (Moran's I, subunit, polarity, diameter in µm; click a row to show that
-module), a cells table (spikes, subunits, median diameter, coverage, time, error) and
-the weights of the subunits. Export writes OME-TIFF + CSV + PNG + JSON per cell and the
-cells table as CSV and JSON.
+The form comes from :class:`~napari_unmix.core.stnmf.StnmfOptions` (the stixel size starts
+at the layer's pixel size), the named settings from
+:class:`~napari_unmix.core.stnmf.StnmfSettingsOptions` (empty sparsity / smoothing: the
+settings' values). The computation is the API's generator; results (STA, modules, subunit
+outlines per cell) follow the shared layer policy, and the results panel shows the module
+table (diameters with units; click a row to show that module), the cells table and the
+weights of the subunits. Export writes OME-TIFF + CSV + PNG + JSON per cell and the cells
+table as CSV and JSON.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from napari.qt.threading import create_worker
+from magicgui import widgets as mw
+from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Qt
-from qtpy.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QProgressBar,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from qtpy.QtWidgets import QFileDialog, QListWidget, QPushButton
 
-from ...api.stnmf import (
-    STNMF,
-    CellResult,
-    export_stnmf,
-    load_ste,
-    resolve_settings,
-    write_cells_table,
-)
-from ...core.progress import Progress
-from ...core.result import Result
+from ...api.stnmf import export_stnmf, load_ste, resolve_settings, write_cells_table
 from ...core.stnmf import SETTINGS, StnmfOptions, StnmfRecordingOptions, StnmfSettingsOptions
-from .inputs import AXES, ensemble_from_layer, field_for, field_value, resolve_axes
-from .plots import WeightsPlot
-from .recording import _FILE_ITEM, RecordingMixin
-from .tables import CELL_COLUMNS, MODULE_COLUMNS, fill_modules, make_table
-from .worker import factorize_steps, progress_step
+from .._dock import LayerPicker, ToolDock
+from .._fit import fit_width
+from .._form import OptionsForm
+from .._layer_policy import TAG, remove_tool_layers, show_result
+from .inputs import AXES, ensemble_from_layer, resolve_axes
+from .panel import StnmfPanel, run_summary
+from .recording import RecordingMixin
+from .worker import StnmfRun, run_steps
 
 __all__ = ["STNMFWidget"]
 
-_COUNTS = ["spike times (s)", "counts per frame"]
 _ENSEMBLES = "Ensembles (*.npy *.npz *.mat *.h5 *.hdf5)"
 _SPIKE_TABLES = "Spike tables (*.csv *.tsv *.txt *.npy *.npz *.h5 *.hdf5)"
-#: The dock's fields: (options class, field, attribute, narrower range (min, max) or None)
-_FIELDS = [
-    (StnmfRecordingOptions, "frame_rate", "frame_rate", (0.0, 100000.0)),
-    (StnmfRecordingOptions, "lag", "lag", (0, 1000)),
-    (StnmfOptions, "r", "r", (2, 200)),
-    (StnmfSettingsOptions, "settings", "settings_combo", None),
-    (StnmfSettingsOptions, "sparsity", "sparsity", (0.0, 100.0)),
-    (StnmfSettingsOptions, "smoothing", "smoothing", (0.0, 5.0)),
-    (StnmfOptions, "num_iter", "num_iter", (1, 100000)),
-    (StnmfOptions, "pixel_size", "pixel_size", (0.0, 10000.0)),
-    (StnmfOptions, "moransi_threshold", "threshold", (-0.99, 0.99)),
-    (StnmfOptions, "init", "init_combo", None),
-    (StnmfOptions, "seed", "seed", None),
-]
-_RECORDING_ONLY = ("frame_rate", "lag", "counts")
 
 
-class STNMFWidget(RecordingMixin, QWidget):
-    """Dock widget "STNMF"."""
+def _is_input(layer: Any) -> bool:
+    tag = layer.metadata.get(TAG) if isinstance(layer.metadata, dict) else None
+    return isinstance(layer, Image) and not layer.rgb and layer.ndim == 3 and tag is None
 
-    def __init__(self, napari_viewer):
-        super().__init__()
-        self.viewer = napari_viewer
-        self.result: STNMF | None = None
-        self.cell_results: dict[str, CellResult] = {}
+
+class STNMFWidget(RecordingMixin, ToolDock):
+    """Dock widget "STNMF" (see the module docstring)."""
+
+    tool = "STNMF"
+    options = StnmfOptions
+    form_fields = ("r", "num_iter", "pixel_size", "moransi_threshold", "init", "seed")
+    run_text = "Run STNMF"
+
+    def __init__(self, napari_viewer: Any) -> None:
+        super().__init__(napari_viewer)
+        viewer = self.viewer
         self.spike_table: dict[str, np.ndarray] | None = None
         self.spike_path: Path | None = None
-        self.worker = None
-        self._file_ste: np.ndarray | None = None
-        self._source_layer = None
-        self._build_form()
-        self._build_results()
-        self._apply_settings(self.settings_combo.currentText())
-        self._show_recording(False)
-        self.viewer.layers.events.inserted.connect(self._refresh_layers)
-        self.viewer.layers.events.removed.connect(self._refresh_layers)
-        self._refresh_layers()
-
-    # ------------------------------------------------------------------ form
-    def _build_form(self) -> None:
-        form = QFormLayout()
-        self.layer_combo = QComboBox()
-        self.layer_combo.currentTextChanged.connect(self._show_axes)
-        self.axes_combo = QComboBox()
-        for key, doc in AXES.items():
-            self.axes_combo.addItem(key)
-            self.axes_combo.setItemData(
-                self.axes_combo.count() - 1, doc, Qt.ItemDataRole.ToolTipRole
-            )
-        self.axes_combo.currentTextChanged.connect(self._show_axes)
-        self.axes_label = QLabel("")
-        self.axes_label.setWordWrap(True)
-        self.load_btn = QPushButton("Open file…")
-        self.load_btn.clicked.connect(
-            lambda: self._ask("Open ensemble", _ENSEMBLES, self.open_file)
+        self.layer_picker = self.add_picker(LayerPicker(
+            viewer, "input", _is_input, prefer=lambda ly: viewer.layers.index(ly),
+            tooltip="an ensemble (spikes, x, y) or, with a spike table, the stimulus movie",
+        ))  # fmt: skip
+        self.axes_combo = mw.ComboBox(
+            label="axes", choices=list(AXES), value="auto",
+            tooltip="; ".join(f"{k}: {v}" for k, v in AXES.items()),
+        )  # fmt: skip
+        self.axes_label = mw.Label(value="")
+        self.load_btn = mw.PushButton(text="Open file…", tooltip="an ensemble (x, y, spikes)")
+        self.spikes_btn = mw.PushButton(
+            text="Spikes…", tooltip="a spike table: CSV/NPY/NPZ/HDF5, one column per cell"
         )
-        form.addRow("input", _row(self.layer_combo, self.load_btn))
-        form.addRow("axes", self.axes_combo)
-        form.addRow("", self.axes_label)
-        # recording: a spike table turns the input layer into the stimulus movie (t, x, y)
-        self.spikes_btn = QPushButton("Spike table…")
-        self.spikes_btn.setToolTip("CSV/NPY/NPZ/HDF5, one column or dataset per cell")
-        self.spikes_btn.clicked.connect(
-            lambda: self._ask("Open spike table", _SPIKE_TABLES, self.open_spikes)
-        )
-        self.clear_spikes_btn = QPushButton("Clear")
-        self.clear_spikes_btn.clicked.connect(self.clear_spikes)
-        form.addRow("spikes", _row(self.spikes_btn, self.clear_spikes_btn))
+        self.clear_spikes_btn = mw.PushButton(text="Clear")
+        files = mw.Container(widgets=[self.load_btn, self.spikes_btn, self.clear_spikes_btn],
+                             layout="horizontal", labels=False)  # fmt: skip
+        self.inputs_box.extend([self.axes_combo, self.axes_label, files])
         self.cell_list = QListWidget()
         self.cell_list.setMaximumHeight(90)
-        self.cell_list.setVisible(False)
-        form.addRow(self.cell_list)
-        tips = {k: v["label"] for k, v in SETTINGS.items()}
-        self._specs: dict[str, Any] = {}
-        for cls, name, attr, limits in _FIELDS:
-            spec = cls.spec(name)
-            lo, hi = limits or (None, None)
-            box = field_for(spec, minimum=lo, maximum=hi, tips=tips)
-            setattr(self, attr, box)
-            self._specs[attr] = spec
-            form.addRow(spec.label, box)
-            if name == "lag":  # what the spike table holds, after the recording fields
-                self.counts_combo = QComboBox()
-                self.counts_combo.addItems(_COUNTS)
-                self.counts_combo.setCurrentIndex(int(StnmfRecordingOptions.counts))
-                self.counts_combo.setToolTip(StnmfRecordingOptions.spec("counts").help())
-                form.addRow("spike values", self.counts_combo)
-        self.settings_combo.currentTextChanged.connect(self._apply_settings)
-        self._recording_rows = [self.frame_rate, self.lag, self.counts_combo]
-        self.form = form
+        self.recording_form = OptionsForm(
+            StnmfRecordingOptions, only=("frame_rate", "lag", "counts")
+        )
+        self.settings_form = OptionsForm(
+            StnmfSettingsOptions, only=("settings", "sparsity", "smoothing")
+        )
+        for i, w in enumerate((self.cell_list, self.recording_form.native), start=1):
+            self.body_layout.insertWidget(i, w)
+        self.body_layout.insertWidget(
+            self.body_layout.indexOf(self.form.native) + 1, self.settings_form.native
+        )
+        self.export_btn = QPushButton("Export…")
+        self.export_btn.setEnabled(False)
+        self.body_layout.insertWidget(self.body_layout.indexOf(self.results), self.export_btn)
+        self._connect()
+        self._apply_settings()
+        self._show_recording(False)
+        self._layer_changed()
+        fit_width(self)
+
+    def _connect(self) -> None:
+        self.load_btn.changed.connect(
+            lambda: self._ask("Open ensemble", _ENSEMBLES, self.open_file)
+        )
+        self.spikes_btn.changed.connect(
+            lambda: self._ask("Open spike table", _SPIKE_TABLES, self.open_spikes)
+        )
+        self.clear_spikes_btn.changed.connect(self.clear_spikes)
+        self.settings_form.field("settings").changed.connect(self._apply_settings)
+        self.layer_picker.changed.connect(self._layer_changed)
+        self.axes_combo.changed.connect(self._show_axes)
+        self.export_btn.clicked.connect(self._export_dialog)
+        self.finished.connect(self._after_run)
+
+    # ------------------------------------------------------------------ form
+    def _apply_settings(self, *_: Any) -> None:
+        """Show the named settings' sparsity and smoothing (edit them to override)."""
+        preset = SETTINGS[self.settings_form.field("settings").value]
+        self.settings_form.set_values({k: preset[k] for k in ("sparsity", "smoothing")})
 
     def option_values(self) -> dict[str, Any]:
         """``{option: value}`` of every option field the dock shows."""
-        out = {
-            self._specs[a].name: field_value(getattr(self, a), self._specs[a]) for a in self._specs
-        }
-        out["counts"] = self.counts_combo.currentIndex() == 1
-        return out
+        return {**self.form.values(), **self.settings_form.values(),
+                **self.recording_form.values()}  # fmt: skip
 
-    def _build_results(self) -> None:
-        self.run_btn = QPushButton("Run STNMF")
-        self.cancel_btn = QPushButton("Cancel")
-        self.cancel_btn.setEnabled(False)
-        self.export_btn = QPushButton("Export…")
-        self.export_btn.setEnabled(False)
-        self.run_btn.clicked.connect(self.run)
-        self.cancel_btn.clicked.connect(self.cancel)
-        self.export_btn.clicked.connect(self._export_dialog)
-        self.progress = QProgressBar()
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.cells_table = make_table(CELL_COLUMNS)
-        self.cells_table.setVisible(False)
-        self.cells_table.cellClicked.connect(self._cell_clicked)
-        self.table = make_table([h for _, h in MODULE_COLUMNS])
-        self.table.cellClicked.connect(self.select_module)
-        self.canvas = WeightsPlot()
-        self.figure = self.canvas.figure
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addLayout(_row(self.run_btn, self.cancel_btn, self.export_btn))
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.cells_table)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.canvas)
-
-    def _apply_settings(self, name: str) -> None:
-        spec = SETTINGS.get(name)
-        if spec is not None:
-            self.sparsity.setValue(spec["sparsity"])
-            self.smoothing.setValue(spec["smoothing"])
-
-    def _show_recording(self, on: bool) -> None:
-        for w in self._recording_rows:
-            w.setVisible(on)
-            label = self.form.labelForField(w)
-            if label is not None:
-                label.setVisible(on)
-        self.cell_list.setVisible(on)
-        self.axes_combo.setEnabled(not on)
-        self.cells_table.setVisible(on)
-        self._show_axes()
+    def current_options(self) -> dict[str, Any]:
+        """Keywords of :class:`STNMF` (or, with a spike table, of ``iter_stnmf_cells``)."""
+        values = StnmfOptions.from_kwargs(self.form.values()).as_dict()
+        params = {k: values[k] for k in self.form_fields}
+        settings = StnmfSettingsOptions.from_kwargs(self.settings_form.values())
+        params.update(resolve_settings(
+            settings.settings, sparsity=settings.sparsity, smoothing=settings.smoothing
+        ))  # fmt: skip
+        return params if self.spike_table is None else self.recording_options(params)
 
     # ------------------------------------------------------------------ inputs
-    def _refresh_layers(self, event=None):
-        current = self.layer_combo.currentText()
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        names = [
-            ly.name for ly in self.viewer.layers if ly._type_string == "image" and ly.ndim == 3
-        ]
-        if self._file_ste is not None:
-            names.append(_FILE_ITEM)
-        self.layer_combo.addItems(names)
-        if current in names:
-            self.layer_combo.setCurrentText(current)
-        self.layer_combo.blockSignals(False)
+    def _layer_changed(self, *_: Any) -> None:
+        """The stixel size from the layer's pixel size (when it has one); the axes label."""
+        layer = self.layer_picker.value
+        if layer is not None and float(layer.scale[-1]) != 1.0:
+            self.form.field("pixel_size").value = float(layer.scale[-1])
         self._show_axes()
 
-    def _show_axes(self, *_args) -> None:
+    def _show_axes(self, *_: Any) -> None:
         """Say which axes the input is read with (the rule, applied to this input)."""
-        name = self.layer_combo.currentText()
+        layer = self.layer_picker.value
         if self.spike_table is not None:
-            self.axes_label.setText("stimulus movie: time, x, y")
+            self.axes_label.value = "stimulus movie: time, x, y"
             return
-        if not name or name == _FILE_ITEM:
-            self.axes_label.setText("file: x, y, spikes" if name else "")
+        if layer is None:
+            self.axes_label.value = "no ensemble: open a sample, a file or a 3-D layer"
             return
-        layer = self.viewer.layers[name]
         try:
-            axes = resolve_axes(layer, self.axes_combo.currentText())
+            axes = resolve_axes(layer, self.axes_combo.value)
         except ValueError as err:
-            self.axes_label.setText(str(err))
+            self.axes_label.value = str(err)
             return
         shape = tuple(layer.data.shape)
         m = shape[0] if axes == "mxy" else shape[-1]
         order = "spikes, x, y" if axes == "mxy" else "x, y, spikes"
-        self.axes_label.setText(f"read as ({order}): {m} spikes")
+        self.axes_label.value = f"read as ({order}): {m} spikes"
 
-    def _ask(self, title: str, pattern: str, then) -> None:
+    def _ask(self, title: str, pattern: str, then: Any) -> None:
         """A file dialog; ``then(path)`` if a file was chosen."""
         path, _ = QFileDialog.getOpenFileName(self, title, "", pattern)
         if path:
             then(path)
 
     def open_file(self, path: str | Path) -> None:
-        """Use an ensemble (x, y, m) from a file as the input."""
+        """Open an ensemble (x, y, m) file as a layer (spikes first) and pick it."""
         try:
-            self._file_ste = load_ste(path)
+            ste = load_ste(path)
         except (ValueError, ImportError, OSError) as err:
-            show_error(f"STNMF: cannot read {Path(path).name}: {err}")
+            self._error(f"cannot read {Path(path).name}: {err}")
             return
-        self._refresh_layers()
-        self.layer_combo.setCurrentText(_FILE_ITEM)
+        layer = self.viewer.add_image(
+            np.moveaxis(ste, -1, 0), name=Path(path).stem,
+            metadata={"ste_axes": "mxy", "path": str(path)}, colormap="gray",
+        )  # fmt: skip
+        self.layer_picker.value = layer
 
-    def _ensemble(self) -> np.ndarray | None:
-        name = self.layer_combo.currentText()
-        if not name:
-            show_error("STNMF: no ensemble; add a 3-D image layer or open a file")
-            return None
-        if name == _FILE_ITEM:
-            self._source_layer = None
-            return self._file_ste
-        layer = self.viewer.layers[name]
-        self._source_layer = layer
-        try:
-            return ensemble_from_layer(layer, self.axes_combo.currentText())
-        except ValueError as err:
-            self._error(str(err))
-            return None
-
-    def parameters(self) -> dict[str, Any]:
-        """Keywords of :class:`STNMF` from the form."""
-        settings = resolve_settings(
-            self.settings_combo.currentText(),
-            sparsity=self.sparsity.value(),
-            smoothing=self.smoothing.value(),
-        )
-        return {
-            "r": self.r.value(),
-            "num_iter": self.num_iter.value(),
-            "pixel_size": self.pixel_size.value(),
-            "moransi_threshold": self.threshold.value(),
-            "init": self.init_combo.currentText(),
-            "seed": self.seed.value(),
-            **settings,
-        }
-
-    # ------------------------------------------------------------------ run
-    def run(self):
-        """Start the factorisation in a worker thread; returns the worker (or None)."""
+    def read_inputs(self) -> SimpleNamespace:
+        """The ensemble (or the stimulus and cells); ValueError says what to change."""
+        layer = self.layer_picker.value
+        if layer is None:
+            raise ValueError("no ensemble; add a 3-D image layer or open a file")
         if self.spike_table is not None:
-            return self.run_cells()
-        ste = self._ensemble()
-        if ste is None:
-            return None
-        params = self.parameters()
-        if ste.shape[-1] < params["r"]:
-            show_error(
-                f"STNMF: {ste.shape[-1]} spikes for r={params['r']} modules; lower r "
-                "or use a larger ensemble"
+            return self.recording_inputs(layer)
+        ste = ensemble_from_layer(layer, self.axes_combo.value)
+        r = int(self.form.field("r").value)
+        if ste.shape[-1] < r:
+            raise ValueError(
+                f"{ste.shape[-1]} spikes for r={r} modules; lower r or use a larger ensemble"
             )
-            return None
-        num_iter = params["num_iter"]
-        self.progress.setRange(0, num_iter)
-        self.progress.setValue(0)
-        worker = create_worker(
-            factorize_steps,
-            ste,
-            params,
-            _progress={"total": 1 + num_iter // progress_step(num_iter), "desc": "STNMF"},
-            _ignore_errors=True,  # errors go to the status line (self._failed)
-        )
-        worker.yielded.connect(self._progress_event)
-        worker.returned.connect(self._show_stnmf)
-        return self._start(worker)
+        return SimpleNamespace(ste=ste, table=None, cells=None, source=layer.name)
 
-    def _start(self, worker):
-        self.worker = worker
-        worker.errored.connect(self._failed)
-        worker.finished.connect(self._finished)
-        self.run_btn.setEnabled(False)
-        self.cancel_btn.setEnabled(True)
-        self.status.setText("running…")
-        worker.start()
-        return worker
-
-    def _error(self, message: str) -> None:
-        show_error(f"STNMF: {message}")
-
-    def _failed(self, err: Exception) -> None:
-        self.status.setText(f"failed: {err}")
-        show_error(f"STNMF: {err}")
-
-    def cancel(self):
-        if self.worker is not None:
-            self.worker.quit()
-            self.status.setText("cancelled")
-
-    def _finished(self):
-        self.run_btn.setEnabled(True)
-        self.cancel_btn.setEnabled(False)
-        if self.status.text() == "running…":
-            self.status.setText("stopped")
-
-    def _progress_event(self, event: Progress) -> None:
-        self.progress.setValue(int(event.done))
+    def steps(self, inputs: SimpleNamespace, params: dict[str, Any]):
+        """The API's STNMF generator for the ensemble or the cells; a :class:`StnmfRun`."""
+        return run_steps(inputs, params)
 
     # ------------------------------------------------------------------ output
-    def _layer_kwargs(self) -> dict[str, Any]:
-        src = self._source_layer
-        if src is None:
-            px = self.pixel_size.value() or 1.0
-            return {"scale": (px, px)}
-        return {"scale": tuple(src.scale[-2:]), "translate": tuple(src.translate[-2:])}
-
-    def _add_layers(self, result: Result) -> dict[str, Any]:
-        """One napari layer per result layer (replacing earlier ones); by role."""
-        kw = self._layer_kwargs()
-        meta = {"stnmf_report": result.report}
-        names = (
-            result.layer_names()
-            if result.source
-            else [f"{result.tool} {ly.name}" for ly in result.layers]
-        )
-        added = {}
-        for ly, name in zip(result.layers, names, strict=True):
-            if name in self.viewer.layers:
-                self.viewer.layers.remove(name)
-            if ly.kind == "shapes":
-                layer = self.viewer.add_shapes(ly.data, name=name, metadata=meta, **ly.extra, **kw)
-            else:
-                layer = self.viewer.add_image(
-                    ly.data, name=name, colormap=ly.colormap, blending=ly.blending,
-                    contrast_limits=ly.contrast_limits, metadata=meta, **kw,
-                )  # fmt: skip
-            added[ly.role] = layer
-        return added
-
-    def _show_stnmf(self, s: STNMF) -> None:
-        self._show_result(s.to_result(), s)
-
-    def _show_result(self, result: Result, s: STNMF) -> None:
-        self.result = s
-        self.progress.setValue(self.progress.maximum())
-        added = self._add_layers(result)
-        self.sta_layer, self.modules_layer = added["sta"], added["map"]
-        self.outline_layer = added["outline"]
-        self._fill_table(result.tables["modules"])
-        self.canvas.show_weights(s)
-        self.export_btn.setEnabled(True)
-        if self.spike_table is None:
-            self.status.setText(
-                f"{s.num_subunits} subunits of {s.r} modules; residual {s.res:.4g} "
-                f"({s.n_iter} iterations, {s.seconds:.1f} s)"
-            )
-        if s.num_subunits == 0:
+    def show_result(self, run: StnmfRun) -> None:
+        """The layers of every result (policy: named after the input or the cell), one
+        results-panel entry for the run."""
+        keep = self.keep_previous.isChecked()
+        shown = [res for res in run.results if res.layers]
+        if not shown and not keep:
+            remove_tool_layers(self.viewer, self.tool)
+        inputs = self.input_layers()
+        for i, res in enumerate(shown):  # the cells of one run are kept together
+            layers = show_result(self.viewer, res, inputs=inputs, keep_previous=keep or i > 0)
+            for layer in layers:
+                if layer._type_string == "shapes" and inputs:  # outlines: in stixels
+                    layer.scale = tuple(inputs[0].scale[-2:])
+                    layer.translate = tuple(inputs[0].translate[-2:])
+        stamp = time.strftime("%H:%M:%S")
+        label = f"{len(run.cells)} cells" if run.cells else run.results[0].source
+        panel = StnmfPanel(self.viewer, run)
+        fit_width(panel)
+        self.results.add_run(f"STNMF · {label} · {stamp}", panel)
+        if any(m is not None and m.num_subunits == 0 for m in run.models):
             show_warning(
                 "STNMF: no localized module; try more spikes, a higher sparsity or a lower "
                 "Moran's I threshold"
             )
 
-    def _fill_table(self, rows):
-        unit = "µm" if self.result is not None and self.result.pixel_size else "stixels"
-        fill_modules(self.table, rows, unit)
+    def _after_run(self, run: StnmfRun) -> None:
+        self.set_status(f"{self.status.text()}: {run_summary(run)}")
+        self.export_btn.setEnabled(any(m is not None for m in run.models))
+
+    def _error(self, message: str) -> None:
+        self.set_status(message, error=True)
+        show_error(f"STNMF: {message}")
+
+    @property
+    def panel(self) -> StnmfPanel | None:
+        """The results panel's shown run."""
+        return self.results.current
+
+    @property
+    def result(self) -> Any:
+        """The STNMF shown in the panel (None before a run)."""
+        return self.panel.result if self.panel is not None else None
+
+    @property
+    def cell_results(self) -> dict[str, Any]:
+        """The cells of the shown run, by name (empty for an ensemble)."""
+        return {c.name: c for c in self.panel.run.cells} if self.panel is not None else {}
 
     def select_module(self, row: int, column: int = 0) -> None:
-        """Show module ``row`` in the modules layer and highlight its outline."""
-        if self.result is None:
-            return
-        self.viewer.dims.set_current_step(0, row)
-        self.table.selectRow(row)
-        layer = self.outline_layer
-        widths = np.full(len(layer.data), 0.08)
-        mods = np.asarray(layer.properties.get("module", []))
-        hit = np.nonzero(mods == row)[0]
-        widths[hit] = 0.25
-        if len(widths):
-            layer.edge_width = list(widths)
-        layer.selected_data = {int(h) for h in hit}
+        """Show module ``row`` of the shown result (see :meth:`StnmfPanel.select_module`)."""
+        if self.panel is not None:
+            self.panel.select_module(row, column)
 
-    def _export_dialog(self):
+    def _export_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export STNMF results to")
         if folder:
             self.export(folder)
@@ -434,7 +273,7 @@ class STNMFWidget(RecordingMixin, QWidget):
         table as ``<name>_cells.csv`` / ``.json``.
         """
         if self.result is None and not self.cell_results:
-            show_error("STNMF: nothing to export yet; run STNMF first")
+            self._error("nothing to export yet; run STNMF first")
             return None
         try:
             if self.cell_results:
@@ -454,14 +293,7 @@ class STNMFWidget(RecordingMixin, QWidget):
             else:
                 paths = export_stnmf(self.result, folder, name=name)
         except (FileExistsError, OSError, ValueError) as err:
-            show_error(f"STNMF export: {err}")
+            self._error(f"export: {err}")
             return None
         show_info(f"STNMF: wrote {len(paths)} files to {folder}")
         return paths
-
-
-def _row(*widgets: QWidget) -> QHBoxLayout:
-    row = QHBoxLayout()
-    for i, w in enumerate(widgets):
-        row.addWidget(w, 1 if i == 0 and len(widgets) == 2 else 0)
-    return row

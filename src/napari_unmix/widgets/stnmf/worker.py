@@ -9,12 +9,21 @@ and one per finished cell (its :class:`~napari_unmix.api.stnmf.CellResult` as
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from ...api.stnmf import STNMF, iter_stnmf_cells
+from ...api.stnmf import STNMF, CellResult, iter_stnmf_cells
 from ...core.progress import Progress, Steps
+from ...core.result import Result
 
-__all__ = ["MAX_PROGRESS_UPDATES", "cells_steps", "factorize_steps", "progress_step"]
+__all__ = [
+    "MAX_PROGRESS_UPDATES",
+    "StnmfRun",
+    "cells_steps",
+    "factorize_steps",
+    "progress_step",
+    "run_steps",
+]
 
 #: At most this many progress updates per run (see the module docstring).
 MAX_PROGRESS_UPDATES = 100
@@ -51,3 +60,24 @@ def cells_steps(stimulus: Any, table: Any, cells: list[str], options: dict[str, 
             last = frac if frac else -1.0
             yield event
     return results
+
+
+@dataclass
+class StnmfRun:
+    """What one Run of the dock returns: one :class:`~napari_unmix.core.result.Result` per
+    ensemble or cell (``to_result()``), the fitted models (None for a failed cell) and, for
+    a recording, the cells' :class:`~napari_unmix.api.stnmf.CellResult`."""
+
+    results: list[Result]
+    models: list[STNMF | None]
+    cells: list[CellResult] = field(default_factory=list)
+
+
+def run_steps(inputs: Any, params: dict[str, Any]) -> Steps:
+    """The dock's run: :func:`factorize_steps` of an ensemble (``inputs.ste``) or
+    :func:`cells_steps` of a recording (``inputs.cells``); returns a :class:`StnmfRun`."""
+    if inputs.cells is None:
+        s = yield from factorize_steps(inputs.ste, params)
+        return StnmfRun([s.to_result(inputs.source)], [s])
+    cells = yield from cells_steps(inputs.ste, inputs.table, inputs.cells, params)
+    return StnmfRun([c.to_result() for c in cells], [c.stnmf for c in cells], cells)
