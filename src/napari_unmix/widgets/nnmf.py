@@ -136,9 +136,6 @@ class NNMFWidget(ToolDock):
         line.addWidget(self.test_button)
         self.body_layout.insertWidget(1, row)
         self.form.field("method").changed.connect(lambda _: self.model_changed())
-        # the form sets a float box's decimals from its first value: a saved tol of 1e-4
-        # must not round a later 1e-6 to 0 (8 decimals)
-        self.form.field("tol").native.setDecimals(8)
         for callbacks in ("mouse_move_callbacks", "mouse_drag_callbacks"):
             if hasattr(viewer, callbacks):
                 getattr(viewer, callbacks).append(self._on_mouse)
