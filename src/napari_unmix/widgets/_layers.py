@@ -170,16 +170,17 @@ def hyperspectral_layers(viewer: Any) -> list:
 
 
 def is_cube_layer(layer: Any) -> bool:
-    """Whether :func:`layer_cube` can read ``layer``: a non-RGB image with at least 3 axes and
-    a known channel axis (C x Y x X, S x C x Y x X, or ``metadata["axes"]`` naming C)."""
+    """Whether :func:`layer_cube` can read ``layer`` as a cube: a non-RGB image with a channel
+    axis of at least 2 channels (C x Y x X, S x C x Y x X, or ``metadata["axes"]`` naming C;
+    a layer whose axes name no C — one channel of a stack — is not a cube)."""
     from napari.layers import Image
 
     if not isinstance(layer, Image) or layer.rgb or layer.data.ndim < 3:
         return False
     named = _named_axes(layer)
-    if named is not None and "C" in named:
-        return named[-2:] == "YX"
-    return layer.data.ndim <= 4
+    if named is not None:
+        return "C" in named and named[-2:] == "YX" and layer.data.shape[named.index("C")] >= 2
+    return layer.data.ndim <= 4 and layer.data.shape[-3] >= 2
 
 
 def layer_cube(layer: Any, viewer: Any, *, all_slices: bool = False) -> np.ndarray:
