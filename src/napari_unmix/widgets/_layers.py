@@ -110,6 +110,13 @@ def _concatenate(parts: list[Any]) -> Any:
     return np.concatenate([np.asarray(p) for p in parts], axis=2)
 
 
+def is_spike_ensemble(layer: Any) -> bool:
+    """Whether ``layer`` holds a spike-triggered ensemble (``metadata["ste_axes"]``), whose
+    long first axis is spikes, not channels."""
+    meta = getattr(layer, "metadata", None)
+    return isinstance(meta, dict) and bool(meta.get("ste_axes"))
+
+
 def layers_to_tzcyx(layers: Sequence[Any], *, min_channels: int = 1) -> LayerStack:
     """One TZCYX stack from one multi-channel layer or several one-channel layers.
 
@@ -130,6 +137,12 @@ def layers_to_tzcyx(layers: Sequence[Any], *, min_channels: int = 1) -> LayerSta
     layers = tuple(layers)
     if not layers:
         raise ValueError("select at least one image layer (one per channel, or one multi-channel)")
+    for layer in layers:
+        if is_spike_ensemble(layer):
+            raise ValueError(
+                f"{layer.name!r} is a spike-triggered ensemble (one frame per spike), not a "
+                "channel stack; open it in the STNMF dock"
+            )
     if len(layers) == 1:
         layer = layers[0]
         axes = layer_axes(layer, channels=min_channels >= 2)
@@ -176,6 +189,8 @@ def is_cube_layer(layer: Any) -> bool:
     from napari.layers import Image
 
     if not isinstance(layer, Image) or layer.rgb or layer.data.ndim < 3:
+        return False
+    if is_spike_ensemble(layer):
         return False
     named = _named_axes(layer)
     if named is not None:

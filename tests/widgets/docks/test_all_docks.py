@@ -18,11 +18,6 @@ SAMPLES = [s["key"] for s in MANIFEST["contributions"]["sample_data"]]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="#16 open: error pop-ups of docks on samples they cannot use were still being fixed "
-    "when the session ended (see the closing note of stop 23)",
-)
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_every_dock_opens_on_the_sample(make_napari_viewer, qtbot, sample):
     viewer = make_napari_viewer(show=True)

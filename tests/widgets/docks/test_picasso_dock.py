@@ -149,3 +149,29 @@ def test_user_ticks_are_kept(sample_dock):
     viewer.add_image(np.zeros((8, 8)), name="later")
     assert [ly.name for ly in dock.channels.selected()] == ["mixed C0", "mixed C2"]
     assert dock.grid.names == ["C0", "C2"]
+
+
+def test_spike_ensemble_is_not_read_as_20000_channels(make_napari_viewer, qtbot):
+    """The STNMF sample (spikes first) once built a 20000 x 20000 grid and took all memory."""
+    viewer = make_napari_viewer()
+    ste = np.zeros((500, 8, 8), dtype=np.float32)
+    viewer.add_image(ste, name="ensemble", metadata={"ste_axes": "mxy"})
+    dock = PicassoWidget(viewer)
+    assert dock.grid.names == [] and dock.grid.isHidden()
+    with qtbot.waitSignal(dock.failed, timeout=2000):
+        assert dock.start() is None
+    assert "spike-triggered ensemble" in dock.status.text()
+
+
+def test_many_channels_get_no_grid_but_every_relation(make_napari_viewer):
+    from napari_unmix.widgets.picasso._channels import MAX_GRID_CHANNELS
+
+    n = MAX_GRID_CHANNELS + 4
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((n, 16, 16), dtype=np.float32), name="many", metadata={"axes": "CYX"})
+    dock = PicassoWidget(viewer)
+    dock.form.field("implementation").value = "source_sink_n"
+    assert len(dock.grid.names) == n and dock.grid.checks == {}
+    m = dock.grid.matrix()
+    assert m.shape == (n, n) and (np.diag(m) == 1).all() and (m.sum() == n - (n * n - n))
+    assert len(dock.grid.relations()) == n * (n - 1)

@@ -38,6 +38,8 @@ from .._layers import layer_axes
 __all__ = ["ChannelList", "SourceSinkGrid", "split_names"]
 
 _SEPARATORS = " _-.·:"
+#: more channels than this get no source → sink grid (n² boxes); sinks / neutral still apply
+MAX_GRID_CHANNELS = 16
 
 
 def split_names(names: Sequence[str]) -> tuple[str, list[str]]:
@@ -227,6 +229,15 @@ class SourceSinkGrid(QWidget):
         while self.grid.count():
             self.grid.takeAt(0).widget().deleteLater()
         self.checks = {}
+        if len(self.names) > MAX_GRID_CHANNELS:
+            self.grid.addWidget(
+                QLabel(
+                    f"{len(self.names)} channels: too many for a grid "
+                    f"(at most {MAX_GRID_CHANNELS}); every channel may bleed into every other"
+                ),
+                0, 0,
+            )
+            return
         for k, name in enumerate(self.names):
             self.grid.addWidget(QLabel(f"{k}"), 0, k + 1)
             self.grid.addWidget(QLabel(f"{k}: {name}"), k + 1, 0)
@@ -259,13 +270,19 @@ class SourceSinkGrid(QWidget):
             box.setChecked(bool(m[i, j] == -1))
 
     def matrix(self) -> np.ndarray:
-        """The relations as a source-sink matrix (1 on the diagonal, -1 where ticked)."""
-        m = np.eye(len(self.names), dtype=int)
+        """The relations as a source-sink matrix (1 on the diagonal, -1 where ticked; every
+        relation when the channels are too many for a grid)."""
+        n = len(self.names)
+        if n > MAX_GRID_CHANNELS:
+            return 2 * np.eye(n, dtype=int) - 1
+        m = np.eye(n, dtype=int)
         for (i, j), box in self.checks.items():
             if box.isChecked():
                 m[i, j] = -1
         return m
 
     def relations(self) -> list[tuple[int, int]]:
-        """The ticked ``(source, sink)`` pairs."""
+        """The ticked ``(source, sink)`` pairs (every pair without a grid)."""
+        if len(self.names) > MAX_GRID_CHANNELS:
+            return [(i, j) for i in range(len(self.names)) for j in range(len(self.names)) if i != j]
         return [key for key, box in self.checks.items() if box.isChecked()]
