@@ -21,7 +21,7 @@ from .rows import read_pixel_spectra
 __all__ = ["map_report_file", "write_map_report"]
 
 
-@takes_options(ClusterOptions)
+@takes_options(MapOptions, ClusterOptions)
 def write_map_report(
     cube,
     axis,
@@ -32,19 +32,19 @@ def write_map_report(
     numerator: float,
     denominator: float,
     n_clusters: int,
-    window: float = MapOptions.window,
     preprocessing=None,
     truth=None,
     units: str | None = "cm-1",
     overwrite: bool = False,
-    options: ClusterOptions,
+    options: tuple[MapOptions, ClusterOptions],
 ) -> Path:
     """Compute the three maps and the metrics, and write them as files into ``output_dir``.
 
     Writes ``intensity_map.png``, ``ratio_map.png``, ``cluster_map.png``,
     ``pixel_spectra.png``, ``metrics.json`` (metrics + every step's report) and
     ``report.md``; returns the path of ``report.md``. Existing files are kept unless
-    ``overwrite=True``. ``target``, ``window``, ``numerator`` and ``denominator`` are as in
+    ``overwrite=True``. ``target``, ``numerator``, ``denominator`` and the keyword options
+    of :class:`~napari_unmix.core.hsmap.MapOptions` (``window``, ...) are as in
     :func:`intensity_map` and :func:`ratio_map`; ``n_clusters`` and the keyword options of
     :class:`~napari_unmix.core.hsmap.ClusterOptions` (``method``, ``n_components``,
     ``cleanup``, ``random_state``, ...) as in :func:`cluster_map`.
@@ -65,26 +65,29 @@ def write_map_report(
 #: The files of a report folder.
 REPORT_FILES = ("intensity_map.png", "ratio_map.png", "cluster_map.png", "pixel_spectra.png",
                 "metrics.json", "report.md")  # fmt: skip
-_BANDS = ("target", "numerator", "denominator", "n_clusters", "window")
+_BANDS = ("target", "numerator", "denominator", "n_clusters")
 
 
-def _settings(values: dict[str, Any], options: ClusterOptions) -> dict[str, Any]:
-    """What the report records: the bands, ``n_clusters`` and the cluster options given
-    (a method option left at None, the method's own default, is left out)."""
-    given = {k: v for k, v in options.as_dict().items() if v is not None or k not in METHOD_FIELDS}
-    return {k: values[k] for k in _BANDS} | given
+def _settings(values: dict[str, Any], options: tuple[MapOptions, ClusterOptions]) -> dict:
+    """What the report records: the bands, ``n_clusters``, the map options and the cluster
+    options given (a method option left at None, the method's own default, is left out)."""
+    maps, clusters = options
+    given = {k: v for k, v in clusters.as_dict().items() if v is not None or k not in METHOD_FIELDS}
+    return {k: values[k] for k in _BANDS} | maps.as_dict() | given
 
 
 def _compute_maps(cube, axis, settings: dict[str, Any], options, preprocessing, truth):
     """Intensity and ratio maps (with reports), cluster map and metrics of ``settings``."""
-    s, pre = settings, preprocessing
-    intensity = intensity_map(cube, axis, s["target"], window=s["window"], preprocessing=pre)
+    (maps, clusters), s, pre = options, settings, preprocessing
+    intensity = intensity_map(cube, axis, s["target"], window=maps.window, preprocessing=pre)
     ratio = ratio_map(
-        cube, axis, s["numerator"], s["denominator"], window=s["window"], preprocessing=pre
+        cube, axis, s["numerator"], s["denominator"], preprocessing=pre, **maps.as_dict()
     )
-    res = cluster_map(cube, s["n_clusters"], spectral_axis=axis, preprocessing=pre, options=options)
+    res = cluster_map(
+        cube, s["n_clusters"], spectral_axis=axis, preprocessing=pre, options=clusters
+    )
     metrics = map_metrics(
-        res.labels, truth, embedding=res.embedding, random_state=options.random_state
+        res.labels, truth, embedding=res.embedding, random_state=clusters.random_state
     )
     return intensity, ratio, res, metrics
 
@@ -181,7 +184,7 @@ def _read_map_input(path: Path, image_shape, spectral_units, spectral_axis=None)
     return data[0, 0], np.asarray(axis, dtype=np.float64), units, info
 
 
-@takes_options(ClusterOptions)
+@takes_options(MapOptions, ClusterOptions)
 def map_report_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -191,13 +194,12 @@ def map_report_file(
     numerator: float,
     denominator: float,
     n_clusters: int,
-    window: float = MapOptions.window,
     image_shape: tuple[int, int] | None = None,
     spectral_units: str | None = None,
     report: bool = True,
     overwrite: bool = False,
     spectral_axis: Any = None,
-    options: ClusterOptions,
+    options: tuple[MapOptions, ClusterOptions],
 ) -> dict[str, Path]:
     """Intensity, ratio and cluster maps of a cube file, with metrics and a report folder.
 
@@ -218,7 +220,8 @@ def map_report_file(
         figures, ``metrics.json`` and ``report.md`` to the folder ``<stem>_report``.
     target, window, numerator, denominator
         Band centres and half width in axis units (:func:`intensity_map`,
-        :func:`ratio_map`).
+        :func:`ratio_map`; and the other keyword options of
+        :class:`~napari_unmix.core.hsmap.MapOptions`).
     n_clusters, method, n_components, cleanup, random_state
         As :func:`cluster_map` (and the other keyword options of
         :class:`~napari_unmix.core.hsmap.ClusterOptions`).
