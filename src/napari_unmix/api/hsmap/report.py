@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from ...core.hsmap import ClusterOptions, ClusterResult, MapOptions
-from ...core.hsmap.cluster import METHOD_FIELDS
 from ...core.options import takes_options
 from ...core.report import describe_array, start_report
 from ...core.units import unit_symbol
@@ -72,8 +71,7 @@ def _settings(values: dict[str, Any], options: tuple[MapOptions, ClusterOptions]
     """What the report records: the bands, ``n_clusters``, the map options and the cluster
     options given (a method option left at None, the method's own default, is left out)."""
     maps, clusters = options
-    given = {k: v for k, v in clusters.as_dict().items() if v is not None or k not in METHOD_FIELDS}
-    return {k: values[k] for k in _BANDS} | maps.as_dict() | given
+    return {k: values[k] for k in _BANDS} | maps.as_dict() | clusters.given()
 
 
 def _compute_maps(cube, axis, settings: dict[str, Any], options, preprocessing, truth):
