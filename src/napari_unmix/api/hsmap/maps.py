@@ -146,8 +146,7 @@ def iter_cluster_map(
 
     Widgets run it in a worker thread (progress, cancel); scripts use :func:`cluster_map`.
     """
-    keywords = options.as_dict()
-    given = {n: v for n, v in keywords.items() if v is not None or n not in _METHOD_FIELDS}
+    given = options.given()
     report = start_report(
         "cluster_map",
         {"n_clusters": n_clusters, **given},
@@ -171,9 +170,6 @@ def iter_cluster_map(
     report["spectral_axis"] = axis.tolist()
     result.report = report
     return result
-
-
-_METHOD_FIELDS = ("n_init", "max_samples", "connectivity", "covariance_type")
 
 
 cluster_map = run_form(

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...core.hsmap import ClusterOptions, ClusterResult, MapOptions
+from ...core.options import takes_options
 from ...core.report import describe_array, start_report
 from ...core.units import unit_symbol
 from .maps import cluster_map, intensity_map, map_metrics, ratio_map
@@ -19,6 +20,7 @@ from .rows import read_pixel_spectra
 __all__ = ["map_report_file", "write_map_report"]
 
 
+@takes_options(MapOptions, ClusterOptions)
 def write_map_report(
     cube,
     axis,
@@ -29,22 +31,22 @@ def write_map_report(
     numerator: float,
     denominator: float,
     n_clusters: int,
-    window: float = MapOptions.window,
-    method: str = ClusterOptions.method,
-    n_components: int | None = ClusterOptions.n_components,
-    cleanup: str | None = ClusterOptions.cleanup,
     preprocessing=None,
     truth=None,
     units: str | None = "cm-1",
-    random_state: int = ClusterOptions.random_state,
     overwrite: bool = False,
+    options: tuple[MapOptions, ClusterOptions],
 ) -> Path:
     """Compute the three maps and the metrics, and write them as files into ``output_dir``.
 
     Writes ``intensity_map.png``, ``ratio_map.png``, ``cluster_map.png``,
     ``pixel_spectra.png``, ``metrics.json`` (metrics + every step's report) and
     ``report.md``; returns the path of ``report.md``. Existing files are kept unless
-    ``overwrite=True``.
+    ``overwrite=True``. ``target``, ``numerator``, ``denominator`` and the keyword options
+    of :class:`~napari_unmix.core.hsmap.MapOptions` (``window``, ...) are as in
+    :func:`intensity_map` and :func:`ratio_map`; ``n_clusters`` and the keyword options of
+    :class:`~napari_unmix.core.hsmap.ClusterOptions` (``method``, ``n_components``,
+    ``cleanup``, ``random_state``, ...) as in :func:`cluster_map`.
     """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -52,32 +54,38 @@ def write_map_report(
         raise FileExistsError(
             f"{clash} exist in {str(out)!r}; choose another folder or overwrite=True"
         )
-    settings = {k: v for k, v in locals().items() if k in _SETTINGS}
-    intensity, ratio, res, metrics = _compute_maps(cube, axis, settings, preprocessing, truth)
+    settings = _settings(locals(), options)
+    intensity, ratio, res, metrics = _compute_maps(
+        cube, axis, settings, options, preprocessing, truth
+    )
     return _write_report_files(out, intensity, ratio, res, metrics, settings, units, overwrite)
 
 
 #: The files of a report folder.
 REPORT_FILES = ("intensity_map.png", "ratio_map.png", "cluster_map.png", "pixel_spectra.png",
                 "metrics.json", "report.md")  # fmt: skip
-_SETTINGS = ("target", "numerator", "denominator", "n_clusters", "window", "method",
-             "n_components", "cleanup", "random_state")  # fmt: skip
+_BANDS = ("target", "numerator", "denominator", "n_clusters")
 
 
-def _compute_maps(cube, axis, settings: dict[str, Any], preprocessing, truth):
+def _settings(values: dict[str, Any], options: tuple[MapOptions, ClusterOptions]) -> dict:
+    """What the report records: the bands, ``n_clusters``, the map options and the cluster
+    options given (a method option left at None, the method's own default, is left out)."""
+    maps, clusters = options
+    return {k: values[k] for k in _BANDS} | maps.as_dict() | clusters.given()
+
+
+def _compute_maps(cube, axis, settings: dict[str, Any], options, preprocessing, truth):
     """Intensity and ratio maps (with reports), cluster map and metrics of ``settings``."""
-    s, pre = settings, preprocessing
-    intensity = intensity_map(cube, axis, s["target"], window=s["window"], preprocessing=pre)
+    (maps, clusters), s, pre = options, settings, preprocessing
+    intensity = intensity_map(cube, axis, s["target"], window=maps.window, preprocessing=pre)
     ratio = ratio_map(
-        cube, axis, s["numerator"], s["denominator"], window=s["window"], preprocessing=pre
+        cube, axis, s["numerator"], s["denominator"], preprocessing=pre, **maps.as_dict()
     )
     res = cluster_map(
-        cube, s["n_clusters"], method=s["method"], n_components=s["n_components"],
-        cleanup=s["cleanup"], spectral_axis=axis, preprocessing=pre,
-        random_state=s["random_state"],
-    )  # fmt: skip
+        cube, s["n_clusters"], spectral_axis=axis, preprocessing=pre, options=clusters
+    )
     metrics = map_metrics(
-        res.labels, truth, embedding=res.embedding, random_state=s["random_state"]
+        res.labels, truth, embedding=res.embedding, random_state=clusters.random_state
     )
     return intensity, ratio, res, metrics
 
@@ -174,6 +182,7 @@ def _read_map_input(path: Path, image_shape, spectral_units, spectral_axis=None)
     return data[0, 0], np.asarray(axis, dtype=np.float64), units, info
 
 
+@takes_options(MapOptions, ClusterOptions)
 def map_report_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -183,16 +192,12 @@ def map_report_file(
     numerator: float,
     denominator: float,
     n_clusters: int,
-    window: float = MapOptions.window,
-    method: str = ClusterOptions.method,
-    n_components: int | None = ClusterOptions.n_components,
-    cleanup: str | None = ClusterOptions.cleanup,
     image_shape: tuple[int, int] | None = None,
     spectral_units: str | None = None,
-    random_state: int = ClusterOptions.random_state,
     report: bool = True,
     overwrite: bool = False,
     spectral_axis: Any = None,
+    options: tuple[MapOptions, ClusterOptions],
 ) -> dict[str, Path]:
     """Intensity, ratio and cluster maps of a cube file, with metrics and a report folder.
 
@@ -213,9 +218,11 @@ def map_report_file(
         figures, ``metrics.json`` and ``report.md`` to the folder ``<stem>_report``.
     target, window, numerator, denominator
         Band centres and half width in axis units (:func:`intensity_map`,
-        :func:`ratio_map`).
+        :func:`ratio_map`; and the other keyword options of
+        :class:`~napari_unmix.core.hsmap.MapOptions`).
     n_clusters, method, n_components, cleanup, random_state
-        As :func:`cluster_map`.
+        As :func:`cluster_map` (and the other keyword options of
+        :class:`~napari_unmix.core.hsmap.ClusterOptions`).
     spectral_units : str, optional
         Units of the axis for labels (default: the file's; "cm-1" for spectra rows).
     spectral_axis : optional
@@ -258,9 +265,11 @@ def map_report_file(
     folder = out.with_name(f"{stem}_report")
     if report and not overwrite and (clash := [n for n in REPORT_FILES if (folder / n).exists()]):
         raise FileExistsError(f"{clash} exist in {str(folder)!r}; choose another output name")
-    settings = {k: v for k, v in locals().items() if k in _SETTINGS}
+    settings = _settings(locals(), options)
     cube, axis, units, info = _read_map_input(inp, image_shape, spectral_units, spectral_axis)
-    (imap, irep), (rmap, rrep), res, metrics = _compute_maps(cube, axis, settings, None, None)
+    (imap, irep), (rmap, rrep), res, metrics = _compute_maps(
+        cube, axis, settings, options, None, None
+    )
     labels = np.asarray(res.labels, dtype=np.float32)
     maps = np.stack([np.asarray(imap, np.float32), np.asarray(rmap, np.float32), labels])
     px = info.get("physical_size", (1.0, 1.0, 1.0))

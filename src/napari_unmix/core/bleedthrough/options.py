@@ -82,30 +82,20 @@ class AlphaOptions(Options):
         True, label="preprocess", advanced=True,
         doc="subtract the background and clip at 0 before estimating",
     )  # fmt: skip
-    alpha_max: float = option(
-        1.0, label="alpha max", bounds=(0, None), advanced=True,
-        doc="upper bound of optimised alpha (corr_min, mi_min)",
-    )  # fmt: skip
-    mi_bins: int = option(
-        64, label="MI bins", bounds=(2, None), advanced=True,
-        doc="histogram bins of mutual information (at most)",
-    )  # fmt: skip
+    alpha_max: float = option(1.0, label="alpha max", bounds=(0, None), advanced=True,
+                              doc="upper bound of optimised alpha (corr_min, mi_min)")  # fmt: skip
+    mi_bins: int = option(64, label="MI bins", bounds=(2, None), advanced=True,
+                          doc="histogram bins of mutual information (at most)")  # fmt: skip
     max_alpha_voxels: int | None = option(
         500_000, label="max voxels", bounds=(1, None), advanced=True,
         doc="voxels sampled for alpha (None: all)",
     )  # fmt: skip
-    random_state: int | None = option(
-        0, label="random state", bounds=(0, None), advanced=True,
-        doc="seed of the sampling and the bootstrap",
-    )  # fmt: skip
-    min_mask_voxels: int = option(
-        16, label="min mask voxels", bounds=(1, None), advanced=True,
-        doc="smallest mask before the source-only fallback",
-    )  # fmt: skip
-    n_bootstrap: int = option(
-        100, label="bootstrap resamples", bounds=(0, None), advanced=True,
-        doc="bootstrap resamples of the 95% interval (0: none)",
-    )  # fmt: skip
+    random_state: int | None = option(0, label="random state", bounds=(0, None), advanced=True,
+                                      doc="seed of the sampling and the bootstrap")  # fmt: skip
+    min_mask_voxels: int = option(16, label="min mask voxels", bounds=(1, None), advanced=True,
+                                  doc="smallest mask before the source-only fallback")  # fmt: skip
+    n_bootstrap: int = option(100, label="bootstrap resamples", bounds=(0, None), advanced=True,
+                              doc="bootstrap resamples of the 95% interval (0: none)")  # fmt: skip
 
     @classmethod
     def check(cls, spec: OptionSpec, value: Any) -> Any:

@@ -96,6 +96,11 @@ class ClusterOptions(Options):
         given = {n: v for n, v in given.items() if v is not None}
         return entry.options.from_kwargs(given, where=f"method {self.method!r}")
 
+    def given(self) -> dict[str, Any]:
+        """The fields a report records: all but the method options left at None (the
+        chosen method's own default)."""
+        return {k: v for k, v in self.as_dict().items() if v is not None or k not in METHOD_FIELDS}
+
     def cleanup_settings(self) -> Options | None:
         """The clean-up's options object (None without a clean-up)."""
         if self.cleanup is None:

@@ -22,23 +22,16 @@ __all__ = ["MapOptions", "MapResult", "band_channels", "band_intensity", "band_r
 class MapOptions(Options):
     """Options of the intensity and ratio maps."""
 
-    window: float = option(
-        5.0, label="± window", doc="band half width in axis units", bounds=(0.0, None)
-    )
+    window: float = option(5.0, label="± window", doc="band half width in axis units",
+                           bounds=(0.0, None))  # fmt: skip
     denominator_window: float | None = option(
-        None,
-        label="denominator ± window",
+        None, label="denominator ± window", bounds=(0.0, None), advanced=True,
         doc="half width of the ratio's denominator band (None: window)",
-        bounds=(0.0, None),
-        advanced=True,
-    )
+    )  # fmt: skip
     min_denominator: float = option(
-        1e-6,
-        label="smallest denominator",
+        1e-6, label="smallest denominator", bounds=(0.0, None), advanced=True,
         doc="ratio pixels whose |denominator| is at most this are NaN (masked)",
-        bounds=(0.0, None),
-        advanced=True,
-    )
+    )  # fmt: skip
 
 
 def check_cube(cube: Any, axis: Any = None) -> np.ndarray | None:

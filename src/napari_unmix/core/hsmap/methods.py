@@ -100,30 +100,22 @@ class KMeansOptions(Options):
 class WardOptions(Options):
     """Options of Ward clustering."""
 
-    max_samples: int = option(
-        5000, label="Ward sample", doc="pixels Ward is fitted on", bounds=(2, None)
-    )
+    max_samples: int = option(5000, label="Ward sample", doc="pixels Ward is fitted on",
+                              bounds=(2, None))  # fmt: skip
     connectivity: str | None = option(
-        None,
-        label="connectivity",
-        doc="'grid': every pixel, with a spatial neighbour graph",
+        None, label="connectivity", doc="'grid': every pixel, with a spatial neighbour graph",
         choices=("grid",),
-    )
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class GmmOptions(Options):
     """Options of the Gaussian mixture."""
 
-    covariance_type: str = option(
-        "diag",
-        label="covariance",
-        doc="covariance of each component",
-        choices=("diag", "full", "tied", "spherical"),
-    )
-    max_samples: int = option(
-        20000, label="mixture sample", doc="pixels the mixture is fitted on", bounds=(1, None)
-    )
+    covariance_type: str = option("diag", label="covariance", doc="covariance of each component",
+                                  choices=("diag", "full", "tied", "spherical"))  # fmt: skip
+    max_samples: int = option(20000, label="mixture sample", doc="pixels the mixture is fitted on",
+                              bounds=(1, None))  # fmt: skip
 
 
 def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -213,10 +205,8 @@ class MajorityOptions(Options):
 class ComponentsOptions(Options):
     """Options of the small-component pruning."""
 
-    min_size: int = option(
-        10, label="smallest piece", doc="pieces smaller than this (px) are relabelled",
-        bounds=(1, None),
-    )  # fmt: skip
+    min_size: int = option(10, label="smallest piece", bounds=(1, None),
+                           doc="pieces smaller than this (px) are relabelled")  # fmt: skip
 
 
 def _majority(labels, k, opts: MajorityOptions):

@@ -38,29 +38,15 @@ SLICE_MODES = ("per_slice", "reference")
 class NmfOptions(Options):
     """Options of every NNMF fit (:func:`~napari_unmix.core.nmf.fit_nmf` and the API)."""
 
-    solver: str = option(
-        "auto",
-        label="Solver",
-        doc="NNMF update rule (auto: HALS, exact when slow)",
-        choices=SOLVERS,
-        advanced=True,
-    )
-    max_iter: int = option(
-        1000,
-        label="Max iterations",
-        doc="iteration cap (then a ConvergenceWarning)",
-        bounds=(1, None),
-    )
+    solver: str = option("auto", label="Solver", choices=SOLVERS, advanced=True,
+                         doc="NNMF update rule (auto: HALS, exact when slow)")  # fmt: skip
+    max_iter: int = option(1000, label="Max iterations", bounds=(1, None),
+                           doc="iteration cap (then a ConvergenceWarning)")  # fmt: skip
     tol: float = option(
         1e-6, label="Tolerance", bounds=(0, None), doc="relative precision of the stop rule"
     )
-    l1_W: float = option(
-        0.0,
-        flag="--l1-w",
-        label="Sparsity (L1 on W)",
-        doc="L1 sparsity on the maps (0 = none)",
-        advanced=True,
-    )
+    l1_W: float = option(0.0, flag="--l1-w", label="Sparsity (L1 on W)", advanced=True,
+                         doc="L1 sparsity on the maps (0 = none)")  # fmt: skip
     random_state: int = option(
         0, label="Random state", doc="seed of every random draw", bounds=(0, None), advanced=True
     )
@@ -87,34 +73,14 @@ class NmfOptions(Options):
 class SeededNmfOptions(NmfOptions):
     """Seeded NNMF (:func:`~napari_unmix.api.nmf.seeded_nnmf`): the fit plus 4-D / sampling."""
 
-    slice_mode: str = option(
-        "per_slice",
-        label="4-D handling",
-        doc="fit every slice, or one + NNLS",
-        choices=SLICE_MODES,
-        advanced=True,
-    )
-    reference_slice: int = option(
-        0,
-        bounds=(0, None),
-        label="Reference slice",
-        doc="slice fitted in reference mode",
-        advanced=True,
-    )
-    max_pixels: int | None = option(
-        None,
-        label="Fit on pixels",
-        doc="fit on a sample, then NNLS of all (dask)",
-        bounds=(1, None),
-        advanced=True,
-    )
-    anchor: float = option(
-        3.0,
-        label="Seed anchor",
-        doc="keeps spectra near the seeds (0 = plain NNMF)",
-        bounds=(0, None),
-        advanced=True,
-    )
+    slice_mode: str = option("per_slice", label="4-D handling", choices=SLICE_MODES,
+                             doc="fit every slice, or one + NNLS", advanced=True)  # fmt: skip
+    reference_slice: int = option(0, bounds=(0, None), label="Reference slice",
+                                  doc="slice fitted in reference mode", advanced=True)  # fmt: skip
+    max_pixels: int | None = option(None, label="Fit on pixels", bounds=(1, None), advanced=True,
+                                    doc="fit on a sample, then NNLS of all (dask)")  # fmt: skip
+    anchor: float = option(3.0, label="Seed anchor", bounds=(0, None), advanced=True,
+                           doc="keeps spectra near the seeds (0 = plain NNMF)")  # fmt: skip
 
     def fit_kwargs(self) -> dict:
         """:meth:`NmfOptions.fit_kwargs` plus the seed ``anchor``."""

@@ -84,34 +84,27 @@ class PicassoOptions(_StrictOptions):
     """How PICASSO estimates the unmixing matrix (see :func:`estimate_picasso`)."""
 
     channels: tuple[int, ...] | None = option(
-        None,
-        label="Channels",
+        None, label="Channels",
         doc="channels to unmix, in order (default: all); others pass through unchanged",
-    )
+    )  # fmt: skip
     implementation: str = option(
-        "matlab_3c",
-        label="Implementation",
+        "matlab_3c", label="Implementation", choices=IMPLEMENTATIONS,
         doc="PICASSO variant; source_sink_n is the most accurate",
-        choices=IMPLEMENTATIONS,
-    )
+    )  # fmt: skip
     alpha_mode: str | None = option(
-        None,
-        label="Alpha mode",
+        None, label="Alpha mode", choices=ALPHA_MODES, advanced=True,
         doc="estimate on one time point, per time point, or apply unmixing_matrix "
         "(default: fixed when a matrix is given, else reference_t)",
-        choices=ALPHA_MODES,
-        advanced=True,
-    )
+    )  # fmt: skip
     alpha_reference_t: int = option(
         0, label="Reference time point", doc="time point the matrix is estimated on",
         bounds=(0, 10**9), advanced=True,
     )  # fmt: skip
     source_sink_matrix: object = option(
-        None,
-        label="Source-sink matrix",
+        None, label="Source-sink matrix",
         doc="source_sink_n: N×N, 1 on the diagonal, -1 where the row's channel bleeds "
         "into the column's",
-    )
+    )  # fmt: skip
     sink_channels: tuple[int, ...] | None = option(
         None, label="Sink channels", doc="source-sink: channels that only receive"
     )
@@ -119,71 +112,51 @@ class PicassoOptions(_StrictOptions):
         None, label="Neutral channels", doc="source-sink: channels left out"
     )
     unmixing_matrix: object = option(
-        None,
-        label="Unmixing matrix",
+        None, label="Unmixing matrix",
         doc="N×N or T×N×N matrix applied as given (alpha_mode='fixed')",
-    )
+    )  # fmt: skip
     fixed_background: object = option(
-        None,
-        label="Background of the given matrix",
+        None, label="Background of the given matrix", advanced=True,
         doc="alpha_mode='fixed': N (or T×N) offsets subtracted from the selected channels "
         "before unmixing_matrix, e.g. a report's background_by_t (default: none)",
-        advanced=True,
-    )
+    )  # fmt: skip
     background_percentile: float = option(
         1.0, label="Background percentile", doc="background percentile", bounds=(0.0, 100.0),
         advanced=True,
     )  # fmt: skip
     preprocess_alpha_inputs: bool = option(
-        True,
-        label="Preprocess alpha inputs",
+        True, label="Preprocess alpha inputs", advanced=True,
         doc="accepted for compatibility with spectral-unmixing; recorded only",
-        advanced=True,
-    )
-    mi_bins: int = option(
-        64, label="MI bins", doc="histogram bins of mutual information", bounds=(2, 4096),
-        advanced=True,
     )  # fmt: skip
-    alpha_max: float = option(
-        1.0, label="Alpha max", doc="upper bound of the coefficient search",
-        bounds=(0.0, None),
-    )  # fmt: skip
+    mi_bins: int = option(64, label="MI bins", bounds=(2, 4096), advanced=True,
+                          doc="histogram bins of mutual information")  # fmt: skip
+    alpha_max: float = option(1.0, label="Alpha max", bounds=(0.0, None),
+                              doc="upper bound of the coefficient search")  # fmt: skip
     max_iter: int = option(200, label="Max iterations", doc="iteration limit", bounds=(1, 100_000))
     tolerance: float = option(
-        1e-4,
-        label="Tolerance",
+        1e-4, label="Tolerance", bounds=(0.0, None),
         doc="stop when a sweep's largest alpha (MATLAB) or alpha change (source-sink) is at "
         "most this",
-        bounds=(0.0, None),
-    )
+    )  # fmt: skip
     max_alpha_voxels: int = option(
         500_000, label="Estimation voxels", doc="voxels sampled for estimation",
         bounds=(100, 10**10), advanced=True,
     )  # fmt: skip
-    random_state: int = option(
-        0, label="Random state", doc="seed of the sampling", bounds=(0, 2**63 - 1),
-        advanced=True,
-    )  # fmt: skip
+    random_state: int = option(0, label="Random state", bounds=(0, 2**63 - 1), advanced=True,
+                               doc="seed of the sampling")  # fmt: skip
     step_size: float = option(
         0.2, label="Step size", doc="MATLAB scheme: fraction of alpha applied per iteration",
         bounds=(0.0, None), advanced=True,
     )  # fmt: skip
-    qn: int = option(
-        100, label="Quantisation levels", doc="MATLAB scheme: MI quantisation levels (qn)",
-        bounds=(2, 10_000), advanced=True,
-    )  # fmt: skip
+    qn: int = option(100, label="Quantisation levels", bounds=(2, 10_000), advanced=True,
+                     doc="MATLAB scheme: MI quantisation levels (qn)")  # fmt: skip
     pixel_bin_size: int | None = option(
-        16,
-        label="Pixel bin size (MATLAB)",
+        16, label="Pixel bin size (MATLAB)", bounds=(1, 4096), advanced=True,
         doc="MATLAB scheme block size: about 1000 blocks per plane (4 for 128x128; "
         "None: chosen so)",
-        bounds=(1, 4096),
-        advanced=True,
-    )
-    alpha_clip: float = option(
-        0.5, label="Alpha clip", doc="MATLAB scheme: largest |alpha| per iteration",
-        bounds=(0.0, None), advanced=True,
     )  # fmt: skip
+    alpha_clip: float = option(0.5, label="Alpha clip", bounds=(0.0, None), advanced=True,
+                               doc="MATLAB scheme: largest |alpha| per iteration")  # fmt: skip
     negativity_threshold: float = option(
         0.0009, label="Negativity threshold",
         doc="MATLAB scheme: negative mass fraction above which an alpha is divided by 10",
@@ -194,33 +167,23 @@ class PicassoOptions(_StrictOptions):
         bounds=(0, 10**9), advanced=True,
     )  # fmt: skip
     reference_compatible: bool = option(
-        False,
-        label="Reference compatible",
+        False, label="Reference compatible", advanced=True,
         doc="run the MATLAB scheme exactly as the spectral-unmixing package (sequential "
         "updates, no early stop, max-normalised output)",
-        advanced=True,
-    )
+    )  # fmt: skip
     output_units: str = option(
-        "own_channel",
-        label="Output units",
+        "own_channel", label="Output units", choices=OUTPUT_UNITS, advanced=True,
         doc="MATLAB scheme output scale: own_channel, input or normalized",
-        choices=OUTPUT_UNITS,
-        advanced=True,
-    )
+    )  # fmt: skip
     noise_aware: bool | None = option(
-        None,
-        label="Noise aware",
+        None, label="Noise aware", advanced=True,
         doc="source-sink: estimate on two views with independent shot noise "
         "(default: on for source_sink_n)",
-        advanced=True,
-    )
+    )  # fmt: skip
     split_sigma: float | None = option(
-        None,
-        label="Split sigma",
+        None, label="Split sigma", advanced=True, unit="px",
         doc="source-sink: smoothing (px) of the noise-aware views (default: from the noise)",
-        advanced=True,
-        unit="px",
-    )
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -246,8 +209,6 @@ class PicassoApplyOptions(Options):
 
     clip_negative: bool = option(True, label="Clip negative", doc="clip unmixed values below zero")
     output_dtype: object = option(
-        "float32",
-        label="Output dtype",
+        "float32", label="Output dtype", advanced=True,
         doc="output dtype; integer types are rounded and clipped to their range",
-        advanced=True,
-    )
+    )  # fmt: skip

@@ -33,19 +33,10 @@ class SeedOptions(Options):
     w_mode: str = option(
         "nnls", label="W seed from H", doc="how maps are made from the H seeds", choices=W_MODES
     )
-    overwrite: bool = option(
-        False,
-        label="Overwrite existing W with H-based map",
-        doc="H maps replace W seeds",
-        advanced=True,
-    )
-    downsample: int = option(
-        1,
-        bounds=(1, None),
-        label="Downsample",
-        doc="block size of the W-from-H maps (speed)",
-        advanced=True,
-    )
+    overwrite: bool = option(False, label="Overwrite existing W with H-based map", advanced=True,
+                             doc="H maps replace W seeds")  # fmt: skip
+    downsample: int = option(1, bounds=(1, None), label="Downsample", advanced=True,
+                             doc="block size of the W-from-H maps (speed)")  # fmt: skip
     background_projection: str | None = option(
         "estimate", label="Background W projection", doc="W seed of a background component",
         choices=BACKGROUND_MAPS, advanced=True,
@@ -62,10 +53,8 @@ class SeedOptions(Options):
         "score", label="Residual pixel ranking", doc="ranking of residual pixels (fallback)",
         choices=RESIDUAL_RANKS, advanced=True,
     )  # fmt: skip
-    residual_n: int = option(
-        16, advanced=True, bounds=(1, None), label="Residual pixels",
-        doc="residual pixels averaged by the fallback seed",
-    )  # fmt: skip
+    residual_n: int = option(16, advanced=True, bounds=(1, None), label="Residual pixels",
+                             doc="residual pixels averaged by the fallback seed")  # fmt: skip
     random_state: int = option(0, label="Random state", doc="seed of the fallback", advanced=True)
 
     @classmethod

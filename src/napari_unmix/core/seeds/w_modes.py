@@ -43,28 +43,16 @@ def _w_empty(X: np.ndarray, H: np.ndarray, rng) -> np.ndarray:
 W_MODES = Registry(
     "W mode",
     [
-        Method(
-            "nnls",
-            _w_nnls,
-            "joint NNLS",
-            "NNLS of every pixel against all seeded spectra; column k (default).",
-        ),
-        Method(
-            "selective_score",
-            _w_selective,
-            "selective score",
-            "t²/(t + c + eps), t = max(x·h_k, 0), c = max over the other seeds.",
-        ),
-        Method(
-            "h_weighted",
-            _w_h_weighted,
-            "H-weighted channel mean",
-            "channel mean weighted by g = exp((h − min h)/(max h − min h)) − 1.",
-        ),
+        Method("nnls", _w_nnls, "joint NNLS",
+               "NNLS of every pixel against all seeded spectra; column k (default)."),
+        Method("selective_score", _w_selective, "selective score",
+               "t²/(t + c + eps), t = max(x·h_k, 0), c = max over the other seeds."),
+        Method("h_weighted", _w_h_weighted, "H-weighted channel mean",
+               "channel mean weighted by g = exp((h − min h)/(max h − min h)) − 1."),
         Method("average", _w_average, "mean image", "the mean image."),
         Method("empty", _w_empty, "homogeneous", "a near-constant map."),
     ],
-)
+)  # fmt: skip
 
 
 def w_from_h(

@@ -11,6 +11,7 @@ from dask import is_dask_collection as _is_dask
 from scipy import ndimage as ndi
 
 from ..axes import validate_tzcyx
+from ..options import option
 from ..progress import Progress, Steps
 from ..result import Result, ResultLayer
 
@@ -57,6 +58,16 @@ def _check_index(name: str, value: int, n: int, axis: str) -> int:
     if not 0 <= int(value) < n:
         raise ValueError(f"{name}={value} is out of range: the stack has {n} {axis} (0..{n - 1})")
     return int(value)
+
+
+def reference_t_option(doc: str) -> Any:
+    """The ``reference_t`` field of a stack tool: the time point the others are matched to."""
+    return option(0, label="Reference time point", doc=doc, bounds=(0, None))
+
+
+def zrange_option(doc: str = "half-open z range START STOP (none: all slices)") -> Any:
+    """The ``zrange`` field of a stack tool (read by :func:`_zrange`)."""
+    return option(None, label="Z range", doc=doc, flag="--zrange")
 
 
 def _zrange(zrange: Sequence[int] | None, n_z: int) -> tuple[int, int]:

@@ -25,6 +25,8 @@ from ._stacks import (
     _out_dtype,
     _zrange,
     nan_safe,
+    reference_t_option,
+    zrange_option,
 )
 
 __all__ = [
@@ -270,12 +272,7 @@ def apply_filters(
 class HistogramOptions(Options):
     """Options of :func:`match_histograms_across_time`."""
 
-    reference_t: int = option(
-        0,
-        label="Reference time point",
-        doc="time point whose histograms the others take",
-        bounds=(0, None),
-    )
+    reference_t: int = reference_t_option("time point whose histograms the others take")
 
 
 def _histogram_steps(stack: Any, opts: HistogramOptions) -> Steps:
@@ -344,12 +341,7 @@ def match_histograms_across_time(
 class MaxZOptions(Options):
     """Options of :func:`max_z_project`."""
 
-    zrange: tuple[int, ...] | None = option(
-        None,
-        label="Z range",
-        doc="half-open z range START STOP (none: all slices)",
-        flag="--zrange",
-    )
+    zrange: tuple[int, ...] | None = zrange_option()
 
 
 def _projection_steps(stack: Any, opts: MaxZOptions) -> Steps:

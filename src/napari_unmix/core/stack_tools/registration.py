@@ -17,7 +17,16 @@ import numpy as np
 from ..options import Options, option, takes_options
 from ..progress import Progress, run
 from ..validate import check_array
-from ._stacks import StackToolResult, Steps, _check_index, _check_stack, _zrange, nan_max
+from ._stacks import (
+    StackToolResult,
+    Steps,
+    _check_index,
+    _check_stack,
+    _zrange,
+    nan_max,
+    reference_t_option,
+    zrange_option,
+)
 from ._translation import estimate_translation
 from .methods import REFERENCE_MODES, REGISTRATION_METHODS, _prefilter
 from .shifts import _apply_shifts_steps, apply_shifts
@@ -42,58 +51,33 @@ class RegistrationOptions(Options):
     """Options of shift estimation and application shared by z-drift and registration."""
 
     registration_channel: int = option(
-        0,
-        label="Registration channel",
+        0, label="Registration channel", bounds=(0, None),
         doc="channel used to estimate the shifts (index in the stack)",
-        bounds=(0, None),
-    )
-    method: str = option(
-        "phase_cross_correlation",
-        label="Method",
-        doc="shift estimator",
-        choices=REGISTRATION_METHODS,
-    )
+    )  # fmt: skip
+    method: str = option("phase_cross_correlation", label="Method", doc="shift estimator",
+                         choices=REGISTRATION_METHODS)  # fmt: skip
     pre_median_filter: bool = option(
-        False,
-        label="Pre median filter",
+        False, label="Pre median filter", advanced=True,
         doc="median-filter the registration channel first (noisy data)",
-        advanced=True,
-    )
+    )  # fmt: skip
     post_median_filter: bool = option(
-        False,
-        label="Post median filter",
-        doc="median-filter both images before each estimate",
+        False, label="Post median filter", doc="median-filter both images before each estimate",
         advanced=True,
-    )
-    median_kernel_size: int = option(
-        3,
-        label="Median kernel size",
-        doc="size of those median filters",
-        bounds=(1, None),
-        advanced=True,
-        unit="px",
-    )
+    )  # fmt: skip
+    median_kernel_size: int = option(3, label="Median kernel size", bounds=(1, None), unit="px",
+                                     doc="size of those median filters", advanced=True)  # fmt: skip
     upsample_factor: int = option(
-        1,
-        label="Upsample factor",
+        1, label="Upsample factor", bounds=(1, None), advanced=True,
         doc="cross-correlation precision 1/N pixel before refinement",
-        bounds=(1, None),
-        advanced=True,
-    )
+    )  # fmt: skip
     max_shift: float | None = option(
-        None,
-        label="Max shift",
+        None, label="Max shift", bounds=(0.0, None), unit="px",
         doc="largest plausible shift per axis in pixels (none: 45 % of the image)",
-        bounds=(0.0, None),
-        unit="px",
-    )
+    )  # fmt: skip
     interpolation_order: int = option(
-        1,
-        label="Interpolation order",
+        1, label="Interpolation order", bounds=(0, 5), advanced=True,
         doc="spline order of the shift, 1 linear (no new extremes), 3 cubic (sharper)",
-        bounds=(0, 5),
-        advanced=True,
-    )
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         REGISTRATION_METHODS.resolve(self.method)  # "unknown method ..." first
@@ -108,18 +92,12 @@ class RegistrationOptions(Options):
 class ZDriftOptions(RegistrationOptions):
     """Options of :func:`correct_intra_stack_z_drift`."""
 
-    reference_mode: str = option(
-        "neighbor",
-        label="Reference mode",
-        doc="reference of each slice",
-        choices=REFERENCE_MODES,
-    )
+    reference_mode: str = option("neighbor", label="Reference mode", doc="reference of each slice",
+                                 choices=REFERENCE_MODES)  # fmt: skip
     neighbor_window_size: int = option(
-        3,
-        label="Neighbour window",
+        3, label="Neighbour window", advanced=True,
         doc="odd window for reference_mode neighbor: slice z against the window // 2 before it",
-        advanced=True,
-    )
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         REFERENCE_MODES.resolve(self.reference_mode)  # "unknown reference_mode ..." first
@@ -133,18 +111,10 @@ class ZDriftOptions(RegistrationOptions):
 class RegisterOptions(RegistrationOptions):
     """Options of :func:`register_stack`."""
 
-    zrange: tuple[int, ...] | None = option(
-        None,
-        label="Z range",
-        doc="half-open z range START STOP of the projection (none: all slices)",
-        flag="--zrange",
+    zrange: tuple[int, ...] | None = zrange_option(
+        "half-open z range START STOP of the projection (none: all slices)"
     )
-    reference_t: int = option(
-        0,
-        label="Reference time point",
-        doc="time point the others are aligned to",
-        bounds=(0, None),
-    )
+    reference_t: int = reference_t_option("time point the others are aligned to")
 
 
 def _estimator(opts: RegistrationOptions) -> Callable:
@@ -242,11 +212,12 @@ def estimate_time_shifts(
     --------
     >>> import numpy as np
     >>> from napari_unmix.core.progress import run
-    >>> stack = np.zeros((2, 1, 1, 16, 16), np.float32)
-    >>> stack[..., 5:9, 5:9] = 1
+    >>> stack = np.zeros((2, 1, 1, 32, 32), np.float32)
+    >>> stack[0, ..., 10:18, 10:18] = 1
+    >>> stack[1, ..., 12:20, 10:18] = 1  # moved 2 px down
     >>> shifts = run(estimate_time_shifts(stack, registration_channel=0))
-    >>> shifts.shape, bool(np.abs(shifts).max() < 1e-6)
-    ((2, 2), True)
+    >>> bool(np.allclose(shifts, [[0, 0], [-2, 0]], atol=0.05))
+    True
     """
     stack = _check_stack(stack)
     return (yield from _time_shifts(stack, options))
@@ -376,8 +347,8 @@ def register_stack(
     >>> import numpy as np
     >>> from scipy import ndimage as ndi
     >>> from napari_unmix.core.synthetic import make_bleedthrough_stack
-    >>> plane = make_bleedthrough_stack(n_t=1, n_z=1, shape=(48, 48))[0][0, 0, 0]
-    >>> stack = np.stack([plane, ndi.shift(plane, (0.7, 2.0), mode="nearest")])[:, None, None]
+    >>> stack = make_bleedthrough_stack(n_t=2, n_z=1, shape=(48, 48))[0]
+    >>> stack[1] = ndi.shift(stack[0], (0, 0, 0.7, 2.0), mode="nearest")  # drifted
     >>> _, shifts = register_stack(stack, registration_channel=0, return_shifts=True)
     >>> np.round(shifts, 1).tolist()
     [[0.0, 0.0], [-0.7, -2.0]]

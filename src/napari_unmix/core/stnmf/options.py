@@ -40,10 +40,8 @@ __all__ = [
 class StnmfOptions(Options):
     """Sparse semi-NMF of one ensemble and which modules count as subunits."""
 
-    r: int = option(
-        20, label="modules r", doc="number of modules; more than the expected subunits",
-        bounds=(2, None),
-    )  # fmt: skip
+    r: int = option(20, label="modules r", bounds=(2, None),
+                    doc="number of modules; more than the expected subunits")  # fmt: skip
     init: str = option(
         "nnsvdlrc", label="init", doc="initial modules", choices=INITS, advanced=True
     )
@@ -53,18 +51,14 @@ class StnmfOptions(Options):
     )  # fmt: skip
     num_iter: int = option(1000, label="iterations", doc="AF-HALS iterations", bounds=(0, None))
     seed: int | None = option(0, label="seed", doc="random seed (random init only)", advanced=True)
-    pixel_size: float = option(
-        0.0, label="stixel size (µm)", doc="stixel size (0: unknown, sizes in stixels)",
-        bounds=(0, None), unit="µm",
-    )  # fmt: skip
+    pixel_size: float = option(0.0, label="stixel size (µm)", bounds=(0, None), unit="µm",
+                               doc="stixel size (0: unknown, sizes in stixels)")  # fmt: skip
     moransi_threshold: float = option(
         0.25, label="Moran's I threshold", doc="modules with Moran's I above it are subunits",
         bounds=(-1, 1),
     )  # fmt: skip
-    smoothing: float = option(
-        0.0, label="smoothing (stixels)", doc="Gaussian smoothing of every frame before STNMF",
-        bounds=(0, None), unit="stixels",
-    )  # fmt: skip
+    smoothing: float = option(0.0, label="smoothing (stixels)", bounds=(0, None), unit="stixels",
+                              doc="Gaussian smoothing of every frame before STNMF")  # fmt: skip
     normalize: bool = option(
         False, label="normalize", doc="divide the ensemble by its SD (sparsity in noise SDs)"
     )
@@ -82,30 +76,20 @@ class StnmfOptions(Options):
     sort: bool = option(
         True, label="sort", doc="localized modules first, by mean weight", advanced=True
     )
-    method: str = option(
-        "SparseSemiNMF", label="method", doc="factorisation", choices=("SparseSemiNMF",),
-        advanced=True,
-    )  # fmt: skip
-    dtype: str = option(
-        "float32", label="precision", doc="compute precision", choices=("float32", "float64"),
-        advanced=True,
-    )  # fmt: skip
-    formulation: str = option(
-        "gram", label="formulation", doc="how iterations form their products",
-        choices=FORMULATIONS, advanced=True,
-    )  # fmt: skip
+    method: str = option("SparseSemiNMF", label="method", choices=("SparseSemiNMF",), advanced=True,
+                         doc="factorisation")  # fmt: skip
+    dtype: str = option("float32", label="precision", choices=("float32", "float64"), advanced=True,
+                        doc="compute precision")  # fmt: skip
+    formulation: str = option("gram", label="formulation", choices=FORMULATIONS, advanced=True,
+                              doc="how iterations form their products")  # fmt: skip
     blas_threads: int | None = option(
         1, label="BLAS threads", doc="BLAS threads of the solver (None: the BLAS default)",
         bounds=(1, None), advanced=True,
     )  # fmt: skip
-    alpha: float = option(
-        ALPHA, label="AF-HALS alpha", doc="inner sweeps at most 1 + alpha * rho",
-        bounds=(0, None), advanced=True,
-    )  # fmt: skip
-    eps: float = option(
-        EPS, label="AF-HALS eps", doc="inner sweeps stop below eps times the first change",
-        bounds=(0, None), advanced=True,
-    )  # fmt: skip
+    alpha: float = option(ALPHA, label="AF-HALS alpha", bounds=(0, None), advanced=True,
+                          doc="inner sweeps at most 1 + alpha * rho")  # fmt: skip
+    eps: float = option(EPS, label="AF-HALS eps", bounds=(0, None), advanced=True,
+                        doc="inner sweeps stop below eps times the first change")  # fmt: skip
 
 
 _PRESET = ("smoothing", "sparsity", "normalize", "min_weight_z", "min_weight_ratio")
@@ -200,16 +184,10 @@ class StnmfRecordingOptions(Options):
         None, label="frame rate (Hz)", doc="stimulus frames per second (spike times in seconds)",
         bounds=(0, None), unit="Hz",
     )  # fmt: skip
-    lag: int = option(
-        0,
-        label="lag (frames)",
-        doc="frames between a stimulus frame and its spikes",
-        bounds=(0, None),
-    )
-    latency: float | None = option(
-        None, label="latency (s)", doc="the lag in seconds (needs the frame rate)", bounds=(0, None),
-        unit="s",
-    )  # fmt: skip
+    lag: int = option(0, label="lag (frames)", bounds=(0, None),
+                      doc="frames between a stimulus frame and its spikes")  # fmt: skip
+    latency: float | None = option(None, label="latency (s)", bounds=(0, None), unit="s",
+                                   doc="the lag in seconds (needs the frame rate)")  # fmt: skip
     temporal_filter: str | None = option(
         None, label="temporal filter", doc="sta: weight frames by each cell's STA time course",
         choices=("sta",),

@@ -60,6 +60,34 @@ def _soft_beads(yy, xx, centers, radii, amplitudes) -> np.ndarray:
     return (beads * amplitudes[:, None, None]).max(axis=0)
 
 
+def _bead_start(shape, n_channels, spectral_range, n_beads, noise_sigma, random_state):
+    """The checked sizes' random generator and the evenly spaced spectral axis of a bead cube."""
+    check_sizes(
+        {"n_channels": n_channels, "n_beads": n_beads, "shape": shape, "noise_sigma": noise_sigma}
+    )
+    rng = np.random.default_rng(random_state)
+    return rng, np.linspace(spectral_range[0], spectral_range[1], n_channels)
+
+
+def _bead_maps(rng, shape, n_beads, k, weak_factor, *, overlap_pair=False) -> np.ndarray:
+    """(k, Y, X) maps of ``n_beads`` soft beads per component at random places; the last
+    component's beads ``weak_factor`` as bright; with ``overlap_pair`` two beads of
+    component 1 sit on two of component 0 (a similar pair that overlaps spatially)."""
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    r_lo, r_hi = max(shape) / 24, max(shape) / 12
+    maps = np.empty((k,) + tuple(shape), np.float32)
+    first = None
+    for i in range(k):
+        centers = _random_centers(rng, n_beads, shape, r_hi)
+        if overlap_pair and i == 1:
+            centers[:2] = first[:2] + rng.normal(0, r_lo, size=(2, 2))
+        first = centers if i == 0 else first
+        radii = rng.uniform(r_lo, r_hi, n_beads)
+        amp = rng.uniform(0.7, 1.0, n_beads) * (weak_factor if i == k - 1 else 1.0)
+        maps[i] = _soft_beads(yy, xx, centers, radii, amp)
+    return maps
+
+
 def _assemble_bead_cube(rng, axis, spectra, maps, names, background_level, noise_sigma):
     """Cube = spectra ⊗ maps + smooth background gradient ⊗ broad spectrum + noise, and truth."""
     shape = maps.shape[1:]
@@ -120,11 +148,7 @@ def make_bead_cube(
     >>> cube.shape, truth["spectra"].shape
     ((32, 48, 48), (4, 32))
     """
-    check_sizes(
-        {"n_channels": n_channels, "n_beads": n_beads, "shape": shape, "noise_sigma": noise_sigma}
-    )
-    rng = np.random.default_rng(random_state)
-    axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
+    rng, axis = _bead_start(shape, n_channels, spectral_range, n_beads, noise_sigma, random_state)
     lipid = {"centers": [2850.0, 2885.0], "fwhms": [30.0, 35.0], "amplitudes": [1.0, 0.7]}
     shift = _shift_for_cosine(axis, lipid, similar_cosine)
     lipid2 = dict(lipid, centers=[c + shift for c in lipid["centers"]])
@@ -137,19 +161,7 @@ def make_bead_cube(
         ]
     )
     names = ["lipid", "lipid-like", "protein", "weak"]
-    k = spectra.shape[0]
-    maps = np.empty((k,) + tuple(shape), np.float32)
-    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    radius_range = (max(shape) / 24, max(shape) / 12)
-    all_centers = []
-    for i in range(k):
-        centers = _random_centers(rng, n_beads, shape, radius_range[1])
-        if i == 1:  # make the similar pair overlap spatially
-            centers[:2] = all_centers[0][:2] + rng.normal(0, radius_range[0], size=(2, 2))
-        all_centers.append(centers)
-        radii = rng.uniform(*radius_range, n_beads)
-        amp = rng.uniform(0.7, 1.0, n_beads) * (weak_factor if i == 3 else 1.0)
-        maps[i] = _soft_beads(yy, xx, centers, radii, amp)
+    maps = _bead_maps(rng, shape, n_beads, len(names), weak_factor, overlap_pair=True)
     return _assemble_bead_cube(rng, axis, spectra, maps, names, background_level, noise_sigma)
 
 
@@ -189,25 +201,13 @@ def make_similar_bead_cube(
     >>> cube.shape, bool(0.85 <= cos.min() and cos.max() <= 0.95)
     ((40, 48, 48), True)
     """
-    check_sizes(
-        {"n_channels": n_channels, "n_beads": n_beads, "shape": shape, "noise_sigma": noise_sigma}
-    )
-    rng = np.random.default_rng(random_state)
-    axis = np.linspace(spectral_range[0], spectral_range[1], n_channels)
+    rng, axis = _bead_start(shape, n_channels, spectral_range, n_beads, noise_sigma, random_state)
     backbone = resonance_spectrum(
         axis, [2850.0, 2885.0, 2935.0], [30.0, 35.0, 60.0], [1.0, 0.7, 0.6]
     )
     extra = [2860.0, 2900.0, 2945.0, 2990.0, 3030.0]
     spectra = np.stack([backbone + resonance_spectrum(axis, [c], [40.0], [0.7]) for c in extra])
-    k = spectra.shape[0]
-    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    r_lo, r_hi = max(shape) / 24, max(shape) / 12
-    maps = np.empty((k,) + tuple(shape), np.float32)
-    for i in range(k):
-        centers = _random_centers(rng, n_beads, shape, r_hi)
-        radii = rng.uniform(r_lo, r_hi, n_beads)
-        amp = rng.uniform(0.7, 1.0, n_beads) * (weak_factor if i == k - 1 else 1.0)
-        maps[i] = _soft_beads(yy, xx, centers, radii, amp)
+    maps = _bead_maps(rng, shape, n_beads, len(extra), weak_factor)
     names = [f"shoulder-{int(c)}" for c in extra[:-1]] + [f"weak-{int(extra[-1])}"]
     return _assemble_bead_cube(rng, axis, spectra, maps, names, background_level, noise_sigma)
 
