@@ -235,7 +235,8 @@ class SourceSinkGrid(QWidget):
                     f"{len(self.names)} channels: too many for a grid "
                     f"(at most {MAX_GRID_CHANNELS}); every channel may bleed into every other"
                 ),
-                0, 0,
+                0,
+                0,
             )
             return
         for k, name in enumerate(self.names):
@@ -284,5 +285,7 @@ class SourceSinkGrid(QWidget):
     def relations(self) -> list[tuple[int, int]]:
         """The ticked ``(source, sink)`` pairs (every pair without a grid)."""
         if len(self.names) > MAX_GRID_CHANNELS:
-            return [(i, j) for i in range(len(self.names)) for j in range(len(self.names)) if i != j]
+            return [
+                (i, j) for i in range(len(self.names)) for j in range(len(self.names)) if i != j
+            ]
         return [key for key, box in self.checks.items() if box.isChecked()]
