@@ -7,8 +7,8 @@ from napari_unmix.widgets.hsmap import HyperspectralMapsWidget
 
 def _run(qtbot, dock, worker):
     assert worker is not None, dock.status.text()
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        pass
+    # wait on the dock, not on worker.finished: a quick run can finish before a signal wait connects
+    qtbot.waitUntil(lambda: not dock.running, timeout=60000)
 
 
 def test_intensity_and_ratio_layers(qtbot, make_napari_viewer):

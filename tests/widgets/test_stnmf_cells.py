@@ -56,8 +56,8 @@ def test_dock_runs_several_cells(make_napari_viewer, qtbot, tmp_path, population
     progress = []
     worker = w.start()
     worker.yielded.connect(progress.append)
-    with qtbot.waitSignal(worker.finished, timeout=120000):
-        pass
+    # wait on the dock: a finished signal may come before a wait connects
+    qtbot.waitUntil(lambda: not w.running, timeout=120000)
     assert set(w.cell_results) == {"cell 0", "cell 1", "silent"}
     # progress per cell, in order
     cells_seen = [e.message for e in progress if e.partial is None]

@@ -32,9 +32,9 @@ def test_run_select_export(ste_layer, qtbot, tmp_path):
     qtbot.addWidget(w)
     assert w.layer_picker.value is layer
     before = np.array(layer.data, copy=True)
-    worker = w.start()
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        pass
+    assert w.start() is not None
+    # wait on the dock: a finished signal may come before a wait connects
+    qtbot.waitUntil(lambda: not w.running, timeout=60000)
     assert w.result is not None
     names = [ly.name for ly in viewer.layers]
     assert {"ste · STNMF · STA", "ste · STNMF · modules", "ste · STNMF · outlines"} <= set(names)
@@ -95,9 +95,9 @@ def test_samples_give_their_7_subunits_with_the_dock_defaults(make_napari_viewer
     w = STNMFWidget(viewer)  # every setting at its default
     qtbot.addWidget(w)
     assert w.form.values()["pixel_size"] == 30.0  # the sample's stixel size
-    worker = w.start()
-    with qtbot.waitSignal(worker.finished, timeout=180000):
-        pass
+    assert w.start() is not None
+    # wait on the dock: a finished signal may come before a wait connects
+    qtbot.waitUntil(lambda: not w.running, timeout=180000)
     assert w.result.num_subunits == 7
     assert (match_subunits(w.result.modules, truth["subunits"]) >= 0.8).sum() == 7
     assert viewer.layers[-2].scale[-1] == 30.0
