@@ -29,6 +29,8 @@ from .candidates import (
 
 __all__ = ["SuggestOptions", "Suggestions", "find_suggestions"]
 
+SCALE_FREE_CUT = True
+
 
 @dataclass(frozen=True)
 class SuggestOptions(Options):
@@ -233,10 +235,14 @@ def find_suggestions(cube: np.ndarray, /, *, options: SuggestOptions) -> Suggest
     fp = grouping.fingerprints(spectra, gradient=o.gradient_fingerprint)
     if o.max_groups is None:
         n_pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        sigma_c = channel_noise(data)
         noise = grouping.fingerprint_noise(
-            spectra, channel_noise(data), n_pixels, gradient=o.gradient_fingerprint
+            spectra, sigma_c, n_pixels, gradient=o.gradient_fingerprint
         )
-        n_groups = grouping.choose_group_count(fp, noise) if o.hierarchical else len(boxes)
+        dof = grouping.noise_dof(sigma_c) if SCALE_FREE_CUT else None
+        n_groups = (
+            grouping.choose_group_count(fp, noise, dof=dof) if o.hierarchical else len(boxes)
+        )
     else:
         n_groups = min(o.max_groups, len(boxes))
         if n_groups < o.max_groups:
