@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import threading
 from typing import Any
 
@@ -68,6 +67,9 @@ one_blas_thread = _OneBlasThread()
 
 #: pixels per block of the pivoting solver (working arrays of a few MB stay in cache)
 BLOCK = 32768
+#: above this many distinct passive sets in one solve, the per-set products are replaced
+#: by one gathered product (k passes over the columns instead of a Python loop over sets)
+MANY_SETS = 16
 
 
 class _Inverses:
@@ -96,6 +98,33 @@ class _Inverses:
                 M[np.ix_(idx, idx)] = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
             self.cache[key] = M
         return M
+
+    def many(self, passive: np.ndarray) -> np.ndarray:
+        """The entries of the passive sets in the columns of ``passive`` (k × m bool),
+        stacked (m × k × k); the missing ones from one batched eigendecomposition.
+
+        Each block ``G[S, S]`` is padded to k × k with ``max diag G[S, S]`` on the other
+        diagonal entries (so the largest eigenvalue, which sets the cut of dependent
+        directions, is that of the block), inverted, and cut back to ``S × S``.
+        """
+        keys = [col.tobytes() for col in passive.T]
+        todo = [i for i, key in enumerate(keys) if key not in self.cache]
+        if todo:
+            P = passive[:, todo].T  # m × k
+            both = P[:, :, None] & P[:, None, :]
+            blocks = np.where(both, self.G, 0.0)
+            pad = np.max(np.where(P, np.diagonal(self.G), 0.0), axis=1)
+            pad[pad <= 0] = 1.0
+            diag = np.arange(len(self.G))
+            blocks[:, diag, diag] += np.where(P, 0.0, pad[:, None])
+            vals, vecs = np.linalg.eigh(blocks)
+            cut = vals.max(axis=1, keepdims=True) * 1e-12
+            inv = np.where(vals > cut, 1.0 / np.where(vals > cut, vals, 1.0), 0.0)
+            Ms = np.matmul(vecs * inv[:, None, :], vecs.transpose(0, 2, 1))
+            Ms *= both
+            for i, M in zip(todo, Ms, strict=True):
+                self.cache[keys[i]] = M
+        return np.stack([self.cache[key] for key in keys])
 
 
 def _codes(passive: np.ndarray) -> np.ndarray:
@@ -126,10 +155,18 @@ def _solve(inverses: _Inverses, B: np.ndarray, passive: np.ndarray) -> np.ndarra
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     bounds = [0, *(np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1), n]
+    Ms = inverses.many(passive[:, order[bounds[:-1]]])
+    if len(bounds) - 1 > MANY_SETS:  # many small groups: one gathered product, no loop
+        which = np.empty(n, np.intp)
+        which[order] = np.repeat(np.arange(len(Ms)), np.diff(bounds))
+        W = np.zeros_like(B)
+        for j in range(B.shape[0]):  # W[:, p] += M_p[:, j] B[j, p]
+            W += Ms[:, :, j][which].T * B[j]
+        return W
     Bs = B[:, order]
     Ws = np.empty_like(Bs)
-    for a, b in itertools.pairwise(bounds):
-        np.matmul(inverses.get(passive[:, order[a]]), Bs[:, a:b], out=Ws[:, a:b])
+    for M, a, b in zip(Ms, bounds[:-1], bounds[1:], strict=True):
+        np.matmul(M, Bs[:, a:b], out=Ws[:, a:b])
     W = np.empty_like(Ws)
     W[:, order] = Ws
     return W
