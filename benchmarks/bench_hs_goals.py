@@ -15,13 +15,17 @@
     50x faster), the unconstrained least-squares solve of the same problem
     (``numpy.linalg.lstsq`` and the k x k normal equations; goal: within 4x), and its peak
     memory (tracemalloc) relative to the cube (goal: at most 3x).
+(d) **k ≈ C** — scenes with 8 components and a background on 10 and on 80 channels
+    (96 x 96): iterations and time of the default seeded fit with ``anchor=0`` and with
+    the default anchor (why ``docs/nnmf.md`` recommends the anchor when k ≈ C).
 
 The data are clipped at 0 for (a) and (b) (scikit-learn refuses negative values); NaN
 pixels are left out. Every timing is a median of repeated runs in this one process;
 scikit-learn and numpy are timed with the default BLAS threads and with one, and the
 faster is kept (our solvers use one BLAS thread).
 
-Usage: ``python benchmarks/bench_hs_goals.py [--quick]`` (quick: 8 scenes, 256 x 256 NNLS).
+Usage: ``python benchmarks/bench_hs_goals.py [--quick]`` (quick: 8 scenes, 256 x 256 NNLS,
+2 scenes per k ≈ C case).
 """
 
 from __future__ import annotations
@@ -141,6 +145,41 @@ def scene_rows(n_scenes: int) -> list[dict]:
     return rows
 
 
+def k_near_c_rows(n: int) -> list[dict]:
+    """(d): iterations and time with 8 components + background on 10 and 80 channels."""
+    rows = []
+    for channels in (10, 80):
+        runs = {0.0: [], SeededNmfOptions.anchor: []}
+        for seed in range(n):
+            scene = make_scene(
+                random_state=300 + seed, shape=(96, 96), n_components=8,
+                n_channels=channels, nan_fraction=0.0,
+            )  # fmt: skip
+            cube = np.maximum(scene.cube.astype(np.float64), 0.0)
+            seeds = _roi_seeds(scene, cube)
+            X, W0 = cube.reshape(channels, -1).T, seeds.W0.reshape(seeds.k, -1).T
+            for anchor, out in runs.items():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    t0 = time.perf_counter()
+                    fit = fit_nmf(X, W0, seeds.H0, anchor=anchor)
+                out.append((fit.n_iter, time.perf_counter() - t0, fit.converged))
+        for anchor, out in runs.items():
+            rows.append(
+                {
+                    "bench": "k ~ C",
+                    "case": f"k=8 + background, {channels} channels",
+                    "anchor": anchor,
+                    "scenes": n,
+                    "median iterations": statistics.median(r[0] for r in out),
+                    "max iterations": max(r[0] for r in out),
+                    "median s": round(statistics.median(r[1] for r in out), 3),
+                    "converged": f"{sum(r[2] for r in out)}/{n}",
+                }
+            )
+    return rows
+
+
 def nnls_rows(side: int) -> list[dict]:
     """(c): the NNLS API against scipy per pixel and the unconstrained solves."""
     cube, truth = make_bead_cube(shape=(side, side), n_channels=80, random_state=1)
@@ -180,16 +219,18 @@ def goal_rows(scenes: list[dict], nnls: list[dict]) -> list[dict]:
 
 def main() -> int:
     quick = _common.quick_run(__doc__, "8 scenes, NNLS on 256 x 256")
-    n_scenes, side = (8, 256) if quick else (24, 512)
+    n_scenes, side, n_kc = (8, 256, 2) if quick else (24, 512, 4)
     t0 = time.perf_counter()
     print(f"issue #17 goals ({machine()})")
     scenes = scene_rows(n_scenes)
     nnls = nnls_rows(side)
     print_table(nnls)
+    kc = k_near_c_rows(n_kc)
+    print_table(kc)
     goals = goal_rows(scenes, nnls)
     print_table(goals)
     print(f"({time.perf_counter() - t0:.0f} s, peak {peak_rss_mb():.0f} MB)")
-    save_rows("bench_hs_goals", goals + scenes + nnls)
+    save_rows("bench_hs_goals", goals + scenes + nnls + kc)
     data = f"{n_scenes} scenes <= 96 px; NNLS {side}x{side}x80 k=5"
     save_summary(
         "bench_hs_goals",
