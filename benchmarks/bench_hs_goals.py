@@ -137,7 +137,7 @@ def scene_rows(n_scenes: int) -> list[dict]:
                 "sklearn s": round(b["sk_s"], 4),
                 "sklearn it": b["sk_it"],
                 "ours to sklearn's objective s": reached,
-                "ours it": b["it"],
+                "ours it": b["it"] or None,
                 "sklearn / ours": None if speed is None else round(speed, 2),
             }
         )
