@@ -117,7 +117,7 @@ def test_batched_inverses_and_gathered_product_equal_the_per_set_path(monkeypatc
     # many distinct passive sets (> MANY_SETS) with a singular block (a duplicated
     # spectrum): the batched eigendecomposition and the gathered product give the per-set
     # loop's optimum, whatever the data's unit
-    import napari_unmix.core.nnls as core_nnls
+    import napari_unmix.core._passive_sets as core_nnls
 
     rng = np.random.default_rng(3)
     H = rng.random((7, 25))
