@@ -236,3 +236,35 @@ def test_warnings_are_one_line_on_stderr(beads, tmp_path, capsys):
     assert hits == ["napari-unmix nnmf: warning: NNMF stopped at max_iter=2 before converging "
                     "(tol=1e-06); raise max_iter or tol"]  # fmt: skip
     assert err.count("napari-unmix nnmf: 2/2 (100%)") == 1
+
+
+def test_nnmf_anchor_flag_and_file_functions_reach_the_fit(beads, capsys):
+    from napari_unmix.api.nmf import nnmf_file, seeded_nnmf_file
+
+    d, src, _, cube, truth = beads
+    seeds = truth["spectra"] + 0.05  # impure seeds: the anchor changes where the fit ends
+    lib2 = write_spectra_csv(d / "impure.csv", truth["spectral_axis"], seeds, truth["names"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = {a: seeded_nnmf(cube, seeds, anchor=a, max_iter=300) for a in (0.0, 2.0)}
+    assert not np.allclose(ref[0.0].H, ref[2.0].H, rtol=1e-3)  # the option matters here
+    for a in (0.0, 2.0):
+        outs = {
+            "cli": d / f"cli_{a}.ome.tif", "nnmf_file": d / f"nf_{a}.ome.tif",
+            "seeded_nnmf_file": d / f"sf_{a}.ome.tif",
+        }  # fmt: skip
+        argv = ["nnmf", str(src), str(outs["cli"]), "--seeds", str(lib2), "--anchor", str(a)]
+        assert cli.main([*argv, "--max-iter", "300", "--quiet"]) == 0
+        nnmf_file(src, outs["nnmf_file"], seeds=lib2, anchor=a, max_iter=300)
+        seeded_nnmf_file(src, outs["seeded_nnmf_file"], lib2, anchor=a, max_iter=300)
+        for how, out in outs.items():
+            W = read_image(out)[0][0, 0]
+            np.testing.assert_allclose(W, ref[a].W, rtol=1e-4, atol=1e-5, err_msg=how)
+            params = json.loads(Path(str(out) + ".json").read_text())["parameters"]
+            assert params["anchor"] == a, how
+    # unseeded NNMF has no seeds to anchor to: refused like the other seeded-only options
+    out = str(d / "refused.ome.tif")
+    assert cli.main(["nnmf", str(src), out, "--k", "3", "--anchor", "1", "--quiet"]) == 1
+    assert "anchor applies to seeded NNMF only" in _last_err(capsys)
+    assert cli.main(["nnmf", str(src), out, "--seeds", str(lib2), "--anchor", "-1"]) != 0
+    assert not Path(out).exists()

@@ -19,7 +19,7 @@ from napari_unmix.core.nmf import (
 from napari_unmix.core.seeds import W_MODES, SeedOptions, prepare_seeds
 
 #: nnmf_file takes the seeded-only options as None = "not given" (refused with k)
-_NNMF_FILE_UNSET = ("slice_mode", "reference_slice", "max_pixels")
+_NNMF_FILE_UNSET = ("slice_mode", "reference_slice", "max_pixels", "anchor")
 
 
 @pytest.mark.parametrize(

@@ -96,9 +96,10 @@ def suggest_rois(
         Number of spectral groups (hierarchical: exactly this many when there are enough
         candidates; greedy: at most this many, largest groups first). None (default):
         chosen from the data (hierarchical: the Ward tree is cut where merges join spectra
-        that differ by more than 2× their noise, at most 24 groups, then groups whose mean
-        spectrum is a non-negative mixture of the others' (relative residual < 5 %) are
-        merged away, see :func:`napari_unmix.core.suggest.groups.choose_group_count` and
+        that differ by more than their noise can explain — ``1 + 4 / sqrt(2 dof)`` times,
+        at most 2×, with ``dof`` the effective number of noisy channels — at most 24
+        groups, then groups whose mean spectrum is a non-negative mixture of one or two
+        other groups' (relative residual < 5 %) are merged away, see :func:`napari_unmix.core.suggest.groups.choose_group_count` and
         :func:`~napari_unmix.core.suggest.groups.prune_mixtures`; greedy: as many as the
         similarity threshold makes).
     max_rois_per_group : int

@@ -22,13 +22,14 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import threading
 from typing import Any
 
 import numpy as np
 from dask import is_dask_collection
 from threadpoolctl import ThreadpoolController
+
+from ._passive_sets import _count, _Inverses, _solve
 
 __all__ = ["kkt_violation", "nnls", "nnls_cube", "nnls_gram", "nnls_maps"]
 
@@ -68,79 +69,6 @@ one_blas_thread = _OneBlasThread()
 
 #: pixels per block of the pivoting solver (working arrays of a few MB stay in cache)
 BLOCK = 32768
-
-
-class _Inverses:
-    """Embedded (pseudo-)inverses of the passive blocks of ``G``, cached per passive set.
-
-    The entry for a passive set ``S`` is the k × k matrix holding ``inv(G[S, S])`` on
-    ``S × S`` and zeros elsewhere, so ``M @ B`` is the unconstrained solution on ``S``
-    (zeros on the active components) for any number of right-hand sides in one product,
-    much faster than a LAPACK solve with tens of thousands of right-hand sides. Dependent
-    spectra (a singular block) get the least-norm solution.
-    """
-
-    def __init__(self, G: np.ndarray) -> None:
-        self.G = G
-        self.cache: dict[bytes, np.ndarray] = {}
-
-    def get(self, passive: np.ndarray) -> np.ndarray:
-        key = passive.tobytes()
-        M = self.cache.get(key)
-        if M is None:
-            idx = np.flatnonzero(passive)
-            M = np.zeros_like(self.G)
-            if idx.size:
-                vals, vecs = np.linalg.eigh(self.G[np.ix_(idx, idx)])
-                keep = vals > vals.max(initial=0.0) * 1e-12
-                M[np.ix_(idx, idx)] = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
-            self.cache[key] = M
-        return M
-
-
-def _codes(passive: np.ndarray) -> np.ndarray:
-    """One small integer per column identifying its passive set."""
-    k = passive.shape[0]
-    if k > 16:  # too many bits for a code: number the distinct bit patterns instead
-        packed = np.packbits(passive, axis=0, bitorder="little")
-        keys = np.ascontiguousarray(packed.T).view(np.dtype((np.void, packed.shape[0])))
-        return np.unique(keys.ravel(), return_inverse=True)[1].ravel()
-    dtype = np.uint8 if k <= 8 else np.uint16
-    codes = passive[0].astype(dtype)
-    for j in range(1, k):
-        codes |= passive[j].astype(dtype) << dtype(j)
-    return codes
-
-
-def _solve(inverses: _Inverses, B: np.ndarray, passive: np.ndarray) -> np.ndarray:
-    """Unconstrained solutions on every column's passive set (zeros elsewhere).
-
-    Columns are sorted by passive set (a stable radix sort of small integer codes; no
-    Python loop over pixels), then each distinct set costs one k × k by k × m product on
-    a contiguous slice.
-    """
-    n = B.shape[1]
-    codes = _codes(passive)
-    if (codes == codes[0]).all():
-        return inverses.get(passive[:, 0]) @ B
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    bounds = [0, *(np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1), n]
-    Bs = B[:, order]
-    Ws = np.empty_like(Bs)
-    for a, b in itertools.pairwise(bounds):
-        np.matmul(inverses.get(passive[:, order[a]]), Bs[:, a:b], out=Ws[:, a:b])
-    W = np.empty_like(Ws)
-    W[:, order] = Ws
-    return W
-
-
-def _count(mask: np.ndarray) -> np.ndarray:
-    """Number of True entries per column of a k × n boolean array (row-wise adds)."""
-    out = mask[0].astype(np.int16)
-    for row in mask[1:]:
-        out += row
-    return out
 
 
 def _bpp(

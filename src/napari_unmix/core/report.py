@@ -7,6 +7,7 @@ of a returned tuple); file-level functions write it as a JSON sidecar.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from collections.abc import Mapping
 from importlib import metadata
@@ -28,6 +29,13 @@ def package_versions() -> dict[str, str]:
     >>> "numpy" in package_versions()
     True
     """
+    return dict(_versions())  # a copy: reports may be edited
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
+    # read once per process: parsing the installed packages' metadata costs tens of ms,
+    # as much as a whole fixed-H NNLS of a 256 x 256 cube
     out = {}
     for name in _VERSIONED:
         try:

@@ -55,11 +55,11 @@ class UnmixDockOptions(SeededNmfOptions, SeedOptions):
 
 
 #: the fit's fields passed to the API
-_FIT = ("solver", "max_iter", "tol", "l1_W", "slice_mode", "reference_slice", "random_state")
+_FIT = tuple(s.name for s in SeededNmfOptions.specs() if s.name != "max_pixels")
 #: the form, in order (the options' ``advanced`` flag sorts them into the two sections)
 _FORM = ("method", "k", "w_mode", "max_iter", "tol", "rank_by", "overwrite",
          "background_projection", "solver", "l1_W", "slice_mode", "reference_slice",
-         "max_pixels", "random_state")  # fmt: skip
+         "anchor", "max_pixels", "random_state")  # fmt: skip
 #: the dock's settings (saved in ROI-manager presets): the form's values, max_pixels 0 = all
 DEFAULTS: dict[str, Any] = {
     **{n: UnmixDockOptions.spec(n).default for n in _FORM},

@@ -59,7 +59,10 @@ def test_form_from_the_options_common_visible_advanced_collapsed(beads):
     form = dock.form
     basic = [w.name for w in form if not w.name.startswith("_")]
     assert basic[:5] == ["method", "k", "w_mode", "max_iter", "tol"]
-    assert {"solver", "l1_W", "slice_mode", "max_pixels"} <= {w.name for w in form.advanced}
+    assert {"solver", "l1_W", "slice_mode", "max_pixels", "anchor"} <= {
+        w.name for w in form.advanced
+    }
+    assert form.values()["anchor"] == SeededNmfOptions.anchor
     assert not form.advanced.visible
     assert form.values()["max_iter"] == SeededNmfOptions.max_iter
     assert dock.form.field("k").enabled is False  # seeded: k = the ROI manager's components
@@ -101,8 +104,10 @@ def test_seeded_nnmf_twice_one_panel_named_maps(beads, qtbot):
 
 def test_nnls_after_nnmf_replaces_and_says_what_it_did(beads, qtbot):
     viewer, dock, _, _ = beads
-    dock.apply_settings({"method": "seeded_nnmf", "tol": 1e-3, "max_iter": 100})
+    dock.apply_settings({"method": "seeded_nnmf", "tol": 1e-3, "max_iter": 100, "anchor": 0.5})
     run_dock(dock, qtbot)
+    reports = [ly.metadata.get("report") for ly in tool_layers(viewer, "NNMF")]
+    assert reports and all(r["parameters"]["anchor"] == 0.5 for r in reports)  # the form's
     dock.apply_settings({"method": "nnls"})
     check_dock_runs(viewer, dock, qtbot)
     names = [ly.name for ly in viewer.layers]

@@ -311,7 +311,7 @@ def random_nnmf_file(
 
 
 #: keywords of :func:`nnmf_file` that only a seeded / only an unseeded NNMF takes
-_SEEDED_ONLY = ("lock", "slice_mode", "reference_slice", "max_pixels")
+_SEEDED_ONLY = ("lock", *(n for n in SeededNmfOptions.defaults() if n not in NmfOptions.defaults()))
 _RANDOM_ONLY = ("init",)
 
 
@@ -328,6 +328,7 @@ def nnmf_file(
     slice_mode: str | None = None,
     reference_slice: int | None = None,
     max_pixels: int | None = None,
+    anchor: float | None = None,
     solver: str = NmfOptions.solver,
     max_iter: int = NmfOptions.max_iter,
     tol: float = NmfOptions.tol,
@@ -342,8 +343,8 @@ def nnmf_file(
     """Seeded NNMF from a seeds CSV (``seeds=``) or a ROI-manager preset (``preset=``),
     or unseeded NNMF with ``k`` components; exactly one of the three. The keywords are
     those of :func:`seeded_nnmf_file` / :func:`random_nnmf_file`; ``init`` applies to
-    unseeded NNMF only, ``lock``, ``slice_mode``, ``reference_slice`` and ``max_pixels``
-    (None: their defaults) to seeded NNMF only."""
+    unseeded NNMF only, ``lock``, ``slice_mode``, ``reference_slice``, ``max_pixels`` and
+    ``anchor`` (None: their defaults) to seeded NNMF only."""
     given = {n: v for n, v in locals().items() if v is not None}
     n_sources = len({"seeds", "preset", "k"} & set(given))
     if n_sources != 1:

@@ -11,8 +11,8 @@ from .._spec import Command, opt, options_from
 from ._common import OUTPUT_FORMAT
 
 _NMF_OUT = "output maps OME-TIFF (spectra -> <stem>_spectra.csv, report -> <output>.json)"
-_FIT = ("solver", "max_iter", "tol", "l1_W", "random_state", "slice_mode", "reference_slice",
-        "max_pixels")  # fmt: skip
+#: every field of the seeded fit (a new option gets its flag without a change here)
+_FIT = tuple(s.name for s in SeededNmfOptions.specs())
 _HS_INPUT = "hyperspectral image (channels along C; spectral axis in its metadata)"
 
 COMMANDS: dict[str, Command] = {

@@ -58,7 +58,7 @@ class SuggestOptions(Options):
                                     bounds=(1, None))  # fmt: skip
     max_rois_per_group: int = option(1, label="ROIs per group", doc="ROIs returned per group",
                                      bounds=(1, None))  # fmt: skip
-    pool_factor: int = option(8, label="pool factor", doc="candidate pool per wanted ROI",
+    pool_factor: int = option(16, label="pool factor", doc="candidate pool per wanted ROI",
                               bounds=(1, None), advanced=True)  # fmt: skip
     gradient_fingerprint: bool = option(True, label="gradient fingerprint",
                                         doc="fingerprint with the first derivative", advanced=True)  # fmt: skip
@@ -233,10 +233,12 @@ def find_suggestions(cube: np.ndarray, /, *, options: SuggestOptions) -> Suggest
     fp = grouping.fingerprints(spectra, gradient=o.gradient_fingerprint)
     if o.max_groups is None:
         n_pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        sigma_c = channel_noise(data)
         noise = grouping.fingerprint_noise(
-            spectra, channel_noise(data), n_pixels, gradient=o.gradient_fingerprint
+            spectra, sigma_c, n_pixels, gradient=o.gradient_fingerprint
         )
-        n_groups = grouping.choose_group_count(fp, noise) if o.hierarchical else len(boxes)
+        dof = grouping.noise_dof(sigma_c)
+        n_groups = grouping.choose_group_count(fp, noise, dof=dof) if o.hierarchical else len(boxes)
     else:
         n_groups = min(o.max_groups, len(boxes))
         if n_groups < o.max_groups:

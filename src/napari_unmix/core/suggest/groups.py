@@ -24,6 +24,9 @@ __all__ = [
     "dedupe_groups",
     "fingerprint_noise",
     "fingerprints",
+    "merge_ratio",
+    "mixture_residuals",
+    "noise_dof",
     "pick_representatives",
     "prune_mixtures",
     "score_against_truth",
@@ -118,25 +121,63 @@ def fingerprint_noise(
 
 
 #: A Ward merge counts as a real spectral difference when its height exceeds this many
-#: times the height two boxes of one spectrum reach by noise alone.
+#: times the height two boxes of one spectrum reach by noise alone (the most: few channels).
 NOISE_MERGE = 2.0
+#: With ``dof`` independent noisy channels the noise-only height is a chi variable with
+#: relative spread ``1 / sqrt(2 dof)``: a merge is real above ``1 + NOISE_Z / sqrt(2 dof)``
+#: times the noise-only height (at most :data:`NOISE_MERGE`).
+NOISE_Z = 4.0
 #: Most groups the noise cut may make before mixtures are pruned.
 AUTO_MAX_GROUPS = 24
-#: A group whose mean spectrum is a non-negative combination of the other groups' mean
-#: spectra up to this relative residual is a mixture, not a component of its own.
+#: A group whose mean spectrum is a non-negative combination of one or two other groups'
+#: mean spectra up to this relative residual is a mixture, not a component of its own.
 MIXTURE_RESIDUAL = 0.05
 
 
+def noise_dof(channel_noise: np.ndarray, /) -> float:
+    """Effective number of independent noisy channels, ``(Σσ²)² / Σσ⁴`` (unit-free).
+
+    Examples
+    --------
+    >>> noise_dof(np.ones(10)), round(noise_dof(np.array([1.0, 1.0, 10.0])), 2)
+    (10.0, 1.04)
+    """
+    v = np.asarray(channel_noise, np.float64) ** 2
+    total = float(np.sum(v * v))
+    return float(np.sum(v) ** 2 / total) if total > 0 else 1.0
+
+
+def merge_ratio(dof: float | None) -> float:
+    """How many times the noise-only merge height a real difference must reach:
+    ``min(NOISE_MERGE, 1 + NOISE_Z / sqrt(2 dof))`` (:data:`NOISE_MERGE` without ``dof``).
+
+    Examples
+    --------
+    >>> merge_ratio(None), merge_ratio(2.0), round(merge_ratio(128.0), 2)
+    (2.0, 2.0, 1.25)
+    """
+    if dof is None:
+        return NOISE_MERGE
+    return float(min(NOISE_MERGE, 1.0 + NOISE_Z / np.sqrt(2.0 * max(dof, 1.0))))
+
+
 def choose_group_count(
-    fp: np.ndarray, noise: np.ndarray, /, *, max_groups: int = AUTO_MAX_GROUPS
+    fp: np.ndarray,
+    noise: np.ndarray,
+    /,
+    *,
+    max_groups: int = AUTO_MAX_GROUPS,
+    dof: float | None = None,
 ) -> int:
     """Number of spectral groups: the Ward merges that noise cannot explain, plus one.
 
     Two boxes of one spectrum differ by noise only; in the Ward tree their merge height is
-    about ``sqrt(2) * noise``. Every merge higher than :data:`NOISE_MERGE` times that
-    (median noise of the fingerprints) joins spectra that differ, so the tree is cut
-    there (at most ``max_groups`` groups). This errs on the side of more groups: boxes on
-    mixtures form groups of their own, which :func:`prune_mixtures` removes.
+    about ``sqrt(2) * noise``, with a relative spread ``1 / sqrt(2 dof)`` over ``dof``
+    independent noisy channels (:func:`noise_dof`). Every merge higher than
+    :func:`merge_ratio` times that (median noise of the fingerprints) joins spectra that
+    differ, so the tree is cut there (at most ``max_groups`` groups). This errs on the side
+    of more groups: boxes on mixtures form groups of their own, which
+    :func:`prune_mixtures` removes.
 
     Examples
     --------
@@ -152,8 +193,43 @@ def choose_group_count(
     if n < 2:
         return n
     heights = linkage(fp, method="ward")[:, 2]
-    floor = max(NOISE_MERGE * np.sqrt(2.0) * float(np.median(noise)), 1e-9)
+    floor = max(merge_ratio(dof) * np.sqrt(2.0) * float(np.median(noise)), 1e-9)
     return int(min(max_groups, 1 + np.sum(heights > floor)))
+
+
+def mixture_residuals(centres: np.ndarray, /) -> np.ndarray:
+    """Relative residual of every unit row of ``centres`` by the best non-negative
+    combination of one or two of the other rows (closed form over all pairs).
+
+    A box straddling two objects, or a group split off a component by noise, is such a
+    combination; a pure component among many (as many components as channels) may be
+    close to a combination of several others, but not of two.
+
+    Examples
+    --------
+    >>> c = np.array([[1.0, 0, 0], [0, 1.0, 0], [0.6, 0.8, 0], [0, 0, 1.0]])
+    >>> mixture_residuals(c).round(3).tolist()
+    [0.8, 0.6, 0.0, 1.0]
+    """
+    c = _unit(np.asarray(centres, np.float64))
+    m = len(c)
+    g = c @ c.T
+    gp = np.clip(g, 0.0, None)
+    best = 1.0 - gp**2  # one other row: the projection onto it
+    np.fill_diagonal(best, np.inf)
+    best = best.min(axis=1)
+    # two other rows j, l for target i: solve [[1, g_jl], [g_jl, 1]] (a, b) = (g_ij, g_il)
+    gij, gil, gjl = g[:, :, None], g[:, None, :], g[None, :, :]
+    det = 1.0 - gjl**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (gij - gjl * gil) / det
+        b = (gil - gjl * gij) / det
+        r2 = 1.0 - (a * gij + b * gil)
+    idx = np.arange(m)
+    ok = (a >= 0) & (b >= 0) & (det > 1e-9)
+    ok &= (idx[:, None, None] != idx[None, :, None]) & (idx[:, None, None] != idx[None, None, :])
+    r2 = np.where(ok, r2, np.inf).reshape(m, -1).min(axis=1) if m > 2 else np.full(m, np.inf)
+    return np.sqrt(np.clip(np.minimum(best, r2), 0.0, None))
 
 
 def prune_mixtures(
@@ -166,10 +242,10 @@ def prune_mixtures(
 ) -> np.ndarray:
     """Merge away groups whose mean spectrum is a mixture of the other groups' spectra.
 
-    Repeatedly, the group whose unit mean spectrum the other groups' unit mean spectra fit
-    best by non-negative least squares is dropped while that relative residual is below
-    ``threshold``; the boxes of dropped groups join the remaining group of the closest
-    fingerprint centre. Returns labels ``0 .. m-1``.
+    Repeatedly, the group whose unit mean spectrum one or two other groups' unit mean
+    spectra fit best by a non-negative combination (:func:`mixture_residuals`) is dropped
+    while that relative residual is below ``threshold``; the boxes of dropped groups join
+    the remaining group of the closest fingerprint centre. Returns labels ``0 .. m-1``.
 
     Examples
     --------
@@ -177,13 +253,10 @@ def prune_mixtures(
     >>> prune_mixtures(s, s, np.arange(4)).tolist()
     [0, 1, 0, 2]
     """
-    from scipy.optimize import nnls
-
     labels = np.asarray(labels).copy()
     alive = list(np.unique(labels))
     while len(alive) > 2:
-        cent = _unit(np.stack([spectra[labels == g].mean(axis=0) for g in alive]))
-        resid = [nnls(np.delete(cent, i, axis=0).T, cent[i])[1] for i in range(len(alive))]
+        resid = mixture_residuals(np.stack([spectra[labels == g].mean(axis=0) for g in alive]))
         i = int(np.argmin(resid))
         if resid[i] >= threshold:
             break
