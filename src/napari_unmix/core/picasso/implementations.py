@@ -55,7 +55,7 @@ class TimePoint:
     history: list[float]
     out_scale: np.ndarray | None = None  # MATLAB scheme: the loop's output to output units
     fit: MatlabFit | None = None  # MATLAB scheme: replayed by apply_picasso
-    mixing_se: np.ndarray | None = None  # source-sink
+    mixing_se: np.ndarray | None = None  # source-sink, noise-aware MATLAB scheme
     zero_relations: list[list[int]] | None = None  # source-sink
 
 
@@ -185,6 +185,8 @@ def _fit_matlab(planes: np.ndarray, plan: Plan, t: int, split_sigma: float) -> S
         history=fit.max_alpha,
         out_scale=out_scale,
         fit=fit,
+        # residual alpha of sink i to source j in normalised units -> input units
+        mixing_se=None if fit.alpha_se is None else fit.alpha_se * np.outer(scale, 1 / scale),
     )
 
 
