@@ -126,7 +126,12 @@ def main() -> int:
                 )
                 for name, run in _methods(n, bin_size, ref).items():
                     t0 = time.perf_counter()
-                    out = run(data, truth)
+                    try:
+                        out = run(data, truth)
+                    except (ValueError, np.linalg.LinAlgError) as err:  # counted, not hidden
+                        print(f"    {name} failed on scene {seed}: {err}", flush=True)
+                        scores.setdefault(name, []).append({"failed": True})
+                        continue
                     dt = time.perf_counter() - t0
                     scores.setdefault(name, []).append(score_unmixing(out, truth) | {"s": dt})
             for name, sc in scores.items():
@@ -140,15 +145,21 @@ def main() -> int:
     return 0
 
 
-def _row(name: str, n: int, ppu: float, biology: str, side: int, sc: list[dict]) -> dict:
-    med = {k: float(np.median([s[k] for s in sc])) for k in sc[0]}
-    return {
+def _row(name: str, n: int, ppu: float, biology: str, side: int, runs: list[dict]) -> dict:
+    sc = [s for s in runs if "failed" not in s]
+    row = {
         "method": name,
         "channels": n,
         "biology": biology,
         "photons/unit": ppu,
         "size": f"{side}²",
         "scenes": len(sc),
+        "failed": len(runs) - len(sc),
+    }
+    if not sc:
+        return row
+    med = {k: float(np.median([s[k] for s in sc])) for k in sc[0]}
+    return row | {
         "crosstalk median": f"{med['crosstalk']:.3f}",
         "crosstalk max": f"{max(s['crosstalk'] for s in sc):.3f}",
         "gain min": f"{min(s['gain_min'] for s in sc):.3f}",
@@ -170,7 +181,7 @@ def _summary(rows: list[dict], side: int, have_ref: bool) -> list[dict]:
         oracle = pick.get(("oracle inv(M)", n))
         for name in ("source_sink_n", "matlab_n", "matlab_n noise_aware=False", "matlab_3c"):
             r = pick.get((name, n))
-            if r is None:
+            if r is None or "crosstalk median" not in r:
                 continue
             acc = f"crosstalk {r['crosstalk median']} (oracle {oracle['crosstalk median']})"
             out.append(

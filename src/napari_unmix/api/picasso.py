@@ -149,13 +149,14 @@ def unmix_picasso_array(
         Run the MATLAB scheme exactly as the ``spectral-unmixing`` package (sequential
         updates, Nelder–Mead searches, no early stop, max-normalised output).
     noise_aware : bool, optional
-        Source–sink: estimate on two views of the data with independent shot noise
-        (the checkerboard halves of the pixels), so noise does not bias the
-        coefficients low. Default on for ``source_sink_n`` (the views are split only
-        when the measured noise matters), refused for the MATLAB scheme.
+        Estimate on two views of the data with independent shot noise (the
+        checkerboard halves of the pixels), so noise does not bias the coefficients
+        low. Default: the implementation's (on for ``source_sink_n`` and ``matlab_n``;
+        the views are split only when the measured noise matters); with
+        ``reference_compatible=True`` off, and ``noise_aware=True`` is refused.
     split_sigma : float, optional
-        Source–sink: Gaussian smoothing (pixels) of the two noise-aware views; default
-        from the measured noise (no split when it is negligible, up to 1.5 px).
+        Gaussian smoothing (pixels) of the two noise-aware views; default from the
+        measured noise (no split when it is negligible, up to 1.5 px).
     output_units : {"own_channel", "input", "normalized"}
         MATLAB scheme output scale: each fluorophore at the intensity it has in its own
         channel (default), the loop's rows times the channel maxima, or max-normalised

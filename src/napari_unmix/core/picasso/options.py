@@ -177,12 +177,13 @@ class PicassoOptions(_StrictOptions):
     )  # fmt: skip
     noise_aware: bool | None = option(
         None, label="Noise aware", advanced=True,
-        doc="source-sink: estimate on two views with independent shot noise "
-        "(default: on for source_sink_n)",
+        doc="estimate on two views with independent shot noise (default: the "
+        "implementation's, on for source_sink_n and matlab_n; off and refused with "
+        "reference_compatible)",
     )  # fmt: skip
     split_sigma: float | None = option(
         None, label="Split sigma", advanced=True, unit="px",
-        doc="source-sink: smoothing (px) of the noise-aware views (default: from the noise)",
+        doc="smoothing (px) of the noise-aware views (default: from the noise)",
     )  # fmt: skip
 
     def __post_init__(self) -> None:
