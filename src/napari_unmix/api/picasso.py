@@ -151,9 +151,10 @@ def unmix_picasso_array(
     noise_aware : bool, optional
         Estimate on two views of the data with independent shot noise (the
         checkerboard halves of the pixels), so noise does not bias the coefficients
-        low. Default: the implementation's (on for ``source_sink_n`` and ``matlab_n``;
-        the views are split only when the measured noise matters); with
-        ``reference_compatible=True`` off, and ``noise_aware=True`` is refused.
+        low; for the MATLAB scheme, its MI step is then that of ``source_sink_n`` (on
+        pixels, not blocks). Default on (the views are split only when the measured
+        noise matters); with ``reference_compatible=True`` off, and
+        ``noise_aware=True`` is refused.
     split_sigma : float, optional
         Gaussian smoothing (pixels) of the two noise-aware views; default from the
         measured noise (no split when it is negligible, up to 1.5 px).

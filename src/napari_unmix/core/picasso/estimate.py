@@ -247,7 +247,7 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
         return result
     size = opts.pixel_bin_size or auto_pixel_bin_size(data.shape[3:])
     rng = np.random.default_rng(opts.random_state)
-    plan = Plan(opts, chans, relations, size, rng, result.output_units)
+    plan = Plan(opts, chans, relations, size, rng, result.output_units, noise_aware)
     ts = [opts.alpha_reference_t] if alpha_mode == "reference_t" else list(range(n_t))
     result.mixing = np.tile(np.eye(n), (n_t, 1, 1))
     out_scale = np.ones((n_t, n))

@@ -31,8 +31,8 @@ __all__ = ["IMPLEMENTATIONS", "Plan", "Scheme", "TimePoint"]
 class Plan:
     """What every time point's estimate shares: the options (a
     :class:`~.options.PicassoOptions`, which reads this module's registry), the selected
-    channels, the source→sink relations, the resolved block size, the sampling generator
-    and the output units."""
+    channels, the source→sink relations, the resolved block size, the sampling generator,
+    the output units and whether the estimate is noise-aware (resolved)."""
 
     opts: Any
     channels: list[int]
@@ -40,6 +40,7 @@ class Plan:
     pixel_bin_size: int
     rng: np.random.Generator
     output_units: str
+    noise_aware: bool = False
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _fit_matlab(planes: np.ndarray, plan: Plan, t: int, split_sigma: float) -> S
         :, None, None, None
     ].astype(np.float32)
     prepared = np.maximum(centred, 0)
-    if split_sigma > 0:  # noise-aware: the MI step on two independently noisy views
+    if plan.noise_aware:  # the MI step of source_sink_n, on split views when noisy
         fit = yield from iter_matlab_views(
             split_views(centred, split_sigma, opts.max_alpha_voxels, plan.rng),
             max_iter=opts.max_iter,
@@ -257,7 +258,7 @@ IMPLEMENTATIONS = Registry(
     [
         Method(
             "matlab_3c",
-            Scheme(_fit_matlab, n_channels=3, noise_aware=False),
+            Scheme(_fit_matlab, n_channels=3, noise_aware=True),
             "MATLAB PICASSO, 3 channels",
             "Iterative pairwise MI minimisation of the published MATLAB code (3 channels).",
         ),

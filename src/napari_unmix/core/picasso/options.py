@@ -177,9 +177,8 @@ class PicassoOptions(_StrictOptions):
     )  # fmt: skip
     noise_aware: bool | None = option(
         None, label="Noise aware", advanced=True,
-        doc="estimate on two views with independent shot noise (default: the "
-        "implementation's, on for source_sink_n and matlab_n; off and refused with "
-        "reference_compatible)",
+        doc="estimate with the MI of two views with independent shot noise (default: on; "
+        "off, and refused, with reference_compatible)",
     )  # fmt: skip
     split_sigma: float | None = option(
         None, label="Split sigma", advanced=True, unit="px",
