@@ -62,6 +62,9 @@ def split_views(
     >>> a, b = split_views(np.ones((2, 1, 8, 8)), 1.0, 10, np.random.default_rng(0))
     >>> a.shape, b.shape
     ((2, 10), (2, 10))
+    >>> a, b = split_views(np.ones((2, 1, 8, 8)), 0.0, 10, np.random.default_rng(0))
+    >>> a is b  # not split: one view, evaluated once
+    True
     """
     if sigma > 0:
         a, b = checkerboard_smoothed(prepared, sigma)
@@ -70,7 +73,8 @@ def split_views(
     if a.shape[1] > max_pixels:
         pick = np.sort(rng.choice(a.shape[1], int(max_pixels), replace=False))
         a, b = a[:, pick], b[:, pick]
-    return np.ascontiguousarray(a), np.ascontiguousarray(b)
+    a = np.ascontiguousarray(a)
+    return (a, a) if sigma <= 0 else (a, np.ascontiguousarray(b))
 
 
 def _sweep_alphas(
