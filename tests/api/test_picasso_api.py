@@ -93,7 +93,10 @@ def test_a_given_unmixing_matrix_is_applied_or_refused():
             {"implementation": "source_sink_n", "sink_channels": [2.0]},
             "sink_channels must be integer",
         ),
-        ({"implementation": "matlab_3c", "noise_aware": True}, "noise_aware=True is implemented"),
+        (
+            {"implementation": "matlab_n", "noise_aware": True, "reference_compatible": True},
+            "noise_aware=True and reference_compatible=True exclude each other",
+        ),
         ({"split_sigma": -1.0}, "split_sigma must be > 0"),
     ],
 )

@@ -136,8 +136,10 @@ def unmix_picasso_array(
         Source→sink relations for ``source_sink_n`` (rows = sources, -1 marks
         source→sink), or channel roles (indices of ``data``'s channels).
     pixel_bin_size, qn, step_size, alpha_clip, negativity_threshold, clip_every_n_iterations
-        MATLAB scheme settings. Choose ``pixel_bin_size`` so that a plane has about
-        1000 blocks (16 for 512², 4 for 128²); ``None`` does that for you.
+        MATLAB scheme settings; ``pixel_bin_size``, ``qn``, ``negativity_threshold`` and
+        ``clip_every_n_iterations`` belong to the published loop (``noise_aware=False``
+        or ``reference_compatible=True``). Choose ``pixel_bin_size`` so that a plane has
+        about 1000 blocks (16 for 512², 4 for 128²); ``None`` does that for you.
     mi_bins, alpha_max
         Source–sink MI histogram bins and alpha upper bound.
     max_iter, tolerance
@@ -149,13 +151,15 @@ def unmix_picasso_array(
         Run the MATLAB scheme exactly as the ``spectral-unmixing`` package (sequential
         updates, Nelder–Mead searches, no early stop, max-normalised output).
     noise_aware : bool, optional
-        Source–sink: estimate on two views of the data with independent shot noise
-        (the checkerboard halves of the pixels), so noise does not bias the
-        coefficients low. Default on for ``source_sink_n`` (the views are split only
-        when the measured noise matters), refused for the MATLAB scheme.
+        Estimate on two views of the data with independent shot noise (the
+        checkerboard halves of the pixels), so noise does not bias the coefficients
+        low; for the MATLAB scheme, its MI step is then that of ``source_sink_n`` (on
+        pixels, not blocks). Default on (the views are split only when the measured
+        noise matters); with ``reference_compatible=True`` off, and
+        ``noise_aware=True`` is refused.
     split_sigma : float, optional
-        Source–sink: Gaussian smoothing (pixels) of the two noise-aware views; default
-        from the measured noise (no split when it is negligible, up to 1.5 px).
+        Gaussian smoothing (pixels) of the two noise-aware views; default from the
+        measured noise (no split when it is negligible, up to 1.5 px).
     output_units : {"own_channel", "input", "normalized"}
         MATLAB scheme output scale: each fluorophore at the intensity it has in its own
         channel (default), the loop's rows times the channel maxima, or max-normalised

@@ -69,14 +69,19 @@ def _resolve_alpha_mode(opts: PicassoOptions) -> str:
 
 
 def _resolve_noise_aware(opts: PicassoOptions) -> bool:
-    """``noise_aware`` to run: on by default for source–sink, refused for the MATLAB scheme."""
+    """``noise_aware`` to run: the implementation's default (see :class:`~.implementations.Scheme`),
+    off for the reference-compatible MATLAB scheme, which refuses it."""
+    if opts.reference_compatible and not opts.is_source_sink:
+        if opts.noise_aware:
+            raise ValueError(
+                "noise_aware=True and reference_compatible=True exclude each other: the "
+                "reference-compatible MATLAB scheme reproduces the published code, which "
+                "estimates on the noisy pixels; drop one of them (leave noise_aware unset "
+                "to compare with the reference)"
+            )
+        return False
     if opts.noise_aware is None:
-        return opts.is_source_sink
-    if opts.noise_aware and not opts.is_source_sink:
-        raise ValueError(
-            f"noise_aware=True is implemented for 'source_sink_n', not {opts.implementation!r} "
-            "(the MATLAB scheme bins pixels instead); leave noise_aware unset"
-        )
+        return IMPLEMENTATIONS[opts.implementation].function.noise_aware
     return opts.noise_aware
 
 
@@ -242,7 +247,7 @@ def iter_estimate_picasso(data: Any, /, options: PicassoOptions | None = None) -
         return result
     size = opts.pixel_bin_size or auto_pixel_bin_size(data.shape[3:])
     rng = np.random.default_rng(opts.random_state)
-    plan = Plan(opts, chans, relations, size, rng, result.output_units)
+    plan = Plan(opts, chans, relations, size, rng, result.output_units, noise_aware)
     ts = [opts.alpha_reference_t] if alpha_mode == "reference_t" else list(range(n_t))
     result.mixing = np.tile(np.eye(n), (n_t, 1, 1))
     out_scale = np.ones((n_t, n))

@@ -19,6 +19,7 @@ import numpy as np
 from ..progress import Steps
 from ..registry import Method, Registry
 from .matlab import MatlabFit, iter_matlab_picasso, replay
+from .matlab_views import iter_matlab_views, split_views
 from .noise import checkerboard_smoothed
 from .result import NoBleedThroughWarning
 from .sourcesink import iter_source_sink
@@ -30,8 +31,8 @@ __all__ = ["IMPLEMENTATIONS", "Plan", "Scheme", "TimePoint"]
 class Plan:
     """What every time point's estimate shares: the options (a
     :class:`~.options.PicassoOptions`, which reads this module's registry), the selected
-    channels, the source→sink relations, the resolved block size, the sampling generator
-    and the output units."""
+    channels, the source→sink relations, the resolved block size, the sampling generator,
+    the output units and whether the estimate is noise-aware (resolved)."""
 
     opts: Any
     channels: list[int]
@@ -39,6 +40,7 @@ class Plan:
     pixel_bin_size: int
     rng: np.random.Generator
     output_units: str
+    noise_aware: bool = False
 
 
 @dataclass
@@ -54,7 +56,7 @@ class TimePoint:
     history: list[float]
     out_scale: np.ndarray | None = None  # MATLAB scheme: the loop's output to output units
     fit: MatlabFit | None = None  # MATLAB scheme: replayed by apply_picasso
-    mixing_se: np.ndarray | None = None  # source-sink
+    mixing_se: np.ndarray | None = None  # source-sink, noise-aware MATLAB scheme
     zero_relations: list[list[int]] | None = None  # source-sink
 
 
@@ -62,10 +64,13 @@ class TimePoint:
 class Scheme:
     """An implementation: ``fit(planes, plan, t, split_sigma)`` estimates time point ``t``
     from its (N, P, Y, X) planes (``split_sigma`` 0: no noise-aware split); ``n_channels``
-    is the channel count it needs (None: any, at least 2)."""
+    is the channel count it needs (None: any, at least 2); ``noise_aware`` whether it
+    estimates on the noise-aware views when ``PicassoOptions.noise_aware`` is not given
+    (chosen on ``benchmarks/bench_picasso_scenarios.py``)."""
 
     fit: Callable[..., Steps]
     n_channels: int | None = None
+    noise_aware: bool = False
 
     def __call__(self, planes: np.ndarray, plan: Plan, t: int, split_sigma: float) -> Steps:
         return self.fit(planes, plan, t, split_sigma)
@@ -138,23 +143,32 @@ def _fit_matlab(planes: np.ndarray, plan: Plan, t: int, split_sigma: float) -> S
         )
     exact = opts.reference_compatible
     scale, bg = _matlab_normalisation(planes, plan.channels, opts.background_percentile, exact)
-    prepared = np.maximum(
-        (planes - bg[:, None, None, None].astype(np.float32))
-        / scale[:, None, None, None].astype(np.float32),
-        0,
-    )
-    fit = yield from iter_matlab_picasso(
-        prepared,
-        update="sequential" if exact else "simultaneous",
-        max_iter=opts.max_iter,
-        tolerance=0.0 if exact else opts.tolerance,
-        step_size=opts.step_size,
-        qn=opts.qn,
-        pixel_bin_size=size,
-        alpha_clip=opts.alpha_clip,
-        negativity_threshold=opts.negativity_threshold,
-        clip_every_n_iterations=opts.clip_every_n_iterations,
-    )
+    centred = (planes - bg[:, None, None, None].astype(np.float32)) / scale[
+        :, None, None, None
+    ].astype(np.float32)
+    prepared = np.maximum(centred, 0)
+    if plan.noise_aware:  # the MI step of source_sink_n, on split views when noisy
+        fit = yield from iter_matlab_views(
+            split_views(centred, split_sigma, opts.max_alpha_voxels, plan.rng),
+            max_iter=opts.max_iter,
+            tolerance=opts.tolerance,
+            step_size=opts.step_size,
+            alpha_clip=opts.alpha_clip,
+            mi_bins=opts.mi_bins,
+        )
+    else:
+        fit = yield from iter_matlab_picasso(
+            prepared,
+            update="sequential" if exact else "simultaneous",
+            max_iter=opts.max_iter,
+            tolerance=0.0 if exact else opts.tolerance,
+            step_size=opts.step_size,
+            qn=opts.qn,
+            pixel_bin_size=size,
+            alpha_clip=opts.alpha_clip,
+            negativity_threshold=opts.negativity_threshold,
+            clip_every_n_iterations=opts.clip_every_n_iterations,
+        )
     matrix = np.diag(scale) @ fit.matrix @ np.diag(1 / scale)  # D U D⁻¹ acting on (I - b)
     if plan.output_units == "own_channel":
         out_scale, mixing = _own_channel_fit(planes, bg, prepared, fit, plan.rng)
@@ -172,6 +186,8 @@ def _fit_matlab(planes: np.ndarray, plan: Plan, t: int, split_sigma: float) -> S
         history=fit.max_alpha,
         out_scale=out_scale,
         fit=fit,
+        # residual alpha of sink i to source j in normalised units -> input units
+        mixing_se=None if fit.alpha_se is None else fit.alpha_se * np.outer(scale, 1 / scale),
     )
 
 
@@ -242,19 +258,19 @@ IMPLEMENTATIONS = Registry(
     [
         Method(
             "matlab_3c",
-            Scheme(_fit_matlab, n_channels=3),
+            Scheme(_fit_matlab, n_channels=3, noise_aware=True),
             "MATLAB PICASSO, 3 channels",
             "Iterative pairwise MI minimisation of the published MATLAB code (3 channels).",
         ),
         Method(
             "matlab_n",
-            Scheme(_fit_matlab),
+            Scheme(_fit_matlab, noise_aware=True),
             "MATLAB PICASSO, N channels",
             "The same iterative scheme for any number (>= 2) of channels.",
         ),
         Method(
             "source_sink_n",
-            Scheme(_fit_source_sink),
+            Scheme(_fit_source_sink, noise_aware=True),
             "Source → sink (recommended)",
             "Declared sources bleed into sinks; alphas in [0, alpha_max] minimise the MI "
             "between corrected sink and unmixed source, without over-subtraction.",

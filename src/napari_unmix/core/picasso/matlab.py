@@ -337,6 +337,9 @@ class MatlabFit:
     max_alpha: list[float] = field(default_factory=list)
     iterations: int = 0
     converged: bool = False
+    #: noise-aware loop only: standard error of every pairwise alpha of the final state
+    #: (``[sink, source]``, normalised units), see :mod:`.matlab_views`
+    alpha_se: np.ndarray | None = None
 
     @property
     def history(self) -> list[float]:

@@ -149,21 +149,23 @@ class PicassoOptions(_StrictOptions):
         bounds=(0.0, None), advanced=True,
     )  # fmt: skip
     qn: int = option(100, label="Quantisation levels", bounds=(2, 10_000), advanced=True,
-                     doc="MATLAB scheme: MI quantisation levels (qn)")  # fmt: skip
+                     doc="published MATLAB loop: MI quantisation levels (qn)")  # fmt: skip
     pixel_bin_size: int | None = option(
         16, label="Pixel bin size (MATLAB)", bounds=(1, 4096), advanced=True,
-        doc="MATLAB scheme block size: about 1000 blocks per plane (4 for 128x128; "
-        "None: chosen so)",
+        doc="published MATLAB loop block size: about 1000 blocks per plane (4 for "
+        "128x128; None: chosen so)",
     )  # fmt: skip
     alpha_clip: float = option(0.5, label="Alpha clip", bounds=(0.0, None), advanced=True,
                                doc="MATLAB scheme: largest |alpha| per iteration")  # fmt: skip
     negativity_threshold: float = option(
         0.0009, label="Negativity threshold",
-        doc="MATLAB scheme: negative mass fraction above which an alpha is divided by 10",
+        doc="published MATLAB loop: negative mass fraction above which an alpha is "
+        "divided by 10",
         advanced=True,
     )  # fmt: skip
     clip_every_n_iterations: int = option(
-        50, label="Clip every n iterations", doc="MATLAB scheme: clipping interval (0: never)",
+        50, label="Clip every n iterations",
+        doc="published MATLAB loop: clipping interval (0: never)",
         bounds=(0, 10**9), advanced=True,
     )  # fmt: skip
     reference_compatible: bool = option(
@@ -177,12 +179,12 @@ class PicassoOptions(_StrictOptions):
     )  # fmt: skip
     noise_aware: bool | None = option(
         None, label="Noise aware", advanced=True,
-        doc="source-sink: estimate on two views with independent shot noise "
-        "(default: on for source_sink_n)",
+        doc="estimate with the MI of two views with independent shot noise (default: on; "
+        "off, and refused, with reference_compatible)",
     )  # fmt: skip
     split_sigma: float | None = option(
         None, label="Split sigma", advanced=True, unit="px",
-        doc="source-sink: smoothing (px) of the noise-aware views (default: from the noise)",
+        doc="smoothing (px) of the noise-aware views (default: from the noise)",
     )  # fmt: skip
 
     def __post_init__(self) -> None:

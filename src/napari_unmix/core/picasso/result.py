@@ -57,8 +57,9 @@ class PicassoResult:
     mixing : ndarray, shape (T, N, N)
         Estimated mixing matrix with unit diagonal (``I ≈ mixing @ F``).
     mixing_se : ndarray, shape (T, N, N), optional
-        Source–sink: standard error of every estimated mixing coefficient (spread of
-        the MI minimum over disjoint pixel subsets); 0 where nothing was estimated.
+        Source–sink and the noise-aware MATLAB scheme: standard error of every
+        estimated mixing coefficient (spread of the MI minimum over disjoint pixel
+        subsets); 0 where nothing was estimated.
     alpha_mode, noise_aware
         How the matrix was obtained (``"fixed"``: given by the caller) and whether the
         estimate may compare independently noisy views.

@@ -33,7 +33,14 @@ from scipy.optimize import minimize_scalar
 from ..mi import FixedBinnedMI
 from ..progress import Progress, Steps
 
-__all__ = ["SourceSinkFit", "iter_source_sink", "relations_from_matrix"]
+__all__ = [
+    "SourceSinkFit",
+    "alpha_standard_error",
+    "iter_source_sink",
+    "line_search",
+    "pair_objective",
+    "relations_from_matrix",
+]
 
 
 def relations_from_matrix(source_sink_matrix: np.ndarray) -> list[tuple[int, int]]:
@@ -75,8 +82,14 @@ class SourceSinkFit:
         return np.linalg.inv(self.mixing)
 
 
-def _search(objective, lo: float, hi: float, *, grid: int, xatol: float) -> float:
-    """Coarse grid over [lo, hi], then bounded Brent around the best grid point."""
+def line_search(objective, lo: float, hi: float, *, grid: int, xatol: float) -> float:
+    """Coarse grid over [lo, hi], then bounded Brent around the best grid point.
+
+    Examples
+    --------
+    >>> round(line_search(lambda a: (a - 0.3) ** 2, -1.0, 1.0, grid=21, xatol=1e-6), 4)
+    0.3
+    """
     xs = np.linspace(lo, hi, grid)
     vals = [objective(float(x)) for x in xs]
     k = int(np.argmin(vals))
@@ -87,16 +100,38 @@ def _search(objective, lo: float, hi: float, *, grid: int, xatol: float) -> floa
     return float(res.x) if res.fun <= vals[k] else float(xs[k])
 
 
-def _pair_line(unmix, alpha, source, sink, others, own, other, mi_bins, clip):
-    """``(base, src, mi)``: the sink without the other sources' share, the progressively
-    unmixed source (both from ``own``), and the MI against the source in ``other``."""
+def pair_objective(lines: list[tuple[np.ndarray, np.ndarray, np.ndarray]], mi_bins: int):
+    """``f(a)``: the mean over ``lines`` of ``MI(base - a * src, ref)`` (unclipped).
+
+    Each line is ``(base, src, ref)``: a sink and its source in one view, and the source
+    in the view the MI is taken against (the same view, or one with independent noise).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> s, t = rng.random((2, 20000))
+    >>> f = pair_objective([(t + 0.4 * s, s, s)], 32)
+    >>> f(0.4) < f(0.2) < f(0.0)
+    True
+    """
+    lines = [(base, src, FixedBinnedMI(ref, bins=mi_bins)) for base, src, ref in lines]
+
+    def objective(a: float) -> float:
+        return sum(mi.line(base, src, a) for base, src, mi in lines) / len(lines)
+
+    return objective
+
+
+def _pair_line(unmix, alpha, source, sink, others, own, other, clip):
+    """``(base, src, ref)``: the sink without the other sources' share, the progressively
+    unmixed source (both from ``own``), and the source in ``other`` (the MI's partner)."""
     # einsum, not BLAS: a threaded GEMV is ~50x slower on a loaded machine
     src = clip(np.einsum("k,kn->n", unmix[source], own))
     base = own[sink].copy()
     for k in others:
         base -= np.float32(alpha[k, sink]) * clip(np.einsum("k,kn->n", unmix[k], own))
     ref = src if other is own else np.maximum(np.einsum("k,kn->n", unmix[source], other), 0)
-    return base, src, FixedBinnedMI(ref, bins=mi_bins)
+    return base, src, ref
 
 
 def iter_source_sink(
@@ -183,17 +218,15 @@ def iter_source_sink(
             others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
             views = [(x, x)] if partner is None else [(x, y), (y, x)]  # both ways round
             lines = [
-                _pair_line(unmix, alpha, source, sink, others, own, other, mi_bins, clip)
+                _pair_line(unmix, alpha, source, sink, others, own, other, clip)
                 for own, other in views
             ]
-
-            def objective(a, lines=lines):
-                # unclipped sink: over-subtraction raises the MI
-                return sum(mi.line(base, src, a) for base, src, mi in lines) / len(lines)
+            # unclipped sink: over-subtraction raises the MI
+            objective = pair_objective(lines, mi_bins)
 
             if sweep < global_sweeps:
                 first = max(xatol, window[source, sink] / 10)  # later sweeps refine
-                alpha[source, sink] = _search(objective, 0.0, span, grid=grid, xatol=first)
+                alpha[source, sink] = line_search(objective, 0.0, span, grid=grid, xatol=first)
                 continue
             # pattern search: 5 points over [a - w, a + w]; the window halves when the
             # best point is inside, and moves (same size) when it is on an edge
@@ -228,13 +261,15 @@ def alpha_standard_error(
     subsets: int = 4,
     half_width: float = 0.15,
     points: int = 61,
+    lower: float = 0.0,
 ) -> np.ndarray:
     """Standard error of each alpha: its MI minimum on ``subsets`` disjoint pixel sets.
 
     Every other alpha stays at its estimate; each subset's minimum is searched on a grid
     of ``points`` values within ``half_width`` of the estimate. The spread of the subset
     minima over ``sqrt(subsets)`` estimates the error of the full-sample alpha (a subset
-    minimum on the grid's edge makes the error at least the half width).
+    minimum on the grid's edge makes the error at least the half width). ``lower`` bounds
+    the grid from below (0 for source-sink, whose alphas are non-negative).
     """
     n_ch, n = x.shape
     se = np.zeros((n_ch, n_ch))
@@ -242,11 +277,13 @@ def alpha_standard_error(
     parts = np.array_split(np.arange(n), subsets)
     for source, sink in relations:
         others = [k for k in range(n_ch) if k not in (sink, source) and alpha[k, sink] != 0]
-        grid = np.clip(alpha[source, sink] + np.linspace(-half_width, half_width, points), 0, None)
+        grid = np.linspace(-half_width, half_width, points) + alpha[source, sink]
+        grid = np.clip(grid, lower, None)
         best = []
         for idx in parts:
             xs, ys = x[:, idx], y[:, idx]
-            base, src, mi = _pair_line(unmix, alpha, source, sink, others, xs, ys, mi_bins, clip)
+            base, src, ref = _pair_line(unmix, alpha, source, sink, others, xs, ys, clip)
+            mi = FixedBinnedMI(ref, bins=mi_bins)
             best.append(grid[int(np.argmin(mi.along(base, src, grid)))])
         se[source, sink] = float(np.std(best, ddof=1) / np.sqrt(subsets))
     return se
