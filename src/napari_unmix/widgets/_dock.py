@@ -367,14 +367,18 @@ class ToolDock(QWidget):
 
     def _on_result(self, result: Any) -> None:
         self.last_result = result
-        self._stop_drawing()
+        self._draw_timer.stop()
+        self._pending = None
+        # plots stay held until the results are shown: QProgressBar.setValue repaints the
+        # window at once, which would draw plots that are about to be replaced
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
         try:
             text = self.show_result(result)
         except (ValueError, TypeError, KeyError) as err:
             self._fail(err)
             return
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        self._release()  # the shown plots draw at the next paint
         done = f"done in {time.perf_counter() - self._t0:.1f} s"
         self.set_status(f"{text} · {done}" if text else done)
         if self.form is not None and self.tool:
