@@ -76,9 +76,8 @@ def shot_suggest(viewer: napari.Viewer) -> None:
     """Bead cube, four groups: suggested ROIs in the ROIs Shapes layer."""
     viewer.open_sample(PLUGIN, "bead_cube")
     w = dock(viewer, "ROI suggester")
-    w.max_groups.value = 4
-    worker = w.run(start=False)
-    wait_for(worker.finished, worker.start)
+    w.form.set_values({"max_groups": 4})
+    wait_for(w.finished, w.start)
     # show the maximum over all channels (a thick slice), so every component's beads show
     cube = viewer.layers["bead cube"]
     n_channels = cube.data.shape[0]
@@ -117,6 +116,9 @@ def shot_hsmap(viewer: napari.Viewer) -> None:
     w.n_clusters.value = 2
     worker = w.run_cluster()
     wait_for(worker.finished)
+    settle(0.5)
+    scroll = w.findChild(QScrollArea)  # show the results panel: spectra and metrics
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
 
 
 def shot_stack_tools(viewer: napari.Viewer) -> None:

@@ -62,6 +62,7 @@ __all__ = ["LayerPicker", "ToolDock", "scroll_around"]
 DRAW_INTERVAL = 0.1  # seconds between progress redraws
 PREVIEW_INTERVAL = 0.5  # seconds between live previews
 MAX_WIDTH = 560  # px a dock asks for at most (the canvas keeps the rest of a 1280 px screen)
+MIN_WIDTH = 380  # px a dock asks for at least (room for tables and plots once content shrinks)
 
 
 def scroll_around(dock: QWidget, body: QWidget) -> QScrollArea:
@@ -205,11 +206,12 @@ class ToolDock(QWidget):
 
     def fit_width(self) -> None:
         """Let the content follow the dock's width (combo boxes elide, labels wrap, no
-        sideways scrolling) and ask for at most :data:`MAX_WIDTH` px, so a dock never
-        pushes the napari window past a 1280 x 800 screen."""
+        sideways scrolling) and ask for :data:`MIN_WIDTH` to :data:`MAX_WIDTH` px, so a dock
+        never pushes the napari window past a 1280 x 800 screen."""
         fit_width(self.body)
         bar = self.scroll.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(min(self.body.minimumSizeHint().width() + bar + 4, MAX_WIDTH))
+        need = self.body.minimumSizeHint().width() + bar + 4
+        self.setMinimumWidth(min(max(need, MIN_WIDTH), MAX_WIDTH))
 
     def showEvent(self, event: Any) -> None:
         """Fit the width (:meth:`fit_width`) each time the dock is shown."""
