@@ -371,8 +371,8 @@ class ToolDock(QWidget):
         self.last_result = result
         self._draw_timer.stop()
         self._pending = None
-        # plots stay held until the results are shown: QProgressBar.setValue repaints the
-        # window at once, which would draw plots that are about to be replaced
+        # plots stay held until the worker has finished (_on_finished): QProgressBar.setValue
+        # repaints the window at once, which would draw plots that are about to be replaced
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         try:
@@ -380,7 +380,6 @@ class ToolDock(QWidget):
         except (ValueError, TypeError, KeyError) as err:
             self._fail(err)
             return
-        self._release()  # the shown plots draw at the next paint
         done = f"done in {time.perf_counter() - self._t0:.1f} s"
         self.set_status(f"{text} · {done}" if text else done)
         if self.form is not None and self.tool:
