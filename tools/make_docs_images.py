@@ -76,9 +76,8 @@ def shot_suggest(viewer: napari.Viewer) -> None:
     """Bead cube, four groups: suggested ROIs in the ROIs Shapes layer."""
     viewer.open_sample(PLUGIN, "bead_cube")
     w = dock(viewer, "ROI suggester")
-    w.max_groups.value = 4
-    worker = w.run(start=False)
-    wait_for(worker.finished, worker.start)
+    w.form.set_values({"max_groups": 4})
+    wait_for(w.finished, w.start)
     # show the maximum over all channels (a thick slice), so every component's beads show
     cube = viewer.layers["bead cube"]
     n_channels = cube.data.shape[0]
@@ -117,6 +116,9 @@ def shot_hsmap(viewer: napari.Viewer) -> None:
     w.n_clusters.value = 2
     worker = w.run_cluster()
     wait_for(worker.finished)
+    settle(0.5)
+    scroll = w.findChild(QScrollArea)  # show the results panel: spectra and metrics
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
 
 
 def shot_stack_tools(viewer: napari.Viewer) -> None:
@@ -129,6 +131,34 @@ def shot_stack_tools(viewer: napari.Viewer) -> None:
     viewer.reset_view()
 
 
+def shot_reapply(viewer: napari.Viewer) -> None:
+    """An alpha estimated on one stack re-applied to a folder of new stacks (one unreadable)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from napari_unmix.api.bleedthrough import unmix
+    from napari_unmix.core.synthetic import make_bleedthrough_stack
+    from napari_unmix.io.omio_io import write_image
+
+    root = Path(tempfile.mkdtemp(prefix="experiment_"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    data, _ = make_bleedthrough_stack(n_t=1, n_z=4, shape=(96, 96))
+    first = write_image(root / "control.ome.tif", data)
+    unmix(first, root / "control_corrected.ome.tif", verbose=False)
+    new = root / "day2"
+    new.mkdir()
+    for i in range(4):
+        write_image(new / f"cell_{i + 1:02d}.ome.tif", data * (1 + 0.2 * i))
+    (new / "notes.tif").write_bytes(b"II*\x00not an image")
+    viewer.open_sample(PLUGIN, "bleedthrough")
+    w = dock(viewer, "Apply a saved result to files")
+    w.report.setText(str(root / "control_corrected.ome.tif.json"))
+    w.inputs.setText(str(new))
+    w.output_dir.setText(str(root / "day2_corrected"))
+    wait_for(w.finished, w.start)
+
+
 SHOTS: dict[str, Callable[[napari.Viewer], None]] = {
     "napari_stack_tools": shot_stack_tools,
     "napari_bleedthrough": shot_bleedthrough,
@@ -136,6 +166,7 @@ SHOTS: dict[str, Callable[[napari.Viewer], None]] = {
     "napari_suggest": shot_suggest,
     "napari_stnmf": shot_stnmf,
     "napari_hsmap": shot_hsmap,
+    "napari_reapply": shot_reapply,
 }
 # shots made by a tool's own script (``main(path)`` opens and closes its viewer)
 SCRIPTS: dict[str, str] = {"roi_manager": "screenshot_roi_manager"}

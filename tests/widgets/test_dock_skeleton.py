@@ -145,3 +145,74 @@ def test_demo_dock_passes_the_dock_contract(dock, qtbot):
 
     assert screen_size(dock.viewer) == (1280, 800)
     check_dock_runs(dock.viewer, dock, qtbot)
+
+
+def test_lazy_canvas_draws_only_shown_and_not_while_held(qtbot):
+    """A hidden plot or one whose dock is running does not redraw; it draws once after."""
+    from napari_unmix.widgets._canvas import LazyCanvas, hold_drawing, release_drawing
+
+    canvas = LazyCanvas(fill=lambda fig: fig.add_subplot().plot([0, 1], [1, 0]))
+    qtbot.addWidget(canvas)
+    canvas.resize(200, 150)
+    for _ in range(3):
+        canvas.draw_idle()
+    qtbot.wait(50)
+    assert canvas.draws == 0 and not canvas.figure.axes  # hidden: not even filled
+    hold_drawing()
+    try:
+        canvas.show()
+        qtbot.waitExposed(canvas)
+        canvas.draw_idle()
+        qtbot.wait(50)
+        assert canvas.draws == 0  # held (a run is going)
+    finally:
+        release_drawing()
+    qtbot.waitUntil(lambda: canvas.draws == 1, timeout=2000)
+    assert len(canvas.figure.axes) == 1 and not canvas.stale
+    qtbot.wait(50)
+    assert canvas.draws == 1  # drawn once, not on every paint
+
+
+def test_blas_limit_held_for_the_run(dock, qtbot):
+    """The one-BLAS-thread limit is taken once from the GUI thread for the whole run (the
+    worker's solver calls only nest into it) and given back after."""
+    from napari_unmix.core.nnls import one_blas_thread
+
+    seen = []
+    dock.finished.connect(lambda _: seen.append(one_blas_thread._depth))
+    with qtbot.waitSignal(dock.finished, timeout=10000):
+        dock.start()
+        assert one_blas_thread._depth == 1
+    qtbot.waitUntil(lambda: not dock.running, timeout=5000)
+    assert one_blas_thread._depth == 0 and seen == [1]  # given back when the worker ends
+
+
+def test_rerun_sets_only_what_changed(dock, qtbot):
+    """A re-run puts new data into the previous layers and leaves their colormap, blending,
+    scale and visibility alone (each change makes napari redraw)."""
+    from contracts.docks import run_dock
+
+    run_dock(dock, qtbot)
+    layer = dock.viewer.layers["cube · demo · c0"]
+    changed = []
+    for name in ("colormap", "blending", "scale", "visible", "translate"):
+        getattr(layer.events, name).connect(lambda e, name=name: changed.append(name))
+    run_dock(dock, qtbot)
+    assert dock.viewer.layers["cube · demo · c0"] is layer and changed == []
+
+
+def test_result_scale_matched_by_axis_names(make_napari_viewer):
+    """A Z x Y x X map of a Z x C x Y x X cube takes the cube's Z, Y and X scale (not its
+    last three axes, C Y X)."""
+    from napari_unmix.widgets._layer_policy import show_result
+
+    viewer = make_napari_viewer()
+    cube = viewer.add_image(
+        np.zeros((2, 5, 8, 8)), scale=(3.0, 1.0, 0.5, 0.25), metadata={"axes": "ZCYX"}
+    )
+    result = Result("demo", [ResultLayer("map", np.zeros((2, 8, 8)), axes="ZYX")], source="c")
+    (layer,) = show_result(viewer, result, inputs=[cube])
+    assert tuple(layer.scale) == (3.0, 0.5, 0.25)
+    plane = Result("demo", [ResultLayer("p", np.zeros((8, 8)), axes="YX")], source="c")
+    (layer,) = show_result(viewer, plane, inputs=[cube], keep_previous=True)
+    assert tuple(layer.scale) == (0.5, 0.25)

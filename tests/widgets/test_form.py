@@ -34,3 +34,28 @@ def test_small_float_defaults_are_typed_not_rounded(qtbot):
     assert form.values() == {"tol": 1e-6}
     form.set_values({"tol": 1e-8})
     assert form.values() == {"tol": 1e-8}
+
+
+def test_optional_bool_is_auto_on_off(qtbot):
+    """``bool | None`` (e.g. PICASSO's noise_aware): auto (None) / on / off, not a check box
+    that turns None into False."""
+    from dataclasses import dataclass
+
+    from magicgui import widgets as mw
+
+    from napari_unmix.core.options import Options, option
+
+    @dataclass(frozen=True)
+    class TriOptions(Options):
+        aware: bool | None = option(None, label="aware", doc="None: the tool decides")
+        fast: bool = option(False, label="fast", doc="a plain switch")
+
+    form = OptionsForm(TriOptions)
+    assert isinstance(form.field("aware"), mw.ComboBox)
+    assert isinstance(form.field("fast"), mw.CheckBox)
+    assert form.field("aware").native.currentText() == "auto"
+    assert form.values() == {"aware": None, "fast": False}
+    for value in (True, False, None):
+        form.set_values({"aware": value})
+        assert form.values()["aware"] is value
+    assert OptionsForm(TriOptions, values={"aware": False}).values()["aware"] is False

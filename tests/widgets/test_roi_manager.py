@@ -220,6 +220,8 @@ def test_seed_audit_and_fixed_h_nnls(session, qtbot):
     assert len(viewer.layers) == n_layers and "seed audit" in nnmf.status.text()
     manager.resonance.add_row()  # a resonance row (band pixels seed H) -> component 5
     manager.model.resonances[0].position = 3015.0
+    header = manager.resonance.table.horizontalHeaderItem(1).text()
+    assert header == "position (cm⁻¹)"  # the band in the cube's units
     preview = nnmf.test_seeds()
     assert preview.fallback == ["background (mean)"]
     assert viewer.layers["seed pixels"].data.shape == (150, 2)

@@ -17,8 +17,12 @@ A dock subclass says what its tool is and fills three hooks:
 - ``summary(result)`` -> a widget for the results panel (default: the report's numbers).
 
 Runs happen in a napari ``thread_worker``; one guard refuses a second run while one is
-going; progress is drawn at most every 0.2 s and live previews (``preview(partial)``) at
-most every 0.5 s; results follow :mod:`~napari_unmix.widgets._layer_policy`; the form's
+going. A run in the dock costs what the script costs: the progress bar and status line are
+repainted at most every 0.1 s (the latest step wins) and live previews
+(``preview(partial)``) at most every 0.5 s; the dock's plots do not draw while it runs
+(:mod:`~napari_unmix.widgets._canvas`); the BLAS thread limit the solvers take
+(:data:`~napari_unmix.core.nnls.one_blas_thread`) is held from the GUI thread for the
+whole run, so the worker does not set and restore it on every solver call. Results follow :mod:`~napari_unmix.widgets._layer_policy`; the form's
 values are saved per tool and restored next session (:mod:`~napari_unmix.widgets._settings`).
 """
 
@@ -30,7 +34,7 @@ from typing import Any
 
 from magicgui import widgets as mw
 from napari.utils import notifications
-from qtpy.QtCore import Qt, Signal
+from qtpy.QtCore import Qt, QTimer, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -42,9 +46,12 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ..core.nnls import one_blas_thread
 from ..core.options import Options
 from ..core.progress import Progress
 from ..core.result import Result
+from ._canvas import hold_drawing, release_drawing
+from ._fit import fit_width
 from ._form import OptionsForm
 from ._layer_policy import show_result
 from ._results_panel import ResultsPanel
@@ -52,8 +59,10 @@ from ._settings import clear_settings, load_settings, save_settings
 
 __all__ = ["LayerPicker", "ToolDock", "scroll_around"]
 
-DRAW_INTERVAL = 0.2  # seconds between progress redraws
+DRAW_INTERVAL = 0.1  # seconds between progress redraws
 PREVIEW_INTERVAL = 0.5  # seconds between live previews
+MAX_WIDTH = 560  # px a dock asks for at most (the canvas keeps the rest of a 1280 px screen)
+MIN_WIDTH = 380  # px a dock asks for at least (room for tables and plots once content shrinks)
 
 
 def scroll_around(dock: QWidget, body: QWidget) -> QScrollArea:
@@ -138,8 +147,14 @@ class ToolDock(QWidget):
         self.worker: Any = None
         self.last_result: Any = None
         self.pickers: list[LayerPicker] = []
-        self._last_draw = self._last_preview = 0.0
+        self._last_preview = 0.0
         self._t0 = 0.0
+        self._held = False  # drawing held and the BLAS limit taken for a run
+        self._pending: Progress | None = None  # the newest step not drawn yet
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.setInterval(int(DRAW_INTERVAL * 1000))
+        self._draw_timer.timeout.connect(self._draw_progress)
         self.body = QWidget()
         self.body_layout = QVBoxLayout(self.body)
         self.inputs_box = mw.Container(labels=True)
@@ -189,10 +204,18 @@ class ToolDock(QWidget):
         self.inputs_box.append(picker)
         return picker
 
-    def showEvent(self, event: Any) -> None:
-        """As wide as the form needs (no sideways scrolling), at most 560 px."""
+    def fit_width(self) -> None:
+        """Let the content follow the dock's width (combo boxes elide, labels wrap, no
+        sideways scrolling) and ask for :data:`MIN_WIDTH` to :data:`MAX_WIDTH` px, so a dock
+        never pushes the napari window past a 1280 x 800 screen."""
+        fit_width(self.body)
         bar = self.scroll.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(min(self.body.minimumSizeHint().width() + bar + 4, 560))
+        need = self.body.minimumSizeHint().width() + bar + 4
+        self.setMinimumWidth(min(max(need, MIN_WIDTH), MAX_WIDTH))
+
+    def showEvent(self, event: Any) -> None:
+        """Fit the width (:meth:`fit_width`) each time the dock is shown."""
+        self.fit_width()
         super().showEvent(event)
 
     def _saved_values(self) -> dict[str, Any]:
@@ -278,10 +301,27 @@ class ToolDock(QWidget):
         self._t0 = time.perf_counter()
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 0)
+        # a determinate bar: the busy animation repaints the window (napari's GL canvas
+        # with it) many times a second while the run goes
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
         self.set_status("running…")
+        self._hold()
         self.worker.start()
         return self.worker
+
+    def _hold(self) -> None:
+        """For the run: no plot redraws, and one BLAS thread taken once, from here."""
+        if not self._held:
+            self._held = True
+            hold_drawing()
+            one_blas_thread.__enter__()
+
+    def _release(self) -> None:
+        if self._held:
+            self._held = False
+            one_blas_thread.__exit__(None, None, None)
+            release_drawing()
 
     def _work(self, inputs: Any, options: Any) -> Generator[Progress, None, Any]:
         return (yield from self.steps(inputs, options))
@@ -293,21 +333,25 @@ class ToolDock(QWidget):
             self.set_status("cancelling…")
 
     def _on_progress(self, event: Any) -> None:
-        now = time.perf_counter()
+        """Keep the newest step; it is drawn within :data:`DRAW_INTERVAL` (one repaint
+        however many steps arrive in between)."""
         if not isinstance(event, Progress):
             return
-        last = event.total is not None and event.done >= event.total
-        if last or now - self._last_draw >= DRAW_INTERVAL:
-            self._last_draw = now
-            if event.fraction is None:
-                self.progress.setRange(0, 0)
-            else:
-                self.progress.setRange(0, 1000)
-                self.progress.setValue(int(1000 * event.fraction))
-            self.set_status(str(event))
+        self._pending = event
+        if not self._draw_timer.isActive():
+            self._draw_timer.start()
+        now = time.perf_counter()
         if event.partial is not None and now - self._last_preview >= PREVIEW_INTERVAL:
             self._last_preview = now
             self.preview(event.partial)
+
+    def _draw_progress(self) -> None:
+        event, self._pending = self._pending, None
+        if event is None or not self.running:
+            return
+        if event.fraction is not None:
+            self.progress.setValue(int(1000 * event.fraction))
+        self.set_status(str(event))
 
     def show_result(self, result: Any) -> str | None:
         """Add the result layers (policy) and the results-panel entry; may return a short
@@ -325,13 +369,17 @@ class ToolDock(QWidget):
 
     def _on_result(self, result: Any) -> None:
         self.last_result = result
+        self._draw_timer.stop()
+        self._pending = None
+        # plots stay held until the worker has finished (_on_finished): QProgressBar.setValue
+        # repaints the window at once, which would draw plots that are about to be replaced
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
         try:
             text = self.show_result(result)
         except (ValueError, TypeError, KeyError) as err:
             self._fail(err)
             return
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
         done = f"done in {time.perf_counter() - self._t0:.1f} s"
         self.set_status(f"{text} · {done}" if text else done)
         if self.form is not None and self.tool:
@@ -343,11 +391,18 @@ class ToolDock(QWidget):
         notifications.show_warning(str(message))
 
     def _on_aborted(self) -> None:
+        self._stop_drawing()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.set_status("cancelled")
 
+    def _stop_drawing(self) -> None:
+        self._draw_timer.stop()
+        self._pending = None
+        self._release()
+
     def _on_finished(self) -> None:
+        self._stop_drawing()
         self.worker = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
@@ -355,6 +410,7 @@ class ToolDock(QWidget):
             self.progress.setRange(0, 1)
 
     def _fail(self, err: Any) -> None:
+        self._stop_drawing()
         text = str(err).strip() or type(err).__name__
         self.progress.setRange(0, 1)
         self.progress.setValue(0)

@@ -1,7 +1,8 @@
 """Dock forms generated from a tool's options class (:mod:`napari_unmix.core.options`).
 
 One widget per field: a spin box with the field's bounds for numbers, a dropdown of the
-registry's labels for choices, a check box for booleans, a line edit otherwise; the label,
+registry's labels for choices, a check box for booleans (a dropdown auto / on / off for
+``bool | None``), a line edit otherwise; the label,
 the tooltip (doc and default) and the initial value all come from the field. Advanced
 fields sit in a section that an "Advanced options" check box shows.
 
@@ -29,6 +30,8 @@ from ..core.options import Options, OptionSpec
 __all__ = ["OptionsForm", "widget_for"]
 
 _BIG = 1e9
+#: the choices of a ``bool | None`` option (None: the tool decides, e.g. by implementation)
+TRI_STATE = (("auto", None), ("on", True), ("off", False))
 
 
 def widget_for(spec: OptionSpec, value: Any = None) -> mw.Widget:
@@ -42,7 +45,9 @@ def widget_for(spec: OptionSpec, value: Any = None) -> mw.Widget:
         if spec.optional:
             choices = [("(none)", None), *choices]
         return mw.ComboBox(value=value, choices=choices, **common)
-    if spec.base is bool:
+    if spec.base is bool and not spec.multiple:
+        if spec.optional:  # bool | None: None lets the tool decide
+            return mw.ComboBox(value=value, choices=list(TRI_STATE), **common)
         return mw.CheckBox(value=bool(value), **common)
     if spec.base is int and not spec.multiple and not spec.optional:
         return mw.SpinBox(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
@@ -21,6 +20,7 @@ from qtpy.QtWidgets import (
 
 from ..core.result import Result
 from ..core.units import unit_symbol
+from ._canvas import LazyCanvas
 from ._fit import shrinkable
 from ._theme import style_axes, theme_colors
 
@@ -69,12 +69,12 @@ def _table(rows: list[tuple[str, str]]) -> QTableWidget:
     return table
 
 
-def _spectra_canvas(result: Result, viewer: Any) -> FigureCanvasQTAgg:
+def _spectra_canvas(result: Result, viewer: Any) -> LazyCanvas:
     from ..plot.hsmap import draw_cluster_spectra
 
     figure = Figure(figsize=(4, 2.6))
     figure.subplots_adjust(left=0.15, right=0.97, bottom=0.19, top=0.96)
-    canvas = shrinkable(FigureCanvasQTAgg(figure))
+    canvas = shrinkable(LazyCanvas(figure))
     canvas.setMinimumHeight(200)
     ax = figure.add_subplot()
     t = result.tables
@@ -86,7 +86,7 @@ def _spectra_canvas(result: Result, viewer: Any) -> FigureCanvasQTAgg:
     ax.xaxis.label.set_fontsize(8)
     ax.yaxis.label.set_fontsize(8)
     style_axes(figure, theme_colors(viewer))
-    canvas.draw()
+    canvas.draw_idle()  # drawn when shown
     return canvas
 
 

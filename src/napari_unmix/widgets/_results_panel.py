@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from qtpy.QtWidgets import QComboBox, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from ._fit import fit_width
+
 __all__ = ["ResultsPanel"]
 
 
@@ -32,6 +34,7 @@ class ResultsPanel(QWidget):
 
     def add_run(self, label: str, content: QWidget) -> None:
         """Show ``content`` as the newest run; drop the oldest beyond ``keep``."""
+        fit_width(content)  # follows the dock's width, never widens it
         self.stack.insertWidget(1, content)
         self.history.blockSignals(True)
         self.history.insertItem(0, label)

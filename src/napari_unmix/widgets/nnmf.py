@@ -16,7 +16,6 @@ hidden. "Test seeds" shows the seeds as preview layers and their curves in the s
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 import warnings
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from ..core.options import option
 from ..core.progress import Steps
 from ..core.seeds import RESIDUAL_RANKS, SeedOptions, prepare_seeds
 from ._dock import ToolDock
-from ._layer_policy import TAG, show_result, tool_layers
+from ._layer_policy import show_result, tool_layers
 from ._ui import guarded
 
 __all__ = ["DEFAULTS", "METHODS", "NNMFWidget", "UnmixDockOptions", "run_method"]
@@ -70,8 +69,7 @@ SHORT = {"seeded_nnmf": "NNMF", "random_nnmf": "NNMF", "nnls": "NNLS", "pca": "P
 #: the keywords of ``viewer.add_image`` a result layer's ``extra`` may carry (the others,
 #: e.g. the component's spectrum, go into the layer's metadata)
 _ADD = frozenset({"visible", "opacity", "gamma", "interpolation2d"})
-HOVER_INTERVAL = 0.05
-_RUNS = itertools.count(1)  # seconds between pixel-spectrum redraws while the mouse moves
+HOVER_INTERVAL = 0.05  # seconds between pixel-spectrum redraws while the mouse moves
 
 
 def _map_colormap(j: int, layer: Any) -> Any:
@@ -317,40 +315,12 @@ class NNMFWidget(ToolDock):
         ])  # fmt: skip
         short = SHORT.get(result.params.get("method", ""), self.tool)
         names = [n.replace(f" · {self.tool} · ", f" · {short} · ", 1) for n in shared.layer_names()]
-        keep = self.keep_previous.isChecked()
-        layers = None if keep else self._reuse_layers(shared, names)
-        if layers is None:
-            layers = show_result(
-                self.viewer, shared, inputs=self.input_layers(), keep_previous=keep
-            )
-        else:  # hide the input as the policy does
-            image.visible = False
-        for layer, name, extra in zip(layers, names, extras, strict=True):
+        layers = show_result(
+            self.viewer, shared, inputs=self.input_layers(),
+            keep_previous=self.keep_previous.isChecked(), names=names,
+        )  # fmt: skip
+        for layer, extra in zip(layers, extras, strict=True):
             layer.metadata.update({k: v for k, v in extra.items() if k not in _ADD})
-            layer.name = name
-            if layer.ndim == 3 and image.ndim == 4:  # slices x Y x X from S x C x Y x X
-                layer.scale = (image.scale[0], *image.scale[-2:])
-                layer.translate = (image.translate[0], *image.translate[-2:])
-
-    def _reuse_layers(self, shared: Any, names: list[str]) -> list[Any] | None:
-        """A re-run on the same input and components: the previous run's layers take the new
-        arrays in place (removing a layer makes napari run a full garbage collection, seconds
-        in a busy session); None when they do not match (the policy replaces them)."""
-        old = tool_layers(self.viewer, self.tool)
-        same = len(old) == len(shared.layers) and all(
-            ly.metadata[TAG].get("source") == shared.source
-            and ly.metadata[TAG].get("role") == item.role
-            and ly.data.shape == item.data.shape
-            for ly, item in zip(old, shared.layers, strict=False)
-        )
-        if not same:
-            return None
-        for ly, item in zip(old, shared.layers, strict=True):
-            ly.data = item.data
-            ly.metadata = {TAG: {**ly.metadata[TAG], "run": next(_RUNS)}, "report": shared.report}
-            ly.reset_contrast_limits()
-            ly.visible = bool(item.extra.get("visible", True))
-        return old
 
     def prepare_benchmark(self, method: str) -> None:
         """Seeds for a timing run (``benchmarks/bench_docks.py``): the sample's known spectra

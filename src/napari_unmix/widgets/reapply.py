@@ -14,12 +14,14 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+from qtpy.QtCore import Qt
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -60,10 +62,10 @@ class BatchTable(QWidget):
         layout.addWidget(self.headline)
         items = summary.items
         table = QTableWidget(len(items), 4)
-        table.setHorizontalHeaderLabels(["file", "status", "reason", "s"])
+        table.setHorizontalHeaderLabels(["file", "status", "s", "reason"])
         table.verticalHeader().setVisible(False)
         for i, item in enumerate(items):
-            cells = [item.input.name, item.status, item.message, f"{item.seconds:.1f}"]
+            cells = [item.input.name, item.status, f"{item.seconds:.1f}", item.message]
             for j, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(str(item.input) if j == 0 else text)
@@ -71,6 +73,9 @@ class BatchTable(QWidget):
                     cell.setForeground(QColor(_COLOURS.get(item.status, "#ffffff")))
                 table.setItem(i, j, cell)
         fit_table(table, 300)
+        # the reason takes the rest of the width, cut with "…" (the whole text in its tooltip)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(table)
         layout.addStretch(1)
         self.table = table

@@ -21,8 +21,9 @@ from qtpy.QtWidgets import (
 )
 
 from ..api.rois import ResonanceRow, RoiModel
+from ..core.units import unit_symbol
 
-__all__ = ["ResonanceTable"]
+__all__ = ["ResonanceTable", "headers"]
 
 COLUMNS = [
     "component",
@@ -34,6 +35,16 @@ COLUMNS = [
     "amplitude",
     "",
 ]
+
+
+def headers(units: str | None) -> list[str]:
+    """The column titles, position and width in the spectral axis' units.
+
+    >>> headers("cm-1")[1:3]
+    ['position (cm⁻¹)', 'width (cm⁻¹)']
+    """
+    sym = unit_symbol(units)
+    return [f"{c} ({sym})" if c in ("position", "width") else c for c in COLUMNS]
 
 
 class ResonanceTable(QWidget):
@@ -82,6 +93,7 @@ class ResonanceTable(QWidget):
     def refresh(self) -> None:
         """Rebuild the table from the model."""
         rows = self.model.resonances
+        self.table.setHorizontalHeaderLabels(headers(self.model.spectral_units))
         self.table.setRowCount(len(rows))
         ax = self.model.axis
         lo, hi = float(min(ax[0], ax[-1])), float(max(ax[0], ax[-1]))

@@ -49,11 +49,11 @@ _FILTER_FIELDS = (
     "median_size_channel2",
     "gaussian_sigma_channel2",
 )
-#: what an empty line edit means
+#: what an empty line edit means: (placeholder, short enough for a narrow dock; tooltip line)
 _PLACEHOLDERS = {
-    "zrange": "START STOP (empty: all slices)",
-    "max_shift": "empty: 45 % of the image",
-    "filters_channel2": "e.g. median gaussian (empty: as the others)",
+    "zrange": ("all slices", "START STOP, e.g. '3 20'; empty: all slices"),
+    "max_shift": ("45 % of the image", "empty: 45 % of the image"),
+    "filters_channel2": ("as the others", "e.g. 'median gaussian'; empty: as the other channels"),
 }
 
 
@@ -205,9 +205,11 @@ class StackToolsWidget(ToolDock):
                 tooltip=self.options.spec("filters").help(),
             )
             form.insert(0, steps)
-        for field, text in _PLACEHOLDERS.items():
+        for field, (text, hint) in _PLACEHOLDERS.items():
             if field in form.specs:
-                form.field(field).native.setPlaceholderText(text)
+                widget = form.field(field)
+                widget.native.setPlaceholderText(text)
+                widget.tooltip = f"{hint}\n{widget.tooltip or ''}".strip()
         return form
 
     def _switch(self, _value: Any = None) -> None:

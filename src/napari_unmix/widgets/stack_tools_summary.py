@@ -175,15 +175,15 @@ class StackToolSummary(QWidget):
         self.table = table
 
     def _add_plot(self, layout: QVBoxLayout, shifts: np.ndarray, tool: str, viewer: Any) -> None:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
         from ..plot.stack_tools import plot_shifts
+        from ._canvas import LazyCanvas
         from ._theme import style_axes, theme_colors
 
         fig = Figure(figsize=(3.6, 2.2))  # fixed margins: constrained layout costs ~0.3 s
         fig.subplots_adjust(left=0.25, right=0.97, bottom=0.22, top=0.95)
-        canvas = FigureCanvasQTAgg(fig)
+        canvas = LazyCanvas(fig)
         ax = fig.add_subplot()
         flagged = np.array([r["status"] in _FLAGGED for r in self.rows])
         xlabel = "z-slice" if tool == "z-drift" else "time point"

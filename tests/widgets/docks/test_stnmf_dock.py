@@ -101,3 +101,7 @@ def test_rerun_updates_the_result_layers_in_place(make_napari_viewer, qtbot):
     s = dock.result
     assert list(outlines.properties["kind"]).count("subunit") == s.num_subunits
     assert len(outlines.data) == len(outlines.properties["module"])
+    # the STA outline is grey, readable on napari's dark canvas (it was black)
+    sta = [i for i, k in enumerate(outlines.properties["kind"]) if k == "STA"]
+    for i in sta:
+        assert 0.4 < float(np.mean(outlines.edge_color[i][:3])) < 0.8

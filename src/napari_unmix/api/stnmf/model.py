@@ -38,6 +38,8 @@ from .properties import SubunitProperties, modules_table
 __all__ = ["STNMF"]
 
 _O = StnmfOptions
+#: RGBA of the STA outline in napari (grey: black vanished on the dark canvas)
+STA_OUTLINE_COLOR = (0.62, 0.62, 0.62, 1.0)
 
 
 class STNMF(SubunitProperties):
@@ -377,8 +379,9 @@ class STNMF(SubunitProperties):
         """The STA, the modules and the outlines as layers, with the report and the module
         table (``tables["modules"]``).
 
-        The outlines layer (shapes) holds the STA outline (black) and one polygon per
-        subunit in its colour, with ``properties`` ``module`` and ``kind``.
+        The outlines layer (shapes) holds the STA outline (grey: readable on napari's dark
+        and light canvases) and one polygon per subunit in its colour, with ``properties``
+        ``module`` and ``kind``.
         """
         import warnings
 
@@ -408,7 +411,7 @@ class STNMF(SubunitProperties):
         shapes, colors, kinds = [], [], {"module": [], "kind": []}
         if len(self.sta_outline) >= 3:
             shapes.append(np.asarray(self.sta_outline))
-            colors.append([0.0, 0.0, 0.0, 1.0])
+            colors.append(list(STA_OUTLINE_COLOR))
             kinds["module"].append(-1)
             kinds["kind"].append("STA")
         cols = subunit_colors(self.num_subunits)

@@ -5,7 +5,9 @@ A :class:`~napari_unmix.widgets._dock.ToolDock` around the script API's generato
 (:func:`~napari_unmix.api.bleedthrough.unmix_array_steps` and the checks) and shows the
 corrected channel(s) as ``<input> · bleed-through · C<c>``; "Estimate only" runs
 :func:`~napari_unmix.api.bleedthrough_result.estimate_result_steps` and fills the results
-panel without touching the layers. One worker guard for both.
+panel without touching the layers. One worker guard for both. The layers follow the shared
+result-layer policy (a re-run updates its layers in place; the scale of a multi-channel
+input is matched by axis names, without its C axis).
 
 Input: one multi-channel layer (CYX, ZCYX, TZCYX; the source and target channels pick two
 of its channels) or two one-channel layers of one shape as source and target, read
@@ -19,7 +21,6 @@ scatter plot, and the status line says when the estimators disagree or dependenc
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,7 +39,6 @@ from ...api.bleedthrough_result import (
 from ...core.bleedthrough import BleedthroughOptions
 from ...core.result import Result
 from .._dock import LayerPicker, ToolDock
-from .._layer_policy import TAG, tool_layers
 from .._layers import layers_to_tzcyx
 
 if TYPE_CHECKING:
@@ -201,19 +201,6 @@ class BleedthroughDock(ToolDock):
         steps = unmix_result_steps(stack.data, inputs.options, alphas=alphas, naming=naming)
         return (yield from steps)
 
-    def show_result(self, result: Any) -> None:
-        """The layer policy; a re-run with the same result layers updates them in place
-        (napari's remove + add of a layer costs about a second, the update milliseconds)."""
-        reuse = isinstance(result, Result) and not self.keep_previous.isChecked()
-        if reuse and _update_in_place(self.viewer, result, self.input_layers()):
-            stamp = time.strftime("%H:%M:%S")
-            self.results.add_run(f"{self.tool} · {stamp}", self.summary(result))
-            return
-        super().show_result(result)
-        stack = self._stack
-        if isinstance(result, Result) and stack is not None and stack.multichannel:
-            _drop_channel_axis(self.viewer, result, stack.layers[0], stack.axes[0])
-
     def input_layers(self) -> list[Any]:
         return list(dict.fromkeys(p.value for p in self.pickers if p.value is not None))
 
@@ -270,43 +257,6 @@ def _narrow_combos(widget: QWidget) -> None:
     for combo in widget.findChildren(QComboBox):
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
-
-
-def _drop_channel_axis(viewer: Any, result: Result, layer: Any, axes: str) -> None:
-    """Give the result layers of a multi-channel input its scale and translation without
-    the C axis (the policy takes the input's last axes, which include C)."""
-    keep = [i for i, a in enumerate(axes) if a != "C"]
-    names = set(result.layer_names())
-    for out in tool_layers(viewer, result.tool):
-        if out.name in names and out.ndim == len(keep):
-            out.scale = [layer.scale[i] for i in keep]
-            out.translate = [layer.translate[i] for i in keep]
-
-
-def _update_in_place(viewer: Any, result: Result, inputs: list[Any]) -> bool:
-    """Put ``result`` into the tool's existing layers of the same names (True), or do
-    nothing (False) when they are not exactly those layers."""
-    old = {ly.name: ly for ly in tool_layers(viewer, result.tool)}
-    names = result.layer_names()
-    if sorted(old) != sorted(names):
-        return False
-    items = dict(zip(names, result.layers, strict=True))
-    if any(
-        item.kind != "image" or getattr(item.data, "ndim", 0) != old[name].data.ndim
-        for name, item in items.items()
-    ):
-        return False
-    for name, item in items.items():
-        layer = old[name]
-        tag = {**layer.metadata[TAG], "source": result.source}
-        layer.data = item.data
-        layer.metadata = {TAG: tag, "report": result.report}
-        layer.reset_contrast_limits()
-        layer.visible = True
-    for layer in inputs:
-        if layer in viewer.layers:
-            layer.visible = False
-    return True
 
 
 def _checks_of(result: Any) -> dict[str, Any]:

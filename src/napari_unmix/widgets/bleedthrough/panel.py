@@ -16,6 +16,7 @@ from qtpy.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...api.bleedthrough_result import BleedthroughEstimate
 from ...core.result import Result
+from .._canvas import LazyCanvas
 from .._theme import style_axes, theme_colors
 
 __all__ = ["BleedthroughPanel", "summary_lines"]
@@ -115,7 +116,7 @@ class BleedthroughPanel(QWidget):
         self.head = _rich("<br>".join(head))
         self.text = _rich("<br>".join(details))
         layout.addWidget(self.head)
-        self.figure = None
+        self.canvas: LazyCanvas | None = None
         estimates = _estimates(result).get("forward") or []
         checks = (result.report.get("checks") or {}).get("forward")
         if estimates:
@@ -123,35 +124,50 @@ class BleedthroughPanel(QWidget):
             layout.addWidget(self.canvas)
         layout.addWidget(self.text)
 
+    @property
+    def figure(self) -> Any:
+        """The scatter and estimator figure (built now if it has not been shown yet)."""
+        if self.canvas is None:
+            return None
+        self.canvas.ensure_filled()
+        return self.canvas.figure
+
     def plain(self) -> str:
         """All the panel's text (HTML), headline first."""
         return self.head.text() + "<br>" + self.text.text()
 
     def _plot(self, estimate: Any, checks: dict[str, Any] | None, colors: dict[str, str]) -> None:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
-        from ...plot.bleedthrough import draw_alpha_scatter, draw_estimator_comparison
-
-        self.figure = Figure(figsize=(3.6, 4.8))
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        # the artists are built when the panel is first shown (after the run), not here
+        self.canvas = LazyCanvas(
+            Figure(figsize=(3.6, 4.8)), fill=lambda fig: _fill(fig, estimate, checks, colors)
+        )
         self.canvas.setMinimumHeight(420)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        rows = 2 if checks else 1
-        grid = self.figure.add_gridspec(rows, 1, height_ratios=[2.2, 1][:rows])
-        ax = self.figure.add_subplot(grid[0])
-        plot_colors = {**colors, "accent": _FIT, "line": colors["text"]}
-        draw_alpha_scatter(ax, estimate, cmap="viridis", colors=plot_colors,
-                           title=f"{estimate.method} fit (mask in orange)")  # fmt: skip
-        ax.get_legend().set_visible(True)
-        for text in ax.get_legend().get_texts():
-            text.set_fontsize(6)
-        if checks:
-            draw_estimator_comparison(self.figure.add_subplot(grid[1]), checks, colors=plot_colors)
-        for a in self.figure.axes:
-            a.xaxis.label.set_fontsize(7)
-            a.yaxis.label.set_fontsize(7)
-            a.title.set_fontsize(8)
-        self.figure.subplots_adjust(left=0.27, right=0.97, top=0.95, bottom=0.09, hspace=0.45)
-        style_axes(self.figure, colors)
         self.canvas.draw_idle()
+
+
+def _fill(
+    figure: Any, estimate: Any, checks: dict[str, Any] | None, colors: dict[str, str]
+) -> None:
+    """The alpha scatter (and the estimators compared) in ``figure``."""
+    from ...plot.bleedthrough import draw_alpha_scatter, draw_estimator_comparison
+
+    rows = 2 if checks else 1
+    grid = figure.add_gridspec(rows, 1, height_ratios=[2.2, 1][:rows])
+    ax = figure.add_subplot(grid[0])
+    plot_colors = {**colors, "accent": _FIT, "line": colors["text"]}
+    draw_alpha_scatter(ax, estimate, cmap="viridis", colors=plot_colors,
+                       title=f"{estimate.method} fit (mask in orange)")  # fmt: skip
+    ax.get_legend().set_visible(True)
+    for text in ax.get_legend().get_texts():
+        text.set_fontsize(6)
+    if checks:
+        draw_estimator_comparison(figure.add_subplot(grid[1]), checks, colors=plot_colors)
+    for a in figure.axes:
+        a.xaxis.label.set_fontsize(7)
+        a.yaxis.label.set_fontsize(7)
+        a.title.set_fontsize(8)
+    figure.subplots_adjust(left=0.27, right=0.97, top=0.95, bottom=0.09, hspace=0.45)
+    style_axes(figure, colors)

@@ -47,7 +47,7 @@ TOOL = "PICASSO"
 FORM_FIELDS = (
     "implementation", "max_iter", "tolerance", "alpha_max", "alpha_mode",
     "alpha_reference_t", "pixel_bin_size", "background_percentile", "mi_bins",
-    "split_sigma", "max_alpha_voxels", "random_state", "step_size", "qn", "alpha_clip",
+    "noise_aware", "split_sigma", "max_alpha_voxels", "random_state", "step_size", "qn", "alpha_clip",
     "negativity_threshold", "clip_every_n_iterations", "reference_compatible", "output_units",
 )  # fmt: skip
 _USER_COLORMAPS = {"gray", "grey", "gray_r", "viridis", "magma", "inferno", "plasma", "turbo"}

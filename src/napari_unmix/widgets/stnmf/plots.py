@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 
 from ...plot.stnmf import subunit_colors
+from .._canvas import LazyCanvas
 from .._fit import shrinkable
 from .._theme import style_axes, theme_colors
 
 __all__ = ["WeightsPlot"]
 
 
-class WeightsPlot(FigureCanvasQTAgg):
+class WeightsPlot(LazyCanvas):
     """A Qt canvas with one step histogram of weights per subunit of an STNMF."""
 
     def __init__(self, viewer: Any = None) -> None:
@@ -44,4 +44,4 @@ class WeightsPlot(FigureCanvasQTAgg):
         legend = ax.get_legend()
         if legend is not None:
             legend.get_title().set_color(colors["text"])
-        self.draw()
+        self.draw_idle()  # drawn when shown
