@@ -146,11 +146,15 @@ def line_search(objective, lo: float, hi: float, *, grid: int, xatol: float) -> 
     return float(res.x) if res.fun <= vals[k] else float(xs[k])
 
 
-def pair_objective(lines: list[tuple[np.ndarray, np.ndarray, np.ndarray]], mi_bins: int):
+def pair_objective(
+    lines: list[tuple[np.ndarray, np.ndarray, np.ndarray | FixedBinnedMI]], mi_bins: int
+):
     """``f(a)``: the mean over ``lines`` of ``MI(base - a * src, ref)`` (unclipped).
 
     Each line is ``(base, src, ref)``: a sink and its source in one view, and the source
     in the view the MI is taken against (the same view, or one with independent noise).
+    ``ref`` may be given already binned (a :class:`~napari_unmix.core.mi.FixedBinnedMI`
+    of ``mi_bins`` bins), when several objectives share it.
 
     Examples
     --------
@@ -160,7 +164,10 @@ def pair_objective(lines: list[tuple[np.ndarray, np.ndarray, np.ndarray]], mi_bi
     >>> f(0.4) < f(0.2) < f(0.0)
     True
     """
-    lines = [(base, src, FixedBinnedMI(ref, bins=mi_bins)) for base, src, ref in lines]
+    lines = [
+        (base, src, ref if isinstance(ref, FixedBinnedMI) else FixedBinnedMI(ref, bins=mi_bins))
+        for base, src, ref in lines
+    ]
 
     def objective(a: float) -> float:
         return sum(mi.line(base, src, a) for base, src, mi in lines) / len(lines)
