@@ -138,7 +138,8 @@ def unmix_picasso_array(
     pixel_bin_size, qn, step_size, alpha_clip, negativity_threshold, clip_every_n_iterations
         MATLAB scheme settings; ``pixel_bin_size``, ``qn``, ``negativity_threshold`` and
         ``clip_every_n_iterations`` belong to the published loop (``noise_aware=False``
-        or ``reference_compatible=True``). Choose ``pixel_bin_size`` so that a plane has
+        or ``reference_compatible=True``): the noise-aware loop refuses the last three
+        when they differ from their defaults, and does not bin. Choose ``pixel_bin_size`` so that a plane has
         about 1000 blocks (16 for 512², 4 for 128²); ``None`` does that for you.
     mi_bins, alpha_max
         Source–sink MI histogram bins and alpha upper bound.

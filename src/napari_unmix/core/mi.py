@@ -199,6 +199,9 @@ class FixedBinnedMI:
         if buf is None or buf.dtype != base.dtype:
             self._buf = buf = np.empty(n, dtype=base.dtype)
             self._ibuf = np.empty(n, dtype=np.intp)
+            # rows b + 1 wide: the range's maximum may land in bin b (one past the last);
+            # it is folded into bin b - 1 on the counts instead of clipping every index
+            self._row_wide = self.ix * (b + 1)
         ibuf = self._ibuf
         np.multiply(d, base.dtype.type(-a), out=buf)
         buf += base
@@ -209,11 +212,13 @@ class FixedBinnedMI:
             if self._shift:
                 buf += base.dtype.type(self._shift)
             np.copyto(ibuf, buf, casting="unsafe")
-            np.minimum(ibuf, b - 1, out=ibuf)
         else:
             ibuf.fill(0)
-        ibuf += self._row
-        return float(self._from_joint(np.bincount(ibuf, minlength=b * b))[0])
+        ibuf += self._row_wide
+        wide = np.bincount(ibuf, minlength=b * (b + 1)).reshape(b, b + 1)
+        joint = wide[:, :b].copy()
+        joint[:, b - 1] += wide[:, b:].sum(axis=1)  # anything past the last bin is in it
+        return float(self._from_joint(joint)[0])
 
     def along(self, y: np.ndarray, d: np.ndarray, alphas: Sequence[float]) -> np.ndarray:
         """``[self(y - a*d) for a in alphas]``, vectorised (same bins, same values).

@@ -175,3 +175,20 @@ def test_many_channels_get_no_grid_but_every_relation(make_napari_viewer):
     m = dock.grid.matrix()
     assert m.shape == (n, n) and (np.diag(m) == 1).all() and (m.sum() == n - (n * n - n))
     assert len(dock.grid.relations()) == n * (n - 1)
+
+
+def test_matlab_scheme_runs_with_the_form_defaults_and_refuses_a_changed_qn(sample_dock, qtbot):
+    """The form's defaults (and its block size) pass the noise-aware loop's rule; a qn
+    the noise-aware loop would ignore is refused with the reason."""
+    dock = sample_dock
+    dock.form.field("implementation").value = "matlab_3c"
+    dock.form.field("max_iter").value = 3
+    with qtbot.waitSignal(dock.finished, timeout=60000):
+        dock.start()
+    qtbot.waitUntil(lambda: not dock.running, timeout=60000)
+    assert len(dock.results.runs()) == 1
+    dock.form.field("qn").value = 50
+    with qtbot.waitSignal(dock.failed, timeout=60000):
+        dock.start()
+    qtbot.waitUntil(lambda: not dock.running, timeout=60000)
+    assert "only the published MATLAB loop" in dock.status.text()

@@ -36,13 +36,14 @@ from .options import (
     PicassoApplyOptions,
     PicassoOptions,
 )
-from .result import NoBleedThroughWarning, PicassoResult, Sweep
+from .result import InseparableChannelsWarning, NoBleedThroughWarning, PicassoResult, Sweep
 
 __all__ = [
     "ALPHA_MODES",
     "IMPLEMENTATIONS",
     "OUTPUT_UNITS",
     "RECOMMENDED_IMPLEMENTATION",
+    "InseparableChannelsWarning",
     "NoBleedThroughWarning",
     "PicassoApplyOptions",
     "PicassoOptions",

@@ -70,7 +70,9 @@ def _resolve_alpha_mode(opts: PicassoOptions) -> str:
 
 def _resolve_noise_aware(opts: PicassoOptions) -> bool:
     """``noise_aware`` to run: the implementation's default (see :class:`~.implementations.Scheme`),
-    off for the reference-compatible MATLAB scheme, which refuses it."""
+    off for the reference-compatible MATLAB scheme, which refuses it. The noise-aware MATLAB
+    loop refuses the options only the published loop reads
+    (:meth:`~.options.PicassoOptions.published_loop_values`)."""
     if opts.reference_compatible and not opts.is_source_sink:
         if opts.noise_aware:
             raise ValueError(
@@ -80,9 +82,21 @@ def _resolve_noise_aware(opts: PicassoOptions) -> bool:
                 "to compare with the reference)"
             )
         return False
-    if opts.noise_aware is None:
-        return IMPLEMENTATIONS[opts.implementation].function.noise_aware
-    return opts.noise_aware
+    aware = opts.noise_aware
+    if aware is None:
+        aware = IMPLEMENTATIONS[opts.implementation].function.noise_aware
+    given = opts.published_loop_values()
+    if aware and not opts.is_source_sink and given:
+        said = ", ".join(f"{k}={v!r}" for k, v in given.items())
+        defaults = ", ".join(f"{k}={PicassoOptions.defaults()[k]!r}" for k in given)
+        how = "noise_aware=True" if opts.noise_aware else f"the default of {opts.implementation}"
+        raise ValueError(
+            f"{said}: only the published MATLAB loop uses this, and the noise-aware loop "
+            f"({how}) runs without it (MI of two views of the pixels: no quantisation, no "
+            "negativity rule, no clipping of the state). Pass noise_aware=False to run the "
+            f"published loop with it, or leave it at its default ({defaults})"
+        )
+    return aware
 
 
 def _relations(opts: PicassoOptions, chans: list[int]) -> list[tuple[int, int]]:

@@ -21,8 +21,8 @@ from ..registry import Method, Registry
 from .matlab import MatlabFit, iter_matlab_picasso, replay
 from .matlab_views import iter_matlab_views, split_views
 from .noise import checkerboard_smoothed
-from .result import NoBleedThroughWarning
-from .sourcesink import iter_source_sink
+from .result import InseparableChannelsWarning, NoBleedThroughWarning
+from .sourcesink import MIN_DET, iter_source_sink
 
 __all__ = ["IMPLEMENTATIONS", "Plan", "Scheme", "TimePoint"]
 
@@ -117,6 +117,18 @@ def _fit_source_sink(planes: np.ndarray, plan: Plan, t: int, split_sigma: float)
             "scatter plot); implementation='matlab_n' may subtract more, but "
             "it can over-subtract (negative correlation afterwards)",
             NoBleedThroughWarning,
+            stacklevel=4,
+        )
+    if fit.limited:
+        pairs = [[chans[i], chans[j]] for i, j in fit.limited]
+        warnings.warn(
+            f"PICASSO source_sink_n at t={t}: the (source, sink) coefficients {pairs} "
+            f"stopped on the bound that keeps the mixing matrix invertible (det >= {MIN_DET}): "
+            "the MI does not separate these channels (a structure shared by their "
+            "fluorophores?), so their unmixing is not reliable. Declare only the "
+            "directions that really bleed (source_sink_matrix or sink_channels) or lower "
+            "alpha_max",
+            InseparableChannelsWarning,
             stacklevel=4,
         )
     return TimePoint(

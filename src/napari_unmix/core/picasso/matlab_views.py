@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..mi import FixedBinnedMI
 from ..progress import Progress, Steps
 from .matlab import MatlabFit
 from .noise import checkerboard_smoothed
@@ -84,12 +85,15 @@ def _sweep_alphas(
     each searched over ``[-window[i, j], window[i, j]]``."""
     n = a.shape[0]
     alpha = np.zeros((n, n))
+    # every source is binned once per sweep and view, not once per sink
+    mi_b = [FixedBinnedMI(v, bins=mi_bins) for v in b]
+    mi_a = mi_b if b is a else [FixedBinnedMI(v, bins=mi_bins) for v in a]
     for i in range(n):
         for j in range(n):
             if i != j:
-                lines = [(a[i], a[j], b[j])]  # sink and source in a, the MI against b
+                lines = [(a[i], a[j], mi_b[j])]  # sink and source in a, the MI against b
                 if b is not a:  # and the other way round
-                    lines.append((b[i], b[j], a[j]))
+                    lines.append((b[i], b[j], mi_a[j]))
                 objective = pair_objective(lines, mi_bins)
                 w = float(window[i, j])
                 alpha[i, j] = line_search(objective, -w, w, grid=11, xatol=xatol)

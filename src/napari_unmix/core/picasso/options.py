@@ -33,6 +33,7 @@ from .implementations import IMPLEMENTATIONS
 __all__ = [
     "ALPHA_MODES",
     "OUTPUT_UNITS",
+    "PUBLISHED_LOOP_ONLY",
     "RECOMMENDED_IMPLEMENTATION",
     "PicassoApplyOptions",
     "PicassoOptions",
@@ -45,6 +46,11 @@ OUTPUT_UNITS = ("own_channel", "input", "normalized")
 RECOMMENDED_IMPLEMENTATION = "source_sink_n"
 
 _CHANNEL_LISTS = ("channels", "sink_channels", "neutral_channels")
+#: options only the published MATLAB loop reads (``noise_aware=False`` or
+#: ``reference_compatible``): the noise-aware loop refuses values other than their
+#: defaults (see :meth:`PicassoOptions.published_loop_values`). ``pixel_bin_size`` is not
+#: among them: the dock fills it from the image size for every implementation.
+PUBLISHED_LOOP_ONLY = ("qn", "negativity_threshold", "clip_every_n_iterations")
 
 
 class _StrictOptions(Options):
@@ -149,7 +155,7 @@ class PicassoOptions(_StrictOptions):
         bounds=(0.0, None), advanced=True,
     )  # fmt: skip
     qn: int = option(100, label="Quantisation levels", bounds=(2, 10_000), advanced=True,
-                     doc="published MATLAB loop: MI quantisation levels (qn)")  # fmt: skip
+                     doc="published MATLAB loop only: MI quantisation levels (qn)")  # fmt: skip
     pixel_bin_size: int | None = option(
         16, label="Pixel bin size (MATLAB)", bounds=(1, 4096), advanced=True,
         doc="published MATLAB loop block size: about 1000 blocks per plane (4 for "
@@ -159,13 +165,13 @@ class PicassoOptions(_StrictOptions):
                                doc="MATLAB scheme: largest |alpha| per iteration")  # fmt: skip
     negativity_threshold: float = option(
         0.0009, label="Negativity threshold",
-        doc="published MATLAB loop: negative mass fraction above which an alpha is "
+        doc="published MATLAB loop only: negative mass fraction above which an alpha is "
         "divided by 10",
         advanced=True,
     )  # fmt: skip
     clip_every_n_iterations: int = option(
         50, label="Clip every n iterations",
-        doc="published MATLAB loop: clipping interval (0: never)",
+        doc="published MATLAB loop only: clipping interval (0: never)",
         bounds=(0, 10**9), advanced=True,
     )  # fmt: skip
     reference_compatible: bool = option(
@@ -203,6 +209,17 @@ class PicassoOptions(_StrictOptions):
     @property
     def is_source_sink(self) -> bool:
         return self.implementation == "source_sink_n"
+
+    def published_loop_values(self) -> dict[str, Any]:
+        """The :data:`PUBLISHED_LOOP_ONLY` options given with a value other than their default.
+
+        Examples
+        --------
+        >>> PicassoOptions(qn=50, clip_every_n_iterations=50).published_loop_values()
+        {'qn': 50}
+        """
+        defaults = self.defaults()
+        return {k: getattr(self, k) for k in PUBLISHED_LOOP_ONLY if getattr(self, k) != defaults[k]}
 
 
 @dataclass(frozen=True)

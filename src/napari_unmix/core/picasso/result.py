@@ -11,11 +11,15 @@ import numpy as np
 
 from ..result import Result, ResultLayer, colormap_for
 
-__all__ = ["NoBleedThroughWarning", "PicassoResult", "Sweep"]
+__all__ = ["InseparableChannelsWarning", "NoBleedThroughWarning", "PicassoResult", "Sweep"]
 
 
 class NoBleedThroughWarning(UserWarning):
     """A blind source–sink estimate found no bleed-through: the matrix is the identity."""
+
+
+class InseparableChannelsWarning(UserWarning):
+    """A blind source–sink estimate stopped on the bound that keeps the matrix invertible."""
 
 
 @dataclass(frozen=True)
