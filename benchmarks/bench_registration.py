@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
+from napari_unmix.core.progress import run as run_steps
 from napari_unmix.core.scenarios.registration import (
     TEXTURES,
     make_registration_stack,
@@ -58,7 +59,7 @@ N_T = 4
 def _ours(method: str, **options) -> Callable:
     def run(stack: np.ndarray) -> np.ndarray:
         steps = estimate_time_shifts(stack, registration_channel=0, method=method, **options)
-        return run(steps)
+        return run_steps(steps)  # the generator's return value: the shifts
 
     return run
 
