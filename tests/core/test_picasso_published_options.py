@@ -65,3 +65,25 @@ def test_the_published_loop_uses_them(data):
     for name, value in CHANGED.items():
         other = estimate_picasso(data, **kw, **{name: value})
         assert not np.array_equal(other.matrix, plain.matrix), name
+
+
+@pytest.mark.parametrize("compatible", [False, True])
+@pytest.mark.parametrize("aware", [None, True, False])
+@pytest.mark.parametrize("impl", ["matlab_3c", "matlab_n"])
+def test_runs_published_loop_is_the_refusal_rule(data, impl, aware, compatible):
+    """The rule the dock greys fields with is the one the run applies: a changed qn
+    runs exactly when runs_published_loop says so (or the pair is refused anyway)."""
+    from napari_unmix.core.picasso import runs_published_loop
+
+    kw = {"implementation": impl, "noise_aware": aware, "reference_compatible": compatible}
+    published = runs_published_loop(PicassoOptions(**kw))
+    assert published == (compatible or aware is False)
+    if compatible and aware:
+        return  # refused whatever qn is (its own message)
+    try:
+        estimate_picasso(data, qn=50, max_iter=2, **kw)
+        ran = True
+    except ValueError as err:
+        assert "qn=50" in str(err)
+        ran = False
+    assert ran == published

@@ -10,9 +10,9 @@ from napari_unmix.widgets._form import OptionsForm
 def test_form_shows_defaults_and_parses(qtbot):
     form = OptionsForm(DemoOptions)
     assert check_form_defaults(form, DemoOptions) == ["k", "tol", "kind", "names", "fast"]
-    assert form.advanced.native.isHidden()
+    assert form.advanced and all(w.native.isHidden() for w in form.advanced)
     form.advanced_toggle.value = True
-    assert not form.advanced.native.isHidden()
+    assert form.advanced_shown and not any(w.native.isHidden() for w in form.advanced)
     form.set_values({"k": 5, "names": ("x", "y"), "kind": "b"})
     values = form.values()
     assert values["k"] == 5 and values["names"] == ("x", "y") and values["kind"] == "b"

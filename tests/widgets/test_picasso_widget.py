@@ -50,3 +50,27 @@ def test_one_multichannel_cyx_layer(make_napari_viewer, qtbot):
     assert out.shape == (3, 64, 64)
     assert crosstalk_metrics(out, truth["fluorophores"][0, 0])["crosstalk"] < 0.02
     assert not viewer.layers["cyx"].visible
+
+
+def test_published_loop_fields_follow_the_loop(make_napari_viewer, qtbot):
+    """qn / negativity threshold / clip every / block size are editable only when the
+    published MATLAB loop runs (the others would refuse or ignore them)."""
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-unmix", "picasso")
+    widget = PicassoWidget(viewer)
+    form = widget.form
+
+    def editable():
+        return {name: form.field(name).enabled for name in ("qn", "pixel_bin_size")}
+
+    form.field("implementation").value = "source_sink_n"
+    assert editable() == {"qn": False, "pixel_bin_size": False}
+    form.field("implementation").value = "matlab_3c"  # noise aware by default
+    assert editable() == {"qn": False, "pixel_bin_size": False}
+    assert "unused" in form.field("qn").tooltip
+    form.field("noise_aware").value = False
+    assert editable() == {"qn": True, "pixel_bin_size": True}
+    form.field("noise_aware").value = None
+    form.field("reference_compatible").value = True
+    assert editable() == {"qn": True, "pixel_bin_size": True}
+    assert "unused" not in form.field("qn").tooltip

@@ -4,7 +4,7 @@ One widget per field: a spin box with the field's bounds for numbers, a dropdown
 registry's labels for choices, a check box for booleans (a dropdown auto / on / off for
 ``bool | None``), a line edit otherwise; the label,
 the tooltip (doc and default) and the initial value all come from the field. Advanced
-fields sit in a section that an "Advanced options" check box shows.
+fields follow an "Advanced options" check box that shows them (same label column).
 
 Examples
 --------
@@ -111,19 +111,28 @@ class OptionsForm(mw.Container):
         basic = [widget_for(specs[n], given.get(n)) for n in names if not specs[n].advanced]
         adv = [widget_for(specs[n], given.get(n)) for n in names if specs[n].advanced]
         self.advanced_toggle = mw.CheckBox(value=False, text="Advanced options", name="_advanced")
-        self.advanced = mw.Container(widgets=adv, name="_advanced_box", visible=False)
+        #: the advanced fields' widgets: rows of this form (labels aligned with the common
+        #: ones), hidden until "Advanced options" is ticked
+        self.advanced: tuple[mw.Widget, ...] = tuple(adv)
         widgets: list[mw.Widget] = list(basic)
         if adv:
-            widgets += [self.advanced_toggle, self.advanced]
+            widgets += [self.advanced_toggle, *adv]
         super().__init__(widgets=widgets, labels=True)
+        self._toggle(False)
         self.advanced_toggle.changed.connect(self._toggle)
 
+    @property
+    def advanced_shown(self) -> bool:
+        """Whether the advanced fields are shown."""
+        return bool(self.advanced_toggle.value)
+
     def _toggle(self, shown: bool) -> None:
-        self.advanced.visible = bool(shown)
+        for widget in self.advanced:
+            widget.visible = bool(shown)
 
     def field(self, name: str) -> mw.Widget:
         """The widget of one field."""
-        for w in (*self, *self.advanced):
+        for w in self:
             if w.name == name:
                 return w
         raise KeyError(name)

@@ -63,7 +63,7 @@ def test_form_from_the_options_common_visible_advanced_collapsed(beads):
         w.name for w in form.advanced
     }
     assert form.values()["anchor"] == SeededNmfOptions.anchor
-    assert not form.advanced.visible
+    assert not form.advanced_shown and all(w.native.isHidden() for w in form.advanced)
     assert form.values()["max_iter"] == SeededNmfOptions.max_iter
     assert dock.form.field("k").enabled is False  # seeded: k = the ROI manager's components
     assert "4 component(s)" in dock.info.text()

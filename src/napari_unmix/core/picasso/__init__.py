@@ -27,7 +27,12 @@ Examples
 
 from .apply import apply_picasso, apply_unmixing, crosstalk_metrics, map_selected_channels
 from .checks import build_source_sink_matrix, check_integers, is_integer, validate_channels
-from .estimate import auto_pixel_bin_size, estimate_picasso, iter_estimate_picasso
+from .estimate import (
+    auto_pixel_bin_size,
+    estimate_picasso,
+    iter_estimate_picasso,
+    runs_published_loop,
+)
 from .implementations import IMPLEMENTATIONS
 from .options import (
     ALPHA_MODES,
@@ -59,5 +64,6 @@ __all__ = [
     "is_integer",
     "iter_estimate_picasso",
     "map_selected_channels",
+    "runs_published_loop",
     "validate_channels",
 ]

@@ -29,7 +29,12 @@ from .options import PicassoOptions
 from .result import PicassoResult, Sweep
 from .sourcesink import relations_from_matrix
 
-__all__ = ["auto_pixel_bin_size", "estimate_picasso", "iter_estimate_picasso"]
+__all__ = [
+    "auto_pixel_bin_size",
+    "estimate_picasso",
+    "iter_estimate_picasso",
+    "runs_published_loop",
+]
 
 
 def auto_pixel_bin_size(shape_yx: Sequence[int], *, blocks: int = 1000) -> int:
@@ -68,6 +73,34 @@ def _resolve_alpha_mode(opts: PicassoOptions) -> str:
     return opts.alpha_mode
 
 
+def _aware(opts: PicassoOptions) -> bool:
+    """``noise_aware`` as given, else the implementation's default."""
+    if opts.noise_aware is not None:
+        return opts.noise_aware
+    return IMPLEMENTATIONS[opts.implementation].function.noise_aware
+
+
+def runs_published_loop(opts: PicassoOptions) -> bool:
+    """Whether these options run the published MATLAB loop, the only one that reads
+    :data:`~.options.PUBLISHED_LOOP_ONLY` (``qn``, ``negativity_threshold``,
+    ``clip_every_n_iterations``) and ``pixel_bin_size``.
+
+    Examples
+    --------
+    >>> runs_published_loop(PicassoOptions(implementation="matlab_3c"))
+    False
+    >>> runs_published_loop(PicassoOptions(implementation="matlab_3c", noise_aware=False))
+    True
+    >>> runs_published_loop(PicassoOptions(implementation="matlab_n", reference_compatible=True))
+    True
+    >>> runs_published_loop(PicassoOptions(implementation="source_sink_n", noise_aware=False))
+    False
+    """
+    if opts.is_source_sink:
+        return False
+    return bool(opts.reference_compatible) or not _aware(opts)
+
+
 def _resolve_noise_aware(opts: PicassoOptions) -> bool:
     """``noise_aware`` to run: the implementation's default (see :class:`~.implementations.Scheme`),
     off for the reference-compatible MATLAB scheme, which refuses it. The noise-aware MATLAB
@@ -82,9 +115,7 @@ def _resolve_noise_aware(opts: PicassoOptions) -> bool:
                 "to compare with the reference)"
             )
         return False
-    aware = opts.noise_aware
-    if aware is None:
-        aware = IMPLEMENTATIONS[opts.implementation].function.noise_aware
+    aware = _aware(opts)
     given = opts.published_loop_values()
     if aware and not opts.is_source_sink and given:
         said = ", ".join(f"{k}={v!r}" for k, v in given.items())

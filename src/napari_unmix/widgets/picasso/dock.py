@@ -28,7 +28,9 @@ from ...core.picasso import (
     PicassoApplyOptions,
     PicassoOptions,
     auto_pixel_bin_size,
+    runs_published_loop,
 )
+from ...core.picasso.options import PUBLISHED_LOOP_ONLY
 from ...core.progress import Progress
 from ...core.result import Result, colormap_for
 from .._dock import ToolDock
@@ -50,6 +52,9 @@ FORM_FIELDS = (
     "noise_aware", "split_sigma", "max_alpha_voxels", "random_state", "step_size", "qn", "alpha_clip",
     "negativity_threshold", "clip_every_n_iterations", "reference_compatible", "output_units",
 )  # fmt: skip
+#: fields only the published MATLAB loop reads: greyed out when another loop runs
+LOOP_FIELDS = (*PUBLISHED_LOOP_ONLY, "pixel_bin_size")
+_LOOP_SWITCHES = ("implementation", "noise_aware", "reference_compatible")
 _USER_COLORMAPS = {"gray", "grey", "gray_r", "viridis", "magma", "inferno", "plasma", "turbo"}
 
 
@@ -136,7 +141,10 @@ class PicassoWidget(ToolDock):
         self.grid.roles_button.clicked.connect(self._apply_roles)
         self.channels.changed.connect(self._channels_changed)
         self.form.field("implementation").changed.connect(lambda _v: self._show_grid())
+        for name in _LOOP_SWITCHES:
+            self.form.field(name).changed.connect(lambda _v: self._enable_loop_fields())
         self._channels_changed()
+        self._enable_loop_fields()
 
     # -- defaults -----------------------------------------------------------------------------
     def _saved_values(self) -> dict[str, Any]:
@@ -166,6 +174,27 @@ class PicassoWidget(ToolDock):
     def _show_grid(self) -> None:
         source_sink = self.form.field("implementation").value == "source_sink_n"
         self.grid.setVisible(source_sink and bool(self.grid.names))
+
+    def _enable_loop_fields(self) -> None:
+        """Grey out the published loop's own fields when the noise-aware or source-sink
+        estimate runs (they would be refused or unused), saying why in the tooltip."""
+        values = self.form.values()
+        try:
+            published = runs_published_loop(
+                PicassoOptions(**{k: values[k] for k in _LOOP_SWITCHES})
+            )
+        except ValueError:  # a combination the run refuses with its own message
+            published = True
+        for name in LOOP_FIELDS:
+            widget = self.form.field(name)
+            widget.enabled = published
+            help_text = self.form.specs[name].help()
+            widget.tooltip = (
+                help_text
+                if published
+                else f"{help_text}\n(unused: only the published MATLAB loop reads it — "
+                "MATLAB scheme with noise aware off, or reference compatible)"
+            )
 
     def _apply_roles(self) -> None:
         try:

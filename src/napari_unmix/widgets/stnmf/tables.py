@@ -22,7 +22,7 @@ MODULE_COLUMNS = [
     ("morans_i", "Moran's\nI"),
     ("subunit", "subunit"),
     ("polarity", "polarity"),
-    ("diameter", "diameter"),
+    ("diameter", "diam."),
     ("weight_z", "weight\nz"),
 ]
 CELL_COLUMNS = ["cell", "spikes", "subunits", "diameter_um", "coverage", "seconds", "error"]
@@ -31,11 +31,16 @@ CELL_HEADERS = [
     "cell",
     "spikes",
     "sub-\nunits",
-    "diameter\n(µm)",
+    "diam.\n(µm)",
     "cover-\nage",
     "time\n(s)",
     "error",
 ]
+
+
+def _spelled(header: str) -> str:
+    """A header in one line and in full (its tooltip): ``"diam.\\n(µm)"`` -> ``"diameter (µm)"``."""
+    return header.replace("-\n", "").replace("\n", " ").replace("diam.", "diameter")
 
 
 def make_table(headers: list[str]) -> QTableWidget:
@@ -52,16 +57,16 @@ def make_table(headers: list[str]) -> QTableWidget:
     table.verticalHeader().setVisible(False)
     table.verticalHeader().setDefaultSectionSize(22)
     for j, text in enumerate(headers):  # long headers wrap into the tooltip, not sideways
-        table.horizontalHeaderItem(j).setToolTip(text.replace("-\n", "").replace("\n", " "))
+        table.horizontalHeaderItem(j).setToolTip(_spelled(text))
     return table
 
 
 def fill_modules(table: QTableWidget, rows: list[dict[str, Any]], unit: str) -> None:
     """Rows of :func:`~napari_unmix.api.stnmf.modules_table`; diameters in ``unit``."""
-    headers = [f"diameter\n({unit})" if k == "diameter" else h for k, h in MODULE_COLUMNS]
+    headers = [f"diam.\n({unit})" if k == "diameter" else h for k, h in MODULE_COLUMNS]
     for j, text in enumerate(headers):
         item = QTableWidgetItem(text)
-        item.setToolTip(text.replace("\n", " "))
+        item.setToolTip(_spelled(text))
         table.setHorizontalHeaderItem(j, item)
     table.setRowCount(len(rows))
     for i, row in enumerate(rows):
