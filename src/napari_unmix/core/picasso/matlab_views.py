@@ -38,7 +38,13 @@ from .matlab import MatlabFit
 from .noise import checkerboard_smoothed
 from .sourcesink import alpha_standard_error, line_search, pair_objective
 
-__all__ = ["iter_matlab_views", "split_views"]
+__all__ = ["FINAL_PIXELS", "SWEEP_PIXELS", "iter_matlab_views", "split_views"]
+
+#: pixels per MI evaluation while the coefficients approach the noise floor (chosen on
+#: the scenario table, ``benchmarks/bench_picasso_scenarios.py``)
+SWEEP_PIXELS = 16_384
+#: pixels of the final sweeps at the noise floor (all of a 256² plane)
+FINAL_PIXELS = 65_536
 
 
 def split_views(
@@ -100,6 +106,12 @@ def _sweep_alphas(
     return alpha
 
 
+def _pixel_subsets(n: int, sweep_pixels: int, rng: np.random.Generator) -> np.ndarray | None:
+    """A seeded order of the ``n`` pixels whose consecutive runs of about ``sweep_pixels``
+    are the sweeps' subsets (disjoint, spatially spread); None when one run holds them all."""
+    return rng.permutation(n) if n > sweep_pixels else None
+
+
 def iter_matlab_views(
     views: tuple[np.ndarray, np.ndarray],
     /,
@@ -109,6 +121,9 @@ def iter_matlab_views(
     step_size: float,
     alpha_clip: float,
     mi_bins: int,
+    sweep_pixels: int = SWEEP_PIXELS,
+    final_pixels: int = FINAL_PIXELS,
+    random_state: int | np.random.Generator | None = 0,
 ) -> Steps:
     """Run the noise-aware PICASSO iteration; yield a
     :class:`~napari_unmix.core.progress.Progress` after each sweep (``partial``: the
@@ -121,6 +136,15 @@ def iter_matlab_views(
         independent noise (:func:`split_views`).
     max_iter, tolerance, step_size, alpha_clip, mi_bins
         :class:`~napari_unmix.core.picasso.PicassoOptions` fields (defaults there).
+    sweep_pixels : int
+        Pixels per MI evaluation while the coefficients approach the noise floor: each
+        sweep takes the next of the disjoint seeded subsets of this size, so the damped
+        update averages over all pixels.
+    final_pixels : int
+        Pixels (one fixed seeded subset) of the final ``ceil(2 / step_size)`` sweeps,
+        which start at the noise floor.
+    random_state : int, Generator or None
+        Seed of the pixel subsets.
 
     Returns (as the generator's return value)
     -------
@@ -143,19 +167,30 @@ def iter_matlab_views(
     b = a if views[1] is views[0] else np.asarray(views[1], dtype=np.float32)
     if a.shape != b.shape:
         raise ValueError(f"the two views must have one shape, got {a.shape} and {b.shape}")
-    n = a.shape[0]
+    n, n_pix = a.shape
+    same = b is a
+    order = _pixel_subsets(n_pix, int(sweep_pixels), np.random.default_rng(random_state))
+    if order is not None:  # the subsets are then contiguous runs of the reordered views
+        a = a[:, order]
+        b = a if same else b[:, order]
+    k = -(-n_pix // int(sweep_pixels))
+    runs = [slice(s * n_pix // k, (s + 1) * n_pix // k) for s in range(k)]
     fit = MatlabFit(matrix=np.eye(n))
     window = np.full((n, n), float(alpha_clip))
     xatol = max(float(tolerance) / 4, 1e-5)
     patience = int(np.ceil(4 / step_size))  # sweeps the damped update averages over
     best, since_best = np.inf, 0
+    final_left = None  # sweeps left on the final pixels, once at the noise floor
     for it in range(max_iter):
-        alpha = _sweep_alphas(a, b, window, mi_bins=mi_bins, xatol=xatol)
+        run = runs[it % k] if final_left is None else slice(0, int(final_pixels))
+        a_run = a[:, run]
+        alpha = _sweep_alphas(
+            a_run, a_run if same else b[:, run], window, mi_bins=mi_bins, xatol=xatol
+        )
         # the next residual is about (1 - step_size) times this one: search a few times
         # that around zero (a coefficient on the window's edge widens it again)
         window = np.clip(3 * np.abs(alpha), 0.02, alpha_clip)
         t_it = np.eye(n) - step_size * alpha
-        same = b is a
         a = np.einsum("ij,jn->in", t_it.astype(np.float32), a)  # linear: no clip, no BLAS
         b = a if same else np.einsum("ij,jn->in", t_it.astype(np.float32), b)
         fit.matrix = t_it @ fit.matrix
@@ -165,11 +200,21 @@ def iter_matlab_views(
         fit.iterations = it + 1
         yield Progress(it + 1, max_iter, f"max |alpha| {max_alpha:.3g}", fit)
         # stop at the tolerance, or at the noise floor: no new smallest max |alpha| for
-        # `patience` sweeps (the estimates only jitter around zero any more)
+        # `patience` sweeps (the estimates only jitter around zero any more); with pixel
+        # subsets, the floor starts the final sweeps on one fixed set of pixels
         best, since_best = (max_alpha, 0) if max_alpha < best else (best, since_best + 1)
-        if (tolerance > 0 and max_alpha < tolerance) or since_best >= patience:
+        if final_left is not None:
+            final_left -= 1
+        elif since_best >= patience and k > 1:
+            final_left = int(np.ceil(2 / step_size))
+        floor = since_best >= patience if final_left is None else final_left <= 0
+        if (tolerance > 0 and max_alpha < tolerance) or floor:
             fit.converged = True
             break
+    if order is not None:  # back to the pixels' order: the standard errors use blocks
+        back = np.argsort(order)
+        a = a[:, back]
+        b = a if same else b[:, back]
     pairs = [(j, i) for i in range(n) for j in range(n) if i != j]  # (source, sink)
     se = alpha_standard_error(
         a, b, np.zeros((n, n)), pairs, mi_bins=mi_bins, clip=lambda v: v, lower=-alpha_clip
