@@ -23,9 +23,17 @@ whose noise is negligible the views are not split (both are the pixels, as
 ``source_sink_n`` does): the MI on pixels instead of ~1000 quantised blocks is what makes
 the scheme accurate there (crosstalk 0.08 -> 0.01 on the scenario table at 100 photons).
 
-The loop stops when the largest ``|alpha|`` of a sweep is below ``tolerance`` or has not
-reached a new low for ``4 / step_size`` sweeps (the noise floor: the estimates only
-jitter around zero, and the damped update has averaged them).
+Each MI is evaluated on a subset of the pixels (most of the time goes into those
+histograms): every sweep takes the next of disjoint seeded subsets of
+:data:`SWEEP_PIXELS` pixels, so the damped update averages the estimates over all pixels
+(the smoothed views' neighbouring pixels carry much the same information). The loop
+stops when the largest ``|alpha|`` of a sweep is below ``tolerance``, or at the noise
+floor (the estimates only jitter around zero): with subsets, once it has not reached a
+new low for ``2 / step_size`` sweeps, after ``2 / step_size`` more sweeps on one fixed
+subset of :data:`FINAL_PIXELS` (which settle the state on one sample); without (at most
+:data:`SWEEP_PIXELS` pixels), when it has not reached a new low for ``4 / step_size``
+sweeps. On the scenario table (0.5 photons, 256², 12 scenes) this is as accurate as
+every sweep on all pixels and 3-4x faster; on 512² images about 10x.
 """
 
 from __future__ import annotations
@@ -160,7 +168,7 @@ def iter_matlab_views(
     >>> from napari_unmix.core.progress import run
     >>> kw = dict(max_iter=200, tolerance=1e-3, step_size=0.5, alpha_clip=0.5, mi_bins=32)
     >>> fit = run(iter_matlab_views((x, x), **kw))
-    >>> np.round(np.linalg.inv(fit.matrix), 1).tolist()
+    >>> (np.round(np.linalg.inv(fit.matrix), 1) + 0.0).tolist()  # + 0.0: no -0.0
     [[1.0, 0.0], [0.3, 1.0]]
     """
     a = np.asarray(views[0], dtype=np.float32)
@@ -177,8 +185,13 @@ def iter_matlab_views(
     runs = [slice(s * n_pix // k, (s + 1) * n_pix // k) for s in range(k)]
     fit = MatlabFit(matrix=np.eye(n))
     window = np.full((n, n), float(alpha_clip))
-    xatol = max(float(tolerance) / 4, 1e-5)
+    # Brent's precision: at the noise floor the sweeps' estimates jitter by ~1e-3, finer
+    # steps only cost MI evaluations (2.5 x tolerance chosen on the scenario table)
+    xatol = max(2.5 * float(tolerance), 1e-5)
     patience = int(np.ceil(4 / step_size))  # sweeps the damped update averages over
+    # with pixel subsets the floor counts as reached after half that, and as many sweeps
+    # on the final pixels settle the state there
+    settle = int(np.ceil(2 / step_size))
     best, since_best = np.inf, 0
     final_left = None  # sweeps left on the final pixels, once at the noise floor
     for it in range(max_iter):
@@ -205,16 +218,17 @@ def iter_matlab_views(
         best, since_best = (max_alpha, 0) if max_alpha < best else (best, since_best + 1)
         if final_left is not None:
             final_left -= 1
-        elif since_best >= patience and k > 1:
-            final_left = int(np.ceil(2 / step_size))
+        elif since_best >= settle and k > 1:
+            final_left = settle
         floor = since_best >= patience if final_left is None else final_left <= 0
         if (tolerance > 0 and max_alpha < tolerance) or floor:
             fit.converged = True
             break
-    if order is not None:  # back to the pixels' order: the standard errors use blocks
-        back = np.argsort(order)
-        a = a[:, back]
-        b = a if same else b[:, back]
+    if order is not None:  # the final sweeps' pixels, in their order: the standard
+        # errors compare blocks of the image
+        keep = np.argsort(order[: int(final_pixels)])
+        a = a[:, keep]
+        b = a if same else b[:, keep]
     pairs = [(j, i) for i in range(n) for j in range(n) if i != j]  # (source, sink)
     se = alpha_standard_error(
         a, b, np.zeros((n, n)), pairs, mi_bins=mi_bins, clip=lambda v: v, lower=-alpha_clip
