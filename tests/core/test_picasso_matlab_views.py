@@ -153,3 +153,5 @@ def test_views_loop_on_pixel_subsets_recovers_the_mixing_in_any_unit():
     assert not np.array_equal(other.matrix, fit.matrix)
     found = np.linalg.inv(other.matrix)
     np.testing.assert_allclose(found / np.diag(found)[None, :], mixing, atol=0.02)
+    with pytest.raises(ValueError, match="pixel counts must be >= 1"):
+        run(iter_matlab_views((a, b), **(kw | {"sweep_pixels": 0})))

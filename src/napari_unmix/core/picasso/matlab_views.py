@@ -175,13 +175,16 @@ def iter_matlab_views(
     b = a if views[1] is views[0] else np.asarray(views[1], dtype=np.float32)
     if a.shape != b.shape:
         raise ValueError(f"the two views must have one shape, got {a.shape} and {b.shape}")
+    sweep_pixels, final_pixels = int(sweep_pixels), int(final_pixels)
+    if sweep_pixels < 1 or final_pixels < 1:
+        raise ValueError(f"pixel counts must be >= 1, got {sweep_pixels=} and {final_pixels=}")
     n, n_pix = a.shape
     same = b is a
-    order = _pixel_subsets(n_pix, int(sweep_pixels), np.random.default_rng(random_state))
+    order = _pixel_subsets(n_pix, sweep_pixels, np.random.default_rng(random_state))
     if order is not None:  # the subsets are then contiguous runs of the reordered views
         a = a[:, order]
         b = a if same else b[:, order]
-    k = -(-n_pix // int(sweep_pixels))
+    k = -(-n_pix // sweep_pixels)
     runs = [slice(s * n_pix // k, (s + 1) * n_pix // k) for s in range(k)]
     fit = MatlabFit(matrix=np.eye(n))
     window = np.full((n, n), float(alpha_clip))
@@ -195,7 +198,7 @@ def iter_matlab_views(
     best, since_best = np.inf, 0
     final_left = None  # sweeps left on the final pixels, once at the noise floor
     for it in range(max_iter):
-        run = runs[it % k] if final_left is None else slice(0, int(final_pixels))
+        run = runs[it % k] if final_left is None else slice(0, final_pixels)
         a_run = a[:, run]
         alpha = _sweep_alphas(
             a_run, a_run if same else b[:, run], window, mi_bins=mi_bins, xatol=xatol
@@ -226,7 +229,7 @@ def iter_matlab_views(
             break
     if order is not None:  # the final sweeps' pixels, in their order: the standard
         # errors compare blocks of the image
-        keep = np.argsort(order[: int(final_pixels)])
+        keep = np.argsort(order[:final_pixels])
         a = a[:, keep]
         b = a if same else b[:, keep]
     pairs = [(j, i) for i in range(n) for j in range(n) if i != j]  # (source, sink)
