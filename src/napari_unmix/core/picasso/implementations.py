@@ -167,6 +167,7 @@ def _fit_matlab(planes: np.ndarray, plan: Plan, t: int, split_sigma: float) -> S
             step_size=opts.step_size,
             alpha_clip=opts.alpha_clip,
             mi_bins=opts.mi_bins,
+            random_state=plan.rng,
         )
     else:
         fit = yield from iter_matlab_picasso(
