@@ -113,25 +113,27 @@ def test_no_pixels():
 
 
 @pytest.mark.parametrize("scale", [1e-12, 1.0, 1e12])
-def test_batched_inverses_and_gathered_product_equal_the_per_set_path(monkeypatch, scale):
-    # many distinct passive sets (> MANY_SETS) with a singular block (a duplicated
-    # spectrum): the batched eigendecomposition and the gathered product give the per-set
-    # loop's optimum, whatever the data's unit
-    import napari_unmix.core._passive_sets as core_nnls
+def test_many_passive_sets_and_a_singular_block_at_any_unit(scale):
+    # many distinct passive sets with a singular block (a duplicated spectrum): the
+    # batched pivoting matrices give scipy's optimum and the same W whatever the data's unit
+    from napari_unmix.core._passive_sets import _codes, _Pivots
 
     rng = np.random.default_rng(3)
     H = rng.random((7, 25))
     H[6] = H[0]
-    X = (rng.random((400, 7)) @ H + rng.normal(0, 0.4, (400, 25))) * scale
-    H = H * scale
+    X = rng.random((400, 7)) @ H + rng.normal(0, 0.4, (400, 25))
+    W1, _ = nnls(X, H)
+    X, H = X * scale, H * scale
     W, _ = nnls(X, H)
-    codes = core_nnls._codes(W.T > 0)
-    assert len(np.unique(codes)) > core_nnls.MANY_SETS  # the gathered path ran
-    monkeypatch.setattr(core_nnls, "MANY_SETS", 10**9)  # per-set products only
-    W_loop, _ = nnls(X, H)
+    assert len(np.unique(_codes(W.T > 0))) > 16
+    np.testing.assert_allclose(W, W1, rtol=1e-9, atol=1e-9 * np.abs(W1).max())
     obj = ((X - W @ H) ** 2).sum(axis=1)
-    obj_loop = ((X - W_loop @ H) ** 2).sum(axis=1)
-    np.testing.assert_allclose(obj, obj_loop, rtol=1e-9, atol=1e-12 * scale**2 * 25)
     ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
     np.testing.assert_allclose(obj, ((X - ref @ H) ** 2).sum(axis=1), rtol=1e-8)
     assert kkt_violation(X, H, W) < 1e-9
+    # one batched eigendecomposition gives what one set at a time gives
+    sets = np.unique(W > 0, axis=0).T
+    batched = _Pivots(H @ H.T).many(sets)
+    for j, A in enumerate(batched):
+        alone = _Pivots(H @ H.T).many(sets[:, j : j + 1])[0]
+        np.testing.assert_allclose(A, alone, rtol=1e-10, atol=1e-12 * np.abs(alone).max())
