@@ -72,33 +72,42 @@ BLOCK = 32768
 
 
 def _bpp(
-    G: np.ndarray, B: np.ndarray, max_rounds: int, passive0: np.ndarray | None = None
+    G: np.ndarray,
+    B: np.ndarray,
+    max_rounds: int,
+    passive0: np.ndarray | None = None,
+    pivots: _Pivots | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`).
 
     ``passive0`` (k × n bool) warm-starts the passive sets, e.g. from the previous NNMF
-    iterate's support: most columns are then feasible at once. Wide problems run in
-    blocks of :data:`BLOCK` columns: the working arrays then stay in cache (about twice
-    as fast on 512 x 512 pixels).
+    iterate's support: most columns are then feasible at once. ``pivots`` (the
+    :class:`~napari_unmix.core._passive_sets._Pivots` of ``G``) is shared by the blocks of
+    one call. Wide problems run in blocks of :data:`BLOCK` columns: the working arrays
+    then stay in cache (about twice as fast on 512 x 512 pixels).
     """
     k, n = B.shape
+    pivots = _Pivots(G) if pivots is None else pivots
     if n > BLOCK:
         W = np.empty((k, n))
         rounds = unconverged = 0
         for lo in range(0, n, BLOCK):
             part = slice(lo, lo + BLOCK)
             W[:, part], info = _bpp(
-                G, B[:, part], max_rounds, None if passive0 is None else passive0[:, part]
-            )
+                G, B[:, part], max_rounds, None if passive0 is None else passive0[:, part],
+                pivots,
+            )  # fmt: skip
             rounds = max(rounds, info["rounds"])
             unconverged += info["unconverged"]
         return W, {"rounds": rounds, "unconverged": unconverged}
     if k == 0 or n == 0:
         return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
-    tiny = np.finfo(float).tiny
-    pivots = _Pivots(G)
     # one tolerance for both tests: the solution is scaled by ``pivots.scale`` (~max diag G)
-    tol = 1e-11 * np.maximum(np.abs(B).max(axis=0, initial=0.0), tiny)
+    tol = np.abs(B[0])
+    for row in B[1:]:
+        np.maximum(tol, np.abs(row), out=tol)
+    np.maximum(tol, np.finfo(float).tiny, out=tol)
+    tol *= 1e-11
     W = np.zeros((k, n))
     # Working arrays hold the columns still open, sorted by passive set (a stable radix
     # sort of small integer codes) so each set's columns are one contiguous slice; finished
@@ -269,11 +278,15 @@ def nnls_cube(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Exact NNLS maps, residual map and fit statistics of a C × Y × X numpy cube.
 
-    Runs in blocks of :data:`BLOCK` pixels: each block is converted to float64 once, its
-    right-hand sides ``H X`` come from one BLAS product, the pivoting solver runs on
-    them, and the residual norm comes from the Gram form
-    ``||x − wH||² = ||x||² − 2 wᵀb + wᵀGw`` (no ``X − W H`` array is formed). Peak
-    memory is the cube plus the outputs plus a few block-sized buffers.
+    Runs in blocks of :data:`BLOCK` pixels and reads the cube once: slices of
+    :data:`SLAB` pixels are converted to float64 (float64 input is used as it is), give
+    their right-hand sides ``H X`` (one BLAS product) and squared norms ``||x||²`` while
+    they are in cache; the pivoting solver runs on the right-hand sides, and the residual
+    norm and the KKT check come from the Gram form (``||x − wH||² = ||x||² − 2 wᵀb +
+    wᵀGw``, gradient ``G w − b``) without forming ``X − W H``. Where that difference
+    cancels (a residual below :data:`EXACT_BELOW` of the terms), the residual is
+    recomputed from the pixel itself. Peak memory is the cube plus the outputs plus a few
+    block-sized buffers.
 
     Parameters
     ----------
@@ -292,7 +305,7 @@ def nnls_cube(
     stats : dict
         ``sum_r2`` and ``sum_x2`` (over the pixels used), ``kkt_violation`` (relative),
         ``negative_fraction`` of the used values, ``n_pixels``, ``rounds``,
-        ``unconverged``.
+        ``unconverged``, ``exact_residuals`` (pixels whose residual was recomputed).
 
     Examples
     --------
@@ -309,44 +322,94 @@ def nnls_cube(
     W = np.full((k, n), np.nan, dtype=np.float32)
     res = np.full(n, np.nan, dtype=np.float32)
     stats = {"sum_r2": 0.0, "sum_x2": 0.0, "kkt_violation": 0.0, "negative_fraction": 0.0,
-             "n_pixels": 0, "rounds": 0, "unconverged": 0}  # fmt: skip
+             "n_pixels": 0, "rounds": 0, "unconverged": 0, "exact_residuals": 0}  # fmt: skip
     negatives = 0
     with one_blas_thread:
         G = H @ H.T
-        # at most a quarter of the cube per float64 block: small cubes stay under 3x memory
+        pivots = _Pivots(G)
+        # at most a quarter of the cube per block: small cubes stay under 3x memory
         step = min(BLOCK, max(4096, -(-n // 4)))
         for lo in range(0, n, step):
             hi = min(lo + step, n)
-            # float64 block: exact right-hand sides and a residual without cancellation
-            Xb = flat[:, lo:hi].astype(np.float64)
-            B = H @ Xb
+            B, x2, neg = _rhs(flat[:, lo:hi], H)
+            negatives += neg
             good = np.isfinite(B).all(axis=0)  # a NaN or inf anywhere in x reaches b
             if skip is not None:
                 good &= ~skip[lo:hi]
+            idx = slice(lo, hi)
             if not good.all():
-                Xb, B = Xb[:, good], B[:, good]
+                B, x2 = B[:, good], x2[good]
+                idx = np.flatnonzero(good) + lo
+                if flat.dtype.kind not in "ub":  # the negatives of the used pixels only
+                    negatives -= neg - int(np.count_nonzero(flat[:, idx] < 0))
             if B.shape[1] == 0:
                 continue
-            Wt, info = _bpp(G, B, 10 * k + 50)
-            GW = G @ Wt
-            x2 = np.einsum("cm,cm->m", Xb, Xb)
-            r2 = x2 - 2.0 * np.einsum("km,km->m", Wt, B) + np.einsum("km,km->m", Wt, GW)
+            Wt, info = _bpp(G, B, 10 * k + 50, pivots=pivots)
+            r2, grad = _residual_gram(G, B, Wt, x2)
+            small = np.flatnonzero(r2 < EXACT_BELOW * x2)
+            if small.size:
+                cols = np.arange(lo, hi)[idx] if isinstance(idx, slice) else idx
+                r2[small] = _residual_exact(flat, cols[small], H, Wt[:, small])
+                stats["exact_residuals"] += int(small.size)
             np.maximum(r2, 0.0, out=r2)
-            idx = np.flatnonzero(good) + lo
             W[:, idx] = Wt
             res[idx] = np.sqrt(r2)
-            GW -= B  # the gradient, for the KKT check
-            stats["kkt_violation"] = max(stats["kkt_violation"], _kkt_from(GW, B, Wt, G))
+            stats["kkt_violation"] = max(stats["kkt_violation"], _kkt_from(grad, B, Wt, G))
             stats["sum_r2"] += float(r2.sum())
             stats["sum_x2"] += float(x2.sum())
-            stats["n_pixels"] += int(idx.size)
+            stats["n_pixels"] += int(Wt.shape[1])
             stats["rounds"] = max(stats["rounds"], info["rounds"])
             stats["unconverged"] += info["unconverged"]
-            if flat.dtype.kind not in "ub":
-                negatives += int(np.count_nonzero(Xb < 0))
     if stats["n_pixels"]:
         stats["negative_fraction"] = negatives / (stats["n_pixels"] * C)
     return W.reshape(k, ny, nx), res.reshape(ny, nx), stats
+
+
+#: pixels per slice of the cube converted to float64 at a time (stays in cache)
+SLAB = 8192
+#: residuals below this fraction of ``||x||²`` are recomputed from the pixel: the Gram
+#: form's rounding (~1e-14 of ``||x||²``) stays below 1e-8 of the residual norm
+EXACT_BELOW = 1e-6
+
+
+def _rhs(X: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """``H X`` (k × m), ``||x||²`` per column (float64) and the count of negative values of a
+    C × m slice of the cube, reading it once in cache-sized slabs."""
+    m = X.shape[1]
+    B = np.empty((H.shape[0], m))
+    x2 = np.empty(m)
+    negatives = 0
+    for lo in range(0, m, SLAB):
+        part = slice(lo, min(lo + SLAB, m))
+        Xs = X[:, part].astype(np.float64, copy=False)
+        np.matmul(H, Xs, out=B[:, part])
+        np.einsum("cm,cm->m", Xs, Xs, out=x2[part])
+        if X.dtype.kind not in "ub" and np.fmin.reduce(Xs, axis=None, initial=0.0) < 0:
+            negatives += int(np.count_nonzero(X[:, part] < 0))  # (fmin skips NaN)
+    return B, x2, negatives
+
+
+def _residual_gram(
+    G: np.ndarray, B: np.ndarray, Wt: np.ndarray, x2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Squared residual norms ``||x||² − 2 wᵀb + wᵀGw`` and the gradient ``G W − B``."""
+    grad = G @ Wt
+    r2 = np.einsum("km,km->m", Wt, grad)  # wᵀGw
+    r2 -= 2.0 * np.einsum("km,km->m", Wt, B)
+    r2 += x2
+    grad -= B
+    return r2, grad
+
+
+def _residual_exact(flat: np.ndarray, cols: np.ndarray, H: np.ndarray, Wt: np.ndarray):
+    """``||x − wH||²`` of the pixels ``cols`` of a C × n cube, from the pixels themselves."""
+    out = np.empty(cols.size)
+    for lo in range(0, cols.size, SLAB):
+        part = slice(lo, lo + SLAB)
+        R = flat[:, cols[part]].astype(np.float64)
+        R -= H.T @ Wt[:, part]
+        np.einsum("cm,cm->m", R, R, out=out[part])
+    return out
 
 
 def _kkt_from(grad: np.ndarray, B: np.ndarray, Wt: np.ndarray, G: np.ndarray) -> float:
