@@ -103,11 +103,11 @@ def _bpp(
     if k == 0 or n == 0:
         return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
     # one tolerance for both tests: the solution is scaled by ``pivots.scale`` (~max diag G)
-    tol = np.abs(B[0])
+    floor = np.abs(B[0])  # -1e-11 max|b|: below it a value is negative
     for row in B[1:]:
-        np.maximum(tol, np.abs(row), out=tol)
-    np.maximum(tol, np.finfo(float).tiny, out=tol)
-    tol *= 1e-11
+        np.maximum(floor, np.abs(row), out=floor)
+    np.maximum(floor, np.finfo(float).tiny, out=floor)
+    floor *= -1e-11
     W = np.zeros((k, n))
     # Working arrays hold the columns still open, sorted by passive set (a stable radix
     # sort of small integer codes) so each set's columns are one contiguous slice; finished
@@ -128,7 +128,7 @@ def _bpp(
     rounds = 0
     while True:
         V = _pivot_products(pivots, Bc, Pc, codes)  # scale * w on P, gradient off P
-        inf = V < -tol
+        inf = V < floor
         n_inf = _count(inf)
         open_ = n_inf > 0
         if rounds >= max_rounds:
@@ -163,7 +163,7 @@ def _bpp(
         codes = _codes(Pc)[keep]
         by_set = np.argsort(codes, kind="stable")
         order, codes = keep[by_set], codes[by_set]
-        cols, tol, best, budget = (a[order] for a in (cols, tol, best, budget))
+        cols, floor, best, budget = (a[order] for a in (cols, floor, best, budget))
         Bc, Pc = _take(Bc, order), _take(Pc, order)
     unconverged = int(rounds >= max_rounds and n_inf.sum() > 0)
     return W, {"rounds": rounds, "unconverged": unconverged}
