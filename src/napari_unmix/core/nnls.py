@@ -127,8 +127,8 @@ def _bpp(
     budget = np.full(n, 3, dtype=np.int16)
     rounds = 0
     while True:
-        V = _pivot_products(pivots, Bc, Pc, codes)  # scale * w on P, gradient off P
-        inf = V < floor
+        Vc = _pivot_products(pivots, Bc, Pc, codes)  # scale * w on P, gradient off P
+        inf = Vc < floor
         n_inf = _count(inf)
         open_ = n_inf > 0
         if rounds >= max_rounds:
@@ -136,7 +136,7 @@ def _bpp(
         keep = np.flatnonzero(open_)
         if keep.size < cols.size:
             done = np.flatnonzero(~open_)
-            Wd = _take(V, done)
+            Wd = _take(Vc, done)
             np.maximum(Wd, 0.0, out=Wd)
             Wd *= _take(Pc, done)
             Wd *= 1.0 / pivots.scale  # exact: a power of two
