@@ -48,14 +48,14 @@ def _bpp(
     if k == 0 or n == 0:
         return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
     # one tolerance for both tests: the solution is scaled by ``pivots.scale`` (~max diag G)
-    tol = np.abs(B[0])
+    floor = np.abs(B[0])  # -1e-11 max|b|: below it a value is negative
     _T(32)
     for row in B[1:]:
-        np.maximum(tol, np.abs(row), out=tol)
+        np.maximum(floor, np.abs(row), out=floor)
         _T(34)
-    np.maximum(tol, np.finfo(float).tiny, out=tol)
+    np.maximum(floor, np.finfo(float).tiny, out=floor)
     _T(35)
-    tol *= 1e-11
+    floor *= -1e-11
     _T(36)
     W = np.zeros((k, n))
     _T(37)
@@ -86,9 +86,9 @@ def _bpp(
     rounds = 0
     _T(54)
     while True:
-        V = _pivot_products(pivots, Bc, Pc, codes)  # scale * w on P, gradient off P
+        Vc = _pivot_products(pivots, Bc, Pc, codes)  # scale * w on P, gradient off P
         _T(56)
-        inf = V < -tol
+        inf = Vc < floor
         _T(57)
         n_inf = _count(inf)
         _T(58)
@@ -102,7 +102,7 @@ def _bpp(
         if keep.size < cols.size:
             done = np.flatnonzero(~open_)
             _T(64)
-            Wd = _take(V, done)
+            Wd = _take(Vc, done)
             _T(65)
             np.maximum(Wd, 0.0, out=Wd)
             _T(66)
@@ -150,7 +150,7 @@ def _bpp(
         _T(90)
         order, codes = keep[by_set], codes[by_set]
         _T(91)
-        cols, tol, best, budget = (a[order] for a in (cols, tol, best, budget))
+        cols, floor, best, budget = (a[order] for a in (cols, floor, best, budget))
         _T(92)
         Bc, Pc = _take(Bc, order), _take(Pc, order)
         _T(93)

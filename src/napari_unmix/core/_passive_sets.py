@@ -1,16 +1,48 @@
 """Passive-set bookkeeping of the block principal pivoting solver (:mod:`~napari_unmix.core.nnls`).
 
 Every column (pixel) of a pivoting round has a passive set ``S`` (the components it may
-use). On ``S`` the pivoting needs the unconstrained solution ``w_S = G_SS⁻¹ b_S``, off ``S``
-the gradient ``(G w − b)``; both are linear in ``b``, so one k × k matrix per passive set
+use), held as an integer code (bit ``j`` set: component ``j`` passive; :func:`_code_dtype`).
+On ``S`` the pivoting needs the unconstrained solution ``w_S = G_SS⁻¹ b_S``, off ``S`` the
+gradient ``(G w − b)``; both are linear in ``b``, so one k × k matrix per passive set
 (:class:`_Pivots`, computed in one batched eigendecomposition and cached) gives them in one
-product. :func:`_pivot_products` applies it to columns sorted by passive set (one small
-product per distinct set on a contiguous slice; no Python loop over pixels).
+product. :func:`_pivot_products` applies it to columns sorted by code (one small product
+per distinct set on a contiguous slice; no Python loop over pixels).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def _code_dtype(k: int) -> np.dtype:
+    """The smallest unsigned integer dtype with ``k`` bits (Python integers past 64)."""
+    for dtype in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if k <= 8 * np.dtype(dtype).itemsize:
+            return np.dtype(dtype)
+    return np.dtype(object)
+
+
+def _pack(mask: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Codes of the columns of a k × m boolean array (bit ``j`` from row ``j``)."""
+    codes = mask[0].astype(dtype)
+    for j in range(1, mask.shape[0]):
+        codes |= mask[j].astype(dtype) << dtype.type(j)
+    return codes
+
+
+def _bit(code: np.ndarray, j: int) -> np.ndarray:
+    """Bit ``j`` of every code (0 or 1; in the codes' dtype unless Python integers)."""
+    bit = (code >> code.dtype.type(j)) & code.dtype.type(1)
+    return bit.astype(np.uint8) if code.dtype.kind == "O" else bit
+
+
+def _highest_bits(mask: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """For every column of a k × m boolean array with a True entry, the code of its last
+    True row alone (the backup rule's single exchange)."""
+    last = mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0)
+    if dtype.kind == "O":
+        return np.array([1 << int(j) for j in last], dtype=object)
+    return np.left_shift(dtype.type(1), last.astype(dtype))
 
 
 class _Pivots:
@@ -28,21 +60,20 @@ class _Pivots:
         self.G = G
         d = float(np.diag(G).max(initial=0.0)) if G.size else 0.0
         self.scale = float(2.0 ** np.round(np.log2(d))) if d > 0 else 1.0
-        self.cache: dict[bytes, np.ndarray] = {}
+        self.cache: dict[int, np.ndarray] = {}
 
-    def many(self, passive: np.ndarray) -> list[np.ndarray]:
-        """The entries of the passive sets in the columns of ``passive`` (k × m bool);
-        the missing ones from one batched eigendecomposition.
+    def many(self, codes: list[int]) -> list[np.ndarray]:
+        """The entries of the passive sets with these codes; the missing ones from one
+        batched eigendecomposition.
 
         Each block ``G[S, S]`` is padded to k × k with ``max diag G[S, S]`` on the other
         diagonal entries (so the largest eigenvalue, which sets the cut of dependent
         directions, is that of the block), inverted, and cut back to ``S × S``.
         """
-        keys = [col.tobytes() for col in passive.T]
-        todo = sorted({key: i for i, key in enumerate(keys) if key not in self.cache}.values())
+        todo = sorted({c for c in codes if c not in self.cache})
         if todo:
             G, k = self.G, len(self.G)
-            P = passive[:, todo].T  # m × k
+            P = np.array([[(c >> j) & 1 for j in range(k)] for c in todo], dtype=bool)
             both = P[:, :, None] & P[:, None, :]
             blocks = np.where(both, G, 0.0)
             pad = np.max(np.where(P, np.diagonal(G), 0.0), axis=1)
@@ -57,35 +88,18 @@ class _Pivots:
             grad = np.matmul(G, Ms)
             grad[:, diag, diag] -= 1.0
             As = np.where(P[:, :, None], self.scale * Ms, grad)
-            for i, A in zip(todo, As, strict=True):
-                self.cache[keys[i]] = A
-        return [self.cache[key] for key in keys]
+            self.cache.update(zip(todo, As, strict=True))
+        return [self.cache[c] for c in codes]
 
 
-def _codes(passive: np.ndarray) -> np.ndarray:
-    """One small integer per column identifying its passive set."""
-    k = passive.shape[0]
-    if k > 16:  # too many bits for a code: number the distinct bit patterns instead
-        packed = np.packbits(passive, axis=0, bitorder="little")
-        keys = np.ascontiguousarray(packed.T).view(np.dtype((np.void, packed.shape[0])))
-        return np.unique(keys.ravel(), return_inverse=True)[1].ravel()
-    dtype = np.uint8 if k <= 8 else np.uint16
-    codes = passive[0].astype(dtype)
-    for j in range(1, k):
-        codes |= passive[j].astype(dtype) << dtype(j)
-    return codes
-
-
-def _pivot_products(
-    pivots: _Pivots, B: np.ndarray, passive: np.ndarray, codes: np.ndarray
-) -> np.ndarray:
-    """``A_S b`` for every column, ``S`` its passive set (``codes``: :func:`_codes`), for
-    columns **sorted** by passive set: one k × k by k × m product per run of equal sets."""
+def _pivot_products(pivots: _Pivots, B: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``A_S b`` for every column, ``S`` its passive set, for columns **sorted** by their
+    ``codes``: one k × k by k × m product per run of equal sets."""
     n = B.shape[1]
-    starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-    bounds = [0, *starts.tolist(), n]
+    starts = [0, *(np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist()]
+    ends = [*starts[1:], n]
     V = np.empty_like(B)
-    for A, a, b in zip(pivots.many(passive[:, bounds[:-1]]), bounds[:-1], bounds[1:], strict=True):
+    for A, a, b in zip(pivots.many([int(codes[a]) for a in starts]), starts, ends, strict=True):
         np.matmul(A, B[:, a:b], out=V[:, a:b])
     return V
 

@@ -29,7 +29,7 @@ import numpy as np
 from dask import is_dask_collection
 from threadpoolctl import ThreadpoolController
 
-from ._passive_sets import _codes, _count, _pivot_products, _Pivots
+from ._passive_sets import _bit, _code_dtype, _count, _highest_bits, _pack, _pivot_products, _Pivots
 
 __all__ = ["kkt_violation", "nnls", "nnls_cube", "nnls_gram", "nnls_maps"]
 
@@ -109,25 +109,27 @@ def _bpp(
     np.maximum(floor, np.finfo(float).tiny, out=floor)
     floor *= -1e-11
     W = np.zeros((k, n))
-    # Working arrays hold the columns still open, sorted by passive set (a stable radix
-    # sort of small integer codes) so each set's columns are one contiguous slice; finished
-    # columns are written to W once. With no warm start every column starts with all
-    # components passive (the unconstrained solution, one product): the non-negative ones
-    # are done, the others drop their negative components (Kim & Park's start).
+    # Working arrays hold the columns still open, sorted by passive-set code (a stable
+    # radix sort of small integers) so each set's columns are one contiguous slice;
+    # finished columns are written to W once. With no warm start every column starts with
+    # all components passive (the unconstrained solution, one product): the non-negative
+    # ones are done, the others drop their negative components (Kim & Park's start).
+    dtype = _code_dtype(k)
     cols = np.arange(n)
     Bc = B
-    Pc = np.ones((k, n), dtype=bool) if passive0 is None else np.array(passive0, dtype=bool)
-    codes = _codes(Pc)
-    if not (codes == codes[0]).all():
+    if passive0 is None:
+        codes = np.full(n, (1 << k) - 1, dtype=dtype)
+    else:
+        codes = _pack(np.asarray(passive0, dtype=bool), dtype)
         order = np.argsort(codes, kind="stable")
-        cols, codes, Bc, Pc = cols[order], codes[order], _take(Bc, order), _take(Pc, order)
+        cols, codes, Bc = cols[order], codes[order], _take(Bc, order)
     # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
     # three more without progress, then single exchanges (guarantees termination)
     best = np.full(n, k + 1, dtype=np.int16)
     budget = np.full(n, 3, dtype=np.int16)
     rounds = 0
     while True:
-        Vc = _pivot_products(pivots, Bc, Pc, codes)  # scale * w on P, gradient off P
+        Vc = _pivot_products(pivots, Bc, codes)  # scale * w on the set, gradient off it
         inf = Vc < floor
         n_inf = _count(inf)
         open_ = n_inf > 0
@@ -136,13 +138,12 @@ def _bpp(
         keep = np.flatnonzero(open_)
         if keep.size < cols.size:
             done = np.flatnonzero(~open_)
-            Wd = _take(Vc, done)
-            np.maximum(Wd, 0.0, out=Wd)
-            Wd *= _take(Pc, done)
-            Wd *= 1.0 / pivots.scale  # exact: a power of two
-            cd = cols[done]
-            for j in range(k):
-                W[j, cd] = Wd[j]
+            cd, code_d = cols[done], codes[done]
+            for j in range(k):  # max(w, 0) on the set, 0 off it; / scale is exact
+                w = np.take(Vc[j], done)
+                np.maximum(w, 0.0, out=w)
+                w *= _bit(code_d, j) * (1.0 / pivots.scale)
+                W[j, cd] = w
             if keep.size == 0:
                 break
         rounds += 1
@@ -153,18 +154,17 @@ def _bpp(
         budget[improved] = 3
         full = improved | spend
         if full.all():
-            Pc ^= inf
+            codes ^= _pack(inf, dtype)
         else:
-            Pc ^= inf & full
+            codes ^= _pack(inf & full, dtype)
             one = np.flatnonzero(~full)
-            last = k - 1 - np.argmax(inf[::-1, one], axis=0)
-            Pc[last, one] ^= True
+            codes[one] ^= _highest_bits(inf[:, one], dtype)
         # the open columns, regrouped by their new passive sets
-        codes = _codes(Pc)[keep]
+        codes = codes[keep]
         by_set = np.argsort(codes, kind="stable")
         order, codes = keep[by_set], codes[by_set]
         cols, floor, best, budget = (a[order] for a in (cols, floor, best, budget))
-        Bc, Pc = _take(Bc, order), _take(Pc, order)
+        Bc = _take(Bc, order)
     unconverged = int(rounds >= max_rounds and n_inf.sum() > 0)
     return W, {"rounds": rounds, "unconverged": unconverged}
 
@@ -384,8 +384,8 @@ def _rhs(X: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         Xs = X[:, part].astype(np.float64, copy=False)
         np.matmul(H, Xs, out=B[:, part])
         np.einsum("cm,cm->m", Xs, Xs, out=x2[part])
-        if X.dtype.kind not in "ub" and np.fmin.reduce(Xs, axis=None, initial=0.0) < 0:
-            negatives += int(np.count_nonzero(X[:, part] < 0))  # (fmin skips NaN)
+        if X.dtype.kind not in "ub":
+            negatives += int(np.count_nonzero(X[:, part] < 0))
     return B, x2, negatives
 
 
