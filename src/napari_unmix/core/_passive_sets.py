@@ -24,10 +24,14 @@ def _code_dtype(k: int) -> np.dtype:
 
 def _pack(mask: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Codes of the columns of a k × m boolean array (bit ``j`` from row ``j``)."""
-    codes = mask[0].astype(dtype)
-    for j in range(1, mask.shape[0]):
-        codes |= mask[j].astype(dtype) << dtype.type(j)
-    return codes
+    k = mask.shape[0]
+    if dtype.kind == "O":
+        codes = mask[0].astype(dtype)
+        for j in range(1, k):
+            codes |= mask[j].astype(dtype) << j
+        return codes
+    weights = np.left_shift(dtype.type(1), np.arange(k, dtype=dtype))
+    return np.einsum("j,jm->m", weights, mask.view(np.uint8))  # exact: integers
 
 
 def _bit(code: np.ndarray, j: int) -> np.ndarray:
@@ -105,8 +109,6 @@ def _pivot_products(pivots: _Pivots, B: np.ndarray, codes: np.ndarray) -> np.nda
 
 
 def _count(mask: np.ndarray) -> np.ndarray:
-    """Number of True entries per column of a k × n boolean array (row-wise adds)."""
-    out = mask[0].astype(np.int16)
-    for row in mask[1:]:
-        out += row
-    return out
+    """Number of True entries per column of a k × n boolean array (uint8 below 255 rows)."""
+    dtype = np.uint8 if mask.shape[0] < 255 else np.int32
+    return mask.view(np.uint8).sum(axis=0, dtype=dtype)

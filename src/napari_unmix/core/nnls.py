@@ -125,8 +125,8 @@ def _bpp(
         cols, codes, Bc = cols[order], codes[order], _take(Bc, order)
     # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
     # three more without progress, then single exchanges (guarantees termination)
-    best = np.full(n, k + 1, dtype=np.int16)
-    budget = np.full(n, 3, dtype=np.int16)
+    best = np.full(n, k + 1, dtype=np.uint8 if k < 255 else np.int32)  # (as _count)
+    budget = np.full(n, 3, dtype=np.uint8)
     rounds = 0
     while True:
         Vc = _pivot_products(pivots, Bc, codes)  # scale * w on the set, gradient off it
