@@ -108,13 +108,14 @@ def _bpp(
         np.maximum(floor, np.abs(row), out=floor)
     np.maximum(floor, np.finfo(float).tiny, out=floor)
     floor *= -1e-11
-    W = np.zeros((k, n))
+    W = np.empty((k, n))
     # Working arrays hold the columns still open, sorted by passive-set code (a stable
     # radix sort of small integers) so each set's columns are one contiguous slice;
     # finished columns are written to W once. With no warm start every column starts with
     # all components passive (the unconstrained solution, one product): the non-negative
     # ones are done, the others drop their negative components (Kim & Park's start).
     dtype = _code_dtype(k)
+    final = np.empty(n, dtype=dtype)  # each column's last passive set
     cols = np.arange(n)
     Bc = B
     if passive0 is None:
@@ -138,12 +139,10 @@ def _bpp(
         keep = np.flatnonzero(open_)
         if keep.size < cols.size:
             done = np.flatnonzero(~open_)
-            cd, code_d = cols[done], codes[done]
-            for j in range(k):  # max(w, 0) on the set, 0 off it; / scale is exact
-                w = np.take(Vc[j], done)
-                np.maximum(w, 0.0, out=w)
-                w *= _bit(code_d, j) * (1.0 / pivots.scale)
-                W[j, cd] = w
+            cd = cols[done]
+            final[cd] = codes[done]
+            for j in range(k):
+                W[j, cd] = np.take(Vc[j], done)
             if keep.size == 0:
                 break
         rounds += 1
@@ -165,6 +164,11 @@ def _bpp(
         order, codes = keep[by_set], codes[by_set]
         cols, floor, best, budget = (a[order] for a in (cols, floor, best, budget))
         Bc = _take(Bc, order)
+    # scale * w on the final sets, gradients off them: keep max(w, 0) on the sets, 0 off
+    np.maximum(W, 0.0, out=W)
+    for j in range(k):
+        W[j] *= _bit(final, j)
+    W *= 1.0 / pivots.scale  # exact: a power of two
     unconverged = int(rounds >= max_rounds and n_inf.sum() > 0)
     return W, {"rounds": rounds, "unconverged": unconverged}
 
