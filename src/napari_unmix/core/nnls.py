@@ -309,7 +309,8 @@ def nnls_cube(
     stats : dict
         ``sum_r2`` and ``sum_x2`` (over the pixels used), ``kkt_violation`` (relative),
         ``negative_fraction`` of the used values, ``n_pixels``, ``rounds``,
-        ``unconverged``, ``exact_residuals`` (pixels whose residual was recomputed).
+        ``unconverged``, ``exact_residuals`` (pixels whose residual was recomputed),
+        ``max_abundance``.
 
     Examples
     --------
@@ -326,7 +327,8 @@ def nnls_cube(
     W = np.full((k, n), np.nan, dtype=np.float32)
     res = np.full(n, np.nan, dtype=np.float32)
     stats = {"sum_r2": 0.0, "sum_x2": 0.0, "kkt_violation": 0.0, "negative_fraction": 0.0,
-             "n_pixels": 0, "rounds": 0, "unconverged": 0, "exact_residuals": 0}  # fmt: skip
+             "n_pixels": 0, "rounds": 0, "unconverged": 0, "exact_residuals": 0,
+             "max_abundance": 0.0}  # fmt: skip
     negatives = 0
     with one_blas_thread:
         G = H @ H.T
@@ -337,7 +339,9 @@ def nnls_cube(
             hi = min(lo + step, n)
             B, x2, neg = _rhs(flat[:, lo:hi], H)
             negatives += neg
-            good = np.isfinite(B).all(axis=0)  # a NaN or inf anywhere in x reaches b
+            good = np.isfinite(x2)  # a NaN or inf anywhere in x reaches ||x||²
+            if not good.all():  # (and b, unless ||x||² overflowed)
+                good = np.isfinite(B).all(axis=0)
             if skip is not None:
                 good &= ~skip[lo:hi]
             idx = slice(lo, hi)
@@ -359,6 +363,7 @@ def nnls_cube(
             W[:, idx] = Wt
             res[idx] = np.sqrt(r2)
             stats["kkt_violation"] = max(stats["kkt_violation"], _kkt_from(grad, B, Wt, G))
+            stats["max_abundance"] = max(stats["max_abundance"], float(Wt.max()))
             stats["sum_r2"] += float(r2.sum())
             stats["sum_x2"] += float(x2.sum())
             stats["n_pixels"] += int(Wt.shape[1])
@@ -417,17 +422,23 @@ def _residual_exact(flat: np.ndarray, cols: np.ndarray, H: np.ndarray, Wt: np.nd
 
 
 def _kkt_from(grad: np.ndarray, B: np.ndarray, Wt: np.ndarray, G: np.ndarray) -> float:
-    """Relative KKT violation from a precomputed gradient ``G W − B``."""
+    """Relative KKT violation from a precomputed gradient ``G W − B``: the largest of
+    ``max(−W, 0) · max|G|``, ``max(−gradient, 0)`` and ``max|W · gradient| / max|W|``,
+    over ``max|B|`` (min / max reductions, no temporaries but ``W · gradient``)."""
     tiny = np.finfo(float).tiny
-    scale = max(float(np.abs(B).max(initial=0.0)), tiny)
-    wmax = max(float(np.abs(Wt).max(initial=0.0)), tiny)
-    gmax = max(float(np.abs(G).max(initial=0.0)), tiny)
+
+    def lo_hi(a: np.ndarray) -> tuple[float, float]:
+        return float(a.min(initial=0.0)), float(a.max(initial=0.0))
+
+    (b_lo, b_hi), (w_lo, w_hi), (g_lo, g_hi) = lo_hi(B), lo_hi(Wt), lo_hi(G)
+    p_lo, p_hi = lo_hi(Wt * grad)
+    wmax = max(w_hi, -w_lo, tiny)
     v = max(
-        float(np.maximum(-Wt, 0).max(initial=0.0)) * gmax,
-        float(np.maximum(-grad, 0).max(initial=0.0)),
-        float(np.abs(Wt * grad).max(initial=0.0)) / wmax,
+        max(0.0, -w_lo) * max(g_hi, -g_lo, tiny),
+        max(0.0, -float(grad.min(initial=0.0))),
+        max(p_hi, -p_lo) / wmax,
     )
-    return v / scale
+    return v / max(b_hi, -b_lo, tiny)
 
 
 def _nnls_block(block: np.ndarray, H: np.ndarray) -> np.ndarray:
