@@ -333,11 +333,12 @@ def nnls_cube(
     with one_blas_thread:
         G = H @ H.T
         pivots = _Pivots(G)
+        work: dict[str, np.ndarray] = {}
         # at most a quarter of the cube per block: small cubes stay under 3x memory
         step = min(BLOCK, max(4096, -(-n // 4)))
         for lo in range(0, n, step):
             hi = min(lo + step, n)
-            B, x2, neg = _rhs(flat[:, lo:hi], H)
+            B, x2, neg = _rhs(flat[:, lo:hi], H, work)
             negatives += neg
             good = np.isfinite(x2)  # a NaN or inf anywhere in x reaches ||x||²
             if not good.all():  # (and b, unless ||x||² overflowed)
@@ -381,20 +382,37 @@ SLAB = 8192
 EXACT_BELOW = 1e-6
 
 
-def _rhs(X: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _rhs(
+    X: np.ndarray, H: np.ndarray, work: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, int]:
     """``H X`` (k × m), ``||x||²`` per column (float64) and the count of negative values of a
-    C × m slice of the cube, reading it once in cache-sized slabs."""
-    m = X.shape[1]
+    C × m slice of the cube, reading it once in cache-sized slabs.
+
+    ``work`` keeps the slab buffers between calls: a fresh multi-megabyte array per slab
+    comes from the kernel page by page, which costs more than the conversion itself.
+    """
+    C, m = X.shape
     B = np.empty((H.shape[0], m))
     x2 = np.empty(m)
     negatives = 0
+    signed = X.dtype.kind not in "ub"
     for lo in range(0, m, SLAB):
         part = slice(lo, min(lo + SLAB, m))
-        Xs = X[:, part].astype(np.float64, copy=False)
+        width = part.stop - lo
+        if X.dtype == np.float64:
+            Xs = X[:, part]
+        else:
+            if "slab" not in work:
+                work["slab"] = np.empty((C, SLAB))
+            Xs = work["slab"][:, :width]
+            np.copyto(Xs, X[:, part], casting="unsafe")
         np.matmul(H, Xs, out=B[:, part])
         np.einsum("cm,cm->m", Xs, Xs, out=x2[part])
-        if X.dtype.kind not in "ub":
-            negatives += int(np.count_nonzero(X[:, part] < 0))
+        if signed:
+            if "negative" not in work:
+                work["negative"] = np.empty((C, SLAB), dtype=bool)
+            neg = work["negative"][:, :width]
+            negatives += int(np.count_nonzero(np.less(X[:, part], 0, out=neg)))
     return B, x2, negatives
 
 
