@@ -187,11 +187,11 @@ def test_exact_cube_gives_zero_residual_through_the_exact_recompute(dtype):
 
     rng = np.random.default_rng(5)
     H = rng.integers(0, 4, (4, 30)).astype(np.float64)
-    W_true = rng.integers(0, 50, (4, 40, 40)).astype(np.float64)
+    W_true = rng.integers(0, 50, (4, 40, 300)).astype(np.float64)  # 3 blocks
     W_true[rng.random(W_true.shape) < 0.3] = 0.0  # active bounds
     cube = np.einsum("kc,kyx->cyx", H, W_true)
     noisy = cube.copy()
-    noisy[:, 20:] += rng.normal(0, 3.0, (30, 20, 40))
+    noisy[:, 20:] += rng.normal(0, 3.0, (30, 20, 300))
     for data, exact_rows in ((cube, slice(0, 40)), (noisy, slice(0, 20))):
         data = np.round(data).astype(dtype) if dtype == np.int32 else data.astype(dtype)
         W, res, st = nnls_cube(data, H)

@@ -357,7 +357,7 @@ def nnls_cube(
             r2, grad = _residual_gram(G, B, Wt, x2)
             small = np.flatnonzero(r2 < EXACT_BELOW * x2)
             if small.size:
-                cols = np.arange(lo, hi)[idx] if isinstance(idx, slice) else idx
+                cols = np.arange(lo, hi) if isinstance(idx, slice) else idx
                 r2[small] = _residual_exact(flat, cols[small], H, Wt[:, small])
                 stats["exact_residuals"] += int(small.size)
             np.maximum(r2, 0.0, out=r2)
@@ -402,15 +402,15 @@ def _rhs(
         if X.dtype == np.float64:
             Xs = X[:, part]
         else:
-            if "slab" not in work:
-                work["slab"] = np.empty((C, SLAB))
+            if "slab" not in work:  # (the first block is the widest)
+                work["slab"] = np.empty((C, min(SLAB, m)))
             Xs = work["slab"][:, :width]
             np.copyto(Xs, X[:, part], casting="unsafe")
         np.matmul(H, Xs, out=B[:, part])
         np.einsum("cm,cm->m", Xs, Xs, out=x2[part])
         if signed:
             if "negative" not in work:
-                work["negative"] = np.empty((C, SLAB), dtype=bool)
+                work["negative"] = np.empty((C, min(SLAB, m)), dtype=bool)
             neg = work["negative"][:, :width]
             negatives += int(np.count_nonzero(np.less(X[:, part], 0, out=neg)))
     return B, x2, negatives
