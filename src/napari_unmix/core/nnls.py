@@ -146,13 +146,17 @@ def _bpp(
             if keep.size == 0:
                 break
         rounds += 1
-        improved = n_inf < best
-        np.copyto(best, n_inf, where=improved)
-        spend = ~improved & (budget >= 1)
-        budget -= spend
-        budget[improved] = 3
-        full = improved | spend
-        if full.all():
+        full = None  # full exchanges everywhere, or where True
+        if rounds == 1:  # every count improves on k + 1
+            best = n_inf
+        else:
+            improved = n_inf < best
+            np.copyto(best, n_inf, where=improved)
+            spend = ~improved & (budget >= 1)
+            budget -= spend
+            budget[improved] = 3
+            full = improved | spend
+        if full is None or full.all():
             codes ^= _pack(inf, dtype)
         else:
             codes ^= _pack(inf & full, dtype)
