@@ -99,11 +99,10 @@ class _Pivots:
 def _pivot_products(pivots: _Pivots, B: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """``A_S b`` for every column, ``S`` its passive set, for columns **sorted** by their
     ``codes``: one k × k by k × m product per run of equal sets."""
-    n = B.shape[1]
-    starts = [0, *(np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist()]
-    ends = [*starts[1:], n]
+    bounds = [0, *(np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist(), B.shape[1]]
+    sets = pivots.many(codes[bounds[:-1]].tolist())
     V = np.empty_like(B)
-    for A, a, b in zip(pivots.many([int(codes[a]) for a in starts]), starts, ends, strict=True):
+    for A, a, b in zip(sets, bounds[:-1], bounds[1:], strict=True):
         np.matmul(A, B[:, a:b], out=V[:, a:b])
     return V
 
