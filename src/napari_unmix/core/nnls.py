@@ -128,6 +128,7 @@ def _bpp(
     # three more without progress, then single exchanges (guarantees termination)
     best = np.full(n, k + 1, dtype=np.uint8 if k < 255 else np.int32)  # (as _count)
     budget = np.full(n, 3, dtype=np.uint8)
+    spent = False  # some budget below 3
     rounds = 0
     while True:
         Vc = _pivot_products(pivots, Bc, codes)  # scale * w on the set, gradient off it
@@ -147,15 +148,19 @@ def _bpp(
                 break
         rounds += 1
         full = None  # full exchanges everywhere, or where True
-        if rounds == 1:  # every count improves on k + 1
+        improved = None if rounds == 1 else n_inf < best  # (the first round improves on k + 1)
+        if improved is None or improved.all():  # the usual case: no budget spent
             best = n_inf
+            if spent:
+                budget.fill(3)
+                spent = False
         else:
-            improved = n_inf < best
             np.copyto(best, n_inf, where=improved)
             spend = ~improved & (budget >= 1)
             budget -= spend
             budget[improved] = 3
             full = improved | spend
+            spent = True
         if full is None or full.all():
             codes ^= _pack(inf, dtype)
         else:
