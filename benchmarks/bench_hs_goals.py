@@ -24,12 +24,14 @@ pixels are left out. Every timing is a median of repeated runs in this one proce
 scikit-learn and numpy are timed with the default BLAS threads and with one, and the
 faster is kept (our solvers use one BLAS thread).
 
-Usage: ``python benchmarks/bench_hs_goals.py [--quick]`` (quick: 8 scenes, 256 x 256 NNLS,
-2 scenes per k ≈ C case).
+Usage: ``python benchmarks/bench_hs_goals.py [--quick] [--only nnls]`` (quick: 8 scenes,
+256 x 256 NNLS, 2 scenes per k ≈ C case; ``--only nnls``: goal (c) alone, its rows and goal
+lines printed, nothing saved).
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -40,7 +42,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common
 from _common import machine, peak_rss_mb, print_table, save_rows, save_summary, summary_row
 from bench_hs_scenarios import _roi_seeds
 from bench_nnmf import _best_threads, _objective, bench_nnls
@@ -217,11 +218,20 @@ def goal_rows(scenes: list[dict], nnls: list[dict]) -> list[dict]:
     ]  # fmt: skip
 
 
-def main() -> int:
-    quick = _common.quick_run(__doc__, "8 scenes, NNLS on 256 x 256")
-    n_scenes, side, n_kc = (8, 256, 2) if quick else (24, 512, 4)
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="8 scenes, NNLS on 256 x 256")
+    parser.add_argument("--only", choices=["nnls"], help="run goal (c) alone (not saved)")
+    args = parser.parse_args(argv)
+    n_scenes, side, n_kc = (8, 256, 2) if args.quick else (24, 512, 4)
     t0 = time.perf_counter()
     print(f"issue #17 goals ({machine()})")
+    if args.only == "nnls":
+        nnls = nnls_rows(side)
+        print_table(nnls)
+        print_table(goal_rows([], nnls)[2:])
+        print(f"({time.perf_counter() - t0:.0f} s, peak {peak_rss_mb():.0f} MB)")
+        return 0
     scenes = scene_rows(n_scenes)
     nnls = nnls_rows(side)
     print_table(nnls)

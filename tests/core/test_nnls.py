@@ -113,25 +113,104 @@ def test_no_pixels():
 
 
 @pytest.mark.parametrize("scale", [1e-12, 1.0, 1e12])
-def test_batched_inverses_and_gathered_product_equal_the_per_set_path(monkeypatch, scale):
-    # many distinct passive sets (> MANY_SETS) with a singular block (a duplicated
-    # spectrum): the batched eigendecomposition and the gathered product give the per-set
-    # loop's optimum, whatever the data's unit
-    import napari_unmix.core._passive_sets as core_nnls
+def test_many_passive_sets_and_a_singular_block_at_any_unit(scale):
+    # many distinct passive sets with a singular block (a duplicated spectrum): the
+    # batched pivoting matrices give scipy's optimum and the same W whatever the data's unit
+    from napari_unmix.core._passive_sets import _Pivots
 
     rng = np.random.default_rng(3)
     H = rng.random((7, 25))
     H[6] = H[0]
-    X = (rng.random((400, 7)) @ H + rng.normal(0, 0.4, (400, 25))) * scale
-    H = H * scale
+    X = rng.random((400, 7)) @ H + rng.normal(0, 0.4, (400, 25))
+    W1, _ = nnls(X, H)
+    X, H = X * scale, H * scale
     W, _ = nnls(X, H)
-    codes = core_nnls._codes(W.T > 0)
-    assert len(np.unique(codes)) > core_nnls.MANY_SETS  # the gathered path ran
-    monkeypatch.setattr(core_nnls, "MANY_SETS", 10**9)  # per-set products only
-    W_loop, _ = nnls(X, H)
+    assert len(np.unique(W > 0, axis=0)) > 16
+    np.testing.assert_allclose(W, W1, rtol=1e-9, atol=1e-9 * np.abs(W1).max())
     obj = ((X - W @ H) ** 2).sum(axis=1)
-    obj_loop = ((X - W_loop @ H) ** 2).sum(axis=1)
-    np.testing.assert_allclose(obj, obj_loop, rtol=1e-9, atol=1e-12 * scale**2 * 25)
     ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
     np.testing.assert_allclose(obj, ((X - ref @ H) ** 2).sum(axis=1), rtol=1e-8)
     assert kkt_violation(X, H, W) < 1e-9
+    # one batched eigendecomposition gives what one set at a time gives
+    codes = [int(c) for c in np.unique((W > 0) @ (1 << np.arange(7)))]
+    batched = _Pivots(H @ H.T).many(codes)
+    for code, A in zip(codes, batched, strict=True):
+        alone = _Pivots(H @ H.T).many([code])[0]
+        np.testing.assert_allclose(A, alone, rtol=1e-10, atol=1e-12 * np.abs(alone).max())
+
+
+def _direct_residual(cube, H, W):
+    C = cube.shape[0]
+    X = cube.reshape(C, -1).astype(np.float64)
+    R = X - H.T @ W.reshape(len(H), -1).astype(np.float64)
+    return np.sqrt((R**2).sum(axis=0)).reshape(cube.shape[1:])
+
+
+def test_cube_matches_scipy_on_a_pixel_subset_with_residual_and_kkt():
+    # the block solver on a float32 bead cube (several blocks, slabs, NaN and excluded
+    # pixels, negatives): W as scipy on a random subset, the residual map as the direct
+    # ||x - wH||, and the fit statistics as computed from the maps
+    from napari_unmix.core import nnls as core_nnls
+
+    cube, truth = make_bead_cube(shape=(96, 96), n_channels=40, random_state=2)
+    cube = cube.copy()
+    cube[:, 5, 7] = np.nan
+    exclude = np.zeros((96, 96), bool)
+    exclude[10:12] = True
+    H = np.vstack([truth["spectra"], truth["background_spectrum"]])
+    W, res, st = core_nnls.nnls_cube(cube, H, exclude=exclude)
+    used = ~exclude & np.isfinite(cube).all(axis=0)
+    assert np.isnan(W[:, ~used]).all() and np.isnan(res[~used]).all()
+    rng = np.random.default_rng(0)
+    X = cube.reshape(40, -1).T.astype(np.float64)
+    pick = rng.choice(np.flatnonzero(used.ravel()), 300, replace=False)
+    ref = np.array([scipy_nnls(H.T, X[p])[0] for p in pick])
+    got = W.reshape(len(H), -1)[:, pick].T
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())
+    direct = _direct_residual(np.nan_to_num(cube), H, np.nan_to_num(W))
+    np.testing.assert_allclose(res[used], direct[used], rtol=2e-6)
+    assert st["kkt_violation"] < 1e-10 and st["unconverged"] == 0
+    assert st["n_pixels"] == used.sum()
+    values = cube[:, used]
+    assert st["negative_fraction"] == np.count_nonzero(values < 0) / values.size > 0
+    np.testing.assert_allclose(st["sum_x2"], (values.astype(np.float64) ** 2).sum(), rtol=1e-12)
+    np.testing.assert_allclose(st["sum_r2"], (direct[used] ** 2).sum(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32])
+def test_exact_cube_gives_zero_residual_through_the_exact_recompute(dtype):
+    # a cube that W H reproduces exactly: the Gram form's ||x||² - 2 wᵀb + wᵀGw cancels to
+    # rounding noise, so those residuals are recomputed from the pixels (0 here), W is the
+    # truth, KKT holds; a noisy half of the image keeps the Gram form and agrees with the
+    # direct residual
+    from napari_unmix.core.nnls import nnls_cube
+
+    rng = np.random.default_rng(5)
+    H = rng.integers(0, 4, (4, 30)).astype(np.float64)
+    W_true = rng.integers(0, 50, (4, 40, 300)).astype(np.float64)  # 3 blocks
+    W_true[rng.random(W_true.shape) < 0.3] = 0.0  # active bounds
+    cube = np.einsum("kc,kyx->cyx", H, W_true)
+    noisy = cube.copy()
+    noisy[:, 20:] += rng.normal(0, 3.0, (30, 20, 300))
+    for data, exact_rows in ((cube, slice(0, 40)), (noisy, slice(0, 20))):
+        data = np.round(data).astype(dtype) if dtype == np.int32 else data.astype(dtype)
+        W, res, st = nnls_cube(data, H)
+        assert st["kkt_violation"] < 1e-10
+        np.testing.assert_allclose(W[:, exact_rows], W_true[:, exact_rows], atol=1e-4)
+        norm = np.sqrt((cube[:, exact_rows] ** 2).sum(axis=0))
+        assert (res[exact_rows] <= 1e-9 * norm).all()  # the Gram form alone: ~1e-7
+        assert st["exact_residuals"] == np.count_nonzero(W_true[:, exact_rows].any(axis=0))
+        direct = _direct_residual(data, H, W)
+        np.testing.assert_allclose(res, direct, rtol=1e-6, atol=1e-3)
+
+
+def test_more_than_64_components_match_scipy():
+    # passive-set codes past 64 bits are Python integers: slow, but the same optimum
+    rng = np.random.default_rng(11)
+    H = rng.random((70, 90))
+    X = rng.random((12, 70)) @ H + rng.normal(0, 0.5, (12, 90))
+    W, info = nnls(X, H)
+    ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
+    obj = ((X - W @ H) ** 2).sum(axis=1)
+    np.testing.assert_allclose(obj, ((X - ref @ H) ** 2).sum(axis=1), rtol=1e-8)
+    assert info["kkt_violation"] < 1e-9 and (W == 0).any()

@@ -29,7 +29,7 @@ import numpy as np
 from dask import is_dask_collection
 from threadpoolctl import ThreadpoolController
 
-from ._passive_sets import _count, _Inverses, _solve
+from ._passive_sets import _bit, _code_dtype, _count, _highest_bits, _pack, _pivot_products, _Pivots
 
 __all__ = ["kkt_violation", "nnls", "nnls_cube", "nnls_gram", "nnls_maps"]
 
@@ -72,63 +72,67 @@ BLOCK = 32768
 
 
 def _bpp(
-    G: np.ndarray, B: np.ndarray, max_rounds: int, passive0: np.ndarray | None = None
+    G: np.ndarray,
+    B: np.ndarray,
+    max_rounds: int,
+    passive0: np.ndarray | None = None,
+    pivots: _Pivots | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Block principal pivoting over all columns of ``B`` (see :func:`nnls_gram`).
 
     ``passive0`` (k × n bool) warm-starts the passive sets, e.g. from the previous NNMF
-    iterate's support: most columns are then feasible at once. Wide problems run in
-    blocks of :data:`BLOCK` columns: the working arrays then stay in cache (about twice
-    as fast on 512 x 512 pixels).
+    iterate's support: most columns are then feasible at once. ``pivots`` (the
+    :class:`~napari_unmix.core._passive_sets._Pivots` of ``G``) is shared by the blocks of
+    one call. Wide problems run in blocks of :data:`BLOCK` columns: the working arrays
+    then stay in cache (about twice as fast on 512 x 512 pixels).
     """
     k, n = B.shape
+    pivots = _Pivots(G) if pivots is None else pivots
     if n > BLOCK:
         W = np.empty((k, n))
         rounds = unconverged = 0
         for lo in range(0, n, BLOCK):
             part = slice(lo, lo + BLOCK)
             W[:, part], info = _bpp(
-                G, B[:, part], max_rounds, None if passive0 is None else passive0[:, part]
-            )
+                G, B[:, part], max_rounds, None if passive0 is None else passive0[:, part],
+                pivots,
+            )  # fmt: skip
             rounds = max(rounds, info["rounds"])
             unconverged += info["unconverged"]
         return W, {"rounds": rounds, "unconverged": unconverged}
     if k == 0 or n == 0:
         return np.zeros((k, n)), {"rounds": 0, "unconverged": 0}
-    tiny = np.finfo(float).tiny
-    tol_y = 1e-11 * np.maximum(np.abs(B).max(axis=0, initial=0.0), tiny)
-    tol_w = tol_y / max(float(np.diag(G).max(initial=0.0)), tiny)
-    inverses = _Inverses(G)
-    # The working arrays hold only the columns still infeasible; finished columns are
-    # written to W once.
-    W = np.zeros((k, n))
+    # one tolerance for both tests: the solution is scaled by ``pivots.scale`` (~max diag G)
+    floor = np.abs(B[0])  # -1e-11 max|b|: below it a value is negative
+    for row in B[1:]:
+        np.maximum(floor, np.abs(row), out=floor)
+    np.maximum(floor, np.finfo(float).tiny, out=floor)
+    floor *= -1e-11
+    W = np.empty((k, n))
+    # Working arrays hold the columns still open, sorted by passive-set code (a stable
+    # radix sort of small integers) so each set's columns are one contiguous slice;
+    # finished columns are written to W once. With no warm start every column starts with
+    # all components passive (the unconstrained solution, one product): the non-negative
+    # ones are done, the others drop their negative components (Kim & Park's start).
+    dtype = _code_dtype(k)
+    final = np.empty(n, dtype=dtype)  # each column's last passive set
     cols = np.arange(n)
     Bc = B
     if passive0 is None:
-        # the unconstrained solution: columns that are non-negative are done; the others
-        # start from its positive support (closer to their final set than "all passive")
-        Wc = inverses.get(np.ones(k, dtype=bool)) @ B
-        passive0 = Wc > 0
-    if passive0.all():
-        Pc = np.ones((k, n), dtype=bool)
-        Wc = inverses.get(Pc[:, 0]) @ B
-        Yc = None  # gradient on the active set (none: every component passive)
+        codes = np.full(n, (1 << k) - 1, dtype=dtype)
     else:
-        Pc = np.array(passive0, dtype=bool)
-        Wc = _solve(inverses, B, Pc)
-        Yc = G @ Wc
-        Yc -= B
+        codes = _pack(np.asarray(passive0, dtype=bool), dtype)
+        order = np.argsort(codes, kind="stable")
+        cols, codes, Bc = cols[order], codes[order], _take(Bc, order)
     # Kim & Park's backup rule: full exchanges while the infeasible count drops, at most
     # three more without progress, then single exchanges (guarantees termination)
-    best = np.full(n, k + 1, dtype=np.int16)
-    budget = np.full(n, 3, dtype=np.int16)
+    best = np.full(n, k + 1, dtype=np.uint8 if k < 255 else np.int32)  # (as _count)
+    budget = np.full(n, 3, dtype=np.uint8)
+    spent = False  # some budget below 3
     rounds = 0
     while True:
-        inf = Wc < -tol_w
-        if Yc is None:
-            inf &= Pc
-        else:
-            np.copyto(inf, Yc < -tol_y, where=~Pc)
+        Vc = _pivot_products(pivots, Bc, codes)  # scale * w on the set, gradient off it
+        inf = Vc < floor
         n_inf = _count(inf)
         open_ = n_inf > 0
         if rounds >= max_rounds:
@@ -136,35 +140,54 @@ def _bpp(
         keep = np.flatnonzero(open_)
         if keep.size < cols.size:
             done = np.flatnonzero(~open_)
-            Wd = np.take(Wc, done, axis=1)
-            np.maximum(Wd, 0.0, out=Wd)
-            Wd *= np.take(Pc, done, axis=1)
-            W[:, cols[done]] = Wd
+            cd = cols[done]
+            final[cd] = codes[done]
+            for j in range(k):
+                W[j, cd] = np.take(Vc[j], done)
             if keep.size == 0:
                 break
-            cols, n_inf, tol_w, tol_y, best, budget = (
-                a[keep] for a in (cols, n_inf, tol_w, tol_y, best, budget)
-            )
-            Bc, Pc, inf = (np.take(a, keep, axis=1) for a in (Bc, Pc, inf))
         rounds += 1
-        improved = n_inf < best
-        np.copyto(best, n_inf, where=improved)
-        spend = ~improved & (budget >= 1)
-        budget -= spend
-        budget[improved] = 3
-        full = improved | spend
-        if full.all():
-            Pc = Pc ^ inf
+        full = None  # full exchanges everywhere, or where True
+        improved = None if rounds == 1 else n_inf < best  # (the first round improves on k + 1)
+        if improved is None or improved.all():  # the usual case: no budget spent
+            best = n_inf
+            if spent:
+                budget.fill(3)
+                spent = False
         else:
-            Pc = Pc ^ (inf & full)
+            np.copyto(best, n_inf, where=improved)
+            spend = ~improved & (budget >= 1)
+            budget -= spend
+            budget[improved] = 3
+            full = improved | spend
+            spent = True
+        if full is None or full.all():
+            codes ^= _pack(inf, dtype)
+        else:
+            codes ^= _pack(inf & full, dtype)
             one = np.flatnonzero(~full)
-            last = k - 1 - np.argmax(inf[::-1, one], axis=0)
-            Pc[last, one] ^= True
-        Wc = _solve(inverses, Bc, Pc)
-        Yc = G @ Wc
-        Yc -= Bc
+            codes[one] ^= _highest_bits(inf[:, one], dtype)
+        # the open columns, regrouped by their new passive sets
+        codes = codes[keep]
+        by_set = np.argsort(codes, kind="stable")
+        order, codes = keep[by_set], codes[by_set]
+        cols, floor, best, budget = (a[order] for a in (cols, floor, best, budget))
+        Bc = _take(Bc, order)
+    # scale * w on the final sets, gradients off them: keep max(w, 0) on the sets, 0 off
+    np.maximum(W, 0.0, out=W)
+    for j in range(k):
+        W[j] *= _bit(final, j)
+    W *= 1.0 / pivots.scale  # exact: a power of two
     unconverged = int(rounds >= max_rounds and n_inf.sum() > 0)
     return W, {"rounds": rounds, "unconverged": unconverged}
+
+
+def _take(A: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``A[:, idx]`` row by row (1-D gathers are several times faster than a 2-D one)."""
+    out = np.empty((A.shape[0], idx.size), dtype=A.dtype)
+    for row, dst in zip(A, out, strict=True):
+        np.take(row, idx, out=dst)
+    return out
 
 
 def nnls_gram(
@@ -268,11 +291,15 @@ def nnls_cube(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Exact NNLS maps, residual map and fit statistics of a C × Y × X numpy cube.
 
-    Runs in blocks of :data:`BLOCK` pixels: each block is converted to float64 once, its
-    right-hand sides ``H X`` come from one BLAS product, the pivoting solver runs on
-    them, and the residual norm comes from the Gram form
-    ``||x − wH||² = ||x||² − 2 wᵀb + wᵀGw`` (no ``X − W H`` array is formed). Peak
-    memory is the cube plus the outputs plus a few block-sized buffers.
+    Runs in blocks of :data:`BLOCK` pixels and reads the cube once: slices of
+    :data:`SLAB` pixels are converted to float64 (float64 input is used as it is), give
+    their right-hand sides ``H X`` (one BLAS product) and squared norms ``||x||²`` while
+    they are in cache; the pivoting solver runs on the right-hand sides, and the residual
+    norm and the KKT check come from the Gram form (``||x − wH||² = ||x||² − 2 wᵀb +
+    wᵀGw``, gradient ``G w − b``) without forming ``X − W H``. Where that difference
+    cancels (a residual below :data:`EXACT_BELOW` of the terms), the residual is
+    recomputed from the pixel itself. Peak memory is the cube plus the outputs plus a few
+    block-sized buffers.
 
     Parameters
     ----------
@@ -291,7 +318,8 @@ def nnls_cube(
     stats : dict
         ``sum_r2`` and ``sum_x2`` (over the pixels used), ``kkt_violation`` (relative),
         ``negative_fraction`` of the used values, ``n_pixels``, ``rounds``,
-        ``unconverged``.
+        ``unconverged``, ``exact_residuals`` (pixels whose residual was recomputed),
+        ``max_abundance``.
 
     Examples
     --------
@@ -308,58 +336,136 @@ def nnls_cube(
     W = np.full((k, n), np.nan, dtype=np.float32)
     res = np.full(n, np.nan, dtype=np.float32)
     stats = {"sum_r2": 0.0, "sum_x2": 0.0, "kkt_violation": 0.0, "negative_fraction": 0.0,
-             "n_pixels": 0, "rounds": 0, "unconverged": 0}  # fmt: skip
+             "n_pixels": 0, "rounds": 0, "unconverged": 0, "exact_residuals": 0,
+             "max_abundance": 0.0}  # fmt: skip
     negatives = 0
     with one_blas_thread:
         G = H @ H.T
-        # at most a quarter of the cube per float64 block: small cubes stay under 3x memory
+        pivots = _Pivots(G)
+        work: dict[str, np.ndarray] = {}
+        # at most a quarter of the cube per block: small cubes stay under 3x memory
         step = min(BLOCK, max(4096, -(-n // 4)))
         for lo in range(0, n, step):
             hi = min(lo + step, n)
-            # float64 block: exact right-hand sides and a residual without cancellation
-            Xb = flat[:, lo:hi].astype(np.float64)
-            B = H @ Xb
-            good = np.isfinite(B).all(axis=0)  # a NaN or inf anywhere in x reaches b
+            B, x2, neg = _rhs(flat[:, lo:hi], H, work)
+            negatives += neg
+            good = np.isfinite(x2)  # a NaN or inf anywhere in x reaches ||x||²
+            if not good.all():  # (and b, unless ||x||² overflowed)
+                good = np.isfinite(B).all(axis=0)
             if skip is not None:
                 good &= ~skip[lo:hi]
+            idx = slice(lo, hi)
             if not good.all():
-                Xb, B = Xb[:, good], B[:, good]
+                B, x2 = B[:, good], x2[good]
+                idx = np.flatnonzero(good) + lo
+                if flat.dtype.kind not in "ub":  # the negatives of the used pixels only
+                    negatives -= neg - int(np.count_nonzero(flat[:, idx] < 0))
             if B.shape[1] == 0:
                 continue
-            Wt, info = _bpp(G, B, 10 * k + 50)
-            GW = G @ Wt
-            x2 = np.einsum("cm,cm->m", Xb, Xb)
-            r2 = x2 - 2.0 * np.einsum("km,km->m", Wt, B) + np.einsum("km,km->m", Wt, GW)
+            Wt, info = _bpp(G, B, 10 * k + 50, pivots=pivots)
+            r2, grad = _residual_gram(G, B, Wt, x2)
+            small = np.flatnonzero(r2 < EXACT_BELOW * x2)
+            if small.size:
+                cols = np.arange(lo, hi) if isinstance(idx, slice) else idx
+                r2[small] = _residual_exact(flat, cols[small], H, Wt[:, small])
+                stats["exact_residuals"] += int(small.size)
             np.maximum(r2, 0.0, out=r2)
-            idx = np.flatnonzero(good) + lo
             W[:, idx] = Wt
             res[idx] = np.sqrt(r2)
-            GW -= B  # the gradient, for the KKT check
-            stats["kkt_violation"] = max(stats["kkt_violation"], _kkt_from(GW, B, Wt, G))
+            stats["kkt_violation"] = max(stats["kkt_violation"], _kkt_from(grad, B, Wt, G))
+            stats["max_abundance"] = max(stats["max_abundance"], float(Wt.max()))
             stats["sum_r2"] += float(r2.sum())
             stats["sum_x2"] += float(x2.sum())
-            stats["n_pixels"] += int(idx.size)
+            stats["n_pixels"] += int(Wt.shape[1])
             stats["rounds"] = max(stats["rounds"], info["rounds"])
             stats["unconverged"] += info["unconverged"]
-            if flat.dtype.kind not in "ub":
-                negatives += int(np.count_nonzero(Xb < 0))
     if stats["n_pixels"]:
         stats["negative_fraction"] = negatives / (stats["n_pixels"] * C)
     return W.reshape(k, ny, nx), res.reshape(ny, nx), stats
 
 
+#: pixels per slice of the cube converted to float64 at a time (stays in cache)
+SLAB = 8192
+#: residuals below this fraction of ``||x||²`` are recomputed from the pixel: the Gram
+#: form's rounding (~1e-14 of ``||x||²``) stays below 1e-8 of the residual norm
+EXACT_BELOW = 1e-6
+
+
+def _rhs(
+    X: np.ndarray, H: np.ndarray, work: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """``H X`` (k × m), ``||x||²`` per column (float64) and the count of negative values of a
+    C × m slice of the cube, reading it once in cache-sized slabs.
+
+    ``work`` keeps the slab buffers between calls: a fresh multi-megabyte array per slab
+    comes from the kernel page by page, which costs more than the conversion itself.
+    """
+    C, m = X.shape
+    B = np.empty((H.shape[0], m))
+    x2 = np.empty(m)
+    negatives = 0
+    signed = X.dtype.kind not in "ub"
+    for lo in range(0, m, SLAB):
+        part = slice(lo, min(lo + SLAB, m))
+        width = part.stop - lo
+        if X.dtype == np.float64:
+            Xs = X[:, part]
+        else:
+            if "slab" not in work:  # (the first block is the widest)
+                work["slab"] = np.empty((C, min(SLAB, m)))
+            Xs = work["slab"][:, :width]
+            np.copyto(Xs, X[:, part], casting="unsafe")
+        np.matmul(H, Xs, out=B[:, part])
+        np.einsum("cm,cm->m", Xs, Xs, out=x2[part])
+        if signed:
+            if "negative" not in work:
+                work["negative"] = np.empty((C, min(SLAB, m)), dtype=bool)
+            neg = work["negative"][:, :width]
+            negatives += int(np.count_nonzero(np.less(X[:, part], 0, out=neg)))
+    return B, x2, negatives
+
+
+def _residual_gram(
+    G: np.ndarray, B: np.ndarray, Wt: np.ndarray, x2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Squared residual norms ``||x||² − 2 wᵀb + wᵀGw`` and the gradient ``G W − B``."""
+    grad = G @ Wt
+    r2 = np.einsum("km,km->m", Wt, grad)  # wᵀGw
+    r2 -= 2.0 * np.einsum("km,km->m", Wt, B)
+    r2 += x2
+    grad -= B
+    return r2, grad
+
+
+def _residual_exact(flat: np.ndarray, cols: np.ndarray, H: np.ndarray, Wt: np.ndarray):
+    """``||x − wH||²`` of the pixels ``cols`` of a C × n cube, from the pixels themselves."""
+    out = np.empty(cols.size)
+    for lo in range(0, cols.size, SLAB):
+        part = slice(lo, lo + SLAB)
+        R = flat[:, cols[part]].astype(np.float64)
+        R -= H.T @ Wt[:, part]
+        np.einsum("cm,cm->m", R, R, out=out[part])
+    return out
+
+
 def _kkt_from(grad: np.ndarray, B: np.ndarray, Wt: np.ndarray, G: np.ndarray) -> float:
-    """Relative KKT violation from a precomputed gradient ``G W − B``."""
+    """Relative KKT violation from a precomputed gradient ``G W − B``: the largest of
+    ``max(−W, 0) · max|G|``, ``max(−gradient, 0)`` and ``max|W · gradient| / max|W|``,
+    over ``max|B|`` (min / max reductions, no temporaries but ``W · gradient``)."""
     tiny = np.finfo(float).tiny
-    scale = max(float(np.abs(B).max(initial=0.0)), tiny)
-    wmax = max(float(np.abs(Wt).max(initial=0.0)), tiny)
-    gmax = max(float(np.abs(G).max(initial=0.0)), tiny)
+
+    def lo_hi(a: np.ndarray) -> tuple[float, float]:
+        return float(a.min(initial=0.0)), float(a.max(initial=0.0))
+
+    (b_lo, b_hi), (w_lo, w_hi), (g_lo, g_hi) = lo_hi(B), lo_hi(Wt), lo_hi(G)
+    p_lo, p_hi = lo_hi(Wt * grad)
+    wmax = max(w_hi, -w_lo, tiny)
     v = max(
-        float(np.maximum(-Wt, 0).max(initial=0.0)) * gmax,
-        float(np.maximum(-grad, 0).max(initial=0.0)),
-        float(np.abs(Wt * grad).max(initial=0.0)) / wmax,
+        max(0.0, -w_lo) * max(g_hi, -g_lo, tiny),
+        max(0.0, -float(grad.min(initial=0.0))),
+        max(p_hi, -p_lo) / wmax,
     )
-    return v / scale
+    return v / max(b_hi, -b_lo, tiny)
 
 
 def _nnls_block(block: np.ndarray, H: np.ndarray) -> np.ndarray:

@@ -100,19 +100,19 @@ def nnls_unmix(
             W, H, res, None, 0, True, None, params, report, names, axis, spectral_units,
             lazy_terms=lazy,
         )  # fmt: skip
-    Ws, Rs, num, den, kkt = [], [], 0.0, 0.0, 0.0
+    Ws, Rs, num, den, kkt, top = [], [], 0.0, 0.0, 0.0, 0.0
     for data in _slices(cube, is4d):
         W_s, r_s, st = nnls_cube(data, H, exclude=ex)
         if st["n_pixels"] == 0:
             raise ValueError("every pixel is NaN or excluded; nothing to unmix")
         num, den = num + st["sum_r2"], den + st["sum_x2"]
-        kkt = max(kkt, st["kkt_violation"])
+        kkt, top = max(kkt, st["kkt_violation"]), max(top, st["max_abundance"])
         Ws.append(W_s)
         Rs.append(r_s)
         report.update(_negative_note(st["negative_fraction"]))
     rel = float(np.sqrt(num / den)) if den > 0 else 0.0
     report.update(relative_error=rel, kkt_violation=kkt)
-    if not any(np.nanmax(w, initial=0.0) > 0 for w in Ws):
+    if not top > 0:
         warnings.warn(
             "every abundance is 0 (relative error 1): the data have no positive signal "
             "along these spectra; check the cube's sign / offset and the spectra",
