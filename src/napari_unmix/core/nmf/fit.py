@@ -73,8 +73,9 @@ def _validate(X, W0, H0, lock_H, lock_W):
         raise ValueError(f"X must be pixels x channels, got {X.shape=}")
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or inf; drop those pixels (rows) before fitting")
-    W = np.array(W0, dtype=np.float64, order="F")  # contiguous columns for HALS sweeps
-    H = np.array(H0, dtype=np.float64)
+    # the HALS sweep works on the rows of W and of Hᵀ: both C-contiguous
+    W = np.array(W0, dtype=np.float64, order="C")
+    H = np.array(H0, dtype=np.float64, order="F")
     n, c = X.shape
     if H.ndim != 2 or H.shape[1] != c:
         raise ValueError(f"H0 must be k x {c} (components x channels), got {H.shape=}")
@@ -202,16 +203,16 @@ def iter_nmf(
     H0a = H.copy()  # the seeds the anchor keeps the spectra near
     free_a = anchor * free_H  # per-component anchor weight (0 for locked rows)
 
-    def obj(Wm: np.ndarray, Hm: np.ndarray, WtX: np.ndarray, WtW: np.ndarray) -> float:
-        # ½(||X||² − 2⟨WᵀX, H⟩ + ⟨WᵀW, H Hᵀ⟩) + l1 ΣW, from the small products only
-        fit2 = norm_x2 - 2.0 * np.vdot(WtX, Hm) + np.vdot(WtW, Hm @ Hm.T)
+    def obj(Wm: np.ndarray, Hm: np.ndarray, XtW: np.ndarray, WtW: np.ndarray) -> float:
+        # ½(||X||² − 2⟨XᵀW, Hᵀ⟩ + ⟨WᵀW, H Hᵀ⟩) + l1 ΣW, from the small products only
+        fit2 = norm_x2 - 2.0 * np.vdot(XtW, Hm.T) + np.vdot(WtW, Hm @ Hm.T)
         value = 0.5 * max(fit2, 0.0) + l1 * Wm.sum()
         if anchor:  # ½ anchor Σ_j ||W_j||² ||H_j − H0_j||²
             value += 0.5 * float((free_a * np.diag(WtW)) @ ((Hm - H0a) ** 2).sum(axis=1))
         return float(value)
 
     with one_blas_thread:
-        history = [obj(W, H, W.T @ X, W.T @ W)]
+        history = [obj(W, H, X.T @ W, W.T @ W)]
     floor = 1e-9 * 0.5 * norm_x2
     converged = False
     it = 0
@@ -221,7 +222,7 @@ def iter_nmf(
     sweeps_W = 1 + int(0.1 * (1 + c / k))
     sweeps_H = min(1 + int(0.1 * (1 + n / k)), 5)
     acc = _Extrapolation(enabled=extrapolate and solver != "mu")
-    W_prev, H_prev = W.copy(order="F"), H.copy()
+    W_prev, H_prev = W.copy(order="C"), H.copy(order="F")
     best_W, best_H = W, H
     stalls = 0
     for it in range(1, max_iter + 1):
@@ -232,30 +233,30 @@ def iter_nmf(
             HHt = H @ H.T
             if anchor:  # a ridge on W_j of weight anchor ||H_j − H0_j||²
                 HHt[np.diag_indices(k)] += free_a * ((H - H0a) ** 2).sum(axis=1)
-            update(Wn, (H @ X.T).T, HHt, free_W, l1, eps, sweeps_W)
+            update(Wn, X @ H.T, HHt, free_W, l1, eps, sweeps_W)
             Wy = acc.step(Wn, W_prev)
-            WtX, WtW = Wy.T @ X, Wy.T @ Wy
+            XtW, WtW = X.T @ Wy, Wy.T @ Wy  # C-contiguous, as the sweeps take them
             Hn = H
             if anchor:  # + λ_j = anchor ||W_j||² on the diagonal, + λ_j H0_j on the right
                 lam = free_a * np.diag(WtW)
-                update(Hn.T, WtX.T + H0a.T * lam, WtW + np.diag(lam), free_H, 0.0, eps, sweeps_H)
+                update(Hn.T, XtW + H0a.T * lam, WtW + np.diag(lam), free_H, 0.0, eps, sweeps_H)
             else:
-                update(Hn.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
-            value = obj(Wy, Hn, WtX, WtW)
+                update(Hn.T, XtW, WtW, free_H, 0.0, eps, sweeps_H)
+            value = obj(Wy, Hn, XtW, WtW)
             Hy = acc.step(Hn, H_prev)
             restart = acc.accept(value)
             if value < history[-1]:
-                best_W, best_H = Wy.copy(order="F"), Hn.copy()
+                best_W, best_H = Wy.copy(order="C"), Hn.copy(order="F")
                 history.append(value)
                 stalls = 0
             else:
                 history.append(history[-1])
                 stalls += not restart
             if restart:  # back to the best pair, without momentum
-                W, H = best_W.copy(order="F"), best_H.copy()
-                W_prev, H_prev = W.copy(order="F"), H.copy()
+                W, H = best_W.copy(order="C"), best_H.copy(order="F")
+                W_prev, H_prev = W.copy(order="C"), H.copy(order="F")
             else:
-                W_prev, H_prev = Wn.copy(order="F"), Hn.copy()
+                W_prev, H_prev = Wn.copy(order="C"), Hn.copy(order="F")
                 W, H = Wy, Hy
         yield Progress(it, max_iter, f"objective {history[-1]:.6g}", history[-1])
         if stalls >= 2:
@@ -266,7 +267,7 @@ def iter_nmf(
             break
         if switch_to is not None and _slow(history, STOP_WINDOW):
             update, switch_to = switch_to, None
-    W, H = best_W, best_H
+    W, H = best_W, np.ascontiguousarray(best_H)
     if not converged:
         _warn(
             f"NNMF stopped at max_iter={max_iter} before converging (tol={tol}); raise "
