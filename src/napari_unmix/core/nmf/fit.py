@@ -206,7 +206,7 @@ def iter_nmf(
     def obj(Wm: np.ndarray, Hm: np.ndarray, XtW: np.ndarray, WtW: np.ndarray) -> float:
         # ½(||X||² − 2⟨XᵀW, Hᵀ⟩ + ⟨WᵀW, H Hᵀ⟩) + l1 ΣW, from the small products only
         fit2 = norm_x2 - 2.0 * np.vdot(XtW, Hm.T) + np.vdot(WtW, Hm @ Hm.T)
-        value = 0.5 * max(fit2, 0.0) + l1 * Wm.sum()
+        value = 0.5 * max(fit2, 0.0) + (l1 * Wm.sum() if l1 else 0.0)
         if anchor:  # ½ anchor Σ_j ||W_j||² ||H_j − H0_j||²
             value += 0.5 * float((free_a * np.diag(WtW)) @ ((Hm - H0a) ** 2).sum(axis=1))
         return float(value)
@@ -222,8 +222,10 @@ def iter_nmf(
     sweeps_W = 1 + int(0.1 * (1 + c / k))
     sweeps_H = min(1 + int(0.1 * (1 + n / k)), 5)
     acc = _Extrapolation(enabled=extrapolate and solver != "mu")
+    # W_prev / H_prev: the previous plain update; the extrapolated pair is written over
+    # them (no new arrays per iteration); best_W / best_H: the best pair so far
     W_prev, H_prev = W.copy(order="C"), H.copy(order="F")
-    best_W, best_H = W, H
+    best_W, best_H = W.copy(order="C"), H.copy(order="F")
     stalls = 0
     for it in range(1, max_iter + 1):
         # the products are tall and skinny: one BLAS thread, released before every yield
@@ -246,17 +248,19 @@ def iter_nmf(
             Hy = acc.step(Hn, H_prev)
             restart = acc.accept(value)
             if value < history[-1]:
-                best_W, best_H = Wy.copy(order="C"), Hn.copy(order="F")
+                np.copyto(best_W, Wy)
+                np.copyto(best_H, Hn)
                 history.append(value)
                 stalls = 0
             else:
                 history.append(history[-1])
                 stalls += not restart
             if restart:  # back to the best pair, without momentum
-                W, H = best_W.copy(order="C"), best_H.copy(order="F")
-                W_prev, H_prev = W.copy(order="C"), H.copy(order="F")
-            else:
-                W_prev, H_prev = Wn.copy(order="C"), Hn.copy(order="F")
+                W, H, W_prev, H_prev = Wn, Hn, Wy, Hy
+                for a, b in ((W, best_W), (H, best_H), (W_prev, best_W), (H_prev, best_H)):
+                    np.copyto(a, b)
+            else:  # Wn, Hn are not changed again: the update works on Wy, Hy
+                W_prev, H_prev = Wn, Hn
                 W, H = Wy, Hy
         yield Progress(it, max_iter, f"objective {history[-1]:.6g}", history[-1])
         if stalls >= 2:

@@ -35,10 +35,11 @@ def _sweep_order(free: Arr, Q: Arr, eps: float) -> Arr:
     non-negative where it is zero), so the repeats change nothing and add no violation.
     Empty when no column can move.
     """
-    order = np.flatnonzero(free & (np.diagonal(Q) > eps))
-    if order.size == 0:
-        return order.astype(np.intp)
-    return np.concatenate([order, np.full(free.size - order.size, order[-1])]).astype(np.intp)
+    diag = Q.diagonal().tolist()  # k is small: plain Python is cheaper than numpy calls
+    order = [j for j, f in enumerate(free.tolist()) if f and diag[j] > eps]
+    if order:
+        order += [order[-1]] * (len(diag) - len(order))
+    return np.array(order, dtype=np.intp)
 
 
 def _cd_sweep_numpy(A: Arr, P: Arr, Q: Arr, order: Arr) -> float:
@@ -184,9 +185,10 @@ class _Extrapolation:
         self.last = np.inf
 
     def step(self, A: np.ndarray, A_prev: np.ndarray) -> np.ndarray:
+        """The pushed point ``max(0, A + β (A − A_prev))``, written over ``A_prev``."""
         if not self.enabled:
             return A
-        Y = A - A_prev
+        Y = np.subtract(A, A_prev, out=A_prev)
         Y *= self.beta
         Y += A
         return np.maximum(Y, 0.0, out=Y)
