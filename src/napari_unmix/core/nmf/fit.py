@@ -38,6 +38,9 @@ from .options import NmfOptions
 from .solvers import SOLVERS, SWITCH_TO, _Extrapolation
 from .stop import STOP_WINDOW, _slow, stop_rule
 
+#: weight of the cost of the products against one sweep in the number of HALS sweeps
+SWEEP_WEIGHT = 0.3
+
 __all__ = ["NMFFit", "fit_nmf", "iter_nmf", "objective"]
 
 
@@ -190,8 +193,8 @@ def iter_nmf(
     opts = NmfOptions(solver=solver, max_iter=max_iter, tol=tol, l1_W=l1_W)
     solver, max_iter, tol, l1_W = opts.solver, opts.max_iter, opts.tol, opts.l1_W
     X, W, H, lock_H, lock_W = _validate(X, W0, H0, lock_H, lock_W)
-    update: Callable = SOLVERS.resolve(solver).function
-    switch_to: Callable | None = SWITCH_TO.get(solver)
+    update_W = update_H = SOLVERS.resolve(solver).function
+    switch_to: tuple[Callable, Callable] | None = SWITCH_TO.get(solver)
     eps = np.finfo(np.float64).eps
     norm_x2 = float(np.vdot(X, X))
     free_W, free_H = ~lock_W, ~lock_H
@@ -219,8 +222,8 @@ def iter_nmf(
     n, c = X.shape
     k = H.shape[0]
     # HALS inner sweeps per update: 1 + 0.1 × (cost of the products / cost of one sweep)
-    sweeps_W = 1 + int(0.1 * (1 + c / k))
-    sweeps_H = min(1 + int(0.1 * (1 + n / k)), 5)
+    sweeps_W = 1 + int(SWEEP_WEIGHT * (1 + c / k))
+    sweeps_H = min(1 + int(SWEEP_WEIGHT * (1 + n / k)), 5)
     acc = _Extrapolation(enabled=extrapolate and solver != "mu")
     # W_prev / H_prev: the previous plain update; the extrapolated pair is written over
     # them (no new arrays per iteration); best_W / best_H: the best pair so far
@@ -235,15 +238,15 @@ def iter_nmf(
             HHt = H @ H.T
             if anchor:  # a ridge on W_j of weight anchor ||H_j − H0_j||²
                 HHt[np.diag_indices(k)] += free_a * ((H - H0a) ** 2).sum(axis=1)
-            update(Wn, X @ H.T, HHt, free_W, l1, eps, sweeps_W)
+            update_W(Wn, X @ H.T, HHt, free_W, l1, eps, sweeps_W)
             Wy = acc.step(Wn, W_prev)
             XtW, WtW = X.T @ Wy, Wy.T @ Wy  # C-contiguous, as the sweeps take them
             Hn = H
             if anchor:  # + λ_j = anchor ||W_j||² on the diagonal, + λ_j H0_j on the right
                 lam = free_a * np.diag(WtW)
-                update(Hn.T, XtW + H0a.T * lam, WtW + np.diag(lam), free_H, 0.0, eps, sweeps_H)
+                update_H(Hn.T, XtW + H0a.T * lam, WtW + np.diag(lam), free_H, 0.0, eps, sweeps_H)
             else:
-                update(Hn.T, XtW, WtW, free_H, 0.0, eps, sweeps_H)
+                update_H(Hn.T, XtW, WtW, free_H, 0.0, eps, sweeps_H)
             value = obj(Wy, Hn, XtW, WtW)
             Hy = acc.step(Hn, H_prev)
             restart = acc.accept(value)
@@ -270,7 +273,7 @@ def iter_nmf(
             converged = True
             break
         if switch_to is not None and _slow(history, STOP_WINDOW):
-            update, switch_to = switch_to, None
+            (update_W, update_H), switch_to = switch_to, None
     W, H = best_W, np.ascontiguousarray(best_H)
     if not converged:
         _warn(
