@@ -40,6 +40,7 @@ from .stop import STOP_WINDOW, _slow, stop_rule
 
 #: weight of the cost of the products against one sweep in the number of HALS sweeps
 SWEEP_WEIGHT = 0.3
+MAX_SWEEPS_H = 5
 
 __all__ = ["NMFFit", "fit_nmf", "iter_nmf", "objective"]
 
@@ -196,7 +197,8 @@ def iter_nmf(
     update_W = update_H = SOLVERS.resolve(solver).function
     switch_to: tuple[Callable, Callable] | None = SWITCH_TO.get(solver)
     eps = np.finfo(np.float64).eps
-    norm_x2 = float(np.vdot(X, X))
+    with one_blas_thread:  # a second BLAS thread would spin on after the sum
+        norm_x2 = float(np.vdot(X, X))
     free_W, free_H = ~lock_W, ~lock_H
     # L1 in the data's unit: l1_W is the abundance (in units of the seeds' spectra) below
     # which a component is zeroed, so the penalty scales with ||H0_j||² like the fit term
@@ -223,7 +225,7 @@ def iter_nmf(
     k = H.shape[0]
     # HALS inner sweeps per update: 1 + 0.1 × (cost of the products / cost of one sweep)
     sweeps_W = 1 + int(SWEEP_WEIGHT * (1 + c / k))
-    sweeps_H = min(1 + int(SWEEP_WEIGHT * (1 + n / k)), 5)
+    sweeps_H = min(1 + int(SWEEP_WEIGHT * (1 + n / k)), MAX_SWEEPS_H)
     acc = _Extrapolation(enabled=extrapolate and solver != "mu")
     # W_prev / H_prev: the previous plain update; the extrapolated pair is written over
     # them (no new arrays per iteration); best_W / best_H: the best pair so far

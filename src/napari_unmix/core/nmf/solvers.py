@@ -19,6 +19,8 @@ __all__ = ["SOLVERS", "SWITCH_TO"]
 
 Arr = np.ndarray
 
+SWEEP_STOP = 0.1
+
 
 try:  # scikit-learn's compiled coordinate-descent sweep (private API; 1.4 to 1.9 checked)
     from sklearn.decomposition._cdnmf_fast import _update_cdnmf_fast as _cd_sweep_compiled
@@ -97,7 +99,7 @@ def _hals_columns(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float, max_
     C = A if A.flags.c_contiguous else np.ascontiguousarray(A)
     first = _cd_sweep(C, P, Q, order)
     for _ in range(max_sweeps - 1):
-        if _cd_sweep(C, P, Q, order) <= 0.1 * first:
+        if _cd_sweep(C, P, Q, order) <= SWEEP_STOP * first:
             break
     if C is not A:
         A[...] = C
