@@ -167,6 +167,7 @@ def test_compiled_and_numpy_hals_sweeps_agree(monkeypatch):
 
     if solvers._cd_sweep_compiled is None:
         pytest.skip("this scikit-learn has no compiled coordinate-descent sweep")
+    assert solvers._compiled_sweep_agrees()
     rng = np.random.default_rng(9)
     A = rng.random((150, 5))
     A[rng.random(A.shape) < 0.3] = 0.0
