@@ -38,11 +38,14 @@ from .options import NmfOptions
 from .solvers import SOLVERS, SWITCH_TO, _Extrapolation
 from .stop import STOP_WINDOW, _slow, stop_rule
 
-#: HALS sweeps per block update: ``1 + SWEEP_WEIGHT × (1 + products / sweep)``, the cost
-#: ratio being ``C / k`` for W and ``n / k`` for H (at most ``MAX_SWEEPS_H``); 0.3 chosen on
-#: ``benchmarks/bench_hs_goals.py``'s scenes with the compiled sweep (fewest iterations to
-#: scikit-learn's objective, same optima; 0.4 moves one scene to another stationary point)
+#: HALS sweeps per block update: ``1 + SWEEP_WEIGHT × (1 + products / sweep)``, the flop
+#: ratio being ``C / k`` for W and ``n / k`` for H, at most ``MAX_SWEEPS_W`` / ``MAX_SWEEPS_H``.
+#: Chosen with the compiled sweep on ``benchmarks/bench_hs_goals.py``'s scenes (fewest
+#: iterations to scikit-learn's objective, same optima; 0.4 moves one scene to another
+#: stationary point) and on ``bench_nnmf``'s bead cubes (C / k = 16: more than 3 W sweeps
+#: cost more time than they save, a compiled sweep being slower per flop than the products)
 SWEEP_WEIGHT = 0.3
+MAX_SWEEPS_W = 3
 MAX_SWEEPS_H = 5
 
 __all__ = ["NMFFit", "fit_nmf", "iter_nmf", "objective"]
@@ -227,7 +230,7 @@ def iter_nmf(
     n, c = X.shape
     k = H.shape[0]
     # HALS inner sweeps per update (accelerated HALS, Gillis & Glineur)
-    sweeps_W = 1 + int(SWEEP_WEIGHT * (1 + c / k))
+    sweeps_W = min(1 + int(SWEEP_WEIGHT * (1 + c / k)), MAX_SWEEPS_W)
     sweeps_H = min(1 + int(SWEEP_WEIGHT * (1 + n / k)), MAX_SWEEPS_H)
     acc = _Extrapolation(enabled=extrapolate and solver != "mu")
     # W_prev / H_prev: the previous plain update; the extrapolated pair is written over
