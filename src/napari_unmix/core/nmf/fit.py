@@ -42,10 +42,11 @@ from .stop import STOP_WINDOW, _slow, stop_rule
 #: ratio being ``C / k`` for W and ``n / k`` for H, at most ``MAX_SWEEPS_W`` / ``MAX_SWEEPS_H``.
 #: Chosen with the compiled sweep on ``benchmarks/bench_hs_goals.py``'s scenes (fewest
 #: iterations to scikit-learn's objective, same optima; 0.4 moves one scene to another
-#: stationary point) and on ``bench_nnmf``'s bead cubes (C / k = 16: more than 3 W sweeps
-#: cost more time than they save, a compiled sweep being slower per flop than the products)
+#: stationary point) and on ``bench_nnmf``'s bead cubes (C / k = 16: more than 2 W sweeps
+#: cost more time than they save, a compiled sweep being slower per flop than the products;
+#: 2 keeps the default fit there at the numpy sweeps' speed)
 SWEEP_WEIGHT = 0.3
-MAX_SWEEPS_W = 3
+MAX_SWEEPS_W = 2
 MAX_SWEEPS_H = 5
 
 __all__ = ["NMFFit", "fit_nmf", "iter_nmf", "objective"]
