@@ -7,12 +7,13 @@ transposition) to H. :class:`_Extrapolation` pushes the iterates along their las
 
 A HALS sweep is one call of scikit-learn's compiled coordinate-descent sweep
 (``sklearn.decomposition._cdnmf_fast._update_cdnmf_fast``, private: checked on
-scikit-learn 1.9, and against the numpy sweep at import) when it is there, else
+scikit-learn 1.9, and against the numpy sweep on first use) when it is there, else
 :func:`_cd_sweep_numpy`, the same maths with a few numpy calls per component.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -28,12 +29,6 @@ Arr = np.ndarray
 #: fraction of the first sweep's (chosen on ``benchmarks/bench_hs_goals.py``'s scenes: 0.1
 #: ends two of them at a worse stationary point than scikit-learn's)
 SWEEP_STOP = 0.03
-
-try:  # scikit-learn's compiled coordinate-descent sweep (private API: checked on 1.9; the
-    # self-check below turns to the numpy sweep on a version where it differs)
-    from sklearn.decomposition._cdnmf_fast import _update_cdnmf_fast as _cd_sweep_compiled
-except ImportError:  # pragma: no cover - a scikit-learn without it: the numpy sweep
-    _cd_sweep_compiled = None
 
 
 def _sweep_order(free: Arr, Q: Arr, eps: float) -> Arr:
@@ -77,6 +72,39 @@ def _cd_sweep_numpy(A: Arr, P: Arr, Q: Arr, order: Arr) -> float:
     return violation
 
 
+def _agrees(compiled: Callable) -> bool:
+    """``compiled`` gives the numpy sweep's result on a small problem (a locked column and
+    repeats included); else (another signature or meaning in some scikit-learn version)
+    the numpy sweep is used."""
+    rng = np.random.default_rng(0)
+    A, B = rng.random((7, 3)), rng.random((3, 5))
+    P, Q = rng.random((7, 5)) @ B.T, B @ B.T
+    order = _sweep_order(np.array([True, False, True]), Q, 0.0)
+    A1, A2 = A.copy(), A.copy()
+    try:
+        v1 = float(compiled(A1, Q, P, order))
+    except (TypeError, ValueError):  # pragma: no cover - another signature
+        return False
+    v2 = _cd_sweep_numpy(A2, P, Q, order)
+    return bool(np.allclose(A1, A2, rtol=1e-12, atol=1e-14) and np.isclose(v1, v2, rtol=1e-12))
+
+
+@functools.cache
+def _compiled_sweep() -> Callable | None:
+    """scikit-learn's compiled coordinate-descent sweep, imported on first use (importing
+    scikit-learn takes a second), when it is there and agrees with :func:`_cd_sweep_numpy`.
+
+    ``sklearn.decomposition._cdnmf_fast._update_cdnmf_fast(W, HHt, XHt, permutation)`` is
+    private API (checked on scikit-learn 1.9): it loops over ``k`` permutation entries, hence
+    :func:`_sweep_order`'s padding.
+    """
+    try:
+        from sklearn.decomposition._cdnmf_fast import _update_cdnmf_fast
+    except ImportError:  # pragma: no cover - a scikit-learn without it: the numpy sweep
+        return None
+    return _update_cdnmf_fast if _agrees(_update_cdnmf_fast) else None
+
+
 def _cd_sweep(A: Arr, P: Arr, Q: Arr, order: Arr) -> float:
     """One HALS sweep (see :func:`_cd_sweep_numpy`), compiled when scikit-learn has it.
 
@@ -84,30 +112,10 @@ def _cd_sweep(A: Arr, P: Arr, Q: Arr, order: Arr) -> float:
     component (what a sweep costs on small images). ``A``, ``P`` and ``Q`` are
     C-contiguous float64 and ``order`` holds ``k`` indices (:func:`_sweep_order`).
     """
-    if _cd_sweep_compiled is None:
+    compiled = _compiled_sweep()
+    if compiled is None:
         return _cd_sweep_numpy(A, P, Q, order)
-    return float(_cd_sweep_compiled(A, Q, P, order))
-
-
-def _compiled_sweep_agrees() -> bool:
-    """The private compiled sweep gives the numpy sweep's result on a small problem (locked
-    column and repeats included); else (another signature or meaning in some scikit-learn
-    version) the numpy sweep is used."""
-    rng = np.random.default_rng(0)
-    A, B = rng.random((7, 3)), rng.random((3, 5))
-    P, Q = rng.random((7, 5)) @ B.T, B @ B.T
-    order = _sweep_order(np.array([True, False, True]), Q, 0.0)
-    A1, A2 = A.copy(), A.copy()
-    try:
-        v1 = float(_cd_sweep_compiled(A1, Q, P, order))
-    except (TypeError, ValueError):  # pragma: no cover - another signature
-        return False
-    v2 = _cd_sweep_numpy(A2, P, Q, order)
-    return bool(np.allclose(A1, A2, rtol=1e-12, atol=1e-14) and np.isclose(v1, v2, rtol=1e-12))
-
-
-if _cd_sweep_compiled is not None and not _compiled_sweep_agrees():  # pragma: no cover
-    _cd_sweep_compiled = None
+    return float(compiled(A, Q, P, order))
 
 
 def _hals_columns(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float, max_sweeps: int = 1):
