@@ -188,14 +188,17 @@ def _time_to_reach(run, target, grid):
 
 
 def _ours_to_reach(X, W0, H0, target_obj):
-    """Time and iterations for our default solver to reach an objective (generator stopped)."""
+    """Time and iterations for our default solver to reach an objective (generator stopped);
+    iterations None when the run ends above it (another stationary point)."""
     t0 = time.perf_counter()
     gen = iter_nmf(X, W0, H0, tol=0.0, max_iter=5000)
-    for event in gen:  # Progress: done = iteration, partial = objective
-        if event.partial <= target_obj:
-            gen.close()
-            return time.perf_counter() - t0, event.done
-    raise RuntimeError("our solver did not reach the target objective")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for event in gen:  # Progress: done = iteration, partial = objective
+            if event.partial <= target_obj:
+                gen.close()
+                return time.perf_counter() - t0, event.done
+    return time.perf_counter() - t0, None
 
 
 def bench_seeded(cube, truth, label, grid):
@@ -225,15 +228,18 @@ def bench_seeded(cube, truth, label, grid):
     t_sk, blas, (Ws, Hs, n_sk) = _best_threads(sk, repeat=3)
     f_sk = _objective(X, Ws, Hs)
     t_ours, (_, it_ours) = timed(lambda: _ours_to_reach(X, W0, seeds.H0, f_sk), repeat=3)
+    reached = it_ours is not None  # else: our run ends above sklearn's objective
     rows = [
         {
             "bench": "nnmf",
             "case": f"seeded NNMF {label}",
-            "ours_s": round(t_ours, 3),
+            "ours_s": round(t_ours, 3),  # not reached: the time of the whole run
             "reference": "sklearn NMF custom init cd (defaults)",
             "ref_s": round(t_sk, 3),
-            "speedup": round(t_sk / t_ours, 1),
-            "check": f"time to sklearn's objective: ours {it_ours} it, sklearn {n_sk} it "
+            "speedup": round(t_sk / t_ours, 1) if reached else None,
+            "check": "time to sklearn's objective: ours "
+            + (f"{it_ours} it" if reached else "not reached (ends at another stationary point)")
+            + f", sklearn {n_sk} it "
             f"(blas {blas}); our default run {fit.n_iter} it {t_conv:.2f} s, gap to a "
             f"1000-it run {gap:.1e} rel",
         }

@@ -188,3 +188,20 @@ def test_picasso_subcommand_runs_on_the_sample(tmp_path, capsys):
     assert params["max_iter"] == 3 and params["pixel_bin_size"] == 4
     assert cli.main(["picasso", str(src), str(out), "--quiet"]) == 1  # never overwrites
     assert "exists" in capsys.readouterr().err
+
+
+def test_progress_says_where_an_early_stop_ended(capsys):
+    from napari_unmix.cli._engine import _Progress
+
+    for last in (20, 27):  # on a 10 % line and between two
+        p = _Progress("x", quiet=False)
+        for i in range(1, last + 1):
+            p(i, 200)
+        p.finish()
+        lines = capsys.readouterr().err.splitlines()
+        assert lines[-1] == f"x: stopped at {last} of at most 200"
+    p = _Progress("x", quiet=False)
+    for i in range(1, 201):
+        p(i, 200)
+    p.finish()
+    assert capsys.readouterr().err.splitlines()[-1] == "x: 200/200 (100%)"

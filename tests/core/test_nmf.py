@@ -158,3 +158,40 @@ def test_blas_threads_not_limited_while_the_generator_is_suspended():
     assert threads() == before  # the one-thread limit covers each iteration only
     gen.close()
     assert threads() == before
+
+
+def test_compiled_and_numpy_hals_sweeps_agree(monkeypatch):
+    # scikit-learn's private compiled sweep and the numpy fallback: the same maths, with a
+    # locked column, a zero spectrum (Q_jj = 0) and zeros in A
+    from napari_unmix.core.nmf import solvers
+
+    compiled = solvers._compiled_sweep()
+    if compiled is None:
+        pytest.skip("this scikit-learn has no compiled coordinate-descent sweep")
+    rng = np.random.default_rng(9)
+    A = rng.random((150, 5))
+    A[rng.random(A.shape) < 0.3] = 0.0
+    B = rng.random((5, 12))
+    B[3] = 0.0
+    P, Q = rng.random((150, 12)) @ B.T, B @ B.T
+    free = np.array([True, False, True, True, True])
+    order = solvers._sweep_order(free, Q, 1e-12)
+    assert order.tolist() == [0, 2, 4, 4, 4]  # locked 1 and empty 3 skipped
+    A1, A2 = A.copy(), A.copy()
+    v1 = compiled(A1, Q, P, order)
+    v2 = solvers._cd_sweep_numpy(A2, P, Q, order)
+    assert v1 == pytest.approx(v2, rel=1e-12)
+    np.testing.assert_allclose(A1, A2, rtol=1e-12, atol=1e-14)
+    assert np.array_equal(A1[:, [1, 3]], A[:, [1, 3]]) and not np.array_equal(A1, A)
+    # whole fits, locks and L1 included
+    X, W0, H0 = _problem(10)
+    kwargs = {"lock_H": [True, False, False, False], "lock_W": [False, False, True, False],
+              "l1_W": 0.02, "anchor": 1.0, "tol": 1e-8, "max_iter": 60}  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        compiled = fit_nmf(X, W0, H0, solver="hals", **kwargs)
+        monkeypatch.setattr(solvers, "_compiled_sweep", lambda: None)
+        fallback = fit_nmf(X, W0, H0, solver="hals", **kwargs)
+    assert compiled.n_iter == fallback.n_iter
+    assert compiled.objective == pytest.approx(fallback.objective, rel=1e-10)
+    np.testing.assert_allclose(compiled.W, fallback.W, rtol=1e-8, atol=1e-10)

@@ -132,11 +132,15 @@ class _Progress:
 
     def finish(self) -> None:
         """Print where the work really ended, if the last line did not say so."""
-        if self.quiet or self.seen is None or self.seen == self.shown:
+        if self.quiet or self.seen is None:
             return
         done, total = self.seen
-        text = f"stopped at {done} of at most {total}" if done < total else f"{done}/{total} (100%)"
-        print(f"{self.label}: {text}", file=sys.stderr, flush=True)
+        if done < total:  # also when the last line happened to fall on this step
+            print(
+                f"{self.label}: stopped at {done} of at most {total}", file=sys.stderr, flush=True
+            )
+        elif self.seen != self.shown:
+            print(f"{self.label}: {done}/{total} (100%)", file=sys.stderr, flush=True)
 
 
 def _progress_printer(name: str, quiet: bool) -> _Progress:

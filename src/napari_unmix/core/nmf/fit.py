@@ -38,6 +38,17 @@ from .options import NmfOptions
 from .solvers import SOLVERS, SWITCH_TO, _Extrapolation
 from .stop import STOP_WINDOW, _slow, stop_rule
 
+#: HALS sweeps per block update: ``1 + SWEEP_WEIGHT × (1 + products / sweep)``, the flop
+#: ratio being ``C / k`` for W and ``n / k`` for H, at most ``MAX_SWEEPS_W`` / ``MAX_SWEEPS_H``.
+#: Chosen with the compiled sweep on ``benchmarks/bench_hs_goals.py``'s scenes (fewest
+#: iterations to scikit-learn's objective, same optima; 0.4 moves one scene to another
+#: stationary point) and on ``bench_nnmf``'s bead cubes (C / k = 16: more than 2 W sweeps
+#: cost more time than they save, a compiled sweep being slower per flop than the products;
+#: 2 keeps the default fit there at the numpy sweeps' speed)
+SWEEP_WEIGHT = 0.3
+MAX_SWEEPS_W = 2
+MAX_SWEEPS_H = 5
+
 __all__ = ["NMFFit", "fit_nmf", "iter_nmf", "objective"]
 
 
@@ -73,8 +84,9 @@ def _validate(X, W0, H0, lock_H, lock_W):
         raise ValueError(f"X must be pixels x channels, got {X.shape=}")
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or inf; drop those pixels (rows) before fitting")
-    W = np.array(W0, dtype=np.float64, order="F")  # contiguous columns for HALS sweeps
-    H = np.array(H0, dtype=np.float64)
+    # the HALS sweep works on the rows of W and of Hᵀ: both C-contiguous
+    W = np.array(W0, dtype=np.float64, order="C")
+    H = np.array(H0, dtype=np.float64, order="F")
     n, c = X.shape
     if H.ndim != 2 or H.shape[1] != c:
         raise ValueError(f"H0 must be k x {c} (components x channels), got {H.shape=}")
@@ -189,10 +201,11 @@ def iter_nmf(
     opts = NmfOptions(solver=solver, max_iter=max_iter, tol=tol, l1_W=l1_W)
     solver, max_iter, tol, l1_W = opts.solver, opts.max_iter, opts.tol, opts.l1_W
     X, W, H, lock_H, lock_W = _validate(X, W0, H0, lock_H, lock_W)
-    update: Callable = SOLVERS.resolve(solver).function
-    switch_to: Callable | None = SWITCH_TO.get(solver)
+    update_W = update_H = SOLVERS.resolve(solver).function
+    switch_to: tuple[Callable, Callable] | None = SWITCH_TO.get(solver)
     eps = np.finfo(np.float64).eps
-    norm_x2 = float(np.vdot(X, X))
+    with one_blas_thread:  # a second BLAS thread would spin on after the sum
+        norm_x2 = float(np.vdot(X, X))
     free_W, free_H = ~lock_W, ~lock_H
     # L1 in the data's unit: l1_W is the abundance (in units of the seeds' spectra) below
     # which a component is zeroed, so the penalty scales with ||H0_j||² like the fit term
@@ -202,27 +215,29 @@ def iter_nmf(
     H0a = H.copy()  # the seeds the anchor keeps the spectra near
     free_a = anchor * free_H  # per-component anchor weight (0 for locked rows)
 
-    def obj(Wm: np.ndarray, Hm: np.ndarray, WtX: np.ndarray, WtW: np.ndarray) -> float:
-        # ½(||X||² − 2⟨WᵀX, H⟩ + ⟨WᵀW, H Hᵀ⟩) + l1 ΣW, from the small products only
-        fit2 = norm_x2 - 2.0 * np.vdot(WtX, Hm) + np.vdot(WtW, Hm @ Hm.T)
-        value = 0.5 * max(fit2, 0.0) + l1 * Wm.sum()
+    def obj(Wm: np.ndarray, Hm: np.ndarray, XtW: np.ndarray, WtW: np.ndarray) -> float:
+        # ½(||X||² − 2⟨XᵀW, Hᵀ⟩ + ⟨WᵀW, H Hᵀ⟩) + l1 ΣW, from the small products only
+        fit2 = norm_x2 - 2.0 * np.vdot(XtW, Hm.T) + np.vdot(WtW, Hm @ Hm.T)
+        value = 0.5 * max(fit2, 0.0) + (l1 * Wm.sum() if l1 else 0.0)
         if anchor:  # ½ anchor Σ_j ||W_j||² ||H_j − H0_j||²
             value += 0.5 * float((free_a * np.diag(WtW)) @ ((Hm - H0a) ** 2).sum(axis=1))
         return float(value)
 
     with one_blas_thread:
-        history = [obj(W, H, W.T @ X, W.T @ W)]
+        history = [obj(W, H, X.T @ W, W.T @ W)]
     floor = 1e-9 * 0.5 * norm_x2
     converged = False
     it = 0
     n, c = X.shape
     k = H.shape[0]
-    # HALS inner sweeps per update: 1 + 0.1 × (cost of the products / cost of one sweep)
-    sweeps_W = 1 + int(0.1 * (1 + c / k))
-    sweeps_H = min(1 + int(0.1 * (1 + n / k)), 5)
+    # HALS inner sweeps per update (accelerated HALS, Gillis & Glineur)
+    sweeps_W = min(1 + int(SWEEP_WEIGHT * (1 + c / k)), MAX_SWEEPS_W)
+    sweeps_H = min(1 + int(SWEEP_WEIGHT * (1 + n / k)), MAX_SWEEPS_H)
     acc = _Extrapolation(enabled=extrapolate and solver != "mu")
-    W_prev, H_prev = W.copy(order="F"), H.copy()
-    best_W, best_H = W, H
+    # W_prev / H_prev: the previous plain update; the extrapolated pair is written over
+    # them (no new arrays per iteration); best_W / best_H: the best pair so far
+    W_prev, H_prev = W.copy(order="C"), H.copy(order="F")
+    best_W, best_H = W.copy(order="C"), H.copy(order="F")
     stalls = 0
     for it in range(1, max_iter + 1):
         # the products are tall and skinny: one BLAS thread, released before every yield
@@ -232,30 +247,32 @@ def iter_nmf(
             HHt = H @ H.T
             if anchor:  # a ridge on W_j of weight anchor ||H_j − H0_j||²
                 HHt[np.diag_indices(k)] += free_a * ((H - H0a) ** 2).sum(axis=1)
-            update(Wn, (H @ X.T).T, HHt, free_W, l1, eps, sweeps_W)
+            update_W(Wn, X @ H.T, HHt, free_W, l1, eps, sweeps_W)
             Wy = acc.step(Wn, W_prev)
-            WtX, WtW = Wy.T @ X, Wy.T @ Wy
+            XtW, WtW = X.T @ Wy, Wy.T @ Wy  # C-contiguous, as the sweeps take them
             Hn = H
             if anchor:  # + λ_j = anchor ||W_j||² on the diagonal, + λ_j H0_j on the right
                 lam = free_a * np.diag(WtW)
-                update(Hn.T, WtX.T + H0a.T * lam, WtW + np.diag(lam), free_H, 0.0, eps, sweeps_H)
+                update_H(Hn.T, XtW + H0a.T * lam, WtW + np.diag(lam), free_H, 0.0, eps, sweeps_H)
             else:
-                update(Hn.T, WtX.T, WtW, free_H, 0.0, eps, sweeps_H)
-            value = obj(Wy, Hn, WtX, WtW)
+                update_H(Hn.T, XtW, WtW, free_H, 0.0, eps, sweeps_H)
+            value = obj(Wy, Hn, XtW, WtW)
             Hy = acc.step(Hn, H_prev)
             restart = acc.accept(value)
             if value < history[-1]:
-                best_W, best_H = Wy.copy(order="F"), Hn.copy()
+                np.copyto(best_W, Wy)
+                np.copyto(best_H, Hn)
                 history.append(value)
                 stalls = 0
             else:
                 history.append(history[-1])
                 stalls += not restart
             if restart:  # back to the best pair, without momentum
-                W, H = best_W.copy(order="F"), best_H.copy()
-                W_prev, H_prev = W.copy(order="F"), H.copy()
-            else:
-                W_prev, H_prev = Wn.copy(order="F"), Hn.copy()
+                W, H, W_prev, H_prev = Wn, Hn, Wy, Hy
+                for a, b in ((W, best_W), (H, best_H), (W_prev, best_W), (H_prev, best_H)):
+                    np.copyto(a, b)
+            else:  # Wn, Hn are not changed again: the update works on Wy, Hy
+                W_prev, H_prev = Wn, Hn
                 W, H = Wy, Hy
         yield Progress(it, max_iter, f"objective {history[-1]:.6g}", history[-1])
         if stalls >= 2:
@@ -265,8 +282,8 @@ def iter_nmf(
             converged = True
             break
         if switch_to is not None and _slow(history, STOP_WINDOW):
-            update, switch_to = switch_to, None
-    W, H = best_W, best_H
+            (update_W, update_H), switch_to = switch_to, None
+    W, H = best_W, np.ascontiguousarray(best_H)
     if not converged:
         _warn(
             f"NNMF stopped at max_iter={max_iter} before converging (tol={tol}); raise "

@@ -4,10 +4,16 @@ Every update has the signature ``update(A, P, Q, free, l1, eps, max_sweeps)``: i
 the free columns of ``A`` in place to lower ``½||X − A B||² + l1 ΣA`` given the products
 ``P = X Bᵀ`` and ``Q = B Bᵀ`` of the fixed factor ``B``; the fit applies it to W and (by
 transposition) to H. :class:`_Extrapolation` pushes the iterates along their last step.
+
+A HALS sweep is one call of scikit-learn's compiled coordinate-descent sweep
+(``sklearn.decomposition._cdnmf_fast._update_cdnmf_fast``, private: checked on
+scikit-learn 1.9, and against the numpy sweep on first use) when it is there, else
+:func:`_cd_sweep_numpy`, the same maths with a few numpy calls per component.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -19,41 +25,121 @@ __all__ = ["SOLVERS", "SWITCH_TO"]
 
 Arr = np.ndarray
 
+#: accelerated HALS repeats a sweep while its projected-gradient violation is above this
+#: fraction of the first sweep's (chosen on ``benchmarks/bench_hs_goals.py``'s scenes: 0.1
+#: ends two of them at a worse stationary point than scikit-learn's)
+SWEEP_STOP = 0.03
 
-def _hals_sweep(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float) -> float:
-    """One HALS sweep over the free columns of ``A`` (in place); returns ``||ΔA||²``.
 
-    ``P = X Bᵀ`` and ``Q = B Bᵀ`` for the fixed factor ``B``; column ``j`` becomes
-    ``max(0, A_j + (P_j − A Q_j − l1) / Q_jj)``, the exact minimiser of
-    ``½||X − A B||² + l1 ΣA`` over that column given the others.
+def _sweep_order(free: Arr, Q: Arr, eps: float) -> Arr:
+    """The columns a HALS sweep updates, as scikit-learn's sweep takes them: ``k`` indices.
+
+    The free columns with ``Q_jj > eps`` (a zero row of ``B`` leaves its column as it is),
+    then the last of them repeated up to ``k`` entries: a column updated again right after
+    its exact update does not move (its gradient is zero where it is positive and
+    non-negative where it is zero), so the repeats change nothing and add no violation.
+    Empty when no column can move.
     """
-    col = np.empty(A.shape[0])
-    change = 0.0
-    for j in np.flatnonzero(free):
-        if Q[j, j] <= eps:
-            continue
-        np.dot(A, Q[:, j], out=col)  # A Q_j with the columns updated so far
-        np.subtract(P[:, j], col, out=col)
-        if l1:
-            col -= l1
-        col /= Q[j, j]
-        change += float(np.dot(col, col))  # upper bound of the step before clipping
-        col += A[:, j]
-        np.maximum(col, 0.0, out=A[:, j])
-    return change
+    diag = Q.diagonal().tolist()  # k is small: plain Python is cheaper than numpy calls
+    order = [j for j, f in enumerate(free.tolist()) if f and diag[j] > eps]
+    if order:
+        order += [order[-1]] * (len(diag) - len(order))
+    return np.array(order, dtype=np.intp)
+
+
+def _cd_sweep_numpy(A: Arr, P: Arr, Q: Arr, order: Arr) -> float:
+    """One HALS sweep over the columns ``order`` of ``A`` (in place) with numpy.
+
+    Column ``j`` becomes ``max(0, A_j − G_j / Q_jj)`` with the gradient
+    ``G_j = A Q_j − P_j`` taken with the columns updated so far: the exact minimiser of
+    ``½||X − A B||²`` over that column given the others (``P = X Bᵀ``, ``Q = B Bᵀ``).
+    Returns the sweep's projected-gradient violation ``Σ|G_ij|`` (``min(G_ij, 0)`` where
+    ``A_ij = 0``): the maths and return value of scikit-learn's compiled sweep.
+    """
+    grad = np.empty(A.shape[0])
+    step = np.empty(A.shape[0])
+    violation = 0.0
+    for j in order:
+        np.dot(A, Q[j], out=grad)  # Q is symmetric: row j = column j
+        grad -= P[:, j]
+        np.minimum(grad, 0.0, out=step)
+        np.copyto(step, grad, where=A[:, j] != 0)
+        violation += float(np.abs(step).sum())
+        if Q[j, j] != 0:
+            np.divide(grad, Q[j, j], out=step)
+            np.subtract(A[:, j], step, out=step)
+            np.maximum(step, 0.0, out=A[:, j])
+    return violation
+
+
+def _agrees(compiled: Callable) -> bool:
+    """``compiled`` gives the numpy sweep's result on a small problem (a locked column and
+    repeats included); else (another signature or meaning in some scikit-learn version)
+    the numpy sweep is used."""
+    rng = np.random.default_rng(0)
+    A, B = rng.random((7, 3)), rng.random((3, 5))
+    P, Q = rng.random((7, 5)) @ B.T, B @ B.T
+    order = _sweep_order(np.array([True, False, True]), Q, 0.0)
+    A1, A2 = A.copy(), A.copy()
+    try:
+        v1 = float(compiled(A1, Q, P, order))
+    except (TypeError, ValueError):  # pragma: no cover - another signature
+        return False
+    v2 = _cd_sweep_numpy(A2, P, Q, order)
+    return bool(np.allclose(A1, A2, rtol=1e-12, atol=1e-14) and np.isclose(v1, v2, rtol=1e-12))
+
+
+@functools.cache
+def _compiled_sweep() -> Callable | None:
+    """scikit-learn's compiled coordinate-descent sweep, imported on first use (importing
+    scikit-learn takes a second), when it is there and agrees with :func:`_cd_sweep_numpy`.
+
+    ``sklearn.decomposition._cdnmf_fast._update_cdnmf_fast(W, HHt, XHt, permutation)`` is
+    private API (checked on scikit-learn 1.9): it loops over ``k`` permutation entries, hence
+    :func:`_sweep_order`'s padding.
+    """
+    try:
+        from sklearn.decomposition._cdnmf_fast import _update_cdnmf_fast
+    except ImportError:  # pragma: no cover - a scikit-learn without it: the numpy sweep
+        return None
+    return _update_cdnmf_fast if _agrees(_update_cdnmf_fast) else None
+
+
+def _cd_sweep(A: Arr, P: Arr, Q: Arr, order: Arr) -> float:
+    """One HALS sweep (see :func:`_cd_sweep_numpy`), compiled when scikit-learn has it.
+
+    scikit-learn's sweep is one call per sweep instead of a few numpy calls per
+    component (what a sweep costs on small images). ``A``, ``P`` and ``Q`` are
+    C-contiguous float64 and ``order`` holds ``k`` indices (:func:`_sweep_order`).
+    """
+    compiled = _compiled_sweep()
+    if compiled is None:
+        return _cd_sweep_numpy(A, P, Q, order)
+    return float(compiled(A, Q, P, order))
 
 
 def _hals_columns(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float, max_sweeps: int = 1):
     """Accelerated HALS (Gillis & Glineur, 2012): repeat sweeps while they pay off.
 
-    The products ``P`` and ``Q`` are the expensive part; a sweep with them costs far less,
-    so up to ``max_sweeps`` sweeps run while a sweep still changes ``A`` by more than
-    10 % of the first sweep's change. Every sweep lowers the objective.
+    Lowers ``½||X − A B||² + l1 ΣA`` over the free columns of ``A`` (in place) given
+    ``P = X Bᵀ`` and ``Q = B Bᵀ``; the L1 weight enters as a shift of ``P``. The products
+    are the expensive part; a sweep with them costs far less, so up to ``max_sweeps``
+    sweeps run while a sweep's projected-gradient violation is still more than a fraction of the
+    first sweep's (:data:`SWEEP_STOP`). Every sweep lowers the objective.
     """
-    first = _hals_sweep(A, P, Q, free, l1, eps)
+    order = _sweep_order(free, Q, eps)
+    if order.size == 0:
+        return
+    P = np.subtract(P, l1, order="C") if l1 else np.ascontiguousarray(P)
+    Q = np.ascontiguousarray(Q)
+    # the sweep works on rows: a C-contiguous A (a copy written back otherwise)
+    C = A if A.flags.c_contiguous else np.ascontiguousarray(A)
+    first = _cd_sweep(C, P, Q, order)
     for _ in range(max_sweeps - 1):
-        if _hals_sweep(A, P, Q, free, l1, eps) <= 0.01 * first:  # ||Δ|| <= 0.1 ||Δ_1||
+        if _cd_sweep(C, P, Q, order) <= SWEEP_STOP * first:
             break
+    if C is not A:
+        A[...] = C
 
 
 def _mu_columns(A: Arr, P: Arr, Q: Arr, free: Arr, l1: float, eps: float, max_sweeps: int = 1):
@@ -120,7 +206,7 @@ SOLVERS = Registry(
 )
 
 #: solvers that turn to another update once progress slows (``"auto"``: exact blocks)
-SWITCH_TO: dict[str, Callable] = {"auto": _anls_columns}
+SWITCH_TO: dict[str, tuple[Callable, Callable]] = {"auto": (_anls_columns, _anls_columns)}
 
 
 class _Extrapolation:
@@ -138,9 +224,10 @@ class _Extrapolation:
         self.last = np.inf
 
     def step(self, A: np.ndarray, A_prev: np.ndarray) -> np.ndarray:
+        """The pushed point ``max(0, A + β (A − A_prev))``, written over ``A_prev``."""
         if not self.enabled:
             return A
-        Y = A - A_prev
+        Y = np.subtract(A, A_prev, out=A_prev)
         Y *= self.beta
         Y += A
         return np.maximum(Y, 0.0, out=Y)
