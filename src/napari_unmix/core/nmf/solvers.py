@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..nnls import _bpp
+from .._bpp import _bpp
 from ..registry import Method, Registry
 
 __all__ = ["SOLVERS", "SWITCH_TO"]
