@@ -84,17 +84,6 @@ def test_dask_is_lazy_and_equal_to_numpy():
     assert np.isnan(W_np[:, 3, 5]).all() and np.isnan(r_np[3, 5])
 
 
-def test_many_components_grouping_matches_scipy():
-    # k > 16 groups pixels by numbering the distinct passive-set bit patterns
-    rng = np.random.default_rng(7)
-    H = rng.random((18, 40))
-    X = rng.random((200, 18)) @ H + rng.normal(0, 0.5, (200, 40))
-    W, info = nnls(X, H)
-    ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
-    assert info["unconverged"] == 0
-    assert np.abs(W - ref).max() <= 1e-7 * max(1.0, np.abs(ref).max())
-
-
 def test_blas_thread_limit_is_restored():
     from threadpoolctl import threadpool_info
 
@@ -204,13 +193,18 @@ def test_exact_cube_gives_zero_residual_through_the_exact_recompute(dtype):
         np.testing.assert_allclose(res, direct, rtol=1e-6, atol=1e-3)
 
 
-def test_more_than_64_components_match_scipy():
-    # passive-set codes past 64 bits are Python integers: slow, but the same optimum
-    rng = np.random.default_rng(11)
-    H = rng.random((70, 90))
-    X = rng.random((12, 70)) @ H + rng.normal(0, 0.5, (12, 90))
+@pytest.mark.parametrize(
+    ("k", "n_pixels", "n_channels", "seed"), [(18, 200, 40, 7), (70, 12, 90, 11)]
+)
+def test_many_components_match_scipy(k, n_pixels, n_channels, seed):
+    # passive-set codes of more than 16 bits (uint32), and past 64 bits (Python integers:
+    # slow, but the same optimum)
+    rng = np.random.default_rng(seed)
+    H = rng.random((k, n_channels))
+    X = rng.random((n_pixels, k)) @ H + rng.normal(0, 0.5, (n_pixels, n_channels))
     W, info = nnls(X, H)
     ref = np.array([scipy_nnls(H.T, x)[0] for x in X])
+    assert info["unconverged"] == 0 and (W >= 0).all()
     obj = ((X - W @ H) ** 2).sum(axis=1)
     np.testing.assert_allclose(obj, ((X - ref @ H) ** 2).sum(axis=1), rtol=1e-8)
     assert info["kkt_violation"] < 1e-9 and (W == 0).any()
