@@ -202,7 +202,7 @@ def iter_nmf(
     solver, max_iter, tol, l1_W = opts.solver, opts.max_iter, opts.tol, opts.l1_W
     X, W, H, lock_H, lock_W = _validate(X, W0, H0, lock_H, lock_W)
     update_W = update_H = SOLVERS.resolve(solver).function
-    switch_to: tuple[Callable, Callable] | None = SWITCH_TO.get(solver)
+    switch_to: Callable | None = SWITCH_TO.get(solver)
     eps = np.finfo(np.float64).eps
     with one_blas_thread:  # a second BLAS thread would spin on after the sum
         norm_x2 = float(np.vdot(X, X))
@@ -282,7 +282,8 @@ def iter_nmf(
             converged = True
             break
         if switch_to is not None and _slow(history, STOP_WINDOW):
-            (update_W, update_H), switch_to = switch_to, None
+            update_W = update_H = switch_to
+            switch_to = None
     W, H = best_W, np.ascontiguousarray(best_H)
     if not converged:
         _warn(

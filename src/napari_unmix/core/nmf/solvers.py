@@ -206,7 +206,7 @@ SOLVERS = Registry(
 )
 
 #: solvers that turn to another update once progress slows (``"auto"``: exact blocks)
-SWITCH_TO: dict[str, tuple[Callable, Callable]] = {"auto": (_anls_columns, _anls_columns)}
+SWITCH_TO: dict[str, Callable] = {"auto": _anls_columns}
 
 
 class _Extrapolation:
